@@ -1,0 +1,159 @@
+# Makefile — builds every workload in every model as bin/<workload>-<model>,
+# runs the tests and the benchmarks. `make help` lists the targets.
+#
+# Bring your own compilers (e.g. after `module load`):
+#   make CC=icx MPICC=mpiicx CFLAGS='-O3 -xHost' OMPFLAGS=-qopenmp
+# The first run looks for the libraries the workloads need (tools/configure.sh);
+# as root with apt-get it installs the missing Debian packages, otherwise it
+# says what to install and builds the variants it can.
+
+.DEFAULT_GOAL := all
+
+# ---- toolchain (each can be overridden on the command line) ----------------
+MPICC    ?= mpicc
+MPIRUN   ?= mpirun
+CFLAGS   ?= -O3 -march=native
+OMPFLAGS ?= -fopenmp
+
+# FLAVOR=asan or FLAVOR=tsan: the sanitizer builds the tests run, kept apart
+# in bin/asan/ and bin/tsan/ so they never mix with the timed binaries.
+FLAVOR ?=
+ifeq ($(FLAVOR),asan)
+FLAVOR_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(FLAVOR),tsan)
+FLAVOR_FLAGS := -O1 -g -fsanitize=thread
+else ifneq ($(FLAVOR),)
+$(error FLAVOR=$(FLAVOR): use FLAVOR=asan, FLAVOR=tsan, or leave it out)
+endif
+BIN   := bin$(if $(FLAVOR),/$(FLAVOR))
+BUILD := build$(if $(FLAVOR),/$(FLAVOR))
+
+# -Werror in CI, so a warning cannot land; everywhere else warnings stay warnings.
+WARNINGS   := -Wall -Wextra $(if $(filter true,$(CI)),-Werror)
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Icommon $(WARNINGS) $(CFLAGS) $(FLAVOR_FLAGS)
+
+# ---- what the machine has: build/config.mk, written by tools/configure.sh ---
+CONFIG     := build/config.mk
+CONFIG_SIG := $(CC)|$(MPICC)|$(MPIRUN)|$(OMPFLAGS)|$(BLAS_LIBS)
+NO_CONFIG_GOALS := help clean config
+ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+-include $(CONFIG)
+# Look again when the toolchain changed, or when something was missing last
+# time (it may have been installed since); once per make, not after restarts.
+ifeq ($(MAKE_RESTARTS),)
+ifneq ($(CONFIG_SIG)|yes,$(CONFIGURED_SIG)|$(CONFIG_COMPLETE))
+.PHONY: $(CONFIG)
+endif
+endif
+endif
+
+$(CONFIG): tools/configure.sh
+	@mkdir -p $(@D)
+	@CC='$(CC)' MPICC='$(MPICC)' MPIRUN='$(MPIRUN)' OMPFLAGS='$(OMPFLAGS)' BLAS_LIBS='$(BLAS_LIBS)' \
+	  PYTHON='$(PYTHON)' CONFIG_SIG='$(CONFIG_SIG)' tools/configure.sh $@
+
+# ---- what to build ----------------------------------------------------------
+WORKLOADS := matmul
+MODELS    := serial threads processes $(if $(filter yes,$(HAVE_OPENMP)),openmp) $(if $(filter yes,$(HAVE_MPI)),mpi)
+# Each workload: its objects beyond libcommon, and the libraries it links.
+matmul_OBJS := matmul.o matmul_kernel.o
+LIBS_matmul := -lm
+COMMON_OBJS := cli.o clock.o memory.o report.o run.o
+
+PROGRAMS := $(foreach w,$(WORKLOADS),$(foreach m,$(MODELS),$(BIN)/$(w)-$(m)))
+PROGRAMS += $(if $(filter yes,$(HAVE_BLAS)),$(BIN)/matmul-blas)
+SKIPPED  := $(if $(filter yes,$(HAVE_OPENMP)),,*-openmp) $(if $(filter yes,$(HAVE_MPI)),,*-mpi) \
+            $(if $(filter yes,$(HAVE_BLAS)),,matmul-blas)
+
+# tools/mpirun asks this probe whether Open MPI may copy between processes.
+PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe)
+
+.PHONY: all
+all: $(PROGRAMS) $(PROBE)
+ifneq ($(strip $(SKIPPED)),)
+	@echo "make: not built (a library is missing; see tools/configure.sh's message above): $(strip $(SKIPPED))" >&2
+endif
+
+$(BIN) $(BUILD):
+	@mkdir -p $@
+
+# ---- one pattern rule per model: they differ only in compiler and flags ----
+LINK_INPUTS = $< $(BUILD)/lib$*.a $(BUILD)/libcommon.a
+DEPFLAGS    = -MMD -MP -MF $(BUILD)/$(@F).d
+
+$(BIN)/%-serial: serial/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
+
+$(BIN)/%-threads: threads/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
+	$(CC) $(ALL_CFLAGS) -pthread $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
+
+$(BIN)/%-processes: processes/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
+
+$(BIN)/%-openmp: openmp/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
+	$(CC) $(ALL_CFLAGS) $(OMPFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
+
+$(BIN)/%-mpi: mpi/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_mpi.o | $(BIN)
+	$(MPICC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_mpi.o $(LIBS_$*)
+
+# The reference lanes: what a user would pick instead of writing the kernel.
+$(BIN)/matmul-blas: reference/matmul.c $(BUILD)/libmatmul.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
+	$(CC) $(ALL_CFLAGS) $(BLAS_CFLAGS) $(DEPFLAGS) -o $@ $^ $(BLAS_LIBS) $(LIBS_matmul)
+
+build/cma-probe: tools/cma_probe.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
+
+# ---- the shared code ---------------------------------------------------------
+$(BUILD)/%.o: common/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/team_mpi.o: common/team_mpi.c | $(BUILD)
+	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(addprefix $(BUILD)/,$(COMMON_OBJS))
+	$(AR) rcs $@ $^
+
+# Keep the objects: they are intermediate to make, but rebuilt needlessly if removed.
+.SECONDARY:
+
+.SECONDEXPANSION:
+$(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
+	$(AR) rcs $@ $^
+
+-include $(wildcard $(BUILD)/*.d)
+
+# ---- tests, benchmarks, housekeeping ----------------------------------------
+.PHONY: test sanitizers bench bench-matmul doctor config clean help
+
+# The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
+# build of the pthreads variants.
+test: all sanitizers
+	$(PYTHON) tests/run_tests.py
+
+sanitizers:
+	$(MAKE) --no-print-directory FLAVOR=asan all
+	$(MAKE) --no-print-directory FLAVOR=tsan $(foreach w,$(WORKLOADS),bin/tsan/$(w)-threads)
+
+bench: bench-matmul
+
+# matmul's speed targets, measured in one run: serial against OpenBLAS, and
+# parallel efficiency at P = 2 for every model.
+bench-matmul: all
+	$(PYTHON) tools/bench_matmul.py
+
+config:
+	@rm -f $(CONFIG)
+	@$(MAKE) --no-print-directory $(CONFIG)
+
+clean:
+	rm -rf bin build
+
+help:
+	@echo "make            build every variant the machine can into bin/<workload>-<model>"
+	@echo "make test       build, then run the tests (ends with 'N passed, N failed')"
+	@echo "make bench      run the benchmark sweep"
+	@echo "make bench-matmul  matmul's speed figures: serial vs OpenBLAS, efficiency at P=2"
+	@echo "make config     look for compilers and libraries again (build/config.mk)"
+	@echo "make clean      remove bin/ and build/"
+	@echo "Variables: CC MPICC MPIRUN CFLAGS OMPFLAGS BLAS_LIBS PYTHON; NO_INSTALL=1 never installs packages"

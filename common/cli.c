@@ -1,0 +1,226 @@
+/* common/cli.c — parse the shared command line, refuse bad input with exit status 2. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memory.h"
+#include "team.h"
+
+/* Defaults of the shared flags. */
+#define DEFAULT_SEED 42ULL
+#define DEFAULT_WARMUP 1u
+#define DEFAULT_REPS 1u
+/* Upper limits: beyond them a value is a typo, not an experiment. */
+#define MAX_WARMUP 1000ULL
+#define MAX_REPS 100000ULL
+
+#define FIELD(name) offsetof(struct options, name)
+
+/* The flags every program takes; a workload adds its own (struct workload.flags).
+ * -n's and -p's ranges (0, 0 here) come from the workload and the model. */
+static const struct flag shared_flags[] = {
+    {"-n", "N", FLAG_COUNT, FIELD(n), 0, 0, 0, NULL, "problem size"},
+    {"-p", "P", FLAG_COUNT, FIELD(workers), FIELD(workers_given), 0, 0, NULL,
+     "workers: threads, processes or MPI ranks (default 1; MPI: the number of ranks)"},
+    {"--seed", "S", FLAG_COUNT, FIELD(seed), 0, 0, ~0ULL, NULL, "seed of the generated inputs (default 42)"},
+    {"--warmup", "W", FLAG_COUNT, FIELD(warmup), 0, 0, MAX_WARMUP, NULL,
+     "untimed runs before the timed ones (default 1)"},
+    {"-r", "R", FLAG_COUNT, FIELD(reps), 0, 1, MAX_REPS, NULL, "timed repetitions, one result line each (default 1)"},
+    {"--no-verify", NULL, FLAG_SWITCH, FIELD(verify), 0, 0, 0, NULL, "skip checking the result (verified=skipped)"},
+    {"--inject-error", NULL, FLAG_SWITCH, FIELD(inject_error), 0, 0, 0, NULL,
+     "corrupt the result before checking it, to prove the check fails (exit 1)"},
+    {"--help", NULL, FLAG_SWITCH, 0, 0, 0, 0, NULL, "print this help and exit"},
+    {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, NULL, NULL},
+};
+
+/* find_flag: the flag named by the argument's text before any '=' (or NULL). */
+static const struct flag *find_flag(const struct flag *table, const char *arg, size_t length)
+{
+    for (const struct flag *f = table; f && f->name; f++)
+        if (strlen(f->name) == length && strncmp(f->name, arg, length) == 0)
+            return f;
+    return NULL;
+}
+
+/* parse_count: read text as a whole number in [min, max]; 0 on success. Signs,
+ * spaces, fractions, trailing junk and values that overflow are all refused. */
+static int parse_count(const char *text, unsigned long long min, unsigned long long max,
+                       unsigned long long *value)
+{
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *value = v;
+    return 0;
+}
+
+/* count_range: the range -n and -p take for this workload and model. */
+static void count_range(const struct flag *f, const struct options *opt, enum worker_policy policy,
+                        unsigned long long *min, unsigned long long *max)
+{
+    *min = f->min;
+    *max = f->max;
+    if (f->field == FIELD(n)) {
+        *min = opt->workload->n_min;
+        *max = opt->workload->n_max;
+    } else if (f->field == FIELD(workers)) {
+        *min = 1;
+        *max = policy == ONE_WORKER ? 1 : opt->workload->max_workers;
+    }
+}
+
+/* store: put a parsed value into the option's field. */
+static void store(struct options *opt, const struct flag *f, unsigned long long value)
+{
+    char *base = (char *)opt;
+    if (f->field == FIELD(n))
+        opt->n = (unsigned long)value;
+    else if (f->field == FIELD(seed))
+        opt->seed = value;
+    else
+        *(unsigned *)(base + f->field) = (unsigned)value;
+    if (f->given)
+        *(int *)(base + f->given) = 1;
+}
+
+/* take_value: parse one flag's value text; OUTCOME_OK or a usage error naming it. */
+static enum outcome take_value(struct options *opt, const struct flag *f, const char *text,
+                               enum worker_policy policy)
+{
+    if (f->kind == FLAG_CHOICE) {
+        for (int i = 0; f->choices[i]; i++)
+            if (strcmp(text, f->choices[i]) == 0) {
+                *(int *)((char *)opt + f->field) = i;
+                if (f->given)
+                    *(int *)((char *)opt + f->given) = 1;
+                return OUTCOME_OK;
+            }
+        char words[256] = "";
+        for (int i = 0; f->choices[i]; i++)
+            snprintf(words + strlen(words), sizeof words - strlen(words), "%s%s", i ? "|" : "",
+                     f->choices[i]);
+        return report_usage_error("%s: '%s' is not one of %s", f->name, text, words);
+    }
+    unsigned long long min, max, value;
+    count_range(f, opt, policy, &min, &max);
+    if (parse_count(text, min, max, &value) == 0) {
+        store(opt, f, value);
+        return OUTCOME_OK;
+    }
+    if (f->field == FIELD(workers) && policy == ONE_WORKER && parse_count(text, 2, ~0ULL, &value) == 0)
+        return report_usage_error("-p %s: the %s model runs exactly one worker (-p 1); "
+                                  "the parallel models take more", text, opt->model);
+    return report_usage_error("%s: '%s' is not a whole number from %llu to %llu", f->name, text, min, max);
+}
+
+/* print_flag_help: one line of --help. */
+static void print_flag_help(const struct flag *f)
+{
+    char left[64];
+    snprintf(left, sizeof left, "%s%s%s", f->name, f->metavar ? " " : "", f->metavar ? f->metavar : "");
+    printf("  %-20s %s\n", left, f->help);
+}
+
+/* print_help: the usage text, from the same tables the parser reads. */
+static void print_help(const struct options *opt, enum worker_policy policy)
+{
+    const struct workload *w = opt->workload;
+    printf("usage: %s [flags]\n%s, %s model.\n\n", report_program(), w->summary, opt->model);
+    printf("  -n N is the %s (%lu to %lu, default %lu); -p P is %s.\n\n", w->n_meaning, w->n_min,
+           w->n_max, w->n_default, policy == ONE_WORKER ? "always 1 here" : "1 or more");
+    for (const struct flag *f = shared_flags; f->name; f++)
+        print_flag_help(f);
+    for (const struct flag *f = w->flags; f && f->name; f++)
+        print_flag_help(f);
+    printf("\nOutput: one line of key=value pairs on stdout per timed run; messages on stderr.\n"
+           "Exit status: 0 success, 1 runtime failure or wrong result, 2 bad command line.\n"
+           "The full contract: results/README.md.\n");
+}
+
+/* set_defaults: the options before any flag is read. */
+static void set_defaults(struct options *opt, const struct workload *workload, const char *model)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->workload = workload;
+    opt->model = model;
+    opt->n = workload->n_default;
+    opt->workers = 1;
+    opt->seed = DEFAULT_SEED;
+    opt->warmup = DEFAULT_WARMUP;
+    opt->reps = DEFAULT_REPS;
+    opt->verify = 1;
+}
+
+/* check_memory: refuse a size the machine cannot hold, before any work starts. */
+static enum outcome check_memory(const struct options *opt)
+{
+    double needed = opt->workload->bytes_needed(opt->n, opt->workers);
+    double have = memory_total();
+    if (needed <= have)
+        return OUTCOME_OK;
+    return report_usage_error("-n %lu: needs about %.1f GiB of memory, more than the %.1f GiB this machine has",
+                              opt->n, needed / (1u << 30), have / (1u << 30));
+}
+
+enum outcome options_parse(struct options *opt, int argc, char **argv,
+                           const struct workload *workload, const char *model,
+                           enum worker_policy policy)
+{
+    report_set_program(argv[0]);
+    set_defaults(opt, workload, model);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *equals = strchr(arg, '=');
+        size_t length = equals && arg[1] == '-' ? (size_t)(equals - arg) : strlen(arg);
+        const struct flag *f = find_flag(shared_flags, arg, length);
+        if (!f)
+            f = find_flag(workload->flags, arg, length);
+        if (!f && arg[0] == '-' && arg[1] != '-' && arg[1] && arg[2]) {
+            /* "-n17": a one-letter flag with its value attached */
+            f = find_flag(shared_flags, arg, 2);
+            if (!f)
+                f = find_flag(workload->flags, arg, 2);
+            if (f && f->kind != FLAG_SWITCH) {
+                enum outcome o = take_value(opt, f, arg + 2, policy);
+                if (o != OUTCOME_OK)
+                    return o;
+                continue;
+            }
+            f = NULL;
+        }
+        if (!f) {
+            if (arg[0] == '-')
+                return report_usage_error("unknown flag '%s'", arg);
+            return report_usage_error("unexpected argument '%s' (every value follows its flag)", arg);
+        }
+        if (strcmp(f->name, "--help") == 0) {
+            if (team_rank() == 0)
+                print_help(opt, policy);
+            return OUTCOME_HELP;
+        }
+        if (f->kind == FLAG_SWITCH) {
+            if (length != strlen(arg))
+                return report_usage_error("%s takes no value", f->name);
+            *(int *)((char *)opt + f->field) = strncmp(f->name, "--no-", 5) != 0;
+            continue;
+        }
+        const char *value = length != strlen(arg) ? equals + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value)
+            return report_usage_error("%s needs a value (%s)", f->name, f->metavar);
+        enum outcome o = take_value(opt, f, value, policy);
+        if (o != OUTCOME_OK)
+            return o;
+    }
+    enum outcome o = team_adopt_workers(opt);
+    if (o != OUTCOME_OK)
+        return o;
+    return check_memory(opt);
+}

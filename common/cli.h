@@ -1,0 +1,74 @@
+/* common/cli.h — the command line every program shares: flags, their limits, --help.
+ *
+ * Every bin/<workload>-<model> takes the same flags (-n, -p, --seed, --warmup,
+ * -r, --no-verify, --inject-error, --help) plus its workload's own; anything
+ * malformed, out of range or unknown is refused with exit status 2 and a
+ * message naming the argument. The contract is written out in results/README.md.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stddef.h>
+
+#include "report.h"
+
+/* How a flag's value is read. */
+enum flag_kind {
+    FLAG_SWITCH, /* no value: sets an int to 1 (or to 0 for --no-...) */
+    FLAG_COUNT,  /* a whole number in [min, max] */
+    FLAG_CHOICE, /* one word of a list; stores its index */
+};
+
+/* One flag: how it is written, what it sets, and its line in --help. */
+struct flag {
+    const char *name;              /* as typed: "-n", "--seed" */
+    const char *metavar;           /* its value in --help ("N"); NULL for switches */
+    enum flag_kind kind;
+    size_t field;                  /* offsetof(struct options, ...) it sets */
+    size_t given;                  /* offsetof of the int set to 1 when seen, or 0 */
+    unsigned long long min, max;   /* FLAG_COUNT's range (0, 0: the workload's or model's) */
+    const char *const *choices;    /* FLAG_CHOICE's words, NULL-terminated */
+    const char *help;
+};
+
+/* The workload's part of the command line, declared once in common/<workload>.c. */
+struct workload {
+    const char *name;        /* "matmul": the first half of bin/<workload>-<model> */
+    const char *summary;     /* one line for --help */
+    const char *n_meaning;   /* what -n counts, for --help: "matrix order" */
+    unsigned long n_min, n_max, n_default;
+    unsigned max_workers;    /* the most workers that make sense on any machine */
+    const struct flag *flags; /* its own flags, ended by one with a NULL name */
+    /* bytes_needed: memory a run of size n with this many workers will hold,
+     * so that sizes the machine cannot hold are refused before any work. */
+    double (*bytes_needed)(unsigned long n, unsigned workers);
+};
+
+/* Which of a model's settings -p may take. */
+enum worker_policy {
+    ONE_WORKER,   /* serial: -p 1 only */
+    MANY_WORKERS, /* threads, processes, OpenMP, MPI, and libraries that thread themselves */
+};
+
+struct options {
+    const struct workload *workload;
+    const char *model;       /* "threads": the second half of bin/<workload>-<model> */
+    unsigned long n;         /* -n: problem size */
+    unsigned workers;        /* -p: workers (threads, processes, ranks) */
+    int workers_given;       /* 1 when -p was on the command line */
+    unsigned long long seed; /* --seed: inputs are a pure function of it */
+    unsigned warmup;         /* --warmup: untimed runs before the timed ones */
+    unsigned reps;           /* -r: timed runs, one result line each */
+    int verify;              /* 0 after --no-verify */
+    int inject_error;        /* --inject-error: corrupt the result to prove the check fails */
+    int kernel;              /* matmul --kernel: an enum matmul_kernel (common/matmul.h) */
+    int kernel_given;
+};
+
+/* options_parse: fill opt from argv for this workload and model. Returns
+ * OUTCOME_OK, OUTCOME_HELP (help printed), or OUTCOME_USAGE (message printed). */
+enum outcome options_parse(struct options *opt, int argc, char **argv,
+                           const struct workload *workload, const char *model,
+                           enum worker_policy policy);
+
+#endif

@@ -1,0 +1,237 @@
+/* common/matmul.c — matmul's inputs, memory, command line and independent check. */
+#include "matmul.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Largest order accepted: 3 matrices of 32768² doubles are 24 GiB, and every
+ * sum in the check stays below 2^53, so it stays exact. */
+#define MAX_N 32768
+#define DEFAULT_N 1024
+/* More workers than this is a typo on any machine the suite targets. */
+#define MAX_WORKERS 1024
+/* Inputs are whole numbers in [-INPUT_RANGE, INPUT_RANGE]. */
+#define INPUT_RANGE 8
+/* Up to this order the check recomputes every element with an independent
+ * loop; above it, Freivalds' test: O(n²) per round instead of O(n³). */
+#define EXACT_CHECK_MAX_N 256
+/* Freivalds' rounds, and the range [1, FREIVALDS_MAX_WEIGHT] of the random
+ * weights; a wrong element is always caught (its weight is never zero) and
+ * two wrong elements in one row cancel in a round with chance 1/1024 at most. */
+#define FREIVALDS_ROUNDS 2
+#define FREIVALDS_MAX_WEIGHT 1024
+/* Streams of the input generator: A, B and the check's weights differ. */
+enum stream { STREAM_A = 1, STREAM_B = 2, STREAM_WEIGHTS = 3 };
+
+/* --kernel's words, and the names result lines give every enum matmul_kernel. */
+static const char *const kernel_names[] = {"blocked", "naive", NULL};
+static const char *const kernel_labels[] = {"blocked", "naive", "openblas"};
+
+static const struct flag matmul_flags[] = {
+    {"--kernel", "blocked|naive", FLAG_CHOICE, offsetof(struct options, kernel),
+     offsetof(struct options, kernel_given), 0, 0, kernel_names,
+     "blocked: the cache-blocked kernel (default); naive: the textbook triple loop"},
+    {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, NULL, NULL},
+};
+
+/* Bytes of packing scratch a worker holds at most (the kernel's blocks). */
+#define SCRATCH_BYTES_PER_WORKER (1u << 20)
+
+/* bytes_needed: A, B, C, the reference kept for the exact check, and every
+ * worker's scratch. */
+static double bytes_needed(unsigned long n, unsigned workers)
+{
+    double matrices = n <= EXACT_CHECK_MAX_N ? 4.0 : 3.0;
+    return matrices * (double)n * (double)n * sizeof(double) + (double)workers * SCRATCH_BYTES_PER_WORKER;
+}
+
+const struct workload matmul_workload = {
+    .name = "matmul",
+    .summary = "Dense matrix multiply C = A·B (double, n×n)",
+    .n_meaning = "order of the matrices",
+    .n_min = 1,
+    .n_max = MAX_N,
+    .n_default = DEFAULT_N,
+    .max_workers = MAX_WORKERS,
+    .flags = matmul_flags,
+    .bytes_needed = bytes_needed,
+};
+
+/* mix: splitmix64, a hash whose outputs look independent for consecutive inputs. */
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* generated: element index of a stream, a pure function of the seed, so any
+ * process can produce any part of the inputs and get the same numbers. */
+static uint64_t generated(unsigned long long seed, enum stream stream, size_t index)
+{
+    return mix(mix(seed ^ ((uint64_t)stream << 56)) + index);
+}
+
+/* fill_input: count elements of a stream, whole numbers in [-INPUT_RANGE, INPUT_RANGE]. */
+static void fill_input(double *x, size_t count, unsigned long long seed, enum stream stream)
+{
+    for (size_t i = 0; i < count; i++)
+        x[i] = (double)(int)(generated(seed, stream, i) % (2 * INPUT_RANGE + 1)) - INPUT_RANGE;
+}
+
+enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum memory c_memory,
+                            enum matmul_part part)
+{
+    size_t n = opt->n, bytes = n * n * sizeof(double);
+    int whole = part != MATMUL_OTHER_RANK;
+    *m = (struct matmul){.n = n, .kernel = (enum matmul_kernel)opt->kernel, .workers = opt->workers,
+                         .local = part == MATMUL_ALL_WORKERS ? opt->workers : 1,
+                         .c_memory = c_memory, .seed = opt->seed};
+    m->b = memory_alloc(bytes, MEMORY_PRIVATE);
+    m->span = memory_alloc(m->local * sizeof(struct span), c_memory);
+    m->scratch = calloc(m->local, sizeof *m->scratch);
+    if (whole) {
+        m->a = memory_alloc(bytes, MEMORY_PRIVATE);
+        m->c = memory_alloc(bytes, c_memory);
+    }
+    enum outcome o = m->b && m->span && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK : OUTCOME_FAILED;
+    size_t most_rows = (n + m->workers - 1) / m->workers; /* the largest block */
+    for (unsigned w = 0; w < m->local && o == OUTCOME_OK; w++)
+        o = matmul_scratch_alloc(&m->scratch[w], n, most_rows);
+    if (o != OUTCOME_OK) {
+        if (!m->scratch)
+            report_error("out of memory for %u workers' scratch records", m->local);
+        matmul_release(m);
+        return OUTCOME_FAILED;
+    }
+    if (whole) {
+        fill_input(m->a, n * n, opt->seed, STREAM_A);
+        fill_input(m->b, n * n, opt->seed, STREAM_B);
+    }
+    return OUTCOME_OK;
+}
+
+void matmul_release(struct matmul *m)
+{
+    size_t bytes = m->n * m->n * sizeof(double);
+    memory_free(m->a, bytes, MEMORY_PRIVATE);
+    memory_free(m->b, bytes, MEMORY_PRIVATE);
+    memory_free(m->c, bytes, m->c_memory);
+    memory_free(m->span, m->local * sizeof(struct span), m->c_memory);
+    for (unsigned w = 0; m->scratch && w < m->local; w++)
+        matmul_scratch_free(&m->scratch[w]);
+    free(m->scratch);
+    memory_free(m->reference, bytes, MEMORY_PRIVATE);
+    *m = (struct matmul){0};
+}
+
+void matmul_reset_rows(double *c, size_t rows, size_t n)
+{
+    for (size_t i = 0; i < rows * n; i++)
+        c[i] = NAN;
+}
+
+/* ---- the task: what runs_repeat does around each timed multiplication ---- */
+
+static void reset(void *work)
+{
+    struct matmul *m = work;
+    if (m->c)
+        matmul_reset_rows(m->c, m->n, m->n);
+}
+
+/* reference_product: A·B by a loop written apart from the kernels (i-k-j
+ * order, no blocking), kept for every later check. */
+static double *reference_product(const struct matmul *m)
+{
+    size_t n = m->n;
+    double *r = memory_alloc(n * n * sizeof(double), MEMORY_PRIVATE);
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++)
+            r[i * n + j] = 0.0;
+        for (size_t k = 0; k < n; k++)
+            for (size_t j = 0; j < n; j++)
+                r[i * n + j] += m->a[i * n + k] * m->b[k * n + j];
+    }
+    return r;
+}
+
+/* check_exact: every element of C against the reference product. */
+static enum outcome check_exact(struct matmul *m)
+{
+    size_t n = m->n;
+    if (!m->reference && !(m->reference = reference_product(m)))
+        return OUTCOME_FAILED;
+    for (size_t i = 0; i < n * n; i++)
+        if (!(m->c[i] == m->reference[i])) {
+            report_error("wrong result: C[%zu][%zu] = %g, the reference loop gives %g", i / n,
+                         i % n, m->c[i], m->reference[i]);
+            return OUTCOME_FAILED;
+        }
+    return OUTCOME_OK;
+}
+
+/* times_vector: y = X·x for an n×n matrix X. */
+static void times_vector(const double *x_matrix, const double *x, double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0.0;
+        for (size_t k = 0; k < n; k++)
+            sum += x_matrix[i * n + k] * x[k];
+        y[i] = sum;
+    }
+}
+
+/* check_freivalds: C·w == A·(B·w) for random whole-number weights w, exactly. */
+static enum outcome check_freivalds(struct matmul *m)
+{
+    size_t n = m->n, bytes = n * sizeof(double);
+    double *w = memory_alloc(bytes, MEMORY_PRIVATE), *bw = memory_alloc(bytes, MEMORY_PRIVATE);
+    double *abw = memory_alloc(bytes, MEMORY_PRIVATE), *cw = memory_alloc(bytes, MEMORY_PRIVATE);
+    enum outcome verdict = w && bw && abw && cw ? OUTCOME_OK : OUTCOME_FAILED;
+    for (int round = 0; round < FREIVALDS_ROUNDS && verdict == OUTCOME_OK; round++) {
+        for (size_t k = 0; k < n; k++)
+            w[k] = (double)(1 + generated(m->seed + (unsigned)round, STREAM_WEIGHTS, k) % FREIVALDS_MAX_WEIGHT);
+        times_vector(m->b, w, bw, n);
+        times_vector(m->a, bw, abw, n);
+        times_vector(m->c, w, cw, n);
+        for (size_t i = 0; i < n; i++)
+            if (!(cw[i] == abw[i])) {
+                report_error("wrong result: row %zu of C fails Freivalds' check ((C·w)[%zu] = %g, "
+                             "(A·(B·w))[%zu] = %g)", i, i, cw[i], i, abw[i]);
+                verdict = OUTCOME_FAILED;
+                break;
+            }
+    }
+    memory_free(w, bytes, MEMORY_PRIVATE);
+    memory_free(bw, bytes, MEMORY_PRIVATE);
+    memory_free(abw, bytes, MEMORY_PRIVATE);
+    memory_free(cw, bytes, MEMORY_PRIVATE);
+    return verdict;
+}
+
+static enum outcome verify(void *work)
+{
+    struct matmul *m = work;
+    return m->n <= EXACT_CHECK_MAX_N ? check_exact(m) : check_freivalds(m);
+}
+
+static void corrupt(void *work)
+{
+    struct matmul *m = work;
+    m->c[(m->n / 2) * m->n + m->n / 3] += 1.0;
+}
+
+static void figures(void *work, double seconds, FILE *out)
+{
+    struct matmul *m = work;
+    double flops = 2.0 * (double)m->n * (double)m->n * (double)m->n;
+    fprintf(out, " gflops=%.3f kernel=%s", seconds > 0 ? flops / seconds / 1e9 : 0.0,
+            kernel_labels[m->kernel]);
+}
+
+const struct task matmul_task = {reset, verify, corrupt, figures};

@@ -1,0 +1,89 @@
+/* common/matmul.h — dense matrix multiply C = A·B: the problem, the one kernel, the check.
+ *
+ * Every model (serial/, threads/, processes/, openmp/, mpi/matmul.c) calls the
+ * same kernel, matmul_rows, on a different split of C's rows, so a difference
+ * in speed between models is the model's doing, not the arithmetic's.
+ *
+ * Inputs are small whole numbers stored as doubles. The arithmetic is that of
+ * any doubles (same instructions, same speed), but every product and partial
+ * sum is exact, so any correct order of summation, blocked, naive, threaded or
+ * OpenBLAS, gives the same bits, and the check can demand exact equality.
+ */
+#ifndef MATMUL_H
+#define MATMUL_H
+
+#include <stddef.h>
+
+#include "cli.h"
+#include "memory.h"
+#include "run.h"
+
+/* The kernels --kernel chooses between (the order of matmul_kernel_names). */
+enum matmul_kernel {
+    KERNEL_BLOCKED, /* packed, cache-blocked, register-tiled: the one all models use */
+    KERNEL_NAIVE,   /* the textbook triple loop, for the lesson on why blocking matters */
+    KERNEL_OPENBLAS, /* cblas_dgemm: only the reference lane, reference/matmul.c */
+};
+
+/* A worker's packing buffers: the copies of A's and B's blocks its kernel reads. */
+struct matmul_scratch {
+    double *a, *b;
+    size_t a_bytes, b_bytes;
+};
+
+/* One multiplication and what it needs. */
+struct matmul {
+    size_t n;                  /* order of the square matrices */
+    enum matmul_kernel kernel;
+    unsigned workers;          /* -p: how many blocks the model cuts C's rows into */
+    unsigned local;            /* how many of those workers run in this address space */
+    double *a, *b, *c;         /* n×n, row-major; c is the result */
+    enum memory c_memory;      /* where c and span live (shared for fork()ed children) */
+    struct span *span;         /* per local worker: its time in the kernel */
+    struct matmul_scratch *scratch; /* per local worker, allocated once, outside the timer */
+    double *reference;         /* A·B by a separate loop, made on the first exact check */
+    unsigned long long seed;
+};
+
+extern const struct workload matmul_workload;
+
+/* Which part of the problem a process holds. */
+enum matmul_part {
+    MATMUL_ALL_WORKERS, /* A, B, C, and scratch for every worker: threads, processes, OpenMP */
+    MATMUL_ROOT_RANK,   /* A, B, C, and scratch for one worker: MPI rank 0 */
+    MATMUL_OTHER_RANK,  /* B (to be received) and scratch for one worker: other MPI ranks */
+};
+
+/* matmul_prepare: allocate the part this process holds, and generate A and B
+ * from the seed where it holds them; all outside any timed region. */
+enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum memory c_memory,
+                            enum matmul_part part);
+
+/* matmul_release: free what matmul_prepare allocated. */
+void matmul_release(struct matmul *m);
+
+/* matmul_rows: the kernel. c = a·B for `rows` rows, where a and c point at the
+ * first of those rows (n doubles each) and B is m->b, using the scratch of
+ * local worker `worker` and stamping its span. */
+void matmul_rows(const struct matmul *m, unsigned worker, const double *a, double *c, size_t rows);
+
+/* matmul_block: the kernel on the index-th of the m->workers blocks of C's rows. */
+void matmul_block(const struct matmul *m, unsigned index);
+
+/* matmul_prefault_block: map the index-th block's rows of C, and its worker's
+ * scratch, into this process in one call each (a fork()ed child would
+ * otherwise fault on every page it writes). */
+void matmul_prefault_block(const struct matmul *m, unsigned index);
+
+/* matmul_scratch_alloc: packing buffers for a worker of up to `rows` rows
+ * (sized by the kernel's blocking); matmul_scratch_free gives them back. */
+enum outcome matmul_scratch_alloc(struct matmul_scratch *scratch, size_t n, size_t rows);
+void matmul_scratch_free(struct matmul_scratch *scratch);
+
+/* matmul_reset_rows: fill rows of a result with NaN, so rows nobody wrote fail the check. */
+void matmul_reset_rows(double *c, size_t rows, size_t n);
+
+/* The matmul task for runs_repeat: reset, verify, corrupt, figures (gflops=). */
+extern const struct task matmul_task;
+
+#endif

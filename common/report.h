@@ -1,0 +1,31 @@
+/* common/report.h — everything a program prints: result lines on stdout, messages on stderr. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdio.h>
+
+/* Exit codes, decided in one place and turned into exit() only in main. */
+enum outcome {
+    OUTCOME_OK = 0,     /* exit 0: ran, and the result verified (or was not checked) */
+    OUTCOME_FAILED = 1, /* exit 1: a runtime failure, or a result that did not verify */
+    OUTCOME_USAGE = 2,  /* exit 2: a bad command line; the message names the argument */
+    OUTCOME_HELP = 3,   /* exit 0: --help was asked for and printed */
+};
+
+/* outcome_exit_code: the process exit status for an outcome. */
+int outcome_exit_code(enum outcome outcome);
+
+/* report_set_program: name every later message after this program (argv[0]'s last part). */
+void report_set_program(const char *argv0);
+
+/* report_program: the name messages carry, e.g. "matmul-threads". */
+const char *report_program(void);
+
+/* report_error: print "program: message" on stderr (with the rank under MPI). */
+void report_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* report_usage_error: like report_error, but only once per run (rank 0 under
+ * MPI, where every rank reaches the same verdict), and returns OUTCOME_USAGE. */
+enum outcome report_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

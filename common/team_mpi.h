@@ -1,0 +1,17 @@
+/* common/team_mpi.h — the MPI team: start-up and checked calls for the mpi/ programs. */
+#ifndef TEAM_MPI_H
+#define TEAM_MPI_H
+
+#include <mpi.h>
+
+#include "team.h"
+
+/* mpi_start: MPI_Init, then make MPI calls return their errors (instead of
+ * aborting silently) so that mpi_check can say which call failed. */
+enum outcome mpi_start(int *argc, char ***argv);
+
+/* mpi_check: if an MPI call failed, name it and take every rank down with
+ * MPI_Abort, so no rank waits forever in a collective the failed one left. */
+void mpi_check(int rc, const char *call);
+
+#endif

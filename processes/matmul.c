@@ -1,0 +1,94 @@
+/* processes/matmul.c — dense matrix multiply C = A·B with fork(): one child process per block of rows.
+ *
+ * Run:    bin/matmul-processes -n 1024 -p 2 -r 5
+ * Models: serial/matmul.c is the baseline; this file turns its loop over
+ *         blocks of rows into one fork() per block and a waitpid() loop
+ *         (diff -u serial/matmul.c processes/matmul.c). A child has its own
+ *         address space: it reads A and B through copy-on-write pages it
+ *         inherited, and writes its rows of C into memory mapped MAP_SHARED
+ *         (MEMORY_SHARED below), the only place its parent can see them.
+ *         Siblings: threads/ (pthreads), openmp/ (one pragma), mpi/ (message passing).
+ * Shared: common/matmul_kernel.c (the kernel every model calls), common/matmul.c
+ *         (inputs and the check), common/run.c (timing, result lines), common/cli.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "matmul.h"
+
+#define MODEL "processes"
+
+/* reap: wait for one child and say how it ended; OUTCOME_OK if it exited 0. */
+static enum outcome reap(pid_t child, unsigned index)
+{
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) {
+            report_error("waitpid for worker %u (pid %d) failed: %s", index, (int)child, strerror(errno));
+            return OUTCOME_FAILED;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return OUTCOME_OK;
+    if (WIFSIGNALED(status))
+        report_error("worker %u (pid %d) was killed by signal %d", index, (int)child, WTERMSIG(status));
+    else
+        report_error("worker %u (pid %d) exited with status %d", index, (int)child, WEXITSTATUS(status));
+    return OUTCOME_FAILED;
+}
+
+/* multiply: C = A·B, the blocks of rows shared out among m->workers child
+ * processes, one block each; forking and reaping them is part of the time. */
+static enum outcome multiply(void *work, struct phases *phases)
+{
+    struct matmul *m = work;
+    pid_t *children = calloc(m->workers, sizeof *children);
+    if (!children) {
+        report_error("out of memory for %u process ids", m->workers);
+        return OUTCOME_FAILED;
+    }
+    enum outcome o = OUTCOME_OK;
+    unsigned started = 0;
+    double start = clock_now();
+    for (unsigned w = 0; w < m->workers; w++, started++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            report_error("fork for worker %u failed: %s", w, strerror(errno));
+            o = OUTCOME_FAILED;
+            break;
+        }
+        if (pid == 0) { /* the child: map its pages, compute its rows, _exit (no stdio flush) */
+            matmul_prefault_block(m, w);
+            matmul_block(m, w);
+            _exit(0);
+        }
+        children[w] = pid;
+    }
+    for (unsigned w = 0; w < started; w++)
+        if (reap(children[w], w) != OUTCOME_OK)
+            o = OUTCOME_FAILED;
+    phases_from_spans(phases, start, m->span, started);
+    free(children);
+    return o;
+}
+
+int main(int argc, char **argv)
+{
+    /* ---- parse ---- */
+    struct options opt;
+    enum outcome o = options_parse(&opt, argc, argv, &matmul_workload, MODEL, MANY_WORKERS);
+    if (o != OUTCOME_OK)
+        return outcome_exit_code(o);
+
+    /* ---- prepare: A and B from the seed, outside the timed region ---- */
+    struct matmul m;
+    if (matmul_prepare(&m, &opt, MEMORY_SHARED, MATMUL_ALL_WORKERS) != OUTCOME_OK)
+        return outcome_exit_code(OUTCOME_FAILED);
+
+    /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
+    o = runs_repeat(&opt, &matmul_task, &m, multiply);
+    matmul_release(&m);
+    return outcome_exit_code(o);
+}

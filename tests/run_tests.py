@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""tests/run_tests.py — run every test table (tests/test_*.py), each case in its own process.
+
+Usage: tests/run_tests.py [--jobs J] [--filter TEXT] [--list]
+  --jobs J       cases run J at a time (default: the usable cores)
+  --filter TEXT  only the cases whose name contains TEXT
+  --list         print the case names and run nothing
+
+A case whose program was not built is skipped (and counted as failed under
+CI=true, where everything must build). The last line is "N passed, N failed";
+the exit status is 1 if any case failed.
+"""
+import argparse
+import concurrent.futures
+import importlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from suite import ROOT, run_case  # noqa: E402
+
+
+def usable_cores():
+    """tools/cores: the cores this process may use."""
+    try:
+        return int(subprocess.run([str(ROOT / "tools" / "cores")], capture_output=True,
+                                  text=True, check=True).stdout)
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        return 1
+
+
+def all_cases():
+    """(table, case) for every case of every tests/test_*.py, in file order."""
+    for path in sorted(HERE.glob("test_*.py")):
+        module = importlib.import_module(path.stem)
+        for case in module.cases():
+            yield path.stem[len("test_"):], case
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=usable_cores())
+    parser.add_argument("--filter", default="")
+    parser.add_argument("--list", action="store_true")
+    options = parser.parse_args()
+
+    cases = [(table, c) for table, c in all_cases() if options.filter in c.name]
+    if options.list:
+        for table, case in cases:
+            print("%-10s %s" % (table, case.name))
+        return 0
+
+    in_ci = os.environ.get("CI") == "true"
+    passed = failed = skipped = 0
+    started = time.monotonic()
+    print("running %d cases, %d at a time" % (len(cases), options.jobs), flush=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        futures = [(table, case, pool.submit(run_case, case)) for table, case in cases]
+        for table, case, future in futures:
+            ok, message = future.result()
+            if ok is None and not in_ci:
+                skipped += 1
+                print("SKIP  [%s] %s: %s" % (table, case.name, message), flush=True)
+            elif ok:
+                passed += 1
+            else:
+                failed += 1
+                print("FAIL  [%s] %s: %s" % (table, case.name, message), flush=True)
+    print("%d skipped (not built on this machine)" % skipped if skipped else "", end="\n" if skipped else "")
+    print("took %.0f s" % (time.monotonic() - started))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

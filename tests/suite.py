@@ -1,0 +1,207 @@
+"""tests/suite.py — what every test table is made of: a case, how it runs, the checks.
+
+A case is one row of a table: a program, its arguments, the exit status it
+must end with, and checks on what it printed. Each case runs in its own
+process (the program under test), so one crash cannot hide another.
+"""
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "bin"
+MPIRUN = ROOT / "tools" / "mpirun"
+
+# Keys every result line carries (results/README.md, "The result line").
+RESULT_KEYS = ("workload", "model", "n", "workers", "rep", "seconds", "setup",
+               "comm", "compute", "combine", "verified")
+PHASE_KEYS = ("seconds", "setup", "comm", "compute", "combine")
+# Seconds a case may run before it counts as hung.
+DEFAULT_TIMEOUT = 120
+
+
+class Case:
+    """One row of a table: run argv, expect exit status, then apply checks.
+
+    A check is a function (Outcome) -> None or a message saying what is wrong.
+    """
+
+    def __init__(self, name, argv, expect_exit=0, checks=(), env=None,
+                 timeout=DEFAULT_TIMEOUT, stdout_path=None, memory_limit=None,
+                 needs=()):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.expect_exit = expect_exit
+        self.checks = tuple(checks)
+        self.env = env or {}
+        self.timeout = timeout
+        self.stdout_path = stdout_path      # send stdout there instead (e.g. /dev/full)
+        self.memory_limit = memory_limit    # RLIMIT_AS in bytes, like ulimit -v
+        self.needs = tuple(str(p) for p in needs)  # files that must exist to run it
+
+
+class Outcome:
+    """What a case's process did."""
+
+    def __init__(self, exit_code, stdout, stderr, seconds):
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+        self.seconds = seconds
+
+
+def run_case(case):
+    """Run one case; return (ok, message). Never raises for a misbehaving program."""
+    missing = [p for p in case.needs if not Path(p).exists()]
+    if missing:
+        return None, "not built: " + ", ".join(missing)
+    env = dict(os.environ)
+    env.update(case.env)
+    argv = case.argv
+    if case.memory_limit:  # like ulimit -v, set by a shell (preexec_fn is unsafe with threads)
+        argv = ["sh", "-c", 'ulimit -v %d && exec "$@"' % (case.memory_limit // 1024), "sh"] + argv
+    start = time.monotonic()
+    stdout_file = open(case.stdout_path, "w") if case.stdout_path else subprocess.PIPE
+    try:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                stdout=stdout_file, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=case.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.communicate()
+            return False, "timed out after %ss (a hang?)" % case.timeout
+    except OSError as e:
+        return False, "could not start %s: %s" % (case.argv[0], e)
+    finally:
+        if case.stdout_path:
+            stdout_file.close()
+    outcome = Outcome(proc.returncode, (out or b"").decode(errors="replace"),
+                      err.decode(errors="replace"), time.monotonic() - start)
+    problems = []
+    if outcome.exit_code != case.expect_exit:
+        problems.append("exit status %s, expected %s" % (outcome.exit_code, case.expect_exit))
+    for check in case.checks:
+        message = check(outcome)
+        if message:
+            problems.append(message)
+    if problems:
+        detail = "; ".join(problems)
+        return False, "%s\n      command: %s\n      stderr: %s" % (
+            detail, " ".join(case.argv), tail(outcome.stderr))
+    return True, ""
+
+
+def tail(text, lines=6):
+    """The last lines of a program's stderr, indented for the report."""
+    kept = text.strip().splitlines()[-lines:]
+    return "\n        ".join(kept) if kept else "(empty)"
+
+
+# ---- checks ----------------------------------------------------------------
+
+def parse_result_line(line):
+    """A result line as a dict; raises ValueError on a token without '='."""
+    pairs = {}
+    for token in line.split():
+        key, sep, value = token.partition("=")
+        if not sep or not key:
+            raise ValueError("token %r is not key=value" % token)
+        pairs[key] = value
+    return pairs
+
+
+def result_lines(workload, model, n, workers, reps=1, verified="yes", figures=()):
+    """Check: stdout is exactly reps result lines keeping the contract."""
+    def check(outcome):
+        lines = outcome.stdout.splitlines()
+        if len(lines) != reps:
+            return "expected %d result lines on stdout, got %d: %r" % (reps, len(lines), outcome.stdout[:300])
+        for number, line in enumerate(lines, 1):
+            try:
+                pairs = parse_result_line(line)
+            except ValueError as e:
+                return "result line %d: %s" % (number, e)
+            missing = [k for k in RESULT_KEYS + tuple(figures) if k not in pairs]
+            if missing:
+                return "result line %d lacks %s" % (number, ", ".join(missing))
+            expected = {"workload": workload, "model": model, "n": str(n),
+                        "workers": str(workers), "rep": str(number), "verified": verified}
+            for key, value in expected.items():
+                if pairs[key] != value:
+                    return "result line %d: %s=%s, expected %s" % (number, key, pairs[key], value)
+            for key in PHASE_KEYS + tuple(figures):
+                if key in ("kernel",):
+                    continue
+                try:
+                    number_value = float(pairs[key])
+                except ValueError:
+                    return "result line %d: %s=%r is not a number" % (number, key, pairs[key])
+                if not number_value >= 0:
+                    return "result line %d: %s=%s is negative" % (number, key, pairs[key])
+            if not float(pairs["seconds"]) > 0:
+                return "result line %d: seconds=%s, a run takes some time" % (number, pairs["seconds"])
+        return None
+    return check
+
+
+def stdout_empty(outcome):
+    """Check: nothing on stdout (a refused run prints no result)."""
+    return "stdout should be empty, got %r" % outcome.stdout[:200] if outcome.stdout.strip() else None
+
+
+def stderr_says(*fragments):
+    """Check: stderr contains each fragment (e.g. the bad argument, named)."""
+    def check(outcome):
+        for fragment in fragments:
+            if fragment not in outcome.stderr:
+                return "stderr does not mention %r" % fragment
+        return None
+    return check
+
+
+def stdout_says(pattern):
+    """Check: stdout matches a regular expression somewhere."""
+    def check(outcome):
+        return None if re.search(pattern, outcome.stdout) else "stdout does not match %r" % pattern
+    return check
+
+
+def no_sanitizer_report(outcome):
+    """Check: no ASan, UBSan or TSan report on stderr."""
+    for marker in ("ERROR: AddressSanitizer", "runtime error:", "WARNING: ThreadSanitizer",
+                   "ERROR: LeakSanitizer"):
+        if marker in outcome.stderr:
+            return "sanitizer report: " + marker
+    return None
+
+
+# ---- launching ---------------------------------------------------------------
+
+def program(name, flavor=""):
+    """Path of bin/<name>, or bin/<flavor>/<name> for a sanitizer build."""
+    return (BIN / flavor / name) if flavor else (BIN / name)
+
+
+def launch(workload, model, workers, args, flavor=""):
+    """argv that runs bin/<workload>-<model> with the given workers: MPI
+    programs through tools/mpirun -np workers, the others with -p workers."""
+    exe = program("%s-%s" % (workload, model), flavor)
+    if model == "mpi":
+        return [MPIRUN, "-np", workers, exe] + list(args)
+    return [exe, "-p", workers] + list(args)
+
+
+def sanitizer_env(flavor, model):
+    """Environment for a sanitizer run: fail on the first report; Open MPI's
+    own allocations at exit are not ours, so leaks are not checked for MPI."""
+    if flavor == "asan":
+        leaks = "0" if model == "mpi" else "1"
+        return {"ASAN_OPTIONS": "detect_leaks=%s:abort_on_error=0" % leaks,
+                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    if flavor == "tsan":
+        return {"TSAN_OPTIONS": "halt_on_error=1"}
+    return {}

@@ -1,0 +1,152 @@
+"""tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
+from suite import (Case, MPIRUN, launch, no_sanitizer_report, program, result_lines,
+                   sanitizer_env, stderr_says, stdout_empty, stdout_says)
+
+WORKLOAD = "matmul"
+MODELS = ("serial", "threads", "processes", "openmp", "mpi", "blas")
+SIZES = (1, 2, 3, 17, 64, 257)            # odd, tiny, around tile edges, exact and Freivalds checks
+WORKERS = (1, 2, 3, 4, 7, 8)              # P = 1, odd P, P > cores, P > n
+LARGE_N = 1500                            # Freivalds' check, edge tiles in both directions
+FIGURES = ("gflops", "kernel")
+
+
+def workers_for(model):
+    """The worker counts a model takes: the serial model runs exactly one."""
+    return (1,) if model == "serial" else WORKERS
+
+
+def run_args(model, workers, n, extra=(), flavor=""):
+    """argv for one run of a model at size n with warm-up and two timed runs."""
+    return launch(WORKLOAD, model, workers, ["-n", n, "-r", 2, "--warmup", 1] + list(extra), flavor)
+
+
+def correctness(flavor=""):
+    """Every model × size × workers verifies, keeping the result-line contract."""
+    cases = []
+    models = MODELS if flavor != "tsan" else ("threads",)
+    for model in models:
+        for n in SIZES:
+            for p in workers_for(model):
+                checks = [result_lines(WORKLOAD, model, n, p, reps=2, figures=FIGURES)]
+                if flavor:
+                    checks.append(no_sanitizer_report)
+                cases.append(Case("%s%s n=%d p=%d" % (flavor + " " if flavor else "", model, n, p),
+                                  run_args(model, p, n, flavor=flavor), 0, checks,
+                                  env=sanitizer_env(flavor, model),
+                                  needs=[program("matmul-" + model, flavor)]))
+    return cases
+
+
+def large_and_naive():
+    """One large size through Freivalds' check per model; the naive kernel too."""
+    cases = []
+    for model in MODELS:
+        p = 1 if model == "serial" else 3
+        cases.append(Case("%s n=%d p=%d (Freivalds)" % (model, LARGE_N, p),
+                          launch(WORKLOAD, model, p, ["-n", LARGE_N]), 0,
+                          [result_lines(WORKLOAD, model, LARGE_N, p, figures=FIGURES)],
+                          needs=[program("matmul-" + model)]))
+    for model, p, n in (("serial", 1, 1), ("serial", 1, 257), ("threads", 3, 257), ("mpi", 2, 64)):
+        cases.append(Case("%s --kernel naive n=%d p=%d" % (model, n, p),
+                          launch(WORKLOAD, model, p, ["-n", n, "--kernel", "naive"]), 0,
+                          [result_lines(WORKLOAD, model, n, p, figures=FIGURES),
+                           stdout_says(r"kernel=naive")],
+                          needs=[program("matmul-" + model)]))
+    return cases
+
+
+# Bad command lines every program must refuse with exit 2, naming the argument.
+BAD_INPUT = (
+    (["-n", "0"], "'0'"),
+    (["-n", "-5"], "'-5'"),
+    (["-n", "abc"], "'abc'"),
+    (["-n", "12abc"], "'12abc'"),
+    (["-n", "1e3"], "'1e3'"),
+    (["-n", "99999999999999999999999"], "99999999999999999999999"),
+    (["-n", "32769"], "'32769'"),
+    (["-n", ""], "-n"),
+    (["-n"], "-n needs a value"),
+    (["-p", "0"], "'0'"),
+    (["-p", "-1"], "'-1'"),
+    (["-p", "two"], "'two'"),
+    (["-p", "100000"], "100000"),
+    (["--seed", "-1"], "'-1'"),
+    (["--seed", "x"], "'x'"),
+    (["-r", "0"], "'0'"),
+    (["--warmup", "1.5"], "'1.5'"),
+    (["--kernel", "fast"], "'fast'"),
+    (["--no-verify=1"], "--no-verify takes no value"),
+    (["--frobnicate"], "'--frobnicate'"),
+    (["17"], "'17'"),
+)
+
+
+def bad_input():
+    """Every program refuses each bad command line: exit 2, a message, no result."""
+    cases = []
+    for model in MODELS:
+        exe = program("matmul-" + model)
+        for args, named in BAD_INPUT:
+            if model == "blas" and args[0] == "--kernel":
+                continue
+            cases.append(Case("%s refuses %s" % (model, " ".join(args) or "''"), [exe] + args, 2,
+                              [stdout_empty, stderr_says(named)], needs=[exe]))
+    serial, mpi, blas = program("matmul-serial"), program("matmul-mpi"), program("matmul-blas")
+    cases += [
+        Case("serial refuses -p 2", [serial, "-p", "2"], 2,
+             [stdout_empty, stderr_says("-p 2", "exactly one worker")], needs=[serial]),
+        Case("blas refuses --kernel", [blas, "--kernel", "naive"], 2,
+             [stdout_empty, stderr_says("--kernel")], needs=[blas]),
+        Case("mpi refuses to run as a lone process when -p 4 expects 4 ranks", [mpi, "-p", "4", "-n", "8"],
+             2, [stdout_empty, stderr_says("-p 4", "single process")], needs=[mpi]),
+        Case("mpi refuses -p 3 with 2 ranks", [MPIRUN, "-np", 2, mpi, "-p", "3", "-n", "8"], 2,
+             [stdout_empty, stderr_says("-p 3", "2 MPI ranks")], needs=[mpi]),
+        Case("serial refuses a size the memory limit cannot hold",
+             [serial, "-n", "16384"], 2, [stdout_empty, stderr_says("-n 16384", "GiB")],
+             memory_limit=2 << 30, needs=[serial]),
+        Case("serial --help", [serial, "--help"], 0, [stdout_says(r"usage: matmul-serial")], needs=[serial]),
+        Case("serial -n17 (value attached)", [serial, "-n17"], 0,
+             [result_lines(WORKLOAD, "serial", 17, 1, figures=FIGURES)], needs=[serial]),
+        Case("serial --seed=7 -r=... forms", [serial, "--seed=7", "-n", "9", "-r", "3"], 0,
+             [result_lines(WORKLOAD, "serial", 9, 1, reps=3, figures=FIGURES)], needs=[serial]),
+        Case("serial --no-verify says verified=skipped", [serial, "-n", "33", "--no-verify"], 0,
+             [result_lines(WORKLOAD, "serial", 33, 1, verified="skipped", figures=FIGURES)], needs=[serial]),
+        Case("serial cannot write its result: exit 1", [serial, "-n", "8"], 1,
+             [stderr_says("cannot write")], stdout_path="/dev/full", needs=[serial]),
+    ]
+    return cases
+
+
+def check_fails():
+    """--inject-error spoils one element: the check must catch it, by both methods."""
+    cases = []
+    for model in MODELS:
+        p = 1 if model == "serial" else 2
+        for n, method in ((64, "exact"), (300, "Freivalds")):
+            cases.append(Case("%s catches a corrupted result (%s, n=%d)" % (model, method, n),
+                              launch(WORKLOAD, model, p, ["-n", n, "--warmup", 0, "--inject-error"]), 1,
+                              [result_lines(WORKLOAD, model, n, p, verified="no", figures=FIGURES),
+                               stderr_says("wrong result")],
+                              needs=[program("matmul-" + model)]))
+        cases.append(Case("%s stops at a corrupted warm-up run" % model,
+                          launch(WORKLOAD, model, p, ["-n", 40, "--inject-error"]), 1,
+                          [stdout_empty, stderr_says("warm-up run 1 did not verify")],
+                          needs=[program("matmul-" + model)]))
+    return cases
+
+
+def launcher():
+    """tools/mpirun adds oversubscription only past the usable cores."""
+    return [
+        Case("tools/mpirun --explain 1: no oversubscription", [MPIRUN, "--explain", 1], 0,
+             [stdout_says(r"oversubscribed=no")]),
+        Case("tools/mpirun --explain 1000: oversubscribed", [MPIRUN, "--explain", 1000], 0,
+             [stdout_says(r"oversubscribed=yes"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe")]),
+        Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),
+    ]
+
+
+def cases():
+    """Every matmul table, in the order they are reported."""
+    return (correctness() + large_and_naive() + bad_input() + check_fails() + launcher()
+            + correctness("asan") + correctness("tsan"))

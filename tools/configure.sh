@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# tools/configure.sh — find the compilers, libraries and plotting tools the suite
+# uses, install the missing ones when allowed, and write what was found as make
+# variables.
+#
+# Usage: tools/configure.sh OUTPUT.mk
+#   Reads CC, MPICC, MPIRUN, OMPFLAGS, BLAS_LIBS, PYTHON from the environment
+#   (the Makefile passes its own values). Installs missing Debian packages only
+#   when run as root on a machine with apt-get, unless NO_INSTALL=1. With
+#   CI=true a missing component is an error, because CI must build everything.
+#   Exit status: 0 when OUTPUT.mk was written (even with components missing),
+#   1 when there is no working C compiler or CI lacks a component.
+set -u
+
+out=${1:?usage: tools/configure.sh OUTPUT.mk}
+CC=${CC:-cc}
+MPICC=${MPICC:-mpicc}
+MPIRUN=${MPIRUN:-mpirun}
+OMPFLAGS=${OMPFLAGS:--fopenmp}
+BLAS_LIBS=${BLAS_LIBS:-}
+PYTHON=${PYTHON:-}
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/configure.XXXXXX") || exit 1
+trap 'rm -rf "$scratch"' EXIT
+
+say() { printf 'configure: %s\n' "$*" >&2; }
+
+# try_link "COMPILER FLAGS" "LIBS" < program: does this C program compile and link?
+try_link() {
+    cat >"$scratch/probe.c"
+    $1 -o "$scratch/probe" "$scratch/probe.c" ${2:-} >"$scratch/probe.log" 2>&1
+}
+
+# ---- the checks: each sets its variables and returns 0 when usable --------
+
+check_cc() {
+    try_link "$CC" <<'C'
+int main(void) { return 0; }
+C
+}
+
+check_openmp() {
+    try_link "$CC $OMPFLAGS" "" <<'C'
+#include <omp.h>
+int main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }
+C
+}
+
+check_mpi() {
+    command -v "$MPICC" >/dev/null 2>&1 && command -v "$MPIRUN" >/dev/null 2>&1 || return 1
+    try_link "$MPICC" <<'C'
+#include <mpi.h>
+int main(int argc, char **argv) { MPI_Init(&argc, &argv); MPI_Finalize(); return 0; }
+C
+}
+
+check_gmp() {
+    GMP_LIBS=${GMP_LIBS:--lgmp}
+    try_link "$CC" "$GMP_LIBS" <<'C'
+#include <gmp.h>
+int main(void) { mpz_t x; mpz_init_set_ui(x, 1); mpz_clear(x); return 0; }
+C
+}
+
+check_curl() {
+    if command -v curl-config >/dev/null 2>&1; then
+        CURL_CFLAGS=$(curl-config --cflags) CURL_LIBS=$(curl-config --libs)
+    elif command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcurl; then
+        CURL_CFLAGS=$(pkg-config --cflags libcurl) CURL_LIBS=$(pkg-config --libs libcurl)
+    else
+        CURL_CFLAGS='' CURL_LIBS='-lcurl'
+    fi
+    try_link "$CC $CURL_CFLAGS" "$CURL_LIBS" <<'C'
+#include <curl/curl.h>
+int main(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : 1; }
+C
+}
+
+check_blas() {
+    BLAS_CFLAGS=''
+    if [ -z "$BLAS_LIBS" ]; then
+        if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas; then
+            BLAS_CFLAGS=$(pkg-config --cflags openblas) BLAS_LIBS=$(pkg-config --libs openblas)
+        else
+            BLAS_LIBS='-lopenblas'
+        fi
+    fi
+    try_link "$CC $BLAS_CFLAGS" "$BLAS_LIBS" <<'C'
+#include <cblas.h>
+int main(void)
+{
+    double a = 2, b = 3, c = 0;
+    openblas_set_num_threads(1);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 1, 1, 1, 1.0, &a, 1, &b, 1, 0.0, &c, 1);
+    return c == 6 ? 0 : 1;
+}
+C
+}
+
+check_gnuplot() {
+    GNUPLOT=$(command -v gnuplot 2>/dev/null) || return 1
+    # The plots need a PNG terminal; gnuplot built without one cannot draw them.
+    "$GNUPLOT" -e 'set terminal pngcairo' >/dev/null 2>&1 ||
+        "$GNUPLOT" -e 'set terminal png' >/dev/null 2>&1
+}
+
+# python_ok INTERPRETER [MODULE]: is it Python 3.6 or newer (and has MODULE)?
+python_ok() {
+    "$1" -c "import sys; assert sys.version_info >= (3, 6)${2:+; import $2}" >/dev/null 2>&1
+}
+
+check_python() {
+    local candidate
+    for candidate in $PYTHON python3 /usr/bin/python3; do
+        if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate"; then
+            PYTHON_FOUND=$(command -v "$candidate")
+            return 0
+        fi
+    done
+    return 1
+}
+
+# The python3 first on PATH may be a private install without matplotlib, so
+# every interpreter in sight is asked, Debian's included.
+check_matplotlib() {
+    local candidate
+    for candidate in $PYTHON python3 /usr/bin/python3 /usr/local/bin/python3 \
+                     $(compgen -c python3. 2>/dev/null | sort -u); do
+        if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate" matplotlib; then
+            PYTHON_MPL=$(command -v "$candidate")
+            return 0
+        fi
+    done
+    return 1
+}
+
+check_curl_cli() { command -v curl >/dev/null 2>&1; }
+
+# ---- the table: component | check | Debian packages | RHEL packages | module | what needs it
+components=(
+  "OpenMP|check_openmp|libgomp1|libgomp|gcc|the openmp variants (*-openmp)"
+  "MPI|check_mpi|openmpi-bin libopenmpi-dev|openmpi-devel|openmpi|the MPI variants (*-mpi)"
+  "GMP|check_gmp|libgmp-dev|gmp-devel|gmp|the factorial programs (factorial-*)"
+  "libcurl|check_curl|libcurl4-openssl-dev|libcurl-devel|curl|the download clients (download-*)"
+  "OpenBLAS|check_blas|libopenblas-dev|openblas-devel|openblas|the reference lane matmul-blas"
+  "Python 3|check_python|python3|python3|python|the tests and the benchmark harness"
+  "matplotlib|check_matplotlib|python3-matplotlib|python3-matplotlib|py-matplotlib|the report figures (gnuplot plots still work)"
+  "gnuplot|check_gnuplot|gnuplot-nox|gnuplot|gnuplot|the speedup plots"
+  "curl|check_curl_cli|curl|curl|curl|the download benchmark's comparison with curl --parallel"
+)
+
+# field ROW N: the Nth column of a table row.
+field() { cut -d'|' -f"$2" <<<"$1"; }
+
+# run_checks: run every check in this shell (so the variables they set stay),
+# recording yes/no per check in $found and the failing rows in $missing.
+declare -A found
+run_checks() {
+    missing=()
+    local row check
+    for row in "${components[@]}"; do
+        check=$(field "$row" 2)
+        if $check; then found[$check]=yes; else found[$check]=no; missing+=("$row"); fi
+    done
+}
+
+# ---- main ------------------------------------------------------------------
+
+if ! check_cc; then
+    say "the C compiler '$CC' cannot build a program:"
+    sed 's/^/  /' "$scratch/probe.log" >&2
+    say "install gcc (Debian: apt-get install gcc) or pass CC=... (e.g. after 'module load gcc')"
+    exit 1
+fi
+
+run_checks
+
+if ((${#missing[@]})) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 &&
+   [ "${NO_INSTALL:-0}" != 1 ]; then
+    packages=$(for row in "${missing[@]}"; do field "$row" 3; echo; done | tr ' ' '\n' | sort -u | tr '\n' ' ')
+    say "installing missing Debian packages: $packages"
+    export DEBIAN_FRONTEND=noninteractive
+    log="$scratch/apt.log"
+    if apt-get update -qq >"$log" 2>&1 &&
+       apt-get install -y -qq --no-install-recommends $packages >>"$log" 2>&1; then
+        run_checks
+    else
+        tail -n 20 "$log" | sed 's/^/  /' >&2
+        say "apt-get failed (above); building what the machine already has"
+    fi
+fi
+
+for row in "${missing[@]}"; do
+    say "$(field "$row" 1) not found; it is needed by $(field "$row" 6)."
+    say "  install: apt-get install $(field "$row" 3)   |   dnf install $(field "$row" 4)   |   module load $(field "$row" 5)"
+done
+if ((${#missing[@]})) && [ "${CI:-}" = true ]; then
+    say "CI must build every variant; stopping"
+    exit 1
+fi
+
+tmp_out="$out.tmp.$$"
+{
+    echo "# Written by tools/configure.sh; 'make config' looks again."
+    echo "CONFIGURED_SIG := ${CONFIG_SIG:-}"
+    echo "CONFIG_COMPLETE := $( ((${#missing[@]})) && echo no || echo yes)"
+    echo "HAVE_OPENMP := ${found[check_openmp]}"
+    echo "HAVE_MPI := ${found[check_mpi]}"
+    echo "HAVE_GMP := ${found[check_gmp]}"
+    echo "GMP_LIBS := ${GMP_LIBS:-}"
+    echo "HAVE_CURL := ${found[check_curl]}"
+    echo "CURL_CFLAGS := ${CURL_CFLAGS:-}"
+    echo "CURL_LIBS := ${CURL_LIBS:-}"
+    echo "HAVE_BLAS := ${found[check_blas]}"
+    echo "BLAS_CFLAGS := ${BLAS_CFLAGS:-}"
+    echo "BLAS_LIBS := ${BLAS_LIBS:-}"
+    echo "PYTHON := ${PYTHON_FOUND:-}"
+    echo "PYTHON_MPL := ${PYTHON_MPL:-}"
+    echo "GNUPLOT := ${GNUPLOT:-}"
+} >"$tmp_out" && mv "$tmp_out" "$out"

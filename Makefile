@@ -40,12 +40,14 @@ ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(CONFIG)
 # Look again when the toolchain changed, or when something was missing last
 # time (it may have been installed since); once per make, not after restarts.
+# (A FORCE prerequisite, not .PHONY: make re-reads a remade include only then.)
 ifeq ($(MAKE_RESTARTS),)
 ifneq ($(CONFIG_SIG)|yes,$(CONFIGURED_SIG)|$(CONFIG_COMPLETE))
-.PHONY: $(CONFIG)
+$(CONFIG): FORCE
 endif
 endif
 endif
+FORCE:
 
 $(CONFIG): tools/configure.sh
 	@mkdir -p $(@D)
@@ -129,6 +131,7 @@ $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.
 test: all sanitizers
+	@test -n "$(PYTHON)" || { echo "make test: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
 	$(PYTHON) tests/run_tests.py
 
 sanitizers:
@@ -140,6 +143,7 @@ bench: bench-matmul
 # matmul's speed targets, measured in one run: serial against OpenBLAS, and
 # parallel efficiency at P = 2 for every model.
 bench-matmul: all
+	@test -n "$(PYTHON)" || { echo "make bench-matmul: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
 	$(PYTHON) tools/bench_matmul.py
 
 config:

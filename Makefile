@@ -30,11 +30,14 @@ BUILD := build$(if $(FLAVOR),/$(FLAVOR))
 
 # -Werror in CI, so a warning cannot land; everywhere else warnings stay warnings.
 WARNINGS   := -Wall -Wextra $(if $(filter true,$(CI)),-Werror)
-ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Icommon $(WARNINGS) $(CFLAGS) $(FLAVOR_FLAGS)
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Icommon $(CURL_CFLAGS) $(WARNINGS) $(CFLAGS) $(FLAVOR_FLAGS)
 
 # ---- what the machine has: build/config.mk, written by tools/configure.sh ---
 CONFIG     := build/config.mk
-CONFIG_SIG := $(CC)|$(MPICC)|$(MPIRUN)|$(OMPFLAGS)|$(BLAS_LIBS)
+# What the user chose, taken before build/config.mk sets its own values.
+USER_BLAS_LIBS := $(BLAS_LIBS)
+USER_PYTHON    := $(PYTHON)
+CONFIG_SIG := $(CC)|$(MPICC)|$(MPIRUN)|$(OMPFLAGS)|$(USER_BLAS_LIBS)|$(USER_PYTHON)
 NO_CONFIG_GOALS := help clean config
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(CONFIG)
@@ -51,21 +54,41 @@ FORCE:
 
 $(CONFIG): tools/configure.sh
 	@mkdir -p $(@D)
-	@CC='$(CC)' MPICC='$(MPICC)' MPIRUN='$(MPIRUN)' OMPFLAGS='$(OMPFLAGS)' BLAS_LIBS='$(BLAS_LIBS)' \
-	  PYTHON='$(PYTHON)' CONFIG_SIG='$(CONFIG_SIG)' tools/configure.sh $@
+	@CC='$(CC)' MPICC='$(MPICC)' MPIRUN='$(MPIRUN)' OMPFLAGS='$(OMPFLAGS)' BLAS_LIBS='$(USER_BLAS_LIBS)' \
+	  PYTHON='$(USER_PYTHON)' CONFIG_SIG='$(CONFIG_SIG)' tools/configure.sh $@
 
 # ---- what to build ----------------------------------------------------------
-WORKLOADS := matmul
-MODELS    := serial threads processes $(if $(filter yes,$(HAVE_OPENMP)),openmp) $(if $(filter yes,$(HAVE_MPI)),mpi)
-# Each workload: its objects beyond libcommon, and the libraries it links.
-matmul_OBJS := matmul.o matmul_kernel.o
-LIBS_matmul := -lm
-COMMON_OBJS := cli.o clock.o memory.o report.o run.o
+# Every <model>/<workload>.c becomes bin/<workload>-<model>, for the models
+# whose toolchain was found and the workloads whose library was found.
+# A workload names: its objects beyond libcommon (from common/), the
+# libraries it links, and the configure result it needs (yes when none).
+matmul_OBJS    := matmul.o matmul_kernel.o
+LIBS_matmul    := -lm
+NEEDS_matmul   := yes
+factorial_OBJS := factorial.o
+LIBS_factorial := $(GMP_LIBS) -lm
+NEEDS_factorial := $(HAVE_GMP)
+download_OBJS  := download.o
+LIBS_download  := $(CURL_LIBS) -lm
+NEEDS_download := $(HAVE_CURL)
+COMMON_OBJS    := cli.o clock.o memory.o report.o run.o
 
-PROGRAMS := $(foreach w,$(WORKLOADS),$(foreach m,$(MODELS),$(BIN)/$(w)-$(m)))
-PROGRAMS += $(if $(filter yes,$(HAVE_BLAS)),$(BIN)/matmul-blas)
-SKIPPED  := $(if $(filter yes,$(HAVE_OPENMP)),,*-openmp) $(if $(filter yes,$(HAVE_MPI)),,*-mpi) \
-            $(if $(filter yes,$(HAVE_BLAS)),,matmul-blas)
+ALL_MODELS := serial threads processes openmp mpi
+MODELS     := serial threads processes $(if $(filter yes,$(HAVE_OPENMP)),openmp) $(if $(filter yes,$(HAVE_MPI)),mpi)
+ALL_WORKLOADS := $(basename $(notdir $(wildcard serial/*.c)))
+WORKLOADS  := $(foreach w,$(ALL_WORKLOADS),$(if $(filter yes,$(NEEDS_$(w))),$(w)))
+variants    = $(foreach w,$(2),$(foreach m,$(1),$(if $(wildcard $(m)/$(w).c),$(BIN)/$(w)-$(m))))
+
+# Reference lanes (what a user would pick instead) and the I/O study's own programs.
+REFERENCES := $(if $(filter yes,$(HAVE_BLAS)),$(BIN)/matmul-blas) \
+              $(if $(and $(filter factorial,$(WORKLOADS)),$(wildcard reference/factorial.c)),$(BIN)/factorial-gmp)
+IO_PROGRAMS := $(if $(wildcard io_bound/fileserver.c),$(BIN)/fileserver) \
+               $(if $(and $(filter download,$(WORKLOADS)),$(wildcard io_bound/download.c)),$(BIN)/download-async)
+
+PROGRAMS := $(call variants,$(MODELS),$(WORKLOADS)) $(REFERENCES) $(IO_PROGRAMS)
+SKIPPED  := $(filter-out $(PROGRAMS),$(call variants,$(ALL_MODELS),$(ALL_WORKLOADS)) \
+              $(BIN)/matmul-blas $(if $(wildcard reference/factorial.c),$(BIN)/factorial-gmp) \
+              $(if $(wildcard io_bound/download.c),$(BIN)/download-async))
 
 # tools/mpirun asks this probe whether Open MPI may copy between processes.
 PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe)
@@ -73,7 +96,7 @@ PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe)
 .PHONY: all
 all: $(PROGRAMS) $(PROBE)
 ifneq ($(strip $(SKIPPED)),)
-	@echo "make: not built (a library is missing; see tools/configure.sh's message above): $(strip $(SKIPPED))" >&2
+	@echo "make: not built (a compiler or library is missing; see tools/configure.sh's message above): $(notdir $(SKIPPED))" >&2
 endif
 
 $(BIN) $(BUILD):
@@ -100,7 +123,8 @@ $(BIN)/%-mpi: mpi/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_mpi.o |
 
 # The reference lanes: what a user would pick instead of writing the kernel.
 $(BIN)/matmul-blas: reference/matmul.c $(BUILD)/libmatmul.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(BLAS_CFLAGS) $(DEPFLAGS) -o $@ $^ $(BLAS_LIBS) $(LIBS_matmul)
+	$(CC) $(ALL_CFLAGS) $(BLAS_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libmatmul.a $(BUILD)/libcommon.a \
+	  $(BUILD)/team_single.o $(BLAS_LIBS) $(LIBS_matmul)
 
 build/cma-probe: tools/cma_probe.c
 	@mkdir -p $(@D)

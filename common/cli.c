@@ -23,19 +23,22 @@
 /* The flags every program takes; a workload adds its own (struct workload.flags).
  * -n's and -p's ranges (0, 0 here) come from the workload and the model. */
 static const struct flag shared_flags[] = {
-    {"-n", "N", FLAG_COUNT, FIELD(n), 0, 0, 0, NULL, "problem size"},
-    {"-p", "P", FLAG_COUNT, FIELD(workers), FIELD(workers_given), 0, 0, NULL,
+    {"-n", "N", FLAG_COUNT, OPTION(n), 0, 0, 0, NULL, "problem size"},
+    {"-p", "P", FLAG_COUNT, OPTION(workers), FIELD(workers_given), 0, 0, NULL,
      "workers: threads, processes or MPI ranks (default 1; MPI: the number of ranks)"},
-    {"--seed", "S", FLAG_COUNT, FIELD(seed), 0, 0, ~0ULL, NULL, "seed of the generated inputs (default 42)"},
-    {"--warmup", "W", FLAG_COUNT, FIELD(warmup), 0, 0, MAX_WARMUP, NULL,
+    {"--seed", "S", FLAG_COUNT, OPTION(seed), 0, 0, ~0ULL, NULL, "seed of the generated inputs (default 42)"},
+    {"--warmup", "W", FLAG_COUNT, OPTION(warmup), 0, 0, MAX_WARMUP, NULL,
      "untimed runs before the timed ones (default 1)"},
-    {"-r", "R", FLAG_COUNT, FIELD(reps), 0, 1, MAX_REPS, NULL, "timed repetitions, one result line each (default 1)"},
-    {"--no-verify", NULL, FLAG_SWITCH, FIELD(verify), 0, 0, 0, NULL, "skip checking the result (verified=skipped)"},
-    {"--inject-error", NULL, FLAG_SWITCH, FIELD(inject_error), 0, 0, 0, NULL,
+    {"-r", "R", FLAG_COUNT, OPTION(reps), 0, 1, MAX_REPS, NULL, "timed repetitions, one result line each (default 1)"},
+    {"--no-verify", NULL, FLAG_SWITCH, OPTION(verify), 0, 0, 0, NULL, "skip checking the result (verified=skipped)"},
+    {"--inject-error", NULL, FLAG_SWITCH, OPTION(inject_error), 0, 0, 0, NULL,
      "corrupt the result before checking it, to prove the check fails (exit 1)"},
-    {"--help", NULL, FLAG_SWITCH, 0, 0, 0, 0, NULL, "print this help and exit"},
-    {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, NULL, NULL},
+    {"--help", NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, "print this help and exit"},
+    {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
+
+/* Suffixes FLAG_BYTES accepts, and the power of 1024 each means. */
+static const char byte_suffixes[] = "KMG";
 
 /* find_flag: the flag named by the argument's text before any '=' (or NULL). */
 static const struct flag *find_flag(const struct flag *table, const char *arg, size_t length)
@@ -77,30 +80,68 @@ static void count_range(const struct flag *f, const struct options *opt, enum wo
     }
 }
 
-/* store: put a parsed value into the option's field. */
+/* parse_bytes: read "256", "256K", "4M" or "1G" as bytes in [min, max]; 0 on success. */
+static int parse_bytes(const char *text, unsigned long long min, unsigned long long max,
+                       unsigned long long *value)
+{
+    char digits[32];
+    size_t length = strlen(text);
+    const char *suffix = length > 0 ? strchr(byte_suffixes, text[length - 1]) : NULL;
+    if (!suffix)
+        return parse_count(text, min, max, value);
+    if (length - 1 >= sizeof digits)
+        return -1;
+    memcpy(digits, text, length - 1);
+    digits[length - 1] = '\0';
+    unsigned long long units;
+    if (parse_count(digits, 0, ~0ULL, &units) != 0)
+        return -1;
+    unsigned shift = 10u * (unsigned)(suffix - byte_suffixes + 1);
+    if (units > (~0ULL >> shift) || (units << shift) < min || (units << shift) > max)
+        return -1;
+    *value = units << shift;
+    return 0;
+}
+
+/* mark_given: note that the flag was on the command line, where it keeps track. */
+static void mark_given(struct options *opt, const struct flag *f)
+{
+    if (f->given)
+        *(int *)((char *)opt + f->given) = 1;
+}
+
+/* store: put a parsed number into the option's field, whatever its width. */
 static void store(struct options *opt, const struct flag *f, unsigned long long value)
 {
-    char *base = (char *)opt;
-    if (f->field == FIELD(n))
-        opt->n = (unsigned long)value;
-    else if (f->field == FIELD(seed))
-        opt->seed = value;
-    else
-        *(unsigned *)(base + f->field) = (unsigned)value;
-    if (f->given)
-        *(int *)(base + f->given) = 1;
+    char *field = (char *)opt + f->field;
+    if (f->width == sizeof(unsigned)) {
+        unsigned narrow = (unsigned)value;
+        memcpy(field, &narrow, sizeof narrow);
+    } else if (f->width == sizeof(unsigned long)) {
+        unsigned long wide = (unsigned long)value;
+        memcpy(field, &wide, sizeof wide);
+    } else {
+        memcpy(field, &value, sizeof value);
+    }
+    mark_given(opt, f);
 }
 
 /* take_value: parse one flag's value text; OUTCOME_OK or a usage error naming it. */
 static enum outcome take_value(struct options *opt, const struct flag *f, const char *text,
                                enum worker_policy policy)
 {
+    if (f->kind == FLAG_TEXT) {
+        if (text[0] == '\0')
+            return report_usage_error("%s needs a value (%s), not an empty one", f->name, f->metavar);
+        memcpy((char *)opt + f->field, &text, sizeof text);
+        mark_given(opt, f);
+        return OUTCOME_OK;
+    }
     if (f->kind == FLAG_CHOICE) {
         for (int i = 0; f->choices[i]; i++)
             if (strcmp(text, f->choices[i]) == 0) {
                 *(int *)((char *)opt + f->field) = i;
-                if (f->given)
-                    *(int *)((char *)opt + f->given) = 1;
+                mark_given(opt, f);
                 return OUTCOME_OK;
             }
         char words[256] = "";
@@ -111,6 +152,14 @@ static enum outcome take_value(struct options *opt, const struct flag *f, const 
     }
     unsigned long long min, max, value;
     count_range(f, opt, policy, &min, &max);
+    if (f->kind == FLAG_BYTES) {
+        if (parse_bytes(text, min, max, &value) == 0) {
+            store(opt, f, value);
+            return OUTCOME_OK;
+        }
+        return report_usage_error("%s: '%s' is not a byte count from %llu to %llu (K, M, G suffixes allowed)",
+                                  f->name, text, min, max);
+    }
     if (parse_count(text, min, max, &value) == 0) {
         store(opt, f, value);
         return OUTCOME_OK;

@@ -16,17 +16,22 @@
 enum flag_kind {
     FLAG_SWITCH, /* no value: sets an int to 1 (or to 0 for --no-...) */
     FLAG_COUNT,  /* a whole number in [min, max] */
-    FLAG_CHOICE, /* one word of a list; stores its index */
+    FLAG_CHOICE, /* one word of a list; stores its index in an int */
+    FLAG_BYTES,  /* a byte count, with an optional K, M or G suffix (KiB, MiB, GiB) */
+    FLAG_TEXT,   /* any non-empty text (a file, a directory, HOST:PORT); stores a const char * */
 };
+
+/* OPTION(name): where a flag's value goes: the field's offset and size. */
+#define OPTION(name) offsetof(struct options, name), sizeof(((struct options *)0)->name)
 
 /* One flag: how it is written, what it sets, and its line in --help. */
 struct flag {
     const char *name;              /* as typed: "-n", "--seed" */
     const char *metavar;           /* its value in --help ("N"); NULL for switches */
     enum flag_kind kind;
-    size_t field;                  /* offsetof(struct options, ...) it sets */
+    size_t field, width;           /* OPTION(...): the field of struct options it sets */
     size_t given;                  /* offsetof of the int set to 1 when seen, or 0 */
-    unsigned long long min, max;   /* FLAG_COUNT's range (0, 0: the workload's or model's) */
+    unsigned long long min, max;   /* FLAG_COUNT's and FLAG_BYTES's range (-n, -p: the workload's) */
     const char *const *choices;    /* FLAG_CHOICE's words, NULL-terminated */
     const char *help;
 };
@@ -63,6 +68,15 @@ struct options {
     int inject_error;        /* --inject-error: corrupt the result to prove the check fails */
     int kernel;              /* matmul --kernel: an enum matmul_kernel (common/matmul.h) */
     int kernel_given;
+    int mode;                /* factorial --mode: one n!, or the factorials of 1..n */
+    int schedule;            /* factorial --schedule: how tasks are handed to workers */
+    int schedule_given;
+    unsigned chunk;          /* factorial --chunk: tasks handed out at a time */
+    int chunk_given;
+    const char *input_file;  /* download -i: a file of URLs, one per line */
+    const char *output_dir;  /* download -o: where the files go */
+    const char *server;      /* download --server HOST:PORT: the file server to fetch from */
+    unsigned long long size; /* download --size: bytes of each generated file */
 };
 
 /* options_parse: fill opt from argv for this workload and model. Returns

@@ -29,10 +29,9 @@ static const char *const kernel_names[] = {"blocked", "naive", NULL};
 static const char *const kernel_labels[] = {"blocked", "naive", "openblas"};
 
 static const struct flag matmul_flags[] = {
-    {"--kernel", "blocked|naive", FLAG_CHOICE, offsetof(struct options, kernel),
-     offsetof(struct options, kernel_given), 0, 0, kernel_names,
-     "blocked: the cache-blocked kernel (default); naive: the textbook triple loop"},
-    {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, NULL, NULL},
+    {"--kernel", "blocked|naive", FLAG_CHOICE, OPTION(kernel), offsetof(struct options, kernel_given), 0, 0,
+     kernel_names, "blocked: the cache-blocked kernel (default); naive: the textbook triple loop"},
+    {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
 /* Bytes of packing scratch a worker holds at most (the kernel's blocks). */

@@ -71,6 +71,8 @@ NEEDS_factorial := $(HAVE_GMP)
 download_OBJS  := download.o
 LIBS_download  := $(CURL_LIBS) -lm
 NEEDS_download := $(HAVE_CURL)
+# The file server needs no library beyond the C library; these are its objects from common/.
+fileserver_OBJS :=
 COMMON_OBJS    := cli.o clock.o memory.o report.o run.o
 
 ALL_MODELS := serial threads processes openmp mpi
@@ -126,6 +128,20 @@ $(BIN)/matmul-blas: reference/matmul.c $(BUILD)/libmatmul.a $(BUILD)/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(BLAS_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libmatmul.a $(BUILD)/libcommon.a \
 	  $(BUILD)/team_single.o $(BLAS_LIBS) $(LIBS_matmul)
 
+$(BIN)/factorial-gmp: reference/factorial.c $(BUILD)/libfactorial.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libfactorial.a $(BUILD)/libcommon.a \
+	  $(BUILD)/team_single.o $(LIBS_factorial)
+
+# The I/O study: the event-driven client (one thread, libcurl's multi
+# interface) and the local file server that plays the internet.
+$(BIN)/download-async: io_bound/download.c $(BUILD)/libdownload.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libdownload.a $(BUILD)/libcommon.a \
+	  $(BUILD)/team_single.o $(LIBS_download)
+
+$(BIN)/fileserver: io_bound/fileserver.c $(addprefix $(BUILD)/,$(fileserver_OBJS)) $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(addprefix $(BUILD)/,$(fileserver_OBJS)) $(BUILD)/libcommon.a \
+	  $(BUILD)/team_single.o -lm
+
 build/cma-probe: tools/cma_probe.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
@@ -150,7 +166,7 @@ $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
 -include $(wildcard $(BUILD)/*.d)
 
 # ---- tests, benchmarks, housekeeping ----------------------------------------
-.PHONY: test sanitizers bench bench-matmul doctor config clean help
+.PHONY: test sanitizers bench bench-matmul bench-factorial bench-download doctor config clean help
 
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.
@@ -160,7 +176,7 @@ test: all sanitizers
 
 sanitizers:
 	$(MAKE) --no-print-directory FLAVOR=asan all
-	$(MAKE) --no-print-directory FLAVOR=tsan $(foreach w,$(WORKLOADS),bin/tsan/$(w)-threads)
+	$(MAKE) --no-print-directory FLAVOR=tsan $(patsubst bin/%,bin/tsan/%,$(call variants,threads,$(WORKLOADS)))
 
 bench: bench-matmul
 
@@ -169,6 +185,11 @@ bench: bench-matmul
 bench-matmul: all
 	@test -n "$(PYTHON)" || { echo "make bench-matmul: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
 	$(PYTHON) tools/bench_matmul.py
+
+# Each workload's speed targets, the same way.
+bench-factorial bench-download: bench-%: all
+	@test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(PYTHON) tools/bench_$*.py
 
 config:
 	@rm -f $(CONFIG)

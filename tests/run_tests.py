@@ -9,6 +9,10 @@ Usage: tests/run_tests.py [--jobs J] [--filter TEXT] [--list]
 A case whose program was not built is skipped (and counted as failed under
 CI=true, where everything must build). The last line is "N passed, N failed";
 the exit status is 1 if any case failed.
+
+A table module defines cases(), returning its Case rows; it may also define
+setup() (run before cases(), e.g. to start a server the cases talk to) and
+teardown() (run after every case has finished, even after failures).
 """
 import argparse
 import concurrent.futures
@@ -33,12 +37,10 @@ def usable_cores():
         return 1
 
 
-def all_cases():
-    """(table, case) for every case of every tests/test_*.py, in file order."""
-    for path in sorted(HERE.glob("test_*.py")):
-        module = importlib.import_module(path.stem)
-        for case in module.cases():
-            yield path.stem[len("test_"):], case
+def load_tables():
+    """(table name, module) for every tests/test_*.py, in file order."""
+    return [(path.stem[len("test_"):], importlib.import_module(path.stem))
+            for path in sorted(HERE.glob("test_*.py"))]
 
 
 def main():
@@ -48,14 +50,25 @@ def main():
     parser.add_argument("--list", action="store_true")
     options = parser.parse_args()
 
-    cases = [(table, c) for table, c in all_cases() if options.filter in c.name]
+    tables = load_tables()
+    in_ci = os.environ.get("CI") == "true"
+    passed = failed = skipped = 0
+    cases, started_tables = [], []
+    for table, module in tables:
+        if not options.list and hasattr(module, "setup"):
+            try:
+                module.setup()
+            except Exception as e:  # a broken fixture fails its table, not the run
+                failed += 1
+                print("FAIL  [%s] setup: %s" % (table, e), flush=True)
+                continue
+        started_tables.append(module)
+        cases += [(table, c) for c in module.cases() if options.filter in c.name]
     if options.list:
         for table, case in cases:
             print("%-10s %s" % (table, case.name))
         return 0
 
-    in_ci = os.environ.get("CI") == "true"
-    passed = failed = skipped = 0
     started = time.monotonic()
     print("running %d cases, %d at a time" % (len(cases), options.jobs), flush=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
@@ -70,7 +83,11 @@ def main():
             else:
                 failed += 1
                 print("FAIL  [%s] %s: %s" % (table, case.name, message), flush=True)
-    print("%d skipped (not built on this machine)" % skipped if skipped else "", end="\n" if skipped else "")
+    for module in started_tables:
+        if hasattr(module, "teardown"):
+            module.teardown()
+    if skipped:
+        print("%d skipped (not built on this machine)" % skipped)
     print("took %.0f s" % (time.monotonic() - started))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """tests/run_tests.py — run every test table (tests/test_*.py), each case in its own process.
 
-Usage: tests/run_tests.py [--jobs J] [--filter TEXT] [--list]
+Usage: tests/run_tests.py [--jobs J] [--table NAME] [--filter TEXT] [--list]
   --jobs J       cases run J at a time (default: the usable cores)
+  --table NAME   only the table tests/test_NAME.py (e.g. matmul)
   --filter TEXT  only the cases whose name contains TEXT
   --list         print the case names and run nothing
 
@@ -46,11 +47,12 @@ def load_tables():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=usable_cores())
+    parser.add_argument("--table", default="")
     parser.add_argument("--filter", default="")
     parser.add_argument("--list", action="store_true")
     options = parser.parse_args()
 
-    tables = load_tables()
+    tables = [(t, m) for t, m in load_tables() if options.table in ("", t)]
     in_ci = os.environ.get("CI") == "true"
     passed = failed = skipped = 0
     cases, started_tables = [], []

@@ -38,10 +38,10 @@ def usable_cores():
         return 1
 
 
-def load_tables():
-    """(table name, module) for every tests/test_*.py, in file order."""
-    return [(path.stem[len("test_"):], importlib.import_module(path.stem))
-            for path in sorted(HERE.glob("test_*.py"))]
+def load_tables(only=""):
+    """(table name, module) for every tests/test_*.py (or just test_<only>.py), in file order."""
+    paths = sorted(HERE.glob("test_%s.py" % (only or "*")))
+    return [(path.stem[len("test_"):], importlib.import_module(path.stem)) for path in paths]
 
 
 def main():
@@ -52,7 +52,7 @@ def main():
     parser.add_argument("--list", action="store_true")
     options = parser.parse_args()
 
-    tables = [(t, m) for t, m in load_tables() if options.table in ("", t)]
+    tables = load_tables(options.table)
     in_ci = os.environ.get("CI") == "true"
     passed = failed = skipped = 0
     cases, started_tables = [], []

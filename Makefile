@@ -76,18 +76,18 @@ fileserver_OBJS :=
 COMMON_OBJS    := cli.o clock.o memory.o report.o run.o
 
 ALL_MODELS := serial threads processes openmp mpi
-MODELS     := serial threads processes $(if $(filter yes,$(HAVE_OPENMP)),openmp) $(if $(filter yes,$(HAVE_MPI)),mpi)
+BUILT_MODELS := serial threads processes $(if $(filter yes,$(HAVE_OPENMP)),openmp) $(if $(filter yes,$(HAVE_MPI)),mpi)
 ALL_WORKLOADS := $(basename $(notdir $(wildcard serial/*.c)))
-WORKLOADS  := $(foreach w,$(ALL_WORKLOADS),$(if $(filter yes,$(NEEDS_$(w))),$(w)))
+BUILT_WORKLOADS := $(foreach w,$(ALL_WORKLOADS),$(if $(filter yes,$(NEEDS_$(w))),$(w)))
 variants    = $(foreach w,$(2),$(foreach m,$(1),$(if $(wildcard $(m)/$(w).c),$(BIN)/$(w)-$(m))))
 
 # Reference lanes (what a user would pick instead) and the I/O study's own programs.
 REFERENCES := $(if $(filter yes,$(HAVE_BLAS)),$(BIN)/matmul-blas) \
-              $(if $(and $(filter factorial,$(WORKLOADS)),$(wildcard reference/factorial.c)),$(BIN)/factorial-gmp)
+              $(if $(and $(filter factorial,$(BUILT_WORKLOADS)),$(wildcard reference/factorial.c)),$(BIN)/factorial-gmp)
 IO_PROGRAMS := $(if $(wildcard io_bound/fileserver.c),$(BIN)/fileserver) \
-               $(if $(and $(filter download,$(WORKLOADS)),$(wildcard io_bound/download.c)),$(BIN)/download-async)
+               $(if $(and $(filter download,$(BUILT_WORKLOADS)),$(wildcard io_bound/download.c)),$(BIN)/download-async)
 
-PROGRAMS := $(call variants,$(MODELS),$(WORKLOADS)) $(REFERENCES) $(IO_PROGRAMS)
+PROGRAMS := $(call variants,$(BUILT_MODELS),$(BUILT_WORKLOADS)) $(REFERENCES) $(IO_PROGRAMS)
 SKIPPED  := $(filter-out $(PROGRAMS),$(call variants,$(ALL_MODELS),$(ALL_WORKLOADS)) \
               $(BIN)/matmul-blas $(if $(wildcard reference/factorial.c),$(BIN)/factorial-gmp) \
               $(if $(wildcard io_bound/download.c),$(BIN)/download-async))
@@ -166,7 +166,7 @@ $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
 -include $(wildcard $(BUILD)/*.d)
 
 # ---- tests, benchmarks, housekeeping ----------------------------------------
-.PHONY: test sanitizers bench bench-matmul bench-factorial bench-download doctor config clean help
+.PHONY: test sanitizers bench plot bench-matmul bench-factorial bench-download doctor config clean help
 
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.
@@ -176,9 +176,27 @@ test: all sanitizers
 
 sanitizers:
 	$(MAKE) --no-print-directory FLAVOR=asan all
-	$(MAKE) --no-print-directory FLAVOR=tsan $(patsubst bin/%,bin/tsan/%,$(call variants,threads,$(WORKLOADS)))
+	$(MAKE) --no-print-directory FLAVOR=tsan $(patsubst bin/%,bin/tsan/%,$(call variants,threads,$(BUILT_WORKLOADS)))
 
-bench: bench-matmul
+# The sweep. PRESET=quick|full, WORKLOADS=, MODELS=, WORKERS=, SIZES=, REPEATS=,
+# SEED=, FORCE=1 and RESUME=1 reach tools/bench.py through the environment.
+BENCH_ENV = CC='$(CC)' CFLAGS='$(CFLAGS)' OMPFLAGS='$(OMPFLAGS)' MPICC='$(MPICC)' \
+            GNUPLOT='$(GNUPLOT)' PYTHON_MPL='$(PYTHON_MPL)'
+
+bench: all
+	@test -n "$(PYTHON)" || { echo "make bench: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	@$(BENCH_ENV) $(PYTHON) tools/bench.py
+
+# Redraw the plots and the report of a results folder (default: the latest).
+plot:
+	@test -n "$(PYTHON)" || { echo "make plot: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	@$(BENCH_ENV) $(PYTHON) tools/bench.py --plot $(or $(RESULTS),results/latest)
+
+# What make bench will do on this machine, and why.
+doctor:
+	@test -n "$(PYTHON)" || { echo "make doctor: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	@$(BENCH_ENV) HAVE_OPENMP='$(HAVE_OPENMP)' HAVE_MPI='$(HAVE_MPI)' HAVE_GMP='$(HAVE_GMP)' \
+	  HAVE_CURL='$(HAVE_CURL)' HAVE_BLAS='$(HAVE_BLAS)' $(PYTHON) tools/doctor.py
 
 # matmul's speed targets, measured in one run: serial against OpenBLAS, and
 # parallel efficiency at P = 2 for every model.

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "memory.h"
 #include "team.h"
 
@@ -34,6 +35,8 @@ static const struct flag shared_flags[] = {
     {"--inject-error", NULL, FLAG_SWITCH, OPTION(inject_error), 0, 0, 0, NULL,
      "corrupt the result before checking it, to prove the check fails (exit 1)"},
     {"--help", NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, "print this help and exit"},
+    {"--describe", NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL,
+     "print what this program is and takes, as key=value pairs, and exit (for the harness)"},
     {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -194,6 +197,15 @@ static void print_help(const struct options *opt, enum worker_policy policy)
            "The full contract: results/README.md.\n");
 }
 
+/* print_description: one key=value line saying what this program is and takes. */
+static void print_description(const struct options *opt, enum worker_policy policy)
+{
+    const struct workload *w = opt->workload;
+    printf("workload=%s model=%s n_min=%lu n_max=%lu n_default=%lu max_workers=%u clock_tick=%.3g\n", w->name,
+           opt->model, w->n_min, w->n_max, w->n_default, policy == ONE_WORKER ? 1u : w->max_workers,
+           clock_tick());
+}
+
 /* set_defaults: the options before any flag is read. */
 static void set_defaults(struct options *opt, const struct workload *workload, const char *model)
 {
@@ -250,9 +262,12 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
                 return report_usage_error("unknown flag '%s'", arg);
             return report_usage_error("unexpected argument '%s' (every value follows its flag)", arg);
         }
-        if (strcmp(f->name, "--help") == 0) {
-            if (team_rank() == 0)
+        int help = strcmp(f->name, "--help") == 0, describe = strcmp(f->name, "--describe") == 0;
+        if (help || describe) {
+            if (team_rank() == 0 && help)
                 print_help(opt, policy);
+            if (team_rank() == 0 && describe)
+                print_description(opt, policy);
             return OUTCOME_HELP;
         }
         if (f->kind == FLAG_SWITCH) {

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""tests/harness_checks.py — checks of the benchmark harness, one per invocation.
+
+Usage: tests/harness_checks.py stats|summary|sweep|failing|resume
+Exit status 0 when the check holds; otherwise a message on stderr and 1.
+tests/test_harness.py runs each as a case of its own.
+
+The sweeps run tools/bench.py against a bin/ of its own: links to real
+programs, and tests/fake_program under names that make it fail or run slowly.
+"""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from harness import stats, summary  # noqa: E402
+from harness.studies import Study  # noqa: E402
+
+FAKE = HERE / "fake_program"
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def near(a, b, tolerance=1e-9):
+    return a is not None and abs(a - b) <= tolerance * max(1.0, abs(b))
+
+
+# ---- statistics against values worked out by hand or from tables -------------
+
+def check_stats():
+    expect(stats.median([3, 1, 2]) == 2, "median of 3 values")
+    expect(stats.median([4, 1, 3, 2]) == 2.5, "median of 4 values")
+    expect(near(stats.iqr([1, 2, 3, 4, 5, 6, 7, 8, 9]), 4.0), "IQR of 1..9 is 7 - 3")
+    # ranks of the distribution-free 95% interval of the median (e.g. Conover's table)
+    expected = {5: None, 6: (1, 6), 8: (1, 8), 9: (2, 8), 10: (2, 9), 20: (6, 15), 50: (18, 33)}
+    for count, ranks in expected.items():
+        got = stats.median_ci_ranks(count)
+        expect(got == ranks, "CI ranks for %d runs: %s, expected %s" % (count, got, ranks))
+    expect(stats.median_ci([1, 2, 3, 4, 5]) is None, "no interval under 6 runs")
+    expect(stats.median_ci([5, 1, 4, 2, 3, 6]) == (1, 6), "interval of 6 runs is [min, max]")
+    expect(stats.karp_flatt(2.0, 2) == 0.0, "perfect speedup: serial fraction 0")
+    expect(near(stats.karp_flatt(1.0, 2), 1.0), "no speedup: serial fraction 1")
+    expect(near(stats.karp_flatt(1.6, 4), 0.5), "S=1.6 at P=4: e = (1/1.6 - 1/4) / (3/4) = 0.5")
+    expect(stats.karp_flatt(1.0, 1) is None, "Karp-Flatt undefined at P=1")
+    points = [(p, stats.amdahl(0.2, p)) for p in (2, 4, 8)]
+    expect(near(stats.fit_amdahl(points), 0.2, 1e-6), "Amdahl fit recovers f=0.2")
+    expect(near(stats.amdahl(0.0, 8), 8.0), "Amdahl with f=0 is linear")
+
+
+def check_summary():
+    """Speedup against the best serial code, failed runs kept out of it."""
+    def row(model, workers, seconds, exit_code=0, warmup=0):
+        return {"study": "s", "workload": "w", "model": model, "n": "10", "workers": str(workers),
+                "round": "1", "warmup": str(warmup), "seconds": str(seconds), "setup": "0", "comm": "0",
+                "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
+                "max_rss_kb": "1", "exit": str(exit_code), "verified": "yes" if exit_code == 0 else "no",
+                "oversubscribed": "no", "figures": ""}
+    runs = [row("serial", 1, 4.0), row("serial", 1, 4.2), row("fast", 1, 2.0), row("fast", 1, 2.0),
+            row("threads", 1, 4.0), row("threads", 2, 1.0), row("threads", 2, 1.0), row("threads", 2, 9.0, 1),
+            row("threads", 2, 0.001, warmup=1)]
+    rows = {(r["model"], r["workers"]): r for r in
+            summary.summarize(runs, [Study("s", "w", "cpu", baselines=("serial", "fast"))])}
+    threads = rows[("threads", 2)]
+    expect(threads["baseline"] == "w-fast (P=1)", "baseline is the fastest serial code: %s" % threads["baseline"])
+    expect(threads["runs"] == 2 and threads["failed"] == 1, "the failed run is counted, not used")
+    expect(near(threads["median"], 1.0), "warm-up and failed runs stay out of the median")
+    expect(near(threads["speedup"], 2.0), "speedup = best serial median / median = 2")
+    expect(near(threads["speedup_self"], 4.0), "self speedup = own P=1 median / median = 4")
+    expect(near(threads["efficiency"], 1.0), "efficiency = speedup / P")
+
+
+# ---- sweeps through tools/bench.py ---------------------------------------------
+
+def make_bin(folder, fakes=(), real=("matmul-serial", "matmul-threads")):
+    """A bin/ with links to real programs and to the fake under other names."""
+    bin_dir = Path(folder) / "bin"
+    bin_dir.mkdir()
+    for name in real:
+        expect((ROOT / "bin" / name).exists(), "bin/%s is not built" % name)
+        (bin_dir / name).symlink_to(ROOT / "bin" / name)
+    for name in fakes:
+        (bin_dir / name).symlink_to(FAKE)
+    return bin_dir
+
+
+def bench(bin_dir, results, extra, wait=True):
+    """tools/bench.py on a small matmul sweep; the Popen when wait is False."""
+    argv = [sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir), "--results", str(results),
+            "--workloads", "matmul", "--sizes", "32", "--seed", "7"] + extra
+    if not wait:
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    return out
+
+
+def runs_of(results):
+    with open(Path(results) / "latest" / "runs.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def check_sweep():
+    """configurations x (repeats + 1 warm-up) rows, and every output file."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder)
+        results = Path(folder) / "results"
+        out = bench(bin_dir, results, ["--workers", "1,2", "--repeats", "3"])
+        expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
+        runs = runs_of(results)
+        configs = 1 + 2  # serial at P=1, threads at P=1 and 2
+        timed = [r for r in runs if r["warmup"] == "0"]
+        expect(len(timed) == configs * 3, "%d timed rows, expected %d" % (len(timed), configs * 3))
+        expect(len(runs) - len(timed) == configs, "%d warm-up rows, expected %d" % (len(runs) - len(timed), configs))
+        expect(all(r["exit"] == "0" and r["verified"] == "yes" for r in runs), "every run verified")
+        latest = results / "latest"
+        with open(latest / "summary.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        expect(len(rows) == configs, "summary has %d rows, expected %d" % (len(rows), configs))
+        meta = json.loads((latest / "meta.json").read_text())
+        for key in ("preset", "seed", "machine", "repeats", "warnings", "clock_tick"):
+            expect(key in meta, "meta.json lacks %s" % key)
+        for key in ("host", "cpu_model", "usable_cores", "governor", "load_before", "load_after", "git_commit",
+                    "environment", "mpi", "openmp_version"):
+            expect(key in meta["machine"], "meta.json's machine lacks %s" % key)
+        pngs = list((latest / "plots").glob("*.png"))
+        expect(len(pngs) >= 2 and all(p.stat().st_size > 1000 for p in pngs), "gnuplot PNGs missing or empty")
+        expect((latest / "report.md").stat().st_size > 0, "report.md empty")
+        expect("speedup against" in out.stdout, "no terminal plot on stdout")
+
+
+def check_failing():
+    """A variant that fails is recorded with its exit code, not dropped."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, fakes=["matmul-broken"], real=["matmul-serial"])
+        results = Path(folder) / "results"
+        out = bench(bin_dir, results, ["--workers", "1", "--repeats", "2"])
+        expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
+        broken = [r for r in runs_of(results) if r["model"] == "broken"]
+        expect(len(broken) == 3, "%d rows for the failing variant, expected 3" % len(broken))
+        expect(all(r["exit"] == "1" and r["verified"] == "no" for r in broken), "failing rows keep exit 1")
+        with open(results / "latest" / "summary.csv", newline="") as f:
+            row = next(r for r in csv.DictReader(f) if r["model"] == "broken")
+        expect(row["runs"] == "0" and row["failed"] == "2" and row["speedup"] == "n/a",
+               "failed runs are excluded from speedups: %s" % row)
+
+
+def check_resume():
+    """Ctrl-C keeps every finished row; RESUME finishes without duplicates or gaps."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, fakes=["matmul-sleepy"], real=["matmul-serial"])
+        results = Path(folder) / "results"
+        extra = ["--workers", "1,2,3", "--repeats", "3"]
+        process = bench(bin_dir, results, extra, wait=False)
+        runs_path = results / "latest" / "runs.csv"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if runs_path.exists() and len(runs_path.read_text().splitlines()) > 5:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        expect(process.returncode == 130, "interrupted bench exit %s: %s" % (process.returncode, err[-500:]))
+        expect("RESUME=1" in err, "the interruption message does not say how to resume")
+        kept = runs_of(results)
+        expect(0 < len(kept) < 16, "%d rows after the interruption" % len(kept))
+        env = dict(os.environ, RESUME="1")
+        out = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir),
+                              "--results", str(results)], capture_output=True, text=True, env=env, timeout=600)
+        expect(out.returncode == 0, "resumed bench failed: %s" % out.stderr[-2000:])
+        runs = runs_of(results)
+        keys = [(r["model"], r["workers"], r["round"]) for r in runs]
+        expect(len(keys) == len(set(keys)), "duplicate rows after resuming")
+        configs = 1 + 3  # serial at P=1, sleepy at P=1..3
+        expect(len(runs) == configs * 4, "%d rows after resuming, expected %d" % (len(runs), configs * 4))
+
+
+CHECKS = {"stats": check_stats, "summary": check_summary, "sweep": check_sweep, "failing": check_failing,
+          "resume": check_resume}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:
+        sys.exit("usage: harness_checks.py %s" % "|".join(CHECKS))
+    try:
+        CHECKS[sys.argv[1]]()
+    except CheckFailed as e:
+        print("harness check %s: %s" % (sys.argv[1], e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

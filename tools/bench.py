@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""tools/bench.py — the benchmark harness: sweep, record honestly, summarize, plot.
+
+Usage: tools/bench.py [--preset quick|full] [--workloads W,..] [--models M,..]
+                      [--workers P,..] [--sizes N,..] [--repeats R] [--seed S]
+                      [--force] [--resume] [--bin DIR] [--results DIR]
+       tools/bench.py --plot RESULTS_DIR      redraw plots and report from runs.csv
+`make bench` runs it; the make variables PRESET, WORKLOADS, MODELS, WORKERS,
+SIZES, REPEATS, SEED, FORCE=1 and RESUME=1 become these flags.
+
+Every program in bin/ named <workload>-<model> is swept over worker counts
+(tools/harness/studies.py says which sizes and workers per preset), each run
+a fresh process, configurations interleaved in a shuffled order. Each run's
+row lands in runs.csv at once, so Ctrl-C loses nothing and --resume goes on
+where it stopped. At the end: summary.csv, meta.json, plots, report.md, and
+the speedup plots as text. results/README.md documents every file and column.
+"""
+import argparse
+import csv
+import datetime
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import gnuplot, machine, report, runner, stats, studies, summary  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = {
+    # repeats: timed runs per configuration; timeout: seconds one run may take
+    "quick": {"repeats": 3, "timeout": 120},
+    "full": {"repeats": 5, "timeout": 900},
+}
+# A configuration whose runs vary more than this (coefficient of variation) gets a warning.
+CV_WARNING = 0.10
+# A run shorter than this many clock ticks is measured too coarsely to trust.
+MIN_TICKS_PER_RUN = 1000
+TIME_STAMP = "%Y-%m-%dT%H%M%S"
+
+
+def say(message):
+    """Progress and warnings go to stderr; stdout stays for the final plots."""
+    print("bench: " + message, file=sys.stderr, flush=True)
+
+
+def split_list(text, cast=str):
+    """"1,2,4" -> [1, 2, 4]; empty -> None (not narrowed)."""
+    items = [t for t in (text or "").replace(" ", ",").split(",") if t]
+    return [cast(t) for t in items] if items else None
+
+
+def parse_arguments():
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default=env("PRESET") or "quick", choices=sorted(PRESETS))
+    parser.add_argument("--workloads", default=env("WORKLOADS", ""), help="e.g. matmul,factorial-many")
+    parser.add_argument("--models", default=env("MODELS", ""), help="e.g. serial,threads,mpi")
+    parser.add_argument("--workers", default=env("WORKERS", ""), help="e.g. 1,2,4,8")
+    parser.add_argument("--sizes", default=env("SIZES", ""), help="-n values, e.g. 512,1024")
+    parser.add_argument("--repeats", type=int, default=int(env("REPEATS") or 0) or None)
+    parser.add_argument("--seed", type=int, default=int(env("SEED")) if env("SEED") else None)
+    parser.add_argument("--timeout", type=float, default=None, help="seconds one run may take")
+    parser.add_argument("--force", action="store_true", default=env("FORCE") == "1")
+    parser.add_argument("--resume", action="store_true", default=env("RESUME") == "1")
+    parser.add_argument("--bin", default=str(ROOT / "bin"))
+    parser.add_argument("--results", default=str(ROOT / "results"))
+    parser.add_argument("--plot", metavar="RESULTS_DIR", help="only redraw from an existing folder")
+    options = parser.parse_args()
+    try:
+        options.worker_list = split_list(options.workers, int)
+        options.size_list = split_list(options.sizes, int)
+    except ValueError:
+        parser.error("WORKERS and SIZES are lists of whole numbers, e.g. 1,2,4")
+    if options.repeats is not None and options.repeats < 1:
+        parser.error("REPEATS must be 1 or more")
+    return options
+
+
+class Config:
+    """One point of the sweep: a program, a study's flags, a size and a worker count."""
+
+    def __init__(self, study, program, n, workers, usable):
+        self.study = study
+        self.program = program
+        self.n = n
+        self.workers = workers
+        self.oversubscribed = "yes" if workers > usable else "no"
+
+    def key(self):
+        return (self.study.name, self.program.model, self.n, self.workers)
+
+    def label(self):
+        return "%s %s n=%d P=%d" % (self.study.name, self.program.model, self.n, self.workers)
+
+
+def build_configs(options, programs, usable):
+    """Every configuration of the sweep, in a fixed order (shuffled per round later)."""
+    wanted_models = split_list(options.models)
+    chosen = studies.studies_for(programs, split_list(options.workloads))
+    configs = []
+    for study in chosen:
+        for program in programs:
+            if program.workload != study.workload or (wanted_models and program.model not in wanted_models):
+                continue
+            sizes = options.size_list or study.sizes_for(options.preset, program.n_default)
+            counts = options.worker_list or studies.worker_counts(study.kind, options.preset, usable)
+            counts = [p for p in counts if p <= program.max_workers] or [1]
+            for n in sizes:
+                for p in counts:
+                    configs.append(Config(study, program, n, p, usable))
+    return chosen, configs
+
+
+class FileServer:
+    """bin/fileserver on a free port, for the I/O-bound study's runs."""
+
+    def __init__(self, bin_dir, flags):
+        exe = Path(bin_dir) / "fileserver"
+        if not exe.exists():
+            raise RuntimeError("%s is not built (make)" % exe)
+        self.process = subprocess.Popen([str(exe), "--port", "0", "--quiet"] + flags, stdout=subprocess.PIPE,
+                                        stdin=subprocess.DEVNULL, text=True)
+        first = self.process.stdout.readline().strip()
+        if not first.startswith("port="):
+            self.stop()
+            raise RuntimeError("fileserver did not say its port (got %r)" % first)
+        self.address = "127.0.0.1:%s" % first.split("=", 1)[1]
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def command(config, extra):
+    """argv for one run: one timed repetition after one untimed one, MPI through tools/mpirun."""
+    args = ["-n", str(config.n), "-r", "1", "--warmup", "1"] + config.study.args + extra
+    if config.program.model == "mpi":
+        return [str(ROOT / "tools" / "mpirun"), "-np", str(config.workers), str(config.program.path)] + args
+    return [str(config.program.path), "-p", str(config.workers)] + args
+
+
+def row_for(config, round_number, result):
+    """The runs.csv row of one run."""
+    lines = [runner.parse_result_line(line) for line in result.stdout.splitlines() if "=" in line]
+    pairs = lines[-1] if lines else {}
+    known = {"workload", "model", "n", "workers", "rep", "seconds", "setup", "comm", "compute", "combine",
+             "verified"}
+    return {
+        "timestamp": datetime.datetime.now().isoformat(timespec="seconds"),
+        "study": config.study.name, "workload": config.program.workload, "model": config.program.model,
+        "n": config.n, "workers": config.workers, "round": round_number, "warmup": int(round_number == 0),
+        "seconds": pairs.get("seconds", "n/a"), "setup": pairs.get("setup", "n/a"),
+        "comm": pairs.get("comm", "n/a"), "compute": pairs.get("compute", "n/a"),
+        "combine": pairs.get("combine", "n/a"),
+        "wall": "%.6f" % result.wall, "user": "%.6f" % result.user, "sys": "%.6f" % result.sys,
+        "max_rss_kb": result.max_rss_kb, "exit": result.exit_code,
+        "verified": pairs.get("verified", "no"), "oversubscribed": config.oversubscribed,
+        "figures": " ".join("%s=%s" % kv for kv in pairs.items() if kv[0] not in known),
+    }
+
+
+def resumed(options):
+    """(folder, meta) of the sweep RESUME=1 continues: the one results/latest points at."""
+    latest = Path(options.results) / "latest"
+    if not (latest / "runs.csv").exists() or not (latest / "meta.json").exists():
+        sys.exit("bench: nothing to resume: %s has no runs.csv and meta.json" % latest)
+    meta = json.loads((latest / "meta.json").read_text())
+    options.preset = meta["preset"]  # the sweep is the one that was started
+    for name in ("workloads", "models", "workers", "sizes"):
+        setattr(options, name, meta["selection"][name])
+    options.worker_list = split_list(options.workers, int)
+    options.size_list = split_list(options.sizes, int)
+    return latest.resolve(), meta
+
+
+def new_folder(options):
+    """A fresh results/<time>-<host>, with results/latest pointing at it."""
+    base = Path(options.results)
+    folder = base / ("%s-%s" % (datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname()))
+    folder.mkdir(parents=True)
+    latest = base / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(folder.name)
+    return folder
+
+
+def start_meta(options, configs, programs, usable):
+    """meta.json as the sweep starts: preset, seed, selection, the machine, first warnings."""
+    preset = PRESETS[options.preset]
+    build = {k: os.environ.get(k, "") for k in ("CC", "CFLAGS", "OMPFLAGS", "MPICC")}
+    info = machine.describe(build)
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(1 << 31)
+    meta = {"preset": options.preset, "seed": seed, "repeats": options.repeats or preset["repeats"],
+            "timeout": options.timeout or preset["timeout"], "started": datetime.datetime.now().isoformat(),
+            "configurations": len(configs), "machine": info,
+            "clock_tick": {p.path.name: p.clock_tick for p in programs},
+            "selection": {"workloads": options.workloads, "models": options.models,
+                          "workers": options.workers, "sizes": options.sizes}}
+    warnings = [w for w in [machine.load_warning(info["load_before"][0], usable)] if w]
+    if info["governor"] not in ("performance", machine.UNREADABLE):
+        warnings.append("CPU governor is '%s', not 'performance': clock speed may change during runs"
+                        % info["governor"])
+    if info["virtualized"] != "no":
+        warnings.append("running under a hypervisor (%s): timings include its overheads" % info["virtualized"])
+    if options.preset != "quick" and not info["batch_job"]:
+        warnings.append("preset '%s' forced outside a batch job" % options.preset)
+    meta["start_warnings"] = warnings
+    for warning in warnings:
+        say("warning: " + warning)
+    return meta
+
+
+def format_duration(seconds):
+    return "%dm%02ds" % divmod(int(seconds), 60) if seconds >= 60 else "%.0fs" % seconds
+
+
+def sweep(options, configs, folder, seed, repeats, timeout):
+    """Run every (round, configuration) not yet in runs.csv; returns (runs done, harness seconds)."""
+    runs_path = folder / "runs.csv"
+    done = {(r["study"], r["model"], int(r["n"]), int(r["workers"]), int(r["round"]))
+            for r in summary.read_runs(runs_path)}
+    rng = random.Random(seed)
+    plan = []
+    for round_number in range(repeats + 1):  # round 0 is the warm-up round
+        order = configs[:]
+        rng.shuffle(order)
+        plan += [(round_number, c) for c in order if c.key() + (round_number,) not in done]
+    if not plan:
+        say("nothing left to run")
+        return 0, 0.0
+    say("%d runs to do (%d configurations x (1 warm-up + %d) rounds%s)" % (
+        len(plan), len(configs), repeats, ", resuming" if done else ""))
+
+    servers = {}
+    scratch = Path(tempfile.mkdtemp(prefix="bench-download-"))
+    new_file = not runs_path.exists()
+    walls = {}
+    harness_seconds = 0.0
+    started = time.monotonic()
+    index = 0
+    try:
+        with open(runs_path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=summary.RUN_COLUMNS)
+            if new_file:
+                writer.writeheader()
+            for index, (round_number, config) in enumerate(plan, 1):
+                extra = []
+                if config.study.kind == "io":
+                    if config.study.name not in servers:
+                        servers[config.study.name] = FileServer(options.bin, config.study.server.get(options.preset, []))
+                    extra = ["--server", servers[config.study.name].address, "-o", str(scratch)]
+                before = time.monotonic()
+                result = runner.run(command(config, extra), timeout)
+                row = row_for(config, round_number, result)
+                writer.writerow(row)
+                f.flush()
+                harness_seconds += time.monotonic() - before - result.wall
+                walls[config.key()] = result.wall
+                if result.exit_code != 0:
+                    say("%s failed (exit %s): %s" % (config.label(), result.exit_code,
+                                                      (result.stderr.strip().splitlines() or ["no message"])[-1]))
+                remaining = sum(walls.get(c.key(), sum(walls.values()) / len(walls)) for _, c in plan[index:])
+                say("[%*d/%d] round %d/%d  %-40s %8.3f s   ETA %s" % (
+                    len(str(len(plan))), index, len(plan), round_number, repeats, config.label(),
+                    result.wall, format_duration(remaining)))
+    except KeyboardInterrupt:
+        say("interrupted after %d of %d runs; every finished run is in %s; "
+            "'make bench RESUME=1' goes on from there" % (index - 1, len(plan), runs_path))
+        raise
+    finally:
+        for server in servers.values():
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    say("swept in %s" % format_duration(time.monotonic() - started))
+    return len(plan), harness_seconds
+
+
+def run_warnings(runs, summary_rows, programs):
+    """Warnings about the measurements themselves: noisy configurations, coarse timer."""
+    warnings = []
+    for row in summary_rows:
+        if row.get("cv") is not None and row["runs"] >= 3 and row["cv"] > CV_WARNING:
+            warnings.append("%s %s n=%d P=%d: runs vary by %.0f%% (CV above %.0f%%)" % (
+                row["study"], row["model"], row["n"], row["workers"], row["cv"] * 100, CV_WARNING * 100))
+    tick = max([p.clock_tick for p in programs] or [0])
+    short = sorted({(r["study"], r["model"]) for r in runs if r["warmup"] == "0" and r["seconds"] not in ("n/a", "")
+                    and tick and float(r["seconds"]) < MIN_TICKS_PER_RUN * tick})
+    for study, model in short:
+        warnings.append("%s %s: some runs last under %d clock ticks (%.2g s each): timer too coarse for them"
+                        % (study, model, MIN_TICKS_PER_RUN, tick))
+    return warnings
+
+
+def finish(folder, meta, chosen, programs):
+    """summary.csv, plots, report.md; returns the terminal plots' text."""
+    runs = summary.read_runs(folder / "runs.csv")
+    rows = summary.summarize(runs, chosen)
+    summary.write_summary(folder / "summary.csv", rows)
+    meta["warnings"] = [w for w in meta.get("start_warnings", [])] + run_warnings(runs, rows, programs)
+    for warning in meta["warnings"][len(meta.get("start_warnings", [])):]:
+        say("warning: " + warning)
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    rows = summary.read_summary(folder / "summary.csv")
+    pngs, dumb = [], {}
+    gnuplot_exe = os.environ.get("GNUPLOT") or shutil.which("gnuplot")
+    usable = meta["machine"]["usable_cores"]
+    if gnuplot_exe:
+        dumb = gnuplot.draw(folder, rows, chosen, usable, gnuplot_exe)
+        pngs += sorted("plots/" + p.name for p in (folder / "plots").glob("*.png"))
+    else:
+        say("gnuplot not found: no PNG or terminal plots (install gnuplot-nox or 'module load gnuplot')")
+    python_mpl = os.environ.get("PYTHON_MPL") or python_with_matplotlib()
+    if python_mpl:
+        out = subprocess.run([python_mpl, str(ROOT / "tools" / "harness" / "figures.py"), str(folder)],
+                             capture_output=True, text=True)
+        if out.returncode == 0:
+            pngs = out.stdout.split() + pngs
+        else:
+            say("matplotlib figures failed: " + (out.stderr.strip().splitlines() or ["?"])[-1])
+    else:
+        say("no Python with matplotlib found: report figures skipped (install python3-matplotlib)")
+    report.write(folder, meta, rows, pngs, dumb)
+    return dumb
+
+
+def python_with_matplotlib():
+    """An interpreter that can import matplotlib (the one running this may not), or None."""
+    for candidate in (sys.executable, "python3", "/usr/bin/python3"):
+        found = shutil.which(candidate)
+        if found and subprocess.run([found, "-c", "import matplotlib"], capture_output=True).returncode == 0:
+            return found
+    return None
+
+
+def studies_in(runs):
+    """The studies a results folder holds (for redrawing it)."""
+    known = {s.name: s for s in studies.STUDIES}
+    names = sorted({(r["study"], r["workload"]) for r in runs})
+    return [known.get(name) or studies.Study(name, workload, "cpu") for name, workload in names]
+
+
+def redraw(folder):
+    """make plot: summary, plots and report again from a folder's runs.csv."""
+    folder = Path(folder).resolve()
+    meta = json.loads((folder / "meta.json").read_text())
+    dumb = finish(folder, meta, studies_in(summary.read_runs(folder / "runs.csv")), [])
+    print("\n".join(dumb.values()))
+    say("redrawn: %s/report.md" % folder)
+    return 0
+
+
+def interrupt(signum, frame):
+    """SIGTERM (a batch job's time limit, kill) ends the sweep as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def main():
+    # Ctrl-C and SIGTERM stop the sweep cleanly, even when started from a
+    # shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+    options = parse_arguments()
+    if options.plot:
+        return redraw(options.plot)
+    folder, meta = resumed(options) if options.resume else (None, None)
+    if options.preset != "quick" and not machine.batch_job() and not options.force:
+        sys.exit("bench: preset '%s' runs for a long time on every core; outside a batch job it needs FORCE=1 "
+                 "(login nodes kill heavy jobs; see tools/bench.sbatch)" % options.preset)
+    usable = machine.cores()["usable_cores"]
+    programs = studies.discover(options.bin)
+    if not programs:
+        sys.exit("bench: no programs in %s; run make first" % options.bin)
+    chosen, configs = build_configs(options, programs, usable)
+    if not configs:
+        sys.exit("bench: WORKLOADS/MODELS/WORKERS/SIZES leave nothing to run")
+    if meta is None:
+        folder = new_folder(options)
+        meta = start_meta(options, configs, programs, usable)
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    say("results in %s" % folder)
+
+    try:
+        count, harness_seconds = sweep(options, configs, folder, meta["seed"], meta["repeats"], meta["timeout"])
+    except KeyboardInterrupt:
+        meta["interrupted"] = datetime.datetime.now().isoformat()
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        return 130
+    meta.pop("interrupted", None)
+    meta["finished"] = datetime.datetime.now().isoformat()
+    meta["machine"]["load_after"] = list(os.getloadavg())
+    if count:
+        meta["harness_overhead_ms_per_run"] = round(1e3 * harness_seconds / count, 3)
+    dumb = finish(folder, meta, chosen, programs)
+    print("\n".join(dumb.values()))
+    say("done: %s/report.md (summary.csv, runs.csv, meta.json, plots/)" % folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

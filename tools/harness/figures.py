@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""tools/harness/figures.py — the report's matplotlib figures, from a results folder.
+
+Usage: PYTHON_WITH_MATPLOTLIB tools/harness/figures.py RESULTS_DIR
+
+Run by tools/bench.py with an interpreter that has matplotlib (the one the
+harness itself runs under may not). Writes into RESULTS_DIR:
+  report.png     speedup against the best serial code, one panel per study
+  phases.png     where each model's time goes: setup, communication, compute, combine, waiting
+  cpu-vs-io.png  speedup against workers on a log2 axis: CPU-bound work flattens at the
+                 usable cores, I/O-bound work keeps rising far past them
+  matmul-gflops.png  matmul's GFLOP/s per model against OpenBLAS's
+and prints the names of the files it wrote.
+"""
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from harness.gnuplot import colour, plot_groups  # noqa: E402
+from harness.studies import STUDIES  # noqa: E402
+from harness.summary import read_summary  # noqa: E402
+
+PHASES = ("setup", "comm", "compute", "combine")
+PHASE_COLOURS = {"setup": "#ff7f0e", "comm": "#d62728", "compute": "#2ca02c", "combine": "#9467bd",
+                 "waiting": "#c7c7c7"}
+DPI = 110
+
+
+def largest_sizes(groups):
+    """{study: (n, models)} at each study's largest size."""
+    chosen = {}
+    for (study, n), models in sorted(groups.items()):
+        chosen[study] = (n, models)
+    return chosen
+
+
+def mark_cores(axis, usable):
+    """A dotted vertical line at the usable core count."""
+    axis.axvline(usable, color="gray", linestyle=":", linewidth=1)
+    axis.annotate("usable cores", (usable, 0.98), xycoords=("data", "axes fraction"), color="gray",
+                  fontsize=8, ha="left", va="top", xytext=(3, 0), textcoords="offset points")
+
+
+def speedup_panels(chosen, kinds, usable, out):
+    """report.png: one speedup panel per study."""
+    count = len(chosen)
+    columns = min(2, count)
+    rows = (count + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.4 * rows), squeeze=False)
+    for axis, (study, (n, models)) in zip(axes.flat, chosen.items()):
+        most = 1
+        for model, runs in models.items():
+            workers = [r["workers"] for r in runs]
+            speedup = [r["speedup"] or 0 for r in runs]
+            base = runs[0]["baseline_median"] or 0
+            low = [s - (base / r["ci_high"] if r["ci_high"] else s) for s, r in zip(speedup, runs)]
+            high = [(base / r["ci_low"] if r["ci_low"] else s) - s for s, r in zip(speedup, runs)]
+            axis.errorbar(workers, speedup, yerr=[low, high], marker="o", capsize=3, color=colour(model),
+                          label=model)
+            most = max(most, max(workers))
+        axis.plot([1, most], [1, most], linestyle="--", color="gray", label="ideal")
+        if kinds.get(study) == "io":
+            axis.set_xscale("log", base=2)
+        mark_cores(axis, usable)
+        baseline = next(iter(models.values()))[0]["baseline"]
+        axis.set_title("%s, n = %d\nspeedup against %s" % (study, n, baseline), fontsize=10)
+        axis.set_xlabel("workers")
+        axis.set_ylabel("speedup (×)")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    for axis in list(axes.flat)[count:]:
+        axis.set_visible(False)
+    figure.tight_layout()
+    figure.savefig(out, dpi=DPI)
+    plt.close(figure)
+
+
+def phase_bars(chosen, usable, out):
+    """phases.png: per study, one stacked bar per model at the most workers
+    not above the usable cores (one for the single-worker models)."""
+    count = len(chosen)
+    figure, axes = plt.subplots(1, count, figsize=(5.2 * count, 4.6), squeeze=False)
+    for axis, (study, (n, models)) in zip(axes.flat, chosen.items()):
+        names, bottoms = [], []
+        for index, (model, runs) in enumerate(models.items()):
+            fitting = [r for r in runs if r["workers"] <= usable] or runs[:1]
+            run = fitting[-1]
+            names.append("%s\nP=%d" % (model, run["workers"]))
+            bottom = 0.0
+            parts = [(phase, run[phase] or 0.0) for phase in PHASES]
+            parts.append(("waiting", max(0.0, run["median"] - sum(v for _, v in parts))))
+            for phase, value in parts:
+                axis.bar(index, value * 1e3, bottom=bottom * 1e3, color=PHASE_COLOURS[phase],
+                         label=phase if index == 0 else None)
+                bottom += value
+            bottoms.append(bottom)
+        axis.set_xticks(range(len(names)))
+        axis.set_xticklabels(names, fontsize=8)
+        axis.set_ylabel("milliseconds (median run)")
+        axis.set_title("%s, n = %d: where the time goes" % (study, n), fontsize=10)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out, dpi=DPI)
+    plt.close(figure)
+
+
+def best_parallel(models):
+    """The model with the highest speedup at its most workers (serial lanes excluded)."""
+    parallel = {m: runs for m, runs in models.items() if len(runs) > 1}
+    if not parallel:
+        return None, None
+    model = max(parallel, key=lambda m: max(r["speedup_self"] or 0 for r in parallel[m]))
+    return model, parallel[model]
+
+
+def cpu_versus_io(chosen, kinds, usable, out):
+    """cpu-vs-io.png: each study's best parallel model, self-relative speedup
+    against workers on a log2 axis."""
+    figure, axis = plt.subplots(figsize=(8, 5.2))
+    most = 1
+    for study, (n, models) in chosen.items():
+        model, runs = best_parallel(models)
+        if not model:
+            continue
+        workers = [r["workers"] for r in runs]
+        style = "-" if kinds.get(study) == "io" else "--"
+        axis.plot(workers, [r["speedup_self"] or 0 for r in runs], style, marker="o",
+                  label="%s (%s, %s-bound)" % (study, model, "I/O" if kinds.get(study) == "io" else "CPU"))
+        most = max(most, max(workers))
+    axis.plot([1, most], [1, most], linestyle=":", color="gray", label="ideal")
+    axis.set_xscale("log", base=2)
+    mark_cores(axis, usable)
+    axis.set_xlabel("workers (log scale)")
+    axis.set_ylabel("speedup over the same model at one worker (×)")
+    axis.set_title("CPU-bound work stops scaling at the core count; I/O-bound work keeps going")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out, dpi=DPI)
+    plt.close(figure)
+
+
+def matmul_gflops(groups, usable, out):
+    """matmul-gflops.png: GFLOP/s per model against workers, OpenBLAS as the reference line."""
+    sizes = sorted(n for (study, n) in groups if study == "matmul")
+    if not sizes:
+        return False
+    models = groups[("matmul", sizes[-1])]
+    figure, axis = plt.subplots(figsize=(8, 5.2))
+    for model, runs in models.items():
+        values = [r["figure_median"] or 0 for r in runs]
+        style = "--" if model == "blas" else "-"
+        axis.plot([r["workers"] for r in runs], values, style, marker="o", color=colour(model),
+                  label="OpenBLAS dgemm" if model == "blas" else model)
+    mark_cores(axis, usable)
+    axis.set_xlabel("workers")
+    axis.set_ylabel("GFLOP/s (median run)")
+    axis.set_title("matmul, n = %d: our kernel in every model against OpenBLAS" % sizes[-1])
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out, dpi=DPI)
+    plt.close(figure)
+    return True
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: figures.py RESULTS_DIR")
+    results = Path(sys.argv[1])
+    summary = read_summary(results / "summary.csv")
+    meta = json.loads((results / "meta.json").read_text())
+    usable = meta["machine"]["usable_cores"]
+    kinds = {s.name: s.kind for s in STUDIES}
+    groups = plot_groups(summary)
+    chosen = largest_sizes(groups)
+    if not chosen:
+        print("figures: no verified runs to draw", file=sys.stderr)
+        return 0
+    speedup_panels(chosen, kinds, usable, results / "report.png")
+    phase_bars(chosen, usable, results / "phases.png")
+    cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png")
+    written = ["report.png", "phases.png", "cpu-vs-io.png"]
+    if matmul_gflops(groups, usable, results / "matmul-gflops.png"):
+        written.append("matmul-gflops.png")
+    print("\n".join(written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""tools/harness/machine.py — what machine the numbers came from (meta.json).
+
+Everything here is read, never changed: the harness reports the governor,
+it does not set it. Values the machine does not expose are recorded as
+"unreadable" rather than guessed.
+"""
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+UNREADABLE = "unreadable"
+# Environment variables that change how the models run, recorded whole.
+RECORDED_PREFIXES = ("OMP_", "GOMP_", "KMP_", "OMPI_", "PMIX_", "SLURM_", "OPENBLAS_", "MKL_")
+# Variables that say "this is a batch job", per scheduler.
+BATCH_JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "JOB_ID")
+# A load average above this share of the usable cores makes timings suspect.
+LOAD_WARNING_SHARE = 0.10
+
+
+def read(path, default=UNREADABLE):
+    """A small sysfs or procfs file's text, stripped, or default."""
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return default
+
+
+def command_output(argv, default=UNREADABLE):
+    """A command's stdout, stripped, or default if it cannot run."""
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        return out.stdout.strip() if out.returncode == 0 else default
+    except (OSError, subprocess.TimeoutExpired):
+        return default
+
+
+def key_values(text):
+    """key=value lines as a dict."""
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def cores():
+    """tools/cores --explain: usable cores (affinity and cgroup quota), total, SMT."""
+    explained = key_values(command_output([str(ROOT / "tools" / "cores"), "--explain"], ""))
+    return {
+        "usable_cores": int(explained.get("usable_cores", os.cpu_count() or 1)),
+        "total_cpus": int(explained.get("total_cpus", os.cpu_count() or 1)),
+        "affinity_cpus": int(explained.get("affinity_cpus", os.cpu_count() or 1)),
+        "cgroup_cpu_quota": explained.get("cgroup_cpu_quota", UNREADABLE),
+        "threads_per_core": int(explained.get("threads_per_core", 1)),
+    }
+
+
+def cpu_model():
+    """The CPU's name from /proc/cpuinfo."""
+    for line in read("/proc/cpuinfo", "").splitlines():
+        if line.startswith(("model name", "Model", "cpu model")):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or UNREADABLE
+
+
+def caches():
+    """cpu0's caches, e.g. {"L1d": "48K", "L2": "1024K", "L3": "32768K"}."""
+    found = {}
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        level, kind = read(index / "level", ""), read(index / "type", "")
+        suffix = {"Data": "d", "Instruction": "i"}.get(kind, "")
+        if level:
+            found["L%s%s" % (level, suffix)] = read(index / "size")
+    return found or UNREADABLE
+
+
+def governor():
+    """cpu0's frequency governor ("performance", "powersave", ...), if exposed."""
+    return read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+
+
+def turbo():
+    """Whether turbo/boost is on: "on", "off", or unreadable (e.g. in a VM)."""
+    no_turbo = read("/sys/devices/system/cpu/intel_pstate/no_turbo", "")
+    if no_turbo:
+        return "off" if no_turbo == "1" else "on"
+    boost = read("/sys/devices/system/cpu/cpufreq/boost", "")
+    if boost:
+        return "on" if boost == "1" else "off"
+    return UNREADABLE
+
+
+def virtualized():
+    """"no", or what runs this: a container (docker, lxc, ...) and/or a virtual machine."""
+    found = []
+    container = command_output(["systemd-detect-virt", "--container"], "")
+    if container and container != "none":
+        found.append("container " + container)
+    vm = command_output(["systemd-detect-virt", "--vm"], "")
+    if vm and vm != "none":
+        found.append("virtual machine " + vm)
+    elif " hypervisor" in read("/proc/cpuinfo", ""):
+        found.append("virtual machine")
+    return ", ".join(found) or "no"
+
+
+def batch_job():
+    """The scheduler's job id if this is a batch job, else None."""
+    for variable in BATCH_JOB_VARIABLES:
+        if os.environ.get(variable):
+            return "%s=%s" % (variable, os.environ[variable])
+    return None
+
+
+def openmp_version(cc, ompflags):
+    """The _OPENMP date the compiler defines (e.g. 201511 is OpenMP 4.5)."""
+    try:
+        out = subprocess.run([cc] + ompflags.split() + ["-dM", "-E", "-"], input="", capture_output=True,
+                             text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return UNREADABLE
+    for line in out.stdout.splitlines():
+        if line.startswith("#define _OPENMP "):
+            return line.split()[-1]
+    return UNREADABLE
+
+
+def git_commit():
+    """The commit measured, with "-dirty" when the tree had uncommitted changes."""
+    commit = command_output(["git", "-C", str(ROOT), "rev-parse", "HEAD"])
+    if commit != UNREADABLE and command_output(["git", "-C", str(ROOT), "status", "--porcelain",
+                                                "--untracked-files=no"], ""):
+        commit += "-dirty"
+    return commit
+
+
+def recorded_environment():
+    """Every variable that changes how the models run."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(RECORDED_PREFIXES)}
+
+
+def describe(build):
+    """meta.json's machine part; build: the compiler settings make passed in."""
+    info = {"host": socket.gethostname(), "cpu_model": cpu_model()}
+    info.update(cores())
+    info.update({
+        "caches": caches(),
+        "governor": governor(),
+        "turbo": turbo(),
+        "virtualized": virtualized(),
+        "kernel": "%s %s" % (platform.system(), platform.release()),
+        "load_before": list(os.getloadavg()),
+        "batch_job": batch_job(),
+        "compiler": command_output([build.get("CC", "cc"), "--version"]).splitlines()[0:1],
+        "build": build,
+        "openmp_version": openmp_version(build.get("CC", "cc"), build.get("OMPFLAGS", "-fopenmp")),
+        "mpi": key_values(command_output([str(ROOT / "tools" / "mpirun"), "--explain", "1"], "")),
+        "environment": recorded_environment(),
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "python_clock": str(time.get_clock_info("monotonic")),
+    })
+    return info
+
+
+def load_warning(load, usable):
+    """A warning if the 1-minute load average exceeds 10% of the usable cores."""
+    if load > LOAD_WARNING_SHARE * usable:
+        return ("load average %.2f is above %d%% of the %d usable cores: something else was running"
+                % (load, LOAD_WARNING_SHARE * 100, usable))
+    return None

@@ -1,0 +1,111 @@
+"""tools/harness/stats.py — the statistics the summary reports, from the runs' times.
+
+Medians, not means: run times are skewed (a run can be slowed, never sped
+up, by the rest of the machine). The confidence interval of the median is
+the distribution-free one from order statistics, so it needs no assumption
+about the shape of the times; it needs at least 6 runs to reach 95 %.
+"""
+import math
+
+# Coverage of the confidence interval of the median.
+CONFIDENCE = 0.95
+
+
+def median(values):
+    """The median of a non-empty list."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def quantile(values, q):
+    """The q-quantile by linear interpolation between order statistics (q in [0, 1])."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def iqr(values):
+    """The interquartile range: the spread of the middle half of the runs."""
+    return quantile(values, 0.75) - quantile(values, 0.25)
+
+
+def binomial(n, k):
+    """n choose k (math.comb arrived only in Python 3.8)."""
+    return math.factorial(n) // (math.factorial(k) * math.factorial(n - k))
+
+
+def median_ci_ranks(count, confidence=CONFIDENCE):
+    """1-based ranks (lower, upper) of the order statistics that bracket the
+    median with at least the given confidence, or None when count runs are
+    too few. For X ~ Binomial(count, 1/2), [x_(j), x_(count+1-j)] covers the
+    median with probability 1 - 2 P(X < j); j is the largest rank that keeps
+    that at or above the confidence."""
+    best = None
+    tail = 0.0  # P(X < j), growing with j
+    for j in range(1, count // 2 + 1):
+        tail += binomial(count, j - 1) / 2 ** count
+        if 1 - 2 * tail >= confidence:
+            best = j
+        else:
+            break
+    return None if best is None else (best, count + 1 - best)
+
+
+def median_ci(values, confidence=CONFIDENCE):
+    """(low, high) confidence interval of the median, or None under 6 runs."""
+    ranks = median_ci_ranks(len(values), confidence)
+    if ranks is None:
+        return None
+    ordered = sorted(values)
+    return ordered[ranks[0] - 1], ordered[ranks[1] - 1]
+
+
+def coefficient_of_variation(values):
+    """Standard deviation over mean: how much the runs of one configuration disagree."""
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return math.sqrt(variance) / mean if mean > 0 else 0.0
+
+
+def karp_flatt(speedup, workers):
+    """The experimentally determined serial fraction e = (1/S - 1/P) / (1 - 1/P);
+    None at P = 1, where it is undefined. A fraction that grows with P points
+    at overhead (communication, setup), a constant one at serial work."""
+    if workers <= 1 or speedup <= 0:
+        return None
+    return (1 / speedup - 1 / workers) / (1 - 1 / workers)
+
+
+def amdahl(serial_fraction, workers):
+    """Amdahl's speedup for a serial fraction f: 1 / (f + (1 - f) / P)."""
+    return 1 / (serial_fraction + (1 - serial_fraction) / workers)
+
+
+def fit_amdahl(points):
+    """The serial fraction f in [0, 1] whose Amdahl curve is nearest (least
+    squares) to the measured (workers, speedup) points; None without points
+    beyond one worker. A 1-D golden-section search: the error is unimodal in f."""
+    usable = [(p, s) for p, s in points if p > 1 and s > 0]
+    if not usable:
+        return None
+
+    def error(f):
+        return sum((amdahl(f, p) - s) ** 2 for p, s in usable)
+
+    low, high = 0.0, 1.0
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(100):
+        a = high - ratio * (high - low)
+        b = low + ratio * (high - low)
+        if error(a) <= error(b):
+            high = b
+        else:
+            low = a
+    return (low + high) / 2

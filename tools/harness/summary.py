@@ -1,0 +1,149 @@
+"""tools/harness/summary.py — runs.csv in, summary.csv out: one row per configuration.
+
+Speedups compare medians (never averages of ratios). The baseline is the
+best serial code measured at the same size: the fastest median among the
+study's baseline models (e.g. serial and OpenBLAS) at one worker, named in
+the `baseline` column. Failed, timed-out and unverified runs stay in
+runs.csv but count toward nothing here except `failed`.
+"""
+import csv
+
+from . import stats
+
+# runs.csv's columns, in order (documented in results/README.md).
+RUN_COLUMNS = ["timestamp", "study", "workload", "model", "n", "workers", "round", "warmup",
+               "seconds", "setup", "comm", "compute", "combine", "wall", "user", "sys",
+               "max_rss_kb", "exit", "verified", "oversubscribed", "figures"]
+
+# summary.csv's columns, in order (documented in results/README.md).
+SUMMARY_COLUMNS = ["study", "workload", "model", "n", "workers", "oversubscribed", "runs", "failed",
+                   "median", "ci_low", "ci_high", "min", "max", "iqr", "cv",
+                   "setup", "comm", "compute", "combine", "wall", "user", "sys",
+                   "baseline", "baseline_median", "speedup", "speedup_self", "efficiency",
+                   "efficiency_self", "karp_flatt", "amdahl_serial_fraction", "figure", "figure_median"]
+
+
+def read_runs(path):
+    """runs.csv as a list of dicts (empty if it does not exist yet)."""
+    try:
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+    except FileNotFoundError:
+        return []
+
+
+def good(row):
+    """A timed run that finished and verified (or skipped the check on purpose)."""
+    return row["warmup"] == "0" and row["exit"] == "0" and row["verified"] in ("yes", "skipped")
+
+
+def figure_value(row, name):
+    """A workload figure (e.g. gflops) from a run's figures column, or None."""
+    for token in row.get("figures", "").split():
+        key, _, value = token.partition("=")
+        if key == name:
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+def fmt(value, digits=6):
+    """A number for the CSV, or n/a."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return "%.*g" % (digits, value)
+    return str(value)
+
+
+def summarize(runs, studies):
+    """summary.csv's rows, ordered by study, size, model and workers."""
+    figure_of = {s.name: s.figure for s in studies}
+    baselines_of = {s.name: s.baselines for s in studies}
+    groups = {}
+    for row in runs:
+        if row["warmup"] != "0":
+            continue
+        key = (row["study"], row["workload"], row["model"], int(row["n"]), int(row["workers"]))
+        groups.setdefault(key, []).append(row)
+
+    medians = {}
+    for key, rows in groups.items():
+        times = [float(r["seconds"]) for r in rows if good(r)]
+        if times:
+            medians[key] = stats.median(times)
+
+    out = []
+    for key in sorted(groups, key=lambda k: (k[0], k[3], k[2], k[4])):
+        study, workload, model, n, workers = key
+        rows = groups[key]
+        ok = [r for r in rows if good(r)]
+        summary = {"study": study, "workload": workload, "model": model, "n": n, "workers": workers,
+                   "oversubscribed": rows[0]["oversubscribed"], "runs": len(ok), "failed": len(rows) - len(ok)}
+        # the best serial code at this size
+        candidates = [(medians[(study, workload, m, n, 1)], m) for m in baselines_of.get(study, ("serial",))
+                      if (study, workload, m, n, 1) in medians]
+        baseline_median, baseline = min(candidates) if candidates else (None, None)
+        summary["baseline"] = "%s-%s (P=1)" % (workload, baseline) if baseline else "n/a"
+        summary["baseline_median"] = baseline_median
+        if ok:
+            times = [float(r["seconds"]) for r in ok]
+            median = medians[key]
+            ci = stats.median_ci(times)
+            summary.update({
+                "median": median, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+                "min": min(times), "max": max(times), "iqr": stats.iqr(times),
+                "cv": stats.coefficient_of_variation(times),
+            })
+            for phase in ("setup", "comm", "compute", "combine", "wall", "user", "sys"):
+                summary[phase] = stats.median([float(r[phase]) for r in ok if r[phase] not in ("", "n/a")] or [0.0])
+            own_one = medians.get((study, workload, model, n, 1))
+            speedup = baseline_median / median if baseline_median else None
+            speedup_self = own_one / median if own_one else None
+            summary.update({
+                "speedup": speedup, "speedup_self": speedup_self,
+                "efficiency": speedup / workers if speedup else None,
+                "efficiency_self": speedup_self / workers if speedup_self else None,
+                "karp_flatt": stats.karp_flatt(speedup_self, workers) if speedup_self else None,
+            })
+            figure = figure_of.get(study)
+            values = [v for v in (figure_value(r, figure) for r in ok) if v is not None] if figure else []
+            summary["figure"] = figure or ""
+            summary["figure_median"] = stats.median(values) if values else None
+        out.append(summary)
+
+    # Amdahl's serial fraction, fitted per model and size to its self-relative speedups
+    for row in out:
+        points = [(r["workers"], r["speedup_self"]) for r in out
+                  if (r["study"], r["model"], r["n"]) == (row["study"], row["model"], row["n"])
+                  and r.get("speedup_self") and r["oversubscribed"] == "no"]
+        row["amdahl_serial_fraction"] = stats.fit_amdahl(points)
+    return out
+
+
+def write_summary(path, rows):
+    """summary.csv, n/a for what could not be computed."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(SUMMARY_COLUMNS)
+        for row in rows:
+            writer.writerow([fmt(row.get(column)) for column in SUMMARY_COLUMNS])
+
+
+def read_summary(path):
+    """summary.csv as dicts with numbers where there are numbers."""
+    rows = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            for key, value in row.items():
+                if key in ("study", "workload", "model", "baseline", "oversubscribed", "figure"):
+                    continue
+                try:
+                    row[key] = float(value) if value != "n/a" else None
+                except ValueError:
+                    pass
+            row["n"], row["workers"] = int(row["n"]), int(row["workers"])
+            rows.append(row)
+    return rows

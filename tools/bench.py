@@ -213,7 +213,7 @@ def start_meta(options, configs, programs, usable):
         warnings.append("CPU governor is '%s', not 'performance': clock speed may change during runs"
                         % info["governor"])
     if info["virtualized"] != "no":
-        warnings.append("running under a hypervisor (%s): timings include its overheads" % info["virtualized"])
+        warnings.append("running virtualized (%s): timings include its overheads" % info["virtualized"])
     if options.preset != "quick" and not info["batch_job"]:
         warnings.append("preset '%s' forced outside a batch job" % options.preset)
     meta["start_warnings"] = warnings

@@ -92,6 +92,13 @@ SKIPPED  := $(filter-out $(PROGRAMS),$(call variants,$(ALL_MODELS),$(ALL_WORKLOA
               $(BIN)/matmul-blas $(if $(wildcard reference/factorial.c),$(BIN)/factorial-gmp) \
               $(if $(wildcard io_bound/download.c),$(BIN)/download-async))
 
+# The lessons' bug/fix pairs, in bin/lessons/ (out of the harness's sight).
+LESSON_EXAMPLES     := race race_fixed false_sharing false_sharing_fixed zombies zombies_fixed
+LESSON_MPI_EXAMPLES := deadlock deadlock_fixed
+LESSON_PROGRAMS := $(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES) \
+                     $(if $(filter yes,$(HAVE_MPI)),$(LESSON_MPI_EXAMPLES)))
+PROGRAMS += $(LESSON_PROGRAMS)
+
 # tools/mpirun asks this probe whether Open MPI may copy between processes.
 PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe)
 
@@ -142,6 +149,14 @@ $(BIN)/fileserver: io_bound/fileserver.c $(addprefix $(BUILD)/,$(fileserver_OBJS
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(addprefix $(BUILD)/,$(fileserver_OBJS)) $(BUILD)/libcommon.a \
 	  $(BUILD)/team_single.o -lm
 
+$(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -pthread $(DEPFLAGS) -o $@ $<
+
+$(addprefix $(BIN)/lessons/,$(LESSON_MPI_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c
+	@mkdir -p $(@D)
+	$(MPICC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $<
+
 build/cma-probe: tools/cma_probe.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
@@ -176,7 +191,8 @@ test: all sanitizers
 
 sanitizers:
 	$(MAKE) --no-print-directory FLAVOR=asan all
-	$(MAKE) --no-print-directory FLAVOR=tsan $(patsubst bin/%,bin/tsan/%,$(call variants,threads,$(BUILT_WORKLOADS)))
+	$(MAKE) --no-print-directory FLAVOR=tsan $(patsubst bin/%,bin/tsan/%,$(call variants,threads,$(BUILT_WORKLOADS))) \
+	  bin/tsan/lessons/race bin/tsan/lessons/race_fixed
 
 # The sweep. PRESET=quick|full, WORKLOADS=, MODELS=, WORKERS=, SIZES=, REPEATS=,
 # SEED=, FORCE=1 and RESUME=1 reach tools/bench.py through the environment.

@@ -1,0 +1,178 @@
+/* common/factorial.h — exact factorials with GMP: the problem, the one kernel, the check.
+ *
+ * Two modes, two lessons:
+ *   --mode big   one n!. 1..n is cut into one range per worker, of equal cost
+ *                (bits of their products, not count of factors); each worker
+ *                multiplies its range by binary splitting (factorial_range), and
+ *                the partial products are multiplied together pairwise up a tree
+ *                (factorial_combine). The last multiplications of the tree are
+ *                the largest and the fewest: Amdahl's serial part.
+ *   --mode many  the factorials of 1..n, each an independent task whose cost
+ *                grows with k (factorial_tasks). How tasks are dealt out
+ *                (--schedule, --chunk) decides the speed; tiny tasks show what
+ *                dealing them out costs.
+ * Every model (serial/, threads/, processes/, openmp/, mpi/factorial.c) calls
+ * the same kernel, binary splitting (factorial_range, factorial_tasks), on a
+ * different split of the work, so a difference in speed between models is
+ * the model's doing.
+ *
+ * Results are checked whole, against methods that share nothing with the
+ * kernel: n! against GMP's own mpz_fac_ui, and each task's k! mod 2^61 - 1
+ * against the residues multiplied up one by one in 64-bit arithmetic.
+ */
+#ifndef FACTORIAL_H
+#define FACTORIAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gmp.h>
+
+#include "cli.h"
+#include "memory.h"
+#include "run.h"
+
+/* The prime results are reduced modulo, for the result line and the check:
+ * 2^61 - 1, a Mersenne prime, so any tool with 128-bit products can check them. */
+#define FACTORIAL_PRIME ((UINT64_C(1) << 61) - 1)
+
+/* How many chunks a task farm (processes, MPI) keeps in a worker's hands,
+ * so that the next ones are already there when one is done and asking for
+ * more never leaves a worker idle. Three, not two: MPI's rank 0 computes too
+ * and answers only between two of its own tasks, up to a task late. */
+#define CHUNKS_AHEAD 3
+
+/* A results message of the task farms, as 64-bit words: first, count, and
+ * then count residues. The same layout travels through pipes and MPI. */
+#define MESSAGE_HEADER 2
+
+/* --mode's words, in this order. */
+enum factorial_mode {
+    MODE_BIG,  /* one n! */
+    MODE_MANY, /* the factorials of 1..n, each an independent task */
+};
+
+/* --schedule's words, in this order: how the tasks of --mode many are dealt out. */
+enum factorial_schedule {
+    SCHEDULE_STATIC,  /* one contiguous block of tasks per worker, the same count each */
+    SCHEDULE_CYCLIC,  /* chunks of --chunk tasks dealt round-robin, fixed in advance */
+    SCHEDULE_DYNAMIC, /* chunks of --chunk tasks, to whichever worker asks first */
+};
+
+/* How a factorial is computed, and so what checks it (the other one). */
+enum factorial_kernel {
+    KERNEL_PRODUCT, /* factorial_product, binary splitting: the five models; checked by mpz_fac_ui */
+    KERNEL_FAC_UI,  /* GMP's mpz_fac_ui: the reference lane; checked by factorial_product */
+};
+
+/* Consecutive tasks of --mode many: the factorials of first, ..., first + count - 1. */
+struct chunk {
+    unsigned long first, count;
+};
+
+/* One run's problem, its result, and the bookkeeping of its workers. */
+struct factorial {
+    unsigned long n;
+    enum factorial_mode mode;
+    unsigned workers;        /* -p: ranges (big) or task takers (many) */
+    enum memory memory;      /* where span and comm live (shared for fork()ed children) */
+    struct span *span;       /* per worker: its range (big); its first task to its last (many) */
+    double *comm;            /* per worker: seconds spent receiving numbers (processes, MPI) */
+    /* --mode big */
+    unsigned long *bound;    /* workers + 1 of them: worker w multiplies bound[w] + 1 .. bound[w + 1] */
+    mpz_t *partial;          /* per worker: its range's product, then its subtree's (odd parts only) */
+    mpz_t result;            /* n! */
+    mpz_t reference;         /* n! by the other kernel, made on the first check */
+    int have_reference;
+    enum factorial_kernel kernel;
+    /* --mode many */
+    enum factorial_schedule schedule;
+    unsigned long chunk;     /* tasks per chunk: --chunk (cyclic, dynamic), a block (static) */
+    unsigned long most_tasks; /* the largest chunk any worker is dealt */
+    unsigned long next_task; /* the dealer, dynamic: the first task nobody has taken */
+    unsigned long *taken;    /* the dealer, static and cyclic: chunks each worker has taken */
+    uint64_t *residue;       /* residue[k] = k! mod FACTORIAL_PRIME for k = 1..n */
+    uint64_t *outbox;        /* a results message on its way (processes, MPI) */
+    uint64_t checksum;       /* the sum of k * residue[k] mod the prime: ((n+1)! - 1) mod it */
+    unsigned long n_digits;  /* decimal digits of n!, the largest task's result */
+};
+
+extern const struct workload factorial_workload;
+
+/* factorial_options: options_parse for this workload, then what depends on
+ * --mode: --schedule and --chunk only with --mode many, --chunk not with
+ * static, and the memory --mode many needs with this many workers. */
+enum outcome factorial_options(struct options *opt, int argc, char **argv, const char *model,
+                               enum worker_policy policy);
+
+/* factorial_prepare: allocate everything a run uses, and cut 1..n into
+ * ranges of equal cost; all outside any timed region. */
+enum outcome factorial_prepare(struct factorial *f, const struct options *opt, enum memory memory);
+
+/* factorial_release: free what factorial_prepare allocated. */
+void factorial_release(struct factorial *f);
+
+/* ---- the kernel: common/factorial_kernel.c ---- */
+
+/* factorial_product: out = first · (first + 1) · … · last (1 when last < first),
+ * by binary splitting: the kernel under factorial_range and factorial_tasks. */
+void factorial_product(mpz_t out, unsigned long first, unsigned long last);
+
+/* factorial_range: worker w's partial product: of the odd parts of its
+ * range's factors (the factors of 2 of all of n! go back in at the end, in
+ * factorial_take_result), stamping its span. */
+void factorial_range(const struct factorial *f, unsigned worker);
+
+/* factorial_combine: one step of the tree: partial[into] *= partial[from],
+ * then partial[from]'s memory is given back. */
+void factorial_combine(const struct factorial *f, unsigned into, unsigned from);
+
+/* factorial_take_result: the tree's root, partial[0], holds n! without its
+ * factors of 2: the result is it, shifted left by their count. */
+void factorial_take_result(struct factorial *f);
+
+/* factorial_tasks: the chunk's tasks in order: residues[i] = (first + i)! mod
+ * FACTORIAL_PRIME, each k! computed whole by f's kernel; stamps the worker's
+ * span (from its first task to its last). */
+void factorial_tasks(const struct factorial *f, unsigned worker, struct chunk c, uint64_t *residues);
+
+/* factorial_deal: the dealer: the next chunk for this worker under f's
+ * schedule; 0 when there is none left for it. Not thread-safe: one dealer,
+ * asked by one thread at a time. */
+int factorial_deal(struct factorial *f, unsigned worker, struct chunk *c);
+
+/* factorial_checksum: the sum of k * residue[k] over all tasks, mod the prime. */
+void factorial_checksum(struct factorial *f);
+
+/* factorial_store: a results message (MESSAGE_HEADER words, then residues)
+ * into f->residue; OUTCOME_FAILED if it names tasks that do not exist. */
+enum outcome factorial_store(struct factorial *f, const uint64_t *message, size_t words, const char *from);
+
+/* ---- numbers and messages through pipes: common/factorial_pipe.c ---- */
+
+/* How a read of a whole message ended. */
+enum pipe_status {
+    PIPE_FULL,   /* every byte arrived */
+    PIPE_CLOSED, /* the writer closed its end before the first byte: no more messages */
+    PIPE_BROKEN, /* an error, or the writer left in the middle of a message (said on stderr) */
+};
+
+/* pipe_write: all bytes to fd, through short writes and signals; who names
+ * the reader in a message if it fails. */
+enum outcome pipe_write(int fd, const void *buf, size_t bytes, const char *who);
+
+/* pipe_read: exactly bytes from fd, through short reads and signals. */
+enum pipe_status pipe_read(int fd, void *buf, size_t bytes, const char *who);
+
+/* factorial_send: x down a pipe: its count of limbs, then the limbs themselves. */
+enum outcome factorial_send(int fd, const mpz_t x, const char *who);
+
+/* factorial_receive: a number factorial_send wrote, into x; the time from its
+ * first limb to its last (not the wait before it) is added to *comm. */
+enum outcome factorial_receive(int fd, mpz_t x, double *comm, const char *who);
+
+/* The factorial task for runs_repeat: reset, verify, corrupt, figures
+ * (mode= digits= mod61=, and in --mode many schedule= chunk= tasks= per_task_us=). */
+extern const struct task factorial_task;
+
+#endif

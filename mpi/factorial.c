@@ -1,0 +1,248 @@
+/* mpi/factorial.c — exact factorials with MPI: numbers up a tree of messages; a master-worker task farm.
+ *
+ * Run:    tools/mpirun -np 2 bin/factorial-mpi -n 10000000
+ *         tools/mpirun -np 2 bin/factorial-mpi --mode many -n 20000 --schedule dynamic
+ * Models: serial/factorial.c is the baseline; here the workers are ranks that
+ *         share nothing, so numbers must travel as messages:
+ *         --mode big   rank r multiplies its range, then climbs serial's tree:
+ *                      at each step it either receives its partner's product
+ *                      (probing first for its length, which only the sender
+ *                      knows) and multiplies it in, or sends its own to its
+ *                      partner and stops. Rank 0 ends with n!.
+ *         --mode many  a task farm: rank 0 is the dealer (and works too); the
+ *                      other ranks ask it for chunks, and every request carries
+ *                      the residues of the chunk before. Rank 0 answers between
+ *                      two of its own tasks; a worker keeps CHUNKS_AHEAD chunks
+ *                      in hand, so it computes while its request waits.
+ *         Messages are inside the timed region (comm=); a barrier lines the
+ *         ranks up first and the time reported is the slowest rank's. Rank 0
+ *         checks the whole result and prints.
+ *         Siblings: threads/ (pthreads), processes/ (fork and pipes), openmp/ (pragmas).
+ * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
+ *         common/factorial.c (ranges, the check), common/run.c (timing, result lines),
+ *         common/cli.c, common/team_mpi.c (barrier, max over ranks, leaving together).
+ */
+#include <stdio.h>
+
+#include "factorial.h"
+#include "team_mpi.h"
+
+#define MODEL "mpi"
+
+_Static_assert(sizeof(mp_limb_t) == sizeof(uint64_t), "limbs and residues travel as MPI_UINT64_T");
+
+/* What a message is: a number up the tree; a worker's results (or first
+ * request) to rank 0; rank 0's answer, a chunk (or, with count 0, none left). */
+enum tag { TAG_NUMBER = 1, TAG_RESULTS = 2, TAG_CHUNK = 3 };
+
+/* ---- --mode big: a tree of messages ---- */
+
+/* send_number: x to rank `to`, its limbs as one message. */
+static void send_number(const mpz_t x, unsigned to)
+{
+    mpi_check(MPI_Send(mpz_limbs_read(x), (int)mpz_size(x), MPI_UINT64_T, (int)to, TAG_NUMBER, MPI_COMM_WORLD),
+              "MPI_Send(number)");
+}
+
+/* receive_number: rank from's number into x: probe for its length, make
+ * room, receive. Returns the seconds from the probe's answer to the last
+ * limb; the wait before it is the sender's lateness, not communication. */
+static double receive_number(mpz_t x, unsigned from)
+{
+    MPI_Status status;
+    int limbs;
+    mpi_check(MPI_Probe((int)from, TAG_NUMBER, MPI_COMM_WORLD, &status), "MPI_Probe(number)");
+    double start = clock_now();
+    mpi_check(MPI_Get_count(&status, MPI_UINT64_T, &limbs), "MPI_Get_count(number)");
+    mp_limb_t none;
+    mp_limb_t *d = limbs > 0 ? mpz_limbs_write(x, limbs) : &none;
+    mpi_check(MPI_Recv(d, limbs, MPI_UINT64_T, (int)from, TAG_NUMBER, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Recv(number)");
+    if (limbs > 0)
+        mpz_limbs_finish(x, limbs);
+    else
+        mpz_set_ui(x, 0);
+    return clock_now() - start;
+}
+
+/* one_factorial: n! as the product of the ranks' ranges, combined pairwise
+ * up a tree of messages. */
+static enum outcome one_factorial(void *work, struct phases *phases)
+{
+    struct factorial *f = work;
+    unsigned rank = (unsigned)team_rank();
+    double comm = 0;
+    factorial_range(f, rank);
+    double ranged = clock_now();
+    for (unsigned step = 1; step < f->workers; step *= 2) {
+        if (rank % (2 * step) != 0) { /* this subtree's product goes to the partner below; done */
+            send_number(f->partial[rank], rank - step);
+            break;
+        }
+        if (rank + step < f->workers) {
+            comm += receive_number(f->partial[rank + step], rank + step);
+            factorial_combine(f, rank, rank + step);
+        }
+    }
+    if (rank == 0)
+        factorial_take_result(f);
+    phases->compute = f->span[rank].end - f->span[rank].start;
+    phases->comm = comm;
+    phases->combine = clock_now() - ranged;
+    return OUTCOME_OK;
+}
+
+/* ---- --mode many: a master-worker task farm ---- */
+
+/* protocol_error: a message that cannot be: say so and take every rank down,
+ * so none waits for an answer that will not come. */
+static void protocol_error(const char *what, int source, long long value)
+{
+    report_error("%s from rank %d: %lld", what, source, value);
+    MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
+}
+
+/* What rank 0 keeps while it deals. */
+struct farm {
+    struct factorial *f;
+    unsigned long awaited; /* messages the workers have still to send: one per chunk in their hands, and the first requests */
+    double comm;           /* seconds in MPI calls */
+    double last_heard;     /* when the latest results came in */
+};
+
+/* answer: one worker's message: keep its results, send it its next chunk,
+ * or a chunk of none when the dealer has no more for it. */
+static void answer(struct farm *farm, const MPI_Status *status)
+{
+    struct factorial *f = farm->f;
+    int source = status->MPI_SOURCE, words;
+    double start = clock_now();
+    mpi_check(MPI_Get_count(status, MPI_UINT64_T, &words), "MPI_Get_count(results)");
+    if (words < MESSAGE_HEADER || (unsigned long)words > MESSAGE_HEADER + f->most_tasks)
+        protocol_error("a results message of a length no chunk has", source, words);
+    mpi_check(MPI_Recv(f->outbox, words, MPI_UINT64_T, source, TAG_RESULTS, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Recv(results)");
+    char name[32];
+    snprintf(name, sizeof name, "rank %d", source);
+    if (factorial_store(f, f->outbox, (size_t)words, name) != OUTCOME_OK)
+        MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
+    farm->awaited--;
+    struct chunk c = {0, 0};
+    if (factorial_deal(f, (unsigned)source, &c))
+        farm->awaited++;
+    uint64_t order[MESSAGE_HEADER] = {c.first, c.count};
+    mpi_check(MPI_Send(order, MESSAGE_HEADER, MPI_UINT64_T, source, TAG_CHUNK, MPI_COMM_WORLD), "MPI_Send(chunk)");
+    farm->last_heard = clock_now();
+    farm->comm += farm->last_heard - start;
+}
+
+/* answer_waiting: answer every message that has already arrived, without waiting for more. */
+static void answer_waiting(struct farm *farm)
+{
+    MPI_Status status;
+    for (;;) {
+        int waiting;
+        double start = clock_now();
+        mpi_check(MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULTS, MPI_COMM_WORLD, &waiting, &status), "MPI_Iprobe(results)");
+        farm->comm += clock_now() - start;
+        if (!waiting)
+            return;
+        answer(farm, &status);
+    }
+}
+
+/* deal_and_work: rank 0's part: its own chunks task by task, answering the
+ * workers between two tasks, then only answering until none has more to send. */
+static void deal_and_work(struct farm *farm)
+{
+    struct factorial *f = farm->f;
+    struct chunk c;
+    while (factorial_deal(f, 0, &c))
+        for (unsigned long k = c.first; k < c.first + c.count; k++) {
+            factorial_tasks(f, 0, (struct chunk){k, 1}, f->residue + k);
+            answer_waiting(farm);
+        }
+    farm->last_heard = clock_now();
+    while (farm->awaited > 0) { /* the wait in MPI_Probe is the workers' lateness, not communication */
+        MPI_Status status;
+        mpi_check(MPI_Probe(MPI_ANY_SOURCE, TAG_RESULTS, MPI_COMM_WORLD, &status), "MPI_Probe(results)");
+        answer(farm, &status);
+    }
+}
+
+/* work: a worker rank's part: ask for CHUNKS_AHEAD chunks, then compute each
+ * chunk that comes and send its residues back (which asks for one more),
+ * until every request has had its answer. Returns the seconds in MPI calls. */
+static double work(struct factorial *f, unsigned rank)
+{
+    uint64_t order[MESSAGE_HEADER], request[MESSAGE_HEADER] = {0, 0};
+    unsigned long sent = 0, answered = 0;
+    double comm = 0, start = clock_now();
+    for (; sent < CHUNKS_AHEAD; sent++)
+        mpi_check(MPI_Send(request, MESSAGE_HEADER, MPI_UINT64_T, 0, TAG_RESULTS, MPI_COMM_WORLD), "MPI_Send(request)");
+    comm += clock_now() - start;
+    while (answered < sent) {
+        start = clock_now();
+        mpi_check(MPI_Recv(order, MESSAGE_HEADER, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                  "MPI_Recv(chunk)");
+        comm += clock_now() - start;
+        answered++;
+        struct chunk c = {order[0], order[1]};
+        if (c.count == 0)
+            continue;
+        if (c.count > f->most_tasks)
+            protocol_error("a chunk larger than any the dealer makes", 0, (long long)c.count);
+        f->outbox[0] = c.first;
+        f->outbox[1] = c.count;
+        factorial_tasks(f, rank, c, f->outbox + MESSAGE_HEADER);
+        start = clock_now();
+        mpi_check(MPI_Send(f->outbox, (int)(MESSAGE_HEADER + c.count), MPI_UINT64_T, 0, TAG_RESULTS, MPI_COMM_WORLD),
+                  "MPI_Send(results)");
+        comm += clock_now() - start;
+        sent++;
+    }
+    return comm;
+}
+
+/* many_factorials: the tasks 1..n, dealt out by rank 0 to every rank (itself
+ * included) on request, the results gathered on rank 0. */
+static enum outcome many_factorials(void *work_, struct phases *phases)
+{
+    struct factorial *f = work_;
+    unsigned rank = (unsigned)team_rank();
+    double comm;
+    if (rank == 0) {
+        struct farm farm = {.f = f, .awaited = CHUNKS_AHEAD * (f->workers - 1ul)};
+        deal_and_work(&farm);
+        factorial_checksum(f);
+        comm = farm.comm;
+        phases->combine = clock_now() - farm.last_heard;
+    } else {
+        comm = work(f, rank);
+    }
+    phases->compute = f->span[rank].end - f->span[rank].start;
+    phases->comm = comm;
+    return OUTCOME_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (mpi_start(&argc, &argv) != OUTCOME_OK)
+        return outcome_exit_code(OUTCOME_FAILED);
+
+    /* ---- parse: every rank reads the same flags and reaches the same verdict ---- */
+    struct options opt;
+    enum outcome o = factorial_options(&opt, argc, argv, MODEL, MANY_WORKERS);
+
+    /* ---- prepare: ranges of equal cost, results and records, outside the timed region ---- */
+    struct factorial f = {0};
+    if (o == OUTCOME_OK)
+        o = team_worst(factorial_prepare(&f, &opt, MEMORY_PRIVATE));
+
+    /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    factorial_release(&f);
+    MPI_Finalize();
+    return outcome_exit_code(o);
+}

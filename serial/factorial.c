@@ -1,0 +1,68 @@
+/* serial/factorial.c — exact factorials with GMP in one thread: the baseline.
+ *
+ * Run:    bin/factorial-serial -n 10000000                   (one n!, --mode big)
+ *         bin/factorial-serial --mode many -n 20000          (the factorials of 1..n as tasks)
+ * Models: every sibling is this file plus one idea (diff -u it against this one):
+ *           threads/factorial.c    one POSIX thread per range, per pair of the tree, per task taker
+ *           processes/factorial.c  fork()ed children: numbers up a tree of pipes; a pool fed through pipes
+ *           openmp/factorial.c     a parallel for over ranges and pairs; the schedule clause for tasks
+ *           mpi/factorial.c        ranks: numbers up a tree of messages; a master-worker task farm
+ *           reference/factorial.c  GMP's mpz_fac_ui, what you would use instead
+ * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
+ *         common/factorial.c (ranges, the check), common/run.c (timing, result lines),
+ *         common/cli.c.
+ */
+#include "factorial.h"
+
+#define MODEL "serial"
+
+/* one_factorial: n! as the product of the workers' ranges, combined pairwise
+ * up a tree, one after another in this thread (-p is 1 here, so there is one
+ * range, 1..n, and no tree). */
+static enum outcome one_factorial(void *work, struct phases *phases)
+{
+    struct factorial *f = work;
+    double start = clock_now();
+    for (unsigned w = 0; w < f->workers; w++)
+        factorial_range(f, w);
+    for (unsigned step = 1; step < f->workers; step *= 2)
+        for (unsigned w = 0; w < f->workers - step; w += 2 * step)
+            factorial_combine(f, w, w + step);
+    factorial_take_result(f);
+    phases_from_spans(phases, start, f->span, f->workers);
+    return OUTCOME_OK;
+}
+
+/* many_factorials: the tasks 1..n, dealt out chunk by chunk to each worker in
+ * turn, all in this thread (-p is 1 here: one worker takes every task, in order). */
+static enum outcome many_factorials(void *work, struct phases *phases)
+{
+    struct factorial *f = work;
+    struct chunk c;
+    double start = clock_now();
+    for (unsigned w = 0; w < f->workers; w++)
+        while (factorial_deal(f, w, &c))
+            factorial_tasks(f, w, c, f->residue + c.first);
+    factorial_checksum(f);
+    phases_from_spans(phases, start, f->span, f->workers);
+    return OUTCOME_OK;
+}
+
+int main(int argc, char **argv)
+{
+    /* ---- parse ---- */
+    struct options opt;
+    enum outcome o = factorial_options(&opt, argc, argv, MODEL, ONE_WORKER);
+    if (o != OUTCOME_OK)
+        return outcome_exit_code(o);
+
+    /* ---- prepare: ranges of equal cost, results and records, outside the timed region ---- */
+    struct factorial f;
+    if (factorial_prepare(&f, &opt, MEMORY_PRIVATE) != OUTCOME_OK)
+        return outcome_exit_code(OUTCOME_FAILED);
+
+    /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
+    o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    factorial_release(&f);
+    return outcome_exit_code(o);
+}

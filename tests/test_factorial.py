@@ -1,0 +1,276 @@
+"""tests/test_factorial.py — factorial's tables: both modes, every schedule, bad input, the check failing, sanitizers.
+
+Every result line is also checked from outside: digits= and mod61= against
+Python's own integers (n! mod 2^61-1, the digits of n!; in --mode many the
+checksum, whose closed form is ((n+1)! - 1) mod 2^61-1).
+
+--mode many computes every k! up to n!, so its largest size here is
+MANY_LARGE_N, not --mode big's 100000: the factorials of 1..100000 take
+minutes in one thread, and every table together must stay near two minutes.
+"""
+import functools
+import math
+
+from suite import (Case, MPIRUN, launch, no_sanitizer_report, parse_result_line, program, result_lines,
+                   sanitizer_env, stderr_says, stdout_empty, stdout_says)
+
+WORKLOAD = "factorial"
+MODELS = ("serial", "threads", "processes", "openmp", "mpi")
+REFERENCE = "gmp"
+SIZES = (0, 1, 2, 20, 1000, 100000)       # n = 0 and 1 are 1; tiny; ranges empty for P > n; large
+MANY_LARGE_N = 3000                       # --mode many: thousands of tasks, costs from 1! to 3000!
+MANY_SIZES = SIZES[:-1] + (MANY_LARGE_N,)
+HUGE_N = 3000000                          # n! of 9 MB: GMP's blocks past HUGE_BLOCK
+WORKERS = (1, 2, 3, 5, 8)                 # P = 1, odd P, P > cores, P > n
+SCHEDULES = ("static", "cyclic", "dynamic")
+BIG_FIGURES = ("digits", "mod61")
+MANY_FIGURES = ("digits", "mod61", "chunk", "tasks", "per_task_us")
+PRIME = 2 ** 61 - 1
+
+
+def workers_for(model):
+    """The worker counts a model takes: the serial model runs exactly one."""
+    return (1,) if model in ("serial", REFERENCE) else WORKERS
+
+
+def digits_of(x):
+    """Decimal digits of x > 0, without converting it to a string (slow, and limited, for huge x)."""
+    digits = max(1, int(x.bit_length() * math.log10(2)))
+    while 10 ** digits <= x:
+        digits += 1
+    while digits > 1 and 10 ** (digits - 1) > x:
+        digits -= 1
+    return digits
+
+
+@functools.lru_cache(maxsize=None)
+def expected_figures(mode, n):
+    """What digits= and mod61= must say, by Python's integers."""
+    if mode == "big":
+        value = math.factorial(n)
+        return {"digits": str(digits_of(value)), "mod61": str(value % PRIME)}
+    return {"digits": str(digits_of(math.factorial(n))), "mod61": str((math.factorial(n + 1) - 1) % PRIME),
+            "tasks": str(n)}
+
+
+def figures_agree(mode, n, schedule=None, chunk=None):
+    """Check: every result line's own figures are those of n!, and say its mode (and schedule, chunk)."""
+    expected = dict(expected_figures(mode, n), mode=mode)
+    if schedule:
+        expected["schedule"] = schedule
+    if chunk is not None:
+        expected["chunk"] = str(chunk)
+
+    def check(outcome):
+        for line in outcome.stdout.splitlines():
+            pairs = parse_result_line(line)
+            for key, value in expected.items():
+                if pairs.get(key) != value:
+                    return "%s=%s, expected %s" % (key, pairs.get(key), value)
+        return None
+    return check
+
+
+def effective_chunk(schedule, n, workers, chunk=1):
+    """chunk= on the result line: a block of the tasks for static, else --chunk."""
+    return -(-n // workers) if schedule == "static" else chunk
+
+
+def run_args(model, workers, n, extra=(), flavor=""):
+    """argv for one run of a model at size n with warm-up and two timed runs."""
+    return launch(WORKLOAD, model, workers, ["-n", n, "-r", 2, "--warmup", 1] + list(extra), flavor)
+
+
+def big_case(model, n, p, flavor=""):
+    """One --mode big run that must verify and keep the contract."""
+    checks = [result_lines(WORKLOAD, model, n, p, reps=2, figures=BIG_FIGURES), figures_agree("big", n)]
+    if flavor:
+        checks.append(no_sanitizer_report)
+    return Case("factorial %s%s big n=%d p=%d" % (flavor + " " if flavor else "", model, n, p),
+                run_args(model, p, n, flavor=flavor), 0, checks, env=sanitizer_env(flavor, model),
+                needs=[program("factorial-" + model, flavor)])
+
+
+def many_case(model, n, p, schedule, chunk=None, flavor=""):
+    """One --mode many run that must verify and keep the contract."""
+    extra = ["--mode", "many", "--schedule", schedule] + (["--chunk", chunk] if chunk else [])
+    checks = [result_lines(WORKLOAD, model, n, p, reps=2, figures=MANY_FIGURES),
+              figures_agree("many", n, schedule, effective_chunk(schedule, n, p, chunk or 1))]
+    if flavor:
+        checks.append(no_sanitizer_report)
+    return Case("factorial %s%s many n=%d p=%d %s%s" % (flavor + " " if flavor else "", model, n, p, schedule,
+                                                        " chunk=%d" % chunk if chunk else ""),
+                run_args(model, p, n, extra, flavor), 0, checks, env=sanitizer_env(flavor, model),
+                needs=[program("factorial-" + model, flavor)])
+
+
+def correctness():
+    """Every model × size × workers, in both modes and every schedule, verifies."""
+    cases = []
+    for model in MODELS:
+        for n in SIZES:
+            for p in workers_for(model):
+                cases.append(big_case(model, n, p))
+        for n in MANY_SIZES:
+            for p in workers_for(model):
+                for schedule in SCHEDULES:
+                    cases.append(many_case(model, n, p, schedule))
+        for p in workers_for(model)[-2:]:      # chunks of several tasks, and one larger than all of them
+            cases.append(many_case(model, 1000, p, "cyclic", chunk=7))
+            cases.append(many_case(model, 1000, p, "dynamic", chunk=7))
+            cases.append(many_case(model, 20, p, "dynamic", chunk=50))
+    for n in SIZES:
+        cases.append(big_case(REFERENCE, n, 1))
+    for n in MANY_SIZES:
+        cases.append(many_case(REFERENCE, n, 1, "dynamic"))
+    cases.append(many_case(REFERENCE, 1000, 1, "static"))
+    cases.append(many_case(REFERENCE, 1000, 1, "cyclic", chunk=7))
+    return cases
+
+
+# Bad command lines every program must refuse with exit 2, naming the argument.
+BAD_INPUT = (
+    (["-n", "-1"], "'-1'"),
+    (["-n", "abc"], "'abc'"),
+    (["-n", "12abc"], "'12abc'"),
+    (["-n", "1e3"], "'1e3'"),
+    (["-n", "99999999999999999999999"], "99999999999999999999999"),
+    (["-n", "4294967296"], "'4294967296'"),
+    (["-n", ""], "-n"),
+    (["-n"], "-n needs a value"),
+    (["-p", "0"], "'0'"),
+    (["-p", "-1"], "'-1'"),
+    (["-p", "two"], "'two'"),
+    (["-p", "100000"], "100000"),
+    (["--seed", "x"], "'x'"),
+    (["-r", "0"], "'0'"),
+    (["--warmup", "1.5"], "'1.5'"),
+    (["--mode", "huge"], "'huge'"),
+    (["--mode"], "--mode needs a value"),
+    (["--schedule", "random"], "'random'"),
+    (["--chunk", "0"], "'0'"),
+    (["--chunk", "-3"], "'-3'"),
+    (["--chunk", "many"], "'many'"),
+    (["--schedule", "dynamic"], "--schedule: only --mode many"),
+    (["--chunk", "4"], "--chunk: only --mode many"),
+    (["--mode", "many", "--schedule", "static", "--chunk", "4"], "--chunk 4"),
+    (["--mode", "many", "-n", "1000001"], "-n 1000001"),
+    (["--no-verify=1"], "--no-verify takes no value"),
+    (["--frobnicate"], "'--frobnicate'"),
+    (["17"], "'17'"),
+)
+
+
+def bad_input():
+    """Every program refuses each bad command line: exit 2, a message, no result.
+    The MPI program, whose every start costs half a second, takes only the
+    rows of factorial's own flags; the shared flags are the same code in all."""
+    cases = []
+    for model in MODELS + (REFERENCE,):
+        exe = program("factorial-" + model)
+        for args, named in BAD_INPUT:
+            if model == "mpi" and not any(a in ("--mode", "--schedule", "--chunk", "4294967296") for a in args):
+                continue
+            cases.append(Case("factorial %s refuses %s" % (model, " ".join(args) or "''"), [exe] + args, 2,
+                              [stdout_empty, stderr_says(named)], needs=[exe]))
+    serial, threads, mpi = program("factorial-serial"), program("factorial-threads"), program("factorial-mpi")
+    cases += [
+        Case("factorial serial refuses -p 2", [serial, "-p", "2"], 2,
+             [stdout_empty, stderr_says("-p 2", "exactly one worker")], needs=[serial]),
+        Case("factorial mpi refuses to run as a lone process when -p 4 expects 4 ranks",
+             [mpi, "-p", "4", "-n", "8"], 2, [stdout_empty, stderr_says("-p 4", "single process")], needs=[mpi]),
+        Case("factorial mpi refuses -p 3 with 2 ranks", [MPIRUN, "-np", 2, mpi, "-p", "3", "-n", "8"], 2,
+             [stdout_empty, stderr_says("-p 3", "2 MPI ranks")], needs=[mpi]),
+        Case("factorial mpi refuses --chunk with static, on every rank alike",
+             [MPIRUN, "-np", 2, mpi, "--mode", "many", "--schedule", "static", "--chunk", "3"], 2,
+             [stdout_empty, stderr_says("--chunk 3")], needs=[mpi]),
+        Case("factorial serial refuses an n! the memory limit cannot hold",
+             [serial, "-n", "1000000000"], 2, [stdout_empty, stderr_says("-n 1000000000", "GiB")],
+             memory_limit=2 << 30, needs=[serial]),
+        Case("factorial threads refuses --mode many whose workers the memory limit cannot hold",
+             [threads, "--mode", "many", "-n", "1000000", "-p", "256"], 2,
+             [stdout_empty, stderr_says("-n 1000000", "256 workers", "GiB")],
+             memory_limit=1 << 30, needs=[threads]),
+        Case("factorial serial --help", [serial, "--help"], 0,
+             [stdout_says(r"usage: factorial-serial"), stdout_says(r"--mode"), stdout_says(r"--schedule"),
+              stdout_says(r"--chunk")], needs=[serial]),
+        Case("factorial serial -n17 (value attached)", [serial, "-n17"], 0,
+             [result_lines(WORKLOAD, "serial", 17, 1, figures=BIG_FIGURES), figures_agree("big", 17)],
+             needs=[serial]),
+        Case("factorial serial --mode=many --schedule=cyclic --chunk=3 forms",
+             [serial, "--mode=many", "--schedule=cyclic", "--chunk=3", "-n", "10", "-r", "3"], 0,
+             [result_lines(WORKLOAD, "serial", 10, 1, reps=3, figures=MANY_FIGURES),
+              figures_agree("many", 10, "cyclic", 3)], needs=[serial]),
+        Case("factorial serial defaults to --mode big", [serial, "-n", "30"], 0,
+             [figures_agree("big", 30)], needs=[serial]),
+        Case("factorial serial --mode many defaults to dynamic, chunk 1", [serial, "--mode", "many", "-n", "30"], 0,
+             [figures_agree("many", 30, "dynamic", 1)], needs=[serial]),
+        Case("factorial serial --no-verify says verified=skipped", [serial, "-n", "33", "--no-verify"], 0,
+             [result_lines(WORKLOAD, "serial", 33, 1, verified="skipped", figures=BIG_FIGURES)], needs=[serial]),
+        Case("factorial serial --mode many --no-verify says verified=skipped",
+             [serial, "--mode", "many", "-n", "33", "--no-verify"], 0,
+             [result_lines(WORKLOAD, "serial", 33, 1, verified="skipped", figures=MANY_FIGURES)], needs=[serial]),
+        Case("factorial serial cannot write its result: exit 1", [serial, "-n", "8"], 1,
+             [stderr_says("cannot write")], stdout_path="/dev/full", needs=[serial]),
+    ]
+    return cases
+
+
+def check_fails():
+    """--inject-error spoils one bit of n!, one task's residue, or the checksum: the check must catch it."""
+    cases = []
+    for model in MODELS + (REFERENCE,):
+        p = 1 if model in ("serial", REFERENCE) else 2
+        exe = program("factorial-" + model)
+        runs = [("big", 1000, []), ("big", 0, []), ("many", 1000, ["--mode", "many"]), ("many", 0, ["--mode", "many"])]
+        for mode, n, extra in runs:
+            figures = BIG_FIGURES if mode == "big" else MANY_FIGURES
+            cases.append(Case("factorial %s catches a corrupted result (%s, n=%d)" % (model, mode, n),
+                              launch(WORKLOAD, model, p, ["-n", n, "--warmup", 0, "--inject-error"] + extra), 1,
+                              [result_lines(WORKLOAD, model, n, p, verified="no", figures=figures),
+                               stderr_says("wrong result")], needs=[exe]))
+        cases.append(Case("factorial %s stops at a corrupted warm-up run" % model,
+                          launch(WORKLOAD, model, p, ["-n", 40, "--inject-error"]), 1,
+                          [stdout_empty, stderr_says("warm-up run 1 did not verify")], needs=[exe]))
+    return cases
+
+
+def dying_worker():
+    """A worker process killed in the middle: the parent reports it and exits 1, never waits forever."""
+    exe = program("factorial-processes")
+    kill_one_child = ('"$@" & parent=$!; sleep 0.5; child=$(pgrep -n -P $parent); '
+                      '[ -n "$child" ] && kill -9 $child; wait $parent')
+    cases = []
+    for mode_args, n in ((["--mode", "big"], 10000000), (["--mode", "many"], 20000)):
+        argv = ["sh", "-c", kill_one_child, "sh", exe, "-p", 3, "-n", n, "--warmup", 0] + mode_args
+        cases.append(Case("factorial processes survives a worker killed in %s mode" % mode_args[1], argv, 1,
+                          [stdout_empty, stderr_says("killed by signal 9")], timeout=60, needs=[exe]))
+    return cases
+
+
+def sanitized(flavor):
+    """A representative subset under ASan+UBSan (every program) or TSan (the threads)."""
+    cases = []
+    models = MODELS + (REFERENCE,) if flavor == "asan" else ("threads",)
+    for model in models:
+        plist = (1,) if model in ("serial", REFERENCE) else ((3,) if flavor == "asan" else (2, 3, 8))
+        for p in plist:
+            for n in (2, 1000, 100000):
+                cases.append(big_case(model, n, p, flavor))
+            cases.append(many_case(model, 0, p, "dynamic", flavor=flavor))
+            for schedule in SCHEDULES:
+                cases.append(many_case(model, 1000, p, schedule, flavor=flavor))
+    for model in ("threads", "processes") if flavor == "asan" else ():
+        # numbers of megabytes: GMP's blocks in huge pages (common/factorial.c, HUGE_BLOCK)
+        exe = program("factorial-" + model, flavor)
+        cases.append(Case("factorial %s %s big n=%d p=3 (huge blocks)" % (flavor, model, HUGE_N),
+                          [exe, "-p", 3, "-n", HUGE_N, "--warmup", 0], 0,
+                          [result_lines(WORKLOAD, model, HUGE_N, 3, figures=BIG_FIGURES), no_sanitizer_report],
+                          env=sanitizer_env(flavor, model), needs=[exe]))
+    return cases
+
+
+def cases():
+    """Every factorial table, in the order they are reported."""
+    return (correctness() + bad_input() + check_fails() + dying_worker()
+            + sanitized("asan") + sanitized("tsan"))

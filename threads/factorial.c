@@ -1,0 +1,163 @@
+/* threads/factorial.c — exact factorials with POSIX threads: ranges, pairs of the tree and task takers.
+ *
+ * Run:    bin/factorial-threads -n 10000000 -p 2
+ *         bin/factorial-threads --mode many -n 20000 -p 2 --schedule dynamic
+ * Models: serial/factorial.c is the baseline; this file turns each of its
+ *         loops over workers into threads (diff -u serial/factorial.c threads/factorial.c):
+ *         --mode big   one thread per range, then per round of the tree one
+ *                      thread per pair; the rounds wait for each other by
+ *                      joining. Threads share the partial products, and each
+ *                      writes only its own, so no lock is needed.
+ *         --mode many  one thread per worker, each asking the one shared dealer
+ *                      for its next chunk. The dealer's counters are shared and
+ *                      changed by every thread, so a mutex lets one thread at a
+ *                      time in: the lesson on locks. (Without it two threads could
+ *                      read the same next task and both compute it, or lose one.)
+ *         Siblings: processes/ (fork and pipes), openmp/ (pragmas), mpi/ (message passing).
+ * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
+ *         common/factorial.c (ranges, the check), common/run.c (timing, result lines),
+ *         common/cli.c.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "factorial.h"
+
+#define MODEL "threads"
+
+/* The lock around the dealer: one thread at a time may take a chunk. */
+static pthread_mutex_t dealer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* What one thread is handed: the problem, and which range, pair or worker is its own. */
+struct worker {
+    pthread_t thread;
+    struct factorial *f;
+    unsigned index, step; /* its range or worker (step 0), or the pair index, index + step */
+    int failed;           /* the dealer's lock failed it */
+};
+
+/* range_main: a thread's whole life in --mode big's first phase: one range. */
+static void *range_main(void *arg)
+{
+    struct worker *w = arg;
+    factorial_range(w->f, w->index);
+    return NULL;
+}
+
+/* pair_main: a thread's whole life in one round of the tree: one multiplication. */
+static void *pair_main(void *arg)
+{
+    struct worker *w = arg;
+    factorial_combine(w->f, w->index, w->index + w->step);
+    return NULL;
+}
+
+/* take_chunk: the next chunk for this worker from the shared dealer, under its lock. */
+static int take_chunk(struct worker *w, struct chunk *c)
+{
+    int rc = pthread_mutex_lock(&dealer_lock);
+    if (rc != 0) {
+        report_error("pthread_mutex_lock for worker %u failed: %s", w->index, strerror(rc));
+        w->failed = 1;
+        return 0;
+    }
+    int more = factorial_deal(w->f, w->index, c);
+    rc = pthread_mutex_unlock(&dealer_lock);
+    if (rc != 0) {
+        report_error("pthread_mutex_unlock for worker %u failed: %s", w->index, strerror(rc));
+        w->failed = 1;
+        return 0;
+    }
+    return more;
+}
+
+/* tasks_main: a thread's whole life in --mode many: take chunks until none are left. */
+static void *tasks_main(void *arg)
+{
+    struct worker *w = arg;
+    struct chunk c;
+    while (take_chunk(w, &c))
+        factorial_tasks(w->f, w->index, c, w->f->residue + c.first);
+    return NULL;
+}
+
+/* in_threads: one thread running body for each index = 0, stride, 2·stride,
+ * ... below f->workers - step, then join them all: a loop of serial/factorial.c,
+ * its turns run at once. Creating and joining them is part of the time. */
+static enum outcome in_threads(struct factorial *f, void *(*body)(void *), unsigned stride, unsigned step)
+{
+    struct worker *workers = calloc(f->workers, sizeof *workers);
+    if (!workers) {
+        report_error("out of memory for %u thread records", f->workers);
+        return OUTCOME_FAILED;
+    }
+    enum outcome o = OUTCOME_OK;
+    unsigned started = 0;
+    for (unsigned w = 0; w < f->workers - step; w += stride, started++) {
+        workers[started] = (struct worker){.f = f, .index = w, .step = step};
+        int rc = pthread_create(&workers[started].thread, NULL, body, &workers[started]);
+        if (rc != 0) {
+            report_error("pthread_create for worker %u failed: %s", w, strerror(rc));
+            o = OUTCOME_FAILED;
+            break;
+        }
+    }
+    for (unsigned t = 0; t < started; t++) {
+        int rc = pthread_join(workers[t].thread, NULL);
+        if (rc != 0) {
+            report_error("pthread_join of worker %u failed: %s", workers[t].index, strerror(rc));
+            o = OUTCOME_FAILED;
+        }
+        if (workers[t].failed)
+            o = OUTCOME_FAILED;
+    }
+    free(workers);
+    return o;
+}
+
+/* one_factorial: n! as the product of the workers' ranges, one thread per
+ * range, combined pairwise up a tree, one thread per pair of each round. */
+static enum outcome one_factorial(void *work, struct phases *phases)
+{
+    struct factorial *f = work;
+    double start = clock_now();
+    enum outcome o = in_threads(f, range_main, 1, 0);
+    for (unsigned step = 1; step < f->workers && o == OUTCOME_OK; step *= 2)
+        o = in_threads(f, pair_main, 2 * step, step);
+    if (o == OUTCOME_OK)
+        factorial_take_result(f);
+    phases_from_spans(phases, start, f->span, f->workers);
+    return o;
+}
+
+/* many_factorials: the tasks 1..n, taken chunk by chunk from the shared
+ * dealer by f->workers threads at once. */
+static enum outcome many_factorials(void *work, struct phases *phases)
+{
+    struct factorial *f = work;
+    double start = clock_now();
+    enum outcome o = in_threads(f, tasks_main, 1, 0);
+    factorial_checksum(f);
+    phases_from_spans(phases, start, f->span, f->workers);
+    return o;
+}
+
+int main(int argc, char **argv)
+{
+    /* ---- parse ---- */
+    struct options opt;
+    enum outcome o = factorial_options(&opt, argc, argv, MODEL, MANY_WORKERS);
+    if (o != OUTCOME_OK)
+        return outcome_exit_code(o);
+
+    /* ---- prepare: ranges of equal cost, results and records, outside the timed region ---- */
+    struct factorial f;
+    if (factorial_prepare(&f, &opt, MEMORY_PRIVATE) != OUTCOME_OK)
+        return outcome_exit_code(OUTCOME_FAILED);
+
+    /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
+    o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    factorial_release(&f);
+    return outcome_exit_code(o);
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""tools/bench_factorial.py — factorial's speed targets, measured side by side in one run.
+
+Usage: tools/bench_factorial.py [--big-n N] [--many-n N] [--tiny-n N] [--rounds K] [--seed S]
+                                [--only big|many|tiny ...] [--no-verify]
+
+Runs every configuration below once per round, in a shuffled order each
+round, and prints medians:
+  --mode big, n = 10^7: GMP's mpz_fac_ui, the serial model, and every
+    parallel model at P = 1 and P = 2:
+      - speedup at P = 2 over the same model at P = 1 (target >= 1.7);
+      - the best variant at P = 2 against mpz_fac_ui (reported: the aim is
+        to beat it with enough cores).
+  --mode many, n = 20000: the serial model, and every parallel model at
+    P = 2 under each schedule:
+      - dynamic's speedup over serial (target >= 1.8);
+      - static block against cyclic and dynamic (it must be visibly worse:
+        at least 1.2 times slower than both).
+  the granularity trap: --mode many with tiny tasks (n = 100, chunk 1) at
+    P = 2 against serial: per_task_us, and whether the parallel run is slower.
+Figures, not a test: nothing here fails the build.
+"""
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PARALLEL = ("threads", "processes", "openmp", "mpi")
+SCHEDULES = ("static", "cyclic", "dynamic")
+BIG_SPEEDUP_TARGET = 1.7
+MANY_SPEEDUP_TARGET = 1.8
+STATIC_SLOWER_TARGET = 1.2   # "visibly worse": static at least this many times slower than cyclic and dynamic
+# What each part runs: (model, P, extra flags); warm-up runs first where the
+# first run of a process pays for fresh memory (--mode big's huge numbers).
+BIG = [("gmp", 1, ()), ("serial", 1, ())] + [(m, p, ()) for m in PARALLEL for p in (1, 2)]
+MANY = [("serial", 1, ("--schedule", "dynamic"))] + [
+    (m, 2, ("--schedule", s)) for m in PARALLEL for s in SCHEDULES]
+TINY = [("serial", 1, ())] + [(m, 2, ()) for m in PARALLEL]
+
+
+def run(model, workers, args):
+    """The result line of one process of bin/factorial-<model>, as a dict."""
+    exe = str(ROOT / "bin" / ("factorial-" + model))
+    args = [str(a) for a in args]
+    argv = ([str(ROOT / "tools" / "mpirun"), "-np", str(workers), exe] + args if model == "mpi"
+            else [exe, "-p", str(workers)] + args)
+    out = subprocess.run(argv, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("bench_factorial: %s failed (exit %d):\n%s" % (" ".join(argv), out.returncode, out.stderr))
+    return dict(token.split("=", 1) for token in out.stdout.splitlines()[-1].split())
+
+
+def measure(configs, common, rounds, order):
+    """Every config once per round, shuffled; the result lines per config."""
+    samples = {c: [] for c in configs}
+    for round_number in range(rounds):
+        shuffled = configs[:]
+        order.shuffle(shuffled)
+        for config in shuffled:
+            model, workers, extra = config
+            samples[config].append(run(model, workers, list(common) + list(extra)))
+        print("  round %d of %d done" % (round_number + 1, rounds), file=sys.stderr)
+    return samples
+
+
+def median(samples, key):
+    """The median of one figure over a config's runs."""
+    return statistics.median(float(line[key]) for line in samples)
+
+
+def verdict(met):
+    return "met" if met else "NOT met"
+
+
+def report_big(samples, n, rounds):
+    t = {(m, p): median(s, "seconds") for (m, p, _), s in samples.items()}
+    print("factorial --mode big n=%d, medians of %d runs (%d rounds, shuffled)" % (n, rounds, rounds))
+    print("%-10s %2s %10s %10s %10s %10s" % ("model", "P", "seconds", "compute", "combine", "comm"))
+    for (m, p, _), s in samples.items():
+        print("%-10s %2d %10.3f %10.3f %10.3f %10.3f" % (m, p, t[(m, p)], median(s, "compute"),
+                                                        median(s, "combine"), median(s, "comm")))
+    print("\nspeedup at P=2 over the same model at P=1 (target >= %.1f)" % BIG_SPEEDUP_TARGET)
+    for m in PARALLEL:
+        speedup = t[(m, 1)] / t[(m, 2)]
+        print("  %-10s %5.2f  %s" % (m, speedup, verdict(speedup >= BIG_SPEEDUP_TARGET)))
+    best = min(PARALLEL, key=lambda m: t[(m, 2)])
+    print("\nbest at P=2: %s, %.3f s; factorial-gmp (mpz_fac_ui, one thread): %.3f s" % (
+        best, t[(best, 2)], t[("gmp", 1)]))
+    print("  gmp seconds / best P=2 seconds = %.2f (above 1: mpz_fac_ui beaten)" % (t[("gmp", 1)] / t[(best, 2)]))
+    print("  serial binary splitting / gmp = %.2f\n" % (t[("serial", 1)] / t[("gmp", 1)]))
+
+
+def report_many(samples, n, rounds):
+    t = {(m, p, extra[-1]): median(s, "seconds") for (m, p, extra), s in samples.items()}
+    print("factorial --mode many n=%d, chunk 1, medians of %d runs (%d rounds, shuffled)" % (n, rounds, rounds))
+    print("%-10s %2s %-8s %10s %12s" % ("model", "P", "schedule", "seconds", "per_task_us"))
+    for (m, p, extra), s in samples.items():
+        print("%-10s %2d %-8s %10.3f %12.2f" % (m, p, extra[-1], t[(m, p, extra[-1])], median(s, "per_task_us")))
+    serial = t[("serial", 1, "dynamic")]
+    print("\nspeedup over serial at P=2 (dynamic target >= %.1f; static must be >= %.1fx slower than both others)"
+          % (MANY_SPEEDUP_TARGET, STATIC_SLOWER_TARGET))
+    print("  %-10s %7s %7s %7s %9s %15s" % ("model", "static", "cyclic", "dynamic", "dynamic", "static worse"))
+    for m in PARALLEL:
+        speedup = {s: serial / t[(m, 2, s)] for s in SCHEDULES}
+        worse = min(t[(m, 2, "static")] / t[(m, 2, "cyclic")], t[(m, 2, "static")] / t[(m, 2, "dynamic")])
+        print("  %-10s %7.2f %7.2f %7.2f %9s %8.2fx %s" % (
+            m, speedup["static"], speedup["cyclic"], speedup["dynamic"],
+            verdict(speedup["dynamic"] >= MANY_SPEEDUP_TARGET), worse, verdict(worse >= STATIC_SLOWER_TARGET)))
+    print()
+
+
+def report_tiny(samples, n, rounds):
+    t = {m: median(s, "seconds") for (m, _, _), s in samples.items()}
+    per_task = {m: median(s, "per_task_us") for (m, _, _), s in samples.items()}
+    print("the granularity trap: --mode many n=%d, dynamic, chunk 1 (tasks of about a microsecond)" % n)
+    print("  %-10s %2s %10s %12s %s" % ("model", "P", "seconds", "per_task_us", "against serial"))
+    for (m, p, _), _s in samples.items():
+        note = "" if m == "serial" else "%.1fx %s" % (t[m] / t["serial"], "slower" if t[m] > t["serial"] else "faster")
+        print("  %-10s %2d %10.6f %12.3f %s" % (m, p, t[m], per_task[m], note))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big-n", type=int, default=10000000)
+    parser.add_argument("--many-n", type=int, default=20000)
+    parser.add_argument("--tiny-n", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", action="append", choices=("big", "many", "tiny"),
+                        help="run only this part (may be repeated); default: all three")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="pass --no-verify: quicker, the check is outside the timed region anyway")
+    options = parser.parse_args()
+    parts = options.only or ["big", "many", "tiny"]
+    check = ["--no-verify"] if options.no_verify else []
+
+    needed = {m for m, _, _ in BIG + MANY}
+    missing = sorted(m for m in needed if not (ROOT / "bin" / ("factorial-" + m)).exists())
+    if missing:
+        sys.exit("bench_factorial: not built: %s (run make)" % ", ".join(missing))
+    order = random.Random(options.seed)
+    if "big" in parts:
+        print("--mode big n=%d" % options.big_n, file=sys.stderr)
+        big = measure(BIG, ["-n", options.big_n, "--warmup", 1] + check, options.rounds, order)
+        report_big(big, options.big_n, options.rounds)
+    if "many" in parts:
+        print("--mode many n=%d" % options.many_n, file=sys.stderr)
+        many = measure(MANY, ["--mode", "many", "-n", options.many_n, "--warmup", 0] + check, options.rounds, order)
+        report_many(many, options.many_n, options.rounds)
+    if "tiny" in parts:
+        print("--mode many n=%d (tiny tasks)" % options.tiny_n, file=sys.stderr)
+        tiny = measure(TINY, ["--mode", "many", "-n", options.tiny_n, "--chunk", 1, "--warmup", 1, "-r", 1] + check,
+                       options.rounds, order)
+        report_tiny(tiny, options.tiny_n, options.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

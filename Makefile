@@ -68,11 +68,11 @@ NEEDS_matmul   := yes
 factorial_OBJS := factorial.o factorial_kernel.o factorial_pipe.o
 LIBS_factorial := $(GMP_LIBS) -lm
 NEEDS_factorial := $(HAVE_GMP)
-download_OBJS  := download.o
+download_OBJS  := download.o content.o
 LIBS_download  := $(CURL_LIBS) -lm
 NEEDS_download := $(HAVE_CURL)
 # The file server needs no library beyond the C library; these are its objects from common/.
-fileserver_OBJS :=
+fileserver_OBJS := content.o
 COMMON_OBJS    := cli.o clock.o memory.o report.o run.o
 
 ALL_MODELS := serial threads processes openmp mpi

@@ -1,0 +1,106 @@
+/* processes/download.c — download many files over HTTP with fork(): child processes pulling from a shared queue.
+ *
+ * Run:    bin/download-processes --server 127.0.0.1:8080 --files 64 --size 256K -p 64 -o /tmp/dl
+ * Models: serial/download.c is the baseline; this file runs its loop over
+ *         the files in P fork()ed children at once and reaps them with
+ *         waitpid() (diff -u serial/download.c processes/download.c). A child
+ *         has its own address space, so what the parent must see lives in
+ *         memory mapped MAP_SHARED (MEMORY_SHARED below): the queue (an
+ *         atomic counter), every file's record and every worker's span. Each
+ *         child makes its easy handle after the fork (a libcurl handle must
+ *         not cross one); libcurl itself was initialised once, before.
+ *         Siblings: threads/ (pthreads), openmp/ (a dynamic loop), mpi/ (ranks),
+ *         io_bound/download.c (one thread, libcurl's multi interface).
+ * Shared: common/download.c (the list, the fetch with its retries, the check),
+ *         common/content.c (the server's files and their CRC-32C), common/run.c
+ *         (timing, result lines), common/cli.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "download.h"
+
+#define MODEL "processes"
+
+/* reap: wait for one child and say how it ended; OUTCOME_OK if it exited 0. */
+static enum outcome reap(pid_t child, unsigned index)
+{
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) {
+            report_error("waitpid for worker %u (pid %d) failed: %s", index, (int)child, strerror(errno));
+            return OUTCOME_FAILED;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return OUTCOME_OK;
+    if (WIFSIGNALED(status))
+        report_error("worker %u (pid %d) was killed by signal %d", index, (int)child, WTERMSIG(status));
+    else
+        report_error("worker %u (pid %d) exited with status %d", index, (int)child, WEXITSTATUS(status));
+    return OUTCOME_FAILED;
+}
+
+/* fetch_all: every file, by d->workers child processes at once; forking and
+ * reaping them is part of the time. */
+static enum outcome fetch_all(void *work, struct phases *phases)
+{
+    struct download *d = work;
+    pid_t *children = calloc(d->workers, sizeof *children);
+    if (!children) {
+        report_error("out of memory for %u process ids", d->workers);
+        return OUTCOME_FAILED;
+    }
+    enum outcome o = OUTCOME_OK;
+    unsigned started = 0;
+    double start = clock_now();
+    for (unsigned w = 0; w < d->workers; w++, started++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            report_error("fork for worker %u failed: %s", w, strerror(errno));
+            o = OUTCOME_FAILED;
+            break;
+        }
+        if (pid == 0) { /* the child: its own handle, files from the shared queue, _exit (no stdio flush) */
+            struct fetcher f;
+            download_fetcher_open(&f, d, w);
+            for (size_t i = download_next(d); i < d->count; i = download_next(d))
+                download_fetch(&f, i);
+            download_fetcher_close(&f);
+            _exit(0);
+        }
+        children[w] = pid;
+    }
+    for (unsigned w = 0; w < started; w++)
+        if (reap(children[w], w) != OUTCOME_OK)
+            o = OUTCOME_FAILED;
+    download_finish(d, phases, start);
+    free(children);
+    return o;
+}
+
+int main(int argc, char **argv)
+{
+    /* ---- parse ---- */
+    struct options opt;
+    enum outcome o = options_parse(&opt, argc, argv, &download_workload, MODEL, MANY_WORKERS);
+    if (o != OUTCOME_OK)
+        return outcome_exit_code(o);
+
+    /* ---- prepare: libcurl, the URL list and the output directory, outside the timed region ---- */
+    if (download_global_init() != OUTCOME_OK)
+        return outcome_exit_code(OUTCOME_FAILED);
+    struct download d;
+    o = download_prepare(&d, &opt, MEMORY_SHARED);
+
+    /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &download_task, &d, fetch_all);
+    if (o == OUTCOME_OK)
+        o = download_failures(&d); /* --no-verify skips the check, not the files given up on */
+    download_release(&d);
+    download_global_cleanup();
+    return outcome_exit_code(o);
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""tools/bench_download.py — download's speed targets, measured side by side in one run.
+
+Usage: tools/bench_download.py [--files N] [--size BYTES] [--latency MS] [--rounds K] [--reps R]
+
+Starts bin/fileserver --latency 50 (and a second one with no latency, to
+measure what moving the bytes alone costs), then runs every client in a
+shuffled order each round and prints medians:
+  - serial against files × latency (it waits for each file in turn);
+  - the best client at P = 64 against the latency-bound ideal,
+    ceil(files / P) × latency (target: within 1.25×), and against that ideal
+    plus the time the same bytes take with no latency at all;
+  - ours against Debian's curl --parallel --parallel-max 64 on the same URL
+    list, whole process against whole process (target: ratio <= 1.0);
+  - the speedup of threads at P = 32 over P = 1, next to matmul's (the
+    I/O-bound workload scales far past the cores, the CPU-bound one stops).
+Figures, not a test: nothing here fails the build.
+"""
+import argparse
+import math
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "bin"
+WIDE = 64                                  # the P of the speed target
+CONFIGS = [("serial", 1), ("threads", 1), ("threads", 32)] + [
+    (m, WIDE) for m in ("threads", "processes", "openmp", "mpi", "async")]
+CURL_LANES = ("async", "threads")           # ours, in the comparison with curl --parallel
+MATMUL_N = 1024
+TARGET_IDEAL, TARGET_CURL = 1.25, 1.0
+
+
+def start_server(latency_ms):
+    """bin/fileserver on a free port with this latency: (process, port)."""
+    proc = subprocess.Popen([str(BIN / "fileserver"), "--port", "0", "--latency", str(latency_ms), "--quiet"],
+                            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    line = proc.stdout.readline().decode()
+    match = re.fullmatch(r"port=(\d+)\n", line)
+    if not match:
+        proc.kill()
+        sys.exit("bench_download: bin/fileserver did not start (first line %r)" % line)
+    return proc, int(match.group(1))
+
+
+def client_argv(model, workers, args):
+    exe = str(BIN / ("download-" + model))
+    if model == "mpi":
+        return [str(ROOT / "tools" / "mpirun"), "-np", str(workers), exe] + args
+    return [exe, "-p", str(workers)] + args
+
+
+def result_seconds(argv):
+    """Seconds of each timed run (the result lines' seconds=)."""
+    out = subprocess.run(argv, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("bench_download: %s failed (exit %d):\n%s" % (" ".join(argv), out.returncode, out.stderr[-2000:]))
+    return [float(dict(t.split("=", 1) for t in line.split())["seconds"]) for line in out.stdout.splitlines()]
+
+
+def run_client(model, workers, port, options, directory):
+    """Timed runs of one client against the server on port."""
+    reps = 1 if workers == 1 else options.reps  # the P = 1 runs take files × latency each
+    args = ["--server", "127.0.0.1:%d" % port, "--files", str(options.files), "--size", str(options.size),
+            "-o", directory, "-r", str(reps), "--warmup", "1"]
+    return result_seconds(client_argv(model, workers, args))
+
+
+def wall(argv, directory):
+    """Whole-process wall time of one command, starting from an empty directory."""
+    shutil.rmtree(directory, ignore_errors=True)
+    Path(directory).mkdir()
+    started = time.monotonic()
+    out = subprocess.run(argv, capture_output=True, text=True)
+    took = time.monotonic() - started
+    if out.returncode != 0:
+        sys.exit("bench_download: %s failed (exit %d):\n%s" % (" ".join(argv[:6]), out.returncode, out.stderr[-2000:]))
+    return took
+
+
+def curl_comparison(port, options, scratch):
+    """Median whole-process seconds of curl --parallel and of our clients on one URL list."""
+    urls = ["http://127.0.0.1:%d/files/file-42-%06d.bin?size=%d" % (port, i, options.size)
+            for i in range(1, options.files + 1)]
+    url_list = Path(scratch) / "urls.txt"
+    url_list.write_text("\n".join(urls) + "\n")
+    directory = str(Path(scratch) / "compare")
+    lanes = {"curl": ["curl", "--silent", "--show-error", "--fail", "--parallel", "--parallel-max", str(WIDE),
+                      "--output-dir", directory, "--remote-name-all"] + urls}
+    for model in CURL_LANES:
+        lanes[model] = client_argv(model, WIDE, ["-i", str(url_list), "-o", directory, "-r", "1", "--warmup", "0"])
+    samples = {lane: [] for lane in lanes}
+    order = random.Random(options.seed)
+    for _ in range(options.rounds * options.reps):
+        names = list(lanes)
+        order.shuffle(names)
+        for lane in names:
+            samples[lane].append(wall(lanes[lane], directory))
+    return {lane: statistics.median(s) for lane, s in samples.items()}
+
+
+def matmul_speedup(options):
+    """matmul-threads' T(P=1) / T(P=32), medians, for the contrast."""
+    exe = BIN / "matmul-threads"
+    if not exe.exists():
+        return None
+    times = {}
+    for p in (1, 32):
+        times[p] = statistics.median(result_seconds([str(exe), "-n", str(MATMUL_N), "-p", str(p), "-r",
+                                                     str(options.reps), "--warmup", "1"]))
+    return times[1] / times[32]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=64)
+    parser.add_argument("--size", type=int, default=256 << 10)
+    parser.add_argument("--latency", type=int, default=50, help="milliseconds")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    options = parser.parse_args()
+
+    missing = sorted({"download-" + m for m, _ in CONFIGS if not (BIN / ("download-" + m)).exists()}
+                     | ({"fileserver"} if not (BIN / "fileserver").exists() else set()))
+    if missing:
+        sys.exit("bench_download: not built: %s (run make)" % ", ".join(missing))
+    if not shutil.which("curl"):
+        sys.exit("bench_download: needs the curl command (apt-get install curl) for the comparison")
+    server, port = start_server(options.latency)
+    bare, bare_port = start_server(0)
+    scratch = tempfile.mkdtemp(prefix="bench-download-")
+    try:
+        order = random.Random(options.seed)
+        samples = {c: [] for c in CONFIGS}
+        floor = []
+        for round_number in range(options.rounds):
+            configs = CONFIGS[:]
+            order.shuffle(configs)
+            for model, workers in configs:
+                samples[(model, workers)] += run_client(model, workers, port, options, scratch + "/runs")
+            floor += run_client("async", WIDE, bare_port, options, scratch + "/runs")
+            print("round %d of %d done" % (round_number + 1, options.rounds), file=sys.stderr)
+        compared = curl_comparison(port, options, scratch)
+        matmul = matmul_speedup(options)
+    finally:
+        for proc in (server, bare):
+            proc.terminate()
+            proc.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    median = {c: statistics.median(s) for c, s in samples.items()}
+    latency, files, megabytes = options.latency / 1000.0, options.files, options.files * options.size / 1e6
+    print("download: %d files × %d bytes, server latency %d ms; medians of %d rounds (shuffled, seed %d)" % (
+        files, options.size, options.latency, options.rounds, options.seed))
+    print("%-10s %3s %10s %9s" % ("model", "P", "seconds", "MB/s"))
+    for config in CONFIGS:
+        print("%-10s %3d %10.4f %9.1f" % (config[0], config[1], median[config], megabytes / median[config]))
+
+    serial_bound = files * latency
+    print("\nserial: %.3f s, files × latency = %.3f s (%.2f×): it waits for one file at a time" % (
+        median[("serial", 1)], serial_bound, median[("serial", 1)] / serial_bound))
+
+    ideal = math.ceil(files / WIDE) * latency
+    best = min((c for c in CONFIGS if c[1] == WIDE), key=lambda c: median[c])
+    moving = statistics.median(floor)
+    ratio = median[best] / ideal
+    print("best at P=%d: %s, %.4f s; latency-bound ideal ceil(%d/%d) × %d ms = %.3f s: %.2f× (target <= %.2f): %s" % (
+        WIDE, best[0], median[best], files, WIDE, options.latency, ideal, ratio, TARGET_IDEAL,
+        "met" if ratio <= TARGET_IDEAL else "NOT met"))
+    print("  the same bytes with no latency take %.4f s here (async, P=%d): ideal + that = %.4f s, %.2f×" % (
+        moving, WIDE, ideal + moving, median[best] / (ideal + moving)))
+
+    print("\nwhole process, same %d URLs, P=%d, medians of %d: curl --parallel %.4f s" % (
+        files, WIDE, options.rounds * options.reps, compared["curl"]))
+    for lane in CURL_LANES:
+        r = compared[lane] / compared["curl"]
+        print("  %-8s %.4f s, ratio to curl %.2f (target <= %.1f): %s" % (
+            lane, compared[lane], r, TARGET_CURL, "met" if r <= TARGET_CURL else "NOT met"))
+
+    speedup = median[("threads", 1)] / median[("threads", 32)]
+    print("\nspeedup of threads at P=32 over P=1 (2 cores here):")
+    print("  download (I/O-bound)  %6.1f×" % speedup)
+    if matmul is not None:
+        print("  matmul   (CPU-bound)  %6.1f×   (n=%d)" % (matmul, MATMUL_N))
+    else:
+        print("  matmul: bin/matmul-threads not built")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

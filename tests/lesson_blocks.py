@@ -9,7 +9,7 @@ comments right after a block's closing fence tell the test what the text
 promises (a reader of the rendered page sees none of them):
 
   <!-- expect: TEXT -->       the block's output (stdout and stderr) contains TEXT
-  <!-- expect-exit: N -->     its last command exits with N (default 0)
+  <!-- expect-exit: N -->     its last command exits with N (default 0; "any" when it varies)
   <!-- creates: PATH -->      PATH exists afterwards (relative to the top folder)
   <!-- test-env: A=1 B=2 -->  extra environment for the test's run only, e.g. smaller sizes
   <!-- timeout: SECONDS -->   the block's time limit (default 300)
@@ -43,7 +43,7 @@ class Block:
         self.line = line
         self.text = text
         self.expect = []
-        self.expect_exit = 0
+        self.expect_exit = 0  # None: any exit status
         self.creates = []
         self.env = {}
         self.timeout = DEFAULT_TIMEOUT
@@ -57,7 +57,7 @@ def annotate(block, key, value, where):
     if key == "expect":
         block.expect.append(value)
     elif key == "expect-exit":
-        block.expect_exit = int(value)
+        block.expect_exit = None if value == "any" else int(value)
     elif key == "creates":
         block.creates.append(value)
     elif key == "test-env":
@@ -136,7 +136,7 @@ def run(path):
                 return 1
             output = out.stdout + out.stderr
             problems = []
-            if out.returncode != block.expect_exit:
+            if block.expect_exit is not None and out.returncode != block.expect_exit:
                 problems.append("exit status %d, the lesson expects %d" % (out.returncode, block.expect_exit))
             problems += ["output lacks %r" % e for e in block.expect if e not in output]
             problems += ["%s was not created" % c for c in block.creates if not (folder / c).exists()]

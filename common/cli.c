@@ -24,7 +24,7 @@
 /* The flags every program takes; a workload adds its own (struct workload.flags).
  * -n's and -p's ranges (0, 0 here) come from the workload and the model. */
 static const struct flag shared_flags[] = {
-    {"-n", "N", FLAG_COUNT, OPTION(n), 0, 0, 0, NULL, "problem size"},
+    {"-n", "N", FLAG_COUNT, OPTION(n), FIELD(n_given), 0, 0, NULL, "problem size"},
     {"-p", "P", FLAG_COUNT, OPTION(workers), FIELD(workers_given), 0, 0, NULL,
      "workers: threads, processes or MPI ranks (default 1; MPI: the number of ranks)"},
     {"--seed", "S", FLAG_COUNT, OPTION(seed), 0, 0, ~0ULL, NULL, "seed of the generated inputs (default 42)"},

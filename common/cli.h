@@ -59,6 +59,7 @@ struct options {
     const struct workload *workload;
     const char *model;       /* "threads": the second half of bin/<workload>-<model> */
     unsigned long n;         /* -n: problem size */
+    int n_given;             /* 1 when -n (or a workload's other name for it) was on the command line */
     unsigned workers;        /* -p: workers (threads, processes, ranks) */
     int workers_given;       /* 1 when -p was on the command line */
     unsigned long long seed; /* --seed: inputs are a pure function of it */

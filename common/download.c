@@ -69,7 +69,7 @@ enum {
 };
 
 static const struct flag download_flags[] = {
-    {"--files", "N", FLAG_COUNT, OPTION(n), 0, 0, 0, NULL,
+    {"--files", "N", FLAG_COUNT, OPTION(n), offsetof(struct options, n_given), 0, 0, NULL,
      "number of files, another name for -n (with --server; default 64)"},
     {"--server", "HOST:PORT", FLAG_TEXT, OPTION(server), 0, 0, 0, NULL,
      "fetch N made-up files from bin/fileserver there"},
@@ -369,7 +369,7 @@ enum outcome download_prepare(struct download *d, struct options *opt, enum memo
     enum outcome o = check_sources(opt);
     if (o == OUTCOME_OK && opt->input_file) {
         o = list_from_file(d, opt->input_file);
-        if (o == OUTCOME_OK && opt->n != DEFAULT_FILES && opt->n != d->count)
+        if (o == OUTCOME_OK && opt->n_given && opt->n != d->count)
             o = report_usage_error("-n %lu: -i %s lists %zu URLs, and the list decides the number of files",
                                    opt->n, opt->input_file, d->count);
         opt->n = d->count;

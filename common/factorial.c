@@ -12,6 +12,8 @@
  * checked. */
 #define MAX_N 4294967295UL
 #define DEFAULT_N 1000000
+/* --mode many's -n when none is given: tens of thousands of tasks, seconds of work. */
+#define MANY_DEFAULT_N 20000UL
 /* --mode many computes every k! up to n!: past this many tasks that is days
  * of work, so a larger n is a typo, not an experiment. */
 #define MANY_MAX_N 1000000UL
@@ -80,7 +82,7 @@ static double many_bytes_needed(unsigned long n, unsigned workers)
 const struct workload factorial_workload = {
     .name = "factorial",
     .summary = "Exact factorials with GMP: one huge n! (--mode big) or the factorials of 1..n as tasks (--mode many)",
-    .n_meaning = "n of n! (--mode many: the last task, n!)",
+    .n_meaning = "n of n! (--mode many: the last task, n!; default 20000 there)",
     .n_min = 0,
     .n_max = MAX_N,
     .n_default = DEFAULT_N,
@@ -160,6 +162,8 @@ enum outcome factorial_options(struct options *opt, int argc, char **argv, const
             return report_usage_error("--chunk: only --mode many deals out tasks");
         return OUTCOME_OK;
     }
+    if (!opt->n_given)
+        opt->n = MANY_DEFAULT_N;
     if (opt->chunk_given && chosen_schedule(opt) == SCHEDULE_STATIC)
         return report_usage_error("--chunk %u: --schedule static deals each worker one block; "
                                   "chunks are for cyclic and dynamic", opt->chunk);

@@ -21,6 +21,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 from harness.gnuplot import colour, plot_groups  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
 from harness.summary import read_summary  # noqa: E402
@@ -37,6 +38,17 @@ def largest_sizes(groups):
     for (study, n), models in sorted(groups.items()):
         chosen[study] = (n, models)
     return chosen
+
+
+def ideal_line(axis, most):
+    """y = x from 1 to most, through every power of two (straight on any axis)."""
+    xs = sorted({1, most} | {2 ** k for k in range(0, most.bit_length()) if 2 ** k <= most})
+    axis.plot(xs, xs, linestyle=":", color="gray", label="ideal")
+
+
+def whole_number_ticks(axis):
+    """Ticks at 1, 2, 4, 8, ... written as plain numbers on a log2 axis."""
+    axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: "%g" % x))
 
 
 def mark_cores(axis, usable):
@@ -63,9 +75,10 @@ def speedup_panels(chosen, kinds, usable, out):
             axis.errorbar(workers, speedup, yerr=[low, high], marker="o", capsize=3, color=colour(model),
                           label=model)
             most = max(most, max(workers))
-        axis.plot([1, most], [1, most], linestyle="--", color="gray", label="ideal")
+        ideal_line(axis, most)
         if kinds.get(study) == "io":
             axis.set_xscale("log", base=2)
+            whole_number_ticks(axis)
         mark_cores(axis, usable)
         baseline = next(iter(models.values()))[0]["baseline"]
         axis.set_title("%s, n = %d\nspeedup against %s" % (study, n, baseline), fontsize=10)
@@ -132,8 +145,9 @@ def cpu_versus_io(chosen, kinds, usable, out):
         axis.plot(workers, [r["speedup_self"] or 0 for r in runs], style, marker="o",
                   label="%s (%s, %s-bound)" % (study, model, "I/O" if kinds.get(study) == "io" else "CPU"))
         most = max(most, max(workers))
-    axis.plot([1, most], [1, most], linestyle=":", color="gray", label="ideal")
+    ideal_line(axis, most)
     axis.set_xscale("log", base=2)
+    whole_number_ticks(axis)
     mark_cores(axis, usable)
     axis.set_xlabel("workers (log scale)")
     axis.set_ylabel("speedup over the same model at one worker (×)")

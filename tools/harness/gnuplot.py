@@ -75,18 +75,19 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
                      'tc rgb "#777777"' % (usable, usable))
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
     for index, (model, rows) in enumerate(models.items()):
+        fraction = rows[0].get("amdahl_serial_fraction")
+        one = next((r["speedup"] for r in rows if r["workers"] == 1), None)
+        fitted = fraction is not None and fraction < 1 and one and len(rows) > 1 and not dumb
         if dumb:
             plots.append("'%s' index %d using 1:2 with linespoints pt '%s' title '%s'"
                          % (data, index, (model or OTHER_MARK)[0], model))
-        else:
-            plots.append("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '%s' title '%s'"
-                         % (data, index, colour(model), model))
-        fraction = rows[0].get("amdahl_serial_fraction")
-        one = next((r["speedup"] for r in rows if r["workers"] == 1), None)
-        if fraction is not None and fraction < 1 and one and len(rows) > 1 and not dumb:
-            plots.append("%.6g / (%.6g + (1 - %.6g) / x) with lines dashtype 3 lc rgb '%s' "
-                         "title '%s, Amdahl fit f = %.3f'" % (one, fraction, fraction, colour(model), model,
-                                                              fraction))
+            continue
+        title = "%s (Amdahl fit: serial fraction %.2f)" % (model, fraction) if fitted else model
+        plots.append("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '%s' title '%s'"
+                     % (data, index, colour(model), title))
+        if fitted:  # the fitted curve, dashed, in the model's colour, from one worker on
+            plots.append("[x=1:%g] %.6g / (%.6g + (1 - %.6g) / x) with lines dashtype 2 lc rgb '%s' notitle"
+                         % (most, one, fraction, fraction, colour(model)))
     lines.append("plot " + ", \\\n     ".join(plots))
     return "\n".join(lines) + "\n"
 

@@ -41,16 +41,16 @@ class Study:
 # seconds) for the parallel overheads to be small beside the work.
 STUDIES = [
     Study("matmul", "matmul", "cpu",
-          sizes={"quick": [512], "full": [1024, 2048]},
+          sizes={"quick": [1024], "full": [1024, 2048]},
           baselines=("serial", "blas"), figure="gflops"),
     Study("factorial-big", "factorial", "cpu", args=["--mode", "big"],
-          sizes={"quick": [300000], "full": [1000000, 10000000]},
+          sizes={"quick": [300000], "full": [1000000, 4000000]},
           baselines=("serial", "gmp")),
     Study("factorial-many", "factorial", "cpu", args=["--mode", "many", "--schedule", "dynamic"],
-          sizes={"quick": [3000], "full": [20000]}),
+          sizes={"quick": [3000], "full": [10000]}, baselines=("serial", "gmp")),
     Study("download", "download", "io", args=["--size", "64K"],
           sizes={"quick": [32], "full": [64]},
-          server={"quick": ["--latency", "20"], "full": ["--latency", "50"]}),
+          server={"quick": ["--latency", "10"], "full": ["--latency", "50"]}),
 ]
 
 

@@ -233,10 +233,14 @@ clean:
 	rm -rf bin build
 
 help:
-	@echo "make            build every variant the machine can into bin/<workload>-<model>"
-	@echo "make test       build, then run the tests (ends with 'N passed, N failed')"
-	@echo "make bench      run the benchmark sweep"
-	@echo "make bench-matmul  matmul's speed figures: serial vs OpenBLAS, efficiency at P=2"
-	@echo "make config     look for compilers and libraries again (build/config.mk)"
-	@echo "make clean      remove bin/ and build/"
+	@echo "make              build every program the machine can into bin/<workload>-<model>"
+	@echo "make test         build, then run the tests (ends with 'N passed, N failed')"
+	@echo "make bench        sweep worker counts, record results/<date>-<host>/, plot"
+	@echo "                  PRESET=quick|full WORKLOADS= MODELS= WORKERS= SIZES= REPEATS= SEED= FORCE=1 RESUME=1"
+	@echo "make plot         redraw the plots and report of results/latest (RESULTS=dir for another)"
+	@echo "make doctor       what the machine has and what make bench will do on it"
+	@echo "make bench-matmul, bench-factorial, bench-download   each workload's speed targets"
+	@echo "make sanitizers   the ASan+UBSan and TSan builds the tests use (bin/asan/, bin/tsan/)"
+	@echo "make config       look for compilers and libraries again (build/config.mk)"
+	@echo "make clean        remove bin/ and build/"
 	@echo "Variables: CC MPICC MPIRUN CFLAGS OMPFLAGS BLAS_LIBS PYTHON; NO_INSTALL=1 never installs packages"

@@ -6,7 +6,9 @@ process (the program under test), so one crash cannot hide another.
 """
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,7 +60,20 @@ def run_case(case):
     if missing:
         return None, "not built: " + ", ".join(missing)
     env = dict(os.environ)
+    # Open MPI jobs that start at once share /tmp/ompi.<host>.<uid> and race to
+    # create and remove it (MPI_Init then fails now and then); each case gets
+    # its own session directory instead, removed afterwards.
+    session = tempfile.mkdtemp(prefix="ompi-case-")
+    env["OMPI_MCA_orte_tmpdir_base"] = session
     env.update(case.env)
+    try:
+        return run_argv(case, env)
+    finally:
+        shutil.rmtree(session, ignore_errors=True)
+
+
+def run_argv(case, env):
+    """run_case's work once the environment is set."""
     argv = case.argv
     if case.memory_limit:  # like ulimit -v, set by a shell (preexec_fn is unsafe with threads)
         argv = ["sh", "-c", 'ulimit -v %d && exec "$@"' % (case.memory_limit // 1024), "sh"] + argv

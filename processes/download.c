@@ -3,7 +3,8 @@
  * Run:    bin/download-processes --server 127.0.0.1:8080 --files 64 --size 256K -p 64 -o /tmp/dl
  * Models: serial/download.c is the baseline; this file runs its loop over
  *         the files in P fork()ed children at once and reaps them with
- *         waitpid() (diff -u serial/download.c processes/download.c). A child
+ *         waitpid() (child_reap, in common/child.c)
+ *         (diff -u serial/download.c processes/download.c). A child
  *         has its own address space, so what the parent must see lives in
  *         memory mapped MAP_SHARED (MEMORY_SHARED below): the queue (an
  *         atomic counter), every file's record and every worker's span. Each
@@ -13,35 +14,17 @@
  *         io_bound/download.c (one thread, libcurl's multi interface).
  * Shared: common/download.c (the list, the fetch with its retries, the check),
  *         common/content.c (the server's files and their CRC-32C), common/run.c
- *         (timing, result lines), common/cli.c.
+ *         (timing, result lines), common/child.c (reaping a child), common/cli.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "download.h"
 
 #define MODEL "processes"
-
-/* reap: wait for one child and say how it ended; OUTCOME_OK if it exited 0. */
-static enum outcome reap(pid_t child, unsigned index)
-{
-    int status;
-    while (waitpid(child, &status, 0) < 0)
-        if (errno != EINTR) {
-            report_error("waitpid for worker %u (pid %d) failed: %s", index, (int)child, strerror(errno));
-            return OUTCOME_FAILED;
-        }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return OUTCOME_OK;
-    if (WIFSIGNALED(status))
-        report_error("worker %u (pid %d) was killed by signal %d", index, (int)child, WTERMSIG(status));
-    else
-        report_error("worker %u (pid %d) exited with status %d", index, (int)child, WEXITSTATUS(status));
-    return OUTCOME_FAILED;
-}
 
 /* fetch_all: every file, by d->workers child processes at once; forking and
  * reaping them is part of the time. */
@@ -74,7 +57,7 @@ static enum outcome fetch_all(void *work, struct phases *phases)
         children[w] = pid;
     }
     for (unsigned w = 0; w < started; w++)
-        if (reap(children[w], w) != OUTCOME_OK)
+        if (child_reap(children[w], w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
     download_finish(d, phases, start);
     free(children);

@@ -23,7 +23,8 @@
  *         Siblings: threads/ (pthreads), openmp/ (pragmas), mpi/ (message passing).
  * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
  *         common/factorial.c (ranges, the check), common/factorial_pipe.c (pipes),
- *         common/run.c (timing, result lines), common/cli.c.
+ *         common/run.c (timing, result lines), common/child.c (reaping a child),
+ *         common/cli.c.
  */
 #include <errno.h>
 #include <poll.h>
@@ -31,33 +32,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "factorial.h"
 
 #define MODEL "processes"
 
 /* Room for "worker 123" in messages. */
 #define NAME_SIZE 48
-
-/* reap: wait for one child and say how it ended; OUTCOME_OK if it exited 0. */
-static enum outcome reap(pid_t child, unsigned index)
-{
-    int status;
-    while (waitpid(child, &status, 0) < 0)
-        if (errno != EINTR) {
-            report_error("waitpid for worker %u (pid %d) failed: %s", index, (int)child, strerror(errno));
-            return OUTCOME_FAILED;
-        }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return OUTCOME_OK;
-    if (WIFSIGNALED(status))
-        report_error("worker %u (pid %d) was killed by signal %d", index, (int)child, WTERMSIG(status));
-    else
-        report_error("worker %u (pid %d) exited with status %d", index, (int)child, WEXITSTATUS(status));
-    return OUTCOME_FAILED;
-}
 
 /* close_if_open: close a pipe end this process still holds, and forget it. */
 static void close_if_open(int *fd)
@@ -167,7 +150,7 @@ static enum outcome one_factorial(void *work, struct phases *phases)
     for (unsigned w = 0; w < f->workers; w++) /* a child still writing sees its reader gone */
         close_if_open(&links[w][0]);
     for (unsigned w = 1; w < started; w++)
-        if (reap(children[w], w) != OUTCOME_OK)
+        if (child_reap(children[w], w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
     if (o == OUTCOME_OK)
         factorial_take_result(f);
@@ -377,7 +360,7 @@ static enum outcome many_factorials(void *work, struct phases *phases)
         close_if_open(&pool[w].results);
     }
     for (unsigned w = 1; w < started; w++)
-        if (reap(pool[w].pid, w) != OUTCOME_OK)
+        if (child_reap(pool[w].pid, w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
     factorial_checksum(f);
     phases_from_spans(phases, start, f->span, started);

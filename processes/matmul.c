@@ -2,42 +2,26 @@
  *
  * Run:    bin/matmul-processes -n 1024 -p 2 -r 5
  * Models: serial/matmul.c is the baseline; this file turns its loop over
- *         blocks of rows into one fork() per block and a waitpid() loop
+ *         blocks of rows into one fork() per block and a loop that reaps the
+ *         children with waitpid() (child_reap, in common/child.c)
  *         (diff -u serial/matmul.c processes/matmul.c). A child has its own
  *         address space: it reads A and B through copy-on-write pages it
  *         inherited, and writes its rows of C into memory mapped MAP_SHARED
  *         (MEMORY_SHARED below), the only place its parent can see them.
  *         Siblings: threads/ (pthreads), openmp/ (one pragma), mpi/ (message passing).
  * Shared: common/matmul_kernel.c (the kernel every model calls), common/matmul.c
- *         (inputs and the check), common/run.c (timing, result lines), common/cli.c.
+ *         (inputs and the check), common/run.c (timing, result lines),
+ *         common/child.c (reaping a child), common/cli.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "matmul.h"
 
 #define MODEL "processes"
-
-/* reap: wait for one child and say how it ended; OUTCOME_OK if it exited 0. */
-static enum outcome reap(pid_t child, unsigned index)
-{
-    int status;
-    while (waitpid(child, &status, 0) < 0)
-        if (errno != EINTR) {
-            report_error("waitpid for worker %u (pid %d) failed: %s", index, (int)child, strerror(errno));
-            return OUTCOME_FAILED;
-        }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return OUTCOME_OK;
-    if (WIFSIGNALED(status))
-        report_error("worker %u (pid %d) was killed by signal %d", index, (int)child, WTERMSIG(status));
-    else
-        report_error("worker %u (pid %d) exited with status %d", index, (int)child, WEXITSTATUS(status));
-    return OUTCOME_FAILED;
-}
 
 /* multiply: C = A·B, the blocks of rows shared out among m->workers child
  * processes, one block each; forking and reaping them is part of the time. */
@@ -67,7 +51,7 @@ static enum outcome multiply(void *work, struct phases *phases)
         children[w] = pid;
     }
     for (unsigned w = 0; w < started; w++)
-        if (reap(children[w], w) != OUTCOME_OK)
+        if (child_reap(children[w], w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
     phases_from_spans(phases, start, m->span, started);
     free(children);

@@ -926,6 +926,21 @@ static size_t first_difference(const unsigned char *x, const unsigned char *y)
     return at;
 }
 
+/* read_back: up to length bytes of file `index` from offset, retrying after a
+ * signal; the count read, or 0 after saying why nothing could be. */
+static size_t read_back(const struct download *d, size_t index, int fd, void *buffer, size_t length,
+                        uint64_t offset)
+{
+    ssize_t n;
+    do
+        n = pread(fd, buffer, length, (off_t)offset);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        report_error("wrong result: reading %s at byte %llu failed: %s", d->names[index],
+                     (unsigned long long)offset, n < 0 ? strerror(errno) : "it ends there");
+    return n > 0 ? (size_t)n : 0;
+}
+
 /* compare_generated: the file against the stream it was made from, every byte. */
 static enum outcome compare_generated(const struct download *d, size_t index, int fd, unsigned char *got,
                                       unsigned char *want)
@@ -933,16 +948,11 @@ static enum outcome compare_generated(const struct download *d, size_t index, in
     uint64_t key = content_key(d->names[index]);
     for (uint64_t offset = 0; offset < d->size;) {
         size_t length = d->size - offset < CHECK_CHUNK ? (size_t)(d->size - offset) : CHECK_CHUNK;
-        ssize_t n = pread(fd, got, length, (off_t)offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            report_error("wrong result: reading %s at byte %llu failed: %s", d->names[index],
-                         (unsigned long long)offset, n < 0 ? strerror(errno) : "it ends there");
+        size_t n = read_back(d, index, fd, got, length, offset);
+        if (n == 0)
             return OUTCOME_FAILED;
-        }
-        content_fill(key, offset, want, (size_t)n);
-        if (memcmp(got, want, (size_t)n) != 0) {
+        content_fill(key, offset, want, n);
+        if (memcmp(got, want, n) != 0) {
             size_t at = first_difference(got, want);
             report_error("wrong result: %s byte %llu is 0x%02x, the file the server makes has 0x%02x",
                          d->names[index], (unsigned long long)(offset + at), got[at], want[at]);
@@ -959,15 +969,10 @@ static enum outcome compare_checksum(const struct download *d, size_t index, int
 {
     uint32_t crc = 0;
     for (uint64_t offset = 0; offset < size;) {
-        ssize_t n = pread(fd, buffer, CHECK_CHUNK, (off_t)offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            report_error("wrong result: reading %s at byte %llu failed: %s", d->names[index],
-                         (unsigned long long)offset, n < 0 ? strerror(errno) : "it ends there");
+        size_t n = read_back(d, index, fd, buffer, CHECK_CHUNK, offset);
+        if (n == 0)
             return OUTCOME_FAILED;
-        }
-        crc = content_crc32c(crc, buffer, (size_t)n);
+        crc = content_crc32c(crc, buffer, n);
         offset += (uint64_t)n;
     }
     uint32_t announced = (uint32_t)d->record[index].checksum;

@@ -142,6 +142,14 @@ def launcher():
              [stdout_says(r"oversubscribed=no")]),
         Case("tools/mpirun --explain 1000: oversubscribed", [MPIRUN, "--explain", 1000], 0,
              [stdout_says(r"oversubscribed=yes"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe")]),
+        Case("tools/mpirun in a Slurm job over 4 nodes: 64 ranks fit its 64 tasks",
+             [MPIRUN, "--explain", 64], 0,
+             [stdout_says(r"oversubscribed=no"), stdout_says(r"slots=64"), stdout_says(r"mpirun_flags=\n")],
+             env={"SLURM_JOB_ID": "1", "SLURM_NTASKS": "64", "SLURM_JOB_NUM_NODES": "4"}),
+        Case("tools/mpirun in a one-task Slurm job: 2 ranks need oversubscription",
+             [MPIRUN, "--explain", 2], 0,
+             [stdout_says(r"slots=1"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe")],
+             env={"SLURM_JOB_ID": "1", "SLURM_NTASKS": "1", "SLURM_JOB_NUM_NODES": "1"}),
         Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),
     ]
 

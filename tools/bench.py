@@ -102,7 +102,10 @@ class Config:
 
 
 def build_configs(options, programs, usable):
-    """Every configuration of the sweep, in a fixed order (shuffled per round later)."""
+    """Every configuration of the sweep, in a fixed order (shuffled per round later).
+    MPI ranks count as oversubscribed past the cores the launcher can use,
+    which in a Slurm job over several nodes are more than this node's."""
+    mpi_cores = machine.mpi_cores(usable)
     wanted_models = split_list(options.models)
     chosen = studies.studies_for(programs, split_list(options.workloads))
     configs = []
@@ -115,7 +118,7 @@ def build_configs(options, programs, usable):
             counts = [p for p in counts if p <= program.max_workers] or [1]
             for n in sizes:
                 for p in counts:
-                    configs.append(Config(study, program, n, p, usable))
+                    configs.append(Config(study, program, n, p, mpi_cores if program.model == "mpi" else usable))
     return chosen, configs
 
 

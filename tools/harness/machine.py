@@ -56,6 +56,16 @@ def cores():
     }
 
 
+def mpi_cores(usable):
+    """The cores MPI ranks can run on, as tools/mpirun counts them: this node's
+    usable cores, or a Slurm job's tasks when it spans several nodes."""
+    explained = key_values(command_output([str(ROOT / "tools" / "mpirun"), "--explain", "1"], ""))
+    try:
+        return int(explained.get("rank_cores", usable))
+    except ValueError:
+        return usable
+
+
 def cpu_model():
     """The CPU's name from /proc/cpuinfo."""
     for line in read("/proc/cpuinfo", "").splitlines():

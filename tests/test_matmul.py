@@ -146,9 +146,10 @@ def launcher():
              [MPIRUN, "--explain", 64], 0,
              [stdout_says(r"oversubscribed=no"), stdout_says(r"slots=64"), stdout_says(r"mpirun_flags=\n")],
              env={"SLURM_JOB_ID": "1", "SLURM_NTASKS": "64", "SLURM_JOB_NUM_NODES": "4"}),
-        Case("tools/mpirun in a one-task Slurm job: 2 ranks need oversubscription",
+        Case("tools/mpirun in a one-task Slurm job: 2 ranks get past its 1 slot, and keep busy waiting",
              [MPIRUN, "--explain", 2], 0,
-             [stdout_says(r"slots=1"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe")],
+             [stdout_says(r"slots=1"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe"),
+              stdout_says(r"oversubscribed=no"), stdout_says(r"OMPI_MCA_mpi_yield_when_idle=0")],
              env={"SLURM_JOB_ID": "1", "SLURM_NTASKS": "1", "SLURM_JOB_NUM_NODES": "1"}),
         Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),
     ]

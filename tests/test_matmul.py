@@ -1,5 +1,5 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
-from suite import (Case, MPIRUN, launch, no_sanitizer_report, program, result_lines,
+from suite import (Case, MPIRUN, ROOT, launch, no_sanitizer_report, program, result_lines,
                    sanitizer_env, stderr_says, stdout_empty, stdout_says)
 
 WORKLOAD = "matmul"
@@ -151,6 +151,11 @@ def launcher():
              [stdout_says(r"slots=1"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe"),
               stdout_says(r"oversubscribed=no"), stdout_says(r"OMPI_MCA_mpi_yield_when_idle=0")],
              env={"SLURM_JOB_ID": "1", "SLURM_NTASKS": "1", "SLURM_JOB_NUM_NODES": "1"}),
+        Case("tools/mpirun with a hostfile of 2 nodes: 32 ranks fit their 32 slots",
+             [MPIRUN, "--explain", 32, "--hostfile", ROOT / "tests" / "data" / "hosts-2x16"], 0,
+             [stdout_says(r"slots=32"), stdout_says(r"oversubscribed=no"), stdout_says(r"mpirun_flags=\n")]),
+        Case("tools/mpirun refuses a hostfile it cannot read", [MPIRUN, "-np", 2, "--hostfile", "/nonexistent"],
+             2, [stderr_says("cannot read '/nonexistent'")]),
         Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),
     ]
 

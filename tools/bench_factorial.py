@@ -33,6 +33,9 @@ SCHEDULES = ("static", "cyclic", "dynamic")
 BIG_SPEEDUP_TARGET = 1.7
 MANY_SPEEDUP_TARGET = 1.8
 STATIC_SLOWER_TARGET = 1.2   # "visibly worse": static at least this many times slower than cyclic and dynamic
+# Tiny runs take microseconds and vary by milliseconds (a sleeping core waking
+# up), so they get this many rounds for each round of the others.
+TINY_ROUNDS_PER_ROUND = 5
 # What each part runs: (model, P, extra flags); warm-up runs first where the
 # first run of a process pays for fresh memory (--mode big's huge numbers).
 BIG = [("gmp", 1, ()), ("serial", 1, ())] + [(m, p, ()) for m in PARALLEL for p in (1, 2)]
@@ -113,13 +116,25 @@ def report_many(samples, n, rounds):
 
 
 def report_tiny(samples, n, rounds):
+    """Medians and the fastest run: tiny runs are often bimodal (a core awake, or asleep)."""
     t = {m: median(s, "seconds") for (m, _, _), s in samples.items()}
+    fastest = {m: min(float(line["seconds"]) for line in s) for (m, _, _), s in samples.items()}
     per_task = {m: median(s, "per_task_us") for (m, _, _), s in samples.items()}
-    print("the granularity trap: --mode many n=%d, dynamic, chunk 1 (tasks of about a microsecond)" % n)
-    print("  %-10s %2s %10s %12s %s" % ("model", "P", "seconds", "per_task_us", "against serial"))
+    print("the granularity trap: --mode many n=%d, dynamic, chunk 1 (tasks of about a microsecond), %d runs each"
+          % (n, rounds))
+    print("  %-10s %2s %10s %12s %-16s %10s %s" % ("model", "P", "median s", "per_task_us", "against serial",
+                                                  "fastest s", "against serial's fastest"))
     for (m, p, _), _s in samples.items():
-        note = "" if m == "serial" else "%.1fx %s" % (t[m] / t["serial"], "slower" if t[m] > t["serial"] else "faster")
-        print("  %-10s %2d %10.6f %12.3f %s" % (m, p, t[m], per_task[m], note))
+        note = "" if m == "serial" else compared(t[m], t["serial"])
+        best = "" if m == "serial" else compared(fastest[m], fastest["serial"])
+        print("  %-10s %2d %10.6f %12.3f %-16s %10.6f %s" % (m, p, t[m], per_task[m], note, fastest[m], best))
+
+
+def compared(seconds, serial):
+    """'3.2x slower' or '1.1x faster': a time against serial's."""
+    if seconds > serial:
+        return "%.1fx slower" % (seconds / serial)
+    return "%.1fx faster" % (serial / seconds)
 
 
 def main():
@@ -152,9 +167,10 @@ def main():
         report_many(many, options.many_n, options.rounds)
     if "tiny" in parts:
         print("--mode many n=%d (tiny tasks)" % options.tiny_n, file=sys.stderr)
+        rounds = options.rounds * TINY_ROUNDS_PER_ROUND
         tiny = measure(TINY, ["--mode", "many", "-n", options.tiny_n, "--chunk", 1, "--warmup", 1, "-r", 1] + check,
-                       options.rounds, order)
-        report_tiny(tiny, options.tiny_n, options.rounds)
+                       rounds, order)
+        report_tiny(tiny, options.tiny_n, rounds)
     return 0
 
 

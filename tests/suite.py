@@ -20,6 +20,27 @@ MPIRUN = ROOT / "tools" / "mpirun"
 RESULT_KEYS = ("workload", "model", "n", "workers", "rep", "seconds", "setup",
                "comm", "compute", "combine", "verified")
 PHASE_KEYS = ("seconds", "setup", "comm", "compute", "combine")
+# Bad command lines every program keeping the contract (results/README.md)
+# refuses with exit 2, and what its message must name; each workload's
+# table adds its own flags.
+SHARED_BAD_INPUT = (
+    (["-n", "abc"], "'abc'"),
+    (["-n", "12abc"], "'12abc'"),
+    (["-n", "1e3"], "'1e3'"),
+    (["-n", "99999999999999999999999"], "99999999999999999999999"),
+    (["-n", ""], "-n"),
+    (["-n"], "-n needs a value"),
+    (["-p", "0"], "'0'"),
+    (["-p", "-1"], "'-1'"),
+    (["-p", "two"], "'two'"),
+    (["-p", "100000"], "100000"),
+    (["--seed", "x"], "'x'"),
+    (["-r", "0"], "'0'"),
+    (["--warmup", "1.5"], "'1.5'"),
+    (["--no-verify=1"], "--no-verify takes no value"),
+    (["--frobnicate"], "'--frobnicate'"),
+    (["17"], "'17'"),
+)
 # Seconds a case may run before it counts as hung.
 DEFAULT_TIMEOUT = 120
 

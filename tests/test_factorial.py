@@ -11,8 +11,8 @@ minutes in one thread, and every table together must stay near two minutes.
 import functools
 import math
 
-from suite import (Case, MPIRUN, launch, no_sanitizer_report, parse_result_line, program, result_lines,
-                   sanitizer_env, stderr_says, stdout_empty, stdout_says)
+from suite import (SHARED_BAD_INPUT, Case, MPIRUN, launch, no_sanitizer_report, parse_result_line, program,
+                   result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says)
 
 WORKLOAD = "factorial"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi")
@@ -128,23 +128,11 @@ def correctness():
     return cases
 
 
-# Bad command lines every program must refuse with exit 2, naming the argument.
-BAD_INPUT = (
+# Bad command lines every program must refuse with exit 2, naming the argument:
+# the contract's own (suite.py), then this workload's.
+BAD_INPUT = SHARED_BAD_INPUT + (
     (["-n", "-1"], "'-1'"),
-    (["-n", "abc"], "'abc'"),
-    (["-n", "12abc"], "'12abc'"),
-    (["-n", "1e3"], "'1e3'"),
-    (["-n", "99999999999999999999999"], "99999999999999999999999"),
     (["-n", "4294967296"], "'4294967296'"),
-    (["-n", ""], "-n"),
-    (["-n"], "-n needs a value"),
-    (["-p", "0"], "'0'"),
-    (["-p", "-1"], "'-1'"),
-    (["-p", "two"], "'two'"),
-    (["-p", "100000"], "100000"),
-    (["--seed", "x"], "'x'"),
-    (["-r", "0"], "'0'"),
-    (["--warmup", "1.5"], "'1.5'"),
     (["--mode", "huge"], "'huge'"),
     (["--mode"], "--mode needs a value"),
     (["--schedule", "random"], "'random'"),
@@ -155,9 +143,6 @@ BAD_INPUT = (
     (["--chunk", "4"], "--chunk: only --mode many"),
     (["--mode", "many", "--schedule", "static", "--chunk", "4"], "--chunk 4"),
     (["--mode", "many", "-n", "1000001"], "-n 1000001"),
-    (["--no-verify=1"], "--no-verify takes no value"),
-    (["--frobnicate"], "'--frobnicate'"),
-    (["17"], "'17'"),
 )
 
 

@@ -1,6 +1,6 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
-from suite import (Case, MPIRUN, ROOT, launch, no_sanitizer_report, program, result_lines,
-                   sanitizer_env, stderr_says, stdout_empty, stdout_says)
+from suite import (SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, program,
+                   result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says)
 
 WORKLOAD = "matmul"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi", "blas")
@@ -55,29 +55,14 @@ def large_and_naive():
     return cases
 
 
-# Bad command lines every program must refuse with exit 2, naming the argument.
-BAD_INPUT = (
+# Bad command lines every program must refuse with exit 2, naming the argument:
+# the contract's own (suite.py), then this workload's.
+BAD_INPUT = SHARED_BAD_INPUT + (
     (["-n", "0"], "'0'"),
     (["-n", "-5"], "'-5'"),
-    (["-n", "abc"], "'abc'"),
-    (["-n", "12abc"], "'12abc'"),
-    (["-n", "1e3"], "'1e3'"),
-    (["-n", "99999999999999999999999"], "99999999999999999999999"),
     (["-n", "32769"], "'32769'"),
-    (["-n", ""], "-n"),
-    (["-n"], "-n needs a value"),
-    (["-p", "0"], "'0'"),
-    (["-p", "-1"], "'-1'"),
-    (["-p", "two"], "'two'"),
-    (["-p", "100000"], "100000"),
     (["--seed", "-1"], "'-1'"),
-    (["--seed", "x"], "'x'"),
-    (["-r", "0"], "'0'"),
-    (["--warmup", "1.5"], "'1.5'"),
     (["--kernel", "fast"], "'fast'"),
-    (["--no-verify=1"], "--no-verify takes no value"),
-    (["--frobnicate"], "'--frobnicate'"),
-    (["17"], "'17'"),
 )
 
 

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "mix.h"
+
 /* 64-bit ARM with the CRC extension, little-endian (as Linux runs it). */
 #if defined(__aarch64__) && defined(__ARM_FEATURE_CRC32) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ARM_CRC32C 1
@@ -14,8 +16,6 @@
 /* FNV-1a's 64-bit offset basis and prime. */
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
-/* splitmix64's increment: the golden ratio as a 64-bit fraction. */
-#define GOLDEN 0x9e3779b97f4a7c15ULL
 /* Bytes of the stream generated at a time while checksumming a whole file. */
 #define CHECKSUM_CHUNK 65536
 
@@ -66,25 +66,18 @@ static const uint32_t crc_table[256] = {
     0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
-uint64_t content_mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 uint64_t content_key(const char *name)
 {
     uint64_t h = FNV_OFFSET;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * FNV_PRIME;
-    return content_mix(h);
+    return mix_finalize(h);
 }
 
 /* word: the w-th 64-bit word of key's stream. */
 static uint64_t word(uint64_t key, uint64_t w)
 {
-    return content_mix(key + (w + 1) * GOLDEN);
+    return mix_finalize(key + (w + 1) * MIX_GOLDEN);
 }
 
 /* store_le64: value at p, least significant byte first, whatever the machine. */

@@ -24,11 +24,6 @@
  * It is the whole file's checksum, also in a 206 response to a Range request. */
 #define CONTENT_CHECKSUM_HEADER "X-Checksum-CRC32C"
 
-/* content_mix: splitmix64's finalizer, a hash whose outputs look independent
- * for consecutive inputs (the stream is made of it; it serves as a cheap,
- * stateless random number elsewhere). */
-uint64_t content_mix(uint64_t z);
-
 /* content_key: the number NAME's stream is made from. */
 uint64_t content_key(const char *name);
 

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "content.h"
+#include "fdio.h"
+#include "mix.h"
 #include "team.h"
 
 /* How many files, and how many transfers at once: far more than the cores,
@@ -426,25 +428,6 @@ static void part_name(const struct download *d, size_t index, char *name)
     snprintf(name, NAME_MAX + 1, "%s" PART_SUFFIX, d->names[index]);
 }
 
-/* write_all: bytes at offset of fd, through short writes and interruptions; 0 or -1 (errno). */
-static int write_all(int fd, const char *data, size_t bytes, uint64_t offset)
-{
-    while (bytes > 0) {
-        ssize_t n = pwrite(fd, data, bytes, (off_t)offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        data += n;
-        bytes -= (size_t)n;
-        offset += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* restart_file: empty NAME.part, to fetch the file from its first byte; 0 or -1 (errno). */
 static int restart_file(struct fetcher *f)
 {
@@ -486,7 +469,7 @@ static size_t on_body(char *data, size_t size, size_t count, void *arg)
         return 0; /* anything but `bytes` makes libcurl stop with CURLE_WRITE_ERROR */
     if (!f->reply.keep_body)
         return bytes; /* an error page, or a range we did not ask for: not the file */
-    if (write_all(f->fd, data, bytes, f->written) != 0) {
+    if (fdio_pwrite_all(f->fd, data, bytes, f->written) != 0) {
         f->reply.write_errno = errno;
         return 0;
     }
@@ -654,9 +637,8 @@ static double backoff(const struct fetcher *f)
         delay *= 2;
     if (delay > BACKOFF_CAP)
         delay = BACKOFF_CAP;
-    uint64_t r = content_mix(f->d->seed ^ content_mix((uint64_t)f->index * MAX_ATTEMPTS + f->attempts));
-    double unit = (double)(r >> 11) / (double)(1ULL << 53);
-    return delay * (0.5 + 0.5 * unit);
+    uint64_t r = mix_finalize(f->d->seed ^ mix_finalize((uint64_t)f->index * MAX_ATTEMPTS + f->attempts));
+    return delay * (0.5 + 0.5 * mix_unit(r));
 }
 
 /* retry: a transient failure: wait and try again while attempts are left. */
@@ -931,10 +913,7 @@ static size_t first_difference(const unsigned char *x, const unsigned char *y)
 static size_t read_back(const struct download *d, size_t index, int fd, void *buffer, size_t length,
                         uint64_t offset)
 {
-    ssize_t n;
-    do
-        n = pread(fd, buffer, length, (off_t)offset);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = fdio_pread(fd, buffer, length, offset);
     if (n <= 0)
         report_error("wrong result: reading %s at byte %llu failed: %s", d->names[index],
                      (unsigned long long)offset, n < 0 ? strerror(errno) : "it ends there");

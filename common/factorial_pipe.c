@@ -1,17 +1,17 @@
 /* common/factorial_pipe.c — whole messages and whole numbers through pipes (processes/factorial.c).
  *
- * A pipe moves bytes, not messages: a write may take only part of a buffer,
- * a read may return only part of what was sent, and either may be cut short
- * by a signal (EINTR). These loops turn that into "all of it, or an error
- * that says why", and tell an orderly end (the writer closed its end between
- * messages) from a worker that died in the middle of one.
+ * A pipe moves bytes, not messages: common/fdio.c turns short reads and
+ * writes into "all of it, or an error"; here each failure gets a message
+ * that says why, and an orderly end (the writer closed its end between
+ * messages) is told from a worker that died in the middle of one.
  */
 #include "factorial.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "fdio.h"
 
 /* The most limbs a GMP integer holds (its size is an int), so the most a
  * number's header may announce. */
@@ -19,41 +19,25 @@
 
 enum outcome pipe_write(int fd, const void *buf, size_t bytes, const char *who)
 {
-    const char *p = buf;
-    while (bytes > 0) {
-        ssize_t written = write(fd, p, bytes);
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            report_error("write to %s failed: %s", who, strerror(errno));
-            return OUTCOME_FAILED;
-        }
-        p += written;
-        bytes -= (size_t)written;
-    }
-    return OUTCOME_OK;
+    if (fdio_write_all(fd, buf, bytes) == 0)
+        return OUTCOME_OK;
+    report_error("write to %s failed: %s", who, strerror(errno));
+    return OUTCOME_FAILED;
 }
 
 enum pipe_status pipe_read(int fd, void *buf, size_t bytes, const char *who)
 {
-    char *p = buf;
-    size_t got = 0;
-    while (got < bytes) {
-        ssize_t r = read(fd, p + got, bytes - got);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            report_error("read from %s failed: %s", who, strerror(errno));
-            return PIPE_BROKEN;
-        }
-        if (r == 0) {
-            if (got == 0)
-                return PIPE_CLOSED;
-            report_error("%s closed its pipe in the middle of a message (%zu of %zu bytes came)", who,
-                         got, bytes);
-            return PIPE_BROKEN;
-        }
-        got += (size_t)r;
+    ssize_t got = fdio_read_full(fd, buf, bytes);
+    if (got < 0) {
+        report_error("read from %s failed: %s", who, strerror(errno));
+        return PIPE_BROKEN;
+    }
+    if (got == 0 && bytes > 0)
+        return PIPE_CLOSED;
+    if ((size_t)got < bytes) {
+        report_error("%s closed its pipe in the middle of a message (%zd of %zu bytes came)", who, got,
+                     bytes);
+        return PIPE_BROKEN;
     }
     return PIPE_FULL;
 }

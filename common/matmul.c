@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "mix.h"
+
 /* Largest order accepted: 3 matrices of 32768² doubles are 24 GiB, and every
  * sum in the check stays below 2^53, so it stays exact. */
 #define MAX_N 32768
@@ -57,20 +59,12 @@ const struct workload matmul_workload = {
     .bytes_needed = bytes_needed,
 };
 
-/* mix: splitmix64, a hash whose outputs look independent for consecutive inputs. */
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 /* generated: element index of a stream, a pure function of the seed, so any
  * process can produce any part of the inputs and get the same numbers. */
 static uint64_t generated(unsigned long long seed, enum stream stream, size_t index)
 {
-    return mix(mix(seed ^ ((uint64_t)stream << 56)) + index);
+    uint64_t stream_key = mix_finalize((seed ^ ((uint64_t)stream << 56)) + MIX_GOLDEN);
+    return mix_finalize(stream_key + index + MIX_GOLDEN);
 }
 
 /* fill_input: count elements of a stream, whole numbers in [-INPUT_RANGE, INPUT_RANGE]. */

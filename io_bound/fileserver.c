@@ -47,6 +47,8 @@
 
 #include "clock.h"
 #include "content.h"
+#include "fdio.h"
+#include "mix.h"
 #include "report.h"
 
 /* ---- settings: the command line ---- */
@@ -304,8 +306,7 @@ static void on_stop_signal(int signal_number)
 /* random_unit: the next number of the server's stream, uniform in [0, 1). */
 static double random_unit(struct server *s)
 {
-    s->random_state += 0x9e3779b97f4a7c15ULL;
-    return (double)(content_mix(s->random_state) >> 11) / (double)(1ULL << 53);
+    return mix_unit(mix_next(&s->random_state));
 }
 
 /* latency: this response's wait before its first byte, in seconds. */
@@ -582,7 +583,7 @@ static void respond_text(struct server *s, struct connection *c, int status, int
 /* checksum_slot: where the checksum of (key, size) is remembered. */
 static struct checksum_entry *checksum_slot(struct server *s, uint64_t key, uint64_t size)
 {
-    return &s->checksums[content_mix(key ^ content_mix(size)) % CHECKSUM_SLOTS];
+    return &s->checksums[mix_finalize(key ^ mix_finalize(size)) % CHECKSUM_SLOTS];
 }
 
 /* file_checksum: the CRC-32C of an open file of size bytes; 0 or -1. */
@@ -590,9 +591,7 @@ static int file_checksum(struct server *s, int fd, uint64_t size, uint32_t *crc)
 {
     *crc = 0;
     for (uint64_t offset = 0; offset < size;) {
-        ssize_t n = pread(fd, s->out, sizeof s->out, (off_t)offset);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = fdio_pread(fd, s->out, sizeof s->out, offset);
         if (n <= 0)
             return -1;
         *crc = content_crc32c(*crc, s->out, (size_t)n);
@@ -655,8 +654,8 @@ static int find_file(struct server *s, struct connection *c, const char *rel, co
         return 500;
     c->body_kind = BODY_FILE;
     *size = (uint64_t)st.st_size;
-    uint64_t identity = content_mix((uint64_t)st.st_dev) ^ content_mix((uint64_t)st.st_ino + 1) ^
-                        content_mix((uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec + 2);
+    uint64_t identity = mix_finalize((uint64_t)st.st_dev) ^ mix_finalize((uint64_t)st.st_ino + 1) ^
+                        mix_finalize((uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec + 2);
     *have_crc = *size <= MAX_CHECKSUMMED;
     slot = checksum_slot(s, identity, *size);
     if (*have_crc && (!slot->used || slot->key != identity || slot->size != *size)) {
@@ -820,10 +819,7 @@ static size_t produce(struct server *s, struct connection *c, size_t room, int *
     } else if (c->body_kind == BODY_GENERATED) {
         content_fill(c->key, c->body_first + offset, s->out + n, (size_t)take);
     } else {
-        ssize_t got;
-        do
-            got = pread(c->file_fd, s->out + n, (size_t)take, (off_t)(c->body_first + offset));
-        while (got < 0 && errno == EINTR);
+        ssize_t got = fdio_pread(c->file_fd, s->out + n, (size_t)take, c->body_first + offset);
         if (got <= 0) { /* the file shrank under us: the promised length cannot be kept */
             *failed = 1;
             return 0;

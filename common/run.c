@@ -1,7 +1,12 @@
 /* common/run.c — the repetition driver every program's main() hands its work to. */
 #include "run.h"
 
+#include <stdlib.h>
+
 #include "team.h"
+
+/* From this many timed runs on, a summary line (median, min, max) follows them on stderr. */
+#define SUMMARY_MIN_REPS 3u
 
 /* verdict_word: what verified= says. */
 static const char *verdict_word(const struct options *opt, enum outcome checked)
@@ -29,10 +34,41 @@ static enum outcome print_result(const struct options *opt, unsigned rep, double
     return OUTCOME_OK;
 }
 
+/* compare_seconds: qsort's order for run times. */
+static int compare_seconds(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* print_summary: one line on stderr with the median, fastest and slowest of
+ * the timed runs, so that nobody reads a median off the lines by eye. Sorts seconds. */
+static void print_summary(double *seconds, unsigned count)
+{
+    qsort(seconds, count, sizeof *seconds, compare_seconds);
+    double median = count % 2 ? seconds[count / 2] : (seconds[count / 2 - 1] + seconds[count / 2]) / 2;
+    fprintf(stderr, "%s: summary of %u timed runs: median_seconds=%.9f min_seconds=%.9f max_seconds=%.9f\n",
+            report_program(), count, median, seconds[0], seconds[count - 1]);
+}
+
+/* report_wrong_warmup: why a program stopped before its first timed run. */
+static void report_wrong_warmup(void)
+{
+    report_error("stopping: the first run's result was wrong (rep=0 above: an untimed warm-up run, made "
+                 "before the timed ones; --warmup 0 leaves it out), so no timed run was made");
+}
+
 enum outcome runs_repeat(const struct options *opt, const struct task *task, void *work,
                          decomposition run)
 {
-    for (unsigned i = 0; i < opt->warmup + opt->reps; i++) {
+    int summarize = opt->reps >= SUMMARY_MIN_REPS && team_rank() == 0;
+    double *seconds_of = summarize ? malloc(opt->reps * sizeof *seconds_of) : NULL;
+    if (summarize && !seconds_of) {
+        report_error("cannot allocate room for %u run times", opt->reps);
+        return OUTCOME_FAILED;
+    }
+    enum outcome result = OUTCOME_OK;
+    for (unsigned i = 0; i < opt->warmup + opt->reps && result == OUTCOME_OK; i++) {
         int timed = i >= opt->warmup;
         task->reset(work);
         struct phases ph = {0, 0, 0, 0};
@@ -42,8 +78,10 @@ enum outcome runs_repeat(const struct options *opt, const struct task *task, voi
         enum outcome ran = run(work, &ph);
         double seconds = clock_now() - start;
 
-        if (team_worst(ran) != OUTCOME_OK)
-            return OUTCOME_FAILED;
+        if (team_worst(ran) != OUTCOME_OK) {
+            result = OUTCOME_FAILED;
+            break;
+        }
         double times[] = {seconds, ph.setup, ph.comm, ph.compute, ph.combine};
         team_max(times, (int)(sizeof times / sizeof times[0]));
         ph = (struct phases){times[1], times[2], times[3], times[4]};
@@ -56,17 +94,24 @@ enum outcome runs_repeat(const struct options *opt, const struct task *task, voi
                 checked = task->verify(work);
         }
         checked = team_worst(checked);
-        if (timed && team_rank() == 0 &&
-            print_result(opt, i - opt->warmup + 1, times[0], &ph, verdict_word(opt, checked), task,
-                         work) != OUTCOME_OK)
+        /* A warm-up run's line is printed only when it is wrong (as rep=0), so
+         * that a wrong result is always seen, timed or not. */
+        unsigned rep = timed ? i - opt->warmup + 1 : 0;
+        if ((timed || checked != OUTCOME_OK) && team_rank() == 0 &&
+            print_result(opt, rep, times[0], &ph, verdict_word(opt, checked), task, work) != OUTCOME_OK)
             checked = OUTCOME_FAILED;
         if (team_worst(checked) != OUTCOME_OK) {
             if (!timed && team_rank() == 0)
-                report_error("warm-up run %u did not verify", i + 1);
-            return OUTCOME_FAILED;
+                report_wrong_warmup();
+            result = OUTCOME_FAILED;
+        } else if (timed && summarize) {
+            seconds_of[rep - 1] = times[0];
         }
     }
-    return OUTCOME_OK;
+    if (result == OUTCOME_OK && summarize)
+        print_summary(seconds_of, opt->reps);
+    free(seconds_of);
+    return result;
 }
 
 void phases_from_spans(struct phases *phases, double start, const struct span *spans, size_t count)

@@ -45,7 +45,9 @@ struct task {
 typedef enum outcome (*decomposition)(void *work, struct phases *phases);
 
 /* runs_repeat: the warm-up runs, then opt->reps timed runs with one result line
- * each. Returns OUTCOME_FAILED at the first failure or wrong result. */
+ * each (a warm-up run's line appears only when its result is wrong, as rep=0),
+ * and for 3 runs or more a summary line on stderr: median, min and max seconds.
+ * Returns OUTCOME_FAILED at the first failure or wrong result. */
 enum outcome runs_repeat(const struct options *opt, const struct task *task, void *work,
                          decomposition run);
 

@@ -8,7 +8,8 @@ Usage: tests/run_tests.py [--jobs J] [--table NAME] [--filter TEXT] [--list]
   --list         print the case names and run nothing
 
 A case whose program was not built is skipped (and counted as failed under
-CI=true, where everything must build). The last line is "N passed, N failed";
+CI=true, where everything must build). Every 10 seconds a progress line says
+how many cases are done and how many failed so far. The last line is "N passed, N failed";
 the exit status is 1 if any case failed.
 
 A table module defines cases(), returning its Case rows; it may also define
@@ -21,12 +22,16 @@ import importlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from suite import ROOT, run_case  # noqa: E402
+
+# While cases run, a progress line at least this often.
+PROGRESS_SECONDS = 10
 
 
 def usable_cores():
@@ -36,6 +41,40 @@ def usable_cores():
                                   text=True, check=True).stdout)
     except (OSError, ValueError, subprocess.CalledProcessError):
         return 1
+
+
+class Progress:
+    """A line every PROGRESS_SECONDS while cases run: how many are done, how many failed."""
+
+    def __init__(self, total, in_ci):
+        self.total = total
+        self.in_ci = in_ci
+        self.done = self.failed = 0
+        self.lock = threading.Lock()
+        self.finished = threading.Event()
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self.report, daemon=True)
+
+    def count(self, future):
+        """A case ended (the pool calls this): count it, and its failure."""
+        ok = future.result()[0] if not future.exception() else False
+        with self.lock:
+            self.done += 1
+            self.failed += int(ok is False or (ok is None and self.in_ci))
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.finished.set()
+        self.thread.join()
+
+    def report(self):
+        while not self.finished.wait(PROGRESS_SECONDS):
+            with self.lock:
+                done, failed = self.done, self.failed
+            print("... %d of %d cases done, %d failed so far (%.0f s)" % (
+                done, self.total, failed, time.monotonic() - self.started), flush=True)
 
 
 def load_tables(only=""):
@@ -73,8 +112,12 @@ def main():
 
     started = time.monotonic()
     print("running %d cases, %d at a time" % (len(cases), options.jobs), flush=True)
+    progress = Progress(len(cases), in_ci)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         futures = [(table, case, pool.submit(run_case, case)) for table, case in cases]
+        for _, _, future in futures:
+            future.add_done_callback(progress.count)
+        progress.start()
         for table, case, future in futures:
             ok, message = future.result()
             if ok is None and not in_ci:
@@ -85,6 +128,7 @@ def main():
             else:
                 failed += 1
                 print("FAIL  [%s] %s: %s" % (table, case.name, message), flush=True)
+    progress.stop()
     for module in started_tables:
         if hasattr(module, "teardown"):
             module.teardown()

@@ -184,6 +184,51 @@ def result_lines(workload, model, n, workers, reps=1, verified="yes", figures=()
     return check
 
 
+def wrong_warmup_line(workload, model, n, workers):
+    """Check: stdout is one result line, the warm-up run's (rep=0), saying verified=no."""
+    def check(outcome):
+        lines = outcome.stdout.splitlines()
+        if len(lines) != 1:
+            return "expected the wrong warm-up run's result line alone, got %d lines: %r" % (
+                len(lines), outcome.stdout[:300])
+        try:
+            pairs = parse_result_line(lines[0])
+        except ValueError as e:
+            return "warm-up result line: %s" % e
+        expected = {"workload": workload, "model": model, "n": str(n), "workers": str(workers),
+                    "rep": "0", "verified": "no"}
+        for key, value in expected.items():
+            if pairs.get(key) != value:
+                return "warm-up result line: %s=%s, expected %s" % (key, pairs.get(key), value)
+        return None
+    return check
+
+
+SUMMARY = re.compile(r": summary of (\d+) timed runs: median_seconds=([0-9.]+) min_seconds=([0-9.]+) "
+                     r"max_seconds=([0-9.]+)$", re.M)
+
+
+def summary_line(reps):
+    """Check: with reps >= 3 one summary line on stderr whose median, min and
+    max agree with the result lines; with fewer, none."""
+    def check(outcome):
+        found = SUMMARY.findall(outcome.stderr)
+        if reps < 3:
+            return "a summary line for only %d runs: %r" % (reps, found) if found else None
+        if len(found) != 1:
+            return "expected one summary line on stderr, found %d" % len(found)
+        count, median, low, high = int(found[0][0]), float(found[0][1]), float(found[0][2]), float(found[0][3])
+        seconds = sorted(float(parse_result_line(line)["seconds"]) for line in outcome.stdout.splitlines())
+        if count != reps or len(seconds) != reps:
+            return "summary counts %d runs, expected %d" % (count, reps)
+        middle = seconds[reps // 2] if reps % 2 else (seconds[reps // 2 - 1] + seconds[reps // 2]) / 2
+        for name, said, actual in (("median", median, middle), ("min", low, seconds[0]), ("max", high, seconds[-1])):
+            if abs(said - actual) > 2e-9:
+                return "summary %s_seconds=%s, but the result lines give %.9f" % (name, said, actual)
+        return None
+    return check
+
+
 def stdout_empty(outcome):
     """Check: nothing on stdout (a refused run prints no result)."""
     return "stdout should be empty, got %r" % outcome.stdout[:200] if outcome.stdout.strip() else None

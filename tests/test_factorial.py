@@ -12,7 +12,8 @@ import functools
 import math
 
 from suite import (SHARED_BAD_INPUT, Case, MPIRUN, launch, no_sanitizer_report, parse_result_line, program,
-                   result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says)
+                   result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
+                   wrong_warmup_line)
 
 WORKLOAD = "factorial"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi")
@@ -216,7 +217,7 @@ def check_fails():
                                stderr_says("wrong result")], needs=[exe]))
         cases.append(Case("factorial %s stops at a corrupted warm-up run" % model,
                           launch(WORKLOAD, model, p, ["-n", 40, "--inject-error"]), 1,
-                          [stdout_empty, stderr_says("warm-up run 1 did not verify")], needs=[exe]))
+                          [wrong_warmup_line(WORKLOAD, model, 40, p), stderr_says("untimed warm-up run")], needs=[exe]))
     return cases
 
 

@@ -1,6 +1,7 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
 from suite import (SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, program,
-                   result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says)
+                   result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says, summary_line,
+                   wrong_warmup_line)
 
 WORKLOAD = "matmul"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi", "blas")
@@ -115,7 +116,7 @@ def check_fails():
                               needs=[program("matmul-" + model)]))
         cases.append(Case("%s stops at a corrupted warm-up run" % model,
                           launch(WORKLOAD, model, p, ["-n", 40, "--inject-error"]), 1,
-                          [stdout_empty, stderr_says("warm-up run 1 did not verify")],
+                          [wrong_warmup_line(WORKLOAD, model, 40, p), stderr_says("untimed warm-up run")],
                           needs=[program("matmul-" + model)]))
     return cases
 
@@ -145,7 +146,20 @@ def launcher():
     ]
 
 
+def summaries():
+    """-r 3 and more ends with a summary line on stderr (median, min, max); fewer runs, none."""
+    cases = []
+    for model in MODELS:
+        p = 1 if model == "serial" else 2
+        for reps in (2, 3, 4):
+            cases.append(Case("%s -r %d %s a summary line" % (model, reps, "ends with" if reps >= 3 else "has no"),
+                              launch(WORKLOAD, model, p, ["-n", 64, "-r", reps]), 0,
+                              [result_lines(WORKLOAD, model, 64, p, reps=reps, figures=FIGURES),
+                               summary_line(reps)], needs=[program("matmul-" + model)]))
+    return cases
+
+
 def cases():
     """Every matmul table, in the order they are reported."""
-    return (correctness() + large_and_naive() + bad_input() + check_fails() + launcher()
+    return (correctness() + large_and_naive() + bad_input() + check_fails() + summaries() + launcher()
             + correctness("asan") + correctness("tsan"))

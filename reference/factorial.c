@@ -30,6 +30,14 @@ static enum outcome one_factorial(void *work, struct phases *phases)
     return OUTCOME_OK;
 }
 
+/* figures: factorial's own, then the GMP it ran (fixed when GMP was built,
+ * unlike OpenBLAS's kernels, so its version says all there is). */
+static void figures(void *work, double seconds, FILE *out)
+{
+    factorial_task.figures(work, seconds, out);
+    fprintf(out, " gmp_version=%s", gmp_version);
+}
+
 /* many_factorials: the tasks 1..n in this thread, as serial/ deals them,
  * each k! by mpz_fac_ui (f->kernel). */
 static enum outcome many_factorials(void *work, struct phases *phases)
@@ -59,7 +67,9 @@ int main(int argc, char **argv)
     f.kernel = KERNEL_FAC_UI;
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    struct task task = factorial_task;
+    task.figures = figures;
+    o = runs_repeat(&opt, &task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
     return outcome_exit_code(o);
 }

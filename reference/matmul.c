@@ -5,14 +5,150 @@
  * Why:    speedups in this suite are measured against the best serial code,
  *         not against our own serial/matmul.c, and the plots draw this line.
  *         Same inputs, same check and the same result line as the five models;
- *         kernel=openblas says which arithmetic ran.
+ *         kernel=openblas says which arithmetic ran, blas_core= which of
+ *         OpenBLAS's kernels (its "core"), blas_choice= who chose it, and
+ *         blas_core_fits=no when that core is below what the CPU supports.
+ * Cores:  OpenBLAS picks its kernels when it loads, from the CPU it sees. On a
+ *         CPU it does not know it falls back to an older core (Debian's 0.3.21
+ *         runs its SSE3 "Prescott" core on some AVX-512 Xeons), and the lane
+ *         would then lose to a textbook kernel. So when the core it detected
+ *         is below what the CPU's features support, the program runs itself
+ *         again with OPENBLAS_CORETYPE set to a core that fits (it is read only
+ *         as the library loads) and says so on stderr. A core the user set in
+ *         OPENBLAS_CORETYPE is always kept. Every run is verified, so a core
+ *         that computed wrong answers would be caught, not trusted.
  * Shared: common/matmul.c (inputs and the check), common/run.c (timing), common/cli.c.
  */
 #include <cblas.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "matmul.h"
 
 #define MODEL "blas"
+
+/* Set by this program when it runs itself again on a better core: the core
+ * OpenBLAS had detected. */
+#define CORRECTED_VARIABLE "SUITE_BLAS_CORRECTED"
+/* For the tests: run as if OpenBLAS had detected this core, to exercise the
+ * correction for real on any machine. */
+#define TEST_FALLBACK_VARIABLE "SUITE_BLAS_TEST_FALLBACK"
+/* Set with TEST_FALLBACK's core: that OPENBLAS_CORETYPE stands for detection, not the user. */
+#define DETECTED_BY_TEST_VARIABLE "SUITE_BLAS_DETECTED_BY_TEST"
+
+/* OpenBLAS's own calls for what it runs (declared by cblas.h in newer versions only). */
+char *openblas_get_corename(void);
+
+/* The widest vector instructions an OpenBLAS core uses, lowest first. */
+enum blas_tier { TIER_GENERIC, TIER_AVX, TIER_AVX2, TIER_AVX512 };
+
+/* OpenBLAS's x86-64 cores above its generic ones (names as openblas_get_corename says them). */
+static const struct {
+    const char *core;
+    enum blas_tier tier;
+} core_tiers[] = {
+    {"SkylakeX", TIER_AVX512}, {"Cooperlake", TIER_AVX512}, {"SapphireRapids", TIER_AVX512},
+    {"Haswell", TIER_AVX2},    {"Zen", TIER_AVX2},          {"Sandybridge", TIER_AVX},
+    {"Bulldozer", TIER_AVX},   {"Piledriver", TIER_AVX},    {"Steamroller", TIER_AVX},
+    {"Excavator", TIER_AVX},
+};
+
+/* What blas_core=, blas_choice= and blas_core_fits= say. */
+static struct {
+    const char *core;   /* the core OpenBLAS runs */
+    const char *choice; /* "detected", "user" or "corrected" */
+    int fits;           /* 1 unless the core is below what the CPU supports */
+} lane;
+
+/* core_tier: the tier of an OpenBLAS core by name; unknown names count as generic. */
+static enum blas_tier core_tier(const char *core)
+{
+    for (size_t i = 0; i < sizeof core_tiers / sizeof core_tiers[0]; i++)
+        if (strcasecmp(core, core_tiers[i].core) == 0)
+            return core_tiers[i].tier;
+    return TIER_GENERIC;
+}
+
+/* cpu_best_core: the core this CPU's features support (NULL where OpenBLAS's
+ * own choice stands: not x86, or no AVX2), and that core's tier. */
+static const char *cpu_best_core(enum blas_tier *tier)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) {
+        *tier = TIER_AVX512;
+        return "SkylakeX";
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        *tier = TIER_AVX2;
+        return "Haswell";
+    }
+#endif
+    *tier = TIER_GENERIC;
+    return NULL;
+}
+
+/* run_again: exec this program anew with the same arguments (the changed
+ * environment goes with it); returns only if that failed. */
+static void run_again(char **argv)
+{
+    execv("/proc/self/exe", argv);
+    report_error("cannot run itself again (%s); going on with OpenBLAS's own choice", strerror(errno));
+}
+
+/* choose_core: keep the core the user set, or the one OpenBLAS detected if it
+ * fits this CPU, or run again on one that does; fills `lane`. */
+static void choose_core(char **argv)
+{
+    const char *fallback = getenv(TEST_FALLBACK_VARIABLE);
+    if (fallback && !getenv(DETECTED_BY_TEST_VARIABLE)) {
+        setenv("OPENBLAS_CORETYPE", fallback, 1);
+        setenv(DETECTED_BY_TEST_VARIABLE, "1", 1);
+        run_again(argv);
+    }
+    enum blas_tier cpu_tier;
+    const char *best = cpu_best_core(&cpu_tier);
+    const char *running = openblas_get_corename();
+    const char *set = getenv("OPENBLAS_CORETYPE");
+    const char *corrected_from = getenv(CORRECTED_VARIABLE);
+    lane.core = running;
+    lane.fits = core_tier(running) >= cpu_tier;
+    if (corrected_from) {
+        lane.choice = "corrected";
+        if (core_tier(running) < cpu_tier)
+            report_error("OpenBLAS did not take OPENBLAS_CORETYPE=%s; it runs its %s core", set ? set : "",
+                         running);
+    } else if (set && !getenv(DETECTED_BY_TEST_VARIABLE)) {
+        lane.choice = "user";
+        if (strcasecmp(set, running) != 0)
+            report_error("OPENBLAS_CORETYPE=%s is set, but OpenBLAS runs its %s core (it did not take that "
+                         "name); kept as set", set, running);
+        else if (core_tier(running) < cpu_tier)
+            report_error("OPENBLAS_CORETYPE=%s is set: a core below what this CPU supports (%s); kept as set, "
+                         "so this lane is slower than OpenBLAS can be here", set, best);
+    } else {
+        lane.choice = "detected";
+        if (best && core_tier(running) < cpu_tier) {
+            report_error("OpenBLAS chose its %s core, below what this CPU supports; running its %s core "
+                         "instead (set OPENBLAS_CORETYPE to choose one yourself)", running, best);
+            setenv(CORRECTED_VARIABLE, running, 1);
+            setenv("OPENBLAS_CORETYPE", best, 1);
+            run_again(argv);
+            unsetenv("OPENBLAS_CORETYPE");
+        }
+    }
+}
+
+/* figures: matmul's own (gflops=, kernel=), then what OpenBLAS ran. */
+static void figures(void *work, double seconds, FILE *out)
+{
+    matmul_task.figures(work, seconds, out);
+    fprintf(out, " blas_core=%s blas_choice=%s blas_core_fits=%s blas_threads=%d", lane.core, lane.choice,
+            lane.fits ? "yes" : "no", openblas_get_num_threads());
+}
 
 /* multiply: C = A·B in one dgemm call, on as many threads as OpenBLAS was told. */
 static enum outcome multiply(void *work, struct phases *phases)
@@ -48,6 +184,7 @@ int main(int argc, char **argv)
         o = set_threads(opt.workers);
     if (o != OUTCOME_OK)
         return outcome_exit_code(o);
+    choose_core(argv);
 
     /* ---- prepare: A and B from the seed, outside the timed region ---- */
     struct matmul m;
@@ -56,7 +193,9 @@ int main(int argc, char **argv)
     m.kernel = KERNEL_OPENBLAS;
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &matmul_task, &m, multiply);
+    struct task task = matmul_task;
+    task.figures = figures;
+    o = runs_repeat(&opt, &task, &m, multiply);
     matmul_release(&m);
     return outcome_exit_code(o);
 }

@@ -20,6 +20,8 @@ MPIRUN = ROOT / "tools" / "mpirun"
 RESULT_KEYS = ("workload", "model", "n", "workers", "rep", "seconds", "setup",
                "comm", "compute", "combine", "verified")
 PHASE_KEYS = ("seconds", "setup", "comm", "compute", "combine")
+# Figures whose values are words, not numbers.
+TEXT_FIGURES = ("kernel", "mode", "blas_core", "blas_choice", "blas_core_fits", "gmp_version")
 # Bad command lines every program keeping the contract (results/README.md)
 # refuses with exit 2, and what its message must name; each workload's
 # table adds its own flags.
@@ -58,7 +60,7 @@ class Case:
         self.argv = [str(a) for a in argv]
         self.expect_exit = expect_exit
         self.checks = tuple(checks)
-        self.env = env or {}
+        self.env = env or {}              # None as a value removes the variable
         self.timeout = timeout
         self.stdout_path = stdout_path      # send stdout there instead (e.g. /dev/full)
         self.memory_limit = memory_limit    # RLIMIT_AS in bytes, like ulimit -v
@@ -86,7 +88,11 @@ def run_case(case):
     # its own session directory instead, removed afterwards.
     session = tempfile.mkdtemp(prefix="ompi-case-")
     env["OMPI_MCA_orte_tmpdir_base"] = session
-    env.update(case.env)
+    for key, value in case.env.items():  # None: the variable is removed
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     try:
         return run_argv(case, env)
     finally:
@@ -170,7 +176,7 @@ def result_lines(workload, model, n, workers, reps=1, verified="yes", figures=()
                 if pairs[key] != value:
                     return "result line %d: %s=%s, expected %s" % (number, key, pairs[key], value)
             for key in PHASE_KEYS + tuple(figures):
-                if key in ("kernel",):
+                if key in TEXT_FIGURES:
                     continue
                 try:
                     number_value = float(pairs[key])

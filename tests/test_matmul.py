@@ -1,5 +1,7 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
-from suite import (SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, program,
+from pathlib import Path
+
+from suite import (SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, parse_result_line, program,
                    result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says, summary_line,
                    wrong_warmup_line)
 
@@ -159,7 +161,78 @@ def summaries():
     return cases
 
 
+# OpenBLAS's x86-64 core names (openblas_get_corename), generic ones included.
+BLAS_CORES = {"Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Atom", "Core2", "Penryn",
+              "Dunnington", "Nehalem", "Athlon", "Opteron", "Opteron(SSE3)", "Barcelona", "Nano",
+              "Sandybridge", "Bobcat", "Bulldozer", "Piledriver", "Haswell", "Steamroller", "Excavator",
+              "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"}
+
+
+def cpu_best_core():
+    """The core the lane moves to from a generic one on this CPU (None: it keeps OpenBLAS's)."""
+    flags = set()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    if "avx512f" in flags:
+        return "SkylakeX"
+    if {"avx2", "fma"} <= flags:
+        return "Haswell"
+    return None
+
+
+def blas_says(**expected):
+    """Check: every result line's blas_* keys have the expected values
+    (a set of values: any of them)."""
+    def check(outcome):
+        for line in outcome.stdout.splitlines():
+            pairs = parse_result_line(line)
+            for key, want in expected.items():
+                wanted = want if isinstance(want, (set, frozenset)) else {want}
+                if pairs.get(key) not in wanted:
+                    return "%s=%s, expected %s" % (key, pairs.get(key), " or ".join(sorted(wanted)))
+        return None
+    return check
+
+
+def blas_lane():
+    """The reference lane says which OpenBLAS core ran, keeps a core the user
+    set, and leaves a generic core OpenBLAS fell back to for a better one."""
+    exe = program("matmul-blas")
+    best = cpu_best_core()
+    figures = FIGURES + ("blas_core", "blas_choice", "blas_core_fits", "blas_threads")
+    run = [exe, "-n", 97, "-p", 1]
+    cases = [
+        Case("blas names the core OpenBLAS runs", run, 0,
+             [result_lines(WORKLOAD, "blas", 97, 1, figures=figures), blas_says(blas_core=BLAS_CORES)],
+             needs=[exe]),
+        Case("blas keeps OPENBLAS_CORETYPE=Prescott set by the user", run, 0,
+             [result_lines(WORKLOAD, "blas", 97, 1, figures=figures),
+              blas_says(blas_core="Prescott", blas_choice="user", blas_core_fits="no" if best else "yes")]
+             + ([stderr_says("OPENBLAS_CORETYPE=Prescott is set", "kept as set")] if best else []),
+             env={"OPENBLAS_CORETYPE": "Prescott"}, needs=[exe]),
+        Case("blas runs on a core OpenBLAS does not know by that name, and says so", run, 0,
+             [result_lines(WORKLOAD, "blas", 97, 1, figures=figures), blas_says(blas_choice="user"),
+              stderr_says("OPENBLAS_CORETYPE=NoSuchCore is set, but OpenBLAS runs its")],
+             env={"OPENBLAS_CORETYPE": "NoSuchCore"}, needs=[exe]),
+        Case("blas leaves a generic core it fell back to for the CPU's (verified, 2 threads)",
+             [exe, "-n", 300, "-p", 2, "-r", 2], 0,
+             [result_lines(WORKLOAD, "blas", 300, 2, reps=2, figures=figures),
+              blas_says(blas_core=best, blas_choice="corrected", blas_core_fits="yes") if best else
+              blas_says(blas_core="Prescott", blas_choice="detected")]
+             + ([stderr_says("OpenBLAS chose its Prescott core", "running its %s core instead" % best)]
+                if best else []),
+             env={"OPENBLAS_CORETYPE": None, "SUITE_BLAS_TEST_FALLBACK": "Prescott"}, needs=[exe]),
+        Case("blas left to detect its core runs one that fits the CPU", run, 0,
+             [result_lines(WORKLOAD, "blas", 97, 1, figures=figures),
+              blas_says(blas_choice={"detected", "corrected"}, blas_core_fits="yes")],
+             env={"OPENBLAS_CORETYPE": None}, needs=[exe]),
+    ]
+    return cases
+
+
 def cases():
     """Every matmul table, in the order they are reported."""
-    return (correctness() + large_and_naive() + bad_input() + check_fails() + summaries() + launcher()
+    return (correctness() + large_and_naive() + bad_input() + check_fails() + summaries() + blas_lane() + launcher()
             + correctness("asan") + correctness("tsan"))

@@ -303,6 +303,11 @@ def run_warnings(runs, summary_rows, programs):
     for study, model in short:
         warnings.append("%s %s: some runs last under %d clock ticks (%.2g s each): timer too coarse for them"
                         % (study, model, MIN_TICKS_PER_RUN, tick))
+    below = sorted({summary.figure_text(r, "blas_core") or "?" for r in runs
+                    if summary.figure_text(r, "blas_core_fits") == "no"})
+    if below:
+        warnings.append("reference lane runs on OpenBLAS core %s, below what this CPU supports: speedups "
+                        "against it flatter the models (see blas_choice= in runs.csv)" % ", ".join(below))
     return warnings
 
 

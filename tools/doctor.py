@@ -50,6 +50,21 @@ def main():
     line("matplotlib", os.environ.get("PYTHON_MPL") or "MISSING",
          "" if os.environ.get("PYTHON_MPL") else "no report figures")
 
+    print("reference lanes (what a user would pick instead)")
+    lanes = machine.reference_lanes(ROOT / "bin")
+    blas = lanes.get("matmul-blas")
+    if blas:
+        choice = {"detected": "OpenBLAS's own choice", "user": "set by OPENBLAS_CORETYPE",
+                  "corrected": "corrected from a generic core OpenBLAS fell back to"}.get(blas.get("blas_choice"), "")
+        line("OpenBLAS core", blas.get("blas_core", machine.UNREADABLE), choice)
+        for warning in machine.reference_warnings(lanes):
+            line("", "WARNING: " + warning)
+    else:
+        line("OpenBLAS core", "matmul-blas not built")
+    gmp = lanes.get("factorial-gmp")
+    line("GMP", gmp.get("gmp_version", machine.UNREADABLE) if gmp else "factorial-gmp not built",
+         "fixed when GMP was built" if gmp else "")
+
     print("MPI launches (tools/mpirun --explain)")
     for ranks in sorted({1, usable, usable + 1}):
         explained = machine.key_values(machine.command_output([str(ROOT / "tools" / "mpirun"), "--explain",

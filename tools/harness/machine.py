@@ -150,6 +150,53 @@ def recorded_environment():
     return {k: v for k, v in sorted(os.environ.items()) if k.startswith(RECORDED_PREFIXES)}
 
 
+# The reference lanes' own account of what they run: a tiny run of each, and
+# the result-line keys that say it.
+REFERENCE_PROBES = {
+    "matmul-blas": (["-n", "64", "--warmup", "0"], ("blas_core", "blas_choice", "blas_core_fits", "blas_threads")),
+    "factorial-gmp": (["-n", "10", "--warmup", "0"], ("gmp_version",)),
+}
+
+
+def reference_lanes(bin_dir=ROOT / "bin"):
+    """What each built reference lane runs (OpenBLAS's core and who chose it,
+    GMP's version), from one tiny run of it; its stderr notes (e.g. a core
+    corrected or kept below the CPU) under "notes"."""
+    lanes = {}
+    for name, (args, keys) in REFERENCE_PROBES.items():
+        exe = Path(bin_dir) / name
+        if not exe.exists():
+            continue
+        try:
+            out = subprocess.run([str(exe)] + args, capture_output=True, text=True, timeout=60,
+                                 stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            lanes[name] = {"error": str(e)}
+            continue
+        pairs = dict(token.split("=", 1) for token in out.stdout.split() if "=" in token)
+        lane = {key: pairs.get(key, UNREADABLE) for key in keys}
+        notes = [line.split(": ", 1)[-1] for line in out.stderr.splitlines() if line.strip()]
+        if out.returncode != 0:
+            lane["error"] = "exit %d" % out.returncode
+        if notes:
+            lane["notes"] = notes
+        lanes[name] = lane
+    return lanes
+
+
+def reference_warnings(lanes):
+    """Warnings for meta.json and the report: a reference lane that ran an
+    OpenBLAS core below what this CPU supports makes every speedup against it
+    look better than it is."""
+    blas = lanes.get("matmul-blas", {})
+    if blas.get("blas_core_fits") != "no":
+        return []
+    why = ("set by OPENBLAS_CORETYPE in the environment" if blas.get("blas_choice") == "user"
+           else "the best this OpenBLAS has here")
+    return ["the OpenBLAS reference lane runs its %s core, below what this CPU supports (%s): "
+            "it is slower than OpenBLAS can be here" % (blas.get("blas_core"), why)]
+
+
 def describe(build):
     """meta.json's machine part; build: the compiler settings make passed in."""
     info = {"host": socket.gethostname(), "cpu_model": cpu_model()}
@@ -167,6 +214,7 @@ def describe(build):
         "openmp_version": openmp_version(build.get("CC", "cc"), build.get("OMPFLAGS", "-fopenmp")),
         "mpi": key_values(command_output([str(ROOT / "tools" / "mpirun"), "--explain", "1"], "")),
         "environment": recorded_environment(),
+        "reference_lanes": reference_lanes(),
         "git_commit": git_commit(),
         "python": sys.version.split()[0],
         "python_clock": str(time.get_clock_info("monotonic")),

@@ -38,6 +38,15 @@ def write(results_dir, meta, summary, pngs, dumb_plots):
                                               machine["total_cpus"], machine["threads_per_core"],
                                               machine["governor"], machine["turbo"], machine["virtualized"],
                                               machine["git_commit"]), ""]
+    lanes = machine.get("reference_lanes", {})
+    if lanes:
+        blas, gmp = lanes.get("matmul-blas", {}), lanes.get("factorial-gmp", {})
+        said = []
+        if blas:
+            said.append("OpenBLAS core %s (%s)" % (blas.get("blas_core"), blas.get("blas_choice")))
+        if gmp:
+            said.append("GMP %s" % gmp.get("gmp_version"))
+        lines += ["Reference lanes: %s." % ", ".join(said), ""]
     if meta.get("warnings"):
         lines += ["## Warnings", ""] + ["- " + w for w in meta["warnings"]] + [""]
     lines += ["## Plots", ""]

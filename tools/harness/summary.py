@@ -37,16 +37,21 @@ def good(row):
     return row["warmup"] == "0" and row["exit"] == "0" and row["verified"] in ("yes", "skipped")
 
 
-def figure_value(row, name):
-    """A workload figure (e.g. gflops) from a run's figures column, or None."""
+def figure_text(row, name):
+    """A workload figure (e.g. blas_core) from a run's figures column, as text, or None."""
     for token in row.get("figures", "").split():
         key, _, value = token.partition("=")
         if key == name:
-            try:
-                return float(value)
-            except ValueError:
-                return None
+            return value
     return None
+
+
+def figure_value(row, name):
+    """A workload figure (e.g. gflops) from a run's figures column, or None."""
+    try:
+        return float(figure_text(row, name))
+    except (TypeError, ValueError):
+        return None
 
 
 def fmt(value, digits=6):

@@ -99,8 +99,9 @@ LESSON_PROGRAMS := $(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES) \
                      $(if $(filter yes,$(HAVE_MPI)),$(LESSON_MPI_EXAMPLES)))
 PROGRAMS += $(LESSON_PROGRAMS)
 
-# tools/mpirun asks this probe whether Open MPI may copy between processes.
-PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe)
+# tools/mpirun asks this probe whether Open MPI may copy between processes;
+# make doctor and bench-matmul ask build/peak for a core's peak GFLOP/s.
+PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe) build/peak
 
 .PHONY: all
 all: $(PROGRAMS) $(PROBE)
@@ -158,6 +159,10 @@ $(addprefix $(BIN)/lessons/,$(LESSON_MPI_EXAMPLES)): $(BIN)/lessons/%: lessons/e
 	$(MPICC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $<
 
 build/cma-probe: tools/cma_probe.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
+
+build/peak: tools/peak.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
 

@@ -284,6 +284,8 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
             return o;
     }
     enum outcome o = team_adopt_workers(opt);
+    if (o == OUTCOME_OK && workload->validate)
+        o = workload->validate(opt);
     if (o != OUTCOME_OK)
         return o;
     return check_memory(opt);

@@ -36,6 +36,8 @@ struct flag {
     const char *help;
 };
 
+struct options;
+
 /* The workload's part of the command line, declared once in common/<workload>.c. */
 struct workload {
     const char *name;        /* "matmul": the first half of bin/<workload>-<model> */
@@ -47,6 +49,9 @@ struct workload {
     /* bytes_needed: memory a run of size n with this many workers will hold,
      * so that sizes the machine cannot hold are refused before any work. */
     double (*bytes_needed)(unsigned long n, unsigned workers);
+    /* validate: the workload's own checks of the parsed flags together (usage
+     * errors exit 2), or NULL when it has none. */
+    enum outcome (*validate)(const struct options *opt);
 };
 
 /* Which of a model's settings -p may take. */
@@ -69,6 +74,7 @@ struct options {
     int inject_error;        /* --inject-error: corrupt the result to prove the check fails */
     int kernel;              /* matmul --kernel: an enum matmul_kernel (common/matmul.h) */
     int kernel_given;
+    int isa;                 /* matmul --isa: 0 auto, else 1 + an enum matmul_isa (common/matmul.h) */
     int mode;                /* factorial --mode: one n!, or the factorials of 1..n */
     int schedule;            /* factorial --schedule: how tasks are handed to workers */
     int schedule_given;

@@ -30,21 +30,35 @@ enum stream { STREAM_A = 1, STREAM_B = 2, STREAM_WEIGHTS = 3 };
 static const char *const kernel_names[] = {"blocked", "naive", NULL};
 static const char *const kernel_labels[] = {"blocked", "naive", "openblas"};
 
+/* --isa's words: auto, then matmul_isa_names. */
+static const char *const isa_words[] = {"auto", "portable", "avx2", "avx512", NULL};
+
 static const struct flag matmul_flags[] = {
     {"--kernel", "blocked|naive", FLAG_CHOICE, OPTION(kernel), offsetof(struct options, kernel_given), 0, 0,
      kernel_names, "blocked: the cache-blocked kernel (default); naive: the textbook triple loop"},
+    {"--isa", "auto|portable|avx2|avx512", FLAG_CHOICE, OPTION(isa), 0, 0, 0, isa_words,
+     "the blocked kernel's build: auto (default) picks the widest this CPU runs; the others force one"},
     {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
-/* Bytes of packing scratch a worker holds at most (the kernel's blocks). */
-#define SCRATCH_BYTES_PER_WORKER (1u << 20)
+/* validate: --isa names a build this CPU can run. */
+static enum outcome validate(const struct options *opt)
+{
+    if (opt->isa > 0 && !matmul_isa_runs_here((enum matmul_isa)(opt->isa - 1)))
+        return report_usage_error("--isa %s: this CPU cannot run that build (it runs up to %s)",
+                                  matmul_isa_names[opt->isa - 1], matmul_isa_names[matmul_isa_detect()]);
+    return OUTCOME_OK;
+}
 
 /* bytes_needed: A, B, C, the reference kept for the exact check, and every
- * worker's scratch. */
+ * worker's scratch (at most one worker per row has rows to pack). */
 static double bytes_needed(unsigned long n, unsigned workers)
 {
     double matrices = n <= EXACT_CHECK_MAX_N ? 4.0 : 3.0;
-    return matrices * (double)n * (double)n * sizeof(double) + (double)workers * SCRATCH_BYTES_PER_WORKER;
+    struct matmul_blocking blocking = matmul_blocking(matmul_isa_detect());
+    size_t most_rows = (n + workers - 1) / workers;
+    return matrices * (double)n * (double)n * sizeof(double) +
+           (double)workers * (double)matmul_scratch_bytes(&blocking, n, most_rows);
 }
 
 const struct workload matmul_workload = {
@@ -57,6 +71,7 @@ const struct workload matmul_workload = {
     .max_workers = MAX_WORKERS,
     .flags = matmul_flags,
     .bytes_needed = bytes_needed,
+    .validate = validate,
 };
 
 /* generated: element index of a stream, a pure function of the seed, so any
@@ -79,7 +94,9 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
 {
     size_t n = opt->n, bytes = n * n * sizeof(double);
     int whole = part != MATMUL_OTHER_RANK;
-    *m = (struct matmul){.n = n, .kernel = (enum matmul_kernel)opt->kernel, .workers = opt->workers,
+    enum matmul_isa isa = opt->isa == 0 ? matmul_isa_detect() : (enum matmul_isa)(opt->isa - 1);
+    *m = (struct matmul){.n = n, .kernel = (enum matmul_kernel)opt->kernel, .blocking = matmul_blocking(isa),
+                         .workers = opt->workers,
                          .local = part == MATMUL_ALL_WORKERS ? opt->workers : 1,
                          .c_memory = c_memory, .seed = opt->seed};
     m->b = memory_alloc(bytes, MEMORY_PRIVATE);
@@ -92,7 +109,7 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
     enum outcome o = m->b && m->span && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK : OUTCOME_FAILED;
     size_t most_rows = (n + m->workers - 1) / m->workers; /* the largest block */
     for (unsigned w = 0; w < m->local && o == OUTCOME_OK; w++)
-        o = matmul_scratch_alloc(&m->scratch[w], n, most_rows);
+        o = matmul_scratch_alloc(&m->scratch[w], &m->blocking, n, most_rows);
     if (o != OUTCOME_OK) {
         if (!m->scratch)
             report_error("out of memory for %u workers' scratch records", m->local);
@@ -225,6 +242,8 @@ static void figures(void *work, double seconds, FILE *out)
     double flops = 2.0 * (double)m->n * (double)m->n * (double)m->n;
     fprintf(out, " gflops=%.3f kernel=%s", seconds > 0 ? flops / seconds / 1e9 : 0.0,
             kernel_labels[m->kernel]);
+    if (m->kernel == KERNEL_BLOCKED)
+        fprintf(out, " isa=%s", matmul_isa_names[m->blocking.isa]);
 }
 
 const struct task matmul_task = {reset, verify, corrupt, figures};

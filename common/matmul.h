@@ -25,6 +25,33 @@ enum matmul_kernel {
     KERNEL_OPENBLAS, /* cblas_dgemm: only the reference lane, reference/matmul.c */
 };
 
+/* The builds of the blocked kernel's micro-tile (the order of matmul_isa_names). */
+enum matmul_isa {
+    MATMUL_ISA_PORTABLE, /* C that any C11 compiler builds: the fallback everywhere */
+    MATMUL_ISA_AVX2,     /* x86 AVX2 + FMA intrinsics, 256-bit vectors */
+    MATMUL_ISA_AVX512,   /* x86 AVX-512 intrinsics, 512-bit vectors */
+};
+
+/* The names result lines (isa=) and --isa use; NULL-terminated. */
+extern const char *const matmul_isa_names[];
+
+/* How the blocked kernel cuts the work: its tile (mr × nr values of C in
+ * registers) and its blocks (kc deep, mc rows of A, nc columns of B). */
+struct matmul_blocking {
+    enum matmul_isa isa;
+    size_t mr, nr, kc, mc, nc;
+};
+
+/* matmul_isa_detect: the widest build this CPU runs. */
+enum matmul_isa matmul_isa_detect(void);
+
+/* matmul_isa_runs_here: 1 if this CPU can run that build. */
+int matmul_isa_runs_here(enum matmul_isa isa);
+
+/* matmul_blocking: the tile of that build, and blocks sized from this
+ * machine's caches (MATMUL_KC, MATMUL_MC, MATMUL_NC override them for tuning). */
+struct matmul_blocking matmul_blocking(enum matmul_isa isa);
+
 /* A worker's packing buffers: the copies of A's and B's blocks its kernel reads. */
 struct matmul_scratch {
     double *a, *b;
@@ -35,6 +62,7 @@ struct matmul_scratch {
 struct matmul {
     size_t n;                  /* order of the square matrices */
     enum matmul_kernel kernel;
+    struct matmul_blocking blocking; /* the blocked kernel's build and blocks */
     unsigned workers;          /* -p: how many blocks the model cuts C's rows into */
     unsigned local;            /* how many of those workers run in this address space */
     double *a, *b, *c;         /* n×n, row-major; c is the result */
@@ -77,7 +105,11 @@ void matmul_prefault_block(const struct matmul *m, unsigned index);
 
 /* matmul_scratch_alloc: packing buffers for a worker of up to `rows` rows
  * (sized by the kernel's blocking); matmul_scratch_free gives them back. */
-enum outcome matmul_scratch_alloc(struct matmul_scratch *scratch, size_t n, size_t rows);
+enum outcome matmul_scratch_alloc(struct matmul_scratch *scratch, const struct matmul_blocking *blocking,
+                                  size_t n, size_t rows);
+
+/* matmul_scratch_bytes: what matmul_scratch_alloc takes for those sizes. */
+size_t matmul_scratch_bytes(const struct matmul_blocking *blocking, size_t n, size_t rows);
 void matmul_scratch_free(struct matmul_scratch *scratch);
 
 /* matmul_reset_rows: fill rows of a result with NaN, so rows nobody wrote fail the check. */

@@ -21,7 +21,7 @@ RESULT_KEYS = ("workload", "model", "n", "workers", "rep", "seconds", "setup",
                "comm", "compute", "combine", "verified")
 PHASE_KEYS = ("seconds", "setup", "comm", "compute", "combine")
 # Figures whose values are words, not numbers.
-TEXT_FIGURES = ("kernel", "mode", "blas_core", "blas_choice", "blas_core_fits", "gmp_version")
+TEXT_FIGURES = ("kernel", "isa", "mode", "blas_core", "blas_choice", "blas_core_fits", "gmp_version")
 # Bad command lines every program keeping the contract (results/README.md)
 # refuses with exit 2, and what its message must name; each workload's
 # table adds its own flags.

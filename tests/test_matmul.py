@@ -232,7 +232,66 @@ def blas_lane():
     return cases
 
 
+# The blocked kernel's builds (--isa), their tiles (MR rows × NR columns, as in
+# common/matmul_kernel.c) and the CPU flags each needs.
+ISA_TILES = {"portable": (4, 8, set()), "avx2": (6, 8, {"avx2", "fma"}), "avx512": (8, 24, {"avx512f"})}
+# Blocks shrunk for the edge table (MATMUL_KC, MATMUL_MC, MATMUL_NC), so that
+# sizes crossing up to three blocks stay small enough for the exact check.
+EDGE_KC = 16
+
+
+def cpu_flags():
+    """This CPU's feature flags, from /proc/cpuinfo."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def edge_sizes(mr, nr, mc, nc):
+    """Orders that cross every tile and block edge: 1, MR-1, MR, MR+1, ... up to 3 blocks."""
+    sizes = {1}
+    for edge in (mr, nr, EDGE_KC, mc, nc, 2 * nc, 3 * EDGE_KC):
+        sizes |= {edge - 1, edge, edge + 1}
+    sizes.add(3 * nc + 1)
+    return sorted(s for s in sizes if s >= 1)
+
+
+def kernel_edges():
+    """Each build this CPU runs gives exactly the reference loop's C (exact
+    check, n <= 256) at every size that crosses a tile or block edge, with
+    blocks shrunk so that three of them fit; and split over threads."""
+    cases = []
+    flags = cpu_flags()
+    exe = program("matmul-serial")
+    for isa, (mr, nr, needs_flags) in ISA_TILES.items():
+        if not needs_flags <= flags:
+            cases.append(Case("--isa %s is refused on a CPU without it" % isa,
+                              [exe, "-n", 8, "--isa", isa], 2,
+                              [stdout_empty, stderr_says("--isa %s: this CPU cannot run that build" % isa)],
+                              needs=[exe]))
+            continue
+        mc, nc = 3 * mr, 2 * nr
+        env = {"MATMUL_KC": str(EDGE_KC), "MATMUL_MC": str(mc), "MATMUL_NC": str(nc)}
+        for n in edge_sizes(mr, nr, mc, nc):
+            cases.append(Case("--isa %s exact at n=%d (tile %dx%d, blocks kc=%d mc=%d nc=%d)" % (
+                isa, n, mr, nr, EDGE_KC, mc, nc), [exe, "-n", n, "--isa", isa, "--warmup", 0], 0,
+                [result_lines(WORKLOAD, "serial", n, 1, figures=FIGURES), stdout_says(r"isa=%s\b" % isa)],
+                env=env, needs=[exe]))
+        threads = program("matmul-threads")
+        cases.append(Case("--isa %s exact at n=%d over 3 threads" % (isa, 3 * nc + 1),
+                          [threads, "-n", 3 * nc + 1, "-p", 3, "--isa", isa], 0,
+                          [result_lines(WORKLOAD, "threads", 3 * nc + 1, 3, figures=FIGURES)], env=env,
+                          needs=[threads]))
+    cases.append(Case("--isa auto picks a build and says which", [exe, "-n", 64], 0,
+                      [stdout_says(r"isa=(portable|avx2|avx512)\b")], needs=[exe]))
+    cases.append(Case("--isa refuses a build it does not know", [exe, "-n", 64, "--isa", "sse9"], 2,
+                      [stdout_empty, stderr_says("--isa: 'sse9' is not one of auto|portable|avx2|avx512")],
+                      needs=[exe]))
+    return cases
+
+
 def cases():
     """Every matmul table, in the order they are reported."""
-    return (correctness() + large_and_naive() + bad_input() + check_fails() + summaries() + blas_lane() + launcher()
+    return (correctness() + large_and_naive() + bad_input() + check_fails() + summaries() + blas_lane() + kernel_edges() + launcher()
             + correctness("asan") + correctness("tsan"))

@@ -65,6 +65,17 @@ def main():
     line("GMP", gmp.get("gmp_version", machine.UNREADABLE) if gmp else "factorial-gmp not built",
          "fixed when GMP was built" if gmp else "")
 
+    print("one core's limit for matmul (build/peak)")
+    limit = machine.peak()
+    if limit:
+        line("peak", "%s GFLOP/s per core" % limit.get("peak_gflops_per_core", "unknown"),
+             "%s GHz x %s doubles per vector x %s FMA units x 2" % (
+                 limit.get("clock_ghz"), limit.get("vector_doubles"), limit.get("fma_units")))
+        line("clock", "%s GHz" % limit.get("clock_ghz"), limit.get("clock_source", "") +
+             "; a short burst on one core: sustained or all-core clocks can be lower, and a VM's may vary")
+    else:
+        line("peak", "unknown", "build/peak not built (make)")
+
     print("MPI launches (tools/mpirun --explain)")
     for ranks in sorted({1, usable, usable + 1}):
         explained = machine.key_values(machine.command_output([str(ROOT / "tools" / "mpirun"), "--explain",

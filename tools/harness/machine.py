@@ -184,6 +184,11 @@ def reference_lanes(bin_dir=ROOT / "bin"):
     return lanes
 
 
+def peak():
+    """One core's peak double-precision GFLOP/s and how it was found (build/peak's key=value lines)."""
+    return key_values(command_output([str(ROOT / "build" / "peak")], ""))
+
+
 def reference_warnings(lanes):
     """Warnings for meta.json and the report: a reference lane that ran an
     OpenBLAS core below what this CPU supports makes every speedup against it
@@ -215,6 +220,7 @@ def describe(build):
         "mpi": key_values(command_output([str(ROOT / "tools" / "mpirun"), "--explain", "1"], "")),
         "environment": recorded_environment(),
         "reference_lanes": reference_lanes(),
+        "peak": peak(),
         "git_commit": git_commit(),
         "python": sys.version.split()[0],
         "python_clock": str(time.get_clock_info("monotonic")),

@@ -65,7 +65,7 @@ $(CONFIG): tools/configure.sh
 matmul_OBJS    := matmul.o matmul_kernel.o
 LIBS_matmul    := -lm
 NEEDS_matmul   := yes
-factorial_OBJS := factorial.o factorial_kernel.o factorial_pipe.o
+factorial_OBJS := factorial.o factorial_big.o factorial_kernel.o factorial_pipe.o
 LIBS_factorial := $(GMP_LIBS) -lm
 NEEDS_factorial := $(HAVE_GMP)
 download_OBJS  := download.o content.o

@@ -1,6 +1,8 @@
 /* common/factorial.c — factorial's command line, memory, cost-balanced ranges and independent check. */
 #include "factorial.h"
 
+#include "factorial_big.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +39,16 @@
 /* A residue no task ever produces (residues are below the prime): the poison
  * that shows a task nobody ran. */
 #define UNSET_RESIDUE UINT64_MAX
+/* Room for one stage's jobs and the numbers they make (common/factorial_big.c):
+ * the primes kernel's first stage has one job per bit of the exponents (at
+ * most 32) and per worker; the squarings at most 36. */
+#define BIG_JOBS_PER_WORKER 34u
+#define BIG_JOBS_EXTRA 64u
 
 /* --mode's and --schedule's words (the order of enum factorial_mode and enum factorial_schedule). */
 static const char *const mode_names[] = {"big", "many", NULL};
 static const char *const schedule_names[] = {"static", "cyclic", "dynamic", NULL};
+static const char *const big_kernel_names[] = {"primes", "tree", NULL};
 
 static const struct flag factorial_flags[] = {
     {"--mode", "big|many", FLAG_CHOICE, OPTION(mode), 0, 0, 0, mode_names,
@@ -49,6 +57,9 @@ static const struct flag factorial_flags[] = {
      0, 0, schedule_names, "--mode many: one block per worker, chunks round-robin, or chunks on request (default)"},
     {"--chunk", "K", FLAG_COUNT, OPTION(chunk), offsetof(struct options, chunk_given), 1, MAX_CHUNK, NULL,
      "--mode many, cyclic and dynamic: tasks handed out at a time (default 1)"},
+    {"--kernel", "primes|tree", FLAG_CHOICE, OPTION(kernel), offsetof(struct options, kernel_given), 0, 0,
+     big_kernel_names, "--mode big: primes: by the primes' exponents and squarings (default); "
+                       "tree: ranges multiplied up a tree"},
     {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -155,6 +166,8 @@ enum outcome factorial_options(struct options *opt, int argc, char **argv, const
     enum outcome o = options_parse(opt, argc, argv, &factorial_workload, model, policy);
     if (o != OUTCOME_OK)
         return o;
+    if (opt->mode == MODE_MANY && opt->kernel_given)
+        return report_usage_error("--kernel: only --mode big chooses how n! is computed");
     if (opt->mode == MODE_BIG) {
         if (opt->schedule_given)
             return report_usage_error("--schedule: only --mode many deals out tasks");
@@ -253,6 +266,7 @@ enum outcome factorial_prepare(struct factorial *f, const struct options *opt, e
     unsigned workers = opt->workers;
     *f = (struct factorial){.n = opt->n, .mode = (enum factorial_mode)opt->mode, .workers = workers,
                             .memory = memory, .kernel = KERNEL_PRODUCT, .schedule = chosen_schedule(opt),
+                            .big_kernel = (enum big_kernel)opt->kernel,
                             .chunk = opt->chunk_given ? opt->chunk : 1};
     mp_set_memory_functions(gmp_allocate, gmp_reallocate, gmp_free);
     mpz_init(f->result);
@@ -264,6 +278,14 @@ enum outcome factorial_prepare(struct factorial *f, const struct options *opt, e
     f->taken = calloc(workers, sizeof *f->taken);
     for (unsigned w = 0; f->partial && w < workers; w++)
         mpz_init(f->partial[w]);
+    mpz_init(f->scratch);
+    f->busy = memory_alloc(workers * sizeof(double), memory);
+    f->job_room = BIG_JOBS_PER_WORKER * workers + BIG_JOBS_EXTRA;
+    f->jobs = calloc(f->job_room, sizeof *f->jobs);
+    f->number = calloc(f->job_room, sizeof *f->number);
+    for (unsigned i = 0; f->number && i < f->job_room; i++)
+        mpz_init(f->number[i]);
+    f->numbers = f->number ? f->job_room : 0;
     if (f->schedule == SCHEDULE_STATIC)
         f->chunk = (f->n + workers - 1) / workers;
     f->most_tasks = f->chunk < f->n ? f->chunk : f->n;
@@ -271,10 +293,10 @@ enum outcome factorial_prepare(struct factorial *f, const struct options *opt, e
         f->residue = memory_alloc((f->n + 1) * sizeof(uint64_t), MEMORY_PRIVATE);
         f->outbox = memory_alloc((MESSAGE_HEADER + f->most_tasks) * sizeof(uint64_t), MEMORY_PRIVATE);
     }
-    int have_all = f->span && f->comm && f->bound && f->partial && f->taken &&
+    int have_all = f->span && f->comm && f->bound && f->partial && f->taken && f->busy && f->jobs && f->number &&
                    (f->mode == MODE_BIG || (f->residue && f->outbox));
     if (!have_all) {
-        if (!f->bound || !f->partial || !f->taken)
+        if (!f->bound || !f->partial || !f->taken || !f->jobs || !f->number)
             report_error("out of memory for %u workers' records", workers);
         factorial_release(f);
         return OUTCOME_FAILED;
@@ -287,6 +309,14 @@ enum outcome factorial_prepare(struct factorial *f, const struct options *opt, e
 
 void factorial_release(struct factorial *f)
 {
+    for (unsigned i = 0; i < f->numbers; i++)
+        mpz_clear(f->number[i]);
+    free(f->number);
+    free(f->jobs);
+    free(f->prime);
+    free(f->exponent);
+    memory_free(f->busy, f->workers * sizeof(double), f->memory);
+    mpz_clear(f->scratch);
     for (unsigned w = 0; f->partial && w < f->workers; w++)
         mpz_clear(f->partial[w]);
     free(f->partial);
@@ -416,8 +446,9 @@ static void figures(void *work, double seconds, FILE *out)
 {
     struct factorial *f = work;
     if (f->mode == MODE_BIG) {
-        fprintf(out, " mode=big digits=%lu mod61=%lu", decimal_digits(f->result),
-                mpz_fdiv_ui(f->result, FACTORIAL_PRIME));
+        fprintf(out, " mode=big digits=%lu mod61=%lu kernel=%s", decimal_digits(f->result),
+                mpz_fdiv_ui(f->result, FACTORIAL_PRIME),
+                f->kernel == KERNEL_FAC_UI ? "mpz_fac_ui" : big_kernel_names[f->big_kernel]);
         return;
     }
     fprintf(out, " mode=many digits=%lu mod61=%llu schedule=%s chunk=%lu tasks=%lu per_task_us=%.3f",

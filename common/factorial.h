@@ -59,6 +59,14 @@ enum factorial_schedule {
     SCHEDULE_DYNAMIC, /* chunks of --chunk tasks, to whichever worker asks first */
 };
 
+/* --kernel's words, in this order: how --mode big computes n! (common/factorial_big.h). */
+enum big_kernel {
+    BIG_KERNEL_PRIMES, /* the primes' exponents, bit by bit, with squarings (default) */
+    BIG_KERNEL_TREE,   /* ranges multiplied by binary splitting, then pairwise up a tree */
+};
+
+struct big_job;
+
 /* How a factorial is computed, and so what checks it (the other one). */
 enum factorial_kernel {
     KERNEL_PRODUCT, /* factorial_product, binary splitting: the five models; checked by mpz_fac_ui */
@@ -85,6 +93,16 @@ struct factorial {
     mpz_t reference;         /* n! by the other kernel, made on the first check */
     int have_reference;
     enum factorial_kernel kernel;
+    enum big_kernel big_kernel; /* --kernel */
+    mpz_t *number;           /* the numbers the stages make and use (factorial_big.c) */
+    unsigned numbers, numbers_used; /* the table's size, and how much of it this run has taken */
+    mpz_t scratch;           /* the coordinator's room for shifting a piece into place */
+    struct big_job *jobs;    /* room for one stage's jobs */
+    unsigned job_room;
+    double *busy;            /* per worker: seconds in the current stage's jobs (shared for fork()ed children) */
+    uint32_t *prime, *exponent; /* the odd primes <= n and their exponents in n! */
+    size_t primes;
+    int primes_ready;
     /* --mode many */
     enum factorial_schedule schedule;
     unsigned long chunk;     /* tasks per chunk: --chunk (cyclic, dynamic), a block (static) */
@@ -117,6 +135,14 @@ void factorial_release(struct factorial *f);
 /* factorial_product: out = first · (first + 1) · … · last (1 when last < first),
  * by binary splitting: the kernel under factorial_range and factorial_tasks. */
 void factorial_product(mpz_t out, unsigned long first, unsigned long last);
+
+/* factorial_odd_product: out = the product of the odd parts of first..last
+ * (1 when last < first), by binary splitting; n!'s factors of 2 go back in
+ * at the end, as one shift (factorial_twos). */
+void factorial_odd_product(mpz_t out, unsigned long first, unsigned long last);
+
+/* factorial_twos: the exponent of 2 in m!. */
+unsigned long factorial_twos(unsigned long m);
 
 /* factorial_range: worker w's partial product: of the odd parts of its
  * range's factors (the factors of 2 of all of n! go back in at the end, in

@@ -24,9 +24,9 @@
 
 _Static_assert(sizeof(unsigned long) == sizeof(uint64_t), "a word is an unsigned long (mpz_mul_ui's operand)");
 
-/* twos_in_factorial: the exponent of 2 in m!, by Legendre's formula: m less
+/* factorial_twos: the exponent of 2 in m!, by Legendre's formula: m less
  * the number of ones in m's binary digits. */
-static unsigned long twos_in_factorial(unsigned long m)
+unsigned long factorial_twos(unsigned long m)
 {
     unsigned long ones = 0;
     for (unsigned long v = m; v != 0; v &= v - 1)
@@ -68,6 +68,14 @@ static void odd_product(mpz_t out, unsigned long first, unsigned long last)
     mpz_clear(upper);
 }
 
+void factorial_odd_product(mpz_t out, unsigned long first, unsigned long last)
+{
+    if (last < first)
+        mpz_set_ui(out, 1);
+    else
+        odd_product(out, first, last);
+}
+
 void factorial_product(mpz_t out, unsigned long first, unsigned long last)
 {
     if (last < first) {
@@ -75,7 +83,7 @@ void factorial_product(mpz_t out, unsigned long first, unsigned long last)
         return;
     }
     odd_product(out, first, last);
-    mpz_mul_2exp(out, out, twos_in_factorial(last) - twos_in_factorial(first - 1));
+    mpz_mul_2exp(out, out, factorial_twos(last) - factorial_twos(first - 1));
 }
 
 void factorial_range(const struct factorial *f, unsigned worker)
@@ -99,7 +107,7 @@ void factorial_combine(const struct factorial *f, unsigned into, unsigned from)
 
 void factorial_take_result(struct factorial *f)
 {
-    mpz_mul_2exp(f->result, f->partial[0], twos_in_factorial(f->n));
+    mpz_mul_2exp(f->result, f->partial[0], factorial_twos(f->n));
 }
 
 void factorial_tasks(const struct factorial *f, unsigned worker, struct chunk c, uint64_t *residues)

@@ -13,24 +13,23 @@
  *         common/cli.c.
  */
 #include "factorial.h"
+#include "factorial_big.h"
 
 #define MODEL "serial"
 
-/* one_factorial: n! as the product of the workers' ranges, combined pairwise
- * up a tree, one after another in this thread (-p is 1 here, so there is one
- * range, 1..n, and no tree). */
+/* run_stage: a stage's jobs, one after another in this thread (-p is 1 here:
+ * every job is worker 0's). */
+static enum outcome run_stage(struct factorial *f, const struct big_stage *stage, struct phases *phases)
+{
+    factorial_run_jobs(f, stage, 0);
+    factorial_stage_compute(f, phases);
+    return OUTCOME_OK;
+}
+
+/* one_factorial: n! stage by stage (common/factorial_big.c), every stage in this thread. */
 static enum outcome one_factorial(void *work, struct phases *phases)
 {
-    struct factorial *f = work;
-    double start = clock_now();
-    for (unsigned w = 0; w < f->workers; w++)
-        factorial_range(f, w);
-    for (unsigned step = 1; step < f->workers; step *= 2)
-        for (unsigned w = 0; w < f->workers - step; w += 2 * step)
-            factorial_combine(f, w, w + step);
-    factorial_take_result(f);
-    phases_from_spans(phases, start, f->span, f->workers);
-    return OUTCOME_OK;
+    return factorial_big(work, run_stage, phases);
 }
 
 /* many_factorials: the tasks 1..n, dealt out chunk by chunk to each worker in

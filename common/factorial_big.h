@@ -1,0 +1,102 @@
+/* common/factorial_big.h — --mode big as stages of independent multiplications that any model can run.
+ *
+ * n! is built in steps. Some steps are many multiplications that do not
+ * depend on each other (a stage): they can run at once, one worker each.
+ * Between stages the coordinating worker (worker 0: the main thread, the
+ * parent process, rank 0) joins what they made — adds up pieces, starts the
+ * next step. The model decides only how a stage's jobs run in parallel
+ * (threads, fork()ed children, an OpenMP team, MPI ranks): factorial_big
+ * hands it each stage, so the algorithm is the same in every model.
+ *
+ * Two kernels (--kernel):
+ *   primes  (default) n! = 2^e2 · Π p^e_p over the odd primes p <= n, the way
+ *           GMP's mpz_fac_ui works: the exponents' binary digits group the
+ *           primes (P_b: the primes whose exponent has bit b set), and
+ *           n!'s odd part = (((P_top)² · P_top-1)² · …)² · P_0 — squarings,
+ *           which cost about half a multiplication. Stage by stage: the
+ *           products P_b, split over the workers; then each squaring and
+ *           each multiplication of the chain, cut into pieces.
+ *   tree    the textbook way: 1..n cut into one range per worker of equal
+ *           cost, each multiplied by binary splitting, the partial products
+ *           multiplied pairwise up a tree. The last multiplication of the
+ *           tree (two halves of n!) was the serial part; it is now cut into
+ *           pieces too, one per worker.
+ *
+ * Cutting one multiplication x·y: y is cut into pieces of limbs, each worker
+ * multiplies x by its piece, and the coordinator adds the products, each
+ * shifted to its piece's place. A squaring x² is cut as (a·B + b)² =
+ * a²·B² + 2ab·B + b²: three smaller products, but three where the whole
+ * square costs about as much as two — a squaring gains little from two
+ * workers, which is why the primes kernel scales worse than the tree one.
+ */
+#ifndef FACTORIAL_BIG_H
+#define FACTORIAL_BIG_H
+
+#include "factorial.h"
+
+/* What a job computes. */
+enum big_job_kind {
+    JOB_RANGE,  /* the product of the odd parts of first..last (the tree kernel's ranges) */
+    JOB_PRIMES, /* the product of primes[first..last) whose exponent in n! has bit `bit` set */
+    JOB_MUL,    /* piece x times piece y */
+    JOB_SQUARE, /* piece x squared */
+};
+
+/* A piece of a number of the table f->number: limbs [from, from + limbs)
+ * of number[slot] (limbs == 0 and from == 0: the whole number). */
+struct big_piece {
+    unsigned slot;
+    size_t from, limbs;
+};
+
+/* One job of a stage: what it computes, who runs it, and where its product goes. */
+struct big_job {
+    enum big_job_kind kind;
+    unsigned worker;           /* the worker that runs it: 0 is the coordinator */
+    unsigned long first, last; /* JOB_RANGE: factors; JOB_PRIMES: indices into the prime table */
+    unsigned bit;              /* JOB_PRIMES: which binary digit of the exponent selects a prime */
+    struct big_piece x, y;     /* JOB_MUL, JOB_SQUARE: the operands */
+    unsigned out;              /* the product goes to f->number[out] */
+    double cost;               /* estimated, to share the jobs out evenly */
+};
+
+/* A stage: jobs that depend on nothing made in the same stage. */
+struct big_stage {
+    struct big_job *job;
+    unsigned count;
+};
+
+/* The model's part: run every job of the stage on the worker it names, so
+ * that afterwards f->number[job.out] holds each product in the coordinating
+ * process. It adds its costs to the phases: setup (starting workers), comm
+ * (moving numbers), compute (the slowest worker's time in the stage's
+ * jobs: factorial_stage_compute). */
+typedef enum outcome (*big_runner)(struct factorial *f, const struct big_stage *stage, struct phases *phases);
+
+/* factorial_big: n! into f->result by f's kernel, handing every stage to run;
+ * the coordinator's own work between stages is the phases' combine. */
+enum outcome factorial_big(struct factorial *f, big_runner run, struct phases *phases);
+
+/* factorial_job: one job, in this worker: f->number[job->out] = its product;
+ * returns the seconds it took. Operands are read from f->number (a model
+ * that moves numbers between address spaces puts them there first, see
+ * factorial_job_operands). */
+double factorial_job(struct factorial *f, const struct big_job *job);
+
+/* factorial_run_jobs: every job of the stage that worker runs, one after
+ * another; records the seconds they took in f->busy[worker]. */
+void factorial_run_jobs(struct factorial *f, const struct big_stage *stage, unsigned worker);
+
+/* factorial_stage_compute: the stage's compute time: the longest any worker
+ * was busy with its jobs (f->busy), added to phases->compute. */
+void factorial_stage_compute(const struct factorial *f, struct phases *phases);
+
+/* factorial_prime_table: the odd primes <= n and their exponents in n!, made
+ * once per process (a model whose workers have their own memory makes it in
+ * each); OUTCOME_FAILED when memory runs out. */
+enum outcome factorial_prime_table(struct factorial *f);
+
+/* factorial_piece_view: a read-only view of a piece (no copy). */
+void factorial_piece_view(const struct factorial *f, const struct big_piece *piece, mpz_t view);
+
+#endif

@@ -52,7 +52,8 @@ def examples():
 
 def cases():
     """The examples, then every lesson's commands, then the links of every page."""
-    pages = LESSONS + [ROOT / "lessons" / "README.md", ROOT / "README.md", ROOT / "results" / "README.md"]
+    pages = LESSONS + [ROOT / "lessons" / "README.md", ROOT / "README.md", ROOT / "results" / "README.md",
+                       ROOT / "results" / "reference" / "README.md"]
     pages = [p for p in pages if p.exists()]
     return (examples()
             + [Case("lessons %s: every command runs as written" % lesson.name,

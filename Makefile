@@ -150,11 +150,11 @@ $(BIN)/fileserver: io_bound/fileserver.c $(addprefix $(BUILD)/,$(fileserver_OBJS
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(addprefix $(BUILD)/,$(fileserver_OBJS)) $(BUILD)/libcommon.a \
 	  $(BUILD)/team_single.o -lm
 
-$(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c
+$(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -pthread $(DEPFLAGS) -o $@ $<
 
-$(addprefix $(BIN)/lessons/,$(LESSON_MPI_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c
+$(addprefix $(BIN)/lessons/,$(LESSON_MPI_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c | $(BUILD)
 	@mkdir -p $(@D)
 	$(MPICC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $<
 

@@ -66,6 +66,7 @@ enum big_kernel {
 };
 
 struct big_job;
+struct big_stage;
 
 /* How a factorial is computed, and so what checks it (the other one). */
 enum factorial_kernel {
@@ -98,6 +99,7 @@ struct factorial {
     unsigned numbers, numbers_used; /* the table's size, and how much of it this run has taken */
     mpz_t scratch;           /* the coordinator's room for shifting a piece into place */
     struct big_job *jobs;    /* room for one stage's jobs */
+    const struct big_stage *stage; /* the stage being run */
     unsigned job_room;
     double *busy;            /* per worker: seconds in the current stage's jobs (shared for fork()ed children) */
     uint32_t *prime, *exponent; /* the odd primes <= n and their exponents in n! */

@@ -147,19 +147,28 @@ double factorial_job(struct factorial *f, const struct big_job *job)
 void factorial_run_jobs(struct factorial *f, const struct big_stage *stage, unsigned worker)
 {
     double busy = 0;
+    f->span[worker].start = clock_now();
     for (unsigned j = 0; j < stage->count; j++)
         if (stage->job[j].worker == worker)
             busy += factorial_job(f, &stage->job[j]);
     f->busy[worker] = busy;
+    f->span[worker].end = clock_now();
 }
 
-void factorial_stage_compute(const struct factorial *f, struct phases *phases)
+void factorial_stage_phases(const struct factorial *f, double start, struct phases *phases)
 {
-    double longest = 0;
-    for (unsigned w = 0; w < f->workers; w++)
+    double now = clock_now(), last_start = start, last_end = start, longest = 0;
+    for (unsigned w = 0; w < f->workers; w++) {
+        if (f->span[w].start > last_start)
+            last_start = f->span[w].start;
+        if (f->span[w].end > last_end)
+            last_end = f->span[w].end;
         if (f->busy[w] > longest)
             longest = f->busy[w];
+    }
+    phases->setup += last_start - start;
     phases->compute += longest;
+    phases->combine += now - last_end;
 }
 
 /* ---- building stages ------------------------------------------------------------ */
@@ -210,11 +219,19 @@ static void share_out(const struct factorial *f, struct big_stage *stage)
     }
 }
 
-/* run_stage: share the stage out and have the model run it. */
+/* run_stage: share the stage out and have the model run it; a stage of one
+ * job (a number too short to cut) the coordinator runs itself: the other
+ * workers wait, it is the serial part of the work. */
 static enum outcome run_stage(struct factorial *f, struct big_stage *stage, big_runner run, struct phases *phases)
 {
     share_out(f, stage);
     memset(f->busy, 0, f->workers * sizeof *f->busy);
+    memset(f->span, 0, f->workers * sizeof *f->span);
+    if (stage->count == 1) {
+        phases->compute += factorial_job(f, &stage->job[0]);
+        return OUTCOME_OK;
+    }
+    f->stage = stage;
     return run(f, stage, phases);
 }
 

@@ -84,12 +84,15 @@ enum outcome factorial_big(struct factorial *f, big_runner run, struct phases *p
 double factorial_job(struct factorial *f, const struct big_job *job);
 
 /* factorial_run_jobs: every job of the stage that worker runs, one after
- * another; records the seconds they took in f->busy[worker]. */
+ * another; records the seconds they took in f->busy[worker] and when it
+ * began and ended them in f->span[worker]. */
 void factorial_run_jobs(struct factorial *f, const struct big_stage *stage, unsigned worker);
 
-/* factorial_stage_compute: the stage's compute time: the longest any worker
- * was busy with its jobs (f->busy), added to phases->compute. */
-void factorial_stage_compute(const struct factorial *f, struct phases *phases);
+/* factorial_stage_phases: a shared-memory stage that began at start and has
+ * just ended, into the phases: setup until the last worker began its jobs,
+ * compute the longest any worker was busy, combine from the last worker's
+ * end until now (joining). */
+void factorial_stage_phases(const struct factorial *f, double start, struct phases *phases);
 
 /* factorial_prime_table: the odd primes <= n and their exponents in n!, made
  * once per process (a model whose workers have their own memory makes it in

@@ -20,26 +20,26 @@
 #include <omp.h>
 
 #include "factorial.h"
+#include "factorial_big.h"
 
 #define MODEL "openmp"
 
-/* one_factorial: n! as the product of the workers' ranges, a team of
- * f->workers threads sharing them out, combined pairwise up a tree, a team
- * sharing out the pairs of each round. */
+/* run_stage: a stage's jobs, a team of f->workers threads each running the
+ * jobs of the worker numbers OpenMP gives it (one each when the team is whole). */
+static enum outcome run_stage(struct factorial *f, const struct big_stage *stage, struct phases *phases)
+{
+    double start = clock_now();
+#pragma omp parallel for num_threads(f->workers) schedule(static, 1)
+    for (unsigned w = 0; w < f->workers; w++)
+        factorial_run_jobs(f, stage, w);
+    factorial_stage_phases(f, start, phases);
+    return OUTCOME_OK;
+}
+
+/* one_factorial: n! stage by stage (common/factorial_big.c), each stage's jobs run by a team. */
 static enum outcome one_factorial(void *work, struct phases *phases)
 {
-    struct factorial *f = work;
-    double start = clock_now();
-#pragma omp parallel for num_threads(f->workers) schedule(static)
-    for (unsigned w = 0; w < f->workers; w++)
-        factorial_range(f, w);
-    for (unsigned step = 1; step < f->workers; step *= 2)
-#pragma omp parallel for num_threads(f->workers) schedule(static)
-        for (unsigned w = 0; w < f->workers - step; w += 2 * step)
-            factorial_combine(f, w, w + step);
-    factorial_take_result(f);
-    phases_from_spans(phases, start, f->span, f->workers);
-    return OUTCOME_OK;
+    return factorial_big(work, run_stage, phases);
 }
 
 /* one_task: task k on whichever thread of the team OpenMP gave it to. */

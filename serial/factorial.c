@@ -21,8 +21,9 @@
  * every job is worker 0's). */
 static enum outcome run_stage(struct factorial *f, const struct big_stage *stage, struct phases *phases)
 {
+    double start = clock_now();
     factorial_run_jobs(f, stage, 0);
-    factorial_stage_compute(f, phases);
+    factorial_stage_phases(f, start, phases);
     return OUTCOME_OK;
 }
 

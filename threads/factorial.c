@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "factorial.h"
+#include "factorial_big.h"
 
 #define MODEL "threads"
 
@@ -37,19 +38,11 @@ struct worker {
     int failed;           /* the dealer's lock failed it */
 };
 
-/* range_main: a thread's whole life in --mode big's first phase: one range. */
-static void *range_main(void *arg)
+/* stage_main: a thread's whole life in one stage of --mode big: its jobs. */
+static void *stage_main(void *arg)
 {
     struct worker *w = arg;
-    factorial_range(w->f, w->index);
-    return NULL;
-}
-
-/* pair_main: a thread's whole life in one round of the tree: one multiplication. */
-static void *pair_main(void *arg)
-{
-    struct worker *w = arg;
-    factorial_combine(w->f, w->index, w->index + w->step);
+    factorial_run_jobs(w->f, w->f->stage, w->index);
     return NULL;
 }
 
@@ -116,19 +109,20 @@ static enum outcome in_threads(struct factorial *f, void *(*body)(void *), unsig
     return o;
 }
 
-/* one_factorial: n! as the product of the workers' ranges, one thread per
- * range, combined pairwise up a tree, one thread per pair of each round. */
+/* run_stage: a stage's jobs, one thread per worker, joined before the next stage. */
+static enum outcome run_stage(struct factorial *f, const struct big_stage *stage, struct phases *phases)
+{
+    (void)stage; /* the threads find it in f->stage */
+    double start = clock_now();
+    enum outcome o = in_threads(f, stage_main, 1, 0);
+    factorial_stage_phases(f, start, phases);
+    return o;
+}
+
+/* one_factorial: n! stage by stage (common/factorial_big.c), each stage's jobs on threads. */
 static enum outcome one_factorial(void *work, struct phases *phases)
 {
-    struct factorial *f = work;
-    double start = clock_now();
-    enum outcome o = in_threads(f, range_main, 1, 0);
-    for (unsigned step = 1; step < f->workers && o == OUTCOME_OK; step *= 2)
-        o = in_threads(f, pair_main, 2 * step, step);
-    if (o == OUTCOME_OK)
-        factorial_take_result(f);
-    phases_from_spans(phases, start, f->span, f->workers);
-    return o;
+    return factorial_big(work, run_stage, phases);
 }
 
 /* many_factorials: the tasks 1..n, taken chunk by chunk from the shared

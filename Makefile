@@ -180,6 +180,27 @@ $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
 
 -include $(wildcard $(BUILD)/*.d)
 
+# ---- the file server's parts, the HTTP parser's test driver, the fuzz targets ----
+# bin/fileserver is io_bound/fileserver.c (main and its flags) linked with its
+# parts: the HTTP request parser, the poll() loop, the responses
+# (io_bound/fileserver.h says which is which); built in $(BUILD)/io_bound/.
+FILESERVER_PARTS := http.o fileserver_loop.o fileserver_response.o
+fileserver_OBJS  += $(addprefix io_bound/,$(FILESERVER_PARTS))
+$(BIN)/fileserver: $(addprefix $(BUILD)/io_bound/,$(FILESERVER_PARTS))
+
+$(BUILD)/io_bound/%.o: io_bound/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The HTTP parser alone, driven by tests/test_http.py's table of requests.
+HTTP_DRIVER := $(BIN)/tests/http-parse
+all: $(HTTP_DRIVER)
+$(HTTP_DRIVER): tests/http_parse.c $(BUILD)/io_bound/http.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iio_bound $(DEPFLAGS) -o $@ $^
+
+-include $(wildcard $(BUILD)/io_bound/*.d)
+
 # ---- tests, benchmarks, housekeeping ----------------------------------------
 .PHONY: test sanitizers bench plot bench-matmul bench-factorial bench-download doctor config clean help
 

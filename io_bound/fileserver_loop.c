@@ -144,7 +144,15 @@ static int send_some(struct server *s, size_t index, double now)
             room = (size_t)(end - c->sent);
         int failed = 0;
         size_t n = response_produce(s, c, room, &failed);
-        ssize_t sent = failed ? -1 : send(c->fd, s->out, n, MSG_NOSIGNAL);
+        if (failed) {
+            /* Decided before errno is looked at: a short pread sets none, and a
+             * stale EAGAIN would park the connection forever instead. */
+            c->note = "(the file changed while being sent)";
+            log_response(s, c, now);
+            conn_close(s, index);
+            return 1;
+        }
+        ssize_t sent = send(c->fd, s->out, n, MSG_NOSIGNAL);
         if (sent < 0 && errno == EINTR)
             continue;
         if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -152,7 +160,7 @@ static int send_some(struct server *s, size_t index, double now)
             return 0;
         }
         if (sent < 0) {
-            c->note = failed ? "(the file changed while being sent)" : "(client gone)";
+            c->note = "(client gone)";
             log_response(s, c, now);
             conn_close(s, index);
             return 1;

@@ -1,7 +1,6 @@
 /* io_bound/http.c — the HTTP/1.1 request parser: framing, the request line, headers, targets, ranges. */
 #include "http.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -55,6 +54,23 @@ static int is_token(const char *text)
     return 1;
 }
 
+/* version_status: 0 for HTTP/1.0 and 1.1; 505 for another well-formed
+ * version (HTTP/DIGITS.DIGITS); 400 for anything else. */
+static int version_status(const char *version)
+{
+    if (strcmp(version, "HTTP/1.1") == 0 || strcmp(version, "HTTP/1.0") == 0)
+        return 0;
+    if (strncmp(version, "HTTP/", 5) != 0)
+        return HTTP_BAD_REQUEST;
+    const char *p = version + 5;
+    size_t major = strspn(p, "0123456789");
+    if (major == 0 || p[major] != '.')
+        return HTTP_BAD_REQUEST;
+    p += major + 1;
+    size_t minor = strspn(p, "0123456789");
+    return minor > 0 && p[minor] == '\0' ? HTTP_VERSION_NOT_SUPPORTED : HTTP_BAD_REQUEST;
+}
+
 /* parse_request_line: METHOD SP TARGET SP VERSION into r; 0 or the status to refuse it with. */
 static int parse_request_line(char *line, struct http_request *r)
 {
@@ -73,18 +89,25 @@ static int parse_request_line(char *line, struct http_request *r)
     r->version = space + 1;
     if (!is_token(r->method) || r->target[0] != '/' || strchr(r->version, ' '))
         return HTTP_BAD_REQUEST;
-    int minor;
-    char after;
-    if (strcmp(r->version, "HTTP/1.1") != 0 && strcmp(r->version, "HTTP/1.0") != 0)
-        return sscanf(r->version, "HTTP/%*d.%d%c", &minor, &after) == 1 ? HTTP_VERSION_NOT_SUPPORTED
-                                                                        : HTTP_BAD_REQUEST;
-    return 0;
+    return version_status(r->version);
+}
+
+/* trim: a header value without the spaces and tabs around it. */
+static char *trim(char *value)
+{
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t length = strlen(value);
+    while (length > 0 && (value[length - 1] == ' ' || value[length - 1] == '\t'))
+        value[--length] = '\0';
+    return value;
 }
 
 int http_parse_request(char *text, size_t length, struct http_request *r)
 {
-    (void)length;
     *r = (struct http_request){0};
+    if (memchr(text, '\0', length))
+        return HTTP_BAD_REQUEST; /* it would hide what follows from every check below */
     char *cursor = text, *line = next_line(&cursor);
     if (!line)
         return HTTP_BAD_REQUEST;
@@ -96,12 +119,10 @@ int http_parse_request(char *text, size_t length, struct http_request *r)
         if (line[0] == ' ' || line[0] == '\t')
             return HTTP_BAD_REQUEST; /* obsolete line folding */
         char *colon = strchr(line, ':');
-        if (!colon)
+        if (!colon || has_controls(line, 1))
             return HTTP_BAD_REQUEST;
         *colon = '\0';
-        char *value = colon + 1;
-        while (*value == ' ' || *value == '\t')
-            value++;
+        char *value = trim(colon + 1);
         if (!is_token(line))
             return HTTP_BAD_REQUEST;
         if (strcasecmp(line, "Connection") == 0) {
@@ -114,6 +135,8 @@ int http_parse_request(char *text, size_t length, struct http_request *r)
             r->has_body = 1;
         }
     }
+    if (!line)
+        return HTTP_BAD_REQUEST; /* no blank line: not a whole request */
     if (http10 && !keep_alive_asked)
         r->wants_close = 1;
     return r->has_body ? HTTP_BAD_REQUEST : 0;
@@ -165,24 +188,47 @@ int http_climbs_out(const char *path)
     return 0;
 }
 
+/* read_number: the decimal digits at *text as a number (UINT64_MAX when it
+ * does not fit: a position past the end of any file), moving *text past
+ * them; -1 if no digit is there. */
+static int read_number(const char **text, uint64_t *value)
+{
+    const char *p = *text;
+    if (*p < '0' || *p > '9')
+        return -1;
+    uint64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned digit = (unsigned)(*p - '0');
+        v = v > (UINT64_MAX - digit) / 10 ? UINT64_MAX : v * 10 + digit;
+    }
+    *value = v;
+    *text = p;
+    return 0;
+}
+
 enum http_range http_parse_range(const char *value, uint64_t size, uint64_t *first, uint64_t *last)
 {
-    unsigned long long a, b;
-    char end;
-    if (!value || strncmp(value, bytes_unit, sizeof bytes_unit - 1) != 0 || strchr(value, ','))
+    uint64_t a, b;
+    if (!value || strncasecmp(value, bytes_unit, sizeof bytes_unit - 1) != 0)
         return HTTP_RANGE_NONE;
-    value += sizeof bytes_unit - 1;
-    if (sscanf(value, "-%llu%c", &b, &end) == 1) { /* the last b bytes */
+    const char *p = value + sizeof bytes_unit - 1;
+    if (*p == '-') { /* -N: the last N bytes */
+        p++;
+        if (read_number(&p, &b) != 0 || *p != '\0')
+            return HTTP_RANGE_NONE;
         if (b == 0 || size == 0)
             return HTTP_RANGE_UNSATISFIABLE;
         *first = b >= size ? 0 : size - b;
         *last = size - 1;
         return HTTP_RANGE_SOME;
     }
-    int fields = sscanf(value, "%llu-%llu%c", &a, &b, &end);
-    if (fields == 1 && value[strlen(value) - 1] == '-')
-        b = size ? size - 1 : 0;
-    else if (fields != 2 || b < a)
+    if (read_number(&p, &a) != 0 || *p != '-')
+        return HTTP_RANGE_NONE; /* several ranges (a comma), another unit, or malformed: ignored, as HTTP allows */
+    p++;
+    b = UINT64_MAX; /* A-: to the end */
+    if (*p != '\0' && (read_number(&p, &b) != 0 || *p != '\0'))
+        return HTTP_RANGE_NONE;
+    if (b < a)
         return HTTP_RANGE_NONE;
     if (a >= size)
         return HTTP_RANGE_UNSATISFIABLE;

@@ -197,7 +197,7 @@ HTTP_DRIVER := $(BIN)/tests/http-parse
 all: $(HTTP_DRIVER)
 $(HTTP_DRIVER): tests/http_parse.c $(BUILD)/io_bound/http.o
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iio_bound $(DEPFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) -Iio_bound $(DEPFLAGS) -o $@ $< $(BUILD)/io_bound/http.o
 
 -include $(wildcard $(BUILD)/io_bound/*.d)
 
@@ -228,13 +228,15 @@ $(addprefix bin/fuzz/,$(FUZZ_TARGETS)): bin/fuzz/%: build/fuzz/tests/fuzz/%.o $$
 .PHONY: fuzz-targets
 fuzz-targets: $(FUZZ_PROGRAMS)
 ifneq ($(HAVE_FUZZ),yes)
-	@echo "make: fuzz targets not built: clang with libFuzzer not found (apt-get install $(FUZZ_PACKAGES)); their tests are skipped" >&2
+	@echo "make: fuzz targets not built: clang with libFuzzer not found" \
+	  "(apt-get install $(FUZZ_PACKAGES)); their tests are skipped" >&2
 endif
 
 test: fuzz-targets
 
 fuzz: $(FUZZ_PROGRAMS)
-	@test "$(HAVE_FUZZ)" = yes || { echo "make fuzz: needs clang with libFuzzer (apt-get install $(FUZZ_PACKAGES))" >&2; exit 1; }
+	@test "$(HAVE_FUZZ)" = yes || \
+	  { echo "make fuzz: needs clang with libFuzzer (apt-get install $(FUZZ_PACKAGES))" >&2; exit 1; }
 	@for target in $(FUZZ_TARGETS); do tests/fuzz/run $$target $(FUZZ_SECONDS) build/fuzz/$$target || exit 1; done
 
 # ---- tests, benchmarks, housekeeping ----------------------------------------

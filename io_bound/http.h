@@ -62,7 +62,8 @@ enum http_frame http_frame(const char *buf, size_t bytes, size_t *length);
 
 /* http_parse_request: the framed request in text (length bytes, then a NUL;
  * cut into fields in place) into r; 0, or the status to refuse it with
- * (400 malformed, 505 an HTTP version other than 1.0 and 1.1). */
+ * (400 malformed: a NUL or control byte, a folded or nameless header, a
+ * body, ...; 505 an HTTP version other than 1.0 and 1.1). */
 int http_parse_request(char *text, size_t length, struct http_request *r);
 
 /* http_decode_target: a target's path with %XX decoded, into path

@@ -1,7 +1,7 @@
-/* tests/http_parse.c — bin/tests/http-parse: io_bound/http.c alone, one request or range per run, for tests/test_http.py.
+/* tests/http_parse.c — bin/tests/http-parse: io_bound/http.c alone, for tests/test_http.py's table.
  *
  * Run:    bin/tests/http-parse request 'GET /files/a%20b?size=3 HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n'
- *           frame=complete length=52 status=0 method=GET target=/files/a%20b?size=3 version=HTTP/1.1
+ *           frame=complete length=54 status=0 method=GET target=/files/a%20b?size=3 version=HTTP/1.1
  *           close=0 range=bytes=0-1 path=/files/a\x20b query=size=3 climbs_out=0
  *         bin/tests/http-parse range 'bytes=-10' 100
  *           range=some first=90 last=99
@@ -122,7 +122,8 @@ int main(int argc, char **argv)
         char *bytes = malloc(strlen(argv[2]) + 1);
         long count = bytes ? unescape(argv[2], bytes) : -1;
         if (count < 0) {
-            fprintf(stderr, "http-parse: %s\n", bytes ? "an escape other than \\r \\n \\t \\\\ \\xNN" : "out of memory");
+            fprintf(stderr, "http-parse: %s\n",
+                    bytes ? "an escape other than \\r \\n \\t \\\\ \\xNN" : "out of memory");
             free(bytes);
             return USAGE_EXIT;
         }

@@ -44,9 +44,11 @@ static void check_range(const char *value)
 static void check_request(char *text, size_t length)
 {
     struct http_request r;
+    int had_nul = memchr(text, '\0', length) != NULL; /* asked first: the parser cuts the text with NULs */
     int status = http_parse_request(text, length, &r);
     require(status == 0 || status == HTTP_BAD_REQUEST || status == HTTP_VERSION_NOT_SUPPORTED,
             "a request is accepted, or refused with 400 or 505");
+    require(status != 0 || !had_nul, "a request with a NUL byte is refused");
     if (status != 0)
         return;
     require(r.method >= text && r.method < text + length && r.target > r.method && r.version > r.target,

@@ -185,8 +185,67 @@ $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
 
 -include $(wildcard $(BUILD)/*.d)
 
+# ---- the file server's parts, the HTTP parser's test driver, the fuzz targets ----
+# bin/fileserver is io_bound/fileserver.c (main and its flags) linked with its
+# parts: the HTTP request parser, the poll() loop, the responses
+# (io_bound/fileserver.h says which is which); built in $(BUILD)/io_bound/.
+FILESERVER_PARTS := http.o fileserver_loop.o fileserver_response.o
+fileserver_OBJS  += $(addprefix io_bound/,$(FILESERVER_PARTS))
+$(BIN)/fileserver: $(addprefix $(BUILD)/io_bound/,$(FILESERVER_PARTS))
+
+$(BUILD)/io_bound/%.o: io_bound/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The HTTP parser alone, driven by tests/test_http.py's table of requests.
+HTTP_DRIVER := $(BIN)/tests/http-parse
+all: $(HTTP_DRIVER)
+$(HTTP_DRIVER): tests/http_parse.c $(BUILD)/io_bound/http.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iio_bound $(DEPFLAGS) -o $@ $< $(BUILD)/io_bound/http.o
+
+-include $(wildcard $(BUILD)/io_bound/*.d)
+
+# libFuzzer targets, where tools/configure.sh found clang's -fsanitize=fuzzer:
+# tests/fuzz/<target>.c and the code it calls, built apart with clang in
+# build/fuzz/ (coverage, ASan, UBSan) into bin/fuzz/<target>. tests/fuzz/run
+# runs one: `make fuzz` each for FUZZ_SECONDS (new inputs kept in
+# build/fuzz/<target>/), `make test` each for a few seconds (tests/test_fuzz.py).
+FUZZ_TARGETS  := http cli
+FUZZ_SECONDS  ?= 60
+FUZZ_CODE_http := io_bound/http.c
+FUZZ_CODE_cli  := common/cli.c common/report.c common/clock.c common/memory.c common/team_single.c
+FUZZ_CFLAGS   := -std=c11 -D_GNU_SOURCE -Icommon -Iio_bound $(WARNINGS) -O1 -g -fno-omit-frame-pointer \
+                 -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_PROGRAMS := $(if $(filter yes,$(HAVE_FUZZ)),$(addprefix bin/fuzz/,$(FUZZ_TARGETS)))
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+fuzz_objects = $(patsubst %.c,build/fuzz/%.o,$(FUZZ_CODE_$(1)))
+$(addprefix bin/fuzz/,$(FUZZ_TARGETS)): bin/fuzz/%: build/fuzz/tests/fuzz/%.o $$(call fuzz_objects,$$*)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm
+
+-include $(wildcard build/fuzz/*/*.d build/fuzz/*/*/*.d)
+
+.PHONY: fuzz-targets
+fuzz-targets: $(FUZZ_PROGRAMS)
+ifneq ($(HAVE_FUZZ),yes)
+	@echo "make: fuzz targets not built: clang with libFuzzer not found" \
+	  "(apt-get install $(FUZZ_PACKAGES)); their tests are skipped" >&2
+endif
+
+test: fuzz-targets
+
+fuzz: $(FUZZ_PROGRAMS)
+	@test "$(HAVE_FUZZ)" = yes || \
+	  { echo "make fuzz: needs clang with libFuzzer (apt-get install $(FUZZ_PACKAGES))" >&2; exit 1; }
+	@for target in $(FUZZ_TARGETS); do tests/fuzz/run $$target $(FUZZ_SECONDS) build/fuzz/$$target || exit 1; done
+
 # ---- tests, benchmarks, housekeeping ----------------------------------------
-.PHONY: test sanitizers bench plot bench-matmul bench-factorial bench-download doctor config clean help
+.PHONY: test fuzz sanitizers bench plot bench-matmul bench-factorial bench-download doctor config clean help
 
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.
@@ -246,6 +305,7 @@ help:
 	@echo "make doctor       what the machine has and what make bench will do on it"
 	@echo "make bench-matmul, bench-factorial, bench-download   each workload's speed targets"
 	@echo "make sanitizers   the ASan+UBSan and TSan builds the tests use (bin/asan/, bin/tsan/)"
+	@echo "make fuzz         run each libFuzzer target (bin/fuzz/) for FUZZ_SECONDS=60; crashes land in build/fuzz/"
 	@echo "make config       look for compilers and libraries again (build/config.mk)"
 	@echo "make clean        remove bin/ and build/"
 	@echo "Variables: CC MPICC MPIRUN CFLAGS OMPFLAGS BLAS_LIBS PYTHON; NO_INSTALL=1 never installs packages"

@@ -1,4 +1,4 @@
-/* common/cli.c — parse the shared command line, refuse bad input with exit status 2. */
+/* common/cli.c — parse a command line by a table of flags; refuse bad input with exit status 2. */
 #include "cli.h"
 
 #include <errno.h>
@@ -18,6 +18,8 @@
 /* Upper limits: beyond them a value is a typo, not an experiment. */
 #define MAX_WARMUP 1000ULL
 #define MAX_REPS 100000ULL
+/* Characters of a flag and its value, padded, in a line of --help. */
+#define HELP_WIDTH 20
 
 #define FIELD(name) offsetof(struct options, name)
 
@@ -34,8 +36,8 @@ static const struct flag shared_flags[] = {
     {"--no-verify", NULL, FLAG_SWITCH, OPTION(verify), 0, 0, 0, NULL, "skip checking the result (verified=skipped)"},
     {"--inject-error", NULL, FLAG_SWITCH, OPTION(inject_error), 0, 0, 0, NULL,
      "corrupt the result before checking it, to prove the check fails (exit 1)"},
-    {"--help", NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, "print this help and exit"},
-    {"--describe", NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL,
+    {"--help", NULL, FLAG_HELP, 0, 0, 0, 0, 0, NULL, "print this help and exit"},
+    {"--describe", NULL, FLAG_HELP, 0, 0, 0, 0, 0, NULL,
      "print what this program is and takes, as key=value pairs, and exit (for the harness)"},
     {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
@@ -43,19 +45,27 @@ static const struct flag shared_flags[] = {
 /* Suffixes FLAG_BYTES accepts, and the power of 1024 each means. */
 static const char byte_suffixes[] = "KMG";
 
-/* find_flag: the flag named by the argument's text before any '=' (or NULL). */
-static const struct flag *find_flag(const struct flag *table, const char *arg, size_t length)
+/* One parse: the tables searched in order, the struct their fields are in,
+ * and, for a workload's command line only, the options whose workload and
+ * model give -n and -p their ranges (NULL for any other struct). */
+struct parse {
+    const struct flag *tables[2];
+    void *target;
+    const struct options *opt;
+    enum worker_policy policy;
+};
+
+/* find_flag: the flag of p's tables named by the argument's first length characters (or NULL). */
+static const struct flag *find_flag(const struct parse *p, const char *arg, size_t length)
 {
-    for (const struct flag *f = table; f && f->name; f++)
-        if (strlen(f->name) == length && strncmp(f->name, arg, length) == 0)
-            return f;
+    for (size_t t = 0; t < sizeof p->tables / sizeof p->tables[0]; t++)
+        for (const struct flag *f = p->tables[t]; f && f->name; f++)
+            if (strlen(f->name) == length && strncmp(f->name, arg, length) == 0)
+                return f;
     return NULL;
 }
 
-/* parse_count: read text as a whole number in [min, max]; 0 on success. Signs,
- * spaces, fractions, trailing junk and values that overflow are all refused. */
-static int parse_count(const char *text, unsigned long long min, unsigned long long max,
-                       unsigned long long *value)
+int cli_parse_count(const char *text, unsigned long long min, unsigned long long max, unsigned long long *value)
 {
     if (text[0] < '0' || text[0] > '9')
         return -1;
@@ -68,18 +78,21 @@ static int parse_count(const char *text, unsigned long long min, unsigned long l
     return 0;
 }
 
-/* count_range: the range -n and -p take for this workload and model. */
-static void count_range(const struct flag *f, const struct options *opt, enum worker_policy policy,
-                        unsigned long long *min, unsigned long long *max)
+/* count_range: the range a number flag takes: its table's, except -n's and
+ * -p's (and their other names), which the workload and the model decide. */
+static void count_range(const struct parse *p, const struct flag *f, unsigned long long *min,
+                        unsigned long long *max)
 {
     *min = f->min;
     *max = f->max;
+    if (!p->opt)
+        return;
     if (f->field == FIELD(n)) {
-        *min = opt->workload->n_min;
-        *max = opt->workload->n_max;
+        *min = p->opt->workload->n_min;
+        *max = p->opt->workload->n_max;
     } else if (f->field == FIELD(workers)) {
         *min = 1;
-        *max = policy == ONE_WORKER ? 1 : opt->workload->max_workers;
+        *max = p->policy == ONE_WORKER ? 1 : p->opt->workload->max_workers;
     }
 }
 
@@ -91,13 +104,13 @@ static int parse_bytes(const char *text, unsigned long long min, unsigned long l
     size_t length = strlen(text);
     const char *suffix = length > 0 ? strchr(byte_suffixes, text[length - 1]) : NULL;
     if (!suffix)
-        return parse_count(text, min, max, value);
+        return cli_parse_count(text, min, max, value);
     if (length - 1 >= sizeof digits)
         return -1;
     memcpy(digits, text, length - 1);
     digits[length - 1] = '\0';
     unsigned long long units;
-    if (parse_count(digits, 0, ~0ULL, &units) != 0)
+    if (cli_parse_count(digits, 0, ~0ULL, &units) != 0)
         return -1;
     unsigned shift = 10u * (unsigned)(suffix - byte_suffixes + 1);
     if (units > (~0ULL >> shift) || (units << shift) < min || (units << shift) > max)
@@ -107,16 +120,16 @@ static int parse_bytes(const char *text, unsigned long long min, unsigned long l
 }
 
 /* mark_given: note that the flag was on the command line, where it keeps track. */
-static void mark_given(struct options *opt, const struct flag *f)
+static void mark_given(const struct parse *p, const struct flag *f)
 {
     if (f->given)
-        *(int *)((char *)opt + f->given) = 1;
+        *(int *)((char *)p->target + f->given) = 1;
 }
 
-/* store: put a parsed number into the option's field, whatever its width. */
-static void store(struct options *opt, const struct flag *f, unsigned long long value)
+/* store: put a parsed number into the flag's field, whatever its width. */
+static void store(const struct parse *p, const struct flag *f, unsigned long long value)
 {
-    char *field = (char *)opt + f->field;
+    char *field = (char *)p->target + f->field;
     if (f->width == sizeof(unsigned)) {
         unsigned narrow = (unsigned)value;
         memcpy(field, &narrow, sizeof narrow);
@@ -126,25 +139,25 @@ static void store(struct options *opt, const struct flag *f, unsigned long long 
     } else {
         memcpy(field, &value, sizeof value);
     }
-    mark_given(opt, f);
+    mark_given(p, f);
 }
 
 /* take_value: parse one flag's value text; OUTCOME_OK or a usage error naming it. */
-static enum outcome take_value(struct options *opt, const struct flag *f, const char *text,
-                               enum worker_policy policy)
+static enum outcome take_value(const struct parse *p, const struct flag *f, const char *text)
 {
+    char *field = (char *)p->target + f->field;
     if (f->kind == FLAG_TEXT) {
         if (text[0] == '\0')
             return report_usage_error("%s needs a value (%s), not an empty one", f->name, f->metavar);
-        memcpy((char *)opt + f->field, &text, sizeof text);
-        mark_given(opt, f);
+        memcpy(field, &text, sizeof text);
+        mark_given(p, f);
         return OUTCOME_OK;
     }
     if (f->kind == FLAG_CHOICE) {
         for (int i = 0; f->choices[i]; i++)
             if (strcmp(text, f->choices[i]) == 0) {
-                *(int *)((char *)opt + f->field) = i;
-                mark_given(opt, f);
+                *(int *)field = i;
+                mark_given(p, f);
                 return OUTCOME_OK;
             }
         char words[256] = "";
@@ -153,32 +166,93 @@ static enum outcome take_value(struct options *opt, const struct flag *f, const 
                      f->choices[i]);
         return report_usage_error("%s: '%s' is not one of %s", f->name, text, words);
     }
+    if (f->kind == FLAG_FRACTION) {
+        char *end = NULL;
+        double v = strtod(text, &end);
+        if (end == text || *end != '\0' || !(v >= 0.0 && v <= 1.0))
+            return report_usage_error("%s: '%s' is not a fraction from 0 to 1", f->name, text);
+        memcpy(field, &v, sizeof v);
+        mark_given(p, f);
+        return OUTCOME_OK;
+    }
     unsigned long long min, max, value;
-    count_range(f, opt, policy, &min, &max);
+    count_range(p, f, &min, &max);
     if (f->kind == FLAG_BYTES) {
         if (parse_bytes(text, min, max, &value) == 0) {
-            store(opt, f, value);
+            store(p, f, value);
             return OUTCOME_OK;
         }
         return report_usage_error("%s: '%s' is not a byte count from %llu to %llu (K, M, G suffixes allowed)",
                                   f->name, text, min, max);
     }
-    if (parse_count(text, min, max, &value) == 0) {
-        store(opt, f, value);
+    if (cli_parse_count(text, min, max, &value) == 0) {
+        store(p, f, value);
         return OUTCOME_OK;
     }
-    if (f->field == FIELD(workers) && policy == ONE_WORKER && parse_count(text, 2, ~0ULL, &value) == 0)
+    if (p->opt && f->field == FIELD(workers) && p->policy == ONE_WORKER && cli_parse_count(text, 2, ~0ULL, &value) == 0)
         return report_usage_error("-p %s: the %s model runs exactly one worker (-p 1); "
-                                  "the parallel models take more", text, opt->model);
+                                  "the parallel models take more", text, p->opt->model);
     return report_usage_error("%s: '%s' is not a whole number from %llu to %llu", f->name, text, min, max);
 }
 
-/* print_flag_help: one line of --help. */
-static void print_flag_help(const struct flag *f)
+/* parse_args: read argv[1..] by p's tables, in order, stopping at the first
+ * bad argument (OUTCOME_USAGE) or FLAG_HELP flag (OUTCOME_HELP, *stop set). */
+static enum outcome parse_args(const struct parse *p, int argc, char **argv, const struct flag **stop)
 {
-    char left[64];
-    snprintf(left, sizeof left, "%s%s%s", f->name, f->metavar ? " " : "", f->metavar ? f->metavar : "");
-    printf("  %-20s %s\n", left, f->help);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *equals = strchr(arg, '=');
+        size_t length = equals && arg[1] == '-' ? (size_t)(equals - arg) : strlen(arg);
+        const struct flag *f = find_flag(p, arg, length);
+        if (!f && arg[0] == '-' && arg[1] != '-' && arg[1] && arg[2]) {
+            /* "-n17": a one-letter flag with its value attached */
+            f = find_flag(p, arg, 2);
+            if (f && f->kind != FLAG_SWITCH && f->kind != FLAG_HELP) {
+                enum outcome o = take_value(p, f, arg + 2);
+                if (o != OUTCOME_OK)
+                    return o;
+                continue;
+            }
+            f = NULL;
+        }
+        if (!f) {
+            if (arg[0] == '-')
+                return report_usage_error("unknown flag '%s'", arg);
+            return report_usage_error("unexpected argument '%s' (every value follows its flag)", arg);
+        }
+        if (f->kind == FLAG_HELP) {
+            *stop = f;
+            return OUTCOME_HELP;
+        }
+        if (f->kind == FLAG_SWITCH) {
+            if (length != strlen(arg))
+                return report_usage_error("%s takes no value", f->name);
+            *(int *)((char *)p->target + f->field) = strncmp(f->name, "--no-", 5) != 0;
+            continue;
+        }
+        const char *value = length != strlen(arg) ? equals + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value)
+            return report_usage_error("%s needs a value (%s)", f->name, f->metavar);
+        enum outcome o = take_value(p, f, value);
+        if (o != OUTCOME_OK)
+            return o;
+    }
+    return OUTCOME_OK;
+}
+
+enum outcome cli_parse(const struct flag *table, void *target, int argc, char **argv, const struct flag **stop)
+{
+    struct parse p = {.tables = {table}, .target = target};
+    return parse_args(&p, argc, argv, stop);
+}
+
+void cli_print_flags(const struct flag *table, int width)
+{
+    for (const struct flag *f = table; f && f->name; f++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", f->name, f->metavar ? " " : "", f->metavar ? f->metavar : "");
+        printf("  %-*s %s\n", width, left, f->help);
+    }
 }
 
 /* print_help: the usage text, from the same tables the parser reads. */
@@ -188,10 +262,8 @@ static void print_help(const struct options *opt, enum worker_policy policy)
     printf("usage: %s [flags]\n%s, %s model.\n\n", report_program(), w->summary, opt->model);
     printf("  -n N is the %s (%lu to %lu, default %lu); -p P is %s.\n\n", w->n_meaning, w->n_min,
            w->n_max, w->n_default, policy == ONE_WORKER ? "always 1 here" : "1 or more");
-    for (const struct flag *f = shared_flags; f->name; f++)
-        print_flag_help(f);
-    for (const struct flag *f = w->flags; f && f->name; f++)
-        print_flag_help(f);
+    cli_print_flags(shared_flags, HELP_WIDTH);
+    cli_print_flags(w->flags, HELP_WIDTH);
     printf("\nOutput: one line of key=value pairs on stdout per timed run; messages on stderr.\n"
            "Exit status: 0 success, 1 runtime failure or wrong result, 2 bad command line.\n"
            "The full contract: results/README.md.\n");
@@ -237,53 +309,18 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
 {
     report_set_program(argv[0]);
     set_defaults(opt, workload, model);
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *equals = strchr(arg, '=');
-        size_t length = equals && arg[1] == '-' ? (size_t)(equals - arg) : strlen(arg);
-        const struct flag *f = find_flag(shared_flags, arg, length);
-        if (!f)
-            f = find_flag(workload->flags, arg, length);
-        if (!f && arg[0] == '-' && arg[1] != '-' && arg[1] && arg[2]) {
-            /* "-n17": a one-letter flag with its value attached */
-            f = find_flag(shared_flags, arg, 2);
-            if (!f)
-                f = find_flag(workload->flags, arg, 2);
-            if (f && f->kind != FLAG_SWITCH) {
-                enum outcome o = take_value(opt, f, arg + 2, policy);
-                if (o != OUTCOME_OK)
-                    return o;
-                continue;
-            }
-            f = NULL;
-        }
-        if (!f) {
-            if (arg[0] == '-')
-                return report_usage_error("unknown flag '%s'", arg);
-            return report_usage_error("unexpected argument '%s' (every value follows its flag)", arg);
-        }
-        int help = strcmp(f->name, "--help") == 0, describe = strcmp(f->name, "--describe") == 0;
-        if (help || describe) {
-            if (team_rank() == 0 && help)
-                print_help(opt, policy);
-            if (team_rank() == 0 && describe)
-                print_description(opt, policy);
-            return OUTCOME_HELP;
-        }
-        if (f->kind == FLAG_SWITCH) {
-            if (length != strlen(arg))
-                return report_usage_error("%s takes no value", f->name);
-            *(int *)((char *)opt + f->field) = strncmp(f->name, "--no-", 5) != 0;
-            continue;
-        }
-        const char *value = length != strlen(arg) ? equals + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!value)
-            return report_usage_error("%s needs a value (%s)", f->name, f->metavar);
-        enum outcome o = take_value(opt, f, value, policy);
-        if (o != OUTCOME_OK)
-            return o;
+    struct parse p = {.tables = {shared_flags, workload->flags}, .target = opt, .opt = opt, .policy = policy};
+    const struct flag *stop = NULL;
+    enum outcome o = parse_args(&p, argc, argv, &stop);
+    if (o == OUTCOME_HELP && team_rank() == 0) {
+        if (strcmp(stop->name, "--help") == 0)
+            print_help(opt, policy);
+        else
+            print_description(opt, policy);
     }
-    enum outcome o = team_adopt_workers(opt);
+    if (o != OUTCOME_OK)
+        return o;
+    o = team_adopt_workers(opt);
     if (o == OUTCOME_OK && workload->validate)
         o = workload->validate(opt);
     if (o != OUTCOME_OK)

@@ -4,6 +4,11 @@
  * -r, --no-verify, --inject-error, --help) plus its workload's own; anything
  * malformed, out of range or unknown is refused with exit status 2 and a
  * message naming the argument. The contract is written out in results/README.md.
+ *
+ * The parser reads a table of flags (struct flag), each naming a field of the
+ * struct it fills: struct options for the workloads (options_parse), any
+ * struct of a program's own for the others (cli_parse; bin/fileserver's
+ * settings), with the same rules and messages for all.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -19,18 +24,24 @@ enum flag_kind {
     FLAG_CHOICE, /* one word of a list; stores its index in an int */
     FLAG_BYTES,  /* a byte count, with an optional K, M or G suffix (KiB, MiB, GiB) */
     FLAG_TEXT,   /* any non-empty text (a file, a directory, HOST:PORT); stores a const char * */
+    FLAG_FRACTION, /* a number from 0 to 1 (0.25, 1e-3); stores a double */
+    FLAG_HELP,   /* no value: ends the parse with OUTCOME_HELP, for the caller to print (--help) */
 };
 
-/* OPTION(name): where a flag's value goes: the field's offset and size. */
-#define OPTION(name) offsetof(struct options, name), sizeof(((struct options *)0)->name)
+/* FLAG_FIELD(type, name): where a flag's value goes: the offset and size of a field of that struct. */
+#define FLAG_FIELD(type, name) offsetof(type, name), sizeof(((type *)0)->name)
 
-/* One flag: how it is written, what it sets, and its line in --help. */
+/* OPTION(name): a field of struct options, the struct the workloads' flags fill. */
+#define OPTION(name) FLAG_FIELD(struct options, name)
+
+/* One flag: how it is written, what it sets, and its line in --help. A table
+ * of them ends with one whose name is NULL. */
 struct flag {
     const char *name;              /* as typed: "-n", "--seed" */
     const char *metavar;           /* its value in --help ("N"); NULL for switches */
     enum flag_kind kind;
-    size_t field, width;           /* OPTION(...): the field of struct options it sets */
-    size_t given;                  /* offsetof of the int set to 1 when seen, or 0 */
+    size_t field, width;           /* FLAG_FIELD(...): the field it sets in the struct the table fills */
+    size_t given;                  /* offsetof of the int set to 1 when seen, or 0 (so never the first field) */
     unsigned long long min, max;   /* FLAG_COUNT's and FLAG_BYTES's range (-n, -p: the workload's) */
     const char *const *choices;    /* FLAG_CHOICE's words, NULL-terminated */
     const char *help;
@@ -91,5 +102,18 @@ struct options {
 enum outcome options_parse(struct options *opt, int argc, char **argv,
                            const struct workload *workload, const char *model,
                            enum worker_policy policy);
+
+/* cli_parse: fill target, a struct of any type whose defaults are already
+ * set, from argv by table's flags (their fields are target's). Returns
+ * OUTCOME_OK; OUTCOME_HELP when a FLAG_HELP flag was met (*stop names it; the
+ * caller prints); or OUTCOME_USAGE (message printed). */
+enum outcome cli_parse(const struct flag *table, void *target, int argc, char **argv, const struct flag **stop);
+
+/* cli_parse_count: read text as a whole number in [min, max]; 0 on success,
+ * -1 for signs, spaces, fractions, trailing junk and values out of range. */
+int cli_parse_count(const char *text, unsigned long long min, unsigned long long max, unsigned long long *value);
+
+/* cli_print_flags: a table's lines of --help, each flag and its value padded to width. */
+void cli_print_flags(const struct flag *table, int width);
 
 #endif

@@ -4,7 +4,7 @@
 # variables.
 #
 # Usage: tools/configure.sh OUTPUT.mk
-#   Reads CC, MPICC, MPIRUN, OMPFLAGS, BLAS_LIBS, PYTHON from the environment
+#   Reads CC, MPICC, MPIRUN, OMPFLAGS, BLAS_LIBS, PYTHON, FUZZ_CC from the environment
 #   (the Makefile passes its own values). Installs missing Debian packages only
 #   when run as root on a machine with apt-get, unless NO_INSTALL=1. With
 #   CI=true a missing component is an error, because CI must build everything.
@@ -19,6 +19,7 @@ MPIRUN=${MPIRUN:-mpirun}
 OMPFLAGS=${OMPFLAGS:--fopenmp}
 BLAS_LIBS=${BLAS_LIBS:-}
 PYTHON=${PYTHON:-}
+FUZZ_CC=${FUZZ_CC:-clang}
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/configure.XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT
@@ -136,6 +137,20 @@ check_matplotlib() {
 
 check_curl_cli() { command -v curl >/dev/null 2>&1; }
 
+# libFuzzer: clang links a fuzz target with ASan and UBSan (the fuzz targets of tests/fuzz/).
+check_fuzzer() {
+    command -v "$FUZZ_CC" >/dev/null 2>&1 || return 1
+    try_link "$FUZZ_CC -fsanitize=fuzzer,address,undefined" <<'C'
+#include <stddef.h>
+#include <stdint.h>
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { (void)data; (void)size; return 0; }
+C
+}
+
+# Debian names libFuzzer's runtime after clang's major version (14 on Debian 12).
+clang_major=$("$FUZZ_CC" --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n 1)
+FUZZ_PACKAGES="clang libclang-rt-${clang_major:-14}-dev"
+
 # ---- the table: component | check | Debian packages | RHEL packages | module | what needs it
 components=(
   "OpenMP|check_openmp|libgomp1|libgomp|gcc|the openmp variants (*-openmp)"
@@ -147,6 +162,7 @@ components=(
   "matplotlib|check_matplotlib|python3-matplotlib|python3-matplotlib|py-matplotlib|the report figures (gnuplot plots still work)"
   "gnuplot|check_gnuplot|gnuplot-nox|gnuplot|gnuplot|the speedup plots"
   "curl|check_curl_cli|curl|curl|curl|the download benchmark's comparison with curl --parallel"
+  "libFuzzer|check_fuzzer|$FUZZ_PACKAGES|clang compiler-rt|llvm|the fuzz targets (make fuzz, and make test's fuzz runs)"
 )
 
 # field ROW N: the Nth column of a table row.
@@ -217,4 +233,7 @@ tmp_out="$out.tmp.$$"
     echo "PYTHON := ${PYTHON_FOUND:-}"
     echo "PYTHON_MPL := ${PYTHON_MPL:-}"
     echo "GNUPLOT := ${GNUPLOT:-}"
+    echo "HAVE_FUZZ := ${found[check_fuzzer]}"
+    echo "FUZZ_CC := $FUZZ_CC"
+    echo "FUZZ_PACKAGES := $FUZZ_PACKAGES"
 } >"$tmp_out" && mv "$tmp_out" "$out"

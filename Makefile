@@ -73,6 +73,7 @@ LIBS_download  := $(CURL_LIBS) -lm
 NEEDS_download := $(HAVE_CURL)
 # The file server needs no library beyond the C library; these are its objects from common/.
 fileserver_OBJS := content.o
+LIBS_fileserver := -lm
 COMMON_OBJS    := child.o cli.o clock.o fdio.o memory.o mix.o report.o run.o
 
 ALL_MODELS := serial threads processes openmp mpi
@@ -111,43 +112,51 @@ endif
 $(BIN) $(BUILD):
 	@mkdir -p $@
 
-# ---- one pattern rule per model: they differ only in compiler and flags ----
-LINK_INPUTS = $< $(BUILD)/lib$*.a $(BUILD)/libcommon.a
-DEPFLAGS    = -MMD -MP -MF $(BUILD)/$(@F).d
+# ---- one template for every program -----------------------------------------
+# A model names its compiler, its flags beyond ALL_CFLAGS, and its team object
+# (who takes part in a run: this process alone, or every MPI rank; common/team.h).
+COMPILER_serial    = $(CC)
+FLAGS_serial      :=
+TEAM_serial       := team_single.o
+COMPILER_threads   = $(CC)
+FLAGS_threads     := -pthread
+TEAM_threads      := team_single.o
+COMPILER_processes = $(CC)
+FLAGS_processes   :=
+TEAM_processes    := team_single.o
+COMPILER_openmp    = $(CC)
+FLAGS_openmp       = $(OMPFLAGS)
+TEAM_openmp       := team_single.o
+COMPILER_mpi       = $(MPICC)
+FLAGS_mpi         :=
+TEAM_mpi          := team_mpi.o
 
-$(BIN)/%-serial: serial/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
+DEPFLAGS = -MMD -MP -MF $(BUILD)/$(@F).d
 
-$(BIN)/%-threads: threads/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) -pthread $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
+# PROGRAM(name, source, library, model): bin/<name> from source, compiled and
+# linked as the model's programs are, with build/lib<library>.a (the library's
+# objects from common/, <library>_OBJS) and its LIBS_<library>; a program may
+# add EXTRA_CFLAGS_<name> and EXTRA_LIBS_<name>.
+define PROGRAM
+$$(BIN)/$(1): $(2) $$(BUILD)/lib$(3).a $$(BUILD)/libcommon.a $$(BUILD)/$$(TEAM_$(4)) | $$(BIN)
+	$$(COMPILER_$(4)) $$(ALL_CFLAGS) $$(FLAGS_$(4)) $$(EXTRA_CFLAGS_$(1)) $$(DEPFLAGS) -o $$@ $$< \
+	  $$(BUILD)/lib$(3).a $$(BUILD)/libcommon.a $$(BUILD)/$$(TEAM_$(4)) $$(EXTRA_LIBS_$(1)) $$(LIBS_$(3))
+endef
 
-$(BIN)/%-processes: processes/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
-
-$(BIN)/%-openmp: openmp/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(OMPFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
-
-$(BIN)/%-mpi: mpi/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_mpi.o | $(BIN)
-	$(MPICC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_mpi.o $(LIBS_$*)
+# Every <model>/<workload>.c: bin/<workload>-<model>.
+$(foreach w,$(ALL_WORKLOADS),$(foreach m,$(ALL_MODELS),$(if $(wildcard $(m)/$(w).c),\
+  $(eval $(call PROGRAM,$(w)-$(m),$(m)/$(w).c,$(w),$(m))))))
 
 # The reference lanes: what a user would pick instead of writing the kernel.
-$(BIN)/matmul-blas: reference/matmul.c $(BUILD)/libmatmul.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(BLAS_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libmatmul.a $(BUILD)/libcommon.a \
-	  $(BUILD)/team_single.o $(BLAS_LIBS) $(LIBS_matmul)
-
-$(BIN)/factorial-gmp: reference/factorial.c $(BUILD)/libfactorial.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libfactorial.a $(BUILD)/libcommon.a \
-	  $(BUILD)/team_single.o $(LIBS_factorial)
+EXTRA_CFLAGS_matmul-blas = $(BLAS_CFLAGS)
+EXTRA_LIBS_matmul-blas   = $(BLAS_LIBS)
+$(eval $(call PROGRAM,matmul-blas,reference/matmul.c,matmul,serial))
+$(eval $(call PROGRAM,factorial-gmp,reference/factorial.c,factorial,serial))
 
 # The I/O study: the event-driven client (one thread, libcurl's multi
 # interface) and the local file server that plays the internet.
-$(BIN)/download-async: io_bound/download.c $(BUILD)/libdownload.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libdownload.a $(BUILD)/libcommon.a \
-	  $(BUILD)/team_single.o $(LIBS_download)
-
-$(BIN)/fileserver: io_bound/fileserver.c $(addprefix $(BUILD)/,$(fileserver_OBJS)) $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(addprefix $(BUILD)/,$(fileserver_OBJS)) $(BUILD)/libcommon.a \
-	  $(BUILD)/team_single.o -lm
+$(eval $(call PROGRAM,download-async,io_bound/download.c,download,serial))
+$(eval $(call PROGRAM,fileserver,io_bound/fileserver.c,fileserver,serial))
 
 $(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c
 	@mkdir -p $(@D)
@@ -183,10 +192,13 @@ $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
 # ---- tests, benchmarks, housekeeping ----------------------------------------
 .PHONY: test sanitizers bench plot bench-matmul bench-factorial bench-download doctor config clean help
 
+# The first line of every recipe that runs Python: stop, saying why, when there is none.
+NEEDS_PYTHON = @test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.
 test: all sanitizers
-	@test -n "$(PYTHON)" || { echo "make test: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	$(PYTHON) tests/run_tests.py
 
 sanitizers:
@@ -200,29 +212,29 @@ BENCH_ENV = CC='$(CC)' CFLAGS='$(CFLAGS)' OMPFLAGS='$(OMPFLAGS)' MPICC='$(MPICC)
             GNUPLOT='$(GNUPLOT)' PYTHON_MPL='$(PYTHON_MPL)'
 
 bench: all
-	@test -n "$(PYTHON)" || { echo "make bench: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) $(PYTHON) tools/bench.py
 
 # Redraw the plots and the report of a results folder (default: the latest).
 plot:
-	@test -n "$(PYTHON)" || { echo "make plot: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) $(PYTHON) tools/bench.py --plot $(or $(RESULTS),results/latest)
 
 # What make bench will do on this machine, and why.
 doctor:
-	@test -n "$(PYTHON)" || { echo "make doctor: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) HAVE_OPENMP='$(HAVE_OPENMP)' HAVE_MPI='$(HAVE_MPI)' HAVE_GMP='$(HAVE_GMP)' \
 	  HAVE_CURL='$(HAVE_CURL)' HAVE_BLAS='$(HAVE_BLAS)' $(PYTHON) tools/doctor.py
 
 # matmul's speed targets, measured in one run: serial against OpenBLAS, and
 # parallel efficiency at P = 2 for every model.
 bench-matmul: all
-	@test -n "$(PYTHON)" || { echo "make bench-matmul: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	$(PYTHON) tools/bench_matmul.py
 
 # Each workload's speed targets, the same way.
 bench-factorial bench-download: bench-%: all
-	@test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	$(PYTHON) tools/bench_$*.py
 
 config:

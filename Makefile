@@ -68,7 +68,7 @@ NEEDS_matmul   := yes
 factorial_OBJS := factorial.o factorial_kernel.o factorial_pipe.o
 LIBS_factorial := $(GMP_LIBS) -lm
 NEEDS_factorial := $(HAVE_GMP)
-download_OBJS  := download.o content.o
+download_OBJS  := download.o download_list.o download_fetch.o download_check.o content.o
 LIBS_download  := $(CURL_LIBS) -lm
 NEEDS_download := $(HAVE_CURL)
 # The file server needs no library beyond the C library; these are its objects from common/.
@@ -177,7 +177,9 @@ $(BUILD)/%.o: common/%.c | $(BUILD)
 $(BUILD)/team_mpi.o: common/team_mpi.c | $(BUILD)
 	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# Each archive is made afresh: ar would keep members the list no longer names.
 $(BUILD)/libcommon.a: $(addprefix $(BUILD)/,$(COMMON_OBJS))
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 # Keep the objects: they are intermediate to make, but rebuilt needlessly if removed.
@@ -185,6 +187,7 @@ $(BUILD)/libcommon.a: $(addprefix $(BUILD)/,$(COMMON_OBJS))
 
 .SECONDEXPANSION:
 $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 -include $(wildcard $(BUILD)/*.d)

@@ -11,6 +11,10 @@
  * The URLs come from -i FILE (any http(s) URLs) or from --server HOST:PORT
  * --files N --size BYTES (bin/fileserver's made-up files, common/content.h,
  * which the check regenerates and compares byte for byte).
+ *
+ * The code, one concern to a file: common/download.c (flags, records, the
+ * queue), download_list.c (the URL list, -o), download_fetch.c (the fetch
+ * and its retries), download_check.c (the task and its check).
  */
 #ifndef DOWNLOAD_H
 #define DOWNLOAD_H

@@ -13,11 +13,11 @@
  *         -p is the number of transfers in flight, not of threads.
  *         Each transfer is judged, retried and checked by the same code as in
  *         every other model (download_begin / download_judge / download_again
- *         in common/download.c, the steps download_fetch is made of); only a
+ *         in common/download_fetch.c, the steps download_fetch is made of); only a
  *         retry's wait is a timer here instead of a sleep.
  *         Siblings: serial/download.c (the baseline), threads/, processes/,
  *         openmp/, mpi/download.c.
- * Shared: common/download.c (the list, the fetch with its retries, the check),
+ * Shared: common/download*.c (the list, the fetch with its retries, the check),
  *         common/content.c (the server's files and their CRC-32C), common/run.c
  *         (timing, result lines), common/cli.c.
  */

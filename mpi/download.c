@@ -12,7 +12,7 @@
  *         the sum over ranks. -o must be a directory every rank can reach.
  *         Siblings: threads/ (pthreads), processes/ (fork), openmp/ (a dynamic loop),
  *         io_bound/download.c (one thread, libcurl's multi interface).
- * Shared: common/download.c (the list, the fetch with its retries, the check),
+ * Shared: common/download*.c (the list, the fetch with its retries, the check),
  *         common/content.c (the server's files and their CRC-32C), common/run.c
  *         (timing, result lines), common/cli.c, common/team_mpi.c (barrier,
  *         max over ranks, leaving together).

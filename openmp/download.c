@@ -10,7 +10,7 @@
  *         io_bound/download.c (one thread, libcurl's multi interface).
  * Note:   -p sets the team size with num_threads(), so OMP_NUM_THREADS does
  *         not change it; threads that wait on the network need no core.
- * Shared: common/download.c (the list, the fetch with its retries, the check),
+ * Shared: common/download*.c (the list, the fetch with its retries, the check),
  *         common/content.c (the server's files and their CRC-32C), common/run.c
  *         (timing, result lines), common/cli.c.
  */

@@ -12,7 +12,7 @@
  *         not cross one); libcurl itself was initialised once, before.
  *         Siblings: threads/ (pthreads), openmp/ (a dynamic loop), mpi/ (ranks),
  *         io_bound/download.c (one thread, libcurl's multi interface).
- * Shared: common/download.c (the list, the fetch with its retries, the check),
+ * Shared: common/download*.c (the list, the fetch with its retries, the check),
  *         common/content.c (the server's files and their CRC-32C), common/run.c
  *         (timing, result lines), common/child.c (reaping a child), common/cli.c.
  */

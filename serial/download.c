@@ -11,7 +11,7 @@
  *           io_bound/download.c   one thread, P transfers at once: libcurl's multi interface
  *         Here a file is fetched only once the one before it has arrived, so
  *         the run takes (files × the server's latency) however fast the CPU.
- * Shared: common/download.c (the list, the fetch with its retries, the check),
+ * Shared: common/download*.c (the list, the fetch with its retries, the check),
  *         common/content.c (the server's files and their CRC-32C), common/run.c
  *         (timing, result lines), common/cli.c.
  */

@@ -11,7 +11,7 @@
  *         a core, which is why P may far exceed the cores here.
  *         Siblings: processes/ (fork), openmp/ (a dynamic loop), mpi/ (ranks),
  *         io_bound/download.c (one thread, libcurl's multi interface).
- * Shared: common/download.c (the list, the fetch with its retries, the check),
+ * Shared: common/download*.c (the list, the fetch with its retries, the check),
  *         common/content.c (the server's files and their CRC-32C), common/run.c
  *         (timing, result lines), common/cli.c.
  */

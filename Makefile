@@ -102,9 +102,11 @@ PROGRAMS += $(LESSON_PROGRAMS)
 
 # tools/mpirun asks this probe whether Open MPI may copy between processes.
 PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe)
+# The tests make chosen C library calls fail with this (LD_PRELOAD).
+TEST_HELPERS := build/fail_calls.so
 
 .PHONY: all
-all: $(PROGRAMS) $(PROBE)
+all: $(PROGRAMS) $(PROBE) $(TEST_HELPERS)
 ifneq ($(strip $(SKIPPED)),)
 	@echo "make: not built (a compiler or library is missing; see tools/configure.sh's message above): $(notdir $(SKIPPED))" >&2
 endif
@@ -169,6 +171,10 @@ $(addprefix $(BIN)/lessons/,$(LESSON_MPI_EXAMPLES)): $(BIN)/lessons/%: lessons/e
 build/cma-probe: tools/cma_probe.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
+
+build/fail_calls.so: tests/fail_calls.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -shared -fPIC -o $@ $< -ldl
 
 # ---- the shared code ---------------------------------------------------------
 $(BUILD)/%.o: common/%.c | $(BUILD)

@@ -68,6 +68,5 @@ int main(int argc, char **argv)
         o = team_worst(download_failures(&d)); /* --no-verify skips the check, not the files given up on */
     download_release(&d);
     download_global_cleanup();
-    MPI_Finalize();
-    return outcome_exit_code(o);
+    return outcome_exit_code(mpi_finish(o));
 }

@@ -243,6 +243,5 @@ int main(int argc, char **argv)
     if (o == OUTCOME_OK)
         o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
-    MPI_Finalize();
-    return outcome_exit_code(o);
+    return outcome_exit_code(mpi_finish(o));
 }

@@ -119,6 +119,5 @@ int main(int argc, char **argv)
     if (o == OUTCOME_OK)
         o = runs_repeat(&opt, &share_task, &s, multiply);
     share_release(&s);
-    MPI_Finalize();
-    return outcome_exit_code(o);
+    return outcome_exit_code(mpi_finish(o));
 }

@@ -16,9 +16,7 @@
  *         common/content.c (the server's files and their CRC-32C), common/run.c
  *         (timing, result lines), common/child.c (reaping a child), common/cli.c.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -40,9 +38,8 @@ static enum outcome fetch_all(void *work, struct phases *phases)
     unsigned started = 0;
     double start = clock_now();
     for (unsigned w = 0; w < d->workers; w++, started++) {
-        pid_t pid = fork();
+        pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
         if (pid < 0) {
-            report_error("fork for worker %u failed: %s", w, strerror(errno));
             o = OUTCOME_FAILED;
             break;
         }

@@ -134,9 +134,8 @@ static enum outcome one_factorial(void *work, struct phases *phases)
     double start = clock_now();
     enum outcome o = open_links(links, f->workers);
     for (unsigned w = 1; w < f->workers && o == OUTCOME_OK; w++, started++) {
-        pid_t pid = fork();
+        pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
         if (pid < 0) {
-            report_error("fork for worker %u failed: %s", w, strerror(errno));
             o = OUTCOME_FAILED;
             break;
         }
@@ -217,9 +216,8 @@ static enum outcome start_child(struct factorial *f, struct child *pool, unsigne
         close(orders[1]);
         return OUTCOME_FAILED;
     }
-    pid_t pid = fork();
+    pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
     if (pid < 0) {
-        report_error("fork for worker %u failed: %s", w, strerror(errno));
         close(orders[0]);
         close(orders[1]);
         close(results[0]);

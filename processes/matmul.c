@@ -13,9 +13,7 @@
  *         (inputs and the check), common/run.c (timing, result lines),
  *         common/child.c (reaping a child), common/cli.c.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -37,9 +35,8 @@ static enum outcome multiply(void *work, struct phases *phases)
     unsigned started = 0;
     double start = clock_now();
     for (unsigned w = 0; w < m->workers; w++, started++) {
-        pid_t pid = fork();
+        pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
         if (pid < 0) {
-            report_error("fork for worker %u failed: %s", w, strerror(errno));
             o = OUTCOME_FAILED;
             break;
         }

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "memory.h"
+#include "rank_rows.h"
 #include "run.h"
 
 /* The kernels --kernel chooses between (the order of matmul_kernel_names). */
@@ -43,6 +44,9 @@ struct matmul {
     struct matmul_scratch *scratch; /* per local worker, allocated once, outside the timer */
     double *reference;         /* A·B by a separate loop, made on the first exact check */
     unsigned long long seed;
+    /* MPI (MATMUL_RANK): this rank's block of rows, and every rank's for Scatterv and Gatherv */
+    struct rank_rows rows;
+    double *a_rows, *c_rows;   /* this rank's rows of A and C (rows.count × n each) */
 };
 
 extern const struct workload matmul_workload;
@@ -50,8 +54,8 @@ extern const struct workload matmul_workload;
 /* Which part of the problem a process holds. */
 enum matmul_part {
     MATMUL_ALL_WORKERS, /* A, B, C, and scratch for every worker: threads, processes, OpenMP */
-    MATMUL_ROOT_RANK,   /* A, B, C, and scratch for one worker: MPI rank 0 */
-    MATMUL_OTHER_RANK,  /* B (to be received) and scratch for one worker: other MPI ranks */
+    MATMUL_RANK,        /* an MPI rank: B (rank 0 generates it, the others receive it), its own
+                         * rows of A and C, scratch for one worker; A and C whole on rank 0 */
 };
 
 /* matmul_prepare: allocate the part this process holds, and generate A and B
@@ -83,7 +87,9 @@ void matmul_scratch_free(struct matmul_scratch *scratch);
 /* matmul_reset_rows: fill rows of a result with NaN, so rows nobody wrote fail the check. */
 void matmul_reset_rows(double *c, size_t rows, size_t n);
 
-/* The matmul task for runs_repeat: reset, verify, corrupt, figures (gflops=). */
+/* The matmul task for runs_repeat: reset (C, and an MPI rank's own rows of C:
+ * a rank that skipped its work must not send back the last run's right
+ * answer), verify, corrupt, figures (gflops=). */
 extern const struct task matmul_task;
 
 #endif

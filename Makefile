@@ -74,7 +74,7 @@ NEEDS_download := $(HAVE_CURL)
 # The file server needs no library beyond the C library; these are its objects from common/.
 fileserver_OBJS := content.o
 LIBS_fileserver := -lm
-COMMON_OBJS    := child.o cli.o clock.o fdio.o memory.o mix.o rank_rows.o report.o run.o
+COMMON_OBJS    := child.o cli.o clock.o fdio.o memory.o mix.o pipe.o rank_rows.o report.o run.o
 
 ALL_MODELS := serial threads processes openmp mpi
 BUILT_MODELS := serial threads processes $(if $(filter yes,$(HAVE_OPENMP)),openmp) $(if $(filter yes,$(HAVE_MPI)),mpi)

@@ -6,13 +6,12 @@
  */
 #include "download.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "download_private.h"
+#include "pipe.h"
 #include "team.h"
 
 /* How many files, and how many transfers at once: far more than the cores,
@@ -58,12 +57,8 @@ const struct workload download_workload = {
 
 enum outcome download_global_init(void)
 {
-    struct sigaction ignore = {.sa_handler = SIG_IGN};
-    sigemptyset(&ignore.sa_mask);
-    if (sigaction(SIGPIPE, &ignore, NULL) != 0) {
-        report_error("sigaction(SIGPIPE) failed: %s", strerror(errno));
+    if (pipe_ignore_sigpipe() != OUTCOME_OK)
         return OUTCOME_FAILED;
-    }
     CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
         report_error("curl_global_init failed: %s", curl_easy_strerror(rc));

@@ -1,4 +1,4 @@
-/* common/download_check.c — download's task around each run (reset, check, --inject-error, figures) and the end of a run. */
+/* common/download_check.c — download's task around each run (reset, check, --inject-error, figures), and its end. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -19,6 +19,21 @@
  * Results are checked whole, against methods that share nothing with the
  * kernel: n! against GMP's own mpz_fac_ui, and each task's k! mod 2^61 - 1
  * against the residues multiplied up one by one in 64-bit arithmetic.
+ *
+ * The models, each serial/factorial.c plus one idea (diff -u serial/factorial.c MODEL/factorial.c):
+ *   serial/factorial.c     one thread: the baseline
+ *   threads/factorial.c    one POSIX thread per range, per pair of the tree, per task taker
+ *   processes/factorial.c  fork()ed children: numbers up a tree of pipes; a pool fed through pipes
+ *   openmp/factorial.c     a parallel for over ranges and pairs; the schedule clause for tasks
+ *   mpi/factorial.c        ranks: numbers up a tree of messages; a master-worker task farm
+ *   reference/factorial.c  GMP's mpz_fac_ui, what you would use instead
+ * Each runs as bin/factorial-MODEL (bin/factorial-gmp for the reference).
+ * What they share: common/factorial_kernel.c (the kernel, the dealer),
+ * common/factorial.c (ranges, the check), common/run.c (timing, result
+ * lines), common/cli.c (flags); processes/ also common/child.c (forking and
+ * reaping), common/pipe.c (pipes) and common/factorial_pipe.c (numbers and
+ * chunks through them), mpi/ common/team_mpi.c (barrier, max over ranks,
+ * leaving together).
  */
 #ifndef FACTORIAL_H
 #define FACTORIAL_H

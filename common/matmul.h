@@ -8,6 +8,21 @@
  * any doubles (same instructions, same speed), but every product and partial
  * sum is exact, so any correct order of summation, blocked, naive, threaded or
  * OpenBLAS, gives the same bits, and the check can demand exact equality.
+ *
+ * The models, each serial/matmul.c plus one idea (diff -u serial/matmul.c MODEL/matmul.c):
+ *   serial/matmul.c     one thread, the blocks of rows one after another: the baseline
+ *   threads/matmul.c    one POSIX thread per block of rows
+ *   processes/matmul.c  one fork()ed child per block; C in shared memory
+ *   openmp/matmul.c     a parallel for over the blocks of rows
+ *   mpi/matmul.c        ranks: A's rows by Scatterv, B by Bcast, C back by Gatherv
+ *   reference/matmul.c  OpenBLAS dgemm, what you would use instead
+ * Each runs as bin/matmul-MODEL (bin/matmul-blas for the reference); any of
+ * them takes --kernel naive for the textbook triple loop instead.
+ * What they share: common/matmul_kernel.c (the kernel), common/matmul.c
+ * (inputs, memory, the check), common/run.c (timing, result lines),
+ * common/cli.c (flags); processes/ also common/child.c (forking and
+ * reaping), mpi/ common/team_mpi.c (barrier, max over ranks, leaving
+ * together) and common/rank_rows.c (every rank's rows).
  */
 #ifndef MATMUL_H
 #define MATMUL_H

@@ -1,4 +1,4 @@
-/* common/pipe.c — whole messages through pipes, and the two shapes of pipes the processes/ programs use (see pipe.h). */
+/* common/pipe.c — whole messages through pipes, and the two shapes of pipes of the processes/ programs (pipe.h). */
 #include "pipe.h"
 
 #include <errno.h>

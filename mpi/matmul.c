@@ -1,17 +1,14 @@
 /* mpi/matmul.c — dense matrix multiply C = A·B with MPI: each rank computes a block of rows.
  *
+ * The idea: the blocks of rows live in ranks, separate processes that share
+ * nothing, so data must travel: rank 0 scatters A's rows (MPI_Scatterv) and
+ * broadcasts B (MPI_Bcast), each rank multiplies its rows, and rank 0
+ * gathers C (MPI_Gatherv), all inside the timed region (comm=). A barrier
+ * lines the ranks up first and the time reported is the slowest rank's;
+ * rank 0 checks the whole gathered C and prints.
+ *
  * Run:    tools/mpirun -np 2 bin/matmul-mpi -n 1024 -r 5
- * Models: serial/matmul.c is the baseline; here the blocks of rows live in
- *         separate processes that share nothing, so data must travel:
- *         rank 0 scatters A's rows (MPI_Scatterv), broadcasts B (MPI_Bcast),
- *         each rank multiplies its rows, and rank 0 gathers C (MPI_Gatherv).
- *         All three messages are inside the timed region (comm= in the result
- *         line); a barrier lines the ranks up first and the time reported is
- *         the slowest rank's. Rank 0 checks the whole gathered C and prints.
- *         Siblings: threads/ (pthreads), processes/ (fork), openmp/ (one pragma).
- * Shared: common/matmul_kernel.c (the kernel every model calls), common/matmul.c
- *         (inputs and the check), common/run.c (timing, result lines), common/cli.c,
- *         common/team_mpi.c (barrier, max over ranks, leaving together).
+ * Models: common/matmul.h lists every model of this workload, and the code they share.
  */
 #include "matmul.h"
 #include "team_mpi.h"

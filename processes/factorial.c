@@ -1,30 +1,20 @@
 /* processes/factorial.c — exact factorials with fork(): numbers up a tree of pipes, a pool fed through pipes.
  *
+ * The idea: every worker is a fork()ed child with its own address space, so
+ * numbers must travel, through pipes (common/pipe.c). --mode big: serial's
+ * tree, its rounds at once: worker w multiplies its range, reads the products
+ * of the workers below it in the tree and multiplies them in, then writes
+ * its subtree's product up its own pipe; worker 0 is the parent itself, so
+ * n!, the largest number, never travels. --mode many: a pool of children,
+ * like Python's Pool.map: the parent is the dealer, sends each child chunks
+ * of task numbers down one pipe and reads their residues from another (which
+ * asks for the next chunk), and takes its own chunks too, answering the
+ * children between two of its tasks. Pipes are inside the timed region
+ * (comm=); a child that dies closes its pipes, so nobody waits for it forever.
+ *
  * Run:    bin/factorial-processes -n 10000000 -p 2
  *         bin/factorial-processes --mode many -n 20000 -p 2 --schedule dynamic
- * Models: serial/factorial.c is the baseline; here every worker is a fork()ed
- *         child with its own address space, so numbers must travel
- *         (diff -u serial/factorial.c processes/factorial.c):
- *         --mode big   worker w multiplies its range, reads the products of the
- *                      workers below it in the tree from their pipes and
- *                      multiplies them in, then writes its subtree's product up
- *                      its own pipe. The same tree as serial's loops, its rounds
- *                      run at once. Worker 0 is the parent itself, so n!, the
- *                      largest number, never goes through a pipe.
- *         --mode many  a pool of children, like Python's Pool.map: the parent
- *                      is the dealer, and sends each child chunks of task ids
- *                      down a pipe; each child sends back its residues up
- *                      another, which asks for the next chunk. The parent is
- *                      worker 0 and takes its own chunks too, answering the
- *                      children between two of its tasks (as MPI's rank 0 does).
- *         Moving numbers through pipes is inside the timed region (comm=).
- *         A child that dies closes its pipes, so whoever reads them sees the
- *         end and gives up rather than waiting forever.
- *         Siblings: threads/ (pthreads), openmp/ (pragmas), mpi/ (message passing).
- * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
- *         common/factorial.c (ranges, the check), common/factorial_pipe.c (pipes),
- *         common/run.c (timing, result lines), common/child.c (reaping a child),
- *         common/cli.c.
+ * Models: common/factorial.h lists every model of this workload, and the code they share.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,18 +213,17 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = factorial_options(&opt, argc, argv, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: ranges of equal cost, results and records, outside the timed region ---- */
-    if (pipe_ignore_sigpipe() != OUTCOME_OK) /* a dead child's pipe: EPIPE, reported, not a signal */
-        return outcome_exit_code(OUTCOME_FAILED);
-    struct factorial f;
-    if (factorial_prepare(&f, &opt, MEMORY_SHARED) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
+    struct factorial f = {0};
+    if (o == OUTCOME_OK)
+        o = pipe_ignore_sigpipe(); /* a dead child's pipe: EPIPE, reported, not a signal that kills */
+    if (o == OUTCOME_OK)
+        o = factorial_prepare(&f, &opt, MEMORY_SHARED);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
     return outcome_exit_code(o);
 }

@@ -68,12 +68,13 @@ NEEDS_matmul   := yes
 factorial_OBJS := factorial.o factorial_big.o factorial_kernel.o factorial_pipe.o
 LIBS_factorial := $(GMP_LIBS) -lm
 NEEDS_factorial := $(HAVE_GMP)
-download_OBJS  := download.o content.o
+download_OBJS  := download.o download_list.o download_fetch.o download_check.o content.o
 LIBS_download  := $(CURL_LIBS) -lm
 NEEDS_download := $(HAVE_CURL)
 # The file server needs no library beyond the C library; these are its objects from common/.
 fileserver_OBJS := content.o
-COMMON_OBJS    := child.o cli.o clock.o fdio.o memory.o mix.o report.o run.o
+LIBS_fileserver := -lm
+COMMON_OBJS    := child.o cli.o clock.o fdio.o memory.o mix.o pipe.o rank_rows.o report.o run.o
 
 ALL_MODELS := serial threads processes openmp mpi
 BUILT_MODELS := serial threads processes $(if $(filter yes,$(HAVE_OPENMP)),openmp) $(if $(filter yes,$(HAVE_MPI)),mpi)
@@ -102,9 +103,11 @@ PROGRAMS += $(LESSON_PROGRAMS)
 # tools/mpirun asks this probe whether Open MPI may copy between processes;
 # make doctor and bench-matmul ask build/peak for a core's peak GFLOP/s.
 PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe) build/peak
+# The tests make chosen C library calls fail with this (LD_PRELOAD).
+TEST_HELPERS := build/fail_calls.so
 
 .PHONY: all
-all: $(PROGRAMS) $(PROBE)
+all: $(PROGRAMS) $(PROBE) $(TEST_HELPERS)
 ifneq ($(strip $(SKIPPED)),)
 	@echo "make: not built (a compiler or library is missing; see tools/configure.sh's message above): $(notdir $(SKIPPED))" >&2
 endif
@@ -112,43 +115,51 @@ endif
 $(BIN) $(BUILD):
 	@mkdir -p $@
 
-# ---- one pattern rule per model: they differ only in compiler and flags ----
-LINK_INPUTS = $< $(BUILD)/lib$*.a $(BUILD)/libcommon.a
-DEPFLAGS    = -MMD -MP -MF $(BUILD)/$(@F).d
+# ---- one template for every program -----------------------------------------
+# A model names its compiler, its flags beyond ALL_CFLAGS, and its team object
+# (who takes part in a run: this process alone, or every MPI rank; common/team.h).
+COMPILER_serial    = $(CC)
+FLAGS_serial      :=
+TEAM_serial       := team_single.o
+COMPILER_threads   = $(CC)
+FLAGS_threads     := -pthread
+TEAM_threads      := team_single.o
+COMPILER_processes = $(CC)
+FLAGS_processes   :=
+TEAM_processes    := team_single.o
+COMPILER_openmp    = $(CC)
+FLAGS_openmp       = $(OMPFLAGS)
+TEAM_openmp       := team_single.o
+COMPILER_mpi       = $(MPICC)
+FLAGS_mpi         :=
+TEAM_mpi          := team_mpi.o
 
-$(BIN)/%-serial: serial/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
+DEPFLAGS = -MMD -MP -MF $(BUILD)/$(@F).d
 
-$(BIN)/%-threads: threads/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) -pthread $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
+# PROGRAM(name, source, library, model): bin/<name> from source, compiled and
+# linked as the model's programs are, with build/lib<library>.a (the library's
+# objects from common/, <library>_OBJS) and its LIBS_<library>; a program may
+# add EXTRA_CFLAGS_<name> and EXTRA_LIBS_<name>.
+define PROGRAM
+$$(BIN)/$(1): $(2) $$(BUILD)/lib$(3).a $$(BUILD)/libcommon.a $$(BUILD)/$$(TEAM_$(4)) | $$(BIN)
+	$$(COMPILER_$(4)) $$(ALL_CFLAGS) $$(FLAGS_$(4)) $$(EXTRA_CFLAGS_$(1)) $$(DEPFLAGS) -o $$@ $$< \
+	  $$(BUILD)/lib$(3).a $$(BUILD)/libcommon.a $$(BUILD)/$$(TEAM_$(4)) $$(EXTRA_LIBS_$(1)) $$(LIBS_$(3))
+endef
 
-$(BIN)/%-processes: processes/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
-
-$(BIN)/%-openmp: openmp/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(OMPFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_single.o $(LIBS_$*)
-
-$(BIN)/%-mpi: mpi/%.c $(BUILD)/lib%.a $(BUILD)/libcommon.a $(BUILD)/team_mpi.o | $(BIN)
-	$(MPICC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $(LINK_INPUTS) $(BUILD)/team_mpi.o $(LIBS_$*)
+# Every <model>/<workload>.c: bin/<workload>-<model>.
+$(foreach w,$(ALL_WORKLOADS),$(foreach m,$(ALL_MODELS),$(if $(wildcard $(m)/$(w).c),\
+  $(eval $(call PROGRAM,$(w)-$(m),$(m)/$(w).c,$(w),$(m))))))
 
 # The reference lanes: what a user would pick instead of writing the kernel.
-$(BIN)/matmul-blas: reference/matmul.c $(BUILD)/libmatmul.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(BLAS_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libmatmul.a $(BUILD)/libcommon.a \
-	  $(BUILD)/team_single.o $(BLAS_LIBS) $(LIBS_matmul)
-
-$(BIN)/factorial-gmp: reference/factorial.c $(BUILD)/libfactorial.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libfactorial.a $(BUILD)/libcommon.a \
-	  $(BUILD)/team_single.o $(LIBS_factorial)
+EXTRA_CFLAGS_matmul-blas = $(BLAS_CFLAGS)
+EXTRA_LIBS_matmul-blas   = $(BLAS_LIBS)
+$(eval $(call PROGRAM,matmul-blas,reference/matmul.c,matmul,serial))
+$(eval $(call PROGRAM,factorial-gmp,reference/factorial.c,factorial,serial))
 
 # The I/O study: the event-driven client (one thread, libcurl's multi
 # interface) and the local file server that plays the internet.
-$(BIN)/download-async: io_bound/download.c $(BUILD)/libdownload.a $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libdownload.a $(BUILD)/libcommon.a \
-	  $(BUILD)/team_single.o $(LIBS_download)
-
-$(BIN)/fileserver: io_bound/fileserver.c $(addprefix $(BUILD)/,$(fileserver_OBJS)) $(BUILD)/libcommon.a $(BUILD)/team_single.o | $(BIN)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(addprefix $(BUILD)/,$(fileserver_OBJS)) $(BUILD)/libcommon.a \
-	  $(BUILD)/team_single.o -lm
+$(eval $(call PROGRAM,download-async,io_bound/download.c,download,serial))
+$(eval $(call PROGRAM,fileserver,io_bound/fileserver.c,fileserver,serial))
 
 $(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c | $(BUILD)
 	@mkdir -p $(@D)
@@ -166,6 +177,10 @@ build/peak: tools/peak.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
 
+build/fail_calls.so: tests/fail_calls.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -shared -fPIC -o $@ $< -ldl
+
 # ---- the shared code ---------------------------------------------------------
 $(BUILD)/%.o: common/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -173,7 +188,9 @@ $(BUILD)/%.o: common/%.c | $(BUILD)
 $(BUILD)/team_mpi.o: common/team_mpi.c | $(BUILD)
 	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# Each archive is made afresh: ar would keep members the list no longer names.
 $(BUILD)/libcommon.a: $(addprefix $(BUILD)/,$(COMMON_OBJS))
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 # Keep the objects: they are intermediate to make, but rebuilt needlessly if removed.
@@ -181,6 +198,7 @@ $(BUILD)/libcommon.a: $(addprefix $(BUILD)/,$(COMMON_OBJS))
 
 .SECONDEXPANSION:
 $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 -include $(wildcard $(BUILD)/*.d)
@@ -247,10 +265,13 @@ fuzz: $(FUZZ_PROGRAMS)
 # ---- tests, benchmarks, housekeeping ----------------------------------------
 .PHONY: test fuzz sanitizers bench plot bench-matmul bench-factorial bench-download doctor config clean help
 
+# The first line of every recipe that runs Python: stop, saying why, when there is none.
+NEEDS_PYTHON = @test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.
 test: all sanitizers
-	@test -n "$(PYTHON)" || { echo "make test: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	$(PYTHON) tests/run_tests.py
 
 sanitizers:
@@ -264,29 +285,29 @@ BENCH_ENV = CC='$(CC)' CFLAGS='$(CFLAGS)' OMPFLAGS='$(OMPFLAGS)' MPICC='$(MPICC)
             GNUPLOT='$(GNUPLOT)' PYTHON_MPL='$(PYTHON_MPL)'
 
 bench: all
-	@test -n "$(PYTHON)" || { echo "make bench: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) $(PYTHON) tools/bench.py
 
 # Redraw the plots and the report of a results folder (default: the latest).
 plot:
-	@test -n "$(PYTHON)" || { echo "make plot: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) $(PYTHON) tools/bench.py --plot $(or $(RESULTS),results/latest)
 
 # What make bench will do on this machine, and why.
 doctor:
-	@test -n "$(PYTHON)" || { echo "make doctor: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) HAVE_OPENMP='$(HAVE_OPENMP)' HAVE_MPI='$(HAVE_MPI)' HAVE_GMP='$(HAVE_GMP)' \
 	  HAVE_CURL='$(HAVE_CURL)' HAVE_BLAS='$(HAVE_BLAS)' $(PYTHON) tools/doctor.py
 
 # matmul's speed targets, measured in one run: serial against OpenBLAS, and
 # parallel efficiency at P = 2 for every model.
 bench-matmul: all
-	@test -n "$(PYTHON)" || { echo "make bench-matmul: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	$(PYTHON) tools/bench_matmul.py
 
 # Each workload's speed targets, the same way.
 bench-factorial bench-download: bench-%: all
-	@test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+	$(NEEDS_PYTHON)
 	$(PYTHON) tools/bench_$*.py
 
 config:

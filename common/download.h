@@ -8,9 +8,26 @@
  * jittered exponential backoff that honours Retry-After; permanent ones not.
  * So a difference in speed between models is the model's doing.
  *
- * The URLs come from -i FILE (any http(s) URLs) or from --server HOST:PORT
- * --files N --size BYTES (bin/fileserver's made-up files, common/content.h,
- * which the check regenerates and compares byte for byte).
+ * The URLs come from -i FILE (any http(s) URLs, one per line) or from
+ * --server HOST:PORT --files N --size BYTES (bin/fileserver's made-up files,
+ * common/content.h, which the check regenerates and compares byte for byte):
+ * start one first, e.g. bin/fileserver --port 8080 --latency 50 &
+ *
+ * The models, each serial/download.c plus one idea (diff -u serial/download.c MODEL/download.c):
+ *   serial/download.c     one file after another, through one easy handle: the baseline
+ *   threads/download.c    P threads, one easy handle each, pulling files from a shared queue
+ *   processes/download.c  P fork()ed children pulling from a queue in shared memory
+ *   openmp/download.c     a dynamic parallel for over the files
+ *   mpi/download.c        ranks share the list, each fetching every P-th file
+ *   io_bound/download.c   one thread, P transfers at once: libcurl's multi interface
+ * Each runs as bin/download-MODEL (bin/download-async for io_bound/).
+ * What they share: common/download*.c, one concern to a file: download.c
+ * (flags, records, the queue), download_list.c (the URL list, -o),
+ * download_fetch.c (the fetch and its retries), download_check.c (the task
+ * and its check); common/content.c (the server's files and their CRC-32C),
+ * common/run.c (timing, result lines), common/cli.c (flags); processes/ also
+ * common/child.c (forking and reaping), mpi/ common/team_mpi.c (barrier, max
+ * over ranks, leaving together).
  */
 #ifndef DOWNLOAD_H
 #define DOWNLOAD_H

@@ -19,6 +19,21 @@
  * Results are checked whole, against methods that share nothing with the
  * kernel: n! against GMP's own mpz_fac_ui, and each task's k! mod 2^61 - 1
  * against the residues multiplied up one by one in 64-bit arithmetic.
+ *
+ * The models, each serial/factorial.c plus one idea (diff -u serial/factorial.c MODEL/factorial.c):
+ *   serial/factorial.c     one thread: the baseline
+ *   threads/factorial.c    one POSIX thread per range, per pair of the tree, per task taker
+ *   processes/factorial.c  fork()ed children: numbers up a tree of pipes; a pool fed through pipes
+ *   openmp/factorial.c     a parallel for over ranges and pairs; the schedule clause for tasks
+ *   mpi/factorial.c        ranks: numbers up a tree of messages; a master-worker task farm
+ *   reference/factorial.c  GMP's mpz_fac_ui, what you would use instead
+ * Each runs as bin/factorial-MODEL (bin/factorial-gmp for the reference).
+ * What they share: common/factorial_kernel.c (the kernel, the dealer),
+ * common/factorial.c (ranges, the check), common/run.c (timing, result
+ * lines), common/cli.c (flags); processes/ also common/child.c (forking and
+ * reaping), common/pipe.c (pipes) and common/factorial_pipe.c (numbers and
+ * chunks through them), mpi/ common/team_mpi.c (barrier, max over ranks,
+ * leaving together).
  */
 #ifndef FACTORIAL_H
 #define FACTORIAL_H
@@ -30,6 +45,7 @@
 
 #include "cli.h"
 #include "memory.h"
+#include "pipe.h"
 #include "run.h"
 
 /* The prime results are reduced modulo, for the result line and the check:
@@ -176,21 +192,7 @@ void factorial_checksum(struct factorial *f);
  * into f->residue; OUTCOME_FAILED if it names tasks that do not exist. */
 enum outcome factorial_store(struct factorial *f, const uint64_t *message, size_t words, const char *from);
 
-/* ---- numbers and messages through pipes: common/factorial_pipe.c ---- */
-
-/* How a read of a whole message ended. */
-enum pipe_status {
-    PIPE_FULL,   /* every byte arrived */
-    PIPE_CLOSED, /* the writer closed its end before the first byte: no more messages */
-    PIPE_BROKEN, /* an error, or the writer left in the middle of a message (said on stderr) */
-};
-
-/* pipe_write: all bytes to fd, through short writes and signals; who names
- * the reader in a message if it fails. */
-enum outcome pipe_write(int fd, const void *buf, size_t bytes, const char *who);
-
-/* pipe_read: exactly bytes from fd, through short reads and signals. */
-enum pipe_status pipe_read(int fd, void *buf, size_t bytes, const char *who);
+/* ---- numbers and the pool's messages through pipes: common/factorial_pipe.c ---- */
 
 /* factorial_send: x down a pipe: its count of limbs, then the limbs themselves. */
 enum outcome factorial_send(int fd, const mpz_t x, const char *who);
@@ -198,6 +200,26 @@ enum outcome factorial_send(int fd, const mpz_t x, const char *who);
 /* factorial_receive: a number factorial_send wrote, into x; the time from its
  * first limb to its last (not the wait before it) is added to *comm. */
 enum outcome factorial_receive(int fd, mpz_t x, double *comm, const char *who);
+
+/* The chunks a child of the pool was sent and has not answered yet, oldest first. */
+struct in_hand {
+    struct chunk chunk[CHUNKS_AHEAD];
+    unsigned first, count;
+};
+
+/* factorial_order: the dealer's next chunk for worker w, down its orders
+ * pipe (MESSAGE_HEADER words: first, count) and into its hand; or, when the
+ * dealer has none left for it, the end of its orders (the pipe closed).
+ * The time in write is added to *comm. */
+enum outcome factorial_order(struct factorial *f, struct pipe_child *child, struct in_hand *hand, unsigned w,
+                             double *comm);
+
+/* factorial_results: worker w's message for its oldest chunk, from its
+ * results pipe into f->residue, and its next chunk ordered; or, at the end
+ * of the pipe after its last chunk, its departure (the pipe closed). A
+ * child answers its chunks in order, so the message's length is known. */
+enum outcome factorial_results(struct factorial *f, struct pipe_child *child, struct in_hand *hand, unsigned w,
+                               double *comm);
 
 /* The factorial task for runs_repeat: reset, verify, corrupt, figures
  * (mode= digits= mod61=, and in --mode many schedule= chunk= tasks= per_task_us=). */

@@ -1,46 +1,20 @@
-/* common/factorial_pipe.c — whole messages and whole numbers through pipes (processes/factorial.c).
+/* common/factorial_pipe.c — numbers, and the pool's chunks and residues, through pipes (processes/factorial.c).
  *
- * A pipe moves bytes, not messages: common/fdio.c turns short reads and
- * writes into "all of it, or an error"; here each failure gets a message
- * that says why, and an orderly end (the writer closed its end between
- * messages) is told from a worker that died in the middle of one.
+ * Whole messages, and how a pipe's end is told from a worker that died,
+ * are common/pipe.c's; here is what factorial sends: a number as its count
+ * of limbs, then the limbs; a chunk as (first, count); its residues back as
+ * (first, count, residues...), which also asks for the next chunk.
  */
 #include "factorial.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <string.h>
-
-#include "fdio.h"
+#include <stdio.h>
 
 /* The most limbs a GMP integer holds (its size is an int), so the most a
  * number's header may announce. */
 #define MOST_LIMBS ((uint64_t)INT_MAX)
 
-enum outcome pipe_write(int fd, const void *buf, size_t bytes, const char *who)
-{
-    if (fdio_write_all(fd, buf, bytes) == 0)
-        return OUTCOME_OK;
-    report_error("write to %s failed: %s", who, strerror(errno));
-    return OUTCOME_FAILED;
-}
-
-enum pipe_status pipe_read(int fd, void *buf, size_t bytes, const char *who)
-{
-    ssize_t got = fdio_read_full(fd, buf, bytes);
-    if (got < 0) {
-        report_error("read from %s failed: %s", who, strerror(errno));
-        return PIPE_BROKEN;
-    }
-    if (got == 0 && bytes > 0)
-        return PIPE_CLOSED;
-    if ((size_t)got < bytes) {
-        report_error("%s closed its pipe in the middle of a message (%zd of %zu bytes came)", who, got,
-                     bytes);
-        return PIPE_BROKEN;
-    }
-    return PIPE_FULL;
-}
+/* ---- numbers ---- */
 
 /* A number goes as this machine's own limbs: both ends are the same program
  * on the same machine. mpz_export would first copy them into a buffer of
@@ -82,4 +56,59 @@ enum outcome factorial_receive(int fd, mpz_t x, double *comm, const char *who)
     }
     *comm += clock_now() - start;
     return OUTCOME_OK;
+}
+
+/* ---- the pool's messages ---- */
+
+/* Room for "worker 123" in messages. */
+#define NAME_SIZE 48
+
+enum outcome factorial_order(struct factorial *f, struct pipe_child *child, struct in_hand *hand, unsigned w,
+                             double *comm)
+{
+    struct chunk c;
+    if (child->orders < 0)
+        return OUTCOME_OK;
+    if (!factorial_deal(f, w, &c)) {
+        pipe_close(&child->orders);
+        return OUTCOME_OK;
+    }
+    char name[NAME_SIZE];
+    snprintf(name, sizeof name, "worker %u", w);
+    uint64_t order[MESSAGE_HEADER] = {c.first, c.count};
+    double sent = clock_now();
+    enum outcome o = pipe_write(child->orders, order, sizeof order, name);
+    *comm += clock_now() - sent;
+    hand->chunk[(hand->first + hand->count++) % CHUNKS_AHEAD] = c;
+    return o;
+}
+
+enum outcome factorial_results(struct factorial *f, struct pipe_child *child, struct in_hand *hand, unsigned w,
+                               double *comm)
+{
+    char name[NAME_SIZE];
+    snprintf(name, sizeof name, "worker %u", w);
+    struct chunk c = hand->count > 0 ? hand->chunk[hand->first] : (struct chunk){0, 0};
+    uint64_t *message = f->outbox;
+    double start = clock_now();
+    enum pipe_status status = pipe_read(child->results, message, (MESSAGE_HEADER + c.count) * sizeof(uint64_t), name);
+    if (status == PIPE_CLOSED && hand->count == 0) {
+        pipe_close(&child->results); /* done: it left after its last chunk */
+        return OUTCOME_OK;
+    }
+    if (status == PIPE_CLOSED)
+        report_error("worker %u left with %u chunks unanswered", w, hand->count);
+    if (status != PIPE_FULL)
+        return OUTCOME_FAILED;
+    if (hand->count == 0 || message[0] != c.first || message[1] != c.count) {
+        report_error("%s sent results for tasks it was not given (first %llu, count %llu)", name,
+                     (unsigned long long)message[0], (unsigned long long)message[1]);
+        return OUTCOME_FAILED;
+    }
+    *comm += clock_now() - start;
+    hand->first = (hand->first + 1) % CHUNKS_AHEAD;
+    hand->count--;
+    if (factorial_store(f, message, MESSAGE_HEADER + c.count, name) != OUTCOME_OK)
+        return OUTCOME_FAILED;
+    return factorial_order(f, child, hand, w, comm);
 }

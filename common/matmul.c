@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "mix.h"
+#include "team.h"
 
 /* Largest order accepted: 3 matrices of 32768² doubles are 24 GiB, and every
  * sum in the check stays below 2^53, so it stays exact. */
@@ -93,7 +94,7 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
                             enum matmul_part part)
 {
     size_t n = opt->n, bytes = n * n * sizeof(double);
-    int whole = part != MATMUL_OTHER_RANK;
+    int whole = part == MATMUL_ALL_WORKERS || team_rank() == 0;
     enum matmul_isa isa = opt->isa == 0 ? matmul_isa_detect() : (enum matmul_isa)(opt->isa - 1);
     *m = (struct matmul){.n = n, .kernel = (enum matmul_kernel)opt->kernel, .blocking = matmul_blocking(isa),
                          .workers = opt->workers,
@@ -107,6 +108,11 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
         m->c = memory_alloc(bytes, c_memory);
     }
     enum outcome o = m->b && m->span && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK : OUTCOME_FAILED;
+    if (o == OUTCOME_OK && part == MATMUL_RANK && (o = rank_rows_prepare(&m->rows, n, n)) == OUTCOME_OK) {
+        m->a_rows = memory_alloc(m->rows.count * n * sizeof(double), MEMORY_PRIVATE);
+        m->c_rows = memory_alloc(m->rows.count * n * sizeof(double), MEMORY_PRIVATE);
+        o = m->a_rows && m->c_rows ? OUTCOME_OK : OUTCOME_FAILED;
+    }
     size_t most_rows = (n + m->workers - 1) / m->workers; /* the largest block */
     for (unsigned w = 0; w < m->local && o == OUTCOME_OK; w++)
         o = matmul_scratch_alloc(&m->scratch[w], &m->blocking, n, most_rows);
@@ -134,6 +140,9 @@ void matmul_release(struct matmul *m)
         matmul_scratch_free(&m->scratch[w]);
     free(m->scratch);
     memory_free(m->reference, bytes, MEMORY_PRIVATE);
+    memory_free(m->a_rows, m->rows.count * m->n * sizeof(double), MEMORY_PRIVATE);
+    memory_free(m->c_rows, m->rows.count * m->n * sizeof(double), MEMORY_PRIVATE);
+    rank_rows_release(&m->rows);
     *m = (struct matmul){0};
 }
 
@@ -150,6 +159,8 @@ static void reset(void *work)
     struct matmul *m = work;
     if (m->c)
         matmul_reset_rows(m->c, m->n, m->n);
+    if (m->c_rows)
+        matmul_reset_rows(m->c_rows, m->rows.count, m->n);
 }
 
 /* reference_product: A·B by a loop written apart from the kernels (i-k-j

@@ -8,6 +8,21 @@
  * any doubles (same instructions, same speed), but every product and partial
  * sum is exact, so any correct order of summation, blocked, naive, threaded or
  * OpenBLAS, gives the same bits, and the check can demand exact equality.
+ *
+ * The models, each serial/matmul.c plus one idea (diff -u serial/matmul.c MODEL/matmul.c):
+ *   serial/matmul.c     one thread, the blocks of rows one after another: the baseline
+ *   threads/matmul.c    one POSIX thread per block of rows
+ *   processes/matmul.c  one fork()ed child per block; C in shared memory
+ *   openmp/matmul.c     a parallel for over the blocks of rows
+ *   mpi/matmul.c        ranks: A's rows by Scatterv, B by Bcast, C back by Gatherv
+ *   reference/matmul.c  OpenBLAS dgemm, what you would use instead
+ * Each runs as bin/matmul-MODEL (bin/matmul-blas for the reference); any of
+ * them takes --kernel naive for the textbook triple loop instead.
+ * What they share: common/matmul_kernel.c (the kernel), common/matmul.c
+ * (inputs, memory, the check), common/run.c (timing, result lines),
+ * common/cli.c (flags); processes/ also common/child.c (forking and
+ * reaping), mpi/ common/team_mpi.c (barrier, max over ranks, leaving
+ * together) and common/rank_rows.c (every rank's rows).
  */
 #ifndef MATMUL_H
 #define MATMUL_H
@@ -16,6 +31,7 @@
 
 #include "cli.h"
 #include "memory.h"
+#include "rank_rows.h"
 #include "run.h"
 
 /* The kernels --kernel chooses between (the order of matmul_kernel_names). */
@@ -71,6 +87,9 @@ struct matmul {
     struct matmul_scratch *scratch; /* per local worker, allocated once, outside the timer */
     double *reference;         /* A·B by a separate loop, made on the first exact check */
     unsigned long long seed;
+    /* MPI (MATMUL_RANK): this rank's block of rows, and every rank's for Scatterv and Gatherv */
+    struct rank_rows rows;
+    double *a_rows, *c_rows;   /* this rank's rows of A and C (rows.count × n each) */
 };
 
 extern const struct workload matmul_workload;
@@ -78,8 +97,8 @@ extern const struct workload matmul_workload;
 /* Which part of the problem a process holds. */
 enum matmul_part {
     MATMUL_ALL_WORKERS, /* A, B, C, and scratch for every worker: threads, processes, OpenMP */
-    MATMUL_ROOT_RANK,   /* A, B, C, and scratch for one worker: MPI rank 0 */
-    MATMUL_OTHER_RANK,  /* B (to be received) and scratch for one worker: other MPI ranks */
+    MATMUL_RANK,        /* an MPI rank: B (rank 0 generates it, the others receive it), its own
+                         * rows of A and C, scratch for one worker; A and C whole on rank 0 */
 };
 
 /* matmul_prepare: allocate the part this process holds, and generate A and B
@@ -115,7 +134,9 @@ void matmul_scratch_free(struct matmul_scratch *scratch);
 /* matmul_reset_rows: fill rows of a result with NaN, so rows nobody wrote fail the check. */
 void matmul_reset_rows(double *c, size_t rows, size_t n);
 
-/* The matmul task for runs_repeat: reset, verify, corrupt, figures (gflops=). */
+/* The matmul task for runs_repeat: reset (C, and an MPI rank's own rows of C:
+ * a rank that skipped its work must not send back the last run's right
+ * answer), verify, corrupt, figures (gflops=). */
 extern const struct task matmul_task;
 
 #endif

@@ -54,7 +54,10 @@ void memory_free(void *p, size_t bytes, enum memory where)
         return;
     if (where == MEMORY_SHARED) {
         size_t rounded = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-        munmap(p, rounded ? rounded : ALIGNMENT);
+        if (rounded == 0)
+            rounded = ALIGNMENT;
+        if (munmap(p, rounded) != 0) /* a wrong address or size: a bug here, worth saying */
+            report_error("munmap of %zu bytes of shared memory failed: %s", rounded, strerror(errno));
     } else {
         free(p);
     }

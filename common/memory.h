@@ -13,7 +13,8 @@ enum memory {
 /* memory_alloc: bytes of cache-line-aligned memory, or NULL after saying why. */
 void *memory_alloc(size_t bytes, enum memory where);
 
-/* memory_free: give back what memory_alloc returned (NULL is fine). */
+/* memory_free: give back what memory_alloc returned (NULL is fine); a failure
+ * to unmap shared memory is said on stderr. */
 void memory_free(void *p, size_t bytes, enum memory where);
 
 /* memory_prefault: map [p, p + bytes) for writing in one system call, where a

@@ -2,15 +2,37 @@
 #include "team_mpi.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
+
+/* describe: MPI's words for an error code, into text. */
+static void describe(int rc, char text[MPI_MAX_ERROR_STRING])
+{
+    int length = 0;
+    if (MPI_Error_string(rc, text, &length) != MPI_SUCCESS)
+        snprintf(text, MPI_MAX_ERROR_STRING, "error %d", rc);
+}
+
+/* check_plainly: mpi_check for the calls report_error itself makes (it asks
+ * for the rank): say what failed without it, and take every rank down. */
+static void check_plainly(int rc, const char *call)
+{
+    if (rc == MPI_SUCCESS)
+        return;
+    char text[MPI_MAX_ERROR_STRING];
+    describe(rc, text);
+    fprintf(stderr, "%s: %s failed: %s\n", report_program(), call, text);
+    MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
+    exit(outcome_exit_code(OUTCOME_FAILED)); /* MPI_Abort does not return; should it, leave anyway */
+}
 
 /* mpi_running: between MPI_Init and MPI_Finalize, where MPI calls are allowed. */
 static int mpi_running(void)
 {
     int started = 0, finished = 0;
-    MPI_Initialized(&started);
-    MPI_Finalized(&finished);
+    check_plainly(MPI_Initialized(&started), "MPI_Initialized");
+    check_plainly(MPI_Finalized(&finished), "MPI_Finalized");
     return started && !finished;
 }
 
@@ -24,14 +46,23 @@ enum outcome mpi_start(int *argc, char ***argv)
     return OUTCOME_OK;
 }
 
+enum outcome mpi_finish(enum outcome o)
+{
+    int rc = MPI_Finalize();
+    if (rc == MPI_SUCCESS)
+        return o;
+    char text[MPI_MAX_ERROR_STRING];
+    describe(rc, text);
+    report_error("MPI_Finalize failed: %s", text);
+    return OUTCOME_FAILED;
+}
+
 void mpi_check(int rc, const char *call)
 {
     if (rc == MPI_SUCCESS)
         return;
     char text[MPI_MAX_ERROR_STRING];
-    int length = 0;
-    if (MPI_Error_string(rc, text, &length) != MPI_SUCCESS)
-        snprintf(text, sizeof text, "error %d", rc);
+    describe(rc, text);
     report_error("%s failed: %s", call, text);
     MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
 }
@@ -40,7 +71,7 @@ int team_rank(void)
 {
     int rank = 0;
     if (mpi_running())
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        check_plainly(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
     return rank;
 }
 
@@ -48,7 +79,7 @@ int team_size(void)
 {
     int size = 1;
     if (mpi_running())
-        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        check_plainly(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
     return size;
 }
 

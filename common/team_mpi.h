@@ -10,6 +10,10 @@
  * aborting silently) so that mpi_check can say which call failed. */
 enum outcome mpi_start(int *argc, char ***argv);
 
+/* mpi_finish: MPI_Finalize, last thing before main returns: o, or
+ * OUTCOME_FAILED (saying why) if MPI_Finalize failed. */
+enum outcome mpi_finish(enum outcome o);
+
 /* mpi_check: if an MPI call failed, name it and take every rank down with
  * MPI_Abort, so no rank waits forever in a collective the failed one left. */
 void mpi_check(int rc, const char *call);

@@ -1,25 +1,21 @@
 /* io_bound/download.c — download many files over HTTP from one thread: libcurl's multi interface, event-driven.
  *
+ * The idea: the other models block: a worker (thread, process, rank) waits
+ * inside curl_easy_perform until its file has arrived, so P transfers at once
+ * need P workers. Here one thread keeps P transfers in flight: it hands their
+ * easy handles to one multi handle, and a loop asks libcurl to move whatever
+ * data is ready (curl_multi_perform), picks up the transfers that ended
+ * (curl_multi_info_read), starts the next files in their place, and sleeps
+ * until a socket has something or a retry is due (curl_multi_poll). The
+ * waiting is the kernel's, not a thread's: this is how servers, browsers and
+ * curl --parallel work. -p is the number of transfers in flight, not of
+ * threads. Each transfer is judged, retried and checked by the same code as
+ * in every other model (download_begin, download_judge, download_again: the
+ * steps download_fetch is made of); only a retry's wait is a timer here
+ * instead of a sleep.
+ *
  * Run:    bin/download-async --server 127.0.0.1:8080 --files 64 --size 256K -p 64 -o /tmp/dl
- * Models: the others block: a worker (thread, process, rank) waits inside
- *         curl_easy_perform until its file has arrived, so P transfers at
- *         once need P workers. Here one thread keeps P transfers in flight:
- *         it hands their easy handles to one multi handle, and a loop asks
- *         libcurl to move whatever data is ready (curl_multi_perform), picks
- *         up the transfers that ended (curl_multi_info_read), starts the next
- *         files in their place, and sleeps until a socket has something or a
- *         retry is due (curl_multi_poll). The waiting is the kernel's, not a
- *         thread's: this is how servers, browsers and curl --parallel work.
- *         -p is the number of transfers in flight, not of threads.
- *         Each transfer is judged, retried and checked by the same code as in
- *         every other model (download_begin / download_judge / download_again
- *         in common/download.c, the steps download_fetch is made of); only a
- *         retry's wait is a timer here instead of a sleep.
- *         Siblings: serial/download.c (the baseline), threads/, processes/,
- *         openmp/, mpi/download.c.
- * Shared: common/download.c (the list, the fetch with its retries, the check),
- *         common/content.c (the server's files and their CRC-32C), common/run.c
- *         (timing, result lines), common/cli.c.
+ * Models: common/download.h lists every model of this workload, and the code they share.
  */
 #include <stdlib.h>
 
@@ -194,14 +190,13 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = options_parse(&opt, argc, argv, &download_workload, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: libcurl, the URL list and the output directory, outside the timed region ---- */
-    if (download_global_init() != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
-    struct download d;
-    o = download_prepare(&d, &opt, MEMORY_PRIVATE);
+    struct download d = {.dir_fd = -1};
+    if (o == OUTCOME_OK)
+        o = download_global_init();
+    if (o == OUTCOME_OK)
+        o = download_prepare(&d, &opt, MEMORY_PRIVATE);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
     if (o == OUTCOME_OK)

@@ -1,21 +1,16 @@
 /* mpi/download.c — download many files over HTTP with MPI: the ranks share the list.
  *
+ * The idea: P ranks, separate processes that share nothing, each read the
+ * same list and fetch their share of it: rank r takes files r, r + P,
+ * r + 2P, ... (no queue to agree on, so no messages while downloading).
+ * Afterwards each file's record is non-zero on one rank only, so one
+ * MPI_Reduce with MPI_SUM assembles them all on rank 0 (combine=), which
+ * checks every file and prints. A barrier lines the ranks up first; the time
+ * reported is the slowest rank's; cpu_user and cpu_sys are the sum over
+ * ranks. -o must be a directory every rank can reach.
+ *
  * Run:    tools/mpirun -np 64 bin/download-mpi --server 127.0.0.1:8080 --files 64 --size 256K -o /tmp/dl
- * Models: serial/download.c is the baseline; here P ranks, separate processes
- *         that share nothing, each read the same list and fetch their share
- *         of it: rank r takes files r, r + P, r + 2P, ... (no queue to agree
- *         on, so no messages while downloading). Afterwards each file's
- *         record is non-zero on one rank only, so one MPI_Reduce with MPI_SUM
- *         assembles them all on rank 0 (combine= in the result line), which
- *         checks every file and prints. A barrier lines the ranks up first;
- *         the time reported is the slowest rank's; cpu_user and cpu_sys are
- *         the sum over ranks. -o must be a directory every rank can reach.
- *         Siblings: threads/ (pthreads), processes/ (fork), openmp/ (a dynamic loop),
- *         io_bound/download.c (one thread, libcurl's multi interface).
- * Shared: common/download.c (the list, the fetch with its retries, the check),
- *         common/content.c (the server's files and their CRC-32C), common/run.c
- *         (timing, result lines), common/cli.c, common/team_mpi.c (barrier,
- *         max over ranks, leaving together).
+ * Models: common/download.h lists every model of this workload, and the code they share.
  */
 #include "download.h"
 #include "team_mpi.h"
@@ -54,7 +49,7 @@ int main(int argc, char **argv)
     struct options opt;
     enum outcome o = options_parse(&opt, argc, argv, &download_workload, MODEL, MANY_WORKERS);
 
-    /* ---- prepare: libcurl, the URL list and the output directory on every rank ---- */
+    /* ---- prepare: libcurl, the URL list and the output directory, outside the timed region ---- */
     struct download d = {.dir_fd = -1};
     if (o == OUTCOME_OK)
         o = team_worst(download_global_init());
@@ -68,6 +63,5 @@ int main(int argc, char **argv)
         o = team_worst(download_failures(&d)); /* --no-verify skips the check, not the files given up on */
     download_release(&d);
     download_global_cleanup();
-    MPI_Finalize();
-    return outcome_exit_code(o);
+    return outcome_exit_code(mpi_finish(o));
 }

@@ -1,26 +1,20 @@
 /* mpi/factorial.c — exact factorials with MPI: numbers up a tree of messages; a master-worker task farm.
  *
+ * The idea: the workers are ranks that share nothing, so numbers travel as
+ * messages. --mode big: rank r multiplies its range, then climbs serial's
+ * tree: at each step it either receives its partner's product (probing
+ * first for its length, which only the sender knows) and multiplies it in,
+ * or sends its own to its partner and stops; rank 0 ends with n!. --mode
+ * many: a task farm: rank 0 deals (and works too, answering between two of
+ * its tasks); the other ranks ask it for chunks, every request carrying the
+ * residues of the chunk before, and keep CHUNKS_AHEAD chunks in hand so they
+ * compute while a request waits. Messages are inside the timed region
+ * (comm=); a barrier lines the ranks up first, the time reported is the
+ * slowest rank's, and rank 0 checks the whole result and prints.
+ *
  * Run:    tools/mpirun -np 2 bin/factorial-mpi -n 10000000
  *         tools/mpirun -np 2 bin/factorial-mpi --mode many -n 20000 --schedule dynamic
- * Models: serial/factorial.c is the baseline; here the workers are ranks that
- *         share nothing, so numbers must travel as messages:
- *         --mode big   rank r multiplies its range, then climbs serial's tree:
- *                      at each step it either receives its partner's product
- *                      (probing first for its length, which only the sender
- *                      knows) and multiplies it in, or sends its own to its
- *                      partner and stops. Rank 0 ends with n!.
- *         --mode many  a task farm: rank 0 is the dealer (and works too); the
- *                      other ranks ask it for chunks, and every request carries
- *                      the residues of the chunk before. Rank 0 answers between
- *                      two of its own tasks; a worker keeps CHUNKS_AHEAD chunks
- *                      in hand, so it computes while its request waits.
- *         Messages are inside the timed region (comm=); a barrier lines the
- *         ranks up first and the time reported is the slowest rank's. Rank 0
- *         checks the whole result and prints.
- *         Siblings: threads/ (pthreads), processes/ (fork and pipes), openmp/ (pragmas).
- * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
- *         common/factorial.c (ranges, the check), common/run.c (timing, result lines),
- *         common/cli.c, common/team_mpi.c (barrier, max over ranks, leaving together).
+ * Models: common/factorial.h lists every model of this workload, and the code they share.
  */
 #include <stdio.h>
 
@@ -243,6 +237,5 @@ int main(int argc, char **argv)
     if (o == OUTCOME_OK)
         o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
-    MPI_Finalize();
-    return outcome_exit_code(o);
+    return outcome_exit_code(mpi_finish(o));
 }

@@ -1,18 +1,13 @@
 /* openmp/download.c — download many files over HTTP with OpenMP: a dynamic parallel for over the files.
  *
+ * The idea: a parallel region around serial's loop (each thread its own easy
+ * handle) and a dynamic schedule on the loop over the files: a thread takes
+ * the next file when it is free, like threads/'s queue, in two pragmas. -p
+ * sets the team's size (num_threads), whatever OMP_NUM_THREADS says; threads
+ * that wait on the network need no core.
+ *
  * Run:    bin/download-openmp --server 127.0.0.1:8080 --files 64 --size 256K -p 64 -o /tmp/dl
- * Models: serial/download.c is the baseline; this file adds a parallel
- *         region around it (each thread its own easy handle) and a dynamic
- *         schedule to its loop over the files (diff -u serial/download.c
- *         openmp/download.c): a thread takes the next file when it is free,
- *         like threads/'s queue, in two pragmas.
- *         Siblings: threads/ (pthreads), processes/ (fork), mpi/ (ranks),
- *         io_bound/download.c (one thread, libcurl's multi interface).
- * Note:   -p sets the team size with num_threads(), so OMP_NUM_THREADS does
- *         not change it; threads that wait on the network need no core.
- * Shared: common/download.c (the list, the fetch with its retries, the check),
- *         common/content.c (the server's files and their CRC-32C), common/run.c
- *         (timing, result lines), common/cli.c.
+ * Models: common/download.h lists every model of this workload, and the code they share.
  */
 #include <omp.h>
 
@@ -44,14 +39,13 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = options_parse(&opt, argc, argv, &download_workload, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: libcurl, the URL list and the output directory, outside the timed region ---- */
-    if (download_global_init() != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
-    struct download d;
-    o = download_prepare(&d, &opt, MEMORY_PRIVATE);
+    struct download d = {.dir_fd = -1};
+    if (o == OUTCOME_OK)
+        o = download_global_init();
+    if (o == OUTCOME_OK)
+        o = download_prepare(&d, &opt, MEMORY_PRIVATE);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
     if (o == OUTCOME_OK)

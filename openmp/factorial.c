@@ -1,21 +1,15 @@
-/* openmp/factorial.c — exact factorials with OpenMP: parallel for over ranges and pairs; the schedule clause for tasks.
+/* openmp/factorial.c — exact factorials with OpenMP: a parallel for over ranges and pairs; the schedule clause for tasks.
+ *
+ * The idea: pragmas on serial's loops. --mode big: one on the loop over
+ * ranges, one on the loop over the pairs of each round of the tree. --mode
+ * many: the dealer is OpenMP's own, the loop over tasks carrying a schedule
+ * clause: schedule(static) for one block per thread, schedule(static, K) for
+ * chunks dealt round-robin, schedule(dynamic, K) for chunks on request. -p
+ * sets the team's size (num_threads), whatever OMP_NUM_THREADS says.
  *
  * Run:    bin/factorial-openmp -n 10000000 -p 2
  *         bin/factorial-openmp --mode many -n 20000 -p 2 --schedule dynamic
- * Models: serial/factorial.c is the baseline; this file adds pragmas to its
- *         loops (diff -u serial/factorial.c openmp/factorial.c):
- *         --mode big   one pragma on the loop over ranges, one on the loop over
- *                      the pairs of each round of the tree.
- *         --mode many  the dealer is OpenMP's own: the loop over tasks carries
- *                      a schedule clause, schedule(static) for one block per
- *                      thread, schedule(static, K) for chunks dealt round-robin,
- *                      schedule(dynamic, K) for chunks on request.
- *         Siblings: threads/ (pthreads), processes/ (fork and pipes), mpi/ (message passing).
- * Note:   -p sets the team size with num_threads(), so OMP_NUM_THREADS does
- *         not change it; OMP_PROC_BIND and OMP_PLACES still apply.
- * Shared: common/factorial_kernel.c (the kernel every model calls),
- *         common/factorial.c (ranges, the check), common/run.c (timing, result lines),
- *         common/cli.c.
+ * Models: common/factorial.h lists every model of this workload, and the code they share.
  */
 #include <omp.h>
 
@@ -79,16 +73,15 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = factorial_options(&opt, argc, argv, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: ranges of equal cost, results and records, outside the timed region ---- */
-    struct factorial f;
-    if (factorial_prepare(&f, &opt, MEMORY_PRIVATE) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
+    struct factorial f = {0};
+    if (o == OUTCOME_OK)
+        o = factorial_prepare(&f, &opt, MEMORY_PRIVATE);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
     return outcome_exit_code(o);
 }

@@ -1,24 +1,17 @@
 /* processes/download.c — download many files over HTTP with fork(): child processes pulling from a shared queue.
  *
+ * The idea: serial's loop over the files runs in P fork()ed children at once
+ * (child_fork: each dies with its parent), reaped with waitpid() (child_reap).
+ * A child has its own address space, so what the parent must see lives in
+ * memory mapped MAP_SHARED (MEMORY_SHARED below): the queue (an atomic
+ * counter), every file's record and every worker's span. Each child makes
+ * its easy handle after the fork (a libcurl handle must not cross one);
+ * libcurl itself was initialised once, before.
+ *
  * Run:    bin/download-processes --server 127.0.0.1:8080 --files 64 --size 256K -p 64 -o /tmp/dl
- * Models: serial/download.c is the baseline; this file runs its loop over
- *         the files in P fork()ed children at once and reaps them with
- *         waitpid() (child_reap, in common/child.c)
- *         (diff -u serial/download.c processes/download.c). A child
- *         has its own address space, so what the parent must see lives in
- *         memory mapped MAP_SHARED (MEMORY_SHARED below): the queue (an
- *         atomic counter), every file's record and every worker's span. Each
- *         child makes its easy handle after the fork (a libcurl handle must
- *         not cross one); libcurl itself was initialised once, before.
- *         Siblings: threads/ (pthreads), openmp/ (a dynamic loop), mpi/ (ranks),
- *         io_bound/download.c (one thread, libcurl's multi interface).
- * Shared: common/download.c (the list, the fetch with its retries, the check),
- *         common/content.c (the server's files and their CRC-32C), common/run.c
- *         (timing, result lines), common/child.c (reaping a child), common/cli.c.
+ * Models: common/download.h lists every model of this workload, and the code they share.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -40,9 +33,8 @@ static enum outcome fetch_all(void *work, struct phases *phases)
     unsigned started = 0;
     double start = clock_now();
     for (unsigned w = 0; w < d->workers; w++, started++) {
-        pid_t pid = fork();
+        pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
         if (pid < 0) {
-            report_error("fork for worker %u failed: %s", w, strerror(errno));
             o = OUTCOME_FAILED;
             break;
         }
@@ -69,14 +61,13 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = options_parse(&opt, argc, argv, &download_workload, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: libcurl, the URL list and the output directory, outside the timed region ---- */
-    if (download_global_init() != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
-    struct download d;
-    o = download_prepare(&d, &opt, MEMORY_SHARED);
+    struct download d = {.dir_fd = -1};
+    if (o == OUTCOME_OK)
+        o = download_global_init();
+    if (o == OUTCOME_OK)
+        o = download_prepare(&d, &opt, MEMORY_SHARED);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
     if (o == OUTCOME_OK)

@@ -1,37 +1,23 @@
 /* processes/factorial.c — exact factorials with fork(): numbers up a tree of pipes, a pool fed through pipes.
  *
+ * The idea: every worker is a fork()ed child with its own address space, so
+ * numbers must travel, through pipes (common/pipe.c). --mode big: serial's
+ * tree, its rounds at once: worker w multiplies its range, reads the products
+ * of the workers below it in the tree and multiplies them in, then writes
+ * its subtree's product up its own pipe; worker 0 is the parent itself, so
+ * n!, the largest number, never travels. --mode many: a pool of children,
+ * like Python's Pool.map: the parent is the dealer, sends each child chunks
+ * of task numbers down one pipe and reads their residues from another (which
+ * asks for the next chunk), and takes its own chunks too, answering the
+ * children between two of its tasks. Pipes are inside the timed region
+ * (comm=); a child that dies closes its pipes, so nobody waits for it forever.
+ *
  * Run:    bin/factorial-processes -n 10000000 -p 2
  *         bin/factorial-processes --mode many -n 20000 -p 2 --schedule dynamic
- * Models: serial/factorial.c is the baseline; here every worker is a fork()ed
- *         child with its own address space, so numbers must travel
- *         (diff -u serial/factorial.c processes/factorial.c):
- *         --mode big   worker w multiplies its range, reads the products of the
- *                      workers below it in the tree from their pipes and
- *                      multiplies them in, then writes its subtree's product up
- *                      its own pipe. The same tree as serial's loops, its rounds
- *                      run at once. Worker 0 is the parent itself, so n!, the
- *                      largest number, never goes through a pipe.
- *         --mode many  a pool of children, like Python's Pool.map: the parent
- *                      is the dealer, and sends each child chunks of task ids
- *                      down a pipe; each child sends back its residues up
- *                      another, which asks for the next chunk. The parent is
- *                      worker 0 and takes its own chunks too, answering the
- *                      children between two of its tasks (as MPI's rank 0 does).
- *         Moving numbers through pipes is inside the timed region (comm=).
- *         A child that dies closes its pipes, so whoever reads them sees the
- *         end and gives up rather than waiting forever.
- *         Siblings: threads/ (pthreads), openmp/ (pragmas), mpi/ (message passing).
- * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
- *         common/factorial.c (ranges, the check), common/factorial_pipe.c (pipes),
- *         common/run.c (timing, result lines), common/child.c (reaping a child),
- *         common/cli.c.
+ * Models: common/factorial.h lists every model of this workload, and the code they share.
  */
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -42,14 +28,6 @@
 /* Room for "worker 123" in messages. */
 #define NAME_SIZE 48
 
-/* close_if_open: close a pipe end this process still holds, and forget it. */
-static void close_if_open(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
 /* ---- --mode big: a tree of pipes ---- */
 
 /* tree_parent: the worker that multiplies worker w's product into its own
@@ -57,19 +35,6 @@ static void close_if_open(int *fd)
 static unsigned tree_parent(unsigned w)
 {
     return w & (w - 1);
-}
-
-/* keep_own_links: in worker w, close every pipe end but its own write end
- * and the read ends of its children in the tree, so that each pipe has one
- * writer and one reader, and a writer's death is its reader's end of file. */
-static void keep_own_links(int (*links)[2], unsigned workers, unsigned w)
-{
-    for (unsigned c = 0; c < workers; c++) {
-        if (c != w)
-            close_if_open(&links[c][1]);
-        if (c == 0 || tree_parent(c) != w)
-            close_if_open(&links[c][0]);
-    }
 }
 
 /* subtree: worker w's part of the tree: multiply its range, then take in the
@@ -90,28 +55,15 @@ static enum outcome subtree(struct factorial *f, unsigned w, int (*links)[2], do
 }
 
 /* climb: child w's whole life: its subtree, then the subtree's product up
- * its own pipe. Returns the child's exit status. */
+ * its own pipe to its tree parent. Returns the child's exit status. */
 static int climb(struct factorial *f, unsigned w, int (*links)[2])
 {
     char name[NAME_SIZE];
-    keep_own_links(links, f->workers, w);
+    pipe_links_keep(links, f->workers, w, tree_parent); /* its own pipe's write end, its children's read ends */
     if (subtree(f, w, links, &f->comm[w]) != OUTCOME_OK)
         return 1;
     snprintf(name, sizeof name, "worker %u", tree_parent(w));
     return factorial_send(links[w][1], f->partial[w], name) == OUTCOME_OK ? 0 : 1;
-}
-
-/* open_links: one pipe per worker but worker 0, the way its product goes up the tree. */
-static enum outcome open_links(int (*links)[2], unsigned workers)
-{
-    for (unsigned w = 0; w < workers; w++)
-        links[w][0] = links[w][1] = -1;
-    for (unsigned w = 1; w < workers; w++)
-        if (pipe(links[w]) < 0) {
-            report_error("pipe for worker %u failed: %s", w, strerror(errno));
-            return OUTCOME_FAILED;
-        }
-    return OUTCOME_OK;
 }
 
 /* one_factorial: n! as the product of the workers' ranges, combined up a
@@ -132,11 +84,10 @@ static enum outcome one_factorial(void *work, struct phases *phases)
     unsigned started = 1; /* worker 0 is this process */
     double comm = 0;
     double start = clock_now();
-    enum outcome o = open_links(links, f->workers);
+    enum outcome o = pipe_links_open(links, f->workers); /* one pipe per worker but worker 0 */
     for (unsigned w = 1; w < f->workers && o == OUTCOME_OK; w++, started++) {
-        pid_t pid = fork();
+        pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
         if (pid < 0) {
-            report_error("fork for worker %u failed: %s", w, strerror(errno));
             o = OUTCOME_FAILED;
             break;
         }
@@ -144,11 +95,10 @@ static enum outcome one_factorial(void *work, struct phases *phases)
             _exit(climb(f, w, links));
         children[w] = pid;
     }
-    keep_own_links(links, f->workers, 0);
+    pipe_links_keep(links, f->workers, 0, tree_parent);
     if (o == OUTCOME_OK)
         o = subtree(f, 0, links, &comm);
-    for (unsigned w = 0; w < f->workers; w++) /* a child still writing sees its reader gone */
-        close_if_open(&links[w][0]);
+    pipe_links_close(links, f->workers); /* a child still writing sees its reader gone */
     for (unsigned w = 1; w < started; w++)
         if (child_reap(children[w], w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
@@ -166,20 +116,12 @@ static enum outcome one_factorial(void *work, struct phases *phases)
 
 /* ---- --mode many: a pool of children fed through pipes ---- */
 
-/* What the parent keeps of one child of the pool. */
-struct child {
-    pid_t pid;
-    int orders;            /* write end: chunks to compute (closed when the dealer has no more) */
-    int results;           /* read end: the residues of each chunk, as a message */
-    struct chunk in_hand[CHUNKS_AHEAD]; /* chunks sent and not yet answered, oldest at first */
-    unsigned first, count;
-};
-
 /* serve: a child's whole life in the pool: read a chunk, compute its tasks,
  * send back their residues, until the parent closes the orders pipe.
  * Returns the child's exit status. */
-static int serve(struct factorial *f, unsigned w, int orders, int results)
+static int serve(void *work, unsigned w, int orders, int results)
 {
+    struct factorial *f = work;
     uint64_t order[MESSAGE_HEADER];
     for (;;) {
         enum pipe_status status = pipe_read(orders, order, sizeof order, "the parent");
@@ -201,119 +143,16 @@ static int serve(struct factorial *f, unsigned w, int orders, int results)
     }
 }
 
-/* start_child: the pipes of child w, and the child; in the child, close the
- * parent's ends of every pipe, its own siblings' too, so that each pipe has
- * one reader and one writer, then serve. */
-static enum outcome start_child(struct factorial *f, struct child *pool, unsigned w)
+/* take_ready: take in the results of every child that has sent some, each
+ * answered with its next chunk, waiting for at least one when wait is set;
+ * *open says how many children are left. */
+static enum outcome take_ready(struct factorial *f, struct pipe_child *pool, struct in_hand *hands,
+                               struct pollfd *ready, unsigned started, int wait, unsigned *open, double *comm)
 {
-    int orders[2], results[2];
-    if (pipe(orders) < 0) {
-        report_error("pipe for worker %u's orders failed: %s", w, strerror(errno));
+    if (pipe_pool_poll(pool, started, ready, wait, open) != OUTCOME_OK)
         return OUTCOME_FAILED;
-    }
-    if (pipe(results) < 0) {
-        report_error("pipe for worker %u's results failed: %s", w, strerror(errno));
-        close(orders[0]);
-        close(orders[1]);
-        return OUTCOME_FAILED;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        report_error("fork for worker %u failed: %s", w, strerror(errno));
-        close(orders[0]);
-        close(orders[1]);
-        close(results[0]);
-        close(results[1]);
-        return OUTCOME_FAILED;
-    }
-    if (pid == 0) { /* the child: serve, then _exit (no stdio flush) */
-        for (unsigned s = 1; s < w; s++) {
-            close_if_open(&pool[s].orders);
-            close_if_open(&pool[s].results);
-        }
-        close(orders[1]);
-        close(results[0]);
-        _exit(serve(f, w, orders[0], results[1]));
-    }
-    close(orders[0]);
-    close(results[1]);
-    pool[w] = (struct child){.pid = pid, .orders = orders[1], .results = results[0]};
-    return OUTCOME_OK;
-}
-
-/* hand_out: the dealer's next chunk for child w down its orders pipe, or,
- * when there is none, the end of its orders. */
-static enum outcome hand_out(struct factorial *f, struct child *child, unsigned w, double *comm)
-{
-    struct chunk c;
-    if (child->orders < 0)
-        return OUTCOME_OK;
-    if (!factorial_deal(f, w, &c)) {
-        close_if_open(&child->orders);
-        return OUTCOME_OK;
-    }
-    char name[NAME_SIZE];
-    snprintf(name, sizeof name, "worker %u", w);
-    uint64_t order[MESSAGE_HEADER] = {c.first, c.count};
-    double sent = clock_now();
-    enum outcome o = pipe_write(child->orders, order, sizeof order, name);
-    *comm += clock_now() - sent;
-    child->in_hand[(child->first + child->count++) % CHUNKS_AHEAD] = c;
-    return o;
-}
-
-/* take_in: the results of child w's oldest chunk, stored, and the child's
- * next chunk handed out; or, at the end of its pipe, the child's departure.
- * A child answers its chunks in order, so the length of the message is known
- * and it is read in one piece. */
-static enum outcome take_in(struct factorial *f, struct child *child, unsigned w, double *comm)
-{
-    char name[NAME_SIZE];
-    snprintf(name, sizeof name, "worker %u", w);
-    struct chunk c = child->count > 0 ? child->in_hand[child->first] : (struct chunk){0, 0};
-    uint64_t *message = f->outbox;
-    double start = clock_now();
-    enum pipe_status status = pipe_read(child->results, message, (MESSAGE_HEADER + c.count) * sizeof(uint64_t), name);
-    if (status == PIPE_CLOSED && child->count == 0) {
-        close_if_open(&child->results); /* done: it left after its last chunk */
-        return OUTCOME_OK;
-    }
-    if (status == PIPE_CLOSED)
-        report_error("worker %u left with %u chunks unanswered", w, child->count);
-    if (status != PIPE_FULL)
-        return OUTCOME_FAILED;
-    if (child->count == 0 || message[0] != c.first || message[1] != c.count) {
-        report_error("%s sent results for tasks it was not given (first %llu, count %llu)", name,
-                     (unsigned long long)message[0], (unsigned long long)message[1]);
-        return OUTCOME_FAILED;
-    }
-    *comm += clock_now() - start;
-    child->first = (child->first + 1) % CHUNKS_AHEAD;
-    child->count--;
-    if (factorial_store(f, message, MESSAGE_HEADER + c.count, name) != OUTCOME_OK)
-        return OUTCOME_FAILED;
-    return hand_out(f, child, w, comm);
-}
-
-/* take_ready: take in the results of every child that has sent some, waiting
- * for at least one when wait is set; *open says how many children are left. */
-static enum outcome take_ready(struct factorial *f, struct child *pool, struct pollfd *ready, unsigned started,
-                               int wait, unsigned *open, double *comm)
-{
-    *open = 0;
-    for (unsigned w = 1; w < started; w++) {
-        ready[w] = (struct pollfd){.fd = pool[w].results, .events = POLLIN};
-        *open += pool[w].results >= 0;
-    }
-    if (*open == 0)
-        return OUTCOME_OK;
-    while (poll(ready + 1, started - 1, wait ? -1 : 0) < 0)
-        if (errno != EINTR) {
-            report_error("poll on the results pipes failed: %s", strerror(errno));
-            return OUTCOME_FAILED;
-        }
     for (unsigned w = 1; w < started; w++)
-        if (ready[w].revents != 0 && take_in(f, &pool[w], w, comm) != OUTCOME_OK)
+        if (ready[w].revents != 0 && factorial_results(f, &pool[w], &hands[w], w, comm) != OUTCOME_OK)
             return OUTCOME_FAILED;
     return OUTCOME_OK;
 }
@@ -326,39 +165,37 @@ static enum outcome take_ready(struct factorial *f, struct child *pool, struct p
 static enum outcome many_factorials(void *work, struct phases *phases)
 {
     struct factorial *f = work;
-    struct child *pool = calloc(f->workers, sizeof *pool);
+    struct pipe_child *pool = calloc(f->workers, sizeof *pool);
+    struct in_hand *hands = calloc(f->workers, sizeof *hands);
     struct pollfd *ready = calloc(f->workers, sizeof *ready);
-    if (!pool || !ready) {
+    if (!pool || !hands || !ready) {
         report_error("out of memory for %u process records", f->workers);
         free(pool);
+        free(hands);
         free(ready);
         return OUTCOME_FAILED;
     }
-    for (unsigned w = 0; w < f->workers; w++)
-        pool[w] = (struct child){.orders = -1, .results = -1};
+    pipe_pool_clear(pool, f->workers);
     enum outcome o = OUTCOME_OK;
     unsigned started = 1, open = 0; /* worker 0 is this process */
     double comm = 0;
     double start = clock_now();
     for (unsigned w = 1; w < f->workers && o == OUTCOME_OK; w++, started++)
-        if ((o = start_child(f, pool, w)) != OUTCOME_OK)
+        if ((o = pipe_pool_start(pool, w, serve, f)) != OUTCOME_OK) /* child_fork, a pipe each way */
             break;
     for (unsigned ahead = 0; ahead < CHUNKS_AHEAD && o == OUTCOME_OK; ahead++)
         for (unsigned w = 1; w < started && o == OUTCOME_OK; w++)
-            o = hand_out(f, &pool[w], w, &comm);
+            o = factorial_order(f, &pool[w], &hands[w], w, &comm);
     struct chunk c;
     while (o == OUTCOME_OK && factorial_deal(f, 0, &c))
         for (unsigned long k = c.first; k < c.first + c.count && o == OUTCOME_OK; k++) {
             factorial_tasks(f, 0, (struct chunk){k, 1}, f->residue + k);
-            o = take_ready(f, pool, ready, started, 0, &open, &comm);
+            o = take_ready(f, pool, hands, ready, started, 0, &open, &comm);
         }
     do
-        o = o == OUTCOME_OK ? take_ready(f, pool, ready, started, 1, &open, &comm) : o;
+        o = o == OUTCOME_OK ? take_ready(f, pool, hands, ready, started, 1, &open, &comm) : o;
     while (o == OUTCOME_OK && open > 0);
-    for (unsigned w = 1; w < started; w++) { /* a child still waiting on a pipe sees its end */
-        close_if_open(&pool[w].orders);
-        close_if_open(&pool[w].results);
-    }
+    pipe_pool_close(pool, started); /* a child still waiting on a pipe sees its end */
     for (unsigned w = 1; w < started; w++)
         if (child_reap(pool[w].pid, w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
@@ -366,6 +203,7 @@ static enum outcome many_factorials(void *work, struct phases *phases)
     phases_from_spans(phases, start, f->span, started);
     phases->comm = comm;
     free(pool);
+    free(hands);
     free(ready);
     return o;
 }
@@ -375,22 +213,17 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = factorial_options(&opt, argc, argv, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: ranges of equal cost, results and records, outside the timed region ---- */
-    /* A write to the pipe of a child that died must fail with EPIPE, which
-     * is reported, rather than kill the writer with SIGPIPE. */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
-        report_error("signal(SIGPIPE, SIG_IGN) failed: %s", strerror(errno));
-        return outcome_exit_code(OUTCOME_FAILED);
-    }
-    struct factorial f;
-    if (factorial_prepare(&f, &opt, MEMORY_SHARED) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
+    struct factorial f = {0};
+    if (o == OUTCOME_OK)
+        o = pipe_ignore_sigpipe(); /* a dead child's pipe: EPIPE, reported, not a signal that kills */
+    if (o == OUTCOME_OK)
+        o = factorial_prepare(&f, &opt, MEMORY_SHARED);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
     return outcome_exit_code(o);
 }

@@ -1,21 +1,16 @@
 /* processes/matmul.c — dense matrix multiply C = A·B with fork(): one child process per block of rows.
  *
+ * The idea: serial's loop over blocks of rows becomes one fork() per block
+ * (child_fork, which also makes the child die with its parent) and a loop
+ * that reaps the children with waitpid() (child_reap). A child has its own
+ * address space: it reads A and B through the copy-on-write pages it
+ * inherited, and writes its rows of C into memory mapped MAP_SHARED
+ * (MEMORY_SHARED below), the only place its parent can see them.
+ *
  * Run:    bin/matmul-processes -n 1024 -p 2 -r 5
- * Models: serial/matmul.c is the baseline; this file turns its loop over
- *         blocks of rows into one fork() per block and a loop that reaps the
- *         children with waitpid() (child_reap, in common/child.c)
- *         (diff -u serial/matmul.c processes/matmul.c). A child has its own
- *         address space: it reads A and B through copy-on-write pages it
- *         inherited, and writes its rows of C into memory mapped MAP_SHARED
- *         (MEMORY_SHARED below), the only place its parent can see them.
- *         Siblings: threads/ (pthreads), openmp/ (one pragma), mpi/ (message passing).
- * Shared: common/matmul_kernel.c (the kernel every model calls), common/matmul.c
- *         (inputs and the check), common/run.c (timing, result lines),
- *         common/child.c (reaping a child), common/cli.c.
+ * Models: common/matmul.h lists every model of this workload, and the code they share.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -37,9 +32,8 @@ static enum outcome multiply(void *work, struct phases *phases)
     unsigned started = 0;
     double start = clock_now();
     for (unsigned w = 0; w < m->workers; w++, started++) {
-        pid_t pid = fork();
+        pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
         if (pid < 0) {
-            report_error("fork for worker %u failed: %s", w, strerror(errno));
             o = OUTCOME_FAILED;
             break;
         }
@@ -63,16 +57,15 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = options_parse(&opt, argc, argv, &matmul_workload, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: A and B from the seed, outside the timed region ---- */
-    struct matmul m;
-    if (matmul_prepare(&m, &opt, MEMORY_SHARED, MATMUL_ALL_WORKERS) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
+    struct matmul m = {0};
+    if (o == OUTCOME_OK)
+        o = matmul_prepare(&m, &opt, MEMORY_SHARED, MATMUL_ALL_WORKERS);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &matmul_task, &m, multiply);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &matmul_task, &m, multiply);
     matmul_release(&m);
     return outcome_exit_code(o);
 }

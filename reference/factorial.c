@@ -1,18 +1,18 @@
 /* reference/factorial.c — factorials by GMP's mpz_fac_ui: the code a user would pick instead.
  *
+ * The idea: GMP's own factorial, because speedups in this suite are
+ * measured against the best serial code, not only against
+ * serial/factorial.c. mpz_fac_ui is not a product of 1..n: it splits n!
+ * into primes, gathers each prime's exponent, and builds the result with
+ * squarings, which are cheaper than multiplications. One thread; in --mode
+ * many the tasks run in order, whatever --schedule says, as in serial/.
+ * Same flags, same result line as the five models; n! is checked against
+ * the binary-splitting kernel, the one method here that shares nothing with
+ * mpz_fac_ui but the multiplication.
+ *
  * Run:    bin/factorial-gmp -n 10000000 -r 3                 (one n!)
  *         bin/factorial-gmp --mode many -n 20000             (every k!, one mpz_fac_ui each)
- * Why:    speedups in this suite are measured against the best serial code,
- *         not only against our own serial/factorial.c. mpz_fac_ui is not a
- *         product of 1..n: it splits n! into primes, gathers each prime's
- *         exponent, and builds the result with squarings, which are cheaper
- *         than multiplications. One thread; in --mode many the tasks run in
- *         order, whatever --schedule says, as in serial/.
- *         Same flags, same result line as the five models; n! is checked
- *         against the binary-splitting kernel, the one method here that
- *         shares nothing with mpz_fac_ui but the multiplication.
- * Shared: common/factorial.c (the check, the result line), common/factorial_kernel.c
- *         (the tasks, the dealer), common/run.c (timing), common/cli.c.
+ * Models: common/factorial.h lists every model of this workload, and the code they share.
  */
 #include "factorial.h"
 
@@ -57,19 +57,18 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = factorial_options(&opt, argc, argv, MODEL, ONE_WORKER);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: results and records, outside the timed region ---- */
-    struct factorial f;
-    if (factorial_prepare(&f, &opt, MEMORY_PRIVATE) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
-    f.kernel = KERNEL_FAC_UI;
+    struct factorial f = {0};
+    if (o == OUTCOME_OK)
+        o = factorial_prepare(&f, &opt, MEMORY_PRIVATE);
+    f.kernel = KERNEL_FAC_UI; /* mpz_fac_ui, checked by the binary-splitting kernel */
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
     struct task task = factorial_task;
     task.figures = figures;
-    o = runs_repeat(&opt, &task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
     return outcome_exit_code(o);
 }

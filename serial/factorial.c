@@ -1,16 +1,15 @@
 /* serial/factorial.c — exact factorials with GMP in one thread: the baseline.
  *
+ * The idea: none yet, so that every other model is this file plus one idea
+ * (diff -u serial/factorial.c MODEL/factorial.c shows it). --mode big: the
+ * workers' ranges of 1..n multiplied one after another, then combined
+ * pairwise up a tree; --mode many: the tasks 1..n dealt out chunk by chunk
+ * to each worker in turn. All in this thread (-p is 1 here: one range, one
+ * worker taking every task in order).
+ *
  * Run:    bin/factorial-serial -n 10000000                   (one n!, --mode big)
  *         bin/factorial-serial --mode many -n 20000          (the factorials of 1..n as tasks)
- * Models: every sibling is this file plus one idea (diff -u it against this one):
- *           threads/factorial.c    one POSIX thread per range, per pair of the tree, per task taker
- *           processes/factorial.c  fork()ed children: numbers up a tree of pipes; a pool fed through pipes
- *           openmp/factorial.c     a parallel for over ranges and pairs; the schedule clause for tasks
- *           mpi/factorial.c        ranks: numbers up a tree of messages; a master-worker task farm
- *           reference/factorial.c  GMP's mpz_fac_ui, what you would use instead
- * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
- *         common/factorial.c (ranges, the check), common/run.c (timing, result lines),
- *         common/cli.c.
+ * Models: common/factorial.h lists every model of this workload, and the code they share.
  */
 #include "factorial.h"
 #include "factorial_big.h"
@@ -53,16 +52,15 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = factorial_options(&opt, argc, argv, MODEL, ONE_WORKER);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: ranges of equal cost, results and records, outside the timed region ---- */
-    struct factorial f;
-    if (factorial_prepare(&f, &opt, MEMORY_PRIVATE) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
+    struct factorial f = {0};
+    if (o == OUTCOME_OK)
+        o = factorial_prepare(&f, &opt, MEMORY_PRIVATE);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
     return outcome_exit_code(o);
 }

@@ -1,15 +1,12 @@
 /* serial/matmul.c — dense matrix multiply C = A·B in one thread: the baseline.
  *
+ * The idea: none yet, so that every other model is this file plus one idea
+ * (diff -u serial/matmul.c MODEL/matmul.c shows it). C's rows are cut into
+ * one block per worker, and the blocks are multiplied one after another in
+ * this thread (-p is 1 here, so there is one block: all n rows).
+ *
  * Run:    bin/matmul-serial -n 1024 -r 5
- *         bin/matmul-serial -n 512 --kernel naive      (the textbook triple loop)
- * Models: every sibling is this file plus one idea (diff -u it against this one):
- *           threads/matmul.c    one POSIX thread per block of rows
- *           processes/matmul.c  one fork()ed child per block; C in shared memory
- *           openmp/matmul.c     a parallel for over the blocks of rows
- *           mpi/matmul.c        ranks: A's rows by Scatterv, B by Bcast, C back by Gatherv
- *           reference/matmul.c  OpenBLAS dgemm, what you would use instead
- * Shared: common/matmul_kernel.c (the kernel every model calls), common/matmul.c
- *         (inputs and the check), common/run.c (timing, result lines), common/cli.c.
+ * Models: common/matmul.h lists every model of this workload, and the code they share.
  */
 #include "matmul.h"
 
@@ -32,16 +29,15 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = options_parse(&opt, argc, argv, &matmul_workload, MODEL, ONE_WORKER);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: A and B from the seed, outside the timed region ---- */
-    struct matmul m;
-    if (matmul_prepare(&m, &opt, MEMORY_PRIVATE, MATMUL_ALL_WORKERS) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
+    struct matmul m = {0};
+    if (o == OUTCOME_OK)
+        o = matmul_prepare(&m, &opt, MEMORY_PRIVATE, MATMUL_ALL_WORKERS);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &matmul_task, &m, multiply);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &matmul_task, &m, multiply);
     matmul_release(&m);
     return outcome_exit_code(o);
 }

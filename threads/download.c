@@ -1,19 +1,15 @@
 /* threads/download.c — download many files over HTTP with POSIX threads pulling from a shared queue.
  *
+ * The idea: serial's loop over the files runs in P threads at once. Each
+ * thread has its own easy handle (libcurl handles are not to be shared
+ * between threads) and takes the next file from a queue all share, an atomic
+ * counter (download_next): whoever is free takes the next file, so a slow
+ * file holds up one thread, not a fixed share. A thread spends nearly all
+ * its time blocked in the network, not on a core, so P may far exceed the
+ * cores.
+ *
  * Run:    bin/download-threads --server 127.0.0.1:8080 --files 64 --size 256K -p 64 -o /tmp/dl
- * Models: serial/download.c is the baseline; this file runs its loop over
- *         the files in P threads at once (diff -u serial/download.c threads/download.c).
- *         Each thread has its own easy handle (libcurl handles are not to be
- *         shared between threads) and takes the next file from a queue all
- *         share, an atomic counter (download_next): whoever is free takes the
- *         next file, so a slow file holds up one thread, not a fixed share.
- *         A thread spends nearly all its time blocked in the network, not on
- *         a core, which is why P may far exceed the cores here.
- *         Siblings: processes/ (fork), openmp/ (a dynamic loop), mpi/ (ranks),
- *         io_bound/download.c (one thread, libcurl's multi interface).
- * Shared: common/download.c (the list, the fetch with its retries, the check),
- *         common/content.c (the server's files and their CRC-32C), common/run.c
- *         (timing, result lines), common/cli.c.
+ * Models: common/download.h lists every model of this workload, and the code they share.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -83,14 +79,13 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = options_parse(&opt, argc, argv, &download_workload, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: libcurl, the URL list and the output directory, outside the timed region ---- */
-    if (download_global_init() != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
-    struct download d;
-    o = download_prepare(&d, &opt, MEMORY_PRIVATE);
+    struct download d = {.dir_fd = -1};
+    if (o == OUTCOME_OK)
+        o = download_global_init();
+    if (o == OUTCOME_OK)
+        o = download_prepare(&d, &opt, MEMORY_PRIVATE);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
     if (o == OUTCOME_OK)

@@ -1,22 +1,16 @@
 /* threads/factorial.c — exact factorials with POSIX threads: ranges, pairs of the tree and task takers.
  *
+ * The idea: each of serial's loops over workers becomes threads. --mode big:
+ * one thread per range, then per round of the tree one thread per pair, the
+ * rounds waiting for each other by joining; each thread writes only its own
+ * partial product, so no lock is needed. --mode many: one thread per worker,
+ * each asking the one shared dealer for its next chunk; the dealer's
+ * counters are changed by every thread, so a mutex lets one thread in at a
+ * time (without it two threads could take the same task, or lose one).
+ *
  * Run:    bin/factorial-threads -n 10000000 -p 2
  *         bin/factorial-threads --mode many -n 20000 -p 2 --schedule dynamic
- * Models: serial/factorial.c is the baseline; this file turns each of its
- *         loops over workers into threads (diff -u serial/factorial.c threads/factorial.c):
- *         --mode big   one thread per range, then per round of the tree one
- *                      thread per pair; the rounds wait for each other by
- *                      joining. Threads share the partial products, and each
- *                      writes only its own, so no lock is needed.
- *         --mode many  one thread per worker, each asking the one shared dealer
- *                      for its next chunk. The dealer's counters are shared and
- *                      changed by every thread, so a mutex lets one thread at a
- *                      time in: the lesson on locks. (Without it two threads could
- *                      read the same next task and both compute it, or lose one.)
- *         Siblings: processes/ (fork and pipes), openmp/ (pragmas), mpi/ (message passing).
- * Shared: common/factorial_kernel.c (the kernel every model calls, the dealer),
- *         common/factorial.c (ranges, the check), common/run.c (timing, result lines),
- *         common/cli.c.
+ * Models: common/factorial.h lists every model of this workload, and the code they share.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -142,16 +136,15 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = factorial_options(&opt, argc, argv, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: ranges of equal cost, results and records, outside the timed region ---- */
-    struct factorial f;
-    if (factorial_prepare(&f, &opt, MEMORY_PRIVATE) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
+    struct factorial f = {0};
+    if (o == OUTCOME_OK)
+        o = factorial_prepare(&f, &opt, MEMORY_PRIVATE);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &factorial_task, &f, f.mode == MODE_BIG ? one_factorial : many_factorials);
     factorial_release(&f);
     return outcome_exit_code(o);
 }

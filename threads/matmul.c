@@ -1,13 +1,11 @@
 /* threads/matmul.c — dense matrix multiply C = A·B with POSIX threads: one thread per block of rows.
  *
+ * The idea: serial's loop over blocks of rows becomes one pthread_create per
+ * block, and a loop of pthread_join. The threads share A, B and C; each
+ * writes only its own rows of C, so no lock is needed.
+ *
  * Run:    bin/matmul-threads -n 1024 -p 2 -r 5
- * Models: serial/matmul.c is the baseline; this file turns its loop over
- *         blocks of rows into one pthread_create per block and a join loop
- *         (diff -u serial/matmul.c threads/matmul.c). Threads share A, B and C;
- *         each writes only its own rows, so no lock is needed.
- *         Siblings: processes/ (fork), openmp/ (one pragma), mpi/ (message passing).
- * Shared: common/matmul_kernel.c (the kernel every model calls), common/matmul.c
- *         (inputs and the check), common/run.c (timing, result lines), common/cli.c.
+ * Models: common/matmul.h lists every model of this workload, and the code they share.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -71,16 +69,15 @@ int main(int argc, char **argv)
     /* ---- parse ---- */
     struct options opt;
     enum outcome o = options_parse(&opt, argc, argv, &matmul_workload, MODEL, MANY_WORKERS);
-    if (o != OUTCOME_OK)
-        return outcome_exit_code(o);
 
     /* ---- prepare: A and B from the seed, outside the timed region ---- */
-    struct matmul m;
-    if (matmul_prepare(&m, &opt, MEMORY_PRIVATE, MATMUL_ALL_WORKERS) != OUTCOME_OK)
-        return outcome_exit_code(OUTCOME_FAILED);
+    struct matmul m = {0};
+    if (o == OUTCOME_OK)
+        o = matmul_prepare(&m, &opt, MEMORY_PRIVATE, MATMUL_ALL_WORKERS);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
-    o = runs_repeat(&opt, &matmul_task, &m, multiply);
+    if (o == OUTCOME_OK)
+        o = runs_repeat(&opt, &matmul_task, &m, multiply);
     matmul_release(&m);
     return outcome_exit_code(o);
 }

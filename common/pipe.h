@@ -1,0 +1,88 @@
+/* common/pipe.h — pipes between a parent and its fork()ed workers: whole messages, one writer and one reader each.
+ *
+ * A pipe moves bytes, not messages: a read may return part of what was
+ * written. pipe_read and pipe_write move whole messages (common/fdio.c does
+ * the looping) and tell an orderly end (the writer closed its end between
+ * messages) from a worker that died in the middle of one. Every pipe here
+ * has exactly one writer and one reader, every other process having closed
+ * its ends, so a writer's death is its reader's end of file and a reader's
+ * death its writer's EPIPE: nobody waits forever on a worker that is gone.
+ * Two shapes, for the processes/ programs:
+ *   links  one pipe per worker, up to the one worker that reads it (a tree of partial results)
+ *   pool   a child with a pipe each way: orders down, results up (like Python's Pool)
+ */
+#ifndef PIPE_H
+#define PIPE_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "report.h"
+
+/* How a read of a whole message ended. */
+enum pipe_status {
+    PIPE_FULL,   /* every byte arrived */
+    PIPE_CLOSED, /* the writer closed its end before the first byte: no more messages */
+    PIPE_BROKEN, /* an error, or the writer left in the middle of a message (said on stderr) */
+};
+
+/* pipe_ignore_sigpipe: make a write to a pipe (or socket) whose reader is gone
+ * fail with EPIPE, which is reported, instead of killing the writer with
+ * SIGPIPE. Once, in main, before any worker exists. */
+enum outcome pipe_ignore_sigpipe(void);
+
+/* pipe_write: all bytes to fd, through short writes and signals; who names
+ * the reader in a message if it fails. */
+enum outcome pipe_write(int fd, const void *buf, size_t bytes, const char *who);
+
+/* pipe_read: exactly bytes from fd, through short reads and signals; who names the writer. */
+enum pipe_status pipe_read(int fd, void *buf, size_t bytes, const char *who);
+
+/* pipe_close: close a pipe end this process still holds, and forget it (-1). */
+void pipe_close(int *fd);
+
+/* ---- links: links[w] carries worker w's result up to the worker that reads it ---- */
+
+/* pipe_links_open: a pipe for each worker 1 .. workers - 1; links[0] stays
+ * closed ({-1, -1}): worker 0 is the one that reads last and sends nothing. */
+enum outcome pipe_links_open(int (*links)[2], unsigned workers);
+
+/* pipe_links_keep: in worker w (0: the parent), close every end but w's own
+ * write end and the read ends of the workers whose reader(c) is w. */
+void pipe_links_keep(int (*links)[2], unsigned workers, unsigned w, unsigned (*reader)(unsigned));
+
+/* pipe_links_close: close every end this process still holds. */
+void pipe_links_close(int (*links)[2], unsigned workers);
+
+/* ---- a pool: children with a pipe each way ---- */
+
+/* What the parent keeps of one child of a pool. */
+struct pipe_child {
+    pid_t pid;
+    int orders;  /* write end: what the child is to do (closed when there is nothing more) */
+    int results; /* read end: what the child sends back */
+};
+
+/* The body of a pool's child: serve worker w's orders from the orders pipe,
+ * send results up the results pipe, until the orders end; its exit status. */
+typedef int (*pipe_serve)(void *work, unsigned w, int orders, int results);
+
+/* pipe_pool_clear: count records of no child and no pipes (pid 0, ends -1). */
+void pipe_pool_clear(struct pipe_child *pool, unsigned count);
+
+/* pipe_pool_start: child w of the pool (child_fork) with its two pipes, into
+ * pool[w]. The child closes the parent's ends of pool[0 .. w - 1], then
+ * _exits with serve(work, w, ...)'s status. */
+enum outcome pipe_pool_start(struct pipe_child *pool, unsigned w, pipe_serve serve, void *work);
+
+/* pipe_pool_poll: which of pool[0 .. count - 1] have results (or their end)
+ * to read, in ready[]'s revents, waiting for one when wait is set; *open
+ * counts the results pipes still open (none: nothing to wait for). */
+enum outcome pipe_pool_poll(const struct pipe_child *pool, unsigned count, struct pollfd *ready, int wait,
+                            unsigned *open);
+
+/* pipe_pool_close: close every pipe end of the pool: a child still waiting for orders sees their end. */
+void pipe_pool_close(struct pipe_child *pool, unsigned count);
+
+#endif

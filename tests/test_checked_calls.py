@@ -1,0 +1,32 @@
+"""tests/test_checked_calls.py — calls that rarely fail are checked: made to fail on purpose, each is reported.
+
+build/fail_calls.so (tests/fail_calls.c), preloaded, makes the C library
+call that FAIL_CALL names fail every time; the program must say which call
+failed and why, and end with the exit status the contract gives.
+"""
+from suite import ROOT, Case, program, result_lines, stderr_says, stdout_empty
+
+FAIL_CALLS = ROOT / "build" / "fail_calls.so"
+
+
+def failing(call):
+    """Environment that makes one call fail."""
+    return {"LD_PRELOAD": str(FAIL_CALLS), "FAIL_CALL": call}
+
+
+def cases():
+    """Each checked call, failing."""
+    matmul, factorial = program("matmul-processes"), program("factorial-processes")
+    return [
+        # Shared memory given back at the end: the results stand (exit 0), the failure is said.
+        Case("munmap failing is reported (matmul-processes)", [matmul, "-n", 8, "-p", 2], 0,
+             [result_lines("matmul", "processes", 8, 2, figures=("gflops", "kernel")),
+              stderr_says("munmap of", "failed: Invalid argument")],
+             env=failing("munmap"), needs=[matmul, FAIL_CALLS]),
+        # A child that cannot be bound to its parent (child_fork) leaves at once: the run fails.
+        Case("prctl failing is reported, and the run fails (factorial-processes)",
+             [factorial, "-n", 100, "-p", 2], 1,
+             [stdout_empty, stderr_says("prctl(PR_SET_PDEATHSIG) for worker 1 failed: Invalid argument",
+                                        "worker 1 (pid")],
+             env=failing("prctl"), needs=[factorial, FAIL_CALLS]),
+    ]

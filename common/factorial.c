@@ -373,6 +373,7 @@ static void reset(void *work)
         f->taken[w] = 0;
     }
     f->next_task = 1;
+    f->primes_ready = 0; /* every run finds its primes again, as mpz_fac_ui does */
     for (unsigned long k = 1; f->residue && k <= f->n; k++)
         f->residue[k] = UNSET_RESIDUE;
     f->checksum = UNSET_RESIDUE;

@@ -37,6 +37,8 @@ enum outcome factorial_prime_table(struct factorial *f)
     unsigned char *composite = calloc(odd + 1, 1);
     /* about n / ln n primes below n; n / (ln n - 1.1) is an upper bound past 60 */
     size_t room = n < 60 ? 20 : (size_t)((double)n / (log((double)n) - 1.1)) + 16;
+    free(f->prime);
+    free(f->exponent);
     f->prime = malloc(room * sizeof *f->prime);
     f->exponent = malloc(room * sizeof *f->exponent);
     if (!composite || !f->prime || !f->exponent) {

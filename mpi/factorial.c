@@ -17,25 +17,37 @@
  * Models: common/factorial.h lists every model of this workload, and the code they share.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "factorial.h"
+#include "factorial_big.h"
 #include "team_mpi.h"
 
 #define MODEL "mpi"
 
 _Static_assert(sizeof(mp_limb_t) == sizeof(uint64_t), "limbs and residues travel as MPI_UINT64_T");
 
-/* What a message is: a number up the tree; a worker's results (or first
- * request) to rank 0; rank 0's answer, a chunk (or, with count 0, none left). */
-enum tag { TAG_NUMBER = 1, TAG_RESULTS = 2, TAG_CHUNK = 3 };
+/* What a message is: a number (an operand or a product of --mode big); a
+ * worker's results (or first request) to rank 0; rank 0's answer, a chunk
+ * (or, with count 0, none left); a rank's time in a stage's jobs. */
+enum tag { TAG_NUMBER = 1, TAG_RESULTS = 2, TAG_CHUNK = 3, TAG_BUSY = 4 };
 
-/* ---- --mode big: a tree of messages ---- */
+/* ---- --mode big: rank 0 hands each stage's jobs out as messages ---- */
 
-/* send_number: x to rank `to`, its limbs as one message. */
-static void send_number(const mpz_t x, unsigned to)
+/* protocol_error: a message that cannot be: say so and take every rank down,
+ * so none waits for an answer that will not come. */
+static void protocol_error(const char *what, int source, long long value)
 {
-    mpi_check(MPI_Send(mpz_limbs_read(x), (int)mpz_size(x), MPI_UINT64_T, (int)to, TAG_NUMBER, MPI_COMM_WORLD),
-              "MPI_Send(number)");
+    report_error("%s from rank %d: %lld", what, source, value);
+    MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
+}
+
+
+/* send_limbs: count limbs at d to rank `to`, as one message (started, not waited for). */
+static void send_limbs(const mp_limb_t *d, size_t count, unsigned to, MPI_Request *request)
+{
+    mpi_check(MPI_Isend(d, (int)count, MPI_UINT64_T, (int)to, TAG_NUMBER, MPI_COMM_WORLD, request),
+              "MPI_Isend(number)");
 }
 
 /* receive_number: rank from's number into x: probe for its length, make
@@ -59,42 +71,140 @@ static double receive_number(mpz_t x, unsigned from)
     return clock_now() - start;
 }
 
-/* one_factorial: n! as the product of the ranks' ranges, combined pairwise
- * up a tree of messages. */
+/* announce: every rank learns the stage (its job count, then the jobs); a
+ * count of 0 says the run is over. */
+static void announce(struct factorial *f, unsigned *count)
+{
+    mpi_check(MPI_Bcast(count, 1, MPI_UNSIGNED, 0, MPI_COMM_WORLD), "MPI_Bcast(stage size)");
+    if (*count > f->job_room)
+        protocol_error("a stage larger than any the kernel makes", 0, *count);
+    if (*count > 0)
+        mpi_check(MPI_Bcast(f->jobs, (int)(*count * sizeof *f->jobs), MPI_BYTE, 0, MPI_COMM_WORLD),
+                  "MPI_Bcast(stage)");
+}
+
+/* operands: how many of a job's operands travel (ranges and primes need none). */
+static int operands(const struct big_job *job)
+{
+    return job->kind == JOB_MUL ? 2 : job->kind == JOB_SQUARE ? 1 : 0;
+}
+
+/* run_stage: rank 0's side of a stage: announce it, send every other rank
+ * the operands of its jobs, run its own, then receive the other ranks'
+ * products and how long each rank worked. */
+static enum outcome run_stage(struct factorial *f, const struct big_stage *stage, struct phases *phases)
+{
+    unsigned count = stage->count;
+    MPI_Request *sends = calloc(2 * (size_t)count, sizeof *sends);
+    if (!sends) {
+        report_error("out of memory for %u requests", 2 * count);
+        MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
+    }
+    double start = clock_now();
+    announce(f, &count);
+    unsigned posted = 0;
+    for (unsigned j = 0; j < count; j++) {
+        const struct big_job *job = &stage->job[j];
+        const struct big_piece *piece[] = {&job->x, &job->y};
+        for (int k = 0; job->worker != 0 && k < operands(job); k++) {
+            mpz_t view;
+            factorial_piece_view(f, piece[k], view);
+            send_limbs(mpz_limbs_read(view), mpz_size(view), job->worker, &sends[posted++]);
+        }
+    }
+    double sent = clock_now();
+    factorial_run_jobs(f, stage, 0);
+    double comm = sent - start, waited = clock_now();
+    mpi_check(MPI_Waitall((int)posted, sends, MPI_STATUSES_IGNORE), "MPI_Waitall(operands)");
+    comm += clock_now() - waited;
+    for (unsigned j = 0; j < count; j++)
+        if (stage->job[j].worker != 0)
+            comm += receive_number(f->number[stage->job[j].out], stage->job[j].worker);
+    double longest = f->busy[0];
+    for (unsigned w = 1; w < f->workers; w++) {
+        double busy;
+        mpi_check(MPI_Recv(&busy, 1, MPI_DOUBLE, (int)w, TAG_BUSY, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                  "MPI_Recv(busy)");
+        if (busy > longest)
+            longest = busy;
+    }
+    phases->compute += longest;
+    phases->comm += comm;
+    free(sends);
+    return OUTCOME_OK;
+}
+
+/* serve_stages: another rank's part of --mode big: for every stage rank 0
+ * announces, receive the operands of its own jobs (all of them first, so
+ * rank 0's sends can complete while it works), run them, send back their
+ * products in the stage's order and then its time in them; until a stage of
+ * no jobs ends the run. */
+static void serve_stages(struct factorial *f, unsigned rank, struct phases *phases)
+{
+    if (f->big_kernel == BIG_KERNEL_PRIMES && factorial_prime_table(f) != OUTCOME_OK)
+        MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
+    mpz_t *operand = malloc(2 * (size_t)f->job_room * sizeof *operand);
+    if (!operand) {
+        report_error("out of memory for %u operands", 2 * f->job_room);
+        MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
+    }
+    for (unsigned i = 0; i < 2 * f->job_room; i++)
+        mpz_init(operand[i]);
+    for (;;) {
+        unsigned count;
+        announce(f, &count);
+        if (count == 0)
+            break;
+        for (unsigned j = 0; j < count; j++)
+            for (int k = 0; f->jobs[j].worker == rank && k < operands(&f->jobs[j]); k++)
+                phases->comm += receive_number(operand[2 * j + k], 0);
+        double busy = 0;
+        for (unsigned j = 0; j < count; j++) {
+            const struct big_job *job = &f->jobs[j];
+            if (job->worker != rank)
+                continue;
+            double began = clock_now();
+            mpz_ptr out = f->number[job->out];
+            if (job->kind == JOB_MUL)
+                mpz_mul(out, operand[2 * j], operand[2 * j + 1]);
+            else if (job->kind == JOB_SQUARE)
+                mpz_mul(out, operand[2 * j], operand[2 * j]);
+            else
+                factorial_job(f, job);
+            busy += clock_now() - began;
+        }
+        double began = clock_now();
+        for (unsigned j = 0; j < count; j++)
+            if (f->jobs[j].worker == rank)
+                mpi_check(MPI_Send(mpz_limbs_read(f->number[f->jobs[j].out]), (int)mpz_size(f->number[f->jobs[j].out]),
+                                   MPI_UINT64_T, 0, TAG_NUMBER, MPI_COMM_WORLD), "MPI_Send(product)");
+        mpi_check(MPI_Send(&busy, 1, MPI_DOUBLE, 0, TAG_BUSY, MPI_COMM_WORLD), "MPI_Send(busy)");
+        phases->comm += clock_now() - began;
+        phases->compute += busy;
+    }
+    for (unsigned i = 0; i < 2 * f->job_room; i++)
+        mpz_clear(operand[i]);
+    free(operand);
+}
+
+/* one_factorial: n! stage by stage (common/factorial_big.c): rank 0 runs the
+ * algorithm and hands each stage's jobs out; the other ranks serve them. */
 static enum outcome one_factorial(void *work, struct phases *phases)
 {
     struct factorial *f = work;
     unsigned rank = (unsigned)team_rank();
-    double comm = 0;
-    factorial_range(f, rank);
-    double ranged = clock_now();
-    for (unsigned step = 1; step < f->workers; step *= 2) {
-        if (rank % (2 * step) != 0) { /* this subtree's product goes to the partner below; done */
-            send_number(f->partial[rank], rank - step);
-            break;
-        }
-        if (rank + step < f->workers) {
-            comm += receive_number(f->partial[rank + step], rank + step);
-            factorial_combine(f, rank, rank + step);
-        }
+    if (rank != 0) {
+        serve_stages(f, rank, phases);
+        return OUTCOME_OK;
     }
-    if (rank == 0)
-        factorial_take_result(f);
-    phases->compute = f->span[rank].end - f->span[rank].start;
-    phases->comm = comm;
-    phases->combine = clock_now() - ranged;
-    return OUTCOME_OK;
+    enum outcome o = factorial_big(f, run_stage, phases);
+    unsigned none = 0; /* the end of the run, whatever happened: no rank is left waiting */
+    announce(f, &none);
+    return o;
 }
 
 /* ---- --mode many: a master-worker task farm ---- */
 
-/* protocol_error: a message that cannot be: say so and take every rank down,
- * so none waits for an answer that will not come. */
-static void protocol_error(const char *what, int source, long long value)
-{
-    report_error("%s from rank %d: %lld", what, source, value);
-    MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
-}
 
 /* What rank 0 keeps while it deals. */
 struct farm {

@@ -22,57 +22,52 @@
 
 #include "child.h"
 #include "factorial.h"
+#include "factorial_big.h"
 
 #define MODEL "processes"
 
 /* Room for "worker 123" in messages. */
 #define NAME_SIZE 48
 
-/* ---- --mode big: a tree of pipes ---- */
+/* ---- --mode big: a child per worker and stage, its products up a pipe ---- */
 
-/* tree_parent: the worker that multiplies worker w's product into its own
- * (w without its lowest bit set): the partner below it in serial's loops. */
-static unsigned tree_parent(unsigned w)
+/* the_parent: who reads worker w's pipe in a stage: the parent, always. */
+static unsigned the_parent(unsigned w)
 {
-    return w & (w - 1);
+    (void)w;
+    return 0;
 }
 
-/* subtree: worker w's part of the tree: multiply its range, then take in the
- * products of the workers below it (w + 1, w + 2, w + 4, ... while w is a
- * multiple of twice the step) and multiply them in. */
-static enum outcome subtree(struct factorial *f, unsigned w, int (*links)[2], double *comm)
+/* has_jobs: whether worker w has any job in the stage. */
+static int has_jobs(const struct big_stage *stage, unsigned w)
 {
-    char name[NAME_SIZE];
-    factorial_range(f, w);
-    for (unsigned step = 1; step < f->workers && w % (2 * step) == 0; step *= 2)
-        if (w + step < f->workers) {
-            snprintf(name, sizeof name, "worker %u", w + step);
-            if (factorial_receive(links[w + step][0], f->partial[w + step], comm, name) != OUTCOME_OK)
-                return OUTCOME_FAILED;
-            factorial_combine(f, w, w + step);
-        }
-    return OUTCOME_OK;
+    for (unsigned j = 0; j < stage->count; j++)
+        if (stage->job[j].worker == w)
+            return 1;
+    return 0;
 }
 
-/* climb: child w's whole life: its subtree, then the subtree's product up
- * its own pipe to its tree parent. Returns the child's exit status. */
-static int climb(struct factorial *f, unsigned w, int (*links)[2])
+/* stage_child: child w's whole life in one stage: its jobs (it holds every
+ * number they read: a fork()ed child starts with a copy of its parent's
+ * memory), then their products up its pipe, in the stage's order. Returns
+ * the child's exit status. */
+static int stage_child(struct factorial *f, const struct big_stage *stage, unsigned w, int (*links)[2])
 {
-    char name[NAME_SIZE];
-    pipe_links_keep(links, f->workers, w, tree_parent); /* its own pipe's write end, its children's read ends */
-    if (subtree(f, w, links, &f->comm[w]) != OUTCOME_OK)
-        return 1;
-    snprintf(name, sizeof name, "worker %u", tree_parent(w));
-    return factorial_send(links[w][1], f->partial[w], name) == OUTCOME_OK ? 0 : 1;
+    pipe_links_keep(links, f->workers, w, the_parent); /* only its own pipe's write end */
+    factorial_run_jobs(f, stage, w);
+    for (unsigned j = 0; j < stage->count; j++)
+        if (stage->job[j].worker == w &&
+            factorial_send(links[w][1], f->number[stage->job[j].out], "the parent") != OUTCOME_OK)
+            return 1;
+    return 0;
 }
 
-/* one_factorial: n! as the product of the workers' ranges, combined up a
- * tree of pipes: one child per range but the first, which is this process's
- * own, so n! ends where it is needed and never travels. Forking, piping and
- * reaping are part of the time. */
-static enum outcome one_factorial(void *work, struct phases *phases)
+/* run_stage: a stage's jobs: one child per worker that has jobs but the
+ * first, whose jobs are this process's own; then the children's products
+ * read from their pipes, in the stage's order. Forking, piping and reaping
+ * are part of the time. */
+static enum outcome run_stage(struct factorial *f, const struct big_stage *stage, struct phases *phases)
 {
-    struct factorial *f = work;
     pid_t *children = calloc(f->workers, sizeof *children);
     int (*links)[2] = calloc(f->workers, sizeof *links);
     if (!children || !links) {
@@ -81,37 +76,47 @@ static enum outcome one_factorial(void *work, struct phases *phases)
         free(links);
         return OUTCOME_FAILED;
     }
-    unsigned started = 1; /* worker 0 is this process */
-    double comm = 0;
-    double start = clock_now();
+    char name[NAME_SIZE];
+    double comm = 0, start = clock_now();
     enum outcome o = pipe_links_open(links, f->workers); /* one pipe per worker but worker 0 */
-    for (unsigned w = 1; w < f->workers && o == OUTCOME_OK; w++, started++) {
+    for (unsigned w = 1; w < f->workers && o == OUTCOME_OK; w++) {
+        if (!has_jobs(stage, w))
+            continue;
         pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
         if (pid < 0) {
             o = OUTCOME_FAILED;
             break;
         }
-        if (pid == 0) /* the child: its subtree, then _exit (no stdio flush) */
-            _exit(climb(f, w, links));
+        if (pid == 0) /* the child: its jobs, then _exit (no stdio flush) */
+            _exit(stage_child(f, stage, w, links));
         children[w] = pid;
     }
-    pipe_links_keep(links, f->workers, 0, tree_parent);
+    pipe_links_keep(links, f->workers, 0, the_parent);
     if (o == OUTCOME_OK)
-        o = subtree(f, 0, links, &comm);
+        factorial_run_jobs(f, stage, 0);
+    for (unsigned j = 0; j < stage->count && o == OUTCOME_OK; j++) {
+        const struct big_job *job = &stage->job[j];
+        if (job->worker == 0)
+            continue;
+        snprintf(name, sizeof name, "worker %u", job->worker);
+        o = factorial_receive(links[job->worker][0], f->number[job->out], &comm, name);
+    }
     pipe_links_close(links, f->workers); /* a child still writing sees its reader gone */
-    for (unsigned w = 1; w < started; w++)
-        if (child_reap(children[w], w) != OUTCOME_OK)
+    for (unsigned w = 1; w < f->workers; w++)
+        if (children[w] > 0 && child_reap(children[w], w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
-    if (o == OUTCOME_OK)
-        factorial_take_result(f);
-    phases_from_spans(phases, start, f->span, started);
-    for (unsigned w = 1; w < started; w++)
-        if (f->comm[w] > comm)
-            comm = f->comm[w];
-    phases->comm = comm;
+    factorial_stage_phases(f, start, phases);
+    phases->comm += comm;
+    phases->combine -= comm < phases->combine ? comm : phases->combine; /* the reading was comm, not joining */
     free(children);
     free(links);
     return o;
+}
+
+/* one_factorial: n! stage by stage (common/factorial_big.c), each stage's jobs in fork()ed children. */
+static enum outcome one_factorial(void *work, struct phases *phases)
+{
+    return factorial_big(work, run_stage, phases);
 }
 
 /* ---- --mode many: a pool of children fed through pipes ---- */

@@ -168,14 +168,18 @@ def correctness():
         cases.append(verified_case("factorial", model, extra_p, ["--kernel", "gmpy2", "--mode", "many", "--schedule",
                                                                  "static"], n=300, label=" gmpy2 many static",
                                    checks=[figures_are(factorial_figures("many", 300))]))
-    for api in APIS[1:]:
-        extra = ["--api", api]
-        cases.append(verified_case("matmul", "multiprocessing", 3, extra, label=" --api " + api,
-                                   checks=[stdout_says("api=%s" % api)]))
-        cases.append(verified_case("factorial", "multiprocessing", 3, extra + ["--mode", "many", "--chunk", 7], n=100,
-                                   label=" many --api " + api, checks=[figures_are(factorial_figures("many", 100))]))
-        cases.append(verified_case("factorial", "multiprocessing", 3, extra, n=5000, label=" big --api " + api))
-        cases.append(verified_case("download", "multiprocessing", 3, extra, label=" --api " + api))
+    # Each --api besides map (which every case above uses) at least once; pools are slow to start.
+    for workload, extra, n, label, api in (
+            ("matmul", [], None, "", "imap_unordered"), ("matmul", [], None, "", "apply_async"),
+            ("factorial", ["--mode", "many", "--chunk", 7], 100, " many", "apply"),
+            ("factorial", ["--mode", "many", "--chunk", 7], 100, " many", "starmap"),
+            ("factorial", [], 5000, " big", "starmap_async"),
+            ("download", [], None, "", "imap_unordered"), ("download", [], None, "", "apply")):
+        checks = [stdout_says("api=%s" % api)]
+        if workload == "factorial" and n == 100:
+            checks.append(figures_are(factorial_figures("many", 100)))
+        cases.append(verified_case(workload, "multiprocessing", 3, extra + ["--api", api], n=n,
+                                   label="%s --api %s" % (label, api), checks=checks))
     cases.append(verified_case("factorial", "threading", 3, ["--mode", "many", "--schedule", "cyclic", "--chunk", 4],
                                n=100, label=" many cyclic", checks=[figures_are(factorial_figures("many", 100))]))
     cases.append(verified_case("factorial", "serial", 1, ["--mode", "many"], n=0, label=" many n=0"))

@@ -11,11 +11,13 @@
                  into the items --schedule and --chunk ask for). While the
                  call waits, a watch notices a worker that died (a killed
                  worker's task is lost, and multiprocessing.Pool would wait
-                 for it forever) and stops the program with exit status 1.
+                 for it forever) and ends the program with exit status 1.
 """
 import ctypes
 import multiprocessing
+import os
 import signal
+import sys
 import threading
 
 from . import cli, report
@@ -30,8 +32,6 @@ API_DEFAULTS = {"api": "map"}
 PR_SET_PDEATHSIG = 1
 # How often the watch looks at the pool's workers, seconds.
 WATCH_INTERVAL = 0.05
-# The signal the watch wakes the waiting main thread with.
-WATCH_SIGNAL = signal.SIGUSR1
 
 
 def model_figures(options):
@@ -81,48 +81,52 @@ CALLS = {"map": with_map, "imap_unordered": with_imap_unordered, "apply": with_a
          "apply_async": with_apply_async, "starmap": with_starmap, "starmap_async": with_starmap_async}
 
 
-class WorkerDied(report.Failure):
-    """A pool worker died in the middle of a run: its task is lost."""
-
-
 class Watch:
     """A thread that looks at the pool's worker processes while the main
-    thread waits for results, and interrupts that wait if one dies.
+    thread waits for results, and ends the program if one dies.
 
     multiprocessing.Pool replaces a dead worker but never its lost task, so
-    the wait would last forever; the watch sees the death (an exit status,
-    or a worker it never saw) and sends the main thread WATCH_SIGNAL, whose
-    handler raises WorkerDied there. (It reads Pool._pool, the list of the
-    pool's processes: the Pool has no public way to say who is alive.)
+    the wait would last forever; nor can the pool be ended cleanly then: a
+    worker killed while it held the lock on the pool's task queue (an idle
+    worker holds it while it waits for a task) leaves it held, and
+    Pool.terminate waits for that lock. So the watch, seeing a death (an exit
+    status, or a worker it never saw), says so, kills the other workers and
+    ends the process with exit status 1 at once. (It reads Pool._pool, the
+    list of the pool's processes: the Pool has no public way to say who is alive.)
     """
 
     def __init__(self, pool):
-        self.pool, self.stopped, self.death = pool, threading.Event(), None
+        self.pool, self.stopped = pool, threading.Event()
         self.known = {p.pid for p in pool._pool}
         self.thread = threading.Thread(target=self.look, name="pool-watch", daemon=True)
 
     def look(self):
-        main = threading.main_thread().ident
         while not self.stopped.wait(WATCH_INTERVAL):
             for process in list(self.pool._pool):
                 code = process.exitcode
                 if code is not None or process.pid not in self.known:
-                    self.death = describe_death(process, code, self.known)
-                    signal.pthread_kill(main, WATCH_SIGNAL)
-                    return
+                    self.end_all(describe_death(process, code, self.known))
 
-    def raise_death(self, signum, frame):
-        raise WorkerDied(self.death or "a pool worker died")
+    def end_all(self, death):
+        """A worker died: say so, kill every worker, and leave with exit status 1."""
+        report.error(death)
+        for process in list(self.pool._pool):
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except OSError:
+                pass  # gone already
+        try:
+            sys.stdout.flush()
+        finally:
+            os._exit(report.EXIT_FAILED)
 
     def __enter__(self):
-        self.previous = signal.signal(WATCH_SIGNAL, self.raise_death)
         self.thread.start()
         return self
 
     def __exit__(self, *exc):
         self.stopped.set()
         self.thread.join()
-        signal.signal(WATCH_SIGNAL, self.previous)
         return False
 
 
@@ -140,7 +144,7 @@ def describe_death(process, code, known):
 
 def submit(pool, api, task, items):
     """task on every item through the pool, the way api says; the results in
-    the order of items (imap_unordered: in the order they finished). Raises
-    WorkerDied if a worker dies before all are in."""
+    the order of items (imap_unordered: in the order they finished). A
+    worker that dies before all are in ends the program (Watch)."""
     with Watch(pool):
         return CALLS[api](pool, task, items)

@@ -1,4 +1,4 @@
-"""python/multiprocessing/factorial.py — exact factorials with a multiprocessing.Pool: ranges, pairs and chunks as tasks.
+"""python/multiprocessing/factorial.py — exact factorials with a multiprocessing.Pool: ranges, pairs, chunks as tasks.
 
 Run:    bin/factorial-py-multiprocessing -n 100000 -p 2
         bin/factorial-py-multiprocessing --mode many -n 3000 -p 2 --api map

@@ -1,4 +1,4 @@
-"""python/multiprocessing/matmul.py — dense matrix multiply C = A·B with a multiprocessing.Pool: one task per block of rows.
+"""python/multiprocessing/matmul.py — matrix multiply C = A·B with a multiprocessing.Pool: one task per block of rows.
 
 Run:    bin/matmul-py-multiprocessing -n 1024 -p 2 -r 5
         bin/matmul-py-multiprocessing -n 1024 -p 2 --api apply     (one task at a time: see below)

@@ -181,9 +181,11 @@ def parse(argv, workload, model, policy, model_flags=(), defaults=None):
             if equals:
                 raise report.UsageError("%s takes no value" % flag.name)
             setattr(options, flag.field, not flag.name.startswith("--no-"))
-            if flag.field in ("help", "describe"):
-                print_help(options, policy, model_flags) if flag.field == "help" else print_description(options,
-                                                                                                         policy)
+            if flag.field == "help":
+                print_help(options, policy, model_flags)
+                raise SystemExit(report.EXIT_OK)
+            if flag.field == "describe":
+                print_description(options, policy)
                 raise SystemExit(report.EXIT_OK)
             continue
         if equals:

@@ -19,10 +19,18 @@ WORD = 8
 CHECKSUM_HEADER = "X-Checksum-CRC32C"
 
 _crc = []  # crcmod's CRC-32C function, once loaded
-try:
-    import numpy as _np  # optional: regenerates a file's words many at a time
-except ImportError:
-    _np = None
+_numpy = []  # NumPy if it is there (it regenerates a file's words many at a time), once looked for
+
+
+def numpy_or_none():
+    """NumPy, or None: imported on first use, so that a download's start-up does not pay for it."""
+    if not _numpy:
+        try:
+            import numpy
+            _numpy.append(numpy)
+        except ImportError:
+            _numpy.append(None)
+    return _numpy[0]
 
 
 def key(name):
@@ -35,9 +43,10 @@ def key(name):
 
 def words(key_value, first, count):
     """count 64-bit words of key's stream from word first, as little-endian bytes."""
-    if _np is not None:
-        index = _np.arange(first + 1, first + 1 + count, dtype=_np.uint64)
-        values = mix.finalize_array(_np.uint64(key_value) + index * _np.uint64(mix.GOLDEN), _np)
+    np = numpy_or_none()
+    if np is not None:
+        index = np.arange(first + 1, first + 1 + count, dtype=np.uint64)
+        values = mix.finalize_array(np.uint64(key_value) + index * np.uint64(mix.GOLDEN), np)
         return values.astype("<u8").tobytes()
     return struct.pack("<%dQ" % count, *(mix.finalize(key_value + (w + 1) * mix.GOLDEN)
                                          for w in range(first, first + count)))

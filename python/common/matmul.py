@@ -92,9 +92,8 @@ class Problem:
     """One multiplication and what it needs (common/matmul.h's struct matmul)."""
 
     def __init__(self, options):
-        n = options.n
-        self.options, self.n, self.kernel, self.workers, self.seed = options, n, options.kernel, options.workers, \
-            options.seed
+        n = self.n = options.n
+        self.options, self.kernel, self.workers, self.seed = options, options.kernel, options.workers, options.seed
         self.a, self.b = generate(options.seed, STREAM_A, n), generate(options.seed, STREAM_B, n)
         self.c = np.empty((n, n))
         # What each worker is handed: the index-th of `workers` blocks of C's rows, as (first, last).

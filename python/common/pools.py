@@ -44,7 +44,7 @@ def become_worker():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: its with-block ends the pool
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        report.error("prctl(PR_SET_PDEATHSIG) failed in worker: %s" % ctypes.get_errno())
+        report.error("prctl(PR_SET_PDEATHSIG) failed in a pool worker: %s" % os.strerror(ctypes.get_errno()))
     parent = multiprocessing.parent_process()
     if parent is not None and not parent.is_alive():  # the parent died before prctl: nobody would kill us
         raise SystemExit(report.EXIT_FAILED)

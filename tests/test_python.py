@@ -469,12 +469,15 @@ def children_of(pid):
     return kids
 
 
-def wait_for(condition, timeout, what):
+def wait_for(condition, timeout, what, proc=None):
+    """condition()'s first true value within timeout seconds; fails early if proc ends first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
+        if proc is not None and proc.poll() is not None:
+            raise ProbeFailed("the program ended (exit status %s) before %s" % (proc.returncode, what))
         time.sleep(0.05)
     raise ProbeFailed("timed out waiting for %s" % what)
 
@@ -508,7 +511,9 @@ def finish(proc, out, err):
 # A pool run long enough to be caught in the middle: --mode many, thousands of tasks.
 LONG_POOL = [py("factorial", "multiprocessing"), "-p", 2, "--mode", "many", "-n", 4000, "--warmup", 0]
 # CPU seconds a pool worker has used when it surely holds a task (its start takes far less).
-BUSY_CPU_SECONDS = 0.3
+BUSY_CPU_SECONDS = 0.15
+# Seconds a loaded machine may take to start the pool and get its workers going.
+START_TIMEOUT = 60
 
 
 def cpu_seconds_of(pid):
@@ -530,7 +535,7 @@ def busy_workers(pid):
 
 def probe_kill_worker(options):
     proc, out, err = start(LONG_POOL)
-    workers = wait_for(lambda: busy_workers(proc.pid), 30, "the pool's workers at work")
+    workers = wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
     os.kill(workers[0], signal.SIGKILL)
     code, stdout, stderr = finish(proc, out, err)
     expect(code == 1, "exit status %d, expected 1: %s" % (code, stderr[-300:]))
@@ -542,7 +547,7 @@ def probe_kill_worker(options):
 
 def probe_kill_parent(options):
     proc, out, err = start(LONG_POOL)
-    wait_for(lambda: busy_workers(proc.pid), 30, "the pool's workers at work")
+    wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     all_gone(proc.pid, "a killed parent")
@@ -550,7 +555,7 @@ def probe_kill_parent(options):
 
 def probe_interrupt_pool(options):
     proc, out, err = start(LONG_POOL)
-    wait_for(lambda: busy_workers(proc.pid), 30, "the pool's workers at work")
+    wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
     code, stdout, stderr = finish(proc, out, err)
     expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
@@ -563,7 +568,7 @@ def probe_interrupt_threads(options):
     size = 4000
     proc, out, err = start([py("download", "threading"), "-p", 4, "--server", "127.0.0.1:%d" % options.port,
                             "--files", 40, "--size", size, "-o", directory, "--warmup", 0])
-    wait_for(lambda: any(n.endswith(".bin") for n in os.listdir(directory)), 30, "the first file")
+    wait_for(lambda: any(n.endswith(".bin") for n in os.listdir(directory)), START_TIMEOUT, "the first file", proc)
     os.killpg(proc.pid, signal.SIGINT)
     code, stdout, stderr = finish(proc, out, err)
     expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,

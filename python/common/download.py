@@ -83,16 +83,21 @@ requests = urllib3 = None  # the modules, once parse has found them
 
 def parse(argv, model, policy, model_flags=(), defaults=None):
     """The command line, checked, and the packages the fetch needs."""
-    global requests, urllib3
     options = cli.parse(argv, WORKLOAD, model, policy, model_flags,
                         dict({"server": None, "size": DEFAULT_SIZE, "input_file": None, "output_dir": "."},
                              **(defaults or {})))
     cli.check_memory(options)
-    requests = report.require("requests", "python3-requests", "download")
-    urllib3 = report.require("urllib3", "python3-urllib3", "download")
-    content.crc32c(b"")  # loads crcmod now, or says which package is missing
+    load_packages()
     options.startup = run.startup_seconds()
     return options
+
+
+def load_packages():
+    """requests, urllib3 and crcmod, or exit status 2 naming the missing one's Debian package."""
+    global requests, urllib3
+    requests = report.require("requests", "python3-requests", "download")
+    urllib3 = report.require("urllib3", "python3-urllib3", "download")
+    content.crc32c(b"")  # loads crcmod now
 
 
 class Record:
@@ -119,6 +124,15 @@ class Problem:
         self.next_index, self.queue_lock = 0, threading.Lock()
         self.cpu_at_reset, self.cpu = (0.0, 0.0), (0.0, 0.0)
         self.failed_total = 0
+
+    def __getstate__(self):  # a pool that spawns its workers pickles the problem: a lock does not travel
+        state = dict(self.__dict__)
+        state.pop("queue_lock")
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.queue_lock = threading.Lock()
 
     def next_file(self):
         """The shared queue: the next file nobody has taken yet, or None when none is left (download_next)."""
@@ -510,6 +524,7 @@ def start_worker(problem):
     """A pool's initializer: become a worker (pools.py), make this process's own session."""
     global worker_fetcher
     pools.become_worker()
+    load_packages()  # already there after fork; a spawned worker imports them here
     worker_fetcher = Fetcher(problem, os.getpid())
 
 

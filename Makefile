@@ -37,7 +37,8 @@ CONFIG     := build/config.mk
 # What the user chose, taken before build/config.mk sets its own values.
 USER_BLAS_LIBS := $(BLAS_LIBS)
 USER_PYTHON    := $(PYTHON)
-CONFIG_SIG := $(CC)|$(MPICC)|$(MPIRUN)|$(OMPFLAGS)|$(USER_BLAS_LIBS)|$(USER_PYTHON)
+USER_PYTHON_LANE := $(PYTHON_LANE)
+CONFIG_SIG := $(CC)|$(MPICC)|$(MPIRUN)|$(OMPFLAGS)|$(USER_BLAS_LIBS)|$(USER_PYTHON)|$(USER_PYTHON_LANE)
 NO_CONFIG_GOALS := help clean config
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(CONFIG)
@@ -55,7 +56,7 @@ FORCE:
 $(CONFIG): tools/configure.sh
 	@mkdir -p $(@D)
 	@CC='$(CC)' MPICC='$(MPICC)' MPIRUN='$(MPIRUN)' OMPFLAGS='$(OMPFLAGS)' BLAS_LIBS='$(USER_BLAS_LIBS)' \
-	  PYTHON='$(USER_PYTHON)' CONFIG_SIG='$(CONFIG_SIG)' tools/configure.sh $@
+	  PYTHON='$(USER_PYTHON)' PYTHON_LANE='$(USER_PYTHON_LANE)' CONFIG_SIG='$(CONFIG_SIG)' tools/configure.sh $@
 
 # ---- what to build ----------------------------------------------------------
 # Every <model>/<workload>.c becomes bin/<workload>-<model>, for the models
@@ -262,6 +263,49 @@ fuzz: $(FUZZ_PROGRAMS)
 	  { echo "make fuzz: needs clang with libFuzzer (apt-get install $(FUZZ_PACKAGES))" >&2; exit 1; }
 	@for target in $(FUZZ_TARGETS); do tests/fuzz/run $$target $(FUZZ_SECONDS) build/fuzz/$$target || exit 1; done
 
+# ==== the Python lane ========================================================
+# python/<model>/<workload>.py becomes bin/<workload>-py-<model>: a small
+# launcher that execs the interpreter tools/configure.sh found (PYTHON_LANE:
+# one that imports the lane's packages; the first python3 on PATH may not) on
+# the file, by absolute paths, so it runs from any current directory. A
+# program whose packages that interpreter lacks is not made, and `make` names
+# it with the Debian package that would enable it. Not in sanitizer builds.
+# PY_NEEDS_<workload or model>: the Python modules it imports (configure
+# writes the ones found as PY_PACKAGES), and the Debian package of each.
+PY_NEEDS_matmul   := numpy threadpoolctl
+PY_NEEDS_download := requests crcmod
+PY_DEBIAN_numpy := python3-numpy
+PY_DEBIAN_threadpoolctl := python3-threadpoolctl
+PY_DEBIAN_requests := python3-requests
+PY_DEBIAN_crcmod := python3-crcmod
+PY_MODELS    := $(filter-out common,$(notdir $(patsubst %/,%,$(wildcard python/*/))))
+PY_WORKLOADS  = $(basename $(notdir $(wildcard python/$(1)/*.py)))
+py_missing    = $(filter-out $(PY_PACKAGES),$(PY_NEEDS_$(1)) $(PY_NEEDS_$(2)))
+PY_ALL       := $(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),$(w)-py-$(m)))
+PY_PROGRAMS  := $(if $(PYTHON_LANE),$(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),\
+                  $(if $(call py_missing,$(w),$(m)),,bin/$(w)-py-$(m)))))
+PY_SKIPPED   := $(filter-out $(notdir $(PY_PROGRAMS)),$(PY_ALL))
+
+ifeq ($(FLAVOR),)
+all: $(PY_PROGRAMS) $(if $(PY_SKIPPED),python-lane-skipped)
+endif
+
+.PHONY: python-lane-skipped
+python-lane-skipped:
+	@echo "make: Python lane not built: $(if $(PYTHON_LANE),$(foreach p,$(PY_SKIPPED),$(p) (needs \
+	  $(foreach m,$(call py_missing,$(word 1,$(subst -py-, ,$(p))),$(word 2,$(subst -py-, ,$(p)))),$(PY_DEBIAN_$(m))));),\
+	  all of it ($(PY_ALL)): no Python 3 interpreter (see tools/configure.sh's message above))" >&2
+
+# bin/<workload>-py-<model>: exec the interpreter on the file, arguments passed on.
+define PY_LAUNCHER
+bin/$(1)-py-$(2): python/$(2)/$(1).py $(CONFIG) | bin
+	@printf '#!/bin/sh\n# bin/%s: made by make from python/%s/%s.py; runs it with %s.\nexec %s %s "$$$$@"\n' \
+	  '$$(@F)' '$(2)' '$(1)' '$(PYTHON_LANE)' "'$(PYTHON_LANE)'" "'$(CURDIR)/python/$(2)/$(1).py'" >$$@.tmp
+	@chmod +x $$@.tmp && mv $$@.tmp $$@ && echo "made $$@ (python/$(2)/$(1).py)"
+endef
+$(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),$(eval $(call PY_LAUNCHER,$(w),$(m)))))
+# ==== end of the Python lane =================================================
+
 # ---- tests, benchmarks, housekeeping ----------------------------------------
 .PHONY: test fuzz sanitizers bench plot bench-matmul bench-factorial bench-download doctor config clean help
 
@@ -319,6 +363,7 @@ clean:
 
 help:
 	@echo "make              build every program the machine can into bin/<workload>-<model>"
+	@echo "                  (the Python lane: bin/<workload>-py-<model>, from python/<model>/<workload>.py)"
 	@echo "make test         build, then run the tests (ends with 'N passed, N failed')"
 	@echo "make bench        sweep worker counts, record results/<date>-<host>/, plot"
 	@echo "                  PRESET=quick|full WORKLOADS= MODELS= WORKERS= SIZES= REPEATS= SEED= FORCE=1 RESUME=1"
@@ -329,4 +374,5 @@ help:
 	@echo "make fuzz         run each libFuzzer target (bin/fuzz/) for FUZZ_SECONDS=60; crashes land in build/fuzz/"
 	@echo "make config       look for compilers and libraries again (build/config.mk)"
 	@echo "make clean        remove bin/ and build/"
-	@echo "Variables: CC MPICC MPIRUN CFLAGS OMPFLAGS BLAS_LIBS PYTHON; NO_INSTALL=1 never installs packages"
+	@echo "Variables: CC MPICC MPIRUN CFLAGS OMPFLAGS BLAS_LIBS PYTHON PYTHON_LANE; NO_INSTALL=1 never installs packages"
+	@echo "           (PYTHON_LANE: the interpreter bin/*-py-* run, one that imports NumPy and the lane's packages)"

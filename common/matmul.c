@@ -24,6 +24,15 @@
  * two wrong elements in one row cancel in a round with chance 1/1024 at most. */
 #define FREIVALDS_ROUNDS 2
 #define FREIVALDS_MAX_WEIGHT 1024
+/* checksum=: the sum over i, j of C[i][j] · (i·n + j + 1), modulo this prime
+ * (2^31 - 1): every product fits 64 bits, the sum of n² of them too, and a
+ * single wrong element always changes it. The Python lane computes the same
+ * figure (python/common/matmul.py), so the same n and seed give the same
+ * checksum in both languages. */
+#define CHECKSUM_PRIME ((UINT64_C(1) << 31) - 1)
+/* Elements of C the checksum takes as whole numbers (|x| below 2^62); NaN
+ * and anything larger count as 0. */
+#define CHECKSUM_LIMIT 4611686018427387904.0
 /* Streams of the input generator: A, B and the check's weights differ. */
 enum stream { STREAM_A = 1, STREAM_B = 2, STREAM_WEIGHTS = 3 };
 
@@ -247,12 +256,27 @@ static void corrupt(void *work)
     m->c[(m->n / 2) * m->n + m->n / 3] += 1.0;
 }
 
+/* checksum: the sum over i, j of C[i][j] · (i·n + j + 1) mod CHECKSUM_PRIME,
+ * each C[i][j] taken as a whole number toward zero. */
+static uint64_t checksum(const struct matmul *m)
+{
+    size_t count = m->n * m->n;
+    uint64_t total = 0; /* below n² · 2^31 <= 2^61: no reduction needed until the end */
+    for (size_t i = 0; i < count; i++) {
+        double x = m->c[i];
+        int64_t whole = fabs(x) < CHECKSUM_LIMIT ? (int64_t)x : 0; /* NaN compares false: 0 */
+        uint64_t residue = (uint64_t)(whole % (int64_t)CHECKSUM_PRIME + (int64_t)CHECKSUM_PRIME) % CHECKSUM_PRIME;
+        total += residue * ((i + 1) % CHECKSUM_PRIME) % CHECKSUM_PRIME;
+    }
+    return total % CHECKSUM_PRIME;
+}
+
 static void figures(void *work, double seconds, FILE *out)
 {
     struct matmul *m = work;
     double flops = 2.0 * (double)m->n * (double)m->n * (double)m->n;
-    fprintf(out, " gflops=%.3f kernel=%s", seconds > 0 ? flops / seconds / 1e9 : 0.0,
-            kernel_labels[m->kernel]);
+    fprintf(out, " gflops=%.3f kernel=%s checksum=%llu", seconds > 0 ? flops / seconds / 1e9 : 0.0,
+            kernel_labels[m->kernel], (unsigned long long)checksum(m));
     if (m->kernel == KERNEL_BLOCKED)
         fprintf(out, " isa=%s", matmul_isa_names[m->blocking.isa]);
 }

@@ -4,7 +4,7 @@
 # variables.
 #
 # Usage: tools/configure.sh OUTPUT.mk
-#   Reads CC, MPICC, MPIRUN, OMPFLAGS, BLAS_LIBS, PYTHON, FUZZ_CC from the environment
+#   Reads CC, MPICC, MPIRUN, OMPFLAGS, BLAS_LIBS, PYTHON, PYTHON_LANE, FUZZ_CC from the environment
 #   (the Makefile passes its own values). Installs missing Debian packages only
 #   when run as root on a machine with apt-get, unless NO_INSTALL=1. With
 #   CI=true a missing component is an error, because CI must build everything.
@@ -20,6 +20,7 @@ OMPFLAGS=${OMPFLAGS:--fopenmp}
 BLAS_LIBS=${BLAS_LIBS:-}
 PYTHON=${PYTHON:-}
 FUZZ_CC=${FUZZ_CC:-clang}
+PYTHON_LANE=${PYTHON_LANE:-}
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/configure.XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT
@@ -150,6 +151,72 @@ C
 # Debian names libFuzzer's runtime after clang's major version (14 on Debian 12).
 clang_major=$("$FUZZ_CC" --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n 1)
 FUZZ_PACKAGES="clang libclang-rt-${clang_major:-14}-dev"
+# The Python lane (bin/*-py-*, python/): the modules its models import, each
+# with its Debian package and what needs it. The Makefile builds a program
+# only when the modules it needs are in PY_PACKAGES.
+py_modules=(
+  "numpy|python3-numpy|matmul-py-* (and the Numba lane)"
+  "threadpoolctl|python3-threadpoolctl|matmul-py-* (pins the BLAS to one thread and names its core)"
+  "requests|python3-requests|download-py-*"
+  "crcmod|python3-crcmod|download-py-* (CRC-32C)"
+  "gmpy2|python3-gmpy2|factorial-py-* --kernel gmpy2"
+  "mpi4py|python3-mpi4py|the mpi4py lane (*-py-mpi4py)"
+  "joblib|python3-joblib|the joblib lane (*-py-joblib)"
+  "dask|python3-dask|the Dask lane (*-py-dask)"
+  "distributed|python3-distributed|the Dask lane's distributed scheduler"
+  "numba|python3-numba|the Numba lane (*-py-numba)"
+  "aiohttp|python3-aiohttp|the asyncio lane (*-py-asyncio)"
+  "ipyparallel|python3-ipyparallel|the IPython Parallel lane (*-py-ipyparallel)"
+)
+py_module_names() { local row; for row in "${py_modules[@]}"; do printf '%s ' "${row%%|*}"; done; }
+
+# importable INTERPRETER: the lane's modules this interpreter imports (really
+# imports: a module whose own dependencies are broken counts as missing).
+importable() {
+    "$1" - $(py_module_names) 2>/dev/null <<'PY'
+import importlib, sys
+found = []
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+        found.append(name)
+    except Exception:
+        pass
+print(" ".join(found))
+PY
+}
+
+# check_python_lane: the interpreter that imports the most of the lane's
+# modules (PYTHON_LANE if the user named one), and which ones; usable when it
+# imports them all. Debian's packages land in /usr/bin/python3, which a
+# python3 first on PATH (pyenv, a venv, a module) may not see.
+check_python_lane() {
+    local candidate path found best_count=-1
+    PYTHON_LANE_FOUND='' PY_PACKAGES=''
+    for candidate in ${PYTHON_LANE:-python3 /usr/bin/python3 /usr/local/bin/python3}; do
+        path=$(command -v "$candidate" 2>/dev/null) && "$path" -c "import sys; assert sys.version_info >= (3, 8)" >/dev/null 2>&1 || continue
+        found=$(importable "$path")
+        if [ "$(wc -w <<<"$found")" -gt "$best_count" ]; then
+            PYTHON_LANE_FOUND=$path PY_PACKAGES=$found best_count=$(wc -w <<<"$found")
+        fi
+    done
+    [ -n "$PYTHON_LANE_FOUND" ] && [ "$best_count" -eq "${#py_modules[@]}" ]
+}
+
+# say_python_lane_gaps: each module the lane's interpreter lacks, what needs it, and its package.
+say_python_lane_gaps() {
+    local row module
+    if [ -z "$PYTHON_LANE_FOUND" ]; then
+        say "the Python lane (bin/*-py-*) needs Python 3.8 or newer; none found (PYTHON_LANE=... names one)"
+        return
+    fi
+    for row in "${py_modules[@]}"; do
+        module=${row%%|*}
+        case " $PY_PACKAGES " in *" $module "*) continue ;; esac
+        say "  Python lane, with $PYTHON_LANE_FOUND: no module '$module'; $(field "$row" 3) needs it:" \
+            "apt-get install $(field "$row" 2)"
+    done
+}
 
 # ---- the table: component | check | Debian packages | RHEL packages | module | what needs it
 components=(
@@ -163,6 +230,7 @@ components=(
   "gnuplot|check_gnuplot|gnuplot-nox|gnuplot|gnuplot|the speedup plots"
   "curl|check_curl_cli|curl|curl|curl|the download benchmark's comparison with curl --parallel"
   "libFuzzer|check_fuzzer|$FUZZ_PACKAGES|clang compiler-rt|llvm|the fuzz targets (make fuzz, and make test's fuzz runs)"
+  "Python lane packages|check_python_lane|python3 python3-numpy python3-threadpoolctl python3-requests python3-crcmod python3-gmpy2 python3-mpi4py python3-joblib python3-dask python3-distributed python3-numba python3-aiohttp python3-ipyparallel|python3-numpy python3-requests python3-gmpy2 python3-mpi4py python3-joblib python3-dask python3-numba python3-aiohttp|python|the Python lane's programs (bin/*-py-*; each needs only some, named below)"
 )
 
 # field ROW N: the Nth column of a table row.
@@ -209,6 +277,7 @@ fi
 for row in "${missing[@]}"; do
     say "$(field "$row" 1) not found; it is needed by $(field "$row" 6)."
     say "  install: apt-get install $(field "$row" 3)   |   dnf install $(field "$row" 4)   |   module load $(field "$row" 5)"
+    [ "$(field "$row" 2)" = check_python_lane ] && say_python_lane_gaps
 done
 if ((${#missing[@]})) && [ "${CI:-}" = true ]; then
     say "CI must build every variant; stopping"
@@ -232,6 +301,8 @@ tmp_out="$out.tmp.$$"
     echo "BLAS_LIBS := ${BLAS_LIBS:-}"
     echo "PYTHON := ${PYTHON_FOUND:-}"
     echo "PYTHON_MPL := ${PYTHON_MPL:-}"
+    echo "PYTHON_LANE := ${PYTHON_LANE_FOUND:-}"
+    echo "PY_PACKAGES := ${PY_PACKAGES:-}"
     echo "GNUPLOT := ${GNUPLOT:-}"
     echo "HAVE_FUZZ := ${found[check_fuzzer]}"
     echo "FUZZ_CC := $FUZZ_CC"

@@ -1,0 +1,17 @@
+"""python/common — what every Python program of the suite shares, as common/ does for the C programs.
+
+    cli.py       the command line: the same flags, ranges and messages as common/cli.c
+    run.py       the timing contract: warm-up, timed runs, phases, result lines, summary, exit codes
+    report.py    messages on stderr, usage errors (exit 2), missing packages
+    mix.py       splitmix64, bit for bit common/mix.c's
+    pools.py     what every multiprocessing.Pool here shares: workers that die with their parent,
+                 a watch for a killed worker, and the six ways of handing a pool its tasks (--api)
+    blas.py      which OpenBLAS core NumPy runs, and its correction (issue 9's rule, as reference/matmul.c)
+    matmul.py    matmul's inputs (common/matmul.c's), kernels (NumPy, pure Python), check, figures
+    factorial.py factorial's ranges, kernel (Python ints, gmpy2), dealer, check, figures
+    content.py   bin/fileserver's made-up files and CRC-32C (common/content.c's)
+    download.py  download's URL list, the one fetch with its retries (common/download.c's rules), check
+
+A model file (python/<model>/<workload>.py) holds only its decomposition and
+a short main(); `diff -u python/serial/X.py python/<model>/X.py` is the lesson.
+"""

@@ -1,0 +1,150 @@
+"""python/common/pools.py — what every multiprocessing.Pool of the suite shares.
+
+  become_worker  called first in every pool worker (each workload's
+                 start_worker, the Pool's initializer): the worker dies with
+                 its parent, even when the parent is killed with SIGKILL
+                 (prctl(PR_SET_PDEATHSIG)), and leaves Ctrl-C to the parent,
+                 whose with-block then ends the pool.
+  submit         hands the pool its tasks the way --api says: the six calls
+                 the tutorials teach, side by side below, each with one item
+                 per task (chunksize=1: the workload already cut the work
+                 into the items --schedule and --chunk ask for). While the
+                 call waits, a watch notices a worker that died (a killed
+                 worker's task is lost, and multiprocessing.Pool would wait
+                 for it forever) and ends the program with exit status 1.
+"""
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+
+from . import cli, report
+
+# The six ways of handing a pool its tasks, as --api names them.
+APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
+API_FLAG = cli.Flag("--api", "|".join(APIS), "choice", "api",
+                    "how tasks reach the pool: pool.map (default), imap_unordered, apply (blocks: one task "
+                    "at a time), apply_async, starmap, starmap_async", choices=APIS)
+API_DEFAULTS = {"api": "map"}
+# prctl's request that sends this process a signal when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+# How often the watch looks at the pool's workers, seconds.
+WATCH_INTERVAL = 0.05
+
+
+def model_figures(options):
+    """The pool's own key=value pairs for every result line: the API, and how workers are started."""
+    return [("api", options.api), ("start_method", multiprocessing.get_start_method())]
+
+
+def become_worker():
+    """The first thing a pool worker does: die with its parent, ignore Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: its with-block ends the pool
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        report.error("prctl(PR_SET_PDEATHSIG) failed in a pool worker: %s" % os.strerror(ctypes.get_errno()))
+    parent = multiprocessing.parent_process()
+    if parent is not None and not parent.is_alive():  # the parent died before prctl: nobody would kill us
+        raise SystemExit(report.EXIT_FAILED)
+
+
+# ---- the six calls (what --api chooses) ----
+
+def with_map(pool, task, items):
+    return pool.map(task, items, chunksize=1)
+
+
+def with_imap_unordered(pool, task, items):
+    return list(pool.imap_unordered(task, items, chunksize=1))  # in the order they finish
+
+
+def with_apply(pool, task, items):
+    return [pool.apply(task, (item,)) for item in items]  # each call waits for its task: one at a time
+
+
+def with_apply_async(pool, task, items):
+    pending = [pool.apply_async(task, (item,)) for item in items]
+    return [result.get() for result in pending]
+
+
+def with_starmap(pool, task, items):
+    return pool.starmap(task, [(item,) for item in items], chunksize=1)
+
+
+def with_starmap_async(pool, task, items):
+    return pool.starmap_async(task, [(item,) for item in items], chunksize=1).get()
+
+
+CALLS = {"map": with_map, "imap_unordered": with_imap_unordered, "apply": with_apply,
+         "apply_async": with_apply_async, "starmap": with_starmap, "starmap_async": with_starmap_async}
+
+
+class Watch:
+    """A thread that looks at the pool's worker processes while the main
+    thread waits for results, and ends the program if one dies.
+
+    multiprocessing.Pool replaces a dead worker but never its lost task, so
+    the wait would last forever; nor can the pool be ended cleanly then: a
+    worker killed while it held the lock on the pool's task queue (an idle
+    worker holds it while it waits for a task) leaves it held, and
+    Pool.terminate waits for that lock. So the watch, seeing a death (an exit
+    status, or a worker it never saw), says so, kills the other workers and
+    ends the process with exit status 1 at once. (It reads Pool._pool, the
+    list of the pool's processes: the Pool has no public way to say who is alive.)
+    """
+
+    def __init__(self, pool):
+        self.pool, self.stopped = pool, threading.Event()
+        self.known = {p.pid for p in pool._pool}
+        self.thread = threading.Thread(target=self.look, name="pool-watch", daemon=True)
+
+    def look(self):
+        while not self.stopped.wait(WATCH_INTERVAL):
+            for process in list(self.pool._pool):
+                code = process.exitcode
+                if code is not None or process.pid not in self.known:
+                    self.end_all(describe_death(process, code, self.known))
+
+    def end_all(self, death):
+        """A worker died: say so, kill every worker, and leave with exit status 1."""
+        report.error(death)
+        for process in list(self.pool._pool):
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except OSError:
+                pass  # gone already
+        try:
+            sys.stdout.flush()
+        finally:
+            os._exit(report.EXIT_FAILED)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+        return False
+
+
+def describe_death(process, code, known):
+    """Words for a worker's death."""
+    if process.pid not in known:
+        return "a pool worker process died in the middle of the run (the pool started pid %d in its place; " \
+               "the task it held is lost)" % process.pid
+    if code < 0:
+        return "pool worker process %d was killed by signal %d (%s); its task is lost" % (
+            process.pid, -code, signal.Signals(-code).name)
+    return "pool worker process %d exited with status %d in the middle of the run; its task is lost" % (
+        process.pid, code)
+
+
+def submit(pool, api, task, items):
+    """task on every item through the pool, the way api says; the results in
+    the order of items (imap_unordered: in the order they finished). A
+    worker that dies before all are in ends the program (Watch)."""
+    with Watch(pool):
+        return CALLS[api](pool, task, items)

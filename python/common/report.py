@@ -1,0 +1,63 @@
+"""python/common/report.py — messages on stderr, named after the program, and the exit codes they lead to.
+
+As in common/report.c: a usage error is a message naming the bad argument
+and exit status 2; a runtime failure exit status 1; success 0. Python
+programs print no traceback for either: main() in run.py turns these
+exceptions into a message and an exit status.
+"""
+import importlib
+import sys
+
+EXIT_OK = 0       # ran, and every result verified (or was not checked)
+EXIT_FAILED = 1   # a runtime failure, or a result that did not verify
+EXIT_USAGE = 2    # a bad command line, or a package the program needs is missing
+
+_program = ["program"]
+
+
+class UsageError(Exception):
+    """A bad command line: its message names the argument; exit status 2."""
+
+
+class MissingPackage(UsageError):
+    """A Python package the program needs is not installed: exit status 2, one line naming the Debian package."""
+
+
+class Failure(Exception):
+    """A runtime failure (a worker died, a write failed): exit status 1, the message says what and why."""
+
+
+class WrongResult(Failure):
+    """A result did not verify: exit status 1; the reason was already printed."""
+
+
+def set_program(name):
+    """Name every later message after this program, e.g. "matmul-py-threading"."""
+    _program[0] = name
+
+
+def program():
+    """The name messages carry."""
+    return _program[0]
+
+
+def error(message):
+    """Print "program: message" on stderr, at once."""
+    print("%s: %s" % (_program[0], message), file=sys.stderr, flush=True)
+
+
+def require(module, package, needed_by):
+    """Import module, or stop with exit status 2 naming the Debian package that brings it.
+
+    A folder of this suite with the same name (python/numba/ when Numba is
+    missing) would import as an empty namespace package: that counts as missing.
+    """
+    try:
+        imported = importlib.import_module(module)
+    except ImportError as e:
+        raise MissingPackage("%s needs the Python module '%s' (%s): install it with "
+                             "'apt-get install %s' (Debian)" % (needed_by, module, e, package)) from None
+    if getattr(imported, "__file__", None) is None:
+        raise MissingPackage("%s needs the Python module '%s': install it with 'apt-get install %s' (Debian)"
+                             % (needed_by, module, package))
+    return imported

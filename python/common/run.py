@@ -1,0 +1,247 @@
+"""python/common/run.py — the timing contract, written once: warm-up, timed runs, phases, check, report.
+
+For each run the driver (repeat) resets the result, reads the monotonic
+clock, calls the model's decomposition, reads the clock again, and only then
+verifies and prints: exactly common/run.c's runs_repeat. So input generation
+and verification stay outside the timed region, while creating and joining
+threads, starting and ending a process pool, and pickling tasks and results
+between processes stay inside it: they are the model's real cost. The model
+also splits its time into phases (setup, comm, compute, combine).
+
+Python adds one cost C does not have: starting the interpreter and importing
+its modules (NumPy alone takes a tenth of a second or more). It is outside
+the timed region, like launching an MPI job, and reported on every result
+line as startup= (see startup_seconds for how it is measured).
+"""
+import os
+import statistics
+import sys
+import threading
+import time
+
+from . import report
+
+# From this many timed runs on, a summary line (median, min, max) follows them on stderr.
+SUMMARY_MIN_REPS = 3
+# How many distinct clock steps clock_tick looks at before taking the smallest.
+TICK_SAMPLES = 32
+# Field 22 of /proc/self/stat: when the process started, in clock ticks since boot.
+STAT_STARTTIME_FIELD = 22
+
+# Exceptions raised in worker threads (threading.excepthook records them
+# here): a run in which one happened has failed, whatever its result says.
+thread_failures = []
+
+# The one clock: monotonic wall-clock seconds (CLOCK_MONOTONIC on Linux, the
+# clock C's common/clock.c reads), the same in every process of the machine,
+# so a worker process's stamps compare with its parent's.
+clock = time.monotonic
+
+
+def clock_tick():
+    """The smallest step of the clock, observed (common/clock.c's clock_tick)."""
+    smallest, previous, seen = 1.0, clock(), 0
+    while seen < TICK_SAMPLES:
+        now = clock()
+        if now > previous:
+            smallest, previous, seen = min(smallest, now - previous), now, seen + 1
+    return smallest
+
+
+def startup_seconds():
+    """Seconds from this process's start until now: the launcher, the
+    interpreter's own start, the imports, and any re-exec (blas.py's).
+
+    The kernel records when a process was created (fork), in clock ticks
+    (1/100 s, usually) since boot, and keeps it across exec; CLOCK_BOOTTIME
+    is the clock it was read from. So this covers everything since the
+    harness or shell started the program, to within one tick.
+    """
+    try:
+        with open("/proc/self/stat") as f:
+            fields = f.read().rpartition(")")[2].split()  # the command name may hold spaces: skip past it
+        started = int(fields[STAT_STARTTIME_FIELD - 3]) / os.sysconf("SC_CLK_TCK")
+        return max(0.0, time.clock_gettime(time.CLOCK_BOOTTIME) - started)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.process_time()  # not Linux: at least the CPU time the start-up took
+
+
+class Span:
+    """One stay of a worker in the kernel, stamped by the worker itself on the shared clock."""
+
+    __slots__ = ("worker", "start", "end")
+
+    def __init__(self, worker, start, end):
+        self.worker, self.start, self.end = worker, start, end
+
+    def __reduce__(self):  # pickles as a plain tuple: it travels back with every task's result
+        return (Span, (self.worker, self.start, self.end))
+
+
+def stamp(worker, function, *args):
+    """function(*args) and the Span of that call, as (result, span)."""
+    start = clock()
+    result = function(*args)
+    return result, Span(worker, start, clock())
+
+
+class Phases:
+    """Where a run's time went (common/run.h's struct phases); result lines print them.
+
+    They need not add up to the total: waiting for the slowest worker belongs to none.
+    """
+
+    def __init__(self, setup=0.0, comm=0.0, compute=0.0, combine=0.0):
+        self.setup, self.comm, self.compute, self.combine = setup, comm, compute, combine
+
+
+def phases_from_spans(start, spans):
+    """The phases of a run that began at start and has just ended (common/run.c's):
+    setup until the last worker began, compute the longest any worker spent in
+    the kernel, combine from the last worker's end until now.
+
+    A worker that ran several tasks (a pool's process, a thread taking chunks)
+    began at its first, ended at its last, and computed for their sum.
+    """
+    now = clock()
+    first, last, busy = {}, {}, {}
+    for s in (s for s in spans if s is not None):  # None: a worker that had nothing to do
+        first[s.worker] = min(first.get(s.worker, s.start), s.start)
+        last[s.worker] = max(last.get(s.worker, s.end), s.end)
+        busy[s.worker] = busy.get(s.worker, 0.0) + (s.end - s.start)
+    last_start = max([start] + list(first.values()))
+    last_end = max([start] + list(last.values()))
+    return Phases(setup=last_start - start, compute=max([0.0] + list(busy.values())), combine=now - last_end)
+
+
+def block_range(total, parts, index):
+    """The index-th of parts near-equal slices of 0..total, as (first, last) with last excluded."""
+    return total * index // parts, total * (index + 1) // parts
+
+
+class Task:
+    """The workload's side of a run, apart from the model's decomposition (common/run.h's struct task)."""
+
+    def __init__(self, reset, verify, corrupt, figures):
+        self.reset = reset        # reset(problem): poison the result, so skipped work shows
+        self.verify = verify      # verify(problem) -> bool: the whole result against an independent reference
+        self.corrupt = corrupt    # corrupt(problem): --inject-error: spoil one value of the result
+        self.figures = figures    # figures(problem, seconds) -> " key=value ...": the workload's own
+
+
+def verdict_word(options, verified):
+    """What verified= says."""
+    return "skipped" if not options.verify else ("yes" if verified else "no")
+
+
+def print_result(options, rep, seconds, phases, verified, task, problem):
+    """One result line on stdout; raises Failure if stdout cannot take it."""
+    line = ("workload=%s model=%s n=%d workers=%d rep=%d seconds=%.9f setup=%.9f comm=%.9f compute=%.9f "
+            "combine=%.9f verified=%s%s startup=%.3f%s\n" % (
+                options.workload.name, options.model, options.n, options.workers, rep, seconds, phases.setup,
+                phases.comm, phases.compute, phases.combine, verified, task.figures(problem, seconds),
+                options.startup, "".join(" %s=%s" % pair for pair in options.model_figures)))
+    try:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+    except OSError as e:
+        raise report.Failure("cannot write the result line to stdout: %s" % e.strerror) from None
+
+
+def print_summary(program, seconds):
+    """One line on stderr with the median, fastest and slowest of the timed runs (common/run.c's)."""
+    report_line = "%s: summary of %d timed runs: median_seconds=%.9f min_seconds=%.9f max_seconds=%.9f" % (
+        program, len(seconds), statistics.median(seconds), min(seconds), max(seconds))
+    print(report_line, file=sys.stderr, flush=True)
+
+
+def repeat(options, task, problem, decomposition):
+    """The warm-up runs, then options.reps timed runs with one result line each
+    (a warm-up run's line appears only when its result is wrong, as rep=0), and
+    for 3 runs or more a summary line on stderr. Raises WrongResult at the
+    first wrong result, Failure at the first failure.
+
+    decomposition(problem) computes the whole result once and returns its Phases.
+    """
+    timed_seconds = []
+    for i in range(options.warmup + options.reps):
+        timed = i >= options.warmup
+        task.reset(problem)
+
+        start = clock()
+        phases = decomposition(problem)
+        seconds = clock() - start
+        if thread_failures:
+            raise report.Failure("a worker thread failed: %s" % thread_failures[0])
+
+        verified = True
+        if options.inject_error:
+            task.corrupt(problem)
+        if options.verify:
+            verified = task.verify(problem)
+        # A warm-up run's line is printed only when it is wrong (as rep=0), so
+        # that a wrong result is always seen, timed or not.
+        rep = i - options.warmup + 1 if timed else 0
+        if timed or not verified:
+            print_result(options, rep, seconds, phases, verdict_word(options, verified), task, problem)
+        if not verified:
+            if not timed:
+                report.error("stopping: the first run's result was wrong (rep=0 above: an untimed warm-up run, "
+                             "made before the timed ones; --warmup 0 leaves it out), so no timed run was made")
+            raise report.WrongResult()
+        if timed:
+            timed_seconds.append(seconds)
+    if options.reps >= SUMMARY_MIN_REPS:
+        print_summary(report.program(), timed_seconds)
+
+
+def main(body):
+    """Run a program's main() and end the process with its exit status.
+
+    Usage errors (exit 2), runtime failures and wrong results (exit 1) and
+    Ctrl-C (exit 1) become one message on stderr, never a traceback. A
+    process pool has already been ended by its with-block when the exception
+    gets here; threads cannot be ended from outside, so a program stopped
+    while its threads still run leaves at once (os._exit) instead of waiting
+    for them.
+    """
+    code = report.EXIT_OK
+    threading.excepthook = note_thread_failure
+    try:
+        body()
+    except report.MissingPackage as e:
+        report.error(str(e))
+        code = report.EXIT_USAGE
+    except report.UsageError as e:
+        report.error(str(e))
+        report.error("see '%s --help'" % report.program())
+        code = report.EXIT_USAGE
+    except report.WrongResult:
+        code = report.EXIT_FAILED
+    except report.Failure as e:
+        report.error(str(e))
+        code = report.EXIT_FAILED
+    except KeyboardInterrupt:
+        report.error("interrupted (Ctrl-C): stopping; no result for the run in progress")
+        code = report.EXIT_FAILED
+    leave(code)
+
+
+def note_thread_failure(args):
+    """threading.excepthook: a worker thread's exception, said in one line and remembered, not a traceback."""
+    if args.exc_type is SystemExit:
+        return
+    thread_failures.append("%s: %s" % (args.exc_type.__name__, args.exc_value))
+    report.error("worker thread %s failed: %s" % (args.thread.name if args.thread else "?", thread_failures[-1]))
+
+
+def leave(code):
+    """End the process with this exit status, whatever stdout's state or other threads'."""
+    try:
+        sys.stdout.flush()
+    except OSError:  # stdout is broken (said already): do not let the interpreter's exit say it again
+        os._exit(code if code else report.EXIT_FAILED)
+    if threading.active_count() > 1:
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -1,0 +1,630 @@
+"""tests/test_python.py — the Python lane (bin/<workload>-py-<model>): the C programs' contract, kept.
+
+Every program × P ∈ {1, 2, 3} (and each --api of the pool) verifies; the same
+n and seed give the same figures in C and Python; bad command lines and
+missing packages exit 2 with a message and no traceback; --inject-error
+fails the check; a killed worker, a killed parent and Ctrl-C leave no
+process behind; the BLAS core is recorded and corrected by issue 9's rule.
+
+Python's start-up is slow (NumPy's import alone is a tenth of a second or
+more, and a pool forks its workers every run), so the sizes are small and
+each idea has few cases. The probes that need more than one process (C
+against Python, killing things) are this file run as a program, each case
+in its own process: python3 tests/test_python.py probe NAME [--port P].
+"""
+import argparse
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite import (SHARED_BAD_INPUT, Case, ROOT, parse_result_line, program, result_lines,  # noqa: E402
+                   stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
+
+MODELS = ("serial", "threading", "multiprocessing")
+APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
+WORKERS = (1, 2, 3)
+FIGURES = {"matmul": ("gflops", "kernel", "checksum", "startup"),
+           "factorial": ("digits", "mod61", "startup"),
+           "download": ("bytes", "files", "failures", "retries", "mbps", "cpu_user", "cpu_sys", "startup")}
+THIS = Path(__file__).resolve()
+FILESERVER = program("fileserver")
+HIDE_PACKAGES = ROOT / "tests" / "data" / "hide-packages"
+SERVER_START_TIMEOUT = 10
+PRIME = 2 ** 61 - 1
+# Seconds a killed program and its workers get to be gone.
+GONE_TIMEOUT = 10
+
+STATE = {"tmp": None, "ports": {}, "procs": [], "cases": 0}
+
+
+def py(workload, model):
+    return program("%s-py-%s" % (workload, model))
+
+
+def workers_for(model):
+    return (1,) if model == "serial" else WORKERS
+
+
+# ---- the file servers (as tests/test_download.py starts them) ----
+
+def start_fileserver(name, args):
+    """bin/fileserver --port 0 ARGS; its port from its first line."""
+    proc = subprocess.Popen([str(FILESERVER), "--port", "0", "--quiet"] + [str(a) for a in args],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    STATE["procs"].append(proc)
+    line = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline().decode()), daemon=True)
+    reader.start()
+    reader.join(SERVER_START_TIMEOUT)
+    match = re.fullmatch(r"port=(\d+)\s*", line[0] if line else "")
+    if not match:
+        raise RuntimeError("bin/fileserver did not say its port")
+    STATE["ports"][name] = int(match.group(1))
+
+
+def setup():
+    """A scratch folder, and the servers the download cases talk to (if bin/fileserver was built)."""
+    STATE["tmp"] = tempfile.mkdtemp(prefix="python-tests-")
+    if FILESERVER.exists():
+        start_fileserver("plain", ["--latency", 2])
+        start_fileserver("faulty", ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05, "--seed", 7,
+                                    "--retry-after", 0])
+        start_fileserver("slow", ["--latency", 300])
+
+
+def teardown():
+    for proc in STATE["procs"]:
+        proc.send_signal(signal.SIGTERM)
+    for proc in STATE["procs"]:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if STATE["tmp"]:
+        shutil.rmtree(STATE["tmp"], ignore_errors=True)
+
+
+def server(name):
+    return "127.0.0.1:%d" % STATE["ports"].get(name, 0)
+
+
+def out_dir():
+    STATE["cases"] += 1
+    return str(Path(STATE["tmp"] or tempfile.gettempdir()) / ("case-%03d" % STATE["cases"]))
+
+
+# ---- checks ----
+
+def no_traceback(outcome):
+    """Check: Python printed no traceback (every failure is one message)."""
+    return "a traceback on stderr" if "Traceback" in outcome.stderr else None
+
+
+def figures_are(expected):
+    """Check: every result line has these key=value pairs."""
+    def check(outcome):
+        for line in outcome.stdout.splitlines():
+            pairs = parse_result_line(line)
+            for key, value in expected.items():
+                if pairs.get(key) != str(value):
+                    return "%s=%s, expected %s" % (key, pairs.get(key), value)
+        return None
+    return check
+
+
+def factorial_figures(mode, n):
+    """digits= and mod61= of n! (big) or of the many-mode checksum, by Python's integers."""
+    value = math.factorial(n)
+    digits = len(str(value)) if n < 3000 else None
+    mod61 = value % PRIME if mode == "big" else (math.factorial(n + 1) - 1) % PRIME
+    return {"digits": digits, "mod61": mod61} if digits else {"mod61": mod61}
+
+
+# ---- the cases ----
+
+DEFAULT_SIZES = {"matmul": 67, "factorial": 1000, "download": 12}
+
+
+def workload_args(workload, p, n=None):
+    """Small arguments of each workload, for P workers."""
+    if workload != "download":
+        return ["-n", DEFAULT_SIZES[workload] if n is None else n]
+    return ["--server", server("plain"), "--files", 12, "--size", "3K", "-o", out_dir()]
+
+
+def verified_case(workload, model, p, extra=(), n=None, label="", reps=1, checks=()):
+    args = workload_args(workload, p, n) + ["-r", reps, "--warmup", 1] + list(extra)
+    size = DEFAULT_SIZES[workload] if n is None else n
+    needs = [py(workload, model)] + ([FILESERVER] if workload == "download" else [])
+    return Case("py %s %s p=%d%s" % (workload, model, p, label), [py(workload, model), "-p", p] + args, 0,
+                [result_lines(workload, "py-" + model, size, p, reps=reps, figures=FIGURES[workload]), no_traceback]
+                + list(checks), needs=needs, timeout=90)
+
+
+def correctness():
+    """Every program × P, verified; both factorial modes; each --api of the pool; other kernels and sizes."""
+    cases = []
+    for model in MODELS:
+        for p in workers_for(model):
+            cases.append(verified_case("matmul", model, p, reps=2))
+            cases.append(verified_case("factorial", model, p, checks=[figures_are(factorial_figures("big", 1000))]))
+            cases.append(verified_case("factorial", model, p, ["--mode", "many"], n=300, label=" many",
+                                       checks=[figures_are(factorial_figures("many", 300))]))
+            cases.append(verified_case("download", model, p))
+        extra_p = 1 if model == "serial" else 3
+        cases.append(verified_case("matmul", model, extra_p, ["--kernel", "python"], n=17, label=" --kernel python"))
+        cases.append(verified_case("matmul", model, extra_p, n=300, label=" (Freivalds)"))
+        cases.append(verified_case("factorial", model, extra_p, ["--kernel", "gmpy2", "--mode", "many", "--schedule",
+                                                                 "static"], n=300, label=" gmpy2 many static",
+                                   checks=[figures_are(factorial_figures("many", 300))]))
+    # Each --api besides map (which every case above uses) at least once; pools are slow to start.
+    for workload, extra, n, label, api in (
+            ("matmul", [], None, "", "imap_unordered"), ("matmul", [], None, "", "apply_async"),
+            ("factorial", ["--mode", "many", "--chunk", 7], 100, " many", "apply"),
+            ("factorial", ["--mode", "many", "--chunk", 7], 100, " many", "starmap"),
+            ("factorial", [], 5000, " big", "starmap_async"),
+            ("download", [], None, "", "imap_unordered"), ("download", [], None, "", "apply")):
+        checks = [stdout_says("api=%s" % api)]
+        if workload == "factorial" and n == 100:
+            checks.append(figures_are(factorial_figures("many", 100)))
+        cases.append(verified_case(workload, "multiprocessing", 3, extra + ["--api", api], n=n,
+                                   label="%s --api %s" % (label, api), checks=checks))
+    cases.append(verified_case("factorial", "threading", 3, ["--mode", "many", "--schedule", "cyclic", "--chunk", 4],
+                               n=100, label=" many cyclic", checks=[figures_are(factorial_figures("many", 100))]))
+    cases.append(verified_case("factorial", "serial", 1, ["--mode", "many"], n=0, label=" many n=0"))
+    cases.append(verified_case("factorial", "threading", 3, [], n=0, label=" big n=0",
+                               checks=[figures_are({"digits": 1, "mod61": 1})]))
+    cases.append(verified_case("matmul", "threading", 3, reps=3, label=" -r 3 ends with a summary",
+                               checks=[summary_line(3)]))
+    directory = out_dir()
+    cases.append(Case("py download threading: faults really happen, and are retried",
+                      [py("download", "threading"), "-p", 6, "--server", server("faulty"), "--files", 60, "--size",
+                       "8000", "-o", directory, "--warmup", 0], 0,
+                      [result_lines("download", "py-threading", 60, 6, figures=FIGURES["download"]),
+                       figures_are({"failures": 0, "files": 60}), no_traceback,
+                       lambda o: None if int(parse_result_line(o.stdout.splitlines()[0])["retries"]) > 0
+                       else "no retries: the faulty server's faults did not happen"],
+                      needs=[py("download", "threading"), FILESERVER], timeout=90))
+    return cases
+
+
+def same_answers():
+    """The same n and seed give the same figures in C and Python."""
+    rows = [("matmul", ["-n", 67, "--seed", 7], ("checksum",)),
+            ("matmul", ["-n", 300], ("checksum",)),
+            ("factorial", ["-n", 20000], ("digits", "mod61")),
+            ("factorial", ["--mode", "many", "-n", 500], ("digits", "mod61", "tasks")),
+            ("download", ["--files", 6, "--size", "5000", "--seed", 9], ("bytes", "files"))]
+    cases = []
+    for workload, args, keys in rows:
+        argv = [sys.executable, THIS, "probe", "same", "--workload", workload, "--keys", ",".join(keys),
+                "--port", STATE["ports"].get("plain", 0), "--args", " ".join(str(a) for a in args)]
+        needs = [program("%s-serial" % workload), py(workload, "serial")]
+        cases.append(Case("py %s and C give the same %s (%s)" % (workload, "/".join(keys), " ".join(map(str, args))),
+                          argv, 0, needs=needs + ([FILESERVER] if workload == "download" else []), timeout=90))
+    return cases
+
+
+# Bad command lines: the contract's own (suite.py), then each workload's.
+BAD_INPUT = {
+    "matmul": SHARED_BAD_INPUT + ((["-n", "0"], "'0'"), (["-n", "32769"], "'32769'"), (["--seed", "-1"], "'-1'"),
+                                  (["--kernel", "blocked"], "'blocked'"),
+                                  (["--kernel", "python", "-n", "513"], "-n 513")),
+    "factorial": SHARED_BAD_INPUT + ((["-n", "4294967296"], "'4294967296'"), (["--mode", "huge"], "'huge'"),
+                                     (["--mode"], "--mode needs a value"), (["--chunk", "0"], "'0'"),
+                                     (["--schedule", "dynamic"], "--schedule: only --mode many"),
+                                     (["--mode", "many", "--schedule", "static", "--chunk", "4"], "--chunk 4"),
+                                     (["--mode", "many", "-n", "1000001"], "-n 1000001"),
+                                     (["--kernel", "gmp"], "'gmp'")),
+    "download": SHARED_BAD_INPUT[:-1] + ((["-p", "257"], "'257'"), (["--server", "host:0"], "'host:0'"),
+                                         (["--server", "a:b:80"], "'a:b:80'"), ([], "no URLs"),
+                                         (["--server", "127.0.0.1:80", "--size", "12Q"], "'12Q'"),
+                                         (["--server", "127.0.0.1:80", "--files", "100000", "--size", "1G"], "needs"),
+                                         (["-i", "/nonexistent/urls.txt"], "-i /nonexistent/urls.txt"),
+                                         (["-i", "@FTP"], "not an http:// or https:// URL"),
+                                         (["-i", "@NOTURL"], "is not a URL"),
+                                         (["--server", "127.0.0.1:80", "-o", "@FILE"], "not a directory")),
+}
+BAD_FILES = {"@FTP": "ftp://host/a.bin\n", "@NOTURL": "not a url\n", "@FILE": "not a directory\n"}
+
+
+def bad_input():
+    """Each bad command line: exit 2, a message naming the argument, no result, no traceback.
+    The whole table for the threading programs; the parser is shared, so a few rows for the others."""
+    made = {}
+    for marker, text in BAD_FILES.items():
+        made[marker] = out_dir() + ".txt"
+        if STATE["tmp"]:
+            Path(made[marker]).write_text(text)
+    cases = []
+    for workload, table in BAD_INPUT.items():
+        for model in MODELS:
+            rows = table if model == "threading" else table[:1] + table[-2:]
+            for args, named in rows:
+                if model == "serial" and args[:1] == ["-p"]:
+                    continue
+                argv = [made.get(a, a) for a in args]
+                cases.append(Case("py %s %s refuses %s" % (workload, model, " ".join(args) or "''"),
+                                  [py(workload, model)] + argv, 2, [stdout_empty, stderr_says(named), no_traceback],
+                                  needs=[py(workload, model)]))
+            cases.append(Case("py %s %s --help" % (workload, model), [py(workload, model), "--help"], 0,
+                              [stdout_says(r"usage: %s-py-%s" % (workload, model)), no_traceback],
+                              needs=[py(workload, model)]))
+        cases.append(Case("py %s serial refuses -p 2" % workload, [py(workload, "serial"), "-p", 2], 2,
+                          [stdout_empty, stderr_says("-p 2", "exactly one worker"), no_traceback],
+                          needs=[py(workload, "serial")]))
+    mp = py("factorial", "multiprocessing")
+    cases += [
+        Case("py factorial multiprocessing refuses --schedule cyclic (a pool deals on request)",
+             [mp, "--mode", "many", "--schedule", "cyclic"], 2, [stdout_empty, stderr_says("cyclic"), no_traceback],
+             needs=[mp]),
+        Case("py factorial multiprocessing refuses --api pool.map", [mp, "--api", "pool.map"], 2,
+             [stdout_empty, stderr_says("'pool.map'"), no_traceback], needs=[mp]),
+        Case("py matmul serial --describe", [py("matmul", "serial"), "--describe"], 0,
+             [stdout_says(r"^workload=matmul model=py-serial n_min=1 n_max=32768 n_default=1024 max_workers=1 "
+                          r"clock_tick=\S+ language=python")], needs=[py("matmul", "serial")]),
+        Case("py matmul serial cannot write its result: exit 1", [py("matmul", "serial"), "-n", 8], 1,
+             [stderr_says("cannot write"), no_traceback], stdout_path="/dev/full", needs=[py("matmul", "serial")]),
+    ]
+    for workload, package, args in (("matmul", "python3-numpy", ["-n", 8]),
+                                    ("download", "python3-requests", ["--server", "127.0.0.1:1"]),
+                                    ("factorial", "python3-gmpy2", ["-n", 8, "--kernel", "gmpy2"])):
+        cases.append(Case("py %s: a missing package is one line naming %s, exit 2" % (workload, package),
+                          [py(workload, "threading")] + args, 2,
+                          [stdout_empty, stderr_says("apt-get install %s" % package), no_traceback,
+                           lambda o: None if len(o.stderr.strip().splitlines()) == 1 else "more than one line"],
+                          env={"PYTHONPATH": str(HIDE_PACKAGES)}, needs=[py(workload, "threading")]))
+    return cases
+
+
+def check_fails():
+    """--inject-error: every program's check catches it; a wrong warm-up run stops the program."""
+    cases = []
+    for workload in FIGURES:
+        for model in MODELS:
+            p = 1 if model == "serial" else 2
+            n = 300 if (workload, model) == ("matmul", "threading") else None  # Freivalds' check too
+            args = workload_args(workload, p, n) + ["--warmup", 0, "--inject-error"]
+            size = DEFAULT_SIZES[workload] if n is None else n
+            cases.append(Case("py %s %s catches a corrupted result" % (workload, model),
+                              [py(workload, model), "-p", p] + args, 1,
+                              [result_lines(workload, "py-" + model, size, p, verified="no",
+                                            figures=FIGURES[workload]), stderr_says("wrong result"), no_traceback],
+                              needs=[py(workload, model)], timeout=90))
+        exe = py(workload, "serial")
+        cases.append(Case("py %s serial stops at a corrupted warm-up run" % workload,
+                          [exe] + workload_args(workload, 1) + ["--inject-error"], 1,
+                          [wrong_warmup_line(workload, "py-serial", DEFAULT_SIZES[workload], 1),
+                           stderr_says("untimed warm-up run"), no_traceback], needs=[exe]))
+    cases.append(Case("py factorial many: the check catches a corrupted residue",
+                      [py("factorial", "threading"), "-p", 2, "--mode", "many", "-n", 50, "--warmup", 0,
+                       "--inject-error"], 1, [stderr_says("wrong result: task 25"), no_traceback],
+                      needs=[py("factorial", "threading")]))
+    return cases
+
+
+def blas_core():
+    """The BLAS core: recorded, a user's choice kept, a fallback corrected (issue 9's rule)."""
+    exe = py("matmul", "serial")
+    unset = ["env", "-u", "OPENBLAS_CORETYPE"]
+    return [
+        Case("py matmul records a real BLAS core", unset + [exe, "-n", 64], 0,
+             [stdout_says(r"blas_core=(SkylakeX|Cooperlake|SapphireRapids|Haswell|Zen|Sandybridge|Nehalem|Core2|"
+                          r"Prescott|Atom|Penryn|Dunnington|Bulldozer|Piledriver|Steamroller|Excavator|Barcelona|"
+                          r"Opteron|Athlon|Katmai|Neoverse\w*|ARMV8|[a-z]+:\S+) blas_choice=(detected|corrected) "
+                          r"blas_threads=1")], needs=[exe]),
+        Case("py matmul keeps OPENBLAS_CORETYPE=Prescott set by the user, and warns",
+             [exe, "-n", 64], 0, [stdout_says(r"blas_core=Prescott blas_choice=user "), warns_if_below("Prescott")],
+             env={"OPENBLAS_CORETYPE": "Prescott"}, needs=[exe]),
+        Case("py matmul threading corrects a fallback core (SUITE_BLAS_TEST_FALLBACK=Prescott), and verifies",
+             unset + [py("matmul", "threading"), "-p", 2, "-n", 300], 0,
+             [corrected_if_possible, result_lines("matmul", "py-threading", 300, 2, figures=FIGURES["matmul"])],
+             env={"SUITE_BLAS_TEST_FALLBACK": "Prescott"}, needs=[py("matmul", "threading")]),
+    ]
+
+
+def cpu_best_core():
+    """The core issue 9's rule picks for this CPU, or None below AVX2."""
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), []))
+    except OSError:
+        pass
+    return "SkylakeX" if "avx512f" in flags else ("Haswell" if {"avx2", "fma"} <= flags else None)
+
+
+def warns_if_below(core):
+    def check(outcome):
+        if cpu_best_core() and "warning: OPENBLAS_CORETYPE=%s" % core not in outcome.stderr:
+            return "no warning that the user's core is below the CPU's"
+        return None
+    return check
+
+
+def corrected_if_possible(outcome):
+    """Check: on a CPU with AVX2 or AVX-512, the fallback core was corrected to the best one, said once."""
+    best = cpu_best_core()
+    if best is None:
+        return None if "blas_core=Prescott blas_choice=detected" in outcome.stdout else "expected Prescott, detected"
+    if "blas_core=%s blas_choice=corrected" % best not in outcome.stdout:
+        return "expected blas_core=%s blas_choice=corrected: %r" % (best, outcome.stdout[-200:])
+    said = outcome.stderr.count("OpenBLAS chose its Prescott core")
+    return None if said == 1 else "the correction was said %d times, expected once" % said
+
+
+def dying():
+    """A killed worker, a killed parent, Ctrl-C: exit 1 with a message (or death), no process left behind."""
+    cases = []
+    for name, text in (("kill-worker", "a pool worker killed with SIGKILL: exit 1, the rest ended"),
+                       ("kill-parent", "the parent killed with SIGKILL: its pool workers die too"),
+                       ("interrupt-pool", "Ctrl-C: exit 1, the pool ended"),
+                       ("interrupt-threads", "Ctrl-C in a threaded download: exit 1, no partial file under a "
+                                             "final name")):
+        cases.append(Case("py %s" % text, [sys.executable, THIS, "probe", name, "--port",
+                                            STATE["ports"].get("slow", 0)], 0,
+                          needs=[py("factorial", "multiprocessing"), py("download", "threading"), FILESERVER],
+                          timeout=90))
+    cases.append(Case("py common: splitmix64, the made-up files and CRC-32C as C and tests/test_download.py make them",
+                      [lane_python(), THIS, "probe", "units"], 0))
+    return cases
+
+
+def lane_python():
+    """The interpreter the Python lane's programs run (build/config.mk's PYTHON_LANE)."""
+    try:
+        text = (ROOT / "build" / "config.mk").read_text()
+        match = re.search(r"^PYTHON_LANE := (\S+)$", text, re.M)
+        if match:
+            return match.group(1)
+    except OSError:
+        pass
+    return "/usr/bin/python3"
+
+
+def cases():
+    """Every table of the Python lane, in the order they are reported."""
+    return correctness() + same_answers() + bad_input() + check_fails() + blas_core() + dying()
+
+
+# ---- the probes: run as python3 tests/test_python.py probe NAME ----
+
+class ProbeFailed(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise ProbeFailed(message)
+
+
+def run_program(argv):
+    """(exit status, stdout, stderr) of a program run to its end."""
+    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return done.returncode, done.stdout, done.stderr
+
+
+def probe_same(options, args):
+    """C's serial program and Python's, same arguments: the same figures."""
+    extra = list(args)
+    if options.workload == "download":
+        extra += ["--server", "127.0.0.1:%d" % options.port]
+    figures = []
+    directories = []
+    for exe in (program("%s-serial" % options.workload), py(options.workload, "serial")):
+        argv = [exe] + extra
+        if options.workload == "download":
+            directories.append(tempfile.mkdtemp(prefix="same-"))
+            argv += ["-o", directories[-1]]
+        code, out, err = run_program(argv)
+        expect(code == 0 and out, "%s failed (%d): %s" % (exe.name, code, err[-400:]))
+        pairs = parse_result_line(out.splitlines()[0])
+        figures.append({key: pairs.get(key) for key in options.keys.split(",")})
+    expect(figures[0] == figures[1], "C says %s, Python says %s" % (figures[0], figures[1]))
+    for directory in directories[1:]:
+        for name in os.listdir(directories[0]):
+            expect(Path(directory, name).read_bytes() == Path(directories[0], name).read_bytes(),
+                   "%s differs between C's download and Python's" % name)
+    for directory in directories:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def group_members(pgid):
+    """The processes of a process group still alive (zombies waiting for us are not)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry))
+    return members
+
+
+def children_of(pid):
+    """The child processes of pid."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    if int(f.read().rpartition(")")[2].split()[1]) == pid:
+                        kids.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return kids
+
+
+def wait_for(condition, timeout, what, proc=None):
+    """condition()'s first true value within timeout seconds; fails early if proc ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise ProbeFailed("the program ended (exit status %s) before %s" % (proc.returncode, what))
+        time.sleep(0.05)
+    raise ProbeFailed("timed out waiting for %s" % what)
+
+
+def all_gone(pgid, launched):
+    """Every process of the group ends within GONE_TIMEOUT: none orphaned."""
+    try:
+        wait_for(lambda: not group_members(pgid), GONE_TIMEOUT, "the program's processes to end")
+    except ProbeFailed:
+        left = group_members(pgid)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        raise ProbeFailed("%s left processes behind: %s" % (launched, left))
+
+
+def start(argv):
+    """Start a program in its own process group (so its processes can be found), stdout and stderr to files."""
+    out, err = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                            start_new_session=True, cwd=ROOT)
+    return proc, out, err
+
+
+def finish(proc, out, err):
+    code = proc.wait(timeout=60)
+    out.seek(0)
+    err.seek(0)
+    return code, out.read(), err.read()
+
+
+# A pool run long enough to be caught in the middle: --mode many, thousands of tasks.
+LONG_POOL = [py("factorial", "multiprocessing"), "-p", 2, "--mode", "many", "-n", 4000, "--warmup", 0]
+# CPU seconds a pool worker has used when it surely holds a task (its start takes far less).
+BUSY_CPU_SECONDS = 0.15
+# Seconds a loaded machine may take to start the pool and get its workers going.
+START_TIMEOUT = 60
+
+
+def cpu_seconds_of(pid):
+    """User and system CPU seconds a process has used."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def busy_workers(pid):
+    """The program's pool workers once both are busy with tasks (else None)."""
+    workers = children_of(pid)
+    busy = [w for w in workers if cpu_seconds_of(w) >= BUSY_CPU_SECONDS]
+    return workers if len(workers) >= 2 and len(busy) >= 2 else None
+
+
+def probe_kill_worker(options):
+    proc, out, err = start(LONG_POOL)
+    workers = wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
+    os.kill(workers[0], signal.SIGKILL)
+    code, stdout, stderr = finish(proc, out, err)
+    expect(code == 1, "exit status %d, expected 1: %s" % (code, stderr[-300:]))
+    expect(("killed by signal 9" in stderr or "died in the middle of the run" in stderr) and "task" in stderr
+           and "Traceback" not in stderr, "stderr: %r" % stderr[-400:])
+    expect(stdout == "", "a result line after a killed worker: %r" % stdout)
+    all_gone(proc.pid, "a killed worker")
+
+
+def probe_kill_parent(options):
+    proc, out, err = start(LONG_POOL)
+    wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    all_gone(proc.pid, "a killed parent")
+
+
+def probe_interrupt_pool(options):
+    proc, out, err = start(LONG_POOL)
+    wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+    code, stdout, stderr = finish(proc, out, err)
+    expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
+           "exit status %d, stderr %r" % (code, stderr[-400:]))
+    all_gone(proc.pid, "Ctrl-C")
+
+
+def probe_interrupt_threads(options):
+    directory = tempfile.mkdtemp(prefix="interrupted-")
+    size = 4000
+    proc, out, err = start([py("download", "threading"), "-p", 4, "--server", "127.0.0.1:%d" % options.port,
+                            "--files", 40, "--size", size, "-o", directory, "--warmup", 0])
+    wait_for(lambda: any(n.endswith(".bin") for n in os.listdir(directory)), START_TIMEOUT, "the first file", proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    code, stdout, stderr = finish(proc, out, err)
+    expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
+           "exit status %d, stderr %r" % (code, stderr[-400:]))
+    for name in os.listdir(directory):
+        if not name.endswith(".part"):
+            expect(os.path.getsize(os.path.join(directory, name)) == size, "%s is partial under its final name" % name)
+    all_gone(proc.pid, "Ctrl-C")
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def probe_units(options):
+    """python/common's generators against C's definitions and tests/test_download.py's model of them."""
+    sys.path.insert(0, str(ROOT / "python"))
+    from common import content, mix
+    import test_download
+    state, outputs = 1234567, []
+    for _ in range(3):
+        value, state = mix.next_value(state)
+        outputs.append(value)
+    # splitmix64 from seed 1234567: common/mix.c gives these (and so does every splitmix64).
+    expect(outputs == [6457827717110365317, 3203168211198807973, 9817491932198370423],
+           "splitmix64 drifted from common/mix.c: %s" % outputs)
+    expect(mix.unit(2 ** 64 - 1) < 1.0 and mix.unit(0) == 0.0, "mix.unit out of [0, 1)")
+    for name, size, first in (("x", 0, 0), ("y", 7, 0), ("file-42-000001.bin", 1000, 3), ("big.bin", 70001, 17)):
+        want = test_download.made_up(name, size, first)
+        got = content.fill(content.key(name), first, size - first)
+        expect(got == want, "content.fill(%s, %d..%d) differs from tests/test_download.py's" % (name, first, size))
+        content.numpy_or_none()
+        numpy_module, content._numpy[0] = content._numpy[0], None  # the pure Python path too
+        got = content.fill(content.key(name), first, size - first)
+        content._numpy[0] = numpy_module
+        expect(got == want, "content.fill without NumPy differs for %s" % name)
+        expect(content.crc32c(want) == test_download.crc32c(want), "CRC-32C of %s differs" % name)
+    expect(content.crc32c(b"6789", content.crc32c(b"12345")) == 0xe3069283, "CRC-32C in pieces is not 0xe3069283")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="the Python lane's probes (run by tests/run_tests.py)")
+    parser.add_argument("command", choices=["probe"])
+    parser.add_argument("name")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--workload", default="")
+    parser.add_argument("--keys", default="")
+    parser.add_argument("--args", default="", help="the programs' arguments, in one word")
+    options = parser.parse_args()
+    try:
+        if options.name == "same":
+            probe_same(options, options.args.split())
+        else:
+            globals()["probe_" + options.name.replace("-", "_")](options)
+    except (ProbeFailed, OSError, ValueError, subprocess.TimeoutExpired) as e:
+        print("probe %s: %s: %s" % (options.name, type(e).__name__, e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

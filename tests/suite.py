@@ -3,18 +3,25 @@
 A case is one row of a table: a program, its arguments, the exit status it
 must end with, and checks on what it printed. Each case runs in its own
 process (the program under test), so one crash cannot hide another.
+
+How a program is named, launched and its result line parsed, and the file
+server fixture, are tools/harness/programs.py's, shared with the harness;
+they are named here too (launch, parse_result_line, FileServer, ...) so a
+table needs only this module.
 """
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "bin"
-MPIRUN = ROOT / "tools" / "mpirun"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from harness import programs  # noqa: E402
+from harness.programs import (BIN, MPIRUN, ROOT, FileServer, FileServerError, is_mpi,  # noqa: E402,F401
+                              parse_result_line, parse_result_lines, split_name)
 
 # Keys every result line carries (results/README.md, "The result line").
 RESULT_KEYS = ("workload", "model", "n", "workers", "rep", "seconds", "setup",
@@ -139,17 +146,6 @@ def tail(text, lines=6):
 
 # ---- checks ----------------------------------------------------------------
 
-def parse_result_line(line):
-    """A result line as a dict; raises ValueError on a token without '='."""
-    pairs = {}
-    for token in line.split():
-        key, sep, value = token.partition("=")
-        if not sep or not key:
-            raise ValueError("token %r is not key=value" % token)
-        pairs[key] = value
-    return pairs
-
-
 def result_lines(workload, model, n, workers, reps=1, verified="yes", figures=()):
     """Check: stdout is exactly reps result lines keeping the contract."""
     def check(outcome):
@@ -267,20 +263,19 @@ def program(name, flavor=""):
     return (BIN / flavor / name) if flavor else (BIN / name)
 
 
-def launch(workload, model, workers, args, flavor=""):
-    """argv that runs bin/<workload>-<model> with the given workers: MPI
-    programs through tools/mpirun -np workers, the others with -p workers."""
-    exe = program("%s-%s" % (workload, model), flavor)
-    if model == "mpi":
-        return [MPIRUN, "-np", workers, exe] + list(args)
-    return [exe, "-p", workers] + list(args)
+def launch(workload, model, workers, args, flavor="", cluster=False):
+    """argv that runs bin/<workload>-<model> (or its sanitizer build) with the
+    given workers: MPI models through tools/mpirun -np workers, the others
+    with -p workers (programs.launch says which is which)."""
+    exe = program(programs.program_name(workload, model), flavor)
+    return programs.launch(exe, model, workers, args, cluster)
 
 
 def sanitizer_env(flavor, model):
     """Environment for a sanitizer run: fail on the first report; Open MPI's
     own allocations at exit are not ours, so leaks are not checked for MPI."""
     if flavor == "asan":
-        leaks = "0" if model == "mpi" else "1"
+        leaks = "0" if is_mpi(model) else "1"
         return {"ASAN_OPTIONS": "detect_leaks=%s:abort_on_error=0" % leaks,
                 "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
     if flavor == "tsan":

@@ -218,12 +218,12 @@ doctor:
 # parallel efficiency at P = 2 for every model.
 bench-matmul: all
 	@test -n "$(PYTHON)" || { echo "make bench-matmul: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
-	$(PYTHON) tools/bench_matmul.py
+	$(PYTHON) tools/harness/speed_matmul.py
 
 # Each workload's speed targets, the same way.
 bench-factorial bench-download: bench-%: all
 	@test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
-	$(PYTHON) tools/bench_$*.py
+	$(PYTHON) tools/harness/speed_$*.py
 
 config:
 	@rm -f $(CONFIG)

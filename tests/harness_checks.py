@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
-Usage: tests/harness_checks.py stats|summary|programs|sweep|failing|resume
+Usage: tests/harness_checks.py stats|summary|programs|fileserver|sweep|failing|resume
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -11,17 +11,20 @@ programs, and tests/fake_program under names that make it fail or run slowly.
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from harness import programs, stats, studies, summary  # noqa: E402
+from harness.content import crc32c, made_up  # noqa: E402
 from harness.studies import Study  # noqa: E402
 
 FAKE = HERE / "fake_program"
@@ -131,6 +134,25 @@ def check_programs():
         expect(found == [("download", "py-mpi4py"), ("matmul", "py-serial")], "discovered %s" % found)
 
 
+def check_fileserver():
+    """The fixture: a real bin/fileserver serves the made-up files; a program that is not one is refused."""
+    with programs.FileServer(["--quiet"]) as server:
+        expect(server.port > 0 and server.address == "127.0.0.1:%d" % server.port, "address %s" % server.address)
+        with urllib.request.urlopen(server.url("/files/fixture.bin?size=1000"), timeout=10) as response:
+            body, checksum = response.read(), response.headers["X-Checksum-CRC32C"]
+        expect(body == made_up("fixture.bin", 1000), "the fixture's server sent other bytes than content.py's")
+        expect(checksum == "%08x" % crc32c(body), "checksum %s, content.py says %08x" % (checksum, crc32c(body)))
+    status, killed = server.stop()
+    expect(status == 0 and not killed, "SIGTERM: exit status %s, killed %s" % (status, killed))
+    not_servers = ((shutil.which("echo"), "'--port 0\\n', not port=NNNN"), ("/nonexistent/fileserver", "not built"))
+    for binary, said in not_servers:
+        try:
+            programs.FileServer(binary=binary)
+            expect(False, "%s was taken for a file server" % binary)
+        except programs.FileServerError as e:
+            expect(said in str(e), "the error does not say %r: %s" % (said, e))
+
+
 # ---- sweeps through tools/bench.py ---------------------------------------------
 
 def make_bin(folder, fakes=(), real=("matmul-serial", "matmul-threads")):
@@ -236,7 +258,7 @@ def check_resume():
 
 
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs,
-          "sweep": check_sweep, "failing": check_failing, "resume": check_resume}
+          "fileserver": check_fileserver, "sweep": check_sweep, "failing": check_failing, "resume": check_resume}
 
 
 def main():

@@ -16,6 +16,8 @@ def cases():
              [sys.executable, CHECKS, "summary"]),
         Case("harness programs.py: names (the Python lane's too), launch lines, result lines, discovery",
              [sys.executable, CHECKS, "programs"]),
+        Case("harness programs.py: the file server fixture serves content.py's files; a non-server is refused",
+             [sys.executable, CHECKS, "fileserver"], needs=[program("fileserver")]),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",

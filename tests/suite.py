@@ -50,17 +50,21 @@ SHARED_BAD_INPUT = (
 )
 # Seconds a case may run before it counts as hung.
 DEFAULT_TIMEOUT = 120
+# A stand-in for a broken program (fails_on): prints nothing, exits 0.
+SILENT_STAND_IN = ["true"]
 
 
 class Case:
     """One row of a table: run argv, expect exit status, then apply checks.
 
     A check is a function (Outcome) -> None or a message saying what is wrong.
+    A case made by fails_on() turns this round: it passes only when its
+    exit status or a check finds something wrong.
     """
 
     def __init__(self, name, argv, expect_exit=0, checks=(), env=None,
                  timeout=DEFAULT_TIMEOUT, stdout_path=None, memory_limit=None,
-                 needs=()):
+                 needs=(), must_fail=False):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.expect_exit = expect_exit
@@ -70,6 +74,16 @@ class Case:
         self.stdout_path = stdout_path      # send stdout there instead (e.g. /dev/full)
         self.memory_limit = memory_limit    # RLIMIT_AS in bytes, like ulimit -v
         self.needs = tuple(str(p) for p in needs)  # files that must exist to run it
+        self.must_fail = must_fail          # argv is a broken stand-in the expectations must catch
+
+
+def fails_on(case, stand_in, what, needs=()):
+    """The proof that a case can fail: its exit status and checks applied to
+    stand_in (argv of a program broken in a known way, e.g. one that prints
+    nothing and exits 0) must find something wrong."""
+    return Case("%s: fails on %s" % (case.name, what), stand_in, case.expect_exit, case.checks, env=case.env,
+                timeout=case.timeout, stdout_path=case.stdout_path, memory_limit=case.memory_limit,
+                needs=needs, must_fail=True)
 
 
 class Outcome:
@@ -128,9 +142,18 @@ def run_argv(case, env):
     if outcome.exit_code != case.expect_exit:
         problems.append("exit status %s, expected %s" % (outcome.exit_code, case.expect_exit))
     for check in case.checks:
-        message = check(outcome)
+        try:
+            message = check(outcome)
+        except Exception as e:  # a check that breaks on odd output is a bug in the check: say so, never pass
+            return False, "check %s raised %s: %s\n      command: %s" % (
+                getattr(check, "__qualname__", check), type(e).__name__, e, " ".join(case.argv))
         if message:
             problems.append(message)
+    if case.must_fail:
+        if problems:
+            return True, ""
+        return False, "the expectations pass a stand-in broken on purpose: they cannot fail\n      command: %s" % (
+            " ".join(case.argv))
     if problems:
         detail = "; ".join(problems)
         return False, "%s\n      command: %s\n      stderr: %s" % (
@@ -145,6 +168,19 @@ def tail(text, lines=6):
 
 
 # ---- checks ----------------------------------------------------------------
+
+def parsed_stdout(outcome):
+    """(stdout's result lines as dicts, None), or (None, what is wrong): no
+    result line at all, or a token that is not key=value. For checks of every
+    line's figures, which would otherwise pass a program that printed nothing."""
+    try:
+        lines = parse_result_lines(outcome.stdout)
+    except ValueError as e:
+        return None, "stdout: %s" % e
+    if not lines:
+        return None, "no result line on stdout"
+    return lines, None
+
 
 def result_lines(workload, model, n, workers, reps=1, verified="yes", figures=()):
     """Check: stdout is exactly reps result lines keeping the contract."""

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fileserver_probes import PROBES  # noqa: E402
-from suite import (Case, FileServer, MPIRUN, ROOT, launch, no_sanitizer_report, parse_result_line,  # noqa: E402
+from suite import (Case, FileServer, MPIRUN, ROOT, launch, no_sanitizer_report, parsed_stdout,  # noqa: E402
                    program, result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
                    wrong_warmup_line)
 from harness.content import made_up  # noqa: E402  (suite puts tools/ on the path)
@@ -186,10 +186,13 @@ def server_files(count, size):
 
 
 def figure(key, test, description):
-    """Check: every result line's key passes test (a function of its value)."""
+    """Check: there are result lines, and every one's key passes test (a function of its value)."""
     def check(outcome):
-        for line in outcome.stdout.splitlines():
-            value = parse_result_line(line).get(key)
+        lines, problem = parsed_stdout(outcome)
+        if problem:
+            return problem
+        for pairs in lines:
+            value = pairs.get(key)
             if value is None or not test(value):
                 return "%s=%s, expected %s" % (key, value, description)
         return None

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import gnuplot, machine, report, runner, stats, studies, summary  # noqa: E402
-from harness.programs import ROOT, FileServer, is_mpi, launch, parse_result_line  # noqa: E402
+from harness.programs import ROOT, FileServer, FileServerError, is_mpi, launch, parse_result_line  # noqa: E402
 
 PRESETS = {
     # repeats: timed runs per configuration; timeout: seconds one run may take
@@ -377,6 +377,8 @@ def main():
         meta["interrupted"] = datetime.datetime.now().isoformat()
         (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
         return 130
+    except FileServerError as e:  # the I/O-bound study's server: not built, or it did not start
+        sys.exit("bench: %s; every finished run is in %s" % (e, folder / "runs.csv"))
     meta.pop("interrupted", None)
     meta["finished"] = datetime.datetime.now().isoformat()
     meta["machine"]["load_after"] = list(os.getloadavg())

@@ -97,6 +97,8 @@ def parse_result_lines(stdout, strict=True):
 SERVER_START_TIMEOUT = 10
 # Seconds it may take to stop after SIGTERM before it is killed.
 SERVER_STOP_TIMEOUT = 10
+# Seconds a server that said no port is given to exit by itself (and say its status).
+EXIT_GRACE = 1
 PORT_LINE = re.compile(r"port=(\d+)\n")
 
 
@@ -122,9 +124,13 @@ class FileServer:
         line = self._first_line(timeout)
         match = PORT_LINE.fullmatch(line)
         if not match:
+            try:  # a server that cannot start says why on stderr and exits
+                how = "it exited with status %d" % self.process.wait(timeout=EXIT_GRACE)
+            except subprocess.TimeoutExpired:
+                how = "it was stopped"
             self.stop()
-            raise FileServerError("%s did not start: its first line is %r, not port=NNNN (exit status %s)"
-                                  % (" ".join(self.argv), line, self.process.returncode))
+            raise FileServerError("%s did not start: its first line is %r, not port=NNNN; %s"
+                                  % (" ".join(self.argv), line, how))
         self.port = int(match.group(1))
         self.address = "127.0.0.1:%d" % self.port
 

@@ -10,8 +10,8 @@ here: the benchmark harness (tools/bench.py), the per-workload speed checks
   parse_result_line(line)               -> {"workload": "matmul", "seconds": "0.12", ...}
   with FileServer(["--latency", 10]) as server: ... server.address ...
 
-Standard library only, Python 3.6 and later: the harness runs on login nodes
-with whatever python3 they have.
+Standard library only, nothing past Python 3.6 (what tools/configure.sh asks for):
+the harness runs on login nodes with whatever python3 they have.
 """
 import re
 import signal

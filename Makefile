@@ -347,12 +347,12 @@ doctor:
 # parallel efficiency at P = 2 for every model.
 bench-matmul: all
 	$(NEEDS_PYTHON)
-	$(PYTHON) tools/bench_matmul.py
+	$(PYTHON) tools/harness/speed_matmul.py
 
 # Each workload's speed targets, the same way.
 bench-factorial bench-download: bench-%: all
 	$(NEEDS_PYTHON)
-	$(PYTHON) tools/bench_$*.py
+	$(PYTHON) tools/harness/speed_$*.py
 
 config:
 	@rm -f $(CONFIG)

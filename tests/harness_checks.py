@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
-Usage: tests/harness_checks.py stats|summary|sweep|failing|resume
+Usage: tests/harness_checks.py stats|summary|programs|fileserver|sweep|failing|resume
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -11,17 +11,20 @@ programs, and tests/fake_program under names that make it fail or run slowly.
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from harness import stats, summary  # noqa: E402
+from harness import programs, stats, studies, summary  # noqa: E402
+from harness.content import crc32c, made_up  # noqa: E402
 from harness.studies import Study  # noqa: E402
 
 FAKE = HERE / "fake_program"
@@ -82,6 +85,72 @@ def check_summary():
     expect(near(threads["speedup"], 2.0), "speedup = best serial median / median = 2")
     expect(near(threads["speedup_self"], 4.0), "self speedup = own P=1 median / median = 4")
     expect(near(threads["efficiency"], 1.0), "efficiency = speedup / P")
+
+
+# ---- the shared layer: names, launch lines, result lines, the file server -------
+
+def check_programs():
+    """tools/harness/programs.py against what it promises, the Python lane's names included."""
+    names = {"matmul-serial": ("matmul", "serial"), "download-async": ("download", "async"),
+             "matmul-py-serial": ("matmul", "py-serial"), "download-py-mpi4py": ("download", "py-mpi4py"),
+             "factorial-py-multiprocessing": ("factorial", "py-multiprocessing"),
+             "fileserver": None, "lessons": None, "matmul-": None, "-serial": None, "matmul-py-": None,
+             "matmul-serial.c": None, "matmul-Serial": None, "matmul-serial-old": None}
+    for name, expected in names.items():
+        got = programs.split_name(name)
+        expect(got == expected, "split_name(%r) = %r, expected %r" % (name, got, expected))
+    for model, mpi in (("mpi", True), ("py-mpi4py", True), ("serial", False), ("openmp", False),
+                       ("py-serial", False), ("py-multiprocessing", False)):
+        expect(programs.is_mpi(model) == mpi, "is_mpi(%r) should be %s" % (model, mpi))
+    mpirun, exe = str(programs.MPIRUN), "bin/x"
+    launches = ((("mpi", 4, False), [mpirun, "-np", "4", exe, "-n", "8"]),
+                (("py-mpi4py", 2, False), [mpirun, "-np", "2", exe, "-n", "8"]),
+                (("mpi", 4, True), [mpirun, "--cluster", "-np", "4", exe, "-n", "8"]),
+                (("py-serial", 1, False), [exe, "-p", "1", "-n", "8"]),
+                (("threads", 3, False), [exe, "-p", "3", "-n", "8"]))
+    for (model, workers, cluster), expected in launches:
+        got = programs.launch(exe, model, workers, ["-n", 8], cluster=cluster)
+        expect(got == expected, "launch %s P=%d cluster=%s: %s, expected %s" % (model, workers, cluster, got, expected))
+    try:
+        programs.launch(exe, "threads", 2, [], cluster=True)
+        expect(False, "a threads program was launched across a cluster")
+    except ValueError:
+        pass
+    line = "workload=matmul model=py-serial n=8 seconds=0.5 note=a=b"
+    pairs = programs.parse_result_line(line)
+    expect(list(pairs) == ["workload", "model", "n", "seconds", "note"] and pairs["note"] == "a=b",
+           "parse_result_line: %s" % pairs)
+    expect(programs.parse_result_line("n=8 junk =x", strict=False) == {"n": "8"}, "lenient parse keeps n=8 alone")
+    for bad in ("n=8 junk", "=x"):
+        try:
+            programs.parse_result_line(bad)
+            expect(False, "strict parse accepted %r" % bad)
+        except ValueError:
+            pass
+    expect(programs.parse_result_lines("a=1\n\nb=2\n") == [{"a": "1"}, {"b": "2"}], "blank lines are skipped")
+    with tempfile.TemporaryDirectory() as folder:  # discovery takes the Python lane's names
+        bin_dir = make_bin(folder, fakes=["matmul-py-serial", "download-py-mpi4py", "fileserver"], real=())
+        found = sorted((p.workload, p.model) for p in studies.discover(bin_dir))
+        expect(found == [("download", "py-mpi4py"), ("matmul", "py-serial")], "discovered %s" % found)
+
+
+def check_fileserver():
+    """The fixture: a real bin/fileserver serves the made-up files; a program that is not one is refused."""
+    with programs.FileServer(["--quiet"]) as server:
+        expect(server.port > 0 and server.address == "127.0.0.1:%d" % server.port, "address %s" % server.address)
+        with urllib.request.urlopen(server.url("/files/fixture.bin?size=1000"), timeout=10) as response:
+            body, checksum = response.read(), response.headers["X-Checksum-CRC32C"]
+        expect(body == made_up("fixture.bin", 1000), "the fixture's server sent other bytes than content.py's")
+        expect(checksum == "%08x" % crc32c(body), "checksum %s, content.py says %08x" % (checksum, crc32c(body)))
+    status, killed = server.stop()
+    expect(status == 0 and not killed, "SIGTERM: exit status %s, killed %s" % (status, killed))
+    not_servers = ((shutil.which("echo"), "'--port 0\\n', not port=NNNN"), ("/nonexistent/fileserver", "not built"))
+    for binary, said in not_servers:
+        try:
+            programs.FileServer(binary=binary)
+            expect(False, "%s was taken for a file server" % binary)
+        except programs.FileServerError as e:
+            expect(said in str(e), "the error does not say %r: %s" % (said, e))
 
 
 # ---- sweeps through tools/bench.py ---------------------------------------------
@@ -188,8 +257,8 @@ def check_resume():
         expect(len(runs) == configs * 4, "%d rows after resuming, expected %d" % (len(runs), configs * 4))
 
 
-CHECKS = {"stats": check_stats, "summary": check_summary, "sweep": check_sweep, "failing": check_failing,
-          "resume": check_resume}
+CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs,
+          "fileserver": check_fileserver, "sweep": check_sweep, "failing": check_failing, "resume": check_resume}
 
 
 def main():

@@ -3,18 +3,25 @@
 A case is one row of a table: a program, its arguments, the exit status it
 must end with, and checks on what it printed. Each case runs in its own
 process (the program under test), so one crash cannot hide another.
+
+How a program is named, launched and its result line parsed, and the file
+server fixture, are tools/harness/programs.py's, shared with the harness;
+they are named here too (launch, parse_result_line, FileServer, ...) so a
+table needs only this module.
 """
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "bin"
-MPIRUN = ROOT / "tools" / "mpirun"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from harness import programs  # noqa: E402
+from harness.programs import (BIN, MPIRUN, ROOT, FileServer, FileServerError, is_mpi,  # noqa: E402,F401
+                              parse_result_line, parse_result_lines, split_name)
 
 # Keys every result line carries (results/README.md, "The result line").
 RESULT_KEYS = ("workload", "model", "n", "workers", "rep", "seconds", "setup",
@@ -45,17 +52,21 @@ SHARED_BAD_INPUT = (
 )
 # Seconds a case may run before it counts as hung.
 DEFAULT_TIMEOUT = 120
+# A stand-in for a broken program (fails_on): prints nothing, exits 0.
+SILENT_STAND_IN = ["true"]
 
 
 class Case:
     """One row of a table: run argv, expect exit status, then apply checks.
 
     A check is a function (Outcome) -> None or a message saying what is wrong.
+    A case made by fails_on() turns this round: it passes only when its
+    exit status or a check finds something wrong.
     """
 
     def __init__(self, name, argv, expect_exit=0, checks=(), env=None,
                  timeout=DEFAULT_TIMEOUT, stdout_path=None, memory_limit=None,
-                 needs=()):
+                 needs=(), must_fail=False):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.expect_exit = expect_exit
@@ -65,6 +76,16 @@ class Case:
         self.stdout_path = stdout_path      # send stdout there instead (e.g. /dev/full)
         self.memory_limit = memory_limit    # RLIMIT_AS in bytes, like ulimit -v
         self.needs = tuple(str(p) for p in needs)  # files that must exist to run it
+        self.must_fail = must_fail          # argv is a broken stand-in the expectations must catch
+
+
+def fails_on(case, stand_in, what, needs=()):
+    """The proof that a case can fail: its exit status and checks applied to
+    stand_in (argv of a program broken in a known way, e.g. one that prints
+    nothing and exits 0) must find something wrong."""
+    return Case("%s: fails on %s" % (case.name, what), stand_in, case.expect_exit, case.checks, env=case.env,
+                timeout=case.timeout, stdout_path=case.stdout_path, memory_limit=case.memory_limit,
+                needs=needs, must_fail=True)
 
 
 class Outcome:
@@ -127,9 +148,18 @@ def run_argv(case, env):
     if outcome.exit_code != case.expect_exit:
         problems.append("exit status %s, expected %s" % (outcome.exit_code, case.expect_exit))
     for check in case.checks:
-        message = check(outcome)
+        try:
+            message = check(outcome)
+        except Exception as e:  # a check that breaks on odd output is a bug in the check: say so, never pass
+            return False, "check %s raised %s: %s\n      command: %s" % (
+                getattr(check, "__qualname__", check), type(e).__name__, e, " ".join(case.argv))
         if message:
             problems.append(message)
+    if case.must_fail:
+        if problems:
+            return True, ""
+        return False, "the expectations pass a stand-in broken on purpose: they cannot fail\n      command: %s" % (
+            " ".join(case.argv))
     if problems:
         detail = "; ".join(problems)
         return False, "%s\n      command: %s\n      stderr: %s" % (
@@ -145,15 +175,17 @@ def tail(text, lines=6):
 
 # ---- checks ----------------------------------------------------------------
 
-def parse_result_line(line):
-    """A result line as a dict; raises ValueError on a token without '='."""
-    pairs = {}
-    for token in line.split():
-        key, sep, value = token.partition("=")
-        if not sep or not key:
-            raise ValueError("token %r is not key=value" % token)
-        pairs[key] = value
-    return pairs
+def parsed_stdout(outcome):
+    """(stdout's result lines as dicts, None), or (None, what is wrong): no
+    result line at all, or a token that is not key=value. For checks of every
+    line's figures, which would otherwise pass a program that printed nothing."""
+    try:
+        lines = parse_result_lines(outcome.stdout)
+    except ValueError as e:
+        return None, "stdout: %s" % e
+    if not lines:
+        return None, "no result line on stdout"
+    return lines, None
 
 
 def result_lines(workload, model, n, workers, reps=1, verified="yes", figures=()):
@@ -273,20 +305,19 @@ def program(name, flavor=""):
     return (BIN / flavor / name) if flavor else (BIN / name)
 
 
-def launch(workload, model, workers, args, flavor=""):
-    """argv that runs bin/<workload>-<model> with the given workers: MPI
-    programs through tools/mpirun -np workers, the others with -p workers."""
-    exe = program("%s-%s" % (workload, model), flavor)
-    if model == "mpi":
-        return [MPIRUN, "-np", workers, exe] + list(args)
-    return [exe, "-p", workers] + list(args)
+def launch(workload, model, workers, args, flavor="", cluster=False):
+    """argv that runs bin/<workload>-<model> (or its sanitizer build) with the
+    given workers: MPI models through tools/mpirun -np workers, the others
+    with -p workers (programs.launch says which is which)."""
+    exe = program(programs.program_name(workload, model), flavor)
+    return programs.launch(exe, model, workers, args, cluster)
 
 
 def sanitizer_env(flavor, model):
     """Environment for a sanitizer run: fail on the first report; Open MPI's
     own allocations at exit are not ours, so leaks are not checked for MPI."""
     if flavor == "asan":
-        leaks = "0" if model == "mpi" else "1"
+        leaks = "0" if is_mpi(model) else "1"
         return {"ASAN_OPTIONS": "detect_leaks=%s:abort_on_error=0" % leaks,
                 "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
     if flavor == "tsan":

@@ -11,7 +11,7 @@ minutes in one thread, and every table together must stay near two minutes.
 import functools
 import math
 
-from suite import (SHARED_BAD_INPUT, Case, MPIRUN, launch, no_sanitizer_report, parse_result_line, program,
+from suite import (SHARED_BAD_INPUT, SILENT_STAND_IN, Case, MPIRUN, fails_on, launch, no_sanitizer_report, parsed_stdout, program,
                    result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
                    wrong_warmup_line)
 
@@ -55,7 +55,8 @@ def expected_figures(mode, n):
 
 
 def figures_agree(mode, n, schedule=None, chunk=None):
-    """Check: every result line's own figures are those of n!, and say its mode (and schedule, chunk)."""
+    """Check: there are result lines, and every one's own figures are those
+    of n!, and say its mode (and schedule, chunk)."""
     expected = dict(expected_figures(mode, n), mode=mode)
     if schedule:
         expected["schedule"] = schedule
@@ -63,8 +64,10 @@ def figures_agree(mode, n, schedule=None, chunk=None):
         expected["chunk"] = str(chunk)
 
     def check(outcome):
-        for line in outcome.stdout.splitlines():
-            pairs = parse_result_line(line)
+        lines, problem = parsed_stdout(outcome)
+        if problem:
+            return problem
+        for pairs in lines:
             for key, value in expected.items():
                 if pairs.get(key) != value:
                     return "%s=%s, expected %s" % (key, pairs.get(key), value)
@@ -187,10 +190,7 @@ def bad_input():
              [serial, "--mode=many", "--schedule=cyclic", "--chunk=3", "-n", "10", "-r", "3"], 0,
              [result_lines(WORKLOAD, "serial", 10, 1, reps=3, figures=MANY_FIGURES),
               figures_agree("many", 10, "cyclic", 3)], needs=[serial]),
-        Case("factorial serial defaults to --mode big", [serial, "-n", "30"], 0,
-             [figures_agree("big", 30)], needs=[serial]),
-        Case("factorial serial --mode many defaults to dynamic, chunk 1", [serial, "--mode", "many", "-n", "30"], 0,
-             [figures_agree("many", 30, "dynamic", 1)], needs=[serial]),
+    ] + list(default_modes()) + [
         Case("factorial serial --no-verify says verified=skipped", [serial, "-n", "33", "--no-verify"], 0,
              [result_lines(WORKLOAD, "serial", 33, 1, verified="skipped", figures=BIG_FIGURES)], needs=[serial]),
         Case("factorial serial --mode many --no-verify says verified=skipped",
@@ -200,6 +200,27 @@ def bad_input():
              [stderr_says("cannot write")], stdout_path="/dev/full", needs=[serial]),
     ]
     return cases
+
+
+def default_modes():
+    """The defaults, checked by figures_agree alone: (--mode big, --mode many)."""
+    serial = program("factorial-serial")
+    return (Case("factorial serial defaults to --mode big", [serial, "-n", "30"], 0,
+                 [figures_agree("big", 30)], needs=[serial]),
+            Case("factorial serial --mode many defaults to dynamic, chunk 1", [serial, "--mode", "many", "-n", "30"], 0,
+                 [figures_agree("many", 30, "dynamic", 1)], needs=[serial]))
+
+
+def figures_check_fails():
+    """figures_agree, the only check of the defaults' cases, fails a program
+    that prints nothing and exits 0, and a real run that answers another question."""
+    serial = program("factorial-serial")
+    big, many = default_modes()
+    return [fails_on(big, SILENT_STAND_IN, "a program that prints nothing and exits 0"),
+            fails_on(many, SILENT_STAND_IN, "a program that prints nothing and exits 0"),
+            fails_on(big, [serial, "-n", "31"], "the answer for 31!", needs=[serial]),
+            fails_on(many, [serial, "--mode", "many", "-n", "30", "--schedule", "cyclic"], "another schedule",
+                     needs=[serial])]
 
 
 def check_fails():
@@ -258,5 +279,5 @@ def sanitized(flavor):
 
 def cases():
     """Every factorial table, in the order they are reported."""
-    return (correctness() + bad_input() + check_fails() + dying_worker()
+    return (correctness() + bad_input() + figures_check_fails() + check_fails() + dying_worker()
             + sanitized("asan") + sanitized("tsan"))

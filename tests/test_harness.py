@@ -1,4 +1,4 @@
-"""tests/test_harness.py — the benchmark harness: statistics, a tiny sweep, failures, resuming."""
+"""tests/test_harness.py — the benchmark harness: statistics, the shared layer, a tiny sweep, failures, resuming."""
 import sys
 
 from suite import ROOT, Case, program
@@ -14,6 +14,10 @@ def cases():
              [sys.executable, CHECKS, "stats"]),
         Case("harness summary: speedup against the best serial code, failures kept out",
              [sys.executable, CHECKS, "summary"]),
+        Case("harness programs.py: names (the Python lane's too), launch lines, result lines, discovery",
+             [sys.executable, CHECKS, "programs"]),
+        Case("harness programs.py: the file server fixture serves content.py's files; a non-server is refused",
+             [sys.executable, CHECKS, "fileserver"], needs=[program("fileserver")]),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",

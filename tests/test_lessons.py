@@ -1,17 +1,76 @@
 """tests/test_lessons.py — the lessons: their bug/fix examples, every command in them, every link."""
 import sys
 
-from suite import MPIRUN, ROOT, Case, program, sanitizer_env, stderr_says, stdout_says
+from suite import MPIRUN, ROOT, Case, fails_on, parsed_stdout, program, sanitizer_env, stderr_says, stdout_says
 
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))
 # TSan's exit status when it reports (its default exitcode).
 TSAN_REPORTED = 66
 # deadlock.c's exit status when its watchdog fires.
 DEADLOCK_FOUND = 3
+# race.c's exit status when updates were lost.
+RACE_LOST = 1
+# The plain race, run for real. At the lesson's -n 1000000 a thread is done
+# in a millisecond or two, often before the other one gets a core, and many
+# runs lose nothing; at -n 10^8 each thread adds for a tenth of a second or
+# more, over many time slices, and nearly every run loses updates (even on
+# one core: a thread preempted between its load and its store overwrites the
+# other's whole time slice of additions). Up to RACE_TRIES runs, stopping at
+# the first that loses some, make missing it vanishingly rare.
+RACE_THREADS, RACE_N, RACE_TRIES = 2, 100000000, 10
+
+
+def until_it_shows(argv, tries=RACE_TRIES):
+    """argv (a bug that shows on most runs, not all) run up to tries times,
+    stopping at the first run that exits non-zero, with that run's status."""
+    return ["sh", "-c", 'for try in $(seq %d); do "$@" || exit; done' % tries, "sh"] + list(argv)
+
+
+def race_shows(threads, increments):
+    """Check: the last run's line says updates were lost (counter below
+    expected = threads x increments, lost the difference), the lines before
+    it (runs that happened to lose nothing) are well formed."""
+    def check(outcome):
+        lines, problem = parsed_stdout(outcome)
+        if problem:
+            return problem
+        for pairs in lines:
+            try:
+                counter, expected, lost = int(pairs["counter"]), int(pairs["expected"]), int(pairs["lost"])
+            except (KeyError, ValueError):
+                return "a line is not counter=N expected=N lost=N: %s" % pairs
+            if expected != threads * increments or lost != expected - counter:
+                return "counter=%d expected=%d lost=%d: expected should be %d x %d, lost their difference" % (
+                    counter, expected, lost, threads, increments)
+        if not lost > 0:
+            return "no update was lost in %d runs: the race did not show" % len(lines)
+        return None
+    return check
+
+
+def race_case(exe, increments, extra=(), tries=RACE_TRIES):
+    """A run of a racy counter that must show the race: exit RACE_LOST, updates lost."""
+    argv = until_it_shows([exe, "-p", RACE_THREADS, "-n", increments] + list(extra), tries)
+    return Case("lessons race loses updates (-p %d -n %d, up to %d runs)" % (RACE_THREADS, increments, tries),
+                argv, RACE_LOST, [race_shows(RACE_THREADS, increments)], needs=[exe])
+
+
+def race_check_fails(race, fixed):
+    """The race case fails a counter that loses nothing (race_fixed), a
+    program that prints nothing and exits 1, and one whose line says nothing
+    was lost but exits 1 as if something were."""
+    small = 1000
+    counted_right = "counter=%d expected=%d lost=0" % (RACE_THREADS * RACE_N, RACE_THREADS * RACE_N)
+    return [fails_on(race_case(race, small, tries=2), until_it_shows([fixed, "-p", RACE_THREADS, "-n", small], 2),
+                     "a counter that loses nothing (race_fixed)", needs=[fixed]),
+            fails_on(race_case(race, RACE_N), ["false"], "a program that prints nothing and exits 1"),
+            fails_on(race_case(race, RACE_N), ["sh", "-c", "echo %s; exit 1" % counted_right],
+                     "a line that lost nothing")]
 
 
 def examples():
-    """Each fix is right; each bug shows wherever it shows deterministically."""
+    """Each fix is right; each bug shows wherever it shows deterministically,
+    and the plain race where it shows on nearly every run, retried."""
     lessons = program("lessons")
     race, fixed = lessons / "race", lessons / "race_fixed"
     tsan_race, tsan_fixed = program("lessons", "tsan") / "race", program("lessons", "tsan") / "race_fixed"
@@ -19,7 +78,7 @@ def examples():
     zombies, zombies_fixed = lessons / "zombies", lessons / "zombies_fixed"
     deadlock, deadlock_fixed = lessons / "deadlock", lessons / "deadlock_fixed"
     tsan = sanitizer_env("tsan", "threads")
-    return [
+    return [race_case(race, RACE_N)] + race_check_fails(race, fixed) + [
         Case("lessons race_fixed --lock mutex loses nothing", [fixed, "-p", 4, "-n", 200000, "--lock", "mutex"], 0,
              [stdout_says(r"lost=0\b")], needs=[fixed]),
         Case("lessons race_fixed --lock atomic loses nothing", [fixed, "-p", 4, "-n", 200000, "--lock", "atomic"],

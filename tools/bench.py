@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import gnuplot, machine, report, runner, stats, studies, summary  # noqa: E402
+from harness.programs import ROOT, FileServer, FileServerError, is_mpi, launch, parse_result_line  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 PRESETS = {
     # repeats: timed runs per configuration; timeout: seconds one run may take
     "quick": {"repeats": 3, "timeout": 120},
@@ -118,44 +118,19 @@ def build_configs(options, programs, usable):
             counts = [p for p in counts if p <= program.max_workers] or [1]
             for n in sizes:
                 for p in counts:
-                    configs.append(Config(study, program, n, p, mpi_cores if program.model == "mpi" else usable))
+                    configs.append(Config(study, program, n, p, mpi_cores if is_mpi(program.model) else usable))
     return chosen, configs
-
-
-class FileServer:
-    """bin/fileserver on a free port, for the I/O-bound study's runs."""
-
-    def __init__(self, bin_dir, flags):
-        exe = Path(bin_dir) / "fileserver"
-        if not exe.exists():
-            raise RuntimeError("%s is not built (make)" % exe)
-        self.process = subprocess.Popen([str(exe), "--port", "0", "--quiet"] + flags, stdout=subprocess.PIPE,
-                                        stdin=subprocess.DEVNULL, text=True)
-        first = self.process.stdout.readline().strip()
-        if not first.startswith("port="):
-            self.stop()
-            raise RuntimeError("fileserver did not say its port (got %r)" % first)
-        self.address = "127.0.0.1:%s" % first.split("=", 1)[1]
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def command(config, extra):
     """argv for one run: one timed repetition after one untimed one, MPI through tools/mpirun."""
     args = ["-n", str(config.n), "-r", "1", "--warmup", "1"] + config.study.args + extra
-    if config.program.model == "mpi":
-        return [str(ROOT / "tools" / "mpirun"), "-np", str(config.workers), str(config.program.path)] + args
-    return [str(config.program.path), "-p", str(config.workers)] + args
+    return launch(config.program.path, config.program.model, config.workers, args)
 
 
 def row_for(config, round_number, result):
     """The runs.csv row of one run."""
-    lines = [runner.parse_result_line(line) for line in result.stdout.splitlines() if "=" in line]
+    lines = [parse_result_line(line, strict=False) for line in result.stdout.splitlines() if "=" in line]
     pairs = lines[-1] if lines else {}
     known = {"workload", "model", "n", "workers", "rep", "seconds", "setup", "comm", "compute", "combine",
              "verified"}
@@ -262,7 +237,9 @@ def sweep(options, configs, folder, seed, repeats, timeout):
                 extra = []
                 if config.study.kind == "io":
                     if config.study.name not in servers:
-                        servers[config.study.name] = FileServer(options.bin, config.study.server.get(options.preset, []))
+                        servers[config.study.name] = FileServer(
+                            ["--quiet"] + config.study.server.get(options.preset, []),
+                            binary=Path(options.bin) / "fileserver")
                     extra = ["--server", servers[config.study.name].address, "-o", str(scratch)]
                 before = time.monotonic()
                 result = runner.run(command(config, extra), timeout)
@@ -405,6 +382,8 @@ def main():
         meta["interrupted"] = datetime.datetime.now().isoformat()
         (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
         return 130
+    except FileServerError as e:  # the I/O-bound study's server: not built, or it did not start
+        sys.exit("bench: %s; every finished run is in %s" % (e, folder / "runs.csv"))
     meta.pop("interrupted", None)
     meta["finished"] = datetime.datetime.now().isoformat()
     meta["machine"]["load_after"] = list(os.getloadavg())

@@ -85,12 +85,3 @@ def run(argv, timeout, env=None, cwd=None):
                          out.read().decode(errors="replace"), err.read().decode(errors="replace"),
                          killed.is_set())
 
-
-def parse_result_line(line):
-    """A result line's key=value pairs as a dict (tokens without '=' are skipped)."""
-    pairs = {}
-    for token in line.split():
-        key, sep, value = token.partition("=")
-        if sep and key:
-            pairs[key] = value
-    return pairs

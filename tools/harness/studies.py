@@ -4,17 +4,16 @@ A study is one question asked of a workload ("how does matmul scale?",
 "factorial, one huge product", "factorial, many small tasks", "download").
 The table below is the one place that says, per study, which flags every run
 gets and which sizes each preset uses. Which workloads and models exist is
-not written anywhere: it is read from bin/<workload>-<model>, and each
-program says its own limits (--describe). A workload with no row here is
-still measured, at its default size.
+not written anywhere: it is read from bin/<workload>-<model> (the Python
+lane's bin/<workload>-py-<model> too: programs.py says which names count),
+and each program says its own limits (--describe). A workload with no row
+here is still measured, at its default size.
 """
 import os
-import re
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-PROGRAM_NAME = re.compile(r"^([a-z]+)-([a-z]+)$")
+from harness import programs
 
 
 class Study:
@@ -75,20 +74,20 @@ def describe(path):
         return None
     if out.returncode != 0:
         return None
-    pairs = dict(token.split("=", 1) for token in out.stdout.split() if "=" in token)
+    pairs = programs.parse_result_line(out.stdout, strict=False)
     return pairs if "workload" in pairs else None
 
 
 def discover(bin_dir):
     """Every program in bin_dir named <workload>-<model> that can describe itself."""
-    programs = []
+    found = []
     for path in sorted(Path(bin_dir).iterdir()):
-        match = PROGRAM_NAME.match(path.name)
-        if not match or not path.is_file() or not os.access(path, os.X_OK):
+        name = programs.split_name(path.name)
+        if not name or not path.is_file() or not os.access(path, os.X_OK):
             continue
         description = describe(path) or {}
-        programs.append(Program(path, match.group(1), match.group(2), description))
-    return programs
+        found.append(Program(path, name[0], name[1], description))
+    return found
 
 
 def studies_for(programs, wanted_workloads=None):

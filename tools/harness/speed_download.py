@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""tools/bench_download.py — download's speed targets, measured side by side in one run.
+"""tools/harness/speed_download.py — download's speed targets, measured side by side in one run.
 
-Usage: tools/bench_download.py [--files N] [--size BYTES] [--latency MS] [--rounds K] [--reps R]
+Usage: tools/harness/speed_download.py [--files N] [--size BYTES] [--latency MS] [--rounds K] [--reps R]
+       (make bench-download)
 
 Starts bin/fileserver --latency 50 (and a second one with no latency, to
 measure what moving the bytes alone costs), then runs every client in a
@@ -19,7 +20,6 @@ Figures, not a test: nothing here fails the build.
 import argparse
 import math
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -28,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "bin"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.programs import BIN, FileServer, FileServerError, launch, parse_result_lines  # noqa: E402
+
 WIDE = 64                                  # the P of the speed target
 CONFIGS = [("serial", 1), ("threads", 1), ("threads", 32)] + [
     (m, WIDE) for m in ("threads", "processes", "openmp", "mpi", "async")]
@@ -39,22 +40,16 @@ TARGET_IDEAL, TARGET_CURL = 1.25, 1.0
 
 
 def start_server(latency_ms):
-    """bin/fileserver on a free port with this latency: (process, port)."""
-    proc = subprocess.Popen([str(BIN / "fileserver"), "--port", "0", "--latency", str(latency_ms), "--quiet"],
-                            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    line = proc.stdout.readline().decode()
-    match = re.fullmatch(r"port=(\d+)\n", line)
-    if not match:
-        proc.kill()
-        sys.exit("bench_download: bin/fileserver did not start (first line %r)" % line)
-    return proc, int(match.group(1))
+    """bin/fileserver on a free port with this latency: (server, port)."""
+    try:
+        server = FileServer(["--latency", latency_ms, "--quiet"])
+    except FileServerError as e:
+        sys.exit("bench_download: %s" % e)
+    return server, server.port
 
 
 def client_argv(model, workers, args):
-    exe = str(BIN / ("download-" + model))
-    if model == "mpi":
-        return [str(ROOT / "tools" / "mpirun"), "-np", str(workers), exe] + args
-    return [exe, "-p", str(workers)] + args
+    return launch(BIN / ("download-" + model), model, workers, args)
 
 
 def result_seconds(argv):
@@ -62,7 +57,7 @@ def result_seconds(argv):
     out = subprocess.run(argv, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit("bench_download: %s failed (exit %d):\n%s" % (" ".join(argv), out.returncode, out.stderr[-2000:]))
-    return [float(dict(t.split("=", 1) for t in line.split())["seconds"]) for line in out.stdout.splitlines()]
+    return [float(line["seconds"]) for line in parse_result_lines(out.stdout)]
 
 
 def run_client(model, workers, port, options, directory):
@@ -135,7 +130,11 @@ def main():
     if not shutil.which("curl"):
         sys.exit("bench_download: needs the curl command (apt-get install curl) for the comparison")
     server, port = start_server(options.latency)
-    bare, bare_port = start_server(0)
+    try:
+        bare, bare_port = start_server(0)
+    except SystemExit:  # the first one must not outlive us
+        server.stop()
+        raise
     scratch = tempfile.mkdtemp(prefix="bench-download-")
     try:
         order = random.Random(options.seed)
@@ -151,9 +150,8 @@ def main():
         compared = curl_comparison(port, options, scratch)
         matmul = matmul_speedup(options)
     finally:
-        for proc in (server, bare):
-            proc.terminate()
-            proc.wait()
+        for running in (server, bare):
+            running.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
     median = {c: statistics.median(s) for c, s in samples.items()}

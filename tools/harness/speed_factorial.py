@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""tools/bench_factorial.py — factorial's speed targets, measured side by side in one run.
+"""tools/harness/speed_factorial.py — factorial's speed targets, measured side by side in one run.
 
-Usage: tools/bench_factorial.py [--big-n N] [--many-n N] [--tiny-n N] [--rounds K] [--seed S]
-                                [--only big|many|tiny ...] [--no-verify]
+Usage: tools/harness/speed_factorial.py [--big-n N] [--many-n N] [--tiny-n N] [--rounds K] [--seed S]
+                                        [--only big|many|tiny ...] [--no-verify]   (make bench-factorial)
 
 Runs every configuration below once per round, in a shuffled order each
 round, and prints medians:
@@ -27,7 +27,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
+
 PARALLEL = ("threads", "processes", "openmp", "mpi")
 SCHEDULES = ("static", "cyclic", "dynamic")
 BIG_SPEEDUP_TARGET = 1.7
@@ -47,13 +49,11 @@ TINY = [("serial", 1, ())] + [(m, 2, ()) for m in PARALLEL]
 def run(model, workers, args):
     """The result line of one process of bin/factorial-<model>, as a dict."""
     exe = str(ROOT / "bin" / ("factorial-" + model))
-    args = [str(a) for a in args]
-    argv = ([str(ROOT / "tools" / "mpirun"), "-np", str(workers), exe] + args if model == "mpi"
-            else [exe, "-p", str(workers)] + args)
+    argv = launch(exe, model, workers, args)
     out = subprocess.run(argv, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit("bench_factorial: %s failed (exit %d):\n%s" % (" ".join(argv), out.returncode, out.stderr))
-    return dict(token.split("=", 1) for token in out.stdout.splitlines()[-1].split())
+    return parse_result_lines(out.stdout)[-1]
 
 
 def measure(configs, common, rounds, order):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""tools/bench_matmul.py — matmul's speed targets, measured side by side in one run.
+"""tools/harness/speed_matmul.py — matmul's speed targets, measured side by side in one run.
 
-Usage: tools/bench_matmul.py [-n N] [--rounds K] [--reps R]
+Usage: tools/harness/speed_matmul.py [-n N] [--rounds K] [--reps R]   (make bench-matmul)
 
 Runs OpenBLAS (one thread), the serial blocked kernel, and every parallel
 model at P = 1 and P = 2, in a shuffled order each round, and prints medians:
@@ -18,7 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
+
 TARGETS = {"threads": 0.9, "processes": 0.9, "openmp": 0.9, "mpi": 0.8}
 CONFIGS = [("blas", 1), ("serial", 1)] + [(m, p) for m in TARGETS for p in (1, 2)]
 
@@ -27,12 +29,11 @@ def run(model, workers, n, reps):
     """Seconds of each timed run of one process of bin/matmul-<model>."""
     exe = str(ROOT / "bin" / ("matmul-" + model))
     args = ["-n", str(n), "-r", str(reps), "--warmup", "2"]
-    argv = ([str(ROOT / "tools" / "mpirun"), "-np", str(workers), exe] + args if model == "mpi"
-            else [exe, "-p", str(workers)] + args)
+    argv = launch(exe, model, workers, args)
     out = subprocess.run(argv, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit("bench_matmul: %s failed (exit %d):\n%s" % (" ".join(argv), out.returncode, out.stderr))
-    return [float(dict(t.split("=", 1) for t in line.split())["seconds"]) for line in out.stdout.splitlines()]
+    return [float(line["seconds"]) for line in parse_result_lines(out.stdout)]
 
 
 def main():

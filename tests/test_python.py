@@ -21,13 +21,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (SHARED_BAD_INPUT, Case, ROOT, parse_result_line, program, result_lines,  # noqa: E402
-                   stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
+from suite import (SHARED_BAD_INPUT, Case, FileServer, ROOT, parse_result_line, program,  # noqa: E402
+                   result_lines, stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
 
 MODELS = ("serial", "threading", "multiprocessing")
 APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
@@ -38,12 +37,11 @@ FIGURES = {"matmul": ("gflops", "kernel", "checksum", "startup"),
 THIS = Path(__file__).resolve()
 FILESERVER = program("fileserver")
 HIDE_PACKAGES = ROOT / "tests" / "data" / "hide-packages"
-SERVER_START_TIMEOUT = 10
 PRIME = 2 ** 61 - 1
 # Seconds a killed program and its workers get to be gone.
 GONE_TIMEOUT = 10
 
-STATE = {"tmp": None, "ports": {}, "procs": [], "cases": 0}
+STATE = {"tmp": None, "servers": {}, "cases": 0}
 
 
 def py(workload, model):
@@ -54,48 +52,28 @@ def workers_for(model):
     return (1,) if model == "serial" else WORKERS
 
 
-# ---- the file servers (as tests/test_download.py starts them) ----
-
-def start_fileserver(name, args):
-    """bin/fileserver --port 0 ARGS; its port from its first line."""
-    proc = subprocess.Popen([str(FILESERVER), "--port", "0", "--quiet"] + [str(a) for a in args],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    STATE["procs"].append(proc)
-    line = []
-    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline().decode()), daemon=True)
-    reader.start()
-    reader.join(SERVER_START_TIMEOUT)
-    match = re.fullmatch(r"port=(\d+)\s*", line[0] if line else "")
-    if not match:
-        raise RuntimeError("bin/fileserver did not say its port")
-    STATE["ports"][name] = int(match.group(1))
-
+# ---- the file servers (tools/harness/programs.py's fixture) ----
 
 def setup():
     """A scratch folder, and the servers the download cases talk to (if bin/fileserver was built)."""
     STATE["tmp"] = tempfile.mkdtemp(prefix="python-tests-")
     if FILESERVER.exists():
-        start_fileserver("plain", ["--latency", 2])
-        start_fileserver("faulty", ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05, "--seed", 7,
-                                    "--retry-after", 0])
-        start_fileserver("slow", ["--latency", 300])
+        for name, args in (("plain", ["--latency", 2]),
+                           ("faulty", ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05, "--seed", 7,
+                                       "--retry-after", 0]),
+                           ("slow", ["--latency", 300])):
+            STATE["servers"][name] = FileServer(["--quiet"] + args, stderr=subprocess.DEVNULL)
 
 
 def teardown():
-    for proc in STATE["procs"]:
-        proc.send_signal(signal.SIGTERM)
-    for proc in STATE["procs"]:
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    for server in STATE["servers"].values():
+        server.stop()
     if STATE["tmp"]:
         shutil.rmtree(STATE["tmp"], ignore_errors=True)
 
 
 def server(name):
-    return "127.0.0.1:%d" % STATE["ports"].get(name, 0)
+    return STATE["servers"][name].address if name in STATE["servers"] else "127.0.0.1:0"
 
 
 def out_dir():
@@ -375,7 +353,7 @@ def dying():
                                             STATE["ports"].get("slow", 0)], 0,
                           needs=[py("factorial", "multiprocessing"), py("download", "threading"), FILESERVER],
                           timeout=90))
-    cases.append(Case("py common: splitmix64, the made-up files and CRC-32C as C and tests/test_download.py make them",
+    cases.append(Case("py common: splitmix64, the made-up files and CRC-32C as C and tools/harness/content.py make them",
                       [lane_python(), THIS, "probe", "units"], 0))
     return cases
 
@@ -581,10 +559,12 @@ def probe_interrupt_threads(options):
 
 
 def probe_units(options):
-    """python/common's generators against C's definitions and tests/test_download.py's model of them."""
+    """python/common's generators against C's definitions and the harness's model of them
+    (tools/harness/content.py, which tests/test_download.py checks the C server with)."""
     sys.path.insert(0, str(ROOT / "python"))
+    sys.path.insert(0, str(ROOT / "tools"))
     from common import content, mix
-    import test_download
+    from harness import content as test_download
     state, outputs = 1234567, []
     for _ in range(3):
         value, state = mix.next_value(state)
@@ -596,7 +576,7 @@ def probe_units(options):
     for name, size, first in (("x", 0, 0), ("y", 7, 0), ("file-42-000001.bin", 1000, 3), ("big.bin", 70001, 17)):
         want = test_download.made_up(name, size, first)
         got = content.fill(content.key(name), first, size - first)
-        expect(got == want, "content.fill(%s, %d..%d) differs from tests/test_download.py's" % (name, first, size))
+        expect(got == want, "content.fill(%s, %d..%d) differs from tools/harness/content.py's" % (name, first, size))
         content.numpy_or_none()
         numpy_module, content._numpy[0] = content._numpy[0], None  # the pure Python path too
         got = content.fill(content.key(name), first, size - first)

@@ -25,14 +25,17 @@
 #define MAX_WORKERS 256
 /* --chunk: at most every task in one chunk. */
 #define MAX_CHUNK MANY_MAX_N
-/* Memory, in copies of n!: --mode big holds the partial products (one n!
- * together), the halves and products being formed, GMP's scratch for its
- * multiplications (in huge pages, see HUGE_BLOCK) and, to check, the
- * reference; peak resident memory measured at n = 10^7: 6.0 copies (serial),
- * 10.6 (threads, P = 4), 11.1 (the mpz_fac_ui lane, checked by binary
- * splitting). --mode many holds per worker the k! being formed and the halves
- * it is made of. */
-#define BIG_COPIES 12.0
+/* Memory, in copies of n!: --mode big holds the numbers its stages make
+ * (together about one n!), the pieces being multiplied and their products,
+ * GMP's scratch for every multiplication running at once (in huge pages,
+ * see HUGE_BLOCK), n! itself and, to check it, the reference. Peak resident
+ * memory measured at n = 10^7: 7.0 copies (serial), 15.3 (threads, tree,
+ * P = 2), 16.7 (threads, primes, P = 4), 21 (threads, split-tree, P = 4):
+ * a base, and scratch for up to about four large multiplications at once
+ * (more workers make smaller pieces). */
+#define BIG_COPIES 10.0
+#define BIG_COPIES_PER_WORKER 3.0
+#define BIG_BUSY_WORKERS 4u
 #define MANY_COPIES_PER_WORKER 3.0
 /* Memory every worker holds whatever n is: its records and GMP's small numbers. */
 #define WORKER_BYTES 4096.0
@@ -48,7 +51,7 @@
 /* --mode's and --schedule's words (the order of enum factorial_mode and enum factorial_schedule). */
 static const char *const mode_names[] = {"big", "many", NULL};
 static const char *const schedule_names[] = {"static", "cyclic", "dynamic", NULL};
-static const char *const big_kernel_names[] = {"primes", "tree", NULL};
+static const char *const big_kernel_names[] = {"primes", "tree", "split-tree", NULL};
 
 static const struct flag factorial_flags[] = {
     {"--mode", "big|many", FLAG_CHOICE, OPTION(mode), 0, 0, 0, mode_names,
@@ -57,9 +60,9 @@ static const struct flag factorial_flags[] = {
      0, 0, schedule_names, "--mode many: one block per worker, chunks round-robin, or chunks on request (default)"},
     {"--chunk", "K", FLAG_COUNT, OPTION(chunk), offsetof(struct options, chunk_given), 1, MAX_CHUNK, NULL,
      "--mode many, cyclic and dynamic: tasks handed out at a time (default 1)"},
-    {"--kernel", "primes|tree", FLAG_CHOICE, OPTION(kernel), offsetof(struct options, kernel_given), 0, 0,
-     big_kernel_names, "--mode big: primes: by the primes' exponents and squarings (default); "
-                       "tree: ranges multiplied up a tree"},
+    {"--kernel", "primes|tree|split-tree", FLAG_CHOICE, OPTION(kernel), offsetof(struct options, kernel_given),
+     0, 0, big_kernel_names, "--mode big: primes: by the primes' exponents and squarings (default); "
+                             "tree: ranges multiplied up a tree; split-tree: its last multiplication cut over the workers"},
     {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -80,7 +83,8 @@ static double factorial_bytes(unsigned long n)
  * mode needs; factorial_options checks --mode many's larger needs. */
 static double bytes_needed(unsigned long n, unsigned workers)
 {
-    return BIG_COPIES * factorial_bytes(n) + (double)workers * WORKER_BYTES;
+    unsigned busy = workers < BIG_BUSY_WORKERS ? workers : BIG_BUSY_WORKERS;
+    return (BIG_COPIES + BIG_COPIES_PER_WORKER * busy) * factorial_bytes(n) + (double)workers * WORKER_BYTES;
 }
 
 /* many_bytes_needed: --mode many's memory: every worker forming an n! at once, and the residues. */
@@ -274,11 +278,7 @@ enum outcome factorial_prepare(struct factorial *f, const struct options *opt, e
     f->span = memory_alloc(workers * sizeof(struct span), memory);
     f->comm = memory_alloc(workers * sizeof(double), memory);
     f->bound = calloc(workers + 1, sizeof *f->bound);
-    f->partial = calloc(workers, sizeof *f->partial);
     f->taken = calloc(workers, sizeof *f->taken);
-    for (unsigned w = 0; f->partial && w < workers; w++)
-        mpz_init(f->partial[w]);
-    mpz_init(f->scratch);
     f->busy = memory_alloc(workers * sizeof(double), memory);
     f->job_room = BIG_JOBS_PER_WORKER * workers + BIG_JOBS_EXTRA;
     f->jobs = calloc(f->job_room, sizeof *f->jobs);
@@ -293,10 +293,10 @@ enum outcome factorial_prepare(struct factorial *f, const struct options *opt, e
         f->residue = memory_alloc((f->n + 1) * sizeof(uint64_t), MEMORY_PRIVATE);
         f->outbox = memory_alloc((MESSAGE_HEADER + f->most_tasks) * sizeof(uint64_t), MEMORY_PRIVATE);
     }
-    int have_all = f->span && f->comm && f->bound && f->partial && f->taken && f->busy && f->jobs && f->number &&
+    int have_all = f->span && f->comm && f->bound && f->taken && f->busy && f->jobs && f->number &&
                    (f->mode == MODE_BIG || (f->residue && f->outbox));
     if (!have_all) {
-        if (!f->bound || !f->partial || !f->taken || !f->jobs || !f->number)
+        if (!f->bound || !f->taken || !f->jobs || !f->number)
             report_error("out of memory for %u workers' records", workers);
         factorial_release(f);
         return OUTCOME_FAILED;
@@ -316,10 +316,6 @@ void factorial_release(struct factorial *f)
     free(f->prime);
     free(f->exponent);
     memory_free(f->busy, f->workers * sizeof(double), f->memory);
-    mpz_clear(f->scratch);
-    for (unsigned w = 0; f->partial && w < f->workers; w++)
-        mpz_clear(f->partial[w]);
-    free(f->partial);
     free(f->bound);
     free(f->taken);
     memory_free(f->span, f->workers * sizeof(struct span), f->memory);
@@ -368,10 +364,8 @@ static void reset(void *work)
     memset(f->span, 0, f->workers * sizeof(struct span));
     memset(f->comm, 0, f->workers * sizeof(double));
     mpz_set_ui(f->result, 0);
-    for (unsigned w = 0; w < f->workers; w++) {
-        mpz_set_ui(f->partial[w], 0);
+    for (unsigned w = 0; w < f->workers; w++)
         f->taken[w] = 0;
-    }
     f->next_task = 1;
     f->primes_ready = 0; /* every run finds its primes again, as mpz_fac_ui does */
     for (unsigned long k = 1; f->residue && k <= f->n; k++)

@@ -1,20 +1,23 @@
 /* common/factorial.h — exact factorials with GMP: the problem, the one kernel, the check.
  *
  * Two modes, two lessons:
- *   --mode big   one n!. 1..n is cut into one range per worker, of equal cost
- *                (bits of their products, not count of factors); each worker
- *                multiplies its range by binary splitting (factorial_range), and
- *                the partial products are multiplied together pairwise up a tree
- *                (factorial_combine). The last multiplications of the tree are
- *                the largest and the fewest: Amdahl's serial part.
+ *   --mode big   one n!, in stages of independent multiplications that any
+ *                model runs in parallel (common/factorial_big.h): by default
+ *                from the primes' exponents and squarings, as GMP's
+ *                mpz_fac_ui does it (--kernel primes); or 1..n cut into one
+ *                range per worker of equal cost (bits of their products, not
+ *                count of factors), each multiplied by binary splitting
+ *                (factorial_odd_product), the partial products multiplied
+ *                pairwise up a tree, whose last multiplication is Amdahl's
+ *                serial part (--kernel tree), or that multiplication cut over
+ *                the workers (--kernel split-tree).
  *   --mode many  the factorials of 1..n, each an independent task whose cost
  *                grows with k (factorial_tasks). How tasks are dealt out
  *                (--schedule, --chunk) decides the speed; tiny tasks show what
  *                dealing them out costs.
- * Every model (serial/, threads/, processes/, openmp/, mpi/factorial.c) calls
- * the same kernel, binary splitting (factorial_range, factorial_tasks), on a
- * different split of the work, so a difference in speed between models is
- * the model's doing.
+ * Every model (serial/, threads/, processes/, openmp/, mpi/factorial.c) runs
+ * the same stages and the same kernel on a different split of the work, so a
+ * difference in speed between models is the model's doing.
  *
  * Results are checked whole, against methods that share nothing with the
  * kernel: n! against GMP's own mpz_fac_ui, and each task's k! mod 2^61 - 1
@@ -22,13 +25,14 @@
  *
  * The models, each serial/factorial.c plus one idea (diff -u serial/factorial.c MODEL/factorial.c):
  *   serial/factorial.c     one thread: the baseline
- *   threads/factorial.c    one POSIX thread per range, per pair of the tree, per task taker
- *   processes/factorial.c  fork()ed children: numbers up a tree of pipes; a pool fed through pipes
- *   openmp/factorial.c     a parallel for over ranges and pairs; the schedule clause for tasks
- *   mpi/factorial.c        ranks: numbers up a tree of messages; a master-worker task farm
+ *   threads/factorial.c    one POSIX thread per worker and stage, per task taker
+ *   processes/factorial.c  fork()ed children per stage, products up pipes; a pool fed through pipes
+ *   openmp/factorial.c     a parallel for over each stage's workers; the schedule clause for tasks
+ *   mpi/factorial.c        ranks: stages handed out as messages; a master-worker task farm
  *   reference/factorial.c  GMP's mpz_fac_ui, what you would use instead
  * Each runs as bin/factorial-MODEL (bin/factorial-gmp for the reference).
- * What they share: common/factorial_kernel.c (the kernel, the dealer),
+ * What they share: common/factorial_big.c (--mode big's stages and kernels),
+ * common/factorial_kernel.c (binary splitting, the tasks, the dealer),
  * common/factorial.c (ranges, the check), common/run.c (timing, result
  * lines), common/cli.c (flags); processes/ also common/child.c (forking and
  * reaping), common/pipe.c (pipes) and common/factorial_pipe.c (numbers and
@@ -77,8 +81,9 @@ enum factorial_schedule {
 
 /* --kernel's words, in this order: how --mode big computes n! (common/factorial_big.h). */
 enum big_kernel {
-    BIG_KERNEL_PRIMES, /* the primes' exponents, bit by bit, with squarings (default) */
-    BIG_KERNEL_TREE,   /* ranges multiplied by binary splitting, then pairwise up a tree */
+    BIG_KERNEL_PRIMES,     /* the primes' exponents, bit by bit, with squarings (default) */
+    BIG_KERNEL_TREE,       /* ranges multiplied by binary splitting, then pairwise up a tree */
+    BIG_KERNEL_SPLIT_TREE, /* the same, the tree's last multiplication cut over the workers */
 };
 
 struct big_job;
@@ -105,7 +110,6 @@ struct factorial {
     double *comm;            /* per worker: seconds spent receiving numbers (processes, MPI) */
     /* --mode big */
     unsigned long *bound;    /* workers + 1 of them: worker w multiplies bound[w] + 1 .. bound[w + 1] */
-    mpz_t *partial;          /* per worker: its range's product, then its subtree's (odd parts only) */
     mpz_t result;            /* n! */
     mpz_t reference;         /* n! by the other kernel, made on the first check */
     int have_reference;
@@ -113,7 +117,6 @@ struct factorial {
     enum big_kernel big_kernel; /* --kernel */
     mpz_t *number;           /* the numbers the stages make and use (factorial_big.c) */
     unsigned numbers, numbers_used; /* the table's size, and how much of it this run has taken */
-    mpz_t scratch;           /* the coordinator's room for shifting a piece into place */
     struct big_job *jobs;    /* room for one stage's jobs */
     const struct big_stage *stage; /* the stage being run */
     unsigned job_room;
@@ -161,19 +164,6 @@ void factorial_odd_product(mpz_t out, unsigned long first, unsigned long last);
 
 /* factorial_twos: the exponent of 2 in m!. */
 unsigned long factorial_twos(unsigned long m);
-
-/* factorial_range: worker w's partial product: of the odd parts of its
- * range's factors (the factors of 2 of all of n! go back in at the end, in
- * factorial_take_result), stamping its span. */
-void factorial_range(const struct factorial *f, unsigned worker);
-
-/* factorial_combine: one step of the tree: partial[into] *= partial[from],
- * then partial[from]'s memory is given back. */
-void factorial_combine(const struct factorial *f, unsigned into, unsigned from);
-
-/* factorial_take_result: the tree's root, partial[0], holds n! without its
- * factors of 2: the result is it, shifted left by their count. */
-void factorial_take_result(struct factorial *f);
 
 /* factorial_tasks: the chunk's tasks in order: residues[i] = (first + i)! mod
  * FACTORIAL_PRIME, each k! computed whole by f's kernel; stamps the worker's

@@ -222,19 +222,32 @@ static void share_out(const struct factorial *f, struct big_stage *stage)
 }
 
 /* run_stage: share the stage out and have the model run it; a stage of one
- * job (a number too short to cut) the coordinator runs itself: the other
- * workers wait, it is the serial part of the work. */
+ * job (a number too short to cut) the coordinator runs itself. Its time
+ * goes to compute, or for a stage of the combining part (the tree's
+ * rounds, the chain of squarings) to combine, the phase a reader looks
+ * in for the serial part. */
 static enum outcome run_stage(struct factorial *f, struct big_stage *stage, big_runner run, struct phases *phases)
 {
     share_out(f, stage);
     memset(f->busy, 0, f->workers * sizeof *f->busy);
     memset(f->span, 0, f->workers * sizeof *f->span);
+    struct phases own = {0, 0, 0, 0};
+    enum outcome o = OUTCOME_OK;
     if (stage->count == 1) {
-        phases->compute += factorial_job(f, &stage->job[0]);
-        return OUTCOME_OK;
+        own.compute = factorial_job(f, &stage->job[0]);
+    } else {
+        f->stage = stage;
+        o = run(f, stage, &own);
     }
-    f->stage = stage;
-    return run(f, stage, phases);
+    phases->setup += own.setup;
+    phases->comm += own.comm;
+    if (stage->combining)
+        phases->combine += own.compute + own.combine;
+    else {
+        phases->compute += own.compute;
+        phases->combine += own.combine;
+    }
+    return o;
 }
 
 /* pieces_of: into how many pieces to cut a number of this many limbs for this many workers. */
@@ -246,12 +259,31 @@ static unsigned pieces_of(const struct factorial *f, size_t limbs, unsigned most
     return pieces;
 }
 
-/* add_shifted: sum += part · 2^(64·limbs) · (twice ? 2 : 1), then part is emptied. */
-static void add_shifted(mpz_t sum, mpz_t part, size_t limbs, int twice, mpz_t scratch)
+/* release: give a number's memory back (set to 0 would keep it): the
+ * stages' pieces are as large as n! together, so they must not pile up. */
+static void release(struct factorial *f, unsigned slot)
 {
-    mpz_mul_2exp(scratch, part, (mp_bitcnt_t)limbs * GMP_NUMB_BITS + (twice ? 1 : 0));
-    mpz_add(sum, sum, scratch);
-    mpz_set_ui(part, 0);
+    mpz_clear(f->number[slot]);
+    mpz_init(f->number[slot]);
+}
+
+/* add_shifted: sum += part · 2^(64·limbs) · (twice ? 2 : 1), in place (no
+ * shifted copy of part is made); part is given back afterwards. */
+static void add_shifted(struct factorial *f, unsigned sum_slot, unsigned part_slot, size_t limbs, int twice)
+{
+    mpz_ptr sum = f->number[sum_slot], part = f->number[part_slot];
+    if (twice)
+        mpz_mul_2exp(part, part, 1);
+    size_t p = mpz_size(part), s = mpz_size(sum);
+    if (p > 0) {
+        size_t top = (s > limbs + p ? s : limbs + p) + 1; /* one limb for the carry */
+        mp_limb_t *d = mpz_limbs_modify(sum, (mp_size_t)top);
+        for (size_t i = s; i < top; i++)
+            d[i] = 0;
+        mpn_add(d + limbs, d + limbs, (mp_size_t)(top - limbs), mpz_limbs_read(part), (mp_size_t)p);
+        mpz_limbs_finish(sum, (mp_size_t)top); /* normalizes: drops the top limb if the carry did not reach it */
+    }
+    release(f, part_slot);
 }
 
 /* multiply: number[into] = number[x] · number[y], cut into pieces of y over
@@ -270,7 +302,7 @@ static enum outcome multiply(struct factorial *f, unsigned into, unsigned x, uns
     }
     unsigned pieces = pieces_of(f, y_limbs, f->workers);
     size_t step = (y_limbs + pieces - 1) / pieces;
-    struct big_stage stage = {f->jobs, 0};
+    struct big_stage stage = {f->jobs, 0, 1};
     unsigned first_out = f->numbers_used;
     for (unsigned i = 0; i < pieces; i++) {
         struct big_job *job = add_job(f, &stage, JOB_MUL, multiply_cost((double)x_limbs, (double)step));
@@ -283,7 +315,7 @@ static enum outcome multiply(struct factorial *f, unsigned into, unsigned x, uns
     double start = clock_now();
     mpz_set_ui(f->number[into], 0);
     for (unsigned j = 0; j < stage.count; j++)
-        add_shifted(f->number[into], f->number[stage.job[j].out], stage.job[j].first * step, 0, f->scratch);
+        add_shifted(f, into, stage.job[j].out, stage.job[j].first * step, 0);
     f->numbers_used = first_out; /* the pieces' slots are free again */
     phases->combine += clock_now() - start;
     return OUTCOME_OK;
@@ -296,7 +328,7 @@ static enum outcome square(struct factorial *f, unsigned slot, big_runner run, s
     size_t limbs = mpz_size(f->number[slot]);
     unsigned pieces = pieces_of(f, limbs, MOST_SQUARE_PIECES);
     size_t step = (limbs + pieces - 1) / pieces;
-    struct big_stage stage = {f->jobs, 0};
+    struct big_stage stage = {f->jobs, 0, 1};
     unsigned first_out = f->numbers_used;
     for (unsigned i = 0; i < pieces; i++)
         for (unsigned k = i; k < pieces; k++) {
@@ -312,8 +344,7 @@ static enum outcome square(struct factorial *f, unsigned slot, big_runner run, s
     double start = clock_now();
     mpz_set_ui(f->number[slot], 0);
     for (unsigned j = 0; j < stage.count; j++)
-        add_shifted(f->number[slot], f->number[stage.job[j].out], stage.job[j].first * step, (int)stage.job[j].bit,
-                    f->scratch);
+        add_shifted(f, slot, stage.job[j].out, stage.job[j].first * step, (int)stage.job[j].bit);
     f->numbers_used = first_out;
     phases->combine += clock_now() - start;
     return OUTCOME_OK;
@@ -338,7 +369,7 @@ static enum outcome primes_kernel(struct factorial *f, big_runner run, struct ph
     phases->combine += clock_now() - start;
 
     /* stage: the products of every (bit, segment), shared out */
-    struct big_stage stage = {f->jobs, 0};
+    struct big_stage stage = {f->jobs, 0, 0};
     unsigned product_slot[33];
     unsigned first_part = f->numbers_used;
     for (unsigned b = 0; b <= top; b++) {
@@ -364,8 +395,10 @@ static enum outcome primes_kernel(struct factorial *f, big_runner run, struct ph
     for (unsigned b = 0; b <= top; b++) {
         unsigned base = first_part + b * segments;
         product_slot[b] = base;
-        for (unsigned s = 1; s < segments; s++)
+        for (unsigned s = 1; s < segments; s++) {
             mpz_mul(f->number[base], f->number[base], f->number[base + s]);
+            release(f, base + s);
+        }
     }
     unsigned r = product_slot[top];
     phases->combine += clock_now() - start;
@@ -377,9 +410,11 @@ static enum outcome primes_kernel(struct factorial *f, big_runner run, struct ph
         if (mpz_cmp_ui(f->number[product_slot[b]], 1) != 0 &&
             multiply(f, r, r, product_slot[b], run, phases) != OUTCOME_OK)
             return OUTCOME_FAILED;
+        release(f, product_slot[b]);
     }
     start = clock_now();
     mpz_mul_2exp(f->result, f->number[r], factorial_twos(f->n));
+    release(f, r);
     phases->combine += clock_now() - start;
     return OUTCOME_OK;
 }
@@ -388,7 +423,7 @@ static enum outcome primes_kernel(struct factorial *f, big_runner run, struct ph
  * each multiplication cut over the workers that would otherwise wait. */
 static enum outcome tree_kernel(struct factorial *f, big_runner run, struct phases *phases)
 {
-    struct big_stage stage = {f->jobs, 0};
+    struct big_stage stage = {f->jobs, 0, 0};
     unsigned first = f->numbers_used;
     for (unsigned w = 0; w < f->workers; w++) {
         unsigned long low = f->bound[w] + 1, high = f->bound[w + 1];
@@ -404,12 +439,14 @@ static enum outcome tree_kernel(struct factorial *f, big_runner run, struct phas
         unsigned pairs = 0;
         for (unsigned w = 0; w + step < f->workers; w += 2 * step)
             pairs++;
-        if (pairs == 1) { /* the last multiplication: cut it over every worker */
+        if (pairs == 1 && f->big_kernel == BIG_KERNEL_SPLIT_TREE) { /* the last multiplication, cut */
             if (multiply(f, first, first, first + step, run, phases) != OUTCOME_OK)
                 return OUTCOME_FAILED;
+            release(f, first + step);
             continue;
         }
         stage.count = 0;
+        stage.combining = 1;
         for (unsigned w = 0; w + step < f->workers; w += 2 * step) {
             struct big_job *job = add_job(f, &stage, JOB_MUL,
                                           multiply_cost((double)mpz_size(f->number[first + w]),
@@ -421,9 +458,12 @@ static enum outcome tree_kernel(struct factorial *f, big_runner run, struct phas
         }
         if (run_stage(f, &stage, run, phases) != OUTCOME_OK)
             return OUTCOME_FAILED;
+        for (unsigned w = 0; w + step < f->workers; w += 2 * step)
+            release(f, first + w + step); /* its limbs are inside the pair's product now */
     }
     double start = clock_now();
     mpz_mul_2exp(f->result, f->number[first], factorial_twos(f->n));
+    release(f, first);
     phases->combine += clock_now() - start;
     return OUTCOME_OK;
 }
@@ -431,5 +471,5 @@ static enum outcome tree_kernel(struct factorial *f, big_runner run, struct phas
 enum outcome factorial_big(struct factorial *f, big_runner run, struct phases *phases)
 {
     f->numbers_used = 0;
-    return f->big_kernel == BIG_KERNEL_TREE ? tree_kernel(f, run, phases) : primes_kernel(f, run, phases);
+    return f->big_kernel == BIG_KERNEL_PRIMES ? primes_kernel(f, run, phases) : tree_kernel(f, run, phases);
 }

@@ -19,8 +19,14 @@
  *   tree    the textbook way: 1..n cut into one range per worker of equal
  *           cost, each multiplied by binary splitting, the partial products
  *           multiplied pairwise up a tree. The last multiplication of the
- *           tree (two halves of n!) was the serial part; it is now cut into
- *           pieces too, one per worker.
+ *           tree (two halves of n!) runs on one core while the others wait:
+ *           Amdahl's serial part, in the phase combine.
+ *   split-tree  the same tree, its last multiplication cut into pieces, one
+ *           per worker: the serial part split.
+ *
+ * The stages that make n!'s parts (ranges, the products of primes) count
+ * as compute; those that put it together (the tree's rounds, the chain of
+ * squarings) as combine, cut or not.
  *
  * Cutting one multiplication x·y: y is cut into pieces of limbs, each worker
  * multiplies x by its piece, and the coordinator adds the products, each
@@ -64,6 +70,7 @@ struct big_job {
 struct big_stage {
     struct big_job *job;
     unsigned count;
+    int combining; /* part of putting n! together (phase combine), not of making its parts (compute) */
 };
 
 /* The model's part: run every job of the stage on the worker it names, so

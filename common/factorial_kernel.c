@@ -7,9 +7,9 @@
  * factors in one at a time would instead cost a full pass over an ever longer
  * number per factor. The factors of 2 are taken out first and put back as
  * one shift at the end: n! holds about n of them, and a shift costs far less
- * than multiplying by them. In --mode big they stay out of the partial
- * products all the way up the tree (every multiplication there is the
- * smaller for it, and so is every message) and go back into n! alone.
+ * than multiplying by them. In --mode big they stay out of every number
+ * the stages make (every multiplication there is the smaller for it, and
+ * so is every message) and go back into n! alone, at the end.
  */
 #include "factorial.h"
 
@@ -84,30 +84,6 @@ void factorial_product(mpz_t out, unsigned long first, unsigned long last)
     }
     odd_product(out, first, last);
     mpz_mul_2exp(out, out, factorial_twos(last) - factorial_twos(first - 1));
-}
-
-void factorial_range(const struct factorial *f, unsigned worker)
-{
-    struct span *span = &f->span[worker];
-    span->start = clock_now();
-    unsigned long first = f->bound[worker] + 1, last = f->bound[worker + 1];
-    if (last < first)
-        mpz_set_ui(f->partial[worker], 1);
-    else
-        odd_product(f->partial[worker], first, last);
-    span->end = clock_now();
-}
-
-void factorial_combine(const struct factorial *f, unsigned into, unsigned from)
-{
-    mpz_mul(f->partial[into], f->partial[into], f->partial[from]);
-    mpz_clear(f->partial[from]); /* its limbs are now inside partial[into]: give them back */
-    mpz_init(f->partial[from]);
-}
-
-void factorial_take_result(struct factorial *f)
-{
-    mpz_mul_2exp(f->result, f->partial[0], factorial_twos(f->n));
 }
 
 void factorial_tasks(const struct factorial *f, unsigned worker, struct chunk c, uint64_t *residues)

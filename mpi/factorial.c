@@ -1,11 +1,11 @@
-/* mpi/factorial.c — exact factorials with MPI: numbers up a tree of messages; a master-worker task farm.
+/* mpi/factorial.c — exact factorials with MPI: stages handed out as messages; a master-worker task farm.
  *
  * The idea: the workers are ranks that share nothing, so numbers travel as
- * messages. --mode big: rank r multiplies its range, then climbs serial's
- * tree: at each step it either receives its partner's product (probing
- * first for its length, which only the sender knows) and multiplies it in,
- * or sends its own to its partner and stops; rank 0 ends with n!. --mode
- * many: a task farm: rank 0 deals (and works too, answering between two of
+ * messages. --mode big: rank 0 runs the algorithm; for each stage of
+ * independent multiplications it broadcasts the jobs, sends every other
+ * rank the operands of its own, runs its own, and receives their products
+ * (probing first for a length only the sender knows), and adds the pieces
+ * up between stages; rank 0 ends with n!. --mode many: a task farm: rank 0 deals (and works too, answering between two of
  * its tasks); the other ranks ask it for chunks, every request carrying the
  * residues of the chunk before, and keep CHUNKS_AHEAD chunks in hand so they
  * compute while a request waits. Messages are inside the timed region

@@ -1,11 +1,11 @@
-/* openmp/factorial.c — exact factorials with OpenMP: a parallel for over ranges and pairs; the schedule clause for tasks.
+/* openmp/factorial.c — exact factorials with OpenMP: a parallel for over each stage's workers; the schedule clause for tasks.
  *
- * The idea: pragmas on serial's loops. --mode big: one on the loop over
- * ranges, one on the loop over the pairs of each round of the tree. --mode
- * many: the dealer is OpenMP's own, the loop over tasks carrying a schedule
- * clause: schedule(static) for one block per thread, schedule(static, K) for
- * chunks dealt round-robin, schedule(dynamic, K) for chunks on request. -p
- * sets the team's size (num_threads), whatever OMP_NUM_THREADS says.
+ * The idea: pragmas on serial's loops. --mode big: one on the loop over the
+ * workers of each stage of independent multiplications. --mode many: the
+ * dealer is OpenMP's own, the loop over tasks carrying a schedule clause:
+ * schedule(static) for one block per thread, schedule(static, K) for chunks
+ * dealt round-robin, schedule(dynamic, K) for chunks on request. -p sets the
+ * team's size (num_threads), whatever OMP_NUM_THREADS says.
  *
  * Run:    bin/factorial-openmp -n 10000000 -p 2
  *         bin/factorial-openmp --mode many -n 20000 -p 2 --schedule dynamic

@@ -1,11 +1,12 @@
-/* processes/factorial.c — exact factorials with fork(): numbers up a tree of pipes, a pool fed through pipes.
+/* processes/factorial.c — exact factorials with fork(): a child per worker and stage, products up pipes; a pool.
  *
  * The idea: every worker is a fork()ed child with its own address space, so
- * numbers must travel, through pipes (common/pipe.c). --mode big: serial's
- * tree, its rounds at once: worker w multiplies its range, reads the products
- * of the workers below it in the tree and multiplies them in, then writes
- * its subtree's product up its own pipe; worker 0 is the parent itself, so
- * n!, the largest number, never travels. --mode many: a pool of children,
+ * numbers must travel, through pipes (common/pipe.c). --mode big: for each
+ * stage of independent multiplications one child per worker that has jobs;
+ * it starts with a copy of every number its jobs read (fork copies the
+ * parent's memory, lazily), and writes their products up its own pipe;
+ * worker 0 is the parent itself, which adds the pieces up between stages,
+ * so n!, the largest number, never travels. --mode many: a pool of children,
  * like Python's Pool.map: the parent is the dealer, sends each child chunks
  * of task numbers down one pipe and reads their residues from another (which
  * asks for the next chunk), and takes its own chunks too, answering the

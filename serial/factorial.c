@@ -1,11 +1,11 @@
 /* serial/factorial.c — exact factorials with GMP in one thread: the baseline.
  *
  * The idea: none yet, so that every other model is this file plus one idea
- * (diff -u serial/factorial.c MODEL/factorial.c shows it). --mode big: the
- * workers' ranges of 1..n multiplied one after another, then combined
- * pairwise up a tree; --mode many: the tasks 1..n dealt out chunk by chunk
- * to each worker in turn. All in this thread (-p is 1 here: one range, one
- * worker taking every task in order).
+ * (diff -u serial/factorial.c MODEL/factorial.c shows it). --mode big: n!
+ * in stages of independent multiplications (common/factorial_big.h), each
+ * stage's jobs run one after another; --mode many: the tasks 1..n dealt out
+ * chunk by chunk to each worker in turn. All in this thread (-p is 1 here:
+ * one worker running every job, taking every task in order).
  *
  * Run:    bin/factorial-serial -n 10000000                   (one n!, --mode big)
  *         bin/factorial-serial --mode many -n 20000          (the factorials of 1..n as tasks)

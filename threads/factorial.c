@@ -1,9 +1,9 @@
-/* threads/factorial.c — exact factorials with POSIX threads: ranges, pairs of the tree and task takers.
+/* threads/factorial.c — exact factorials with POSIX threads: a thread per worker and stage, task takers.
  *
  * The idea: each of serial's loops over workers becomes threads. --mode big:
- * one thread per range, then per round of the tree one thread per pair, the
- * rounds waiting for each other by joining; each thread writes only its own
- * partial product, so no lock is needed. --mode many: one thread per worker,
+ * one thread per worker for each stage of independent multiplications, the
+ * stages waiting for each other by joining; each thread writes only its own
+ * jobs' products, so no lock is needed. --mode many: one thread per worker,
  * each asking the one shared dealer for its next chunk; the dealer's
  * counters are changed by every thread, so a mutex lets one thread in at a
  * time (without it two threads could take the same task, or lose one).

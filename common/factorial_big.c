@@ -250,11 +250,22 @@ static enum outcome run_stage(struct factorial *f, struct big_stage *stage, big_
     return o;
 }
 
+/* split_limbs: SPLIT_LIMBS, or FACTORIAL_SPLIT_LIMBS from the environment
+ * (the tests cut small numbers to reach every edge of the cutting). */
+static size_t split_limbs(void)
+{
+    const char *text = getenv("FACTORIAL_SPLIT_LIMBS");
+    char *end = NULL;
+    unsigned long value = text ? strtoul(text, &end, 10) : 0;
+    return text && *text && end && *end == '\0' && value > 0 ? (size_t)value : SPLIT_LIMBS;
+}
+
 /* pieces_of: into how many pieces to cut a number of this many limbs for this many workers. */
 static unsigned pieces_of(const struct factorial *f, size_t limbs, unsigned most)
 {
     unsigned pieces = f->workers < most ? f->workers : most;
-    while (pieces > 1 && limbs / pieces < SPLIT_LIMBS)
+    size_t least = split_limbs();
+    while (pieces > 1 && limbs / pieces < least)
         pieces--;
     return pieces;
 }

@@ -108,6 +108,50 @@ def many_case(model, n, p, schedule, chunk=None, flavor=""):
                 needs=[program("factorial-" + model, flavor)])
 
 
+KERNELS = ("primes", "tree", "split-tree")
+KERNEL_SIZES = (5000, 30000)            # n! of about 850 and 6 300 limbs: many cuts each at 16 limbs
+KERNEL_WORKERS = (1, 2, 3, 5)
+# Cut every multiplication above this many limbs (FACTORIAL_SPLIT_LIMBS), so
+# that small n reach every edge of the cutting: pieces of one limb's worth,
+# uneven last pieces, squarings cut into up to 8 pieces.
+KERNEL_SPLIT_LIMBS = "16"
+
+
+def kernels():
+    """Every --mode big kernel, in every model, with its multiplications cut
+    over 1, 2, 3 and 5 workers, gives n! exactly; --kernel is refused
+    outside --mode big and with a word it does not know."""
+    cases = []
+    for model in MODELS + (REFERENCE,):
+        for kernel in KERNELS if model != REFERENCE else ():
+            for n in KERNEL_SIZES:
+                for p in workers_for(model):
+                    if p not in KERNEL_WORKERS:
+                        continue
+                    cases.append(Case("factorial %s big --kernel %s n=%d p=%d (cut at %s limbs)" % (
+                        model, kernel, n, p, KERNEL_SPLIT_LIMBS),
+                        launch(WORKLOAD, model, p, ["-n", n, "--kernel", kernel, "--warmup", 0, "-r", 2]), 0,
+                        [result_lines(WORKLOAD, model, n, p, reps=2, figures=BIG_FIGURES), figures_agree("big", n),
+                         stdout_says(r"kernel=%s\b" % kernel)],
+                        env={"FACTORIAL_SPLIT_LIMBS": KERNEL_SPLIT_LIMBS}, needs=[program("factorial-" + model)]))
+    for flavor in ("asan", "tsan"):
+        for kernel in KERNELS:
+            cases.append(Case("factorial %s threads big --kernel %s n=5000 p=3 (cut at %s limbs)" % (
+                flavor, kernel, KERNEL_SPLIT_LIMBS),
+                launch(WORKLOAD, "threads", 3, ["-n", 5000, "--kernel", kernel, "--warmup", 0], flavor), 0,
+                [result_lines(WORKLOAD, "threads", 5000, 3, figures=BIG_FIGURES), figures_agree("big", 5000),
+                 no_sanitizer_report],
+                env=dict(sanitizer_env(flavor, "threads"), FACTORIAL_SPLIT_LIMBS=KERNEL_SPLIT_LIMBS),
+                needs=[program("factorial-threads", flavor)]))
+    exe = program("factorial-threads")
+    cases.append(Case("factorial --kernel is refused with --mode many", [exe, "--mode", "many", "--kernel", "tree"],
+                      2, [stdout_empty, stderr_says("--kernel: only --mode big")], needs=[exe]))
+    cases.append(Case("factorial --kernel refuses a word it does not know", [exe, "--kernel", "fast"], 2,
+                      [stdout_empty, stderr_says("--kernel: 'fast' is not one of primes|tree|split-tree")],
+                      needs=[exe]))
+    return cases
+
+
 def correctness():
     """Every model × size × workers, in both modes and every schedule, verifies."""
     cases = []
@@ -279,5 +323,5 @@ def sanitized(flavor):
 
 def cases():
     """Every factorial table, in the order they are reported."""
-    return (correctness() + bad_input() + figures_check_fails() + check_fails() + dying_worker()
+    return (correctness() + kernels() + bad_input() + figures_check_fails() + check_fails() + dying_worker()
             + sanitized("asan") + sanitized("tsan"))

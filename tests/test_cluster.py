@@ -39,14 +39,22 @@ STATE = {"tmp": None, "dir": None, "server": None, "port": 0, "unavailable": Non
 
 
 def unavailable():
-    """Why this machine cannot make network namespaces for this user, or None when it can."""
-    if os.geteuid() == 0:
-        return None
-    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--net", "--uts", "true"],
-                           capture_output=True, text=True)
-    if probe.returncode == 0:
-        return None
-    return "no network namespaces here: not root, and no unprivileged user namespaces (%s)" % probe.stderr.strip()
+    """Why this machine cannot make network namespaces for this user, or None when it can
+    (as root, or through unprivileged user namespaces: what tools/cluster up tries)."""
+    tries = ([["unshare", "--net", "true"]] if os.geteuid() == 0 else []) + \
+        [["unshare", "--user", "--map-root-user", "--net", "--uts", "true"]]
+    errors = []
+    for argv in tries:
+        try:
+            probe = subprocess.run(argv, capture_output=True, text=True)
+        except OSError as e:
+            errors.append("%s: %s" % (argv[0], e))
+            continue
+        if probe.returncode == 0:
+            return None
+        errors.append(probe.stderr.strip())
+    who = "root without the right to make network namespaces" if os.geteuid() == 0 else "not root"
+    return "no network namespaces here: %s, and no unprivileged user namespaces (%s)" % (who, "; ".join(errors))
 
 
 def cluster_env(extra=None):

@@ -253,12 +253,14 @@ def check_shaping():
 
 
 def expected_placement(map_by, ranks, hosts):
-    """Where tools/mpirun's usage says ranks go: {host: [ranks]}. block: host k (from 0) holds
-    ranks ranks*k/hosts .. ranks*(k+1)/hosts - 1; round-robin: rank r is on host r mod hosts."""
+    """Where tools/mpirun's usage says ranks go: {host: [ranks]}. block: contiguous ranks, as
+    even as can be, the first hosts taking one more; round-robin: rank r on host r mod hosts."""
+    per_host, extra = divmod(ranks, hosts)
+    first_rank = [k * per_host + min(k, extra) for k in range(hosts + 1)]
     placement = {}
     for r in range(ranks):
         k = r % hosts if map_by == "round-robin" else next(k for k in range(hosts)
-                                                              if ranks * k // hosts <= r < ranks * (k + 1) // hosts)
+                                                              if first_rank[k] <= r < first_rank[k + 1])
         placement.setdefault("node%d" % (k + 1), []).append(r)
     return placement
 

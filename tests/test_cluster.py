@@ -249,10 +249,12 @@ def bad_input():
              [stdout_says(r"(?m)^placement=node1:0,3 node2:1,4 node3:2$"), stdout_says(r"(?m)^cluster_hosts=3$"),
               stdout_says(r"--host node1:2,node2:2,node3:1 --map-by node --bind-to none"),
               stdout_says(r"(?m)^transports=.*tcp"), stdout_says(r"(?m)^cluster_rate=unshaped$")], env=table),
-        Case("mpirun --explain --cluster --hosts 2, block: 5 ranks are 0 1 | 2 3 4",
+        Case("mpirun --explain --cluster --hosts 2, block: 5 ranks are 0 1 2 | 3 4",
              [MPIRUN, "--explain", 5, "--cluster", "--hosts", 2], 0,
-             [stdout_says(r"(?m)^placement=node1:0,1 node2:2,3,4$"), stdout_says(r"(?m)^cluster_hosts=2$")],
+             [stdout_says(r"(?m)^placement=node1:0,1,2 node2:3,4$"), stdout_says(r"(?m)^cluster_hosts=2$")],
              env=table),
+        Case("mpirun --explain --cluster, block: 2 ranks on 3 hosts run on the first two",
+             [MPIRUN, "--explain", 2, "--cluster"], 0, [stdout_says(r"(?m)^placement=node1:0 node2:1$")], env=table),
     ]
     return cases
 

@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 from suite import ROOT, Case, program, result_lines, stderr_says, stdout_empty, stdout_says
 from test_download import FIGURES as DOWNLOAD_FIGURES
@@ -32,7 +31,6 @@ CHECKS = ROOT / "tests" / "cluster_checks.py"
 HOSTS = 3                                 # the table's cluster
 HEAD = "169.254.100.254"                  # its head's address, where the file server listens
 WORKERS = (2, 3, 4)                       # P below, at and above the hosts
-SERVER_START_TIMEOUT = 30
 
 # What setup() made: the cluster's folder, the file server and its port, why not (if not).
 STATE = {"tmp": None, "dir": None, "server": None, "port": 0, "unavailable": None, "cases": 0}

@@ -136,6 +136,8 @@ check_matplotlib() {
 
 check_curl_cli() { command -v curl >/dev/null 2>&1; }
 
+check_iproute2() { command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1; }
+
 # ---- the table: component | check | Debian packages | RHEL packages | module | what needs it
 components=(
   "OpenMP|check_openmp|libgomp1|libgomp|gcc|the openmp variants (*-openmp)"
@@ -147,6 +149,7 @@ components=(
   "matplotlib|check_matplotlib|python3-matplotlib|python3-matplotlib|py-matplotlib|the report figures (gnuplot plots still work)"
   "gnuplot|check_gnuplot|gnuplot-nox|gnuplot|gnuplot|the speedup plots"
   "curl|check_curl_cli|curl|curl|curl|the download benchmark's comparison with curl --parallel"
+  "iproute2|check_iproute2|iproute2|iproute iproute-tc|iproute2|the cluster on one machine (tools/cluster: ip, tc)"
 )
 
 # field ROW N: the Nth column of a table row.

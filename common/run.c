@@ -26,6 +26,7 @@ static enum outcome print_result(const struct options *opt, unsigned rep, double
            opt->workload->name, opt->model, opt->n, opt->workers, rep, seconds, ph->setup,
            ph->comm, ph->compute, ph->combine, verified);
     task->figures(work, seconds, stdout);
+    team_figures(stdout);
     putchar('\n');
     if (fflush(stdout) != 0 || ferror(stdout)) {
         report_error("cannot write the result line to stdout");

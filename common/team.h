@@ -31,4 +31,8 @@ void team_max(double *values, int count);
  * that all leave together rather than some waiting forever for the others. */
 enum outcome team_worst(enum outcome mine);
 
+/* team_figures: the team's own key=value pairs for the result line, each after a
+ * space: under MPI hosts= (where the run ran); nothing outside MPI. */
+void team_figures(FILE *out);
+
 #endif

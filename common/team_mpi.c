@@ -3,8 +3,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+
+/* How many hosts the ranks run on: distinct processor names, counted once at start-up
+ * (rank 0's count is the one printed, as hosts= in the result line). */
+static int hosts_of_ranks = 1;
 
 /* describe: MPI's words for an error code, into text. */
 static void describe(int rc, char text[MPI_MAX_ERROR_STRING])
@@ -36,6 +41,38 @@ static int mpi_running(void)
     return started && !finished;
 }
 
+/* compare_names: qsort's order for processor names, MPI_MAX_PROCESSOR_NAME bytes apart. */
+static int compare_names(const void *x, const void *y)
+{
+    return strncmp(x, y, MPI_MAX_PROCESSOR_NAME);
+}
+
+/* count_hosts: every rank's processor name (its host's name) gathered on rank 0, which
+ * counts the distinct ones into hosts_of_ranks. Collective: every rank calls it. */
+static void count_hosts(void)
+{
+    char name[MPI_MAX_PROCESSOR_NAME] = {0};
+    int length = 0, rank = team_rank(), ranks = team_size();
+    mpi_check(MPI_Get_processor_name(name, &length), "MPI_Get_processor_name");
+    char *names = NULL;
+    if (rank == 0 && !(names = calloc((size_t)ranks, MPI_MAX_PROCESSOR_NAME))) {
+        report_error("cannot allocate room for the processor names of %d ranks", ranks);
+        MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
+    }
+    mpi_check(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, names, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0,
+                         MPI_COMM_WORLD), "MPI_Gather(processor names)");
+    if (rank != 0)
+        return;
+    qsort(names, (size_t)ranks, MPI_MAX_PROCESSOR_NAME, compare_names);
+    hosts_of_ranks = 1;
+    for (int r = 1; r < ranks; r++) {
+        const char *this_name = names + (size_t)r * MPI_MAX_PROCESSOR_NAME;
+        if (compare_names(this_name, this_name - MPI_MAX_PROCESSOR_NAME) != 0)
+            hosts_of_ranks++;
+    }
+    free(names);
+}
+
 enum outcome mpi_start(int *argc, char ***argv)
 {
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
@@ -43,6 +80,7 @@ enum outcome mpi_start(int *argc, char ***argv)
         return OUTCOME_FAILED;
     }
     mpi_check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    count_hosts();
     return OUTCOME_OK;
 }
 
@@ -117,4 +155,9 @@ enum outcome team_worst(enum outcome mine)
     mpi_check(MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD),
               "MPI_Allreduce(outcome)");
     return (enum outcome)worst;
+}
+
+void team_figures(FILE *out)
+{
+    fprintf(out, " hosts=%d", hosts_of_ranks);
 }

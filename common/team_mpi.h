@@ -7,7 +7,8 @@
 #include "team.h"
 
 /* mpi_start: MPI_Init, then make MPI calls return their errors (instead of
- * aborting silently) so that mpi_check can say which call failed. */
+ * aborting silently) so that mpi_check can say which call failed, and count the
+ * hosts the ranks run on (hosts= in the result line). */
 enum outcome mpi_start(int *argc, char ***argv);
 
 /* mpi_finish: MPI_Finalize, last thing before main returns: o, or

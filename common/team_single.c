@@ -20,3 +20,5 @@ void team_max(double *values, int count)
 }
 
 enum outcome team_worst(enum outcome mine) { return mine; }
+
+void team_figures(FILE *out) { (void)out; }

@@ -217,6 +217,7 @@ say_python_lane_gaps() {
             "apt-get install $(field "$row" 2)"
     done
 }
+check_iproute2() { command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1; }
 
 # ---- the table: component | check | Debian packages | RHEL packages | module | what needs it
 components=(
@@ -231,6 +232,7 @@ components=(
   "curl|check_curl_cli|curl|curl|curl|the download benchmark's comparison with curl --parallel"
   "libFuzzer|check_fuzzer|$FUZZ_PACKAGES|clang compiler-rt|llvm|the fuzz targets (make fuzz, and make test's fuzz runs)"
   "Python lane packages|check_python_lane|python3 python3-numpy python3-threadpoolctl python3-requests python3-crcmod python3-gmpy2 python3-mpi4py python3-joblib python3-dask python3-distributed python3-numba python3-aiohttp python3-ipyparallel|python3-numpy python3-requests python3-gmpy2 python3-mpi4py python3-joblib python3-dask python3-numba python3-aiohttp|python|the Python lane's programs (bin/*-py-*; each needs only some, named below)"
+  "iproute2|check_iproute2|iproute2|iproute iproute-tc|iproute2|the cluster on one machine (tools/cluster: ip, tc)"
 )
 
 # field ROW N: the Nth column of a table row.

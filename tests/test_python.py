@@ -73,7 +73,13 @@ def teardown():
 
 
 def server(name):
-    return STATE["servers"][name].address if name in STATE["servers"] else "127.0.0.1:0"
+    """HOST:PORT of one of the table's file servers (port 0 when it could not start)."""
+    return "127.0.0.1:%d" % port_of(name)
+
+
+def port_of(name):
+    """The port of one of the table's file servers, or 0."""
+    return STATE["servers"][name].port if name in STATE["servers"] else 0
 
 
 def out_dir():
@@ -186,7 +192,7 @@ def same_answers():
     cases = []
     for workload, args, keys in rows:
         argv = [sys.executable, THIS, "probe", "same", "--workload", workload, "--keys", ",".join(keys),
-                "--port", STATE["ports"].get("plain", 0), "--args", " ".join(str(a) for a in args)]
+                "--port", port_of("plain"), "--args", " ".join(str(a) for a in args)]
         needs = [program("%s-serial" % workload), py(workload, "serial")]
         cases.append(Case("py %s and C give the same %s (%s)" % (workload, "/".join(keys), " ".join(map(str, args))),
                           argv, 0, needs=needs + ([FILESERVER] if workload == "download" else []), timeout=90))
@@ -350,7 +356,7 @@ def dying():
                        ("interrupt-threads", "Ctrl-C in a threaded download: exit 1, no partial file under a "
                                              "final name")):
         cases.append(Case("py %s" % text, [sys.executable, THIS, "probe", name, "--port",
-                                            STATE["ports"].get("slow", 0)], 0,
+                                            port_of("slow")], 0,
                           needs=[py("factorial", "multiprocessing"), py("download", "threading"), FILESERVER],
                           timeout=90))
     cases.append(Case("py common: splitmix64, the made-up files and CRC-32C as C and tools/harness/content.py make them",

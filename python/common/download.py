@@ -517,28 +517,57 @@ def retry(problem, file, after, reason):
 
 # ---- in a pool's worker process ----
 
-worker_fetcher = None  # in a pool worker: its own session, made once by the pool's initializer
+# In a pool worker: its own fetcher (worker.fetcher), made once by the pool's
+# initializer. Each thread has its own: an executor's threads are its workers.
+worker = threading.local()
 
 
 def start_worker(problem):
-    """A pool's initializer: become a worker (pools.py), make this process's own session."""
-    global worker_fetcher
+    """A pool's initializer: become a worker (pools.py), make this worker's own session."""
     pools.become_worker()
     load_packages()  # already there after fork; a spawned worker imports them here
-    worker_fetcher = Fetcher(problem, os.getpid())
+    worker.fetcher = Fetcher(problem, run.worker_id())
 
 
 def fetch_task(index):
     """A pool's task: one file, fetched by this worker; sent back as (index, record, span)."""
-    record, span = fetch(worker_fetcher, index)
+    record, span = fetch(worker.fetcher, index)
     return index, record, span
 
 
+# ---- jobs: tasks that carry their data (joblib's Parallel has no initializer) ----
+
+class OneFile:
+    """What fetch reads of the problem, for one file only: a job's data (the
+    whole list travelling with every file would cost the list's length per file)."""
+
+    def __init__(self, problem, index):
+        self.index, self.dir, self.seed = index, problem.dir, problem.seed
+        self.urls, self.names = {index: problem.urls[index]}, {index: problem.names[index]}
+        self.records, self.spans = {index: Record()}, []
+
+
+def fetch_job(file):
+    """A job: one file (a OneFile), fetched through this worker's session, made
+    at its first job and kept (each thread its own); sent back as (index, record, span)."""
+    fetcher = getattr(worker, "fetcher", None)
+    if fetcher is None:
+        load_packages()  # a loky worker is a fresh interpreter: it imports them here
+        fetcher = worker.fetcher = Fetcher(file, run.worker_id())
+    fetcher.problem = file
+    record, span = fetch(fetcher, file.index)
+    return file.index, record, span
+
+
 def store(problem, results):
-    """The records a pool sent back, into problem.records."""
+    """The records a pool or jobs sent back, into problem.records."""
+    results = list(results)  # all in: the workers are done
+    # An executor's thread shares problem with this one: its fetch has recorded the span already.
+    recorded = {id(span) for span in problem.spans}
     for index, record, span in results:
         problem.records[index] = record
-        problem.spans.append(span)
+        if id(span) not in recorded:
+            problem.spans.append(span)
 
 
 # ---- the end of a run ----

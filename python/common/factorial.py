@@ -21,7 +21,6 @@ checksum against its closed form. Figures are common/factorial.c's: the same
 n gives the same digits= and mod61= in C and Python.
 """
 import math
-import os
 
 from . import cli, pools, report, run
 
@@ -267,9 +266,7 @@ def start_worker(problem):
 def range_task(worker):
     """A pool's task: worker's partial product, sent back as (worker, number, span)."""
     problem = worker_problem
-    start = run.clock()
-    number = product(problem.bound[worker] + 1, problem.bound[worker + 1], problem.one)
-    return worker, number, run.Span(os.getpid(), start, run.clock())
+    return range_job(worker, problem.bound[worker] + 1, problem.bound[worker + 1], problem.one)
 
 
 def pair_items(problem, step):
@@ -286,10 +283,26 @@ def pair_task(item):
 
 def chunk_task(chunk):
     """A pool's task: a chunk of --mode many's tasks, sent back as (first, residues, span)."""
-    problem, (first, count) = worker_problem, chunk
+    return chunk_job(chunk, worker_problem.one)
+
+
+# ---- jobs: tasks that carry their data (joblib's Parallel has no initializer) ----
+
+def range_job(worker, first, last, one):
+    """first · … · last in the kernel's integers (one: 1 or gmpy2's mpz(1)), as worker's
+    partial product, sent back as (worker, number, span)."""
     start = run.clock()
-    residues = [int(product(1, k, problem.one) % PRIME) for k in range(first, first + count)]
-    return first, residues, run.Span(os.getpid(), start, run.clock())
+    number = product(first, last, one)
+    return worker, number, run.Span(run.worker_id(), start, run.clock())
+
+
+def chunk_job(chunk, one):
+    """A chunk (first, count) of --mode many's tasks in the kernel's integers,
+    sent back as (first, residues, span)."""
+    first, count = chunk
+    start = run.clock()
+    residues = [int(product(1, k, one) % PRIME) for k in range(first, first + count)]
+    return first, residues, run.Span(run.worker_id(), start, run.clock())
 
 
 def store_ranges(problem, results):

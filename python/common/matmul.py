@@ -20,8 +20,6 @@ n = 256 every element against a product of integer arrays (NumPy's own
 loops, no BLAS); above it Freivalds' test, C·w against A·(B·w), by
 element-wise products and sums.
 """
-import os
-
 from . import blas, cli, mix, pools, report, run
 
 # Largest order accepted (common/matmul.c's MAX_N), the default, and the most workers.
@@ -141,12 +139,18 @@ def python_rows(a_rows, b, n):
     return c_rows
 
 
-def compute_rows(problem, first, last, out):
-    """The kernel every model calls: rows first..last-1 of A·B into out."""
-    if problem.kernel == "numpy":
-        np.matmul(problem.a[first:last], problem.b, out=out)
+def multiply_rows(kernel, a_rows, b, out):
+    """The kernel every model calls: a_rows times B into out (numpy: arrays; python: lists of floats)."""
+    if kernel == "numpy":
+        np.matmul(a_rows, b, out=out)
     else:
-        out[:] = python_rows(problem.a_lists[first:last], problem.b_lists, problem.n)
+        out[:] = python_rows(a_rows, b, len(b))
+
+
+def compute_rows(problem, first, last, out):
+    """Rows first..last-1 of A·B into out, from the operands prepare made for the kernel."""
+    a, b = (problem.a, problem.b) if problem.kernel == "numpy" else (problem.a_lists, problem.b_lists)
+    multiply_rows(problem.kernel, a[first:last], b, out)
 
 
 def multiply_block(problem, index):
@@ -179,11 +183,42 @@ def block_task(index):
     rows = np.empty((last - first, problem.n))
     start = run.clock()
     compute_rows(problem, first, last, rows)
-    return index, rows, run.Span(os.getpid(), start, run.clock())
+    return index, rows, run.Span(run.worker_id(), start, run.clock())
+
+
+# ---- jobs: tasks that carry their data (joblib's Parallel has no initializer) ----
+
+jobs_ready = False  # whether this process has NumPy loaded and its BLAS pinned for jobs
+
+
+def ready_for_jobs(kernel):
+    """Once in every process that runs jobs (a loky worker is a fresh interpreter):
+    NumPy loaded and, for the numpy kernel, the BLAS pinned to one thread
+    (joblib gives each loky worker cpu_count // P of them otherwise)."""
+    global np, jobs_ready
+    if jobs_ready:
+        return
+    np = report.require("numpy", "python3-numpy", "matmul")
+    if kernel == "numpy":
+        report.require("threadpoolctl", "python3-threadpoolctl", "matmul").threadpool_limits(1, user_api="blas")
+    jobs_ready = True
+
+
+def block_job(index, a_rows, b, kernel):
+    """A job: block index of C's rows, A's rows times B, sent back as (index, rows, span).
+    The operands come as arrays (joblib hands large ones to a process as memory
+    maps); the pure Python kernel makes its lists before its clock starts."""
+    ready_for_jobs(kernel)
+    if kernel == "python":
+        a_rows, b = a_rows.tolist(), b.tolist()
+    rows = np.empty((len(a_rows), len(b)))
+    start = run.clock()
+    multiply_rows(kernel, a_rows, b, rows)
+    return index, rows, run.Span(run.worker_id(), start, run.clock())
 
 
 def store(problem, results):
-    """The blocks a pool sent back, into C (part of combine)."""
+    """The blocks a pool or jobs sent back, into C (part of combine)."""
     for index, rows, span in results:
         first, last = problem.blocks[index]
         problem.c[first:last] = rows

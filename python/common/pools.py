@@ -40,7 +40,11 @@ def model_figures(options):
 
 
 def become_worker():
-    """The first thing a pool worker does: die with its parent, ignore Ctrl-C."""
+    """The first thing a pool worker does: die with its parent, ignore Ctrl-C.
+    A thread of this program (a ThreadPoolExecutor's worker) is no process
+    of its own: it already lives and dies with the program, and leaves it as is."""
+    if multiprocessing.parent_process() is None:
+        return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: its with-block ends the pool
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:

@@ -78,6 +78,13 @@ class Span:
         return (Span, (self.worker, self.start, self.end))
 
 
+def worker_id():
+    """Who is working, for a Span: the kernel's id of this thread. A pool's worker
+    process runs its tasks in its one thread, whose id is the process's pid;
+    the threads of an executor in this process each have their own."""
+    return threading.get_native_id()
+
+
 def stamp(worker, function, *args):
     """function(*args) and the Span of that call, as (result, span)."""
     start = clock()

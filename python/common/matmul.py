@@ -70,10 +70,16 @@ WORKLOAD = cli.Workload("matmul", "Dense matrix multiply C = A·B (double, n×n)
 np = None  # NumPy, once parse has chosen the BLAS core it loads with
 
 
-def parse(argv, model, policy, model_flags=(), defaults=None):
-    """The command line, checked; then NumPy loaded on the right BLAS core."""
+def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None):
+    """The command line, checked; then NumPy loaded on the right BLAS core.
+    own_kernel: the name of a model's own kernel (python/numba/'s), which --kernel cannot change."""
     global np
     options = cli.parse(argv, WORKLOAD, model, policy, model_flags, dict({"kernel": "numpy"}, **(defaults or {})))
+    if own_kernel:
+        if "kernel" in options.given:
+            raise report.UsageError("--kernel %s: the %s model's kernel is its own (kernel=%s); --kernel chooses "
+                                    "the other models' kernels" % (options.kernel, model, own_kernel))
+        options.kernel = own_kernel
     if options.kernel == "python" and options.n > PYTHON_KERNEL_MAX_N:
         raise report.UsageError("-n %d: --kernel python runs pure Python loops, and above -n %d (n³ = %d million "
                                 "multiply-adds) that takes far too long; use --kernel numpy"

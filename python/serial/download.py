@@ -7,6 +7,7 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/threading/download.py        P threads, one requests.Session each, pulling files
                                               from a shared queue; waiting on the network lets go of the GIL
           python/multiprocessing/download.py  a multiprocessing.Pool, one task per file
+          python/asyncio/download.py          P tasks of one asyncio event loop (aiohttp), one thread
         Here a file is fetched only once the one before it has arrived, so the
         run takes (files × the server's latency) however fast the CPU.
         serial/download.c is this program in C: same files, same retries, same check.

@@ -7,6 +7,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/threading/factorial.py        threads for ranges, pairs of the tree and task takers;
                                                Python's integers hold the GIL: no speedup
           python/multiprocessing/factorial.py  a multiprocessing.Pool: ranges, pairs and chunks as tasks
+          python/ipyparallel/factorial.py      --mode many's chunks as tasks on IPython Parallel engines
+                                               the program starts and stops (a load-balanced view)
         serial/factorial.c is this program in C: same ranges, same check, same figures.
 Shared: python/common/factorial.py (the kernel, the ranges, the dealer, the check),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).

@@ -174,7 +174,7 @@ BAD_INPUT = {
     IPP: SHARED_BAD_INPUT + (([], "--mode many only"), (["--mode", "big"], "--mode many only"),
                              (["--mode", "many", "--schedule", "cyclic"], "cyclic"),
                              (["--mode", "many", "--chunk", "0"], "'0'")),
-    NUMBA: SHARED_BAD_INPUT + ((["--kernel", "numpy"], "--kernel numpy"), (["--style", "omp"], "'omp'"),
+    NUMBA: SHARED_BAD_INPUT + ((["--kernel", "numpy"], "'numpy' is not one of numba"), (["--style", "omp"], "'omp'"),
                                (["--style"], "--style needs a value"), (["-p", "1025"], "'1025'")),
     ASYNC: SHARED_BAD_INPUT + ((["-p", "257"], "'257'"), ([], "no URLs"), (["--server", "a:b:80"], "'a:b:80'"),
                                (["--server", "127.0.0.1:80", "--size", "12Q"], "'12Q'")),

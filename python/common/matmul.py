@@ -20,6 +20,7 @@ n = 256 every element against a product of integer arrays (NumPy's own
 loops, no BLAS); above it Freivalds' test, C·w against A·(B·w), by
 element-wise products and sums.
 """
+import copy
 import os
 
 from . import blas, cli, mix, pools, report, run
@@ -72,14 +73,15 @@ np = None  # NumPy, once parse has chosen the BLAS core it loads with
 
 def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None):
     """The command line, checked; then NumPy loaded on the right BLAS core.
-    own_kernel: the name of a model's own kernel (python/numba/'s), which --kernel cannot change."""
+    own_kernel: (name, help) of a model's own kernel (python/numba/'s), the only one its --kernel takes."""
     global np
-    options = cli.parse(argv, WORKLOAD, model, policy, model_flags, dict({"kernel": "numpy"}, **(defaults or {})))
+    workload, kernel = WORKLOAD, "numpy"
     if own_kernel:
-        if "kernel" in options.given:
-            raise report.UsageError("--kernel %s: the %s model's kernel is its own (kernel=%s); --kernel chooses "
-                                    "the other models' kernels" % (options.kernel, model, own_kernel))
-        options.kernel = own_kernel
+        kernel, kernel_help = own_kernel
+        workload = copy.copy(WORKLOAD)
+        workload.flags = tuple(cli.Flag("--kernel", kernel, "choice", "kernel", kernel_help, choices=(kernel,))
+                               if flag.field == "kernel" else flag for flag in WORKLOAD.flags)
+    options = cli.parse(argv, workload, model, policy, model_flags, dict({"kernel": kernel}, **(defaults or {})))
     if options.kernel == "python" and options.n > PYTHON_KERNEL_MAX_N:
         raise report.UsageError("-n %d: --kernel python runs pure Python loops, and above -n %d (n³ = %d million "
                                 "multiply-adds) that takes far too long; use --kernel numpy"

@@ -37,8 +37,8 @@ MODEL = "py-numba"
 STYLES = ("prange", "nogil")
 STYLE_FLAG = cli.Flag("--style", "|".join(STYLES), "choice", "style",
                       "prange: Numba's threads share the blocks (default); nogil: one Python thread per block, "
-                      "each in compiled code without the GIL (the kernel is always Numba's: no --kernel here)",
-                      choices=STYLES)
+                      "each in compiled code without the GIL", choices=STYLES)
+KERNEL = ("numba", "the textbook loops, compiled by Numba (this model's only kernel)")
 # The types the kernels are compiled for: C-contiguous matrices of doubles, row bounds as 64-bit integers.
 ROWS_SIGNATURE = "void(float64[:, ::1], float64[:, ::1], float64[:, ::1], int64, int64)"
 BLOCKS_SIGNATURE = "void(float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])"
@@ -140,7 +140,7 @@ def compile_kernels(problem):
 
 def main():
     # ---- parse (and load Numba) ----
-    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [STYLE_FLAG], {"style": "prange"}, own_kernel="numba")
+    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [STYLE_FLAG], {"style": "prange"}, own_kernel=KERNEL)
     load_numba(options)
 
     # ---- prepare: A and B from the seed, and the kernels compiled, outside the timed region ----

@@ -14,6 +14,7 @@
     factorial.py factorial's ranges, kernel (Python ints, gmpy2), dealer, check, figures
     content.py   bin/fileserver's made-up files and CRC-32C (common/content.c's)
     download.py  download's URL list, the one fetch with its retries (common/download.c's rules), check
+    cluster.py   an IPython Parallel cluster a program starts and stops itself, leaving no process behind
 
 A model file (python/<model>/<workload>.py) holds only its decomposition and
 a short main(); `diff -u python/serial/X.py python/<model>/X.py` is the lesson.

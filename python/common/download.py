@@ -81,13 +81,14 @@ WORKLOAD = cli.Workload("download", "Download many files over HTTP (I/O-bound: t
 requests = urllib3 = None  # the modules, once parse has found them
 
 
-def parse(argv, model, policy, model_flags=(), defaults=None):
-    """The command line, checked, and the packages the fetch needs."""
+def parse(argv, model, policy, model_flags=(), defaults=None, load=None):
+    """The command line, checked, and the packages the fetch needs: load()'s
+    (load_packages's by default; python/asyncio/ fetches with aiohttp instead)."""
     options = cli.parse(argv, WORKLOAD, model, policy, model_flags,
                         dict({"server": None, "size": DEFAULT_SIZE, "input_file": None, "output_dir": "."},
                              **(defaults or {})))
     cli.check_memory(options)
-    load_packages()
+    (load or load_packages)()
     options.startup = run.startup_seconds()
     return options
 
@@ -327,15 +328,12 @@ def attempt(fetcher, file):
     None when the file is delivered or given up on; else the wait before the next."""
     problem, resume_from = fetcher.problem, file.written
     headers = {"Range": "bytes=%d-" % resume_from} if resume_from else {}
-    status, reply = 0, {}
+    status, reply, keep = 0, {}, False
     try:
         with fetcher.session.get(file.url, headers=headers, stream=True,
                                  timeout=(CONNECT_TIMEOUT, STALL_SECONDS)) as response:
             status, reply = response.status_code, response.headers
-            keep = status == HTTP_OK or (status == HTTP_PARTIAL and resume_from > 0 and
-                                         range_of(reply)[0] == file.written)
-            if status == HTTP_OK:
-                restart_file(file)  # a 200 is the whole file, from byte 0, whatever was asked
+            keep = begin_body(file, status, reply, resume_from)
             if keep:
                 for data in response.iter_content(RECEIVE_CHUNK):
                     write_part(file, data)
@@ -348,7 +346,23 @@ def attempt(fetcher, file):
         return retry(problem, file, 0, reason)
     except OSError as e:  # the socket itself, below what requests wraps
         return retry(problem, file, 0, "the connection broke: %s" % (e.strerror or e))
-    if keep:
+    return judge(problem, file, status, reply, keep)
+
+
+def begin_body(file, status, reply, resume_from):
+    """Whether a response's body is the file (all of it, or the rest that was
+    asked for), NAME.part emptied first for a whole one; raises LocalWriteError."""
+    if status == HTTP_OK:
+        restart_file(file)  # a 200 is the whole file, from byte 0, whatever was asked
+        return True
+    return status == HTTP_PARTIAL and resume_from > 0 and range_of(reply)[0] == file.written
+
+
+def judge(problem, file, status, reply, kept):
+    """After a response whose body was kept or not: the file delivered if it
+    checks out, else retried or given up on as the status says. None when
+    delivered or given up on; else the wait before the next attempt."""
+    if kept:
         return check_body(problem, file, status, reply)
     reason = "HTTP status %d" % status
     if status in RETRIED_STATUSES:

@@ -251,13 +251,19 @@ def make_checksum(problem):
 
 # ---- in a pool's worker process ----
 
-worker_problem = None  # in a pool worker: the problem, handed over once by the pool's initializer
+worker_problem = None  # in a pool worker or an engine: the problem, handed over once before its tasks
 
 
 def start_worker(problem):
     """A pool's initializer: become a worker (pools.py), keep the problem (fork: no copy)."""
-    global worker_problem, gmpy2
     pools.become_worker()
+    keep_problem(problem)
+
+
+def keep_problem(problem):
+    """Keep the problem for this process's tasks, and load gmpy2 if its kernel is
+    gmpy2's: a pool worker's start, or an IPython Parallel engine's (sent to each once)."""
+    global worker_problem, gmpy2
     if problem.kernel == "gmpy2":
         gmpy2 = report.require("gmpy2", "python3-gmpy2", "--kernel gmpy2")
     worker_problem = problem

@@ -20,6 +20,9 @@ n = 256 every element against a product of integer arrays (NumPy's own
 loops, no BLAS); above it Freivalds' test, C·w against A·(B·w), by
 element-wise products and sums.
 """
+import copy
+import os
+
 from . import blas, cli, mix, pools, report, run
 
 # Largest order accepted (common/matmul.c's MAX_N), the default, and the most workers.
@@ -68,10 +71,17 @@ WORKLOAD = cli.Workload("matmul", "Dense matrix multiply C = A·B (double, n×n)
 np = None  # NumPy, once parse has chosen the BLAS core it loads with
 
 
-def parse(argv, model, policy, model_flags=(), defaults=None):
-    """The command line, checked; then NumPy loaded on the right BLAS core."""
+def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None):
+    """The command line, checked; then NumPy loaded on the right BLAS core.
+    own_kernel: (name, help) of a model's own kernel (python/numba/'s), the only one its --kernel takes."""
     global np
-    options = cli.parse(argv, WORKLOAD, model, policy, model_flags, dict({"kernel": "numpy"}, **(defaults or {})))
+    workload, kernel = WORKLOAD, "numpy"
+    if own_kernel:
+        kernel, kernel_help = own_kernel
+        workload = copy.copy(WORKLOAD)
+        workload.flags = tuple(cli.Flag("--kernel", kernel, "choice", "kernel", kernel_help, choices=(kernel,))
+                               if flag.field == "kernel" else flag for flag in WORKLOAD.flags)
+    options = cli.parse(argv, workload, model, policy, model_flags, dict({"kernel": kernel}, **(defaults or {})))
     if options.kernel == "python" and options.n > PYTHON_KERNEL_MAX_N:
         raise report.UsageError("-n %d: --kernel python runs pure Python loops, and above -n %d (n³ = %d million "
                                 "multiply-adds) that takes far too long; use --kernel numpy"

@@ -9,6 +9,7 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/multiprocessing/download.py  a multiprocessing.Pool, one task per file
           python/futures/download.py          concurrent.futures: submit each file, take them as_completed
           python/joblib/download.py           joblib: Parallel(...)(delayed(fetch_job)(file) for ...)
+          python/asyncio/download.py          P tasks of one asyncio event loop (aiohttp), one thread
         Here a file is fetched only once the one before it has arrived, so the
         run takes (files × the server's latency) however fast the CPU.
         serial/download.c is this program in C: same files, same retries, same check.

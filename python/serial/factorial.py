@@ -9,6 +9,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/multiprocessing/factorial.py  a multiprocessing.Pool: ranges, pairs and chunks as tasks
           python/futures/factorial.py          concurrent.futures: executor.map, processes or threads
           python/joblib/factorial.py           joblib: Parallel(...)(delayed(job)(...) for ...), loky or threads
+          python/ipyparallel/factorial.py      --mode many's chunks as tasks on IPython Parallel engines
+                                               the program starts and stops (a load-balanced view)
         serial/factorial.c is this program in C: same ranges, same check, same figures.
 Shared: python/common/factorial.py (the kernel, the ranges, the dealer, the check),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).

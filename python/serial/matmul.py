@@ -8,6 +8,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/multiprocessing/matmul.py  a multiprocessing.Pool, one task per block of rows
           python/futures/matmul.py          concurrent.futures: executor.map, processes or threads
           python/joblib/matmul.py           joblib: one delayed(block_job) per block, loky or threads
+          python/numba/matmul.py            the loops compiled by Numba, the blocks shared by
+                                            prange (Python's OpenMP) or by nogil threads
         serial/matmul.c is this program in C: same inputs, same check, same figures.
 Shared: python/common/matmul.py (inputs, the kernels, the check), python/common/run.py
         (timing, result lines), python/common/cli.py (flags).

@@ -1,0 +1,172 @@
+"""python/common/cluster.py — an IPython Parallel cluster the program starts, uses and stops, leaving nothing behind.
+
+IPython Parallel (python/ipyparallel/) runs tasks on engines: Python
+processes of their own, which a controller hands tasks to. A program of this
+suite starts its own cluster (started, below): a controller and P engines,
+all on 127.0.0.1 only, with a profile folder of their own (a temporary one:
+nothing of the user's ~/.ipython is read or written), and stops them when it
+ends. The start-up is reported on every result line as cluster_start=: the
+seconds from starting the controller until all P engines had registered.
+It is outside the timed region, like launching an MPI job.
+
+Stopping them is the hard part. IPython Parallel starts the controller and
+each engine in a session of their own (so Ctrl-C at the terminal reaches
+only the program), the controller forks helpers of its own and each engine
+starts a "nanny" process: a tree the program does not see, and a program
+killed with SIGKILL gets no chance to stop. So a Guard comes first: it marks
+every process started after it (an environment variable that children
+inherit) and starts a small watcher process that waits for the program's end
+— its pipe to the program closes when the program exits or dies, however —
+and then kills every marked process still alive and removes the profile
+folder. On a normal end the program first stops the cluster the polite way
+(the engines and the controller told to shut down); the guard then finds
+nothing left to kill.
+"""
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+
+from . import report, run
+
+# Every address the cluster listens on or connects to: this machine only.
+LOOPBACK = "127.0.0.1"
+# Seconds the engines may take to find the controller and register (a loaded machine is slow to start Python).
+ENGINE_TIMEOUT = 60
+# Seconds the guard may take to kill what is left and remove the folder, once the program ends.
+GUARD_TIMEOUT = 30
+# The environment variable that marks every process started after the guard.
+MARKER = "SUITE_CLUSTER_GUARD"
+
+# The watcher, run by a fresh interpreter (python -I -S -c): argv = marker,
+# folder, program's pid. It blocks reading its stdin, a pipe from the
+# program, until that closes (the program ended or died); then it kills, in
+# rounds, every process whose environment holds the marker (a process may
+# fork while the round runs) and removes the folder.
+GUARD_PROGRAM = r"""
+import os, shutil, signal, sys, time
+marker, folder, program = b"\0" + sys.argv[1].encode() + b"\0", sys.argv[2], int(sys.argv[3])
+ROUNDS, PAUSE = 100, 0.05
+sys.stdin.buffer.read()
+
+def marked():
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in (os.getpid(), program):
+            try:
+                with open("/proc/%s/environ" % entry, "rb") as f:
+                    if marker in b"\0" + f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+for _ in range(ROUNDS):
+    found = marked()
+    if not found:
+        break
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    time.sleep(PAUSE)
+shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+class Guard:
+    """The folder a cluster keeps its files in, and the watcher that ends the
+    cluster's processes and removes the folder when the program ends (see above)."""
+
+    def __init__(self):
+        try:
+            self.folder = tempfile.mkdtemp(prefix="suite-cluster-")
+        except OSError as e:
+            raise report.Failure("cannot make a folder for the cluster's files: %s" % e.strerror) from None
+        token = "%d-%s" % (os.getpid(), secrets.token_hex(8))
+        env = {key: value for key, value in os.environ.items() if key != MARKER}
+        try:
+            self.watcher = subprocess.Popen([sys.executable, "-I", "-S", "-c", GUARD_PROGRAM, "%s=%s" % (MARKER, token),
+                                             self.folder, str(os.getpid())], stdin=subprocess.PIPE,
+                                            stdout=subprocess.DEVNULL, env=env, start_new_session=True)
+        except OSError as e:
+            os.rmdir(self.folder)
+            raise report.Failure("cannot start the guard process that ends the cluster with this program: %s"
+                                 % e.strerror) from None
+        os.environ[MARKER] = token  # every process started from now on carries it
+        os.environ["IPYTHONDIR"] = self.folder  # and reads and writes IPython's files here, not in ~/.ipython
+
+    def end(self):
+        """Let the watcher kill whatever is left and remove the folder; wait for it."""
+        os.environ.pop(MARKER, None)
+        try:
+            self.watcher.stdin.close()
+            self.watcher.wait(timeout=GUARD_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            report.error("the guard process did not finish ending the cluster: %s" % e)
+
+
+def describe(error):
+    """One line for an error of IPython Parallel (a remote one carries the engine's exception)."""
+    elist = getattr(error, "elist", None)  # CompositeError: one entry per failed engine
+    if elist:
+        name, value = elist[0][0], elist[0][1]
+        return "%s: %s" % (name, value)
+    if hasattr(error, "ename"):  # RemoteError
+        return "%s: %s" % (error.ename, error.evalue)
+    return "%s: %s" % (type(error).__name__, str(error).strip().splitlines()[0] if str(error).strip() else "")
+
+
+@contextlib.contextmanager
+def started(ipp, options, engines):
+    """A client of a cluster of this program's own: a controller and `engines`
+    engines on 127.0.0.1, started (ipp.Cluster(n=...).start_and_connect_sync(),
+    as IPython Parallel's documentation starts one), the start-up added to the
+    result line as cluster_start=; stopped when the with-block ends, whatever
+    way, and nothing left behind (Guard). IPython Parallel's errors become
+    report.Failure (exit status 1, one line)."""
+    guard = Guard()
+    try:
+        begin = run.clock()
+        cluster = ipp.Cluster(n=engines, profile_dir=guard.folder, controller_ip=LOOPBACK,
+                              controller_location=LOOPBACK, engine_timeout=ENGINE_TIMEOUT, config=settings(),
+                              delay=0, load_profile=False, shutdown_atexit=False)
+        try:
+            client = cluster.start_and_connect_sync()
+        except TimeoutError:
+            raise report.Failure("the %d engines did not all register with the controller within %d s" % (
+                engines, ENGINE_TIMEOUT)) from None
+        options.model_figures.append(("cluster_start", "%.3f" % (run.clock() - begin)))
+        try:
+            yield client
+        except ipp.error.IPythonError as e:
+            raise report.Failure("an engine's task failed: %s" % describe(e)) from None
+        stop(cluster, client)
+    except (ipp.error.IPythonError, RuntimeError, OSError) as e:
+        raise report.Failure("the IPython Parallel cluster failed: %s" % describe(e)) from None
+    finally:
+        guard.end()
+
+
+def settings():
+    """The launchers' settings: every engine at once, each willing to wait for
+    the controller's connection file as long as registering may take."""
+    from traitlets.config import Config  # IPython Parallel's own configuration system
+    config = Config()
+    config.LocalEngineSetLauncher.delay = 0
+    config.EngineLauncher.engine_args = ["--IPEngine.wait_for_url_file=%d" % ENGINE_TIMEOUT]
+    return config
+
+
+def stop(cluster, client):
+    """The polite end: the engines and the controller told to shut down, then
+    reaped; if that fails, the guard kills them instead (said on stderr)."""
+    try:
+        client.shutdown(hub=True, block=True)
+        client.close()
+        cluster.stop_cluster_sync()
+    except Exception as e:  # whatever went wrong, the guard ends the processes: say so, do not fail the run
+        report.error("stopping the cluster politely failed (%s); its processes are killed instead" % describe(e))

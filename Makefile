@@ -274,10 +274,14 @@ fuzz: $(FUZZ_PROGRAMS)
 # writes the ones found as PY_PACKAGES), and the Debian package of each.
 PY_NEEDS_matmul   := numpy threadpoolctl
 PY_NEEDS_download := requests crcmod
+PY_NEEDS_mpi4py   := mpi4py
+PY_NEEDS_dask     := dask
 PY_DEBIAN_numpy := python3-numpy
 PY_DEBIAN_threadpoolctl := python3-threadpoolctl
 PY_DEBIAN_requests := python3-requests
 PY_DEBIAN_crcmod := python3-crcmod
+PY_DEBIAN_mpi4py := python3-mpi4py
+PY_DEBIAN_dask := python3-dask
 PY_MODELS    := $(filter-out common,$(notdir $(patsubst %/,%,$(wildcard python/*/))))
 PY_WORKLOADS  = $(basename $(notdir $(wildcard python/$(1)/*.py)))
 py_missing    = $(filter-out $(PY_PACKAGES),$(PY_NEEDS_$(1)) $(PY_NEEDS_$(2)))

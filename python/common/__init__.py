@@ -6,6 +6,9 @@
     mix.py       splitmix64, bit for bit common/mix.c's
     pools.py     what every multiprocessing.Pool here shares: workers that die with their parent,
                  a watch for a killed worker, and the six ways of handing a pool its tasks (--api)
+    mpi.py       an MPI job's ranks as one team (common/team_mpi.c's): -p against the ranks, the
+                 barrier, the slowest rank's times, rank 0's verdict, leaving together
+    schedulers.py  Dask's --scheduler, and the LocalCluster the distributed scheduler starts
     blas.py      which OpenBLAS core NumPy runs, and its correction (issue 9's rule, as reference/matmul.c)
     matmul.py    matmul's inputs (common/matmul.c's), kernels (NumPy, pure Python), check, figures
     factorial.py factorial's ranges, kernel (Python ints, gmpy2), dealer, check, figures

@@ -7,6 +7,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/threading/download.py        P threads, one requests.Session each, pulling files
                                               from a shared queue; waiting on the network lets go of the GIL
           python/multiprocessing/download.py  a multiprocessing.Pool, one task per file
+          python/mpi4py/download.py           MPI ranks, every P-th file each; the records gathered
+          python/dask/download.py             dask.delayed, one task per file (--scheduler)
         Here a file is fetched only once the one before it has arrived, so the
         run takes (files × the server's latency) however fast the CPU.
         serial/download.c is this program in C: same files, same retries, same check.

@@ -7,6 +7,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/threading/factorial.py        threads for ranges, pairs of the tree and task takers;
                                                Python's integers hold the GIL: no speedup
           python/multiprocessing/factorial.py  a multiprocessing.Pool: ranges, pairs and chunks as tasks
+          python/mpi4py/factorial.py           MPI ranks: numbers up a tree of messages; a task farm
+          python/dask/factorial.py             dask.delayed: the ranges and the tree as one graph; chunks as tasks
         serial/factorial.c is this program in C: same ranges, same check, same figures.
 Shared: python/common/factorial.py (the kernel, the ranges, the dealer, the check),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).

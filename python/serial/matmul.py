@@ -6,6 +6,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/threading/matmul.py        one threading.Thread per block of rows; NumPy's
                                             BLAS releases the GIL, so they run at once
           python/multiprocessing/matmul.py  a multiprocessing.Pool, one task per block of rows
+          python/mpi4py/matmul.py           MPI ranks: A's rows scattered, B broadcast, C gathered
+          python/dask/matmul.py             dask.delayed, one task per block of rows (--scheduler)
         serial/matmul.c is this program in C: same inputs, same check, same figures.
 Shared: python/common/matmul.py (inputs, the kernels, the check), python/common/run.py
         (timing, result lines), python/common/cli.py (flags).

@@ -44,8 +44,9 @@ DEFAULTS = {"scheduler": "threads"}
 LOOPBACK = "127.0.0.1"
 # Tasks the processes scheduler sends a worker at a time (Dask's default is 6).
 TASKS_AT_A_TIME = 1
-# Seconds the cluster may take to start (a few on a loaded machine) and to close.
-CLUSTER_START_TIMEOUT = 120
+# Seconds the cluster may take to start (a few on a loaded machine; each worker
+# is a fresh interpreter), and to close.
+CLUSTER_START_SECONDS, CLUSTER_START_SECONDS_PER_WORKER = 60, 5
 CLOSE_TIMEOUT = 30
 # Dask's setting (as an environment variable) of how much distributed's logs say.
 WORKER_LOGGING = "DASK_LOGGING__DISTRIBUTED"
@@ -100,7 +101,7 @@ class Session:
 
     def start_cluster(self):
         """A LocalCluster of P worker processes, one thread each, on 127.0.0.1 only,
-        and a Client of it; Failure if it has not started within CLUSTER_START_TIMEOUT."""
+        and a Client of it; Failure if it has not started in time (CLUSTER_START_SECONDS...)."""
         distributed = report.require("distributed", "python3-distributed", "--scheduler distributed")
         # Worker processes read this as they start: they say errors only (not,
         # say, that they tidied up the scratch space an earlier cluster left).
@@ -114,14 +115,15 @@ class Session:
         started, outcome = run.clock(), {}
         starter = threading.Thread(target=self.make_cluster, args=(distributed, outcome), name="cluster-start",
                                    daemon=True)
+        allowed = CLUSTER_START_SECONDS + CLUSTER_START_SECONDS_PER_WORKER * self.options.workers
         try:
             starter.start()
-            starter.join(CLUSTER_START_TIMEOUT)
+            starter.join(allowed)
         finally:
             signal.signal(signal.SIGINT, interrupt)
         if starter.is_alive():
             raise report.Failure("the Dask LocalCluster of %d workers did not start within %d s; giving up "
-                                 "(its processes end with this one)" % (self.options.workers, CLUSTER_START_TIMEOUT))
+                                 "(its processes end with this one)" % (self.options.workers, allowed))
         if "error" in outcome:
             self.close()
             raise report.Failure("cannot start the Dask LocalCluster: %s" % outcome["error"])

@@ -49,11 +49,14 @@ MARK = "SUITE_PROBE_MARK"
 GONE_TIMEOUT = 20
 # Seconds a loaded machine may take to start an MPI job or a LocalCluster and get its workers busy.
 START_TIMEOUT = 90
-# CPU seconds a worker process has used when it surely works on tasks (its start-up takes less).
-BUSY_CPU_SECONDS = 0.5
-# Runs long enough to be caught in the middle: thousands of growing tasks.
+# CPU seconds an MPI rank, and a LocalCluster's worker (which imports far more),
+# has used when it surely works on tasks: its start-up takes less.
+RANK_BUSY_SECONDS, CLUSTER_WORKER_BUSY_SECONDS = 0.5, 3.0
+# Runs long enough to be caught in the middle: thousands of growing tasks (MPI); two
+# range products of seconds each (Dask, whose scheduler would spend more than its
+# workers on thousands of small tasks).
 LONG_MPI = ["--mode", "many", "-n", 20000, "--warmup", 0]
-LONG_DASK = ["--mode", "many", "-n", 20000, "--warmup", 0, "--scheduler", "distributed", "-p", 2]
+LONG_DASK = ["-n", 3000000, "--warmup", 0, "--scheduler", "distributed", "-p", 2]
 
 STATE = {"tmp": None, "server": None, "hidden": {}, "cases": 0}
 
@@ -369,9 +372,10 @@ def cpu_seconds_of(pid):
         return 0.0
 
 
-def busy(mark, program_pid, count):
-    """count marked processes other than the program itself (and mpirun) busy computing, or None."""
-    workers = [pid for pid in marked(mark) if pid != program_pid and cpu_seconds_of(pid) >= BUSY_CPU_SECONDS
+def busy(mark, program_pid, count, cpu_seconds):
+    """count marked Python processes other than the program itself (and mpirun)
+    that have used cpu_seconds (so they compute), or None."""
+    workers = [pid for pid in marked(mark) if pid != program_pid and cpu_seconds_of(pid) >= cpu_seconds
                and "python" in describe(pid) and "resource_tracker" not in describe(pid)]
     return workers if len(workers) >= count else None
 
@@ -467,7 +471,8 @@ def probe_kill_cluster_parent(options):
     mark = uuid.uuid4().hex
     proc, out, err = start([py("factorial", "dask")] + LONG_DASK, mark)
     try:
-        wait_for(lambda: busy(mark, proc.pid, 2), START_TIMEOUT, "the cluster's 2 workers at work", proc)
+        wait_for(lambda: busy(mark, proc.pid, 2, CLUSTER_WORKER_BUSY_SECONDS), START_TIMEOUT,
+                 "the cluster's 2 workers at work", proc)
         sockets = listening(marked(mark))
         expect(sockets, "found no listening socket of the cluster's processes (the scheduler's, at least)")
         outside = [s for s in sockets if s[0] != "127.0.0.1"]
@@ -483,7 +488,7 @@ def probe_kill_rank(options):
     """An MPI job whose rank 1 is killed with SIGKILL mid-run: the job ends, non-zero, with no process left."""
     mark = uuid.uuid4().hex
     proc, out, err = start([MPIRUN, "-np", 2, py("factorial", "mpi4py")] + LONG_MPI, mark)
-    ranks = wait_for(lambda: busy(mark, proc.pid, 2), START_TIMEOUT, "both ranks at work", proc)
+    ranks = wait_for(lambda: busy(mark, proc.pid, 2, RANK_BUSY_SECONDS), START_TIMEOUT, "both ranks at work", proc)
     os.kill(max(ranks), signal.SIGKILL)  # one of them; the other must not be left waiting
     code, stdout, stderr = finish(proc, out, err, timeout=60)
     expect(code != 0, "exit status 0 after a killed rank: %r" % stdout[-200:])

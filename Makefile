@@ -275,6 +275,8 @@ fuzz: $(FUZZ_PROGRAMS)
 PY_NEEDS_matmul   := numpy threadpoolctl
 PY_NEEDS_download := requests crcmod
 PY_NEEDS_joblib   := joblib
+PY_NEEDS_mpi4py   := mpi4py
+PY_NEEDS_dask     := dask
 PY_DEBIAN_numpy := python3-numpy
 PY_DEBIAN_threadpoolctl := python3-threadpoolctl
 PY_DEBIAN_requests := python3-requests
@@ -286,6 +288,8 @@ PY_NEEDS_asyncio := aiohttp
 PY_DEBIAN_ipyparallel := python3-ipyparallel
 PY_DEBIAN_numba := python3-numba
 PY_DEBIAN_aiohttp := python3-aiohttp
+PY_DEBIAN_mpi4py := python3-mpi4py
+PY_DEBIAN_dask := python3-dask
 PY_MODELS    := $(filter-out common,$(notdir $(patsubst %/,%,$(wildcard python/*/))))
 PY_WORKLOADS  = $(basename $(notdir $(wildcard python/$(1)/*.py)))
 py_missing    = $(filter-out $(PY_PACKAGES),$(PY_NEEDS_$(1)) $(PY_NEEDS_$(2)))

@@ -180,6 +180,17 @@ def product(first, last, one):
     return product(first, middle, one) * product(middle + 1, last, one)
 
 
+def one(kernel):
+    """The kernel's 1, from which its products start: Python's 1, or gmpy2's mpz(1).
+    In a process that has not loaded gmpy2 (a spawned worker), loads it first."""
+    global gmpy2
+    if kernel != "gmpy2":
+        return 1
+    if gmpy2 is None:
+        gmpy2 = report.require("gmpy2", "python3-gmpy2", "--kernel gmpy2")
+    return gmpy2.mpz(1)
+
+
 def multiply_range(problem, worker):
     """Worker's partial product: its range of factors, its span stamped."""
     start = run.clock()

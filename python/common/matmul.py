@@ -97,25 +97,33 @@ def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None):
 
 
 class Problem:
-    """One multiplication and what it needs (common/matmul.h's struct matmul)."""
+    """One multiplication and what it needs (common/matmul.h's struct matmul).
 
-    def __init__(self, options):
+    inputs=False (an MPI rank other than 0, which is sent what it needs): no
+    A, no C, and B only as room to receive it.
+    """
+
+    def __init__(self, options, inputs=True):
         n = self.n = options.n
         self.options, self.kernel, self.workers, self.seed = options, options.kernel, options.workers, options.seed
-        self.a, self.b = generate(options.seed, STREAM_A, n), generate(options.seed, STREAM_B, n)
-        self.c = np.empty((n, n))
+        if inputs:
+            self.a, self.b = generate(options.seed, STREAM_A, n), generate(options.seed, STREAM_B, n)
+            self.c = np.empty((n, n))
+        else:
+            self.a, self.b, self.c = None, np.empty((n, n)), np.empty((0, n))
         # What each worker is handed: the index-th of `workers` blocks of C's rows, as (first, last).
         self.blocks = [run.block_range(n, self.workers, index) for index in range(self.workers)]
         self.spans = [None] * self.workers
         # The python kernel's operands: lists of Python floats, made once here.
-        self.a_lists = self.a.tolist() if self.kernel == "python" else None
-        self.b_lists = self.b.tolist() if self.kernel == "python" else None
+        self.a_lists = self.a.tolist() if self.kernel == "python" and inputs else None
+        self.b_lists = self.b.tolist() if self.kernel == "python" and inputs else None
         self.reference = None  # A·B by integer arithmetic, made on the first exact check
 
 
-def prepare(options):
-    """Generate A and B from the seed and make room for C, outside any timed region."""
-    return Problem(options)
+def prepare(options, inputs=True):
+    """Generate A and B from the seed and make room for C, outside any timed region
+    (inputs=False: room for B only, for an MPI rank that receives the inputs)."""
+    return Problem(options, inputs)
 
 
 def generated(seed, stream, first, count):
@@ -169,6 +177,26 @@ def multiply_block(problem, index):
     start = run.clock()
     compute_rows(problem, first, last, problem.c[first:last])
     problem.spans[index] = run.Span(index, start, run.clock())
+
+
+def rows_times_b(kernel, a_rows, b, out=None):
+    """The same kernel on operands that travelled (an MPI rank's rows, a Dask
+    task's): a_rows·B into out (made here when None), which it returns, by
+    compute_rows' NumPy call or Python loops (whose lists are made here, from
+    the arrays that arrived). In a process that has not loaded NumPy (a
+    spawned worker), loads it first, its BLAS pinned to one thread as in a pool's worker."""
+    global np
+    if np is None:
+        np = report.require("numpy", "python3-numpy", "matmul")
+        if kernel == "numpy":
+            report.require("threadpoolctl", "python3-threadpoolctl", "matmul").threadpool_limits(1, user_api="blas")
+    if out is None:
+        out = np.empty((a_rows.shape[0], b.shape[1]))
+    if kernel == "numpy":
+        np.matmul(a_rows, b, out=out)
+    else:
+        out[:] = python_rows(a_rows.tolist(), b.tolist(), b.shape[0])
+    return out
 
 
 # ---- in a pool's worker process ----

@@ -13,6 +13,7 @@ EXIT_FAILED = 1   # a runtime failure, or a result that did not verify
 EXIT_USAGE = 2    # a bad command line, or a package the program needs is missing
 
 _program = ["program"]
+_rank = [None]  # under MPI with more than one rank: this rank's number, which error() names
 
 
 class UsageError(Exception):
@@ -41,9 +42,16 @@ def program():
     return _program[0]
 
 
+def set_rank(rank):
+    """Name the MPI rank in every later message ("program (rank 1): ..."), as common/report.c
+    does when there is more than one; None names none."""
+    _rank[0] = rank
+
+
 def error(message):
-    """Print "program: message" on stderr, at once."""
-    print("%s: %s" % (_program[0], message), file=sys.stderr, flush=True)
+    """Print "program: message" (under MPI "program (rank R): message") on stderr, at once."""
+    where = _program[0] if _rank[0] is None else "%s (rank %d)" % (_program[0], _rank[0])
+    print("%s: %s" % (where, message), file=sys.stderr, flush=True)
 
 
 def require(module, package, needed_by):

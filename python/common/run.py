@@ -8,6 +8,12 @@ threads, starting and ending a process pool, and pickling tasks and results
 between processes stay inside it: they are the model's real cost. The model
 also splits its time into phases (setup, comm, compute, combine).
 
+Under MPI the same driver runs on every rank, with a team (common/team.h's
+idea): the ranks meet at a barrier before the clock starts, the time and the
+phases reported are the slowest rank's, rank 0 checks the whole result and
+prints, and every rank learns its verdict. Every other program runs with the
+team of one, SOLO, for which all of that is nothing.
+
 Python adds one cost C does not have: starting the interpreter and importing
 its modules (NumPy alone takes a tenth of a second or more). It is outside
 the timed region, like launching an MPI job, and reported on every result
@@ -126,6 +132,27 @@ def block_range(total, parts, index):
     return total * index // parts, total * (index + 1) // parts
 
 
+class Solo:
+    """The team of one (common/team_single.c): every program but the MPI ones.
+    An MPI team (mpi.py) has the same four members, over its ranks."""
+
+    rank = 0  # this member's number; 0 checks, prints and reports
+
+    def barrier(self):
+        """Return once every member has arrived (so they start the clock together)."""
+
+    def slowest(self, values):
+        """Each value's maximum over the team."""
+        return values
+
+    def agree(self, verified):
+        """Rank 0's verdict, known to every member."""
+        return verified
+
+
+SOLO = Solo()
+
+
 class Task:
     """The workload's side of a run, apart from the model's decomposition (common/run.h's struct task)."""
 
@@ -162,43 +189,49 @@ def print_summary(program, seconds):
     print(report_line, file=sys.stderr, flush=True)
 
 
-def repeat(options, task, problem, decomposition):
+def repeat(options, task, problem, decomposition, team=SOLO):
     """The warm-up runs, then options.reps timed runs with one result line each
     (a warm-up run's line appears only when its result is wrong, as rep=0), and
     for 3 runs or more a summary line on stderr. Raises WrongResult at the
-    first wrong result, Failure at the first failure.
+    first wrong result (under MPI on every rank at once), Failure at the first failure.
 
-    decomposition(problem) computes the whole result once and returns its Phases.
+    decomposition(problem) computes the whole result once and returns its
+    Phases; team is who takes part (SOLO, or an MPI job's ranks: mpi.py).
     """
     timed_seconds = []
     for i in range(options.warmup + options.reps):
         timed = i >= options.warmup
         task.reset(problem)
 
+        team.barrier()
         start = clock()
         phases = decomposition(problem)
         seconds = clock() - start
         if thread_failures:
             raise report.Failure("a worker thread failed: %s" % thread_failures[0])
+        seconds, phases.setup, phases.comm, phases.compute, phases.combine = team.slowest(
+            [seconds, phases.setup, phases.comm, phases.compute, phases.combine])
 
         verified = True
-        if options.inject_error:
-            task.corrupt(problem)
-        if options.verify:
-            verified = task.verify(problem)
+        if team.rank == 0:
+            if options.inject_error:
+                task.corrupt(problem)
+            if options.verify:
+                verified = task.verify(problem)
+        verified = team.agree(verified)
         # A warm-up run's line is printed only when it is wrong (as rep=0), so
         # that a wrong result is always seen, timed or not.
         rep = i - options.warmup + 1 if timed else 0
-        if timed or not verified:
+        if (timed or not verified) and team.rank == 0:
             print_result(options, rep, seconds, phases, verdict_word(options, verified), task, problem)
         if not verified:
-            if not timed:
+            if not timed and team.rank == 0:
                 report.error("stopping: the first run's result was wrong (rep=0 above: an untimed warm-up run, "
                              "made before the timed ones; --warmup 0 leaves it out), so no timed run was made")
             raise report.WrongResult()
         if timed:
             timed_seconds.append(seconds)
-    if options.reps >= SUMMARY_MIN_REPS:
+    if options.reps >= SUMMARY_MIN_REPS and team.rank == 0:
         print_summary(report.program(), timed_seconds)
 
 

@@ -10,6 +10,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/futures/download.py          concurrent.futures: submit each file, take them as_completed
           python/joblib/download.py           joblib: Parallel(...)(delayed(fetch_job)(file) for ...)
           python/asyncio/download.py          P tasks of one asyncio event loop (aiohttp), one thread
+          python/mpi4py/download.py           MPI ranks, every P-th file each; the records gathered
+          python/dask/download.py             dask.delayed, one task per file (--scheduler)
         Here a file is fetched only once the one before it has arrived, so the
         run takes (files × the server's latency) however fast the CPU.
         serial/download.c is this program in C: same files, same retries, same check.

@@ -11,6 +11,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/joblib/factorial.py           joblib: Parallel(...)(delayed(job)(...) for ...), loky or threads
           python/ipyparallel/factorial.py      --mode many's chunks as tasks on IPython Parallel engines
                                                the program starts and stops (a load-balanced view)
+          python/mpi4py/factorial.py           MPI ranks: numbers up a tree of messages; a task farm
+          python/dask/factorial.py             dask.delayed: the ranges and the tree as one graph; chunks as tasks
         serial/factorial.c is this program in C: same ranges, same check, same figures.
 Shared: python/common/factorial.py (the kernel, the ranges, the dealer, the check),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).

@@ -10,6 +10,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
           python/joblib/matmul.py           joblib: one delayed(block_job) per block, loky or threads
           python/numba/matmul.py            the loops compiled by Numba, the blocks shared by
                                             prange (Python's OpenMP) or by nogil threads
+          python/mpi4py/matmul.py           MPI ranks: A's rows scattered, B broadcast, C gathered
+          python/dask/matmul.py             dask.delayed, one task per block of rows (--scheduler)
         serial/matmul.c is this program in C: same inputs, same check, same figures.
 Shared: python/common/matmul.py (inputs, the kernels, the check), python/common/run.py
         (timing, result lines), python/common/cli.py (flags).

@@ -155,6 +155,9 @@ def start(options):
     hush(team.rank, stderr_too=False)
     options.startup = run.startup_seconds()  # MPI_Init is part of the start-up, as launching the job is
     adopt_workers(options, team.size)
+    # hosts=: the distinct processor names (hosts) among the ranks, as common/team_mpi.c counts them
+    names = team.comm.allgather(MPI.Get_processor_name())
+    options.model_figures.append(("hosts", str(len(set(names)))))
     return MPI
 
 

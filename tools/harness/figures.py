@@ -26,7 +26,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
-from harness.gnuplot import colour, gil_lines, panels_of, plot_groups, python_note  # noqa: E402
+from harness.gnuplot import colour, gil_lines, panels_of, plot_groups, python_note, self_speedup_top  # noqa: E402
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
 from harness.summary import read_summary  # noqa: E402
@@ -220,10 +220,13 @@ def python_panels(study, n, models, kind, usable, note, out):
             if kind == "io":
                 axis.set_xscale("log", base=2)
                 whole_number_ticks(axis)
+            else:
+                axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
             mark_cores(axis, usable)
             axis.set_xlabel("workers")
             axis.grid(alpha=0.3)
             axis.legend(fontsize=8)
+        right.set_ylim(0, self_speedup_top(runs for runs in chunk.values() if len(runs) > 1))
     figure.suptitle("%s, n = %d: the Python lanes%s" % (study, n, " (%s)" % note if note else ""), fontsize=11)
     figure.tight_layout()
     figure.savefig(out, dpi=DPI)
@@ -245,6 +248,7 @@ def gil_figure(lines, usable, out):
     mark_cores(axis, usable)
     axis.set_xlabel("workers (log scale)")
     axis.set_ylabel("speedup over the same model at one worker (×)")
+    axis.set_ylim(0, self_speedup_top(line["rows"] for line in lines))
     axis.set_title("The GIL: Python threads speed up waiting, not computing; processes do both")
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)

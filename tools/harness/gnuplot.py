@@ -205,6 +205,16 @@ def write_python_data(path, models):
             f.write("\n\n")
 
 
+# Headroom above the highest self-relative speedup measured, so the ideal line
+# (which can climb to 32) does not squash the measured ones flat.
+HEADROOM = 1.2
+
+
+def self_speedup_top(row_lists):
+    """The top of a self-relative speedup axis: a little above the highest measured (and at least 2)."""
+    return HEADROOM * max([2.0] + [r["speedup_self"] for rows in row_lists for r in rows if r["speedup_self"]])
+
+
 def number(value):
     """A data file's number, or NaN (gnuplot leaves it out)."""
     return "NaN" if value is None else "%.6g" % value
@@ -239,7 +249,8 @@ def python_plot(data, models, study, n, kind, usable, note, output):
               % (data, index, colour(model), model) for index, (model, rows) in enumerate(models.items())
               if len(rows) > 1]
     lines += ['set title "speedup over the same model at one worker"',
-              'set ylabel "speedup (times faster than itself at P = 1)"', "set yrange [0:*]",
+              'set ylabel "speedup (times faster than itself at P = 1)"',
+              "set yrange [0:%g]" % self_speedup_top(models.values()),
               "plot " + ", \\\n     ".join(plots), "unset multiplot"]
     return "\n".join(lines) + "\n"
 
@@ -313,7 +324,7 @@ def gil_plot(data, lines, usable, terminal):
                 'set title "The GIL: Python threads speed up waiting, not computing; processes do both"',
                 'set xlabel "workers (log scale)"', 'set ylabel "speedup over the same model at one worker"',
                 "set key top left", "set grid", "set logscale x 2", "set xrange [0.8:%g]" % (most * 1.25),
-                "set yrange [0:*]"]
+                "set yrange [0:%g]" % self_speedup_top(line["rows"] for line in lines)]
     if dumb:
         commands.append('set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable))
     else:

@@ -196,7 +196,9 @@ PYTHON_WORKERS = {"quick": {"cpu": [1, 2], "io": [1, 4, 16]},
                   PYTHON_PRESET: {"cpu": [1, 2, 3, 4], "io": [1, 2, 4, 8, 16, 32]}}
 # The C models run beside the Python lanes at their sizes when those are not
 # the C lanes' own, besides the study's serial code (every Python lane's
-# speedup baseline, at one worker): threads, the GIL figure's comparison.
+# speedup baseline, at one worker): threads, the GIL figure's comparison,
+# which also runs the Python lanes' worker counts its own leave out (P = 16
+# on download in quick).
 COMPANIONS = ("threads",)
 
 
@@ -224,8 +226,9 @@ def plan(programs_found, preset, usable, workloads=None, models=None, workers=No
     points, lane_sizes = [], {}
 
     def add(study, program, ns, counts):
-        counts = [p for p in counts if p <= program.max_workers] or [1]
-        points.extend((study, program, n, p) for n in ns for p in counts)
+        if counts:
+            counts = [p for p in counts if p <= program.max_workers] or [1]
+            points.extend((study, program, n, p) for n in ns for p in counts)
 
     for study in studies_for(programs_found, workloads):
         members = [p for p in programs_found if p.workload == study.workload and (not models or p.model in models)]
@@ -235,18 +238,19 @@ def plan(programs_found, preset, usable, workloads=None, models=None, workers=No
                 ns = sizes or study.sizes_for(preset, program.n_default, python=True)
                 add(study, program, ns, workers or worker_counts(study.kind, preset, usable, python=True))
                 python_sizes.update(ns)
+        python_counts = workers or worker_counts(study.kind, preset, usable, python=True)
         for program in members:
             if programs.is_python(program.model):
                 continue
             ns = [] if preset == PYTHON_PRESET else sizes or study.sizes_for(preset, program.n_default)
-            add(study, program, ns, workers or worker_counts(study.kind, preset, usable))
+            counts = workers or worker_counts(study.kind, preset, usable)
+            add(study, program, ns, counts)
             c_sizes.update(ns)
-            companion_sizes = sorted(python_sizes - set(ns))
             if program.model in study.baselines:
-                add(study, program, companion_sizes, [1])
-            elif program.model in COMPANIONS:
-                add(study, program, companion_sizes,
-                    workers or worker_counts(study.kind, preset, usable, python=True))
+                add(study, program, sorted(python_sizes - set(ns)), [1])
+            elif program.model in COMPANIONS:  # the Python lanes' counts too, where its own leave them out
+                for n in sorted(python_sizes):
+                    add(study, program, [n], [p for p in python_counts if n not in ns or p not in counts])
         lanes = {lane: sorted(found) for lane, found in (("C", c_sizes), ("Python", python_sizes)) if found}
         if lanes:
             lane_sizes[study.name] = lanes

@@ -1,4 +1,4 @@
-"""tools/harness/studies.py — what `make bench` measures: the studies, the programs found in bin/, and the plan of a sweep.
+"""tools/harness/studies.py — what `make bench` measures: the studies, the programs in bin/, the plan of a sweep.
 
 A study is one question asked of a workload ("how does matmul scale?",
 "factorial, one huge product", "factorial, many small tasks", "download").

@@ -34,6 +34,12 @@ ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Icommon $(CURL_CFLAGS) $(WARNINGS) $(CFLAG
 
 # ---- what the machine has: build/config.mk, written by tools/configure.sh ---
 CONFIG     := build/config.mk
+# PYTHON=0 (make bench PYTHON=0) leaves the Python lane out of the sweep; it
+# names no interpreter, so the harness keeps the one configure found.
+ifeq ($(PYTHON),0)
+override undefine PYTHON
+BENCH_PYTHON_LANE := no
+endif
 # What the user chose, taken before build/config.mk sets its own values.
 USER_BLAS_LIBS := $(BLAS_LIBS)
 USER_PYTHON    := $(PYTHON)
@@ -319,7 +325,8 @@ $(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),$(eval $(call PY_
 # ==== end of the Python lane =================================================
 
 # ---- tests, benchmarks, housekeeping ----------------------------------------
-.PHONY: test fuzz sanitizers bench plot bench-matmul bench-factorial bench-download doctor config clean help
+.PHONY: test fuzz sanitizers bench plot bench-matmul bench-factorial bench-download bench-python doctor config \
+        clean help
 
 # The first line of every recipe that runs Python: stop, saying why, when there is none.
 NEEDS_PYTHON = @test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
@@ -338,22 +345,29 @@ sanitizers:
 # The sweep. PRESET=quick|full, WORKLOADS=, MODELS=, WORKERS=, SIZES=, REPEATS=,
 # SEED=, FORCE=1 and RESUME=1 reach tools/bench.py through the environment.
 BENCH_ENV = CC='$(CC)' CFLAGS='$(CFLAGS)' OMPFLAGS='$(OMPFLAGS)' MPICC='$(MPICC)' \
-            GNUPLOT='$(GNUPLOT)' PYTHON_MPL='$(PYTHON_MPL)'
+            GNUPLOT='$(GNUPLOT)' PYTHON_MPL='$(PYTHON_MPL)' PYTHON_LANE='$(PYTHON_LANE)'
 
 bench: all
 	$(NEEDS_PYTHON)
-	@$(BENCH_ENV) $(PYTHON) tools/bench.py
+	@$(BENCH_ENV) $(PYTHON) tools/bench.py $(if $(BENCH_PYTHON_LANE),--no-python)
 
 # Redraw the plots and the report of a results folder (default: the latest).
 plot:
 	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) $(PYTHON) tools/bench.py --plot $(or $(RESULTS),results/latest)
 
-# What make bench will do on this machine, and why.
+# What make bench will do on this machine, and why. PY_SKIPPED_NEEDS: each
+# Python program not built, with the Debian packages it lacks (program:package,package).
+comma := ,
+empty :=
+space := $(empty) $(empty)
+py_skipped_needs = $(foreach p,$(PY_SKIPPED),$(p):$(subst $(space),$(comma),$(strip $(foreach m,$(call \
+  py_missing,$(word 1,$(subst -py-, ,$(p))),$(word 2,$(subst -py-, ,$(p)))),$(PY_DEBIAN_$(m))))))
 doctor:
 	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) HAVE_OPENMP='$(HAVE_OPENMP)' HAVE_MPI='$(HAVE_MPI)' HAVE_GMP='$(HAVE_GMP)' \
-	  HAVE_CURL='$(HAVE_CURL)' HAVE_BLAS='$(HAVE_BLAS)' $(PYTHON) tools/doctor.py
+	  HAVE_CURL='$(HAVE_CURL)' HAVE_BLAS='$(HAVE_BLAS)' PY_SKIPPED_NEEDS='$(py_skipped_needs)' \
+	  $(PYTHON) tools/doctor.py
 
 # matmul's speed targets, measured in one run: serial against OpenBLAS, and
 # parallel efficiency at P = 2 for every model.
@@ -361,8 +375,9 @@ bench-matmul: all
 	$(NEEDS_PYTHON)
 	$(PYTHON) tools/harness/speed_matmul.py
 
-# Each workload's speed targets, the same way.
-bench-factorial bench-download: bench-%: all
+# Each workload's speed targets, the same way; bench-python: the Python lane's
+# (the GIL, Pool.map against Pool.apply, NumPy's threads, Python against C).
+bench-factorial bench-download bench-python: bench-%: all
 	$(NEEDS_PYTHON)
 	$(PYTHON) tools/harness/speed_$*.py
 
@@ -378,10 +393,12 @@ help:
 	@echo "                  (the Python lane: bin/<workload>-py-<model>, from python/<model>/<workload>.py)"
 	@echo "make test         build, then run the tests (ends with 'N passed, N failed')"
 	@echo "make bench        sweep worker counts, record results/<date>-<host>/, plot"
-	@echo "                  PRESET=quick|full WORKLOADS= MODELS= WORKERS= SIZES= REPEATS= SEED= FORCE=1 RESUME=1"
+	@echo "                  PRESET=quick|python|full WORKLOADS= MODELS= WORKERS= SIZES= REPEATS= SEED= FORCE=1 RESUME=1"
+	@echo "                  (quick runs a sample of the Python lane; PRESET=python all of it; PYTHON=0 leaves it out)"
 	@echo "make plot         redraw the plots and report of results/latest (RESULTS=dir for another)"
 	@echo "make doctor       what the machine has and what make bench will do on it"
 	@echo "make bench-matmul, bench-factorial, bench-download   each workload's speed targets"
+	@echo "make bench-python the Python lane's speed targets: the GIL, Pool.map and Pool.apply, NumPy's threads, against C"
 	@echo "make sanitizers   the ASan+UBSan and TSan builds the tests use (bin/asan/, bin/tsan/)"
 	@echo "make fuzz         run each libFuzzer target (bin/fuzz/) for FUZZ_SECONDS=60; crashes land in build/fuzz/"
 	@echo "make config       look for compilers and libraries again (build/config.mk)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
-Usage: tests/harness_checks.py stats|summary|programs|fileserver|sweep|failing|resume
+Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|sweep|failing|resume|python
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from harness import programs, stats, studies, summary  # noqa: E402
+from harness import machine, programs, stats, studies, summary  # noqa: E402
 from harness.content import crc32c, made_up  # noqa: E402
 from harness.studies import Study  # noqa: E402
 
@@ -85,6 +85,27 @@ def check_summary():
     expect(near(threads["speedup"], 2.0), "speedup = best serial median / median = 2")
     expect(near(threads["speedup_self"], 4.0), "self speedup = own P=1 median / median = 4")
     expect(near(threads["efficiency"], 1.0), "efficiency = speedup / P")
+    expect(threads["baseline_lane"] == "C", "a C model's baseline is C code: %s" % threads["baseline_lane"])
+
+    # A Python lane's baseline is the best serial code of either language, and says which;
+    # a C model's stays the C one even where py-serial is faster.
+    runs = [row("serial", 1, 4.0), row("py-serial", 1, 3.0), row("threads", 1, 4.0), row("threads", 2, 2.0),
+            row("py-threading", 1, 6.0), row("py-threading", 2, 6.0)]
+    runs[-1]["figures"] = "kernel=python startup=0.25"
+    rows = {(r["model"], r["workers"]): r for r in summary.summarize(runs, [Study("s", "w", "cpu")])}
+    python = rows[("py-threading", 2)]
+    expect(python["baseline"] == "w-py-serial (P=1)" and python["baseline_lane"] == "Python",
+           "py-threading's baseline is py-serial, the faster serial code: %s, %s"
+           % (python["baseline"], python["baseline_lane"]))
+    expect(near(python["speedup"], 0.5) and near(python["speedup_self"], 1.0), "py-threading: 3/6 and 6/6")
+    expect(near(python["startup"], 0.25), "startup is the median of startup=: %s" % python["startup"])
+    c_threads = rows[("threads", 2)]
+    expect(c_threads["baseline"] == "w-serial (P=1)" and c_threads["baseline_lane"] == "C",
+           "a C model is measured against C code only: %s" % c_threads["baseline"])
+    runs = [row("serial", 1, 2.0), row("py-serial", 1, 3.0), row("py-threading", 1, 6.0)]
+    python = next(r for r in summary.summarize(runs, [Study("s", "w", "cpu")]) if r["model"] == "py-threading")
+    expect(python["baseline"] == "w-serial (P=1)" and python["baseline_lane"] == "C",
+           "C serial is faster: the Python lane's baseline is C: %s" % python["baseline"])
 
 
 # ---- the shared layer: names, launch lines, result lines, the file server -------
@@ -128,10 +149,67 @@ def check_programs():
         except ValueError:
             pass
     expect(programs.parse_result_lines("a=1\n\nb=2\n") == [{"a": "1"}, {"b": "2"}], "blank lines are skipped")
+    for model, python in (("py-serial", True), ("py-mpi4py", True), ("serial", False), ("mpi", False)):
+        expect(programs.is_python(model) == python, "is_python(%r) should be %s" % (model, python))
     with tempfile.TemporaryDirectory() as folder:  # discovery takes the Python lane's names
-        bin_dir = make_bin(folder, fakes=["matmul-py-serial", "download-py-mpi4py", "fileserver"], real=())
+        bin_dir = make_bin(folder, fakes=["matmul-py-serial", "download-py-mpi4py", "matmul-serial", "fileserver"],
+                           real=())
         found = sorted((p.workload, p.model) for p in studies.discover(bin_dir))
-        expect(found == [("download", "py-mpi4py"), ("matmul", "py-serial")], "discovered %s" % found)
+        expect(found == [("download", "py-mpi4py"), ("matmul", "py-serial"), ("matmul", "serial")],
+               "discovered %s" % found)
+        found = [p.model for p in studies.discover(bin_dir, keep=lambda w, m: not programs.is_python(m))]
+        expect(found == ["serial"], "PYTHON=0's discovery kept %s" % found)
+
+
+def check_plan():
+    """studies.plan: the Python lane sampled in quick, whole in the python preset or when
+    MODELS names it, left out with python=False; its own sizes with the C code beside them."""
+    def fake(name, max_workers=64):
+        workload, model = programs.split_name(name)
+        return studies.Program(Path("bin") / name, workload, model, {"max_workers": max_workers, "n_default": 10})
+    every = [fake("factorial-" + m, 1 if m in ("serial", "gmp", "py-serial") else 64)
+             for m in ("serial", "gmp", "threads", "openmp", "py-serial", "py-threading", "py-multiprocessing",
+                       "py-futures", "py-ipyparallel")]
+    every += [fake("download-" + m, 1 if m.endswith("serial") else 256)
+              for m in ("serial", "threads", "py-serial", "py-threading", "py-multiprocessing")]
+    every += [fake("matmul-" + m, 1 if m.endswith("serial") else 64)
+              for m in ("serial", "blas", "threads", "py-serial", "py-threading")]
+
+    def sweep(preset, **narrowing):
+        points, sizes = studies.plan(every, preset, 2, **narrowing)
+        return {(s.name, p.model, n, w) for s, p, n, w in points}, sizes
+
+    quick, sizes = sweep("quick")
+    python_lanes = {(s, m) for s, m, _, _ in quick if programs.is_python(m)}
+    expect(python_lanes == {(s, m) for s, models in studies.PYTHON_SAMPLE.items() for m in models},
+           "quick runs the sample, and only it: %s" % sorted(python_lanes))
+    expect(("download", "py-threading", 32, 16) in quick and ("download", "threads", 32, 16) in quick,
+           "quick: py-threading on download far past the cores, and C threads beside it")
+    expect(sizes["factorial-many"] == {"C": [3000], "Python": [3000]}, "quick's sizes: %s" % sizes)
+    without, sizes = sweep("quick", python=False)
+    expect(not any(programs.is_python(m) for _, m, _, _ in without), "PYTHON=0 left a Python lane in")
+    expect(without == {c for c in quick if not programs.is_python(c[1]) and c[3] != 16}, "PYTHON=0 changed the C sweep")
+    expect(all("Python" not in lanes for lanes in sizes.values()), "PYTHON=0's sizes name Python: %s" % sizes)
+
+    named, _ = sweep("quick", models=["py-futures", "threads"])
+    expect({m for _, m, _, _ in named} == {"py-futures", "threads"}, "MODELS narrows: %s" % named)
+    expect(("factorial-big", "py-futures", 100000, 2) in named and ("factorial-big", "threads", 100000, 2) in named,
+           "MODELS=py-futures runs it on every study, at the Python size, threads beside it")
+
+    whole, sizes = sweep(studies.PYTHON_PRESET)
+    expect(not any(m == "openmp" for _, m, _, _ in whole), "the python preset ran a C model that is no companion")
+    expect({m for s, m, _, _ in whole if s == "factorial-big" and programs.is_python(m)}
+           == {"py-serial", "py-threading", "py-multiprocessing", "py-futures"},
+           "the python preset: every Python lane (ipyparallel: factorial-many only)")
+    expect(("factorial-many", "py-ipyparallel", 3000, 4) in whole, "py-ipyparallel runs factorial-many")
+    for model, workers in (("serial", 1), ("gmp", 1), ("threads", 3)):
+        expect(("factorial-big", model, 100000, workers) in whole, "%s runs beside the Python lanes at their n" % model)
+    expect(("factorial-big", "gmp", 100000, 2) not in whole, "a baseline runs at one worker only")
+    expect(sizes["factorial-big"] == {"Python": [100000]}, "the python preset's sizes: %s" % sizes)
+    full, sizes = sweep("full")
+    expect(sizes["factorial-big"] == {"C": [1000000, 4000000], "Python": [300000]}
+           and ("factorial-big", "gmp", 300000, 1) in full and ("factorial-big", "gmp", 1000000, 1) in full,
+           "full: the Python lanes' own n, the C serial code at both: %s" % sizes)
 
 
 def check_fileserver():
@@ -257,8 +335,88 @@ def check_resume():
         expect(len(runs) == configs * 4, "%d rows after resuming, expected %d" % (len(runs), configs * 4))
 
 
-CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs,
-          "fileserver": check_fileserver, "sweep": check_sweep, "failing": check_failing, "resume": check_resume}
+# The tiny sweep of the Python lane: the GIL figure's programs, the C code beside them, the file
+# server, and matmul-py-serial (meta.json asks it which BLAS core the lane runs; it is not swept).
+PYTHON_SWEEP = ["factorial-py-serial", "factorial-py-threading", "factorial-py-multiprocessing", "factorial-serial",
+                "factorial-threads", "download-py-threading", "download-threads", "fileserver", "matmul-py-serial"]
+
+
+def has_matplotlib():
+    """Whether bench.py will find a Python with matplotlib (it asks the same ones)."""
+    for candidate in (sys.executable, "python3", "/usr/bin/python3"):
+        found = shutil.which(candidate)
+        if found and subprocess.run([found, "-c", "import matplotlib"], capture_output=True).returncode == 0:
+            return True
+    return False
+
+
+def check_python():
+    """A tiny sweep with the Python lane: its rows, baselines in either language,
+    its plots and the GIL figure, meta.json's python_lane; then PYTHON=0 (--no-python)."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, real=PYTHON_SWEEP)
+        results = Path(folder) / "results"
+        argv = [sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir), "--results", str(results),
+                "--workloads", "factorial-many,download", "--sizes", "8", "--workers", "1,2", "--repeats", "1",
+                "--seed", "7"]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+        expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
+        ran = {(r["study"], r["model"], int(r["workers"])) for r in runs_of(results)}
+        python = {c for c in ran if programs.is_python(c[1])}
+        expect(python == {("factorial-many", "py-serial", 1), ("factorial-many", "py-threading", 1),
+                          ("factorial-many", "py-threading", 2), ("factorial-many", "py-multiprocessing", 1),
+                          ("factorial-many", "py-multiprocessing", 2), ("download", "py-threading", 1),
+                          ("download", "py-threading", 2)}, "the Python lanes swept: %s" % sorted(python))
+        expect(all(r["exit"] == "0" and r["verified"] == "yes" for r in runs_of(results)), "every run verified")
+        latest = results / "latest"
+        with open(latest / "summary.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        medians = {(r["study"], r["model"], r["workers"]): float(r["median"]) for r in rows}
+        for row in rows:
+            if row["study"] == "factorial-many" and programs.is_python(row["model"]):
+                best = min(("serial", "C"), ("py-serial", "Python"),
+                           key=lambda lane: medians[("factorial-many", lane[0], "1")])
+                expect((row["baseline"], row["baseline_lane"]) == ("factorial-%s (P=1)" % best[0], best[1]),
+                       "%s's baseline %s (%s), not the faster serial code" % (
+                           row["model"], row["baseline"], row["baseline_lane"]))
+                expect(row["startup"] != "n/a", "%s has no start-up" % row["model"])
+        plots = latest / "plots"
+        for png in ["gil.png", "python-factorial-many-n8.png", "python-download-n8.png",
+                    "speedup-factorial-many-n8.png"] + (["../gil.png", "../python-factorial-many.png"]
+                                                        if has_matplotlib() else []):
+            expect((plots / png).exists() and (plots / png).stat().st_size > 1000, "%s missing or empty" % png)
+        drawn = [line for line in (plots / "gil.dat").read_text().splitlines() if line.startswith("#")]
+        expect(drawn == ["# py-threading factorial-many n=8", "# py-threading download n=8",
+                         "# py-multiprocessing factorial-many n=8", "# threads factorial-many n=8",
+                         "# threads download n=8"], "the GIL figure's lines: %s" % drawn)
+        expect("The GIL" in out.stdout, "no GIL figure on the terminal")
+        expect("py-" not in (plots / "factorial-many-n8.dat").read_text(), "a Python lane in a C plot")
+        meta = json.loads((latest / "meta.json").read_text())
+        lane = meta["machine"].get("python_lane", {})
+        expect("error" not in lane, "meta.json's python_lane: %s" % lane.get("error"))
+        expect(lane.get("interpreter") and lane.get("version") and
+               set(lane.get("packages", {})) == set(machine.PYTHON_LANE_PACKAGES) and
+               lane["packages"]["numpy"] and lane.get("numpy_blas", {}).get("architecture") and
+               lane.get("blas_run", {}).get("blas_core"), "meta.json's python_lane is incomplete: %s" % lane)
+        expect(meta["sizes"] == {"download": {"C": [8], "Python": [8]}, "factorial-many": {"C": [8], "Python": [8]}},
+               "meta.json's sizes: %s" % meta["sizes"])
+        report = (latest / "report.md").read_text()
+        expect("## The Python lane" in report and "the Python lanes (baseline:" in report, "report.md lacks the lane")
+
+        argv[argv.index("--workloads") + 1] = "factorial-many"
+        out = subprocess.run(argv + ["--no-python"], capture_output=True, text=True, timeout=600)
+        expect(out.returncode == 0, "bench --no-python failed: %s" % out.stderr[-2000:])
+        models = {r["model"] for r in runs_of(results)}
+        expect(models == {"serial", "threads"}, "PYTHON=0 ran %s" % sorted(models))
+        meta = json.loads((latest / "meta.json").read_text())
+        expect("python_lane" not in meta["machine"] and meta["selection"]["python"] is False,
+               "PYTHON=0's meta.json: %s" % meta["selection"])
+        expect(not list((latest / "plots").glob("*gil*")), "PYTHON=0 drew a GIL figure")
+
+
+CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
+          "fileserver": check_fileserver, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
+          "python": check_python}
 
 
 def main():

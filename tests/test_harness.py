@@ -1,7 +1,10 @@
-"""tests/test_harness.py — the benchmark harness: statistics, the shared layer, a tiny sweep, failures, resuming."""
+"""tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python."""
 import sys
 
 from suite import ROOT, Case, program
+
+sys.path.insert(0, str(ROOT / "tests"))
+from harness_checks import PYTHON_SWEEP  # noqa: E402
 
 CHECKS = ROOT / "tests" / "harness_checks.py"
 
@@ -12,10 +15,13 @@ def cases():
     return [
         Case("harness statistics: median, CI ranks, Karp-Flatt, Amdahl fit against known values",
              [sys.executable, CHECKS, "stats"]),
-        Case("harness summary: speedup against the best serial code, failures kept out",
-             [sys.executable, CHECKS, "summary"]),
+        Case("harness summary: speedup against the best serial code (a Python lane's: either language, labelled), "
+             "failures kept out", [sys.executable, CHECKS, "summary"]),
         Case("harness programs.py: names (the Python lane's too), launch lines, result lines, discovery",
              [sys.executable, CHECKS, "programs"]),
+        Case("harness plan: the Python lane sampled in quick, whole in PRESET=python or when MODELS names it, "
+             "out with PYTHON=0, its sizes with the C serial code and threads beside it",
+             [sys.executable, CHECKS, "plan"]),
         Case("harness programs.py: the file server fixture serves content.py's files; a non-server is refused",
              [sys.executable, CHECKS, "fileserver"], needs=[program("fileserver")]),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
@@ -24,4 +30,7 @@ def cases():
              [sys.executable, CHECKS, "failing"], needs=needs, timeout=300),
         Case("harness resumes an interrupted sweep without duplicate or lost rows",
              [sys.executable, CHECKS, "resume"], needs=needs, timeout=300),
+        Case("harness tiny sweep with the Python lane: its rows and baselines, its plots and the GIL figure, "
+             "meta.json's python_lane; then PYTHON=0 (--no-python) leaves it out",
+             [sys.executable, CHECKS, "python"], needs=[program(name) for name in PYTHON_SWEEP], timeout=400),
     ]

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """tools/bench.py — the benchmark harness: sweep, record honestly, summarize, plot.
 
-Usage: tools/bench.py [--preset quick|full] [--workloads W,..] [--models M,..]
-                      [--workers P,..] [--sizes N,..] [--repeats R] [--seed S]
+Usage: tools/bench.py [--preset quick|python|full] [--workloads W,..] [--models M,..]
+                      [--workers P,..] [--sizes N,..] [--repeats R] [--seed S] [--no-python]
                       [--force] [--resume] [--bin DIR] [--results DIR]
        tools/bench.py --plot RESULTS_DIR      redraw plots and report from runs.csv
 `make bench` runs it; the make variables PRESET, WORKLOADS, MODELS, WORKERS,
-SIZES, REPEATS, SEED, FORCE=1 and RESUME=1 become these flags.
+SIZES, REPEATS, SEED, FORCE=1 and RESUME=1 become these flags, and PYTHON=0
+becomes --no-python.
 
 Every program in bin/ named <workload>-<model> is swept over worker counts
 (tools/harness/studies.py says which sizes and workers per preset), each run
-a fresh process, configurations interleaved in a shuffled order. Each run's
-row lands in runs.csv at once, so Ctrl-C loses nothing and --resume goes on
-where it stopped. At the end: summary.csv, meta.json, plots, report.md, and
-the speedup plots as text. results/README.md documents every file and column.
+a fresh process, configurations interleaved in a shuffled order. The Python
+lane (bin/<workload>-py-<model>) is swept too: a sample of it under quick,
+all of it under python (with the C code it is measured against) and full;
+--no-python leaves it out. Each run's row lands in runs.csv at once, so
+Ctrl-C loses nothing and --resume goes on where it stopped. At the end:
+summary.csv, meta.json, plots, report.md, and the speedup plots as text.
+results/README.md documents every file and column.
 """
 import argparse
 import csv
@@ -32,12 +36,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import gnuplot, machine, report, runner, stats, studies, summary  # noqa: E402
-from harness.programs import ROOT, FileServer, FileServerError, is_mpi, launch, parse_result_line  # noqa: E402
+from harness.programs import (ROOT, FileServer, FileServerError, is_mpi, is_python, launch,  # noqa: E402
+                              parse_result_line)
 
 PRESETS = {
-    # repeats: timed runs per configuration; timeout: seconds one run may take
-    "quick": {"repeats": 3, "timeout": 120},
-    "full": {"repeats": 5, "timeout": 900},
+    # repeats: timed runs per configuration; timeout: seconds one run may take;
+    # anywhere: bounded enough for a login node (the others need a batch job or FORCE=1)
+    "quick": {"repeats": 3, "timeout": 120, "anywhere": True},
+    studies.PYTHON_PRESET: {"repeats": 3, "timeout": 120, "anywhere": True},
+    "full": {"repeats": 5, "timeout": 900, "anywhere": False},
 }
 # A configuration whose runs vary more than this (coefficient of variation) gets a warning.
 CV_WARNING = 0.10
@@ -68,6 +75,8 @@ def parse_arguments():
     parser.add_argument("--repeats", type=int, default=int(env("REPEATS") or 0) or None)
     parser.add_argument("--seed", type=int, default=int(env("SEED")) if env("SEED") else None)
     parser.add_argument("--timeout", type=float, default=None, help="seconds one run may take")
+    parser.add_argument("--no-python", dest="python", action="store_false",
+                        help="leave the Python lane (bin/*-py-*) out (make bench PYTHON=0)")
     parser.add_argument("--force", action="store_true", default=env("FORCE") == "1")
     parser.add_argument("--resume", action="store_true", default=env("RESUME") == "1")
     parser.add_argument("--bin", default=str(ROOT / "bin"))
@@ -102,24 +111,36 @@ class Config:
 
 
 def build_configs(options, programs, usable):
-    """Every configuration of the sweep, in a fixed order (shuffled per round later).
-    MPI ranks count as oversubscribed past the cores the launcher can use,
-    which in a Slurm job over several nodes are more than this node's."""
+    """(studies, configurations, sizes per study and lane): every configuration
+    of the sweep, in a fixed order (shuffled per round later), as
+    studies.plan lays it out. MPI ranks count as oversubscribed past the cores
+    the launcher can use, which in a Slurm job over several nodes are more
+    than this node's."""
     mpi_cores = machine.mpi_cores(usable)
-    wanted_models = split_list(options.models)
     chosen = studies.studies_for(programs, split_list(options.workloads))
-    configs = []
-    for study in chosen:
-        for program in programs:
-            if program.workload != study.workload or (wanted_models and program.model not in wanted_models):
-                continue
-            sizes = options.size_list or study.sizes_for(options.preset, program.n_default)
-            counts = options.worker_list or studies.worker_counts(study.kind, options.preset, usable)
-            counts = [p for p in counts if p <= program.max_workers] or [1]
-            for n in sizes:
-                for p in counts:
-                    configs.append(Config(study, program, n, p, mpi_cores if is_mpi(program.model) else usable))
-    return chosen, configs
+    points, sizes = studies.plan(programs, options.preset, usable, split_list(options.workloads),
+                                 split_list(options.models), options.worker_list, options.size_list,
+                                 python=options.python)
+    configs = [Config(study, program, n, p, mpi_cores if is_mpi(program.model) else usable)
+               for study, program, n, p in points]
+    return [s for s in chosen if s.name in sizes], configs, sizes
+
+
+def python_lane_said(options, configs):
+    """One line on what the sweep does with the Python lane."""
+    lanes = sorted({(c.study.name, c.program.model) for c in configs if is_python(c.program.model)})
+    if not options.python:
+        return "Python lane left out (PYTHON=0)"
+    if not lanes:
+        return "no Python lane in this sweep (none built, or WORKLOADS/MODELS left it out)"
+    by_study = {}
+    for study, model in lanes:
+        by_study.setdefault(study, []).append(model)
+    said = "; ".join("%s: %s" % (study, ", ".join(models)) for study, models in sorted(by_study.items()))
+    if options.preset in studies.SAMPLED_PRESETS and not any(is_python(m) for m in split_list(options.models) or ()):
+        return ("Python lane, a sample (%s); PRESET=python sweeps all of it, MODELS=py-... one model, "
+                "PYTHON=0 none" % said)
+    return "Python lane: %s" % said
 
 
 def command(config, extra):
@@ -157,6 +178,7 @@ def resumed(options):
     options.preset = meta["preset"]  # the sweep is the one that was started
     for name in ("workloads", "models", "workers", "sizes"):
         setattr(options, name, meta["selection"][name])
+    options.python = meta["selection"].get("python", True)
     options.worker_list = split_list(options.workers, int)
     options.size_list = split_list(options.sizes, int)
     return latest.resolve(), meta
@@ -174,25 +196,32 @@ def new_folder(options):
     return folder
 
 
-def start_meta(options, configs, programs, usable):
-    """meta.json as the sweep starts: preset, seed, selection, the machine, first warnings."""
+def start_meta(options, configs, programs, usable, sizes):
+    """meta.json as the sweep starts: preset, seed, selection, the sizes each
+    lane runs, the machine (with the Python lane's interpreter and packages
+    when the sweep runs it), first warnings."""
     preset = PRESETS[options.preset]
     build = {k: os.environ.get(k, "") for k in ("CC", "CFLAGS", "OMPFLAGS", "MPICC")}
     info = machine.describe(build)
+    python_programs = [c.program for c in configs if is_python(c.program.model)]
+    if python_programs:
+        interpreter = next((p.interpreter for p in python_programs if p.interpreter), None)
+        info["python_lane"] = machine.python_lane(interpreter or os.environ.get("PYTHON_LANE"), options.bin)
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(1 << 31)
     meta = {"preset": options.preset, "seed": seed, "repeats": options.repeats or preset["repeats"],
             "timeout": options.timeout or preset["timeout"], "started": datetime.datetime.now().isoformat(),
             "configurations": len(configs), "machine": info,
             "clock_tick": {p.path.name: p.clock_tick for p in programs},
             "selection": {"workloads": options.workloads, "models": options.models,
-                          "workers": options.workers, "sizes": options.sizes}}
+                          "workers": options.workers, "sizes": options.sizes, "python": options.python},
+            "sizes": sizes}
     warnings = [w for w in [machine.load_warning(info["load_before"][0], usable)] if w]
     if info["governor"] not in ("performance", machine.UNREADABLE):
         warnings.append("CPU governor is '%s', not 'performance': clock speed may change during runs"
                         % info["governor"])
     if info["virtualized"] != "no":
         warnings.append("running virtualized (%s): timings include its overheads" % info["virtualized"])
-    if options.preset != "quick" and not info["batch_job"]:
+    if not preset["anywhere"] and not info["batch_job"]:
         warnings.append("preset '%s' forced outside a batch job" % options.preset)
     meta["start_warnings"] = warnings
     for warning in warnings:
@@ -238,7 +267,7 @@ def sweep(options, configs, folder, seed, repeats, timeout):
                 if config.study.kind == "io":
                     if config.study.name not in servers:
                         servers[config.study.name] = FileServer(
-                            ["--quiet"] + config.study.server.get(options.preset, []),
+                            ["--quiet"] + config.study.server_for(options.preset),
                             binary=Path(options.bin) / "fileserver")
                     extra = ["--server", servers[config.study.name].address, "-o", str(scratch)]
                 before = time.monotonic()
@@ -302,7 +331,7 @@ def finish(folder, meta, chosen, programs):
     gnuplot_exe = os.environ.get("GNUPLOT") or shutil.which("gnuplot")
     usable = meta["machine"]["usable_cores"]
     if gnuplot_exe:
-        dumb = gnuplot.draw(folder, rows, chosen, usable, gnuplot_exe)
+        dumb = gnuplot.draw(folder, rows, chosen, usable, gnuplot_exe, meta.get("sizes"))
         pngs += sorted("plots/" + p.name for p in (folder / "plots").glob("*.png"))
     else:
         say("gnuplot not found: no PNG or terminal plots (install gnuplot-nox or 'module load gnuplot')")
@@ -360,19 +389,25 @@ def main():
     if options.plot:
         return redraw(options.plot)
     folder, meta = resumed(options) if options.resume else (None, None)
-    if options.preset != "quick" and not machine.batch_job() and not options.force:
+    if not PRESETS[options.preset]["anywhere"] and not machine.batch_job() and not options.force:
         sys.exit("bench: preset '%s' runs for a long time on every core; outside a batch job it needs FORCE=1 "
                  "(login nodes kill heavy jobs; see tools/bench.sbatch)" % options.preset)
+    if options.preset == studies.PYTHON_PRESET and not options.python:
+        sys.exit("bench: PRESET=python sweeps the Python lane, and PYTHON=0 leaves it out: drop one of them")
     usable = machine.cores()["usable_cores"]
-    programs = studies.discover(options.bin)
+    models = split_list(options.models)
+    programs = studies.discover(options.bin, keep=lambda workload, model: (options.python or not is_python(model))
+                                and (not models or model in models))
     if not programs:
-        sys.exit("bench: no programs in %s; run make first" % options.bin)
-    chosen, configs = build_configs(options, programs, usable)
+        sys.exit("bench: no programs in %s%s; run make first" % (
+            options.bin, "" if not models else " among MODELS=%s" % options.models))
+    chosen, configs, sizes = build_configs(options, programs, usable)
     if not configs:
         sys.exit("bench: WORKLOADS/MODELS/WORKERS/SIZES leave nothing to run")
+    say(python_lane_said(options, configs))
     if meta is None:
         folder = new_folder(options)
-        meta = start_meta(options, configs, programs, usable)
+        meta = start_meta(options, configs, programs, usable, sizes)
         (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     say("results in %s" % folder)
 

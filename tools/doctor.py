@@ -3,7 +3,8 @@
 
 Reads, never changes: cores and SMT, root or not, batch job or login node,
 the toolchains the build found, what tools/mpirun will add, the governor,
-the load, and the sweep the default preset would run.
+the load, the Python lane (its interpreter, the models built and the ones
+skipped with why, NumPy's BLAS core), and the sweep the default preset would run.
 """
 import os
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import machine, studies  # noqa: E402
+from harness.programs import is_python, split_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENTS = [("HAVE_OPENMP", "OpenMP", "*-openmp"), ("HAVE_MPI", "MPI", "*-mpi"),
@@ -76,6 +78,8 @@ def main():
     else:
         line("peak", "unknown", "build/peak not built (make)")
 
+    python_lane()
+
     print("MPI launches (tools/mpirun --explain)")
     for ranks in sorted({1, usable, usable + 1}):
         explained = machine.key_values(machine.command_output([str(ROOT / "tools" / "mpirun"), "--explain",
@@ -84,21 +88,73 @@ def main():
              explained.get("mpi_environment") or "no extra environment")
 
     print("make bench (preset quick)")
-    programs = studies.discover(ROOT / "bin")
-    if not programs:
+    found = studies.discover(ROOT / "bin")
+    if not found:
         line("programs", "none built yet", "run make")
         return 0
-    total = 0
-    for study in studies.studies_for(programs):
-        members = [p for p in programs if p.workload == study.workload]
-        counts = studies.worker_counts(study.kind, "quick", usable)
-        configs = sum(len(study.sizes_for("quick", p.n_default)) *
-                      len([c for c in counts if c <= p.max_workers] or [1]) for p in members)
-        total += configs
-        line(study.name, "%d configurations" % configs, "models %s; n = %s; workers %s" % (
-            ",".join(p.model for p in members), study.sizes_for("quick", members[0].n_default), counts))
-    line("runs", "%d" % (total * 4), "each configuration: 1 warm-up + 3 timed runs, shuffled")
+    points, _ = studies.plan(found, "quick", usable)
+    for study in studies.studies_for(found):
+        mine = [(program, n, p) for s, program, n, p in points if s is study]
+        for lane, python in (("", False), (" py-*", True)):
+            said = {}  # model -> {n: worker counts}
+            for program, n, p in mine:
+                if is_python(program.model) == python:
+                    said.setdefault(program.model, {}).setdefault(n, []).append(p)
+            if said:
+                line(study.name + lane, "%d configurations" % sum(len(ps) for by_n in said.values()
+                                                                  for ps in by_n.values()),
+                     "; ".join("%s %s" % (model, sweep_said(by_n)) for model, by_n in sorted(said.items())))
+    line("runs", "%d" % (len(points) * 4), "each configuration: 1 warm-up + 3 timed runs, shuffled")
+    line("Python lane", "a sample", "PRESET=python sweeps all of it; MODELS=py-... one model; PYTHON=0 none")
     return 0
+
+
+def sweep_said(by_n):
+    """{n: worker counts} as "n=1000,3000 P=1", or "n=1000 P=1,2,4, n=3000 P=1,2,3,4" where they differ."""
+    def counts(ps):
+        return ",".join(map(str, sorted(ps)))
+    if len({counts(ps) for ps in by_n.values()}) == 1:
+        return "n=%s P=%s" % (",".join(map(str, sorted(by_n))), counts(next(iter(by_n.values()))))
+    return ", ".join("n=%d P=%s" % (n, counts(ps)) for n, ps in sorted(by_n.items()))
+
+
+def python_lane():
+    """The Python lane: its interpreter and packages, the programs built and
+    the ones skipped with the Debian packages they lack, NumPy's BLAS core."""
+    print("the Python lane (bin/*-py-*)")
+    interpreter = os.environ.get("PYTHON_LANE")
+    if not interpreter:
+        line("interpreter", "MISSING", "no Python 3.8+ that imports the lane's packages; see 'make config'")
+        return
+    lane = machine.python_lane(interpreter, ROOT / "bin")
+    if lane.get("error"):
+        line("interpreter", interpreter, lane["error"])
+        return
+    line("interpreter", interpreter, "Python %s; PYTHON_LANE= chooses another" % lane.get("version"))
+    built = {}
+    for path in sorted((ROOT / "bin").glob("*-py-*")):
+        name = split_name(path.name)
+        if name:
+            built.setdefault(name[1], []).append(name[0])
+    line("models built", ", ".join("%s (%s)" % (model, " ".join(workloads)) for model, workloads in
+                                   sorted(built.items())) or "none", "" if built else "run make")
+    for entry in os.environ.get("PY_SKIPPED_NEEDS", "").split():
+        program, _, packages = entry.partition(":")
+        line("not built", program, "apt-get install %s" % packages.replace(",", " ") if packages else "")
+    packages = lane.get("packages", {})
+    missing = [name for name, version in packages.items() if not version]
+    line("packages", "%d of %d import" % (len(packages) - len(missing), len(packages)),
+         "missing: " + ", ".join(missing) if missing else "")
+    blas, run = lane.get("numpy_blas") or {}, lane.get("blas_run") or {}
+    if blas:
+        line("NumPy's BLAS", "%s %s, core %s" % (blas.get("internal_api"), blas.get("version"),
+                                                 blas.get("architecture")),
+             "threadpoolctl's record" + ("; below what this CPU supports" if blas.get("core_fits") == "no" else ""))
+        if run.get("blas_core"):
+            line("the lane runs", "core %s (%s)" % (run["blas_core"], run.get("blas_choice")),
+                 "bin/matmul-py-serial: blas_choice says who chose it (results/README.md)")
+    else:
+        line("NumPy's BLAS", "unknown", "numpy or threadpoolctl does not import")
 
 
 if __name__ == "__main__":

@@ -5,11 +5,15 @@ Usage: PYTHON_WITH_MATPLOTLIB tools/harness/figures.py RESULTS_DIR
 
 Run by tools/bench.py with an interpreter that has matplotlib (the one the
 harness itself runs under may not). Writes into RESULTS_DIR:
-  report.png     speedup against the best serial code, one panel per study
+  report.png     speedup against the best serial code, one panel per study (the C models)
   phases.png     where each model's time goes: setup, communication, compute, combine, waiting
   cpu-vs-io.png  speedup against workers on a log2 axis: CPU-bound work flattens at the
                  usable cores, I/O-bound work keeps rising far past them
   matmul-gflops.png  matmul's GFLOP/s per model against OpenBLAS's
+  python-<study>.png the Python lanes of one study, at their largest size: speedup against
+                 the best serial code of either language (log scale), and against themselves at P = 1
+  gil.png        the GIL figure: Python threads on CPU-bound and on I/O-bound work, Python
+                 processes on CPU-bound work, C threads beside them
 and prints the names of the files it wrote.
 """
 import json
@@ -22,7 +26,8 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
-from harness.gnuplot import colour, plot_groups  # noqa: E402
+from harness.gnuplot import colour, gil_lines, panels_of, plot_groups, python_note, self_speedup_top  # noqa: E402
+from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
 from harness.summary import read_summary  # noqa: E402
 
@@ -183,6 +188,85 @@ def matmul_gflops(groups, usable, out):
     return True
 
 
+def python_panels(study, n, models, kind, usable, note, out):
+    """python-<study>.png: the Python lanes of one study at one size, in rows of
+    two panels (at most MAX_LINES models each): speedup against the best
+    serial code of either language on a log scale, and against the same
+    model at one worker."""
+    chunks = panels_of(models)
+    figure, axes = plt.subplots(len(chunks), 2, figsize=(13, 4.8 * len(chunks)), squeeze=False)
+    for (left, right), chunk in zip(axes, chunks):
+        most = max(r["workers"] for runs in chunk.values() for r in runs)
+        baseline = next((r["baseline"] + ", " + r["baseline_lane"] for runs in chunk.values() for r in runs
+                         if r["baseline"] != "n/a"), "n/a")
+        for model, runs in chunk.items():
+            measured = [r for r in runs if r["speedup"]]
+            if measured:
+                left.plot([r["workers"] for r in measured], [r["speedup"] for r in measured], marker="o",
+                          color=colour(model), label=model if len(runs) > 1 else model + " (P=1)")
+            if len(runs) > 1:
+                right.plot([r["workers"] for r in runs], [r["speedup_self"] or 0 for r in runs], marker="o",
+                           color=colour(model), label=model)
+        left.axhline(1, color="black", linestyle=":", linewidth=1, label="as fast as the baseline")
+        left.set_yscale("log")
+        left.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: "%g" % y))
+        left.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        left.set_title("speedup against %s\n(the best serial code; log scale)" % baseline, fontsize=10)
+        left.set_ylabel("speedup (×)")
+        right.set_title("speedup over the same model at one worker", fontsize=10)
+        right.set_ylabel("speedup (×)")
+        for axis in (left, right):
+            ideal_line(axis, most)
+            if kind == "io":
+                axis.set_xscale("log", base=2)
+                whole_number_ticks(axis)
+            else:
+                axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+            mark_cores(axis, usable)
+            axis.set_xlabel("workers")
+            axis.grid(alpha=0.3)
+            axis.legend(fontsize=8)
+        right.set_ylim(0, self_speedup_top(runs for runs in chunk.values() if len(runs) > 1))
+    figure.suptitle("%s, n = %d: the Python lanes%s" % (study, n, " (%s)" % note if note else ""), fontsize=11)
+    figure.tight_layout()
+    figure.savefig(out, dpi=DPI)
+    plt.close(figure)
+
+
+def gil_figure(lines, usable, out):
+    """gil.png: speedup over the same model at one worker, against workers on a log2 axis."""
+    figure, axis = plt.subplots(figsize=(9, 5.6))
+    most = 1
+    for line in lines:
+        workers = [r["workers"] for r in line["rows"]]
+        axis.plot(workers, [r["speedup_self"] or 0 for r in line["rows"]], "--" if line["kind"] == "io" else "-",
+                  marker="o", color=colour(line["model"]), label=line["label"])
+        most = max(most, max(workers))
+    ideal_line(axis, most)
+    axis.set_xscale("log", base=2)
+    whole_number_ticks(axis)
+    mark_cores(axis, usable)
+    axis.set_xlabel("workers (log scale)")
+    axis.set_ylabel("speedup over the same model at one worker (×)")
+    axis.set_ylim(0, self_speedup_top(line["rows"] for line in lines))
+    axis.set_title("The GIL: Python threads speed up waiting, not computing; processes do both")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out, dpi=DPI)
+    plt.close(figure)
+
+
+def lane_groups(groups, python):
+    """The groups with only the Python lane's models (python) or only the C models; empty groups left out."""
+    chosen = {}
+    for key, models in groups.items():
+        kept = {m: runs for m, runs in models.items() if is_python(m) == python}
+        if kept:
+            chosen[key] = kept
+    return chosen
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: figures.py RESULTS_DIR")
@@ -191,17 +275,30 @@ def main():
     meta = json.loads((results / "meta.json").read_text())
     usable = meta["machine"]["usable_cores"]
     kinds = {s.name: s.kind for s in STUDIES}
-    groups = plot_groups(summary)
+    every = plot_groups(summary)
+    groups = lane_groups(every, python=False)
     chosen = largest_sizes(groups)
-    if not chosen:
+    python_chosen = largest_sizes(lane_groups(every, python=True))
+    if not chosen and not python_chosen:
         print("figures: no verified runs to draw", file=sys.stderr)
         return 0
-    speedup_panels(chosen, kinds, usable, results / "report.png")
-    phase_bars(chosen, usable, results / "phases.png")
-    cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png")
-    written = ["report.png", "phases.png", "cpu-vs-io.png"]
+    written = []
+    if chosen:
+        speedup_panels(chosen, kinds, usable, results / "report.png")
+        phase_bars(chosen, usable, results / "phases.png")
+        cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png")
+        written += ["report.png", "phases.png", "cpu-vs-io.png"]
     if matmul_gflops(groups, usable, results / "matmul-gflops.png"):
         written.append("matmul-gflops.png")
+    for study, (n, models) in python_chosen.items():
+        name = "python-%s.png" % study
+        python_panels(study, n, models, kinds.get(study, "cpu"), usable,
+                      python_note(study, n, meta.get("sizes")), results / name)
+        written.append(name)
+    lines = gil_lines(summary, kinds)
+    if lines:
+        gil_figure(lines, usable, results / "gil.png")
+        written.append("gil.png")
     print("\n".join(written))
     return 0
 

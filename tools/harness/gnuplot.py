@@ -1,19 +1,35 @@
 """tools/harness/gnuplot.py — speedup and efficiency plots from summary.csv, drawn by gnuplot.
 
-For every study and size: a speedup plot (the ideal line, each model's
-measured medians with the 95 % confidence interval as error bars, each
-model's fitted Amdahl curve, the usable cores marked, the baseline named in
-the title) and an efficiency plot, as PNG; and the same speedup plot as
-text (gnuplot's dumb terminal) for a terminal over ssh. The data and the
-scripts stay beside the PNGs (plots/), so a plot can be redrawn or edited.
+For every study and size: a speedup plot of the C models (the ideal line,
+each model's measured medians with the 95 % confidence interval as error
+bars, each model's fitted Amdahl curve, the usable cores marked, the
+baseline named in the title) and an efficiency plot, as PNG; and the same
+speedup plot as text (gnuplot's dumb terminal) for a terminal over ssh.
+Where the Python lane ran, its models get a plot of their own (two panels:
+speedup against the best serial code of either language, on a log scale,
+and against the same model at one worker), and the GIL figure (gil.png, and
+as text) sets Python threads on CPU-bound and on I/O-bound work beside
+Python processes and C threads. No panel holds more than MAX_LINES models.
+The data and the scripts stay beside the PNGs (plots/), so a plot can be
+redrawn or edited.
 """
 import subprocess
 from pathlib import Path
 
+from .programs import is_python
+from .studies import PYTHON_MODELS
+
 # One colour per model, the same in every plot (and in the matplotlib figures).
 MODEL_COLOURS = {"serial": "#000000", "threads": "#1f77b4", "processes": "#ff7f0e", "openmp": "#2ca02c",
-                 "mpi": "#d62728", "blas": "#9467bd", "gmp": "#9467bd", "async": "#8c564b"}
+                 "mpi": "#d62728", "blas": "#9467bd", "gmp": "#9467bd", "async": "#8c564b",
+                 # the Python lane's, apart from every C model's (the GIL figure shows both)
+                 "py-serial": "#636363", "py-threading": "#17becf", "py-multiprocessing": "#e377c2",
+                 "py-futures": "#bcbd22", "py-joblib": "#7b4173", "py-mpi4py": "#ad494a", "py-dask": "#393b79",
+                 "py-ipyparallel": "#637939", "py-numba": "#e6550d", "py-asyncio": "#6b6ecf"}
 OTHER_COLOUR = "#7f7f7f"
+# The most models one panel draws: more, and the lines cannot be told apart.
+MAX_LINES = 7
+PYTHON_PNG_SIZE = "1440,640"
 # In the terminal plot, where there is no colour, each model is drawn with its initial.
 OTHER_MARK = "x"
 PNG_SIZE = "960,640"
@@ -109,15 +125,22 @@ def efficiency_plot(data, models, study, n, kind, baseline, terminal):
     return "\n".join(lines) + "\n"
 
 
-def draw(results_dir, summary, studies, usable, gnuplot="gnuplot"):
+def draw(results_dir, summary, studies, usable, gnuplot="gnuplot", sizes=None):
     """Write the PNGs (and scripts) under results_dir; return the dumb-terminal
-    speedup plots as text, one per study at its largest size."""
+    plots as text: each study's C speedup plot at its largest size, and the
+    GIL figure. sizes: meta.json's sizes (which n each lane ran), for the titles."""
     plots = Path(results_dir) / "plots"
     plots.mkdir(exist_ok=True)
     kind_of = {s.name: s.kind for s in studies}
     texts = {}
-    for (study, n), models in sorted(plot_groups(summary).items()):
+    for (study, n), every_model in sorted(plot_groups(summary).items()):
         kind = kind_of.get(study, "cpu")
+        python_models = {m: rows for m, rows in every_model.items() if is_python(m)}
+        if python_models:
+            python_plots(plots, python_models, study, n, kind, usable, python_note(study, n, sizes), gnuplot)
+        models = {m: rows for m, rows in every_model.items() if not is_python(m)}
+        if not models:
+            continue
         baseline = next((r["baseline"] for rows in models.values() for r in rows if r["baseline"] != "n/a"), "n/a")
         stem = "%s-n%d" % (study, n)
         data = plots / (stem + ".dat")
@@ -134,4 +157,188 @@ def draw(results_dir, summary, studies, usable, gnuplot="gnuplot"):
                             "set terminal dumb size %s" % DUMB_SIZE)
         out = subprocess.run([gnuplot], input=dumb, cwd=plots, capture_output=True, text=True)
         texts[study] = out.stdout  # the largest size wins: sizes come in increasing order
+    lines = gil_lines(summary, kind_of)
+    if lines:
+        write_gil_data(plots / "gil.dat", lines)
+        png = 'set terminal pngcairo size %s enhanced font ",11"\nset output "gil.png"' % PNG_SIZE
+        (plots / "gil.gp").write_text(gil_plot("gil.dat", lines, usable, png))
+        subprocess.run([gnuplot, "gil.gp"], cwd=plots, check=True, capture_output=True)
+        out = subprocess.run([gnuplot], input=gil_plot("gil.dat", lines, usable, "set terminal dumb size %s"
+                                                       % DUMB_SIZE), cwd=plots, capture_output=True, text=True)
+        texts["gil"] = out.stdout
     return texts
+
+
+# ---- the Python lane's plots ----------------------------------------------------
+
+def python_note(study, n, sizes):
+    """What a Python plot's title says of its size beside the C lanes'."""
+    lanes = (sizes or {}).get(study, {})
+    c_sizes = lanes.get("C", [])
+    if not c_sizes or c_sizes == [n]:
+        return "the C lanes ran this n too" if c_sizes else ""
+    return "the C lanes ran n = %s; their serial code and threads also this n" % ", ".join(map(str, c_sizes))
+
+
+def panels_of(models):
+    """The models in panels of at most MAX_LINES lines, in the Python lane's order (py-serial, a
+    single point at one worker, rides along in the first)."""
+    order = sorted(models, key=lambda m: (PYTHON_MODELS.index(m) if m in PYTHON_MODELS else len(PYTHON_MODELS), m))
+    lines = [m for m in order if len(models[m]) > 1]
+    points = [m for m in order if len(models[m]) == 1]
+    chunks = [lines[i:i + MAX_LINES] for i in range(0, len(lines), MAX_LINES)] or [[]]
+    chunks[0] = points + chunks[0]
+    return [{m: models[m] for m in chunk} for chunk in chunks]
+
+
+def write_python_data(path, models):
+    """One block per model: workers speedup speedup_low speedup_high speedup_self (NaN: not measured)."""
+    with open(path, "w") as f:
+        for model, rows in models.items():
+            f.write("# %s\n" % model)
+            for r in rows:
+                speedup, base = r["speedup"], r["baseline_median"] or 0
+                low = base / r["ci_high"] if r.get("ci_high") and speedup else speedup
+                high = base / r["ci_low"] if r.get("ci_low") and speedup else speedup
+                f.write("%d %s %s %s %s\n" % (r["workers"], number(speedup), number(low), number(high),
+                                              number(r["speedup_self"])))
+            f.write("\n\n")
+
+
+# Headroom above the highest self-relative speedup measured, so the ideal line
+# (which can climb to 32) does not squash the measured ones flat.
+HEADROOM = 1.2
+
+
+def self_speedup_top(row_lists):
+    """The top of a self-relative speedup axis: a little above the highest measured (and at least 2)."""
+    return HEADROOM * max([2.0] + [r["speedup_self"] for rows in row_lists for r in rows if r["speedup_self"]])
+
+
+def number(value):
+    """A data file's number, or NaN (gnuplot leaves it out)."""
+    return "NaN" if value is None else "%.6g" % value
+
+
+def python_plot(data, models, study, n, kind, usable, note, output):
+    """The gnuplot commands for one Python plot: two panels side by side."""
+    baseline = next((r["baseline"] + ", " + r["baseline_lane"] for rows in models.values() for r in rows
+                     if r["baseline"] != "n/a"), "n/a (no serial code ran at this size)")
+    most = max(r["workers"] for rows in models.values() for r in rows)
+    lines = ['set terminal pngcairo size %s enhanced font ",11"' % PYTHON_PNG_SIZE, 'set output "%s"' % output,
+             'set multiplot layout 1,2 title "%s, n = %d: the Python lanes%s" font ",13"'
+             % (study, n, " (%s)" % note if note else ""),
+             'set xlabel "workers (threads, processes, MPI ranks, engines)"', "set key top left", "set grid"]
+    if kind == "io":
+        lines += ["set logscale x 2", "set xrange [0.8:%g]" % (most * 1.25)]
+    else:
+        lines += ["set xrange [0.5:%g]" % (most + 0.5)]
+    lines.append('set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind'
+                 % usable)
+    plots = ['x title "ideal" with lines dashtype 2 lc "gray"',
+             '1 title "as fast as the baseline" with lines dashtype 3 lc "black"']
+    for index, (model, rows) in enumerate(models.items()):
+        style = "yerrorlines lw 2" if len(rows) > 1 else "yerrorbars"
+        plots.append("'%s' index %d using 1:2:3:4 with %s pt 7 lc rgb '%s' title '%s'"
+                     % (data, index, style, colour(model), model if len(rows) > 1 else model + " (P=1)"))
+    lines += ['set title "speedup against %s: the best serial code (log scale)"' % baseline,
+              'set ylabel "speedup (times faster than the baseline)"', "set logscale y", 'set format y "%g"',
+              "plot " + ", \\\n     ".join(plots), "unset logscale y", 'set format y "% h"']
+    plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
+    plots += ["'%s' index %d using 1:5 with linespoints lw 2 pt 7 lc rgb '%s' title '%s'"
+              % (data, index, colour(model), model) for index, (model, rows) in enumerate(models.items())
+              if len(rows) > 1]
+    lines += ['set title "speedup over the same model at one worker"',
+              'set ylabel "speedup (times faster than itself at P = 1)"',
+              "set yrange [0:%g]" % self_speedup_top(models.values()),
+              "plot " + ", \\\n     ".join(plots), "unset multiplot"]
+    return "\n".join(lines) + "\n"
+
+
+def python_plots(plots, models, study, n, kind, usable, note, gnuplot):
+    """plots/python-<study>-n<N>.png (and -2, -3 ... when the models need more panels)."""
+    for number_, chunk in enumerate(panels_of(models), 1):
+        stem = "python-%s-n%d%s" % (study, n, "" if number_ == 1 else "-%d" % number_)
+        write_python_data(plots / (stem + ".dat"), chunk)
+        (plots / (stem + ".gp")).write_text(python_plot(stem + ".dat", chunk, study, n, kind, usable, note,
+                                                        stem + ".png"))
+        subprocess.run([gnuplot, stem + ".gp"], cwd=plots, check=True, capture_output=True)
+
+
+# ---- the GIL figure ---------------------------------------------------------------
+
+# Its lines: (model, the studies it may come from, first found, and what it shows).
+# Factorial's many small tasks are the CPU-bound case (its one big product
+# has a serial last multiplication that would hide the GIL behind Amdahl).
+GIL_LINES = [
+    ("py-threading", ("factorial-many", "factorial-big"), "Python threads, CPU-bound: one runs at a time (the GIL)"),
+    ("py-threading", ("download",), "Python threads, I/O-bound: a thread waiting lets go of the GIL"),
+    ("py-multiprocessing", ("factorial-many", "factorial-big"), "Python processes, CPU-bound: a GIL each"),
+    ("threads", ("factorial-many", "factorial-big"), "C threads, CPU-bound"),
+    ("threads", ("download",), "C threads, I/O-bound"),
+]
+# Marks of the lines in the terminal's copy, which has no colour.
+GIL_MARKS = "TDPcd"
+
+
+def gil_lines(summary, kind_of):
+    """The GIL figure's lines that the summary holds, each as a dict: model,
+    study, n, kind, label, mark and its rows (by workers, with speedup_self).
+    A Python line is taken at the largest n its model ran with several
+    workers; a C line at the n of the Python line on the same study, if it ran
+    there, so they compare like with like."""
+    groups = plot_groups(summary)
+    found, python_n = [], {}
+    for (model, candidates, label), mark in zip(GIL_LINES, GIL_MARKS):
+        for study in candidates:
+            sizes = sorted(n for (s, n), models in groups.items() if s == study and len(models.get(model, [])) > 1)
+            if not sizes:
+                continue
+            n = sizes[-1]
+            if is_python(model):
+                python_n.setdefault(study, n)
+            elif python_n.get(study) in sizes:
+                n = python_n[study]
+            found.append({"model": model, "study": study, "n": n, "kind": kind_of.get(study, "cpu"),
+                          "label": "%s: %s n=%d" % (label, study, n), "mark": mark,
+                          "rows": groups[(study, n)][model]})
+            break
+    return found if any(is_python(line["model"]) for line in found) else []
+
+
+def write_gil_data(path, lines):
+    """One block per line: workers speedup_self."""
+    with open(path, "w") as f:
+        for line in lines:
+            f.write("# %s %s n=%d\n" % (line["model"], line["study"], line["n"]))
+            for r in line["rows"]:
+                f.write("%d %s\n" % (r["workers"], number(r["speedup_self"])))
+            f.write("\n\n")
+
+
+def gil_plot(data, lines, usable, terminal):
+    """The gnuplot commands for the GIL figure on the given terminal."""
+    most = max(r["workers"] for line in lines for r in line["rows"])
+    dumb = terminal.startswith("set terminal dumb")
+    commands = [terminal,
+                'set title "The GIL: Python threads speed up waiting, not computing; processes do both"',
+                'set xlabel "workers (log scale)"', 'set ylabel "speedup over the same model at one worker"',
+                "set key top left", "set grid", "set logscale x 2", "set xrange [0.8:%g]" % (most * 1.25),
+                "set yrange [0:%g]" % self_speedup_top(line["rows"] for line in lines)]
+    if dumb:
+        commands.append('set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable))
+    else:
+        commands.append('set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid '
+                        'noborder behind' % usable)
+        commands.append('set label 1 "more workers than usable cores (%d)" at %g, graph 0.04 offset 1,0 '
+                        'tc rgb "#777777"' % (usable, usable))
+    plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
+    for index, line in enumerate(lines):
+        if dumb:
+            plots.append("'%s' index %d using 1:2 with linespoints pt '%s' title '%s %s n=%d (%s)'"
+                         % (data, index, line["mark"], line["model"], line["study"], line["n"], line["mark"]))
+        else:
+            plots.append("'%s' index %d using 1:2 with linespoints lw 2 pt 7 dashtype %d lc rgb '%s' title '%s'"
+                         % (data, index, 3 if line["kind"] == "io" else 1, colour(line["model"]), line["label"]))
+    commands.append("plot " + ", \\\n     ".join(plots))
+    return "\n".join(commands) + "\n"

@@ -4,6 +4,7 @@ Everything here is read, never changed: the harness reports the governor,
 it does not set it. Values the machine does not expose are recorded as
 "unreadable" rather than guessed.
 """
+import json
 import os
 import platform
 import socket
@@ -234,3 +235,90 @@ def load_warning(load, usable):
         return ("load average %.2f is above %d%% of the %d usable cores: something else was running"
                 % (load, LOAD_WARNING_SHARE * 100, usable))
     return None
+
+
+# ---- the Python lane ------------------------------------------------------------
+
+# The packages the Python lane's models import (tools/configure.sh's list), whose versions meta.json records.
+PYTHON_LANE_PACKAGES = ("numpy", "threadpoolctl", "requests", "crcmod", "gmpy2", "mpi4py", "joblib", "dask",
+                        "distributed", "numba", "aiohttp", "ipyparallel")
+# Run by the lane's interpreter: its version, each package's version (None:
+# it does not import), and threadpoolctl's record of the BLAS NumPy loaded,
+# picked as python/common/blas.py picks it, with whether its core is below
+# what the CPU supports. The packages are imported before python/ joins the
+# path, so a folder there (python/numba/) cannot stand in for one.
+PYTHON_LANE_PROBE = r"""
+import importlib, json, platform, sys
+argv = sys.argv[1:]
+python_dir, names = argv[0], argv[1:]
+packages = {}
+for name in names:
+    try:
+        module = importlib.import_module(name)
+    except Exception:  # a package that is absent or broken: both mean the lane cannot use it
+        packages[name] = None
+        continue
+    version = getattr(module, "__version__", None)
+    if version is None:
+        try:
+            from importlib import metadata
+            version = metadata.version(name)
+        except Exception:
+            version = "unknown"
+    packages[name] = str(version) if getattr(module, "__file__", None) else None
+blas = None
+if packages.get("numpy") and packages.get("threadpoolctl"):
+    import numpy, threadpoolctl
+    sys.path.insert(0, python_dir)
+    from common import blas as lane_blas
+    entry = lane_blas.openblas_entry(threadpoolctl)
+    if entry:
+        blas = {key: entry.get(key) for key in ("internal_api", "version", "architecture", "threading_layer",
+                                               "num_threads", "filepath")}
+        if entry.get("internal_api") == "openblas":
+            fits = lane_blas.core_tier(entry.get("architecture") or "") >= lane_blas.cpu_tier()
+            blas["core_fits"] = "yes" if fits else "no"
+print(json.dumps({"version": platform.python_version(), "implementation": platform.python_implementation(),
+                  "packages": packages, "numpy_blas": blas}))
+"""
+# The lane's run that says which BLAS core its matmul programs run (after
+# blas.py's correction, if OpenBLAS chose a core below the CPU's), and the keys that say it.
+PYTHON_LANE_BLAS_RUN = ("matmul-py-serial", ["-n", "64", "--warmup", "0"], ("blas_core", "blas_choice", "blas_threads"))
+
+
+def python_lane(interpreter, bin_dir=ROOT / "bin"):
+    """meta.json's python_lane: the interpreter bin/*-py-* run, its version,
+    each package's version (null: it does not import), the BLAS NumPy loads
+    (threadpoolctl's record: numpy_blas) and the core the lane's matmul runs
+    (blas_run, from one tiny run of bin/matmul-py-serial); "error" when the
+    interpreter cannot be asked."""
+    lane = {"interpreter": interpreter or UNREADABLE}
+    if not interpreter:
+        lane["error"] = "no Python lane interpreter (PYTHON_LANE in build/config.mk)"
+        return lane
+    try:
+        out = subprocess.run([interpreter, "-c", PYTHON_LANE_PROBE, str(ROOT / "python")] + list(PYTHON_LANE_PACKAGES),
+                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        lane["error"] = "cannot ask %s: %s" % (interpreter, e)
+        return lane
+    try:  # the last line: a package may have printed something as it was imported
+        lane.update(json.loads((out.stdout.strip().splitlines() or [""])[-1]))
+    except ValueError:
+        lane["error"] = "%s could not say (exit %d): %s" % (
+            interpreter, out.returncode, (out.stderr.strip().splitlines() or ["no message"])[-1])
+        return lane
+    name, args, keys = PYTHON_LANE_BLAS_RUN
+    exe = Path(bin_dir) / name
+    if not exe.exists():
+        return lane
+    try:
+        out = subprocess.run([str(exe)] + args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        lane["blas_run"] = {"error": str(e)}
+        return lane
+    pairs = dict(token.split("=", 1) for token in out.stdout.split() if "=" in token)
+    lane["blas_run"] = {key: pairs.get(key, UNREADABLE) for key in keys}
+    if out.returncode != 0:
+        lane["blas_run"]["error"] = "exit %d" % out.returncode
+    return lane

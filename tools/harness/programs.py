@@ -6,6 +6,7 @@ here: the benchmark harness (tools/bench.py), the per-workload speed checks
 
   split_name("matmul-py-serial")        -> ("matmul", "py-serial"); None for other files
   is_mpi("py-mpi4py")                   -> True: launched through tools/mpirun -np P
+  is_python("py-threading")             -> True: a Python lane (bin/<workload>-py-<model>)
   launch(exe, model, workers, args)     -> argv: tools/mpirun -np P EXE ARGS, or EXE -p P ARGS
   parse_result_line(line)               -> {"workload": "matmul", "seconds": "0.12", ...}
   with FileServer(["--latency", 10]) as server: ... server.address ...
@@ -28,6 +29,7 @@ MPIRUN = ROOT / "tools" / "mpirun"
 # bin/<workload>-<model>: C models are one word (serial, openmp, mpi); the
 # Python lane's are py-<word> (py-serial, py-multiprocessing, py-mpi4py).
 PROGRAM_NAME = re.compile(r"^([a-z]+)-((?:py-)?[a-z][a-z0-9_]*)$")
+PYTHON_PREFIX = "py-"
 # The models whose programs are MPI programs: every rank is a process that
 # tools/mpirun starts, and the worker count is the number of ranks.
 MPI_MODELS = ("mpi", "py-mpi4py")
@@ -47,6 +49,11 @@ def program_name(workload, model):
 def is_mpi(model):
     """Whether a model's programs are launched as MPI ranks (through tools/mpirun)."""
     return model in MPI_MODELS
+
+
+def is_python(model):
+    """Whether a model is one of the Python lane's (py-serial, py-threading, ...)."""
+    return model.startswith(PYTHON_PREFIX)
 
 
 # ---- launching ----------------------------------------------------------------

@@ -1,10 +1,14 @@
 """tools/harness/report.py — report.md: the plots, the warnings and the summary table, in one page."""
 from pathlib import Path
 
+from .programs import is_python
+
 # summary.csv columns the report's table shows, with their headings.
 TABLE = [("model", "model"), ("workers", "P"), ("runs", "runs"), ("median", "median s"),
          ("ci", "95% CI of median"), ("iqr", "IQR s"), ("speedup", "speedup"),
          ("speedup_self", "self speedup"), ("efficiency", "efficiency"), ("karp_flatt", "Karp–Flatt e")]
+# The Python lane's tables add its start-up (interpreter and imports, outside the timed region).
+PYTHON_TABLE = TABLE + [("startup", "start-up s")]
 
 
 def number(value, digits=3):
@@ -22,6 +26,8 @@ def cell(row, key):
         return "%s – %s" % (number(row["ci_low"], 4), number(row["ci_high"], 4))
     if key in ("model",):
         return row[key] + (" ⚠ oversubscribed" if row["oversubscribed"] == "yes" else "")
+    if key == "startup":
+        return number(row.get(key), 2)
     if key in ("workers", "runs"):
         return "%d" % row[key] + (" (%d failed)" % row["failed"] if key == "runs" and row.get("failed") else "")
     return number(row.get(key), 4 if key == "median" else 3)
@@ -52,23 +58,65 @@ def write(results_dir, meta, summary, pngs, dumb_plots):
     lines += ["## Plots", ""]
     for png in pngs:
         lines += ["![%s](%s)" % (png, png), ""]
+    if any(is_python(row["model"]) for row in summary):
+        lines += python_lane(meta)
     lines += ["## Summary", "",
               "Times are medians of the verified runs; speedup is against the baseline named per table "
               "(the fastest serial code at that size), self speedup against the same model at one worker; "
               "efficiency = speedup / workers. Every column is described in results/README.md.", ""]
     tables = {}
     for row in summary:
-        tables.setdefault((row["study"], row["n"]), []).append(row)
-    for (study, n), rows in sorted(tables.items()):
+        tables.setdefault((row["study"], row["n"], is_python(row["model"])), []).append(row)
+    for (study, n, python), rows in sorted(tables.items()):
         baseline = next((r["baseline"] for r in rows if r["baseline"] != "n/a"), "n/a")
-        lines += ["### %s, n = %d (baseline: %s)" % (study, n, baseline), "",
-                  "| " + " | ".join(h for _, h in TABLE) + " |",
-                  "|" + "---|" * len(TABLE)]
+        columns = PYTHON_TABLE if python else TABLE
+        if python:
+            language = next((r["baseline_lane"] for r in rows if r["baseline"] != "n/a"), "")
+            heading = "### %s, n = %d, the Python lanes (baseline: %s%s)" % (
+                study, n, baseline, ", %s code" % language if language else "")
+        else:
+            heading = "### %s, n = %d (baseline: %s)" % (study, n, baseline)
+        lines += [heading, "", "| " + " | ".join(h for _, h in columns) + " |", "|" + "---|" * len(columns)]
         for row in rows:
-            lines.append("| " + " | ".join(cell(row, key) for key, _ in TABLE) + " |")
+            lines.append("| " + " | ".join(cell(row, key) for key, _ in columns) + " |")
         lines.append("")
     if dumb_plots:
         lines += ["## Terminal plots", ""]
         for study, text in dumb_plots.items():
             lines += ["```", text.rstrip(), "```", ""]
     (Path(results_dir) / "report.md").write_text("\n".join(lines))
+
+
+def python_lane(meta):
+    """report.md's section on the Python lane: its interpreter and packages,
+    the BLAS NumPy runs, and the sizes each lane ran where they differ."""
+    lane = meta["machine"].get("python_lane", {})
+    lines = ["## The Python lane", ""]
+    if lane.get("error"):
+        lines += ["Interpreter: %s (%s)." % (lane.get("interpreter"), lane["error"]), ""]
+    elif lane:
+        packages = lane.get("packages", {})
+        lines += ["Interpreter: %s, Python %s. Packages: %s." % (
+            lane.get("interpreter"), lane.get("version"),
+            ", ".join("%s %s" % (name, version or "(missing)") for name, version in packages.items())), ""]
+        blas, run = lane.get("numpy_blas") or {}, lane.get("blas_run") or {}
+        if blas:
+            lines += ["NumPy's BLAS: %s %s, core %s as loaded%s%s." % (
+                blas.get("internal_api"), blas.get("version"), blas.get("architecture"),
+                " (below what this CPU supports)" if blas.get("core_fits") == "no" else "",
+                "; the lane's matmul runs core %s (%s)" % (run["blas_core"], run.get("blas_choice"))
+                if run.get("blas_core") else ""), ""]
+    lines += ["Each Python lane's speedup is against the best serial code of either language at its size "
+              "(the table's heading says which, and its language), its self speedup against itself at one "
+              "worker; start-up (the interpreter and its imports) is outside the timed region. Each model "
+              "runs its defaults (e.g. `--api map`, the NumPy kernel).", ""]
+    differing = []
+    for study, lanes in sorted(meta.get("sizes", {}).items()):
+        if lanes.get("Python") and lanes.get("C") and lanes["Python"] != lanes["C"]:
+            differing.append("- %s: the Python lanes ran n = %s, the C lanes n = %s (the C serial code and "
+                             "threads also ran the Python lanes' n, to compare with)" % (
+                                 study, ", ".join(map(str, lanes["Python"])), ", ".join(map(str, lanes["C"]))))
+    if differing:
+        lines += ["Sizes that differ between the lanes (pure-Python factorial is ten times or more slower "
+                  "than C's; tools/harness/studies.py):", ""] + differing + [""]
+    return lines

@@ -34,6 +34,19 @@ class RunResult:
 def run(argv, timeout, env=None, cwd=None):
     """Run argv to completion (or kill its process group after timeout seconds)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        killed = threading.Event()
+        child = []  # the child's pid, once forked
+
+        def kill():
+            killed.set()
+            try:
+                os.killpg(child[0], signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+        # A daemon: should Ctrl-C come before it is cancelled, it must not hold the harness's exit.
+        timer = threading.Timer(timeout, kill)
+        timer.daemon = True
         start = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child: its own process group, so a timeout kills all of it
@@ -49,25 +62,20 @@ def run(argv, timeout, env=None, cwd=None):
             except OSError as e:
                 os.write(2, ("cannot run %s: %s\n" % (argv[0], e)).encode())
             os._exit(127)
-        killed = threading.Event()
-
-        def kill():
-            killed.set()
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
+        child.append(pid)
+        try:  # the parent sets the group too (as shells do), so a kill cannot come before it exists
+            os.setpgid(pid, pid)
+        except OSError:  # the child got there first, and may have run exec already
+            pass
+        try:  # from here on, Ctrl-C (even while the timer starts) takes the run down with us
+            timer.start()
             while True:
                 try:
                     _, status, usage = os.wait4(pid, 0)
                     break
                 except InterruptedError:
                     continue
-        except KeyboardInterrupt:  # Ctrl-C: take the run down with us
+        except KeyboardInterrupt:
             kill()
             os.wait4(pid, 0)
             raise

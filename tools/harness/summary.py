@@ -3,12 +3,18 @@
 Speedups compare medians (never averages of ratios). The baseline is the
 best serial code measured at the same size: the fastest median among the
 study's baseline models (e.g. serial and OpenBLAS) at one worker, named in
-the `baseline` column. Failed, timed-out and unverified runs stay in
-runs.csv but count toward nothing here except `failed`.
+the `baseline` column. A Python lane's baseline is the best serial code in
+either language (the C ones, or py-serial), and `baseline_lane` says which
+language it is; a C model's is chosen among the C ones alone, as always.
+Failed, timed-out and unverified runs stay in runs.csv but count toward
+nothing here except `failed`.
 """
 import csv
 
-from . import stats
+from . import programs, stats
+
+# The Python lane's serial code: a Python lane's baseline may be it, when it beats every C one.
+PYTHON_SERIAL = "py-serial"
 
 # runs.csv's columns, in order (documented in results/README.md).
 RUN_COLUMNS = ["timestamp", "study", "workload", "model", "n", "workers", "round", "warmup",
@@ -20,7 +26,8 @@ SUMMARY_COLUMNS = ["study", "workload", "model", "n", "workers", "oversubscribed
                    "median", "ci_low", "ci_high", "min", "max", "iqr", "cv",
                    "setup", "comm", "compute", "combine", "wall", "user", "sys",
                    "baseline", "baseline_median", "speedup", "speedup_self", "efficiency",
-                   "efficiency_self", "karp_flatt", "amdahl_serial_fraction", "figure", "figure_median"]
+                   "efficiency_self", "karp_flatt", "amdahl_serial_fraction", "figure", "figure_median",
+                   "baseline_lane", "startup"]
 
 
 def read_runs(path):
@@ -87,12 +94,16 @@ def summarize(runs, studies):
         ok = [r for r in rows if good(r)]
         summary = {"study": study, "workload": workload, "model": model, "n": n, "workers": workers,
                    "oversubscribed": rows[0]["oversubscribed"], "runs": len(ok), "failed": len(rows) - len(ok)}
-        # the best serial code at this size
-        candidates = [(medians[(study, workload, m, n, 1)], m) for m in baselines_of.get(study, ("serial",))
+        # the best serial code at this size (a Python lane's: in either language)
+        models = baselines_of.get(study, ("serial",))
+        if programs.is_python(model):
+            models = tuple(models) + (PYTHON_SERIAL,)
+        candidates = [(medians[(study, workload, m, n, 1)], m) for m in models
                       if (study, workload, m, n, 1) in medians]
         baseline_median, baseline = min(candidates) if candidates else (None, None)
         summary["baseline"] = "%s-%s (P=1)" % (workload, baseline) if baseline else "n/a"
         summary["baseline_median"] = baseline_median
+        summary["baseline_lane"] = ("Python" if programs.is_python(baseline) else "C") if baseline else "n/a"
         if ok:
             times = [float(r["seconds"]) for r in ok]
             median = medians[key]
@@ -113,6 +124,8 @@ def summarize(runs, studies):
                 "efficiency_self": speedup_self / workers if speedup_self else None,
                 "karp_flatt": stats.karp_flatt(speedup_self, workers) if speedup_self else None,
             })
+            startups = [v for v in (figure_value(r, "startup") for r in ok) if v is not None]
+            summary["startup"] = stats.median(startups) if startups else None
             figure = figure_of.get(study)
             values = [v for v in (figure_value(r, figure) for r in ok) if v is not None] if figure else []
             summary["figure"] = figure or ""
@@ -143,7 +156,7 @@ def read_summary(path):
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             for key, value in row.items():
-                if key in ("study", "workload", "model", "baseline", "oversubscribed", "figure"):
+                if key in ("study", "workload", "model", "baseline", "oversubscribed", "figure", "baseline_lane"):
                     continue
                 try:
                     row[key] = float(value) if value != "n/a" else None

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""tools/harness/speed_python.py — the Python lane's speed targets, measured side by side in one run.
+
+Usage: tools/harness/speed_python.py [--rounds K] [--seed S] [--only factorial|download|matmul ...]
+       (make bench-python)
+
+Runs every configuration below once per round, each a process of its own
+(`--warmup 1 -r 1`: its start-up is paid every time, as a user pays it), in
+a shuffled order each round, and prints medians, each against py-serial of
+the same workload and n:
+  factorial --mode many, n = 3000, Python's own integers, at P = 2:
+    - py-threading (target <= 1.2x: the GIL lets one thread compute at a time);
+    - py-multiprocessing --api map (target >= 1.6x) and --api apply (about 1x:
+      Pool.apply waits for each task before it sends the next);
+  download, 64 files x 256 KiB, server latency 50 ms, at P = 32:
+    - py-threading (target >= 15x: a thread waiting on the network lets go of the GIL);
+  matmul, n = 1024, the NumPy kernel, at P = 2:
+    - py-threading (target >= 1.6x: NumPy lets go of the GIL inside the BLAS);
+  every other Python model that is built, at the same P (figures, no target);
+  the C lanes at the same n (the serial code, the reference lane, the
+  parallel models at the same P), and the ratio of each Python lane's best
+  time to the best C lane's;
+  each Python lane's start-up (the interpreter and its imports, outside the
+  timed region), its setup (starting the pool or the threads, inside it)
+  and its comm and compute time (download's time is comm: waiting on the
+  network), side by side.
+A model not built yet is skipped with a line saying so. Figures, not a test:
+a failed run is reported and left out, and nothing here fails the build.
+"""
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.programs import BIN, FileServer, FileServerError, is_python, launch, parse_result_lines  # noqa: E402
+from harness.studies import PYTHON_MODEL_WORKLOADS, PYTHON_MODELS  # noqa: E402
+
+# Seconds one process may take before it is given up on (py-serial's download is files x latency).
+RUN_TIMEOUT = 600
+# "About 1x" for Pool.apply: one task at a time, give or take a round trip per task.
+APPLY_BAND = (0.8, 1.2)
+SERVER_LATENCY_MS = 50
+
+
+class Part:
+    """One workload's measurements: its n, flags (the Python lanes' own
+    beside the shared ones), the P of its parallel lanes, its configurations
+    and targets."""
+
+    def __init__(self, name, workload, n, workers, args, python_args, c_lanes, targets):
+        self.name = name                # "factorial --mode many": the heading
+        self.workload = workload        # bin/<workload>-*
+        self.n = n
+        self.workers = workers          # P of every parallel lane
+        self.args = list(args)          # flags every lane gets
+        self.python_args = list(python_args)  # and the Python lanes besides
+        self.c_lanes = c_lanes          # ((model, P), ...): the C lanes to compare with
+        self.targets = targets          # ((label, model, extra flags, low, high), ...): speedup over py-serial
+
+    def configs(self):
+        """(label, model, P, extra flags) of every lane, the targets' first, then every other Python model."""
+        found = [("py-serial", "py-serial", 1, ())]
+        found += [(label, model, self.workers, tuple(extra)) for label, model, extra, _, _ in self.targets]
+        taken = {model for _, model, _, _ in found}
+        found += [(model, model, self.workers, ()) for model in PYTHON_MODELS
+                  if model not in taken and self.workload in PYTHON_MODEL_WORKLOADS.get(model, (self.workload,))]
+        found += [(model, model, workers, ()) for model, workers in self.c_lanes]
+        return found
+
+
+PARTS = {
+    "factorial": Part("factorial --mode many", "factorial", 3000, 2, ["--mode", "many"], [],
+                      (("serial", 1), ("gmp", 1), ("threads", 2), ("processes", 2), ("openmp", 2), ("mpi", 2)),
+                      (("py-threading", "py-threading", (), None, 1.2),
+                       ("py-multiprocessing --api map", "py-multiprocessing", ("--api", "map"), 1.6, None),
+                       ("py-multiprocessing --api apply", "py-multiprocessing", ("--api", "apply")) + APPLY_BAND)),
+    "download": Part("download, 64 files x 256 KiB, latency %d ms" % SERVER_LATENCY_MS, "download", 64, 32,
+                     ["--size", "256K"], [], (("threads", 32), ("async", 32)),
+                     (("py-threading", "py-threading", (), 15.0, None),)),
+    "matmul": Part("matmul, NumPy kernel", "matmul", 1024, 2, [], ["--kernel", "numpy"],
+                   (("serial", 1), ("blas", 1), ("blas", 2), ("threads", 2), ("openmp", 2), ("processes", 2),
+                    ("mpi", 2)),
+                   (("py-threading", "py-threading", (), 1.6, None),)),
+}
+
+
+def exe(workload, model):
+    return BIN / ("%s-%s" % (workload, model))
+
+
+def run(part, model, workers, extra, server_args):
+    """The result line of one process, as a dict, or a string saying why there is none."""
+    args = ["-n", part.n] + part.args + (part.python_args if is_python(model) else []) + list(extra)
+    argv = launch(exe(part.workload, model), model, workers, args + server_args + ["--warmup", 1, "-r", 1])
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return "took over %d s" % RUN_TIMEOUT
+    if out.returncode != 0:
+        return "exit %d: %s" % (out.returncode, (out.stderr.strip().splitlines() or ["no message"])[-1])
+    try:
+        return parse_result_lines(out.stdout)[-1]
+    except (ValueError, IndexError):
+        return "no result line"
+
+
+def measure(part, configs, rounds, order, server_args):
+    """Every config once per round, shuffled; {config: [result lines]} and {config: why it failed}."""
+    samples, failed = {c: [] for c in configs}, {}
+    for round_number in range(rounds):
+        shuffled = [c for c in configs if c not in failed]
+        order.shuffle(shuffled)
+        for config in shuffled:
+            _, model, workers, extra = config
+            result = run(part, model, workers, extra, server_args)
+            if isinstance(result, str):
+                failed[config] = result
+            else:
+                samples[config].append(result)
+        print("  %s: round %d of %d done" % (part.workload, round_number + 1, rounds), file=sys.stderr)
+    return {c: s for c, s in samples.items() if s and c not in failed}, failed
+
+
+def median(lines, key):
+    values = [float(line[key]) for line in lines if key in line]
+    return statistics.median(values) if values else None
+
+
+def verdict(value, low, high):
+    """'met' or 'NOT met' for a target low <= value <= high (either end may be open)."""
+    met = (low is None or value >= low) and (high is None or value <= high)
+    return "met" if met else "NOT met"
+
+
+def target_said(low, high):
+    if low is not None and high is not None:
+        return "about 1x (%.1f to %.1f)" % (low, high)
+    return ">= %.1fx" % low if low is not None else "<= %.1fx" % high
+
+
+def report(part, samples, failed, skipped, rounds):
+    """The part's tables: every lane, the targets, Python against C, start-up beside compute."""
+    seconds = {c: median(s, "seconds") for c, s in samples.items()}
+    print("%s, n = %d: medians of %d runs per lane (one process each, %d rounds, shuffled)" % (
+        part.name, part.n, rounds, rounds))
+    print("  %-32s %3s %10s %10s %10s %10s %10s" % ("lane", "P", "seconds", "startup", "setup", "comm", "compute"))
+    for config, lines in samples.items():
+        label, model, workers, _ = config
+        startup = median(lines, "startup")
+        print("  %-32s %3d %10.4f %10s %10.4f %10.4f %10.4f" % (
+            label, workers, seconds[config], "%.3f" % startup if startup is not None else "-",
+            median(lines, "setup"), median(lines, "comm"), median(lines, "compute")))
+    for line in skipped:
+        print("  " + line)
+    for (label, _, workers, _), why in failed.items():
+        print("  %s P=%d: failed (%s); left out" % (label, workers, why))
+
+    serial = next((t for (label, _, _, _), t in seconds.items() if label == "py-serial"), None)
+    print("\n  speedup over py-serial at the same n (%s):" % ("%.4f s" % serial if serial else "not measured"))
+    targets = {label: (low, high) for label, _, _, low, high in part.targets}
+    for (label, model, workers, _), t in seconds.items():
+        if not serial or not is_python(model) or label == "py-serial":
+            continue
+        speedup = serial / t
+        if label in targets:
+            low, high = targets[label]
+            print("    %-32s P=%-3d %6.2fx   target %s: %s" % (label, workers, speedup, target_said(low, high),
+                                                              verdict(speedup, low, high)))
+        else:
+            print("    %-32s P=%-3d %6.2fx" % (label, workers, speedup))
+    for label in targets:
+        if label not in {c[0] for c in seconds}:
+            print("    %-32s target not measured (see above)" % label)
+
+    c_times = {c: t for c, t in seconds.items() if not is_python(c[1])}
+    if not c_times:
+        print("\n  no C lane measured: no ratio to C")
+        return
+    best_c = min(c_times, key=c_times.get)
+    print("\n  each Python lane's best time against the best C lane's (%s P=%d, %.4f s):" % (
+        best_c[0], best_c[2], c_times[best_c]))
+    best = {}
+    for config, t in seconds.items():
+        if is_python(config[1]) and (config[1] not in best or t < seconds[best[config[1]]]):
+            best[config[1]] = config
+    for model, config in sorted(best.items(), key=lambda item: seconds[item[1]]):
+        print("    %-32s P=%-3d %10.4f s  %8.1fx the best C lane's time" % (
+            config[0], config[2], seconds[config], seconds[config] / c_times[best_c]))
+
+
+def run_part(key, options, order, scratch):
+    """Measure and report one part; a part that cannot run says why."""
+    part = PARTS[key]
+    configs, skipped = [], []
+    for config in part.configs():
+        label, model, workers, _ = config
+        if exe(part.workload, model).exists():
+            configs.append(config)
+        elif is_python(model):
+            skipped.append("%s: skipped, bin/%s-%s is not built (make; make doctor says why)"
+                           % (label, part.workload, model))
+    if not any(c[1] == "py-serial" for c in configs):
+        print("%s: skipped: bin/%s-py-serial is not built, and every figure here is against it (run make)\n"
+              % (part.name, part.workload))
+        return
+    server, server_args = None, []
+    if part.workload == "download":
+        try:
+            server = FileServer(["--latency", SERVER_LATENCY_MS, "--quiet"])
+        except FileServerError as e:
+            print("%s: skipped: %s\n" % (part.name, e))
+            return
+        server_args = ["--server", server.address, "-o", str(scratch)]
+    print("%s, n = %d" % (part.name, part.n), file=sys.stderr)
+    try:
+        samples, failed = measure(part, configs, options.rounds, order, server_args)
+    finally:
+        if server:
+            server.stop()
+    report(part, samples, failed, skipped, options.rounds)
+    print()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", action="append", choices=sorted(PARTS),
+                        help="run only this part (may be repeated); default: all three")
+    options = parser.parse_args()
+    if options.rounds < 1:
+        parser.error("--rounds must be 1 or more")
+    order = random.Random(options.seed)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-python-"))
+    try:
+        for key in options.only or ["factorial", "download", "matmul"]:
+            run_part(key, options, order, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print("Figures from one machine at one time: on a shared or loaded machine they move; "
+          "results/README.md says what each column means.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -335,7 +335,7 @@ NEEDS_PYTHON = @test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tool
 # build of the pthreads variants.
 test: all sanitizers
 	$(NEEDS_PYTHON)
-	$(PYTHON) tests/run_tests.py
+	$(PYTHON) tests/run_tests.py --slowest 12
 
 sanitizers:
 	$(MAKE) --no-print-directory FLAVOR=asan all

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """tests/run_tests.py — run every test table (tests/test_*.py), each case in its own process.
 
-Usage: tests/run_tests.py [--jobs J] [--table NAME] [--filter TEXT] [--list]
+Usage: tests/run_tests.py [--jobs J] [--table NAME] [--filter TEXT] [--list] [--slowest K]
   --jobs J       cases run J at a time (default: the usable cores)
   --table NAME   only the table tests/test_NAME.py (e.g. matmul)
   --filter TEXT  only the cases whose name contains TEXT
   --list         print the case names and run nothing
+  --slowest K    at the end, the K cases that took longest, and each table's total
 
 A case whose program was not built is skipped (and counted as failed under
 CI=true, where everything must build). Every 10 seconds a progress line says
@@ -77,6 +78,25 @@ class Progress:
                 done, self.total, failed, time.monotonic() - self.started), flush=True)
 
 
+def timed_case(case):
+    """run_case, and the seconds it took."""
+    started = time.monotonic()
+    ok, message = run_case(case)
+    return ok, message, time.monotonic() - started
+
+
+def print_slowest(durations, count):
+    """The count slowest cases, then the seconds each table's cases took together."""
+    print("the %d slowest cases:" % min(count, len(durations)))
+    for seconds, table, name in sorted(durations, reverse=True)[:count]:
+        print("  %7.1f s  [%s] %s" % (seconds, table, name))
+    totals = {}
+    for seconds, table, _ in durations:
+        totals[table] = totals.get(table, 0.0) + seconds
+    print("seconds per table (cases added up): " + ", ".join(
+        "%s %.0f" % (table, seconds) for table, seconds in sorted(totals.items(), key=lambda t: -t[1])))
+
+
 def load_tables(only=""):
     """(table name, module) for every tests/test_*.py (or just test_<only>.py), in file order."""
     paths = sorted(HERE.glob("test_%s.py" % (only or "*")))
@@ -89,6 +109,7 @@ def main():
     parser.add_argument("--table", default="")
     parser.add_argument("--filter", default="")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--slowest", type=int, default=0)
     options = parser.parse_args()
 
     tables = load_tables(options.table)
@@ -113,13 +134,15 @@ def main():
     started = time.monotonic()
     print("running %d cases, %d at a time" % (len(cases), options.jobs), flush=True)
     progress = Progress(len(cases), in_ci)
+    durations = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        futures = [(table, case, pool.submit(run_case, case)) for table, case in cases]
+        futures = [(table, case, pool.submit(timed_case, case)) for table, case in cases]
         for _, _, future in futures:
             future.add_done_callback(progress.count)
         progress.start()
         for table, case, future in futures:
-            ok, message = future.result()
+            ok, message, seconds = future.result()
+            durations.append((seconds, table, case.name))
             if ok is None and not in_ci:
                 skipped += 1
                 print("SKIP  [%s] %s: %s" % (table, case.name, message), flush=True)
@@ -132,6 +155,8 @@ def main():
     for module in started_tables:
         if hasattr(module, "teardown"):
             module.teardown()
+    if options.slowest:
+        print_slowest(durations, options.slowest)
     if skipped:
         print("%d skipped (not built on this machine)" % skipped)
     print("took %.0f s" % (time.monotonic() - started))

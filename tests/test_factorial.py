@@ -289,8 +289,13 @@ def check_fails():
 def dying_worker():
     """A worker process killed in the middle: the parent reports it and exits 1, never waits forever."""
     exe = program("factorial-processes")
-    kill_one_child = ('"$@" & parent=$!; sleep 0.5; child=$(pgrep -n -P $parent); '
-                      '[ -n "$child" ] && kill -9 $child; wait $parent')
+    # Kill every live child seen until the parent ends (or is a zombie, waiting for sh): a child caught just as it finished its job
+    # (a zombie, or gone) is no test, and a run has children only while a stage is being shared out.
+    kill_one_child = ('"$@" & parent=$!; '
+                      'while case "$(ps -o stat= -p $parent)" in Z*|"") false ;; esac; do '
+                      'for child in $(pgrep -P $parent); do '
+                      'case "$(ps -o stat= -p $child)" in Z*|"") ;; *) kill -9 $child ;; esac; done; '
+                      'sleep 0.05; done; wait $parent')
     cases = []
     for mode_args, n in ((["--mode", "big"], 10000000), (["--mode", "many"], 20000)):
         argv = ["sh", "-c", kill_one_child, "sh", exe, "-p", 3, "-n", n, "--warmup", 0] + mode_args

@@ -22,7 +22,7 @@ SIZES = (0, 1, 2, 20, 1000, 100000)       # n = 0 and 1 are 1; tiny; ranges empt
 MANY_LARGE_N = 3000                       # --mode many: thousands of tasks, costs from 1! to 3000!
 MANY_SIZES = SIZES[:-1] + (MANY_LARGE_N,)
 HUGE_N = 3000000                          # n! of 9 MB: GMP's blocks past HUGE_BLOCK
-WORKERS = (1, 2, 3, 5, 8)                 # P = 1, odd P, P > cores, P > n
+WORKERS = (1, 2, 3, 8)                    # P = 1, odd P, P > cores, P > n
 SCHEDULES = ("static", "cyclic", "dynamic")
 BIG_FIGURES = ("digits", "mod61")
 MANY_FIGURES = ("digits", "mod61", "chunk", "tasks", "per_task_us")
@@ -125,9 +125,7 @@ def kernels():
     for model in MODELS + (REFERENCE,):
         for kernel in KERNELS if model != REFERENCE else ():
             for n in KERNEL_SIZES:
-                for p in workers_for(model):
-                    if p not in KERNEL_WORKERS:
-                        continue
+                for p in (1,) if model == "serial" else KERNEL_WORKERS:
                     cases.append(Case("factorial %s big --kernel %s n=%d p=%d (cut at %s limbs)" % (
                         model, kernel, n, p, KERNEL_SPLIT_LIMBS),
                         launch(WORKLOAD, model, p, ["-n", n, "--kernel", kernel, "--warmup", 0, "-r", 2]), 0,

@@ -360,11 +360,11 @@ def check_resume():
 # The tiny sweep of the Python lane: the GIL figure's programs, the C code beside them, the file
 # server, and matmul-py-serial (meta.json asks it which BLAS core the lane runs; it is not swept).
 def check_cluster():
-    """make bench CLUSTER=2 RATE=unshaped,1gbit, tiny, with the user's own cluster up unshaped:
-    the MPI lane on this machine and across two hosts of each link (the user's cluster used
-    and left up, the shaped one brought up and taken down), link and hosts in the results,
-    the clusters in meta.json and report.md; bad CLUSTER= and RATE= refused. Where no cluster
-    can be made here, the sweep must refuse, exit 2, and say why."""
+    """make bench CLUSTER=2 RATE=1gbit, tiny: the MPI lane on this machine and across two shaped
+    hosts, link and hosts in the results, the cluster in meta.json and report.md, brought up
+    and taken down; a cluster of the user's that fits is used and left up (clusters.Clusters
+    alone: no sweep); bad CLUSTER= and RATE= refused. Where no cluster can be made here, the
+    sweep must refuse, exit 2, and say why."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder, real=["matmul-mpi"])
         results = Path(folder) / "results"
@@ -373,7 +373,7 @@ def check_cluster():
             out = bench(bin_dir, results, wrong)
             expect(out.returncode == 2 and said in out.stderr, "%s: exit %d, %s" % (wrong, out.returncode,
                                                                                   out.stderr[-500:]))
-        sweep = ["--cluster", "2", "--rate", "unshaped,1gbit", "--models", "mpi", "--workers", "2", "--repeats", "1"]
+        sweep = ["--cluster", "2", "--rate", "1gbit", "--models", "mpi", "--workers", "2", "--repeats", "1"]
         cluster = [str(ROOT / "tools" / "cluster")]
         env = dict(os.environ, CLUSTER_DIR=str(Path(folder) / "mine"))
         if subprocess.run(cluster + ["check", "--rate"], capture_output=True).returncode != 0:
@@ -381,44 +381,46 @@ def check_cluster():
             expect(out.returncode == 2 and "cannot make a cluster" in out.stderr and not results.exists(),
                    "without namespaces: exit %d, %s" % (out.returncode, out.stderr[-500:]))
             return
-        up = subprocess.run(cluster + ["up", "2", "--down-with", str(os.getpid())], capture_output=True, text=True,
-                            env=env)
-        expect(up.returncode == 0, "tools/cluster up 2: %s" % up.stderr)
-        try:
-            out = bench(bin_dir, results, sweep, env=env)
-            still = subprocess.run(cluster + ["status"], capture_output=True, text=True, env=env)
-        finally:
-            subprocess.run(cluster + ["down"], capture_output=True, env=env)
+        out = bench(bin_dir, results, sweep, env=env)
         expect(out.returncode == 0, "bench CLUSTER=2 failed: %s" % out.stderr[-2000:])
-        expect(still.returncode == 0 and "cluster=up" in still.stdout, "the user's cluster was not left up")
         runs = runs_of(results)
-        expect(len(runs) == 3 * 2 and all(r["exit"] == "0" and r["verified"] == "yes" for r in runs),
-               "3 configurations x 2 rounds, every run verified: %s" % runs)
+        expect(len(runs) == 2 * 2 and all(r["exit"] == "0" and r["verified"] == "yes" for r in runs),
+               "2 configurations x 2 rounds, every run verified: %s" % runs)
         hosts = {(r["link"], r["figures"].split("hosts=")[-1].split()[0]) for r in runs}
-        expect(hosts == {("", "1"), ("unshaped", "2"), ("1gbit", "2")},
-               "this machine: hosts=1, each cluster: hosts=2: %s" % hosts)
+        expect(hosts == {("", "1"), ("1gbit", "2")}, "this machine: hosts=1, the cluster: hosts=2: %s" % hosts)
         latest = results / "latest"
         with open(latest / "summary.csv", newline="") as f:
             rows = {(r["model"], r["link"]): r["hosts"] for r in csv.DictReader(f)}
-        expect(rows == {("mpi", ""): "1", ("mpi", "unshaped"): "2", ("mpi", "1gbit"): "2"},
-               "summary.csv: a row per link, with its hosts: %s" % rows)
+        expect(rows == {("mpi", ""): "1", ("mpi", "1gbit"): "2"}, "summary.csv: a row per link, with its hosts: %s"
+               % rows)
         meta = json.loads((latest / "meta.json").read_text())
         said = meta.get("cluster") or {}
-        links = said.get("links", {})
-        mine, made = links.get("unshaped", {}), links.get("1gbit", {})
-        expect(said.get("hosts") == 2 and said.get("rates") == ["unshaped", "1gbit"] and made.get("rate") == "1gbit"
-               and "tcp" in (said.get("transports") or "") and "vader" in (said.get("transports") or ""),
-               "meta.json's cluster: hosts, rates, transports: %s" % said)
-        expect(mine.get("brought_up") is False and mine.get("dir") == env["CLUSTER_DIR"]
-               and made.get("brought_up") is True, "meta.json: which cluster was the user's: %s" % links)
+        made = said.get("links", {}).get("1gbit", {})
+        expect(said.get("hosts") == 2 and said.get("rates") == ["1gbit"] and made.get("rate") == "1gbit"
+               and made.get("brought_up") is True and "tcp" in (said.get("transports") or "")
+               and "vader" in (said.get("transports") or ""), "meta.json's cluster: hosts, rate, transports: %s" % said)
         expect(meta["selection"].get("cluster") == "2", "meta.json's selection: %s" % meta["selection"])
         report = (latest / "report.md").read_text()
         expect("## The clusters" in report and "mpi, cluster 1gbit" in report, "report.md says nothing of the cluster")
         if has_matplotlib():
             expect((latest / "phases.png").stat().st_size > 1000, "phases.png missing or empty")
         left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-        expect(made.get("tag") and made["tag"] + "-" not in left, "the shaped cluster's namespaces are left: %s" % left)
-        expect(not Path(made.get("dir") or "/nonexistent").exists(), "the shaped cluster's folder is left: %s" % made)
+        expect(made.get("tag") and made["tag"] + "-" not in left, "the cluster's namespaces are left: %s" % left)
+        expect(not Path(made.get("dir") or "/nonexistent").exists(), "the cluster's folder is left: %s" % made)
+
+        # the user's own cluster, up with the sweep's hosts and one of its rates: used, and left up
+        up = subprocess.run(cluster + ["up", "2", "--down-with", str(os.getpid())], capture_output=True, text=True,
+                            env=env)
+        expect(up.returncode == 0, "tools/cluster up 2: %s" % up.stderr)
+        try:
+            hosts = clusters.Clusters(2, ["unshaped"], Path(folder) / "sweep", yours=env["CLUSTER_DIR"])
+            expect(hosts.up() == ["unshaped"] and hosts.folder("unshaped") == Path(env["CLUSTER_DIR"]).resolve(),
+                   "the user's cluster was not used: %s" % hosts.reused)
+            hosts.down()
+            still = subprocess.run(cluster + ["status"], capture_output=True, text=True, env=env)
+            expect(still.returncode == 0 and "cluster=up" in still.stdout, "the user's cluster was not left up")
+        finally:
+            subprocess.run(cluster + ["down"], capture_output=True, env=env)
 
 
 PYTHON_SWEEP = ["factorial-py-serial", "factorial-py-threading", "factorial-py-multiprocessing", "factorial-serial",

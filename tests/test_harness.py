@@ -33,8 +33,9 @@ def cases():
         Case("harness tiny sweep with the Python lane: its rows and baselines, its plots and the GIL figure, "
              "meta.json's python_lane; then PYTHON=0 (--no-python) leaves it out",
              [sys.executable, CHECKS, "python"], needs=[program(name) for name in PYTHON_SWEEP], timeout=400),
-        Case("harness make bench CLUSTER=2 RATE=unshaped,1gbit, tiny: the MPI lane on this machine and across "
-             "each link, the user's cluster used and left up, the other brought up and down; link and hosts in "
-             "runs.csv and summary.csv, the clusters in meta.json and report.md; bad CLUSTER= and RATE= refused", [sys.executable, CHECKS, "cluster"], needs=[program("matmul-mpi")],
+        Case("harness make bench CLUSTER=2 RATE=1gbit, tiny: the MPI lane on this machine and across shaped hosts, "
+             "link and hosts in runs.csv and summary.csv, the cluster in meta.json and report.md, brought up and "
+             "down; a cluster of the user's that fits used and left up; bad CLUSTER= and RATE= refused",
+             [sys.executable, CHECKS, "cluster"], needs=[program("matmul-mpi")],
              timeout=300),
     ]

@@ -121,8 +121,12 @@ def check(rates):
 class Clusters:
     """One cluster of `hosts` hosts per link rate, up from __enter__ (or up()) to __exit__ (or down())."""
 
-    def __init__(self, hosts, rates, parent=None, owner=None):
+    def __init__(self, hosts, rates, parent=None, owner=None, yours=None):
+        """parent: where the clusters brought up here go (default: a fresh temporary folder);
+        owner: the process they go down with (default: this one); yours: the folder of the
+        user's own cluster (default: $CLUSTER_DIR, else build/cluster/)."""
         self.hosts = hosts
+        self.yours = Path(yours or os.environ.get("CLUSTER_DIR") or programs.ROOT / "build" / "cluster").resolve()
         self.rates = list(rates)
         self.made_parent = parent is None
         self.parent = Path(parent or tempfile.mkdtemp(prefix="bench-cluster-")).resolve()
@@ -136,9 +140,9 @@ class Clusters:
         return self.reused.get(link) or self.parent / link
 
     def users_cluster(self):
-        """(rate, folder) of the cluster the user has up ($CLUSTER_DIR or build/cluster/)
-        when it has this sweep's hosts and one of its rates, else None."""
-        folder = Path(os.environ.get("CLUSTER_DIR") or programs.ROOT / "build" / "cluster").resolve()
+        """(rate, folder) of the cluster the user has up (in self.yours) when it has this
+        sweep's hosts and one of its rates, else None."""
+        folder = self.yours
         out = subprocess.run([str(CLUSTER), "status"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
                              env=dict(os.environ, CLUSTER_DIR=str(folder)), timeout=UP_TIMEOUT)
         said = key_values(out.stdout)

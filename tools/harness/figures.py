@@ -136,7 +136,9 @@ def phase_bars(chosen, usable, out, columns=None):
             fitting = [r for r in runs if r["workers"] <= usable] or runs[:1]
             run = fitting[-1]
             hosts = " hosts=%s" % run["hosts"] if series_link(model) and run.get("hosts") not in (None, "n/a") else ""
-            names.append("%s%sP=%d%s" % (model, " " if crowded else "\n", run["workers"], hosts))
+            # uncrowded: the model, its link and its ranks each on a line of their own
+            said = model if crowded else model.replace(", ", "\n")
+            names.append("%s%sP=%d%s" % (said, " " if crowded else "\n", run["workers"], hosts))
             bottom = 0.0
             parts = [(phase, run[phase] or 0.0) for phase in PHASES]
             parts.append(("waiting", max(0.0, run["median"] - sum(v for _, v in parts))))

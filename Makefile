@@ -343,7 +343,7 @@ sanitizers:
 	  bin/tsan/lessons/race bin/tsan/lessons/race_fixed
 
 # The sweep. PRESET=quick|full, WORKLOADS=, MODELS=, WORKERS=, SIZES=, REPEATS=,
-# SEED=, FORCE=1 and RESUME=1 reach tools/bench.py through the environment.
+# SEED=, CLUSTER=, RATE=, FORCE=1 and RESUME=1 reach tools/bench.py through the environment.
 BENCH_ENV = CC='$(CC)' CFLAGS='$(CFLAGS)' OMPFLAGS='$(OMPFLAGS)' MPICC='$(MPICC)' \
             GNUPLOT='$(GNUPLOT)' PYTHON_MPL='$(PYTHON_MPL)' PYTHON_LANE='$(PYTHON_LANE)'
 
@@ -395,6 +395,8 @@ help:
 	@echo "make bench        sweep worker counts, record results/<date>-<host>/, plot"
 	@echo "                  PRESET=quick|python|full WORKLOADS= MODELS= WORKERS= SIZES= REPEATS= SEED= FORCE=1 RESUME=1"
 	@echo "                  (quick runs a sample of the Python lane; PRESET=python all of it; PYTHON=0 leaves it out)"
+	@echo "                  CLUSTER=N [RATE=unshaped,1gbit,...]: the MPI lanes across N hosts of clusters on this"
+	@echo "                  machine, one per link rate, and on this machine alone beside them"
 	@echo "make plot         redraw the plots and report of results/latest (RESULTS=dir for another)"
 	@echo "make doctor       what the machine has and what make bench will do on it"
 	@echo "make bench-matmul, bench-factorial, bench-download   each workload's speed targets"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
-Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|sweep|failing|resume|python
+Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|sweep|failing|resume|python|cluster
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from harness import machine, programs, stats, studies, summary  # noqa: E402
+from harness import clusters, machine, programs, stats, studies, summary  # noqa: E402
 from harness.content import crc32c, made_up  # noqa: E402
 from harness.studies import Study  # noqa: E402
 
@@ -211,6 +211,28 @@ def check_plan():
            and ("factorial-big", "gmp", 300000, 1) in full and ("factorial-big", "gmp", 1000000, 1) in full,
            "full: the Python lanes' own n, the C serial code at both: %s" % sizes)
 
+    mpi = [fake(w + "-" + m) for w in ("matmul", "factorial") for m in ("mpi", "py-mpi4py")]
+    points, _ = studies.cluster_plan(every + mpi, "quick", 2, 2, ["unshaped", "1gbit"], workloads=["matmul"])
+    across = {(p.model, w, link) for _, p, _, w, link in points}
+    expect({m for m, _, _ in across} == {"mpi", "py-mpi4py", "serial", "blas"},
+           "CLUSTER=2: the MPI lanes and the serial code, nothing else: %s" % sorted(across))
+    expect({(w, link) for m, w, link in across if m == "mpi"}
+           == {(1, ""), (2, ""), (4, ""), (2, "unshaped"), (4, "unshaped"), (2, "1gbit"), (4, "1gbit")},
+           "CLUSTER=2: 1, 2 and 4 ranks on this machine, 2 and 4 on each link: %s" % sorted(across))
+    expect(all(link == "" and w == 1 for m, w, link in across if m in ("serial", "blas")),
+           "CLUSTER=2: the serial code once, on this machine")
+    points, _ = studies.cluster_plan(every + mpi, "quick", 2, 2, ["1gbit"], workloads=["matmul"], python=False)
+    expect(not any(programs.is_python(p.model) for _, p, _, _, _ in points), "CLUSTER=2 PYTHON=0 ran py-mpi4py")
+    for text, wrong in (("9", clusters.parse_hosts), ("two", clusters.parse_hosts), ("fast", clusters.parse_rates),
+                        ("100", clusters.parse_rates)):
+        try:
+            wrong(text)
+            expect(False, "%s('%s') was taken" % (wrong.__name__, text))
+        except clusters.ClusterError:
+            pass
+    expect(clusters.parse_rates("") == ["unshaped"] and clusters.parse_rates("1gbit,unshaped,1gbit")
+           == ["1gbit", "unshaped"], "RATE= read as a list of links")
+
 
 def check_fileserver():
     """The fixture: a real bin/fileserver serves the made-up files; a program that is not one is refused."""
@@ -245,13 +267,13 @@ def make_bin(folder, fakes=(), real=("matmul-serial", "matmul-threads")):
     return bin_dir
 
 
-def bench(bin_dir, results, extra, wait=True):
+def bench(bin_dir, results, extra, wait=True, env=None):
     """tools/bench.py on a small matmul sweep; the Popen when wait is False."""
     argv = [sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir), "--results", str(results),
             "--workloads", "matmul", "--sizes", "32", "--seed", "7"] + extra
     if not wait:
         return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=env)
     return out
 
 
@@ -337,6 +359,70 @@ def check_resume():
 
 # The tiny sweep of the Python lane: the GIL figure's programs, the C code beside them, the file
 # server, and matmul-py-serial (meta.json asks it which BLAS core the lane runs; it is not swept).
+def check_cluster():
+    """make bench CLUSTER=2 RATE=1gbit, tiny: the MPI lane on this machine and across two shaped
+    hosts, link and hosts in the results, the cluster in meta.json and report.md, brought up
+    and taken down; a cluster of the user's that fits is used and left up (clusters.Clusters
+    alone: no sweep); bad CLUSTER= and RATE= refused. Where no cluster can be made here, the
+    sweep must refuse, exit 2, and say why."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, real=["matmul-mpi"])
+        results = Path(folder) / "results"
+        for wrong, said in ((["--rate", "1gbit"], "give CLUSTER=N too"), (["--cluster", "9"], "from 2 to 8"),
+                            (["--cluster", "2", "--rate", "fast"], "'fast'")):
+            out = bench(bin_dir, results, wrong)
+            expect(out.returncode == 2 and said in out.stderr, "%s: exit %d, %s" % (wrong, out.returncode,
+                                                                                  out.stderr[-500:]))
+        sweep = ["--cluster", "2", "--rate", "1gbit", "--models", "mpi", "--workers", "2", "--repeats", "1"]
+        cluster = [str(ROOT / "tools" / "cluster")]
+        env = dict(os.environ, CLUSTER_DIR=str(Path(folder) / "mine"))
+        if subprocess.run(cluster + ["check", "--rate"], capture_output=True).returncode != 0:
+            out = bench(bin_dir, results, sweep, env=env)
+            expect(out.returncode == 2 and "cannot make a cluster" in out.stderr and not results.exists(),
+                   "without namespaces: exit %d, %s" % (out.returncode, out.stderr[-500:]))
+            return
+        out = bench(bin_dir, results, sweep, env=env)
+        expect(out.returncode == 0, "bench CLUSTER=2 failed: %s" % out.stderr[-2000:])
+        runs = runs_of(results)
+        expect(len(runs) == 2 * 2 and all(r["exit"] == "0" and r["verified"] == "yes" for r in runs),
+               "2 configurations x 2 rounds, every run verified: %s" % runs)
+        hosts = {(r["link"], r["figures"].split("hosts=")[-1].split()[0]) for r in runs}
+        expect(hosts == {("", "1"), ("1gbit", "2")}, "this machine: hosts=1, the cluster: hosts=2: %s" % hosts)
+        latest = results / "latest"
+        with open(latest / "summary.csv", newline="") as f:
+            rows = {(r["model"], r["link"]): r["hosts"] for r in csv.DictReader(f)}
+        expect(rows == {("mpi", ""): "1", ("mpi", "1gbit"): "2"}, "summary.csv: a row per link, with its hosts: %s"
+               % rows)
+        meta = json.loads((latest / "meta.json").read_text())
+        said = meta.get("cluster") or {}
+        made = said.get("links", {}).get("1gbit", {})
+        expect(said.get("hosts") == 2 and said.get("rates") == ["1gbit"] and made.get("rate") == "1gbit"
+               and made.get("brought_up") is True and "tcp" in (said.get("transports") or "")
+               and "vader" in (said.get("transports") or ""), "meta.json's cluster: hosts, rate, transports: %s" % said)
+        expect(meta["selection"].get("cluster") == "2", "meta.json's selection: %s" % meta["selection"])
+        report = (latest / "report.md").read_text()
+        expect("## The clusters" in report and "mpi, cluster 1gbit" in report, "report.md says nothing of the cluster")
+        if has_matplotlib():
+            expect((latest / "phases.png").stat().st_size > 1000, "phases.png missing or empty")
+        left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        expect(made.get("tag") and made["tag"] + "-" not in left, "the cluster's namespaces are left: %s" % left)
+        expect(not Path(made.get("dir") or "/nonexistent").exists(), "the cluster's folder is left: %s" % made)
+
+        # the user's own cluster, up with the sweep's hosts and one of its rates: used, and left up
+        up = subprocess.run(cluster + ["up", "2", "--down-with", str(os.getpid())], capture_output=True, text=True,
+                            env=env)
+        expect(up.returncode == 0, "tools/cluster up 2: %s" % up.stderr)
+        try:
+            hosts = clusters.Clusters(2, ["unshaped"], Path(folder) / "sweep", yours=env["CLUSTER_DIR"])
+            expect(hosts.up() == ["unshaped"] and hosts.folder("unshaped") == Path(env["CLUSTER_DIR"]).resolve(),
+                   "the user's cluster was not used: %s" % hosts.reused)
+            hosts.down()
+            still = subprocess.run(cluster + ["status"], capture_output=True, text=True, env=env)
+            expect(still.returncode == 0 and "cluster=up" in still.stdout, "the user's cluster was not left up")
+        finally:
+            subprocess.run(cluster + ["down"], capture_output=True, env=env)
+
+
 PYTHON_SWEEP = ["factorial-py-serial", "factorial-py-threading", "factorial-py-multiprocessing", "factorial-serial",
                 "factorial-threads", "download-py-threading", "download-threads", "fileserver", "matmul-py-serial"]
 
@@ -416,7 +502,7 @@ def check_python():
 
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
           "fileserver": check_fileserver, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
-          "python": check_python}
+          "python": check_python, "cluster": check_cluster}
 
 
 def main():

@@ -31,6 +31,8 @@ CHECKS = ROOT / "tests" / "cluster_checks.py"
 HOSTS = 3                                 # the table's cluster
 HEAD = "169.254.100.254"                  # its head's address, where the file server listens
 WORKERS = (2, 3, 4)                       # P below, at and above the hosts
+# make doctor's section on clusters, alone (the whole of make doctor takes seconds more).
+DOCTOR_CLUSTER = "import sys; sys.path.insert(0, %r); import doctor; doctor.cluster()" % str(ROOT / "tools")
 
 # What setup() made: the cluster's folder, the file server and its port, why not (if not).
 STATE = {"tmp": None, "dir": None, "server": None, "port": 0, "unavailable": None, "cases": 0}
@@ -146,6 +148,11 @@ def on_the_cluster():
                                   [MPIRUN, "--cluster"] + placing + ["-np", p, program(name)] + args_now, 0,
                                   [result_lines(workload, "mpi", n, p, figures=figures), hosts_are(min(p, hosts))]
                                   + checks, env=cluster_env(), needs=[program(name)]))
+    # the Python lane's MPI program crosses the hosts the same way (mpi4py on the same Open MPI)
+    cases.append(Case("matmul py-mpi4py on 2 hosts, P=2", [MPIRUN, "--cluster", "--hosts", 2, "-np", 2,
+                                                          program("matmul-py-mpi4py"), "-n", 96], 0,
+                      [result_lines("matmul", "py-mpi4py", 96, 2, figures=MATMUL_FIGURES), hosts_are(2)],
+                      env=cluster_env(), needs=[program("matmul-py-mpi4py")]))
     return cases
 
 
@@ -230,6 +237,20 @@ def bad_input():
         Case("cluster exec runs on the host, with its name", [CLUSTER, "exec", "node2", "hostname"], 0,
              [stdout_says(r"^node2\n$")], env=table),
         Case("cluster with no command", [CLUSTER], 2, [stderr_says("usage")]),
+        Case("cluster check: which kind of cluster up would make here, and the tools it needs",
+             [CLUSTER, "check", "--rate"], 0,
+             [stdout_says(r"(?m)^mode=%s$" % ("root" if os.geteuid() == 0 else "userns")),
+              stdout_says(r"(?m)^tc=/"), nothing_made(scratch)], env={"CLUSTER_DIR": scratch}),
+        Case("cluster check without namespaces: mode=none, exit 2, why and what would allow it",
+             [CLUSTER, "check"], 2, [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^userns=no: "),
+                                     stderr_says("what would allow it"), nothing_made(scratch)],
+             env={"CLUSTER_DIR": scratch, "CLUSTER_TEST_UNPRIVILEGED": "1"}),
+        Case("make doctor's cluster line: which mode works here, or NONE and why",
+             [sys.executable, "-c", DOCTOR_CLUSTER], 0,
+             [stdout_says(r"hosts +NONE .*CLUSTER=N exits 2"), stdout_says("what would allow it"),
+              stdout_says(r"(?m)^  tc +/")], env={"CLUSTER_TEST_UNPRIVILEGED": "1"}),
+        Case("make doctor's cluster line on this machine", [sys.executable, "-c", DOCTOR_CLUSTER], 0,
+             [stdout_says(r"hosts +(ip netns|user namespaces) .*will work")]),
         Case("mpirun --cluster with no cluster up names tools/cluster up",
              [MPIRUN, "--cluster", "-np", 2, program("matmul-mpi")], 2,
              [stderr_says("no cluster is up", "tools/cluster up")], env={"CLUSTER_DIR": scratch}),

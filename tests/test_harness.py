@@ -1,4 +1,4 @@
-"""tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python."""
+"""tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python, clusters."""
 import sys
 
 from suite import ROOT, Case, program
@@ -33,4 +33,9 @@ def cases():
         Case("harness tiny sweep with the Python lane: its rows and baselines, its plots and the GIL figure, "
              "meta.json's python_lane; then PYTHON=0 (--no-python) leaves it out",
              [sys.executable, CHECKS, "python"], needs=[program(name) for name in PYTHON_SWEEP], timeout=400),
+        Case("harness make bench CLUSTER=2 RATE=1gbit, tiny: the MPI lane on this machine and across shaped hosts, "
+             "link and hosts in runs.csv and summary.csv, the cluster in meta.json and report.md, brought up and "
+             "down; a cluster of the user's that fits used and left up; bad CLUSTER= and RATE= refused",
+             [sys.executable, CHECKS, "cluster"], needs=[program("matmul-mpi")],
+             timeout=300),
     ]

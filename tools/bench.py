@@ -3,11 +3,12 @@
 
 Usage: tools/bench.py [--preset quick|python|full] [--workloads W,..] [--models M,..]
                       [--workers P,..] [--sizes N,..] [--repeats R] [--seed S] [--no-python]
+                      [--cluster N [--rate R,..] [--cluster-dir DIR]]
                       [--force] [--resume] [--bin DIR] [--results DIR]
        tools/bench.py --plot RESULTS_DIR      redraw plots and report from runs.csv
 `make bench` runs it; the make variables PRESET, WORKLOADS, MODELS, WORKERS,
-SIZES, REPEATS, SEED, FORCE=1 and RESUME=1 become these flags, and PYTHON=0
-becomes --no-python.
+SIZES, REPEATS, SEED, CLUSTER, RATE, FORCE=1 and RESUME=1 become these flags,
+and PYTHON=0 becomes --no-python.
 
 Every program in bin/ named <workload>-<model> is swept over worker counts
 (tools/harness/studies.py says which sizes and workers per preset), each run
@@ -18,6 +19,16 @@ all of it under python (with the C code it is measured against) and full;
 Ctrl-C loses nothing and --resume goes on where it stopped. At the end:
 summary.csv, meta.json, plots, report.md, and the speedup plots as text.
 results/README.md documents every file and column.
+
+--cluster N (make bench CLUSTER=N) sweeps the MPI lanes instead, across the N
+hosts of clusters on this machine, one per link rate in --rate
+(RATE=unshaped,1gbit,...; default unshaped), and on this machine alone beside
+them (tools/harness/clusters.py). A cluster of yours that is up with N hosts
+and one of those rates (tools/cluster up, in build/cluster/ or $CLUSTER_DIR)
+is used and left up; the sweep brings up the others itself, in --cluster-dir
+(default: a fresh temporary folder), one folder per rate, and takes them down
+at the end, on Ctrl-C and on an error too. Where no cluster can be made it
+says why and exits 2 before any run.
 """
 import argparse
 import csv
@@ -35,7 +46,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import gnuplot, machine, report, runner, stats, studies, summary  # noqa: E402
+from harness import clusters, gnuplot, machine, report, runner, stats, studies, summary  # noqa: E402
 from harness.programs import (ROOT, FileServer, FileServerError, is_mpi, is_python, launch,  # noqa: E402
                               parse_result_line)
 
@@ -77,6 +88,12 @@ def parse_arguments():
     parser.add_argument("--timeout", type=float, default=None, help="seconds one run may take")
     parser.add_argument("--no-python", dest="python", action="store_false",
                         help="leave the Python lane (bin/*-py-*) out (make bench PYTHON=0)")
+    parser.add_argument("--cluster", default=env("CLUSTER", ""), metavar="N",
+                        help="sweep the MPI lanes across N hosts of clusters on this machine (make bench CLUSTER=N)")
+    parser.add_argument("--rate", default=env("RATE", ""), metavar="R,..",
+                        help="the clusters' link rates, one cluster each: unshaped, 1gbit, 100mbit, ... (RATE=)")
+    parser.add_argument("--cluster-dir", default=None, metavar="DIR",
+                        help="where the clusters' folders go (default: a fresh temporary folder)")
     parser.add_argument("--force", action="store_true", default=env("FORCE") == "1")
     parser.add_argument("--resume", action="store_true", default=env("RESUME") == "1")
     parser.add_argument("--bin", default=str(ROOT / "bin"))
@@ -90,24 +107,41 @@ def parse_arguments():
         parser.error("WORKERS and SIZES are lists of whole numbers, e.g. 1,2,4")
     if options.repeats is not None and options.repeats < 1:
         parser.error("REPEATS must be 1 or more")
+    try:
+        cluster_options(options)
+    except clusters.ClusterError as e:
+        parser.error(str(e))
     return options
 
 
-class Config:
-    """One point of the sweep: a program, a study's flags, a size and a worker count."""
+def cluster_options(options):
+    """options.hosts (None: no cluster) and options.links (the rates, one cluster each) from
+    --cluster and --rate; ClusterError for a bad one, or a rate without a cluster."""
+    options.hosts = clusters.parse_hosts(options.cluster) if options.cluster else None
+    if options.hosts is None and options.rate:
+        raise clusters.ClusterError("RATE=%s shapes the links of a cluster: give CLUSTER=N too "
+                                    "(e.g. make bench CLUSTER=2 RATE=%s)" % (options.rate, options.rate))
+    options.links = clusters.parse_rates(options.rate) if options.hosts else []
 
-    def __init__(self, study, program, n, workers, usable):
+
+class Config:
+    """One point of the sweep: a program, a study's flags, a size, a worker count, and
+    the link it runs across (clusters.LOCAL: this machine alone; else a cluster's rate)."""
+
+    def __init__(self, study, program, n, workers, usable, link=clusters.LOCAL):
         self.study = study
         self.program = program
         self.n = n
         self.workers = workers
+        self.link = link
         self.oversubscribed = "yes" if workers > usable else "no"
 
     def key(self):
-        return (self.study.name, self.program.model, self.n, self.workers)
+        return (self.study.name, self.program.model, self.link, self.n, self.workers)
 
     def label(self):
-        return "%s %s n=%d P=%d" % (self.study.name, self.program.model, self.n, self.workers)
+        return "%s %s%s n=%d P=%d" % (self.study.name, self.program.model,
+                                      " (%s)" % clusters.link_said(self.link) if self.link else "", self.n, self.workers)
 
 
 def build_configs(options, programs, usable):
@@ -118,11 +152,17 @@ def build_configs(options, programs, usable):
     than this node's."""
     mpi_cores = machine.mpi_cores(usable)
     chosen = studies.studies_for(programs, split_list(options.workloads))
-    points, sizes = studies.plan(programs, options.preset, usable, split_list(options.workloads),
-                                 split_list(options.models), options.worker_list, options.size_list,
-                                 python=options.python)
-    configs = [Config(study, program, n, p, mpi_cores if is_mpi(program.model) else usable)
-               for study, program, n, p in points]
+    if options.hosts:
+        points, sizes = studies.cluster_plan(programs, options.preset, usable, options.hosts, options.links,
+                                             split_list(options.workloads), split_list(options.models),
+                                             options.worker_list, options.size_list, python=options.python)
+    else:
+        points, sizes = studies.plan(programs, options.preset, usable, split_list(options.workloads),
+                                     split_list(options.models), options.worker_list, options.size_list,
+                                     python=options.python)
+        points = [point + (clusters.LOCAL,) for point in points]
+    configs = [Config(study, program, n, p, mpi_cores if is_mpi(program.model) else usable, link)
+               for study, program, n, p, link in points]
     return [s for s in chosen if s.name in sizes], configs, sizes
 
 
@@ -137,16 +177,19 @@ def python_lane_said(options, configs):
     for study, model in lanes:
         by_study.setdefault(study, []).append(model)
     said = "; ".join("%s: %s" % (study, ", ".join(models)) for study, models in sorted(by_study.items()))
-    if options.preset in studies.SAMPLED_PRESETS and not any(is_python(m) for m in split_list(options.models) or ()):
+    if (options.preset in studies.SAMPLED_PRESETS and not options.hosts
+            and not any(is_python(m) for m in split_list(options.models) or ())):
         return ("Python lane, a sample (%s); PRESET=python sweeps all of it, MODELS=py-... one model, "
                 "PYTHON=0 none" % said)
     return "Python lane: %s" % said
 
 
 def command(config, extra):
-    """argv for one run: one timed repetition after one untimed one, MPI through tools/mpirun."""
+    """argv for one run: one timed repetition after one untimed one, MPI through tools/mpirun
+    (with --cluster on a cluster's link)."""
     args = ["-n", str(config.n), "-r", "1", "--warmup", "1"] + config.study.args + extra
-    return launch(config.program.path, config.program.model, config.workers, args)
+    return launch(config.program.path, config.program.model, config.workers, args,
+                  cluster=config.link != clusters.LOCAL)
 
 
 def row_for(config, round_number, result):
@@ -158,7 +201,7 @@ def row_for(config, round_number, result):
     return {
         "timestamp": datetime.datetime.now().isoformat(timespec="seconds"),
         "study": config.study.name, "workload": config.program.workload, "model": config.program.model,
-        "n": config.n, "workers": config.workers, "round": round_number, "warmup": int(round_number == 0),
+        "link": config.link, "n": config.n, "workers": config.workers, "round": round_number, "warmup": int(round_number == 0),
         "seconds": pairs.get("seconds", "n/a"), "setup": pairs.get("setup", "n/a"),
         "comm": pairs.get("comm", "n/a"), "compute": pairs.get("compute", "n/a"),
         "combine": pairs.get("combine", "n/a"),
@@ -179,8 +222,11 @@ def resumed(options):
     for name in ("workloads", "models", "workers", "sizes"):
         setattr(options, name, meta["selection"][name])
     options.python = meta["selection"].get("python", True)
+    options.cluster = meta["selection"].get("cluster") or ""
+    options.rate = meta["selection"].get("rate") or ""
     options.worker_list = split_list(options.workers, int)
     options.size_list = split_list(options.sizes, int)
+    cluster_options(options)
     return latest.resolve(), meta
 
 
@@ -213,7 +259,8 @@ def start_meta(options, configs, programs, usable, sizes):
             "configurations": len(configs), "machine": info,
             "clock_tick": {p.path.name: p.clock_tick for p in programs},
             "selection": {"workloads": options.workloads, "models": options.models,
-                          "workers": options.workers, "sizes": options.sizes, "python": options.python},
+                          "workers": options.workers, "sizes": options.sizes, "python": options.python,
+                          "cluster": options.cluster, "rate": options.rate},
             "sizes": sizes}
     warnings = [w for w in [machine.load_warning(info["load_before"][0], usable)] if w]
     if info["governor"] not in ("performance", machine.UNREADABLE):
@@ -233,10 +280,21 @@ def format_duration(seconds):
     return "%dm%02ds" % divmod(int(seconds), 60) if seconds >= 60 else "%.0fs" % seconds
 
 
-def sweep(options, configs, folder, seed, repeats, timeout):
-    """Run every (round, configuration) not yet in runs.csv; returns (runs done, harness seconds)."""
+def server_for(options, config, hosts):
+    """The download study's file server for a configuration: on 127.0.0.1, or on the head of
+    the cluster its link runs on (hosts: the Clusters), where every host reaches it."""
+    flags = ["--quiet"] + config.study.server_for(options.preset)
+    binary = Path(options.bin) / "fileserver"
+    if config.link == clusters.LOCAL:
+        return FileServer(flags, binary=binary)
+    return hosts.file_server(config.link, flags, binary)
+
+
+def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
+    """Run every (round, configuration) not yet in runs.csv; returns (runs done, harness seconds).
+    hosts: the Clusters the configurations' links run on (None: no cluster)."""
     runs_path = folder / "runs.csv"
-    done = {(r["study"], r["model"], int(r["n"]), int(r["workers"]), int(r["round"]))
+    done = {(r["study"], r["model"], r.get("link", clusters.LOCAL), int(r["n"]), int(r["workers"]), int(r["round"]))
             for r in summary.read_runs(runs_path)}
     rng = random.Random(seed)
     plan = []
@@ -253,25 +311,26 @@ def sweep(options, configs, folder, seed, repeats, timeout):
     servers = {}
     scratch = Path(tempfile.mkdtemp(prefix="bench-download-"))
     new_file = not runs_path.exists()
+    columns = summary.RUN_COLUMNS if new_file else summary.run_columns(runs_path)
     walls = {}
     harness_seconds = 0.0
     started = time.monotonic()
     index = 0
     try:
         with open(runs_path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=summary.RUN_COLUMNS)
+            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
             if new_file:
                 writer.writeheader()
             for index, (round_number, config) in enumerate(plan, 1):
                 extra = []
                 if config.study.kind == "io":
-                    if config.study.name not in servers:
-                        servers[config.study.name] = FileServer(
-                            ["--quiet"] + config.study.server_for(options.preset),
-                            binary=Path(options.bin) / "fileserver")
-                    extra = ["--server", servers[config.study.name].address, "-o", str(scratch)]
+                    where = (config.study.name, config.link)
+                    if where not in servers:
+                        servers[where] = server_for(options, config, hosts)
+                    extra = ["--server", servers[where].address, "-o", str(scratch)]
                 before = time.monotonic()
-                result = runner.run(command(config, extra), timeout)
+                result = runner.run(command(config, extra), timeout,
+                                    env=hosts.env(config.link) if hosts else None)
                 row = row_for(config, round_number, result)
                 writer.writerow(row)
                 f.flush()
@@ -302,7 +361,7 @@ def run_warnings(runs, summary_rows, programs):
     for row in summary_rows:
         if row.get("cv") is not None and row["runs"] >= 3 and row["cv"] > CV_WARNING:
             warnings.append("%s %s n=%d P=%d: runs vary by %.0f%% (CV above %.0f%%)" % (
-                row["study"], row["model"], row["n"], row["workers"], row["cv"] * 100, CV_WARNING * 100))
+                row["study"], summary.series_name(row), row["n"], row["workers"], row["cv"] * 100, CV_WARNING * 100))
     tick = max([p.clock_tick for p in programs] or [0])
     short = sorted({(r["study"], r["model"]) for r in runs if r["warmup"] == "0" and r["seconds"] not in ("n/a", "")
                     and tick and float(r["seconds"]) < MIN_TICKS_PER_RUN * tick})
@@ -394,6 +453,15 @@ def main():
                  "(login nodes kill heavy jobs; see tools/bench.sbatch)" % options.preset)
     if options.preset == studies.PYTHON_PRESET and not options.python:
         sys.exit("bench: PRESET=python sweeps the Python lane, and PYTHON=0 leaves it out: drop one of them")
+    if options.hosts:
+        try:  # before anything else: a machine that cannot make clusters is told so at once
+            mode = clusters.check(options.links)
+        except clusters.ClusterError as e:
+            say("CLUSTER=%d: %s" % (options.hosts, e))
+            return e.code
+        say("CLUSTER=%d: the MPI lanes across %d hosts (%s), links %s, and on this machine alone beside them"
+            % (options.hosts, options.hosts, "ip netns" if mode == "root" else "user namespaces",
+               ", ".join(options.links)))
     usable = machine.cores()["usable_cores"]
     models = split_list(options.models)
     programs = studies.discover(options.bin, keep=lambda workload, model: (options.python or not is_python(model))
@@ -402,23 +470,48 @@ def main():
         sys.exit("bench: no programs in %s%s; run make first" % (
             options.bin, "" if not models else " among MODELS=%s" % options.models))
     chosen, configs, sizes = build_configs(options, programs, usable)
-    if not configs:
+    across = [c for c in configs if c.link != clusters.LOCAL]
+    if not configs and not options.hosts:
         sys.exit("bench: WORKLOADS/MODELS/WORKERS/SIZES leave nothing to run")
+    if options.hosts and not across:
+        say("CLUSTER=%d: no MPI program with two ranks or more to run across the hosts (bin/*-mpi, "
+            "bin/*-py-mpi4py, among what WORKLOADS/MODELS/WORKERS leave)" % options.hosts)
+        return 2
     say(python_lane_said(options, configs))
-    if meta is None:
-        folder = new_folder(options)
-        meta = start_meta(options, configs, programs, usable, sizes)
-        (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-    say("results in %s" % folder)
 
+    hosts = None
     try:
-        count, harness_seconds = sweep(options, configs, folder, meta["seed"], meta["repeats"], meta["timeout"])
-    except KeyboardInterrupt:
-        meta["interrupted"] = datetime.datetime.now().isoformat()
+        if across:  # the clusters: up before the results folder, so a cluster that fails leaves none
+            hosts = clusters.Clusters(options.hosts, options.links, options.cluster_dir)
+            reused = hosts.up()
+            for rate in options.links:
+                say("cluster %s: %d hosts, %s" % (rate, options.hosts, "yours, in %s (left up at the end)"
+                                                  % hosts.folder(rate) if rate in reused
+                                                  else "brought up in %s" % hosts.folder(rate)))
+        if meta is None:
+            folder = new_folder(options)
+            meta = start_meta(options, configs, programs, usable, sizes)
+        if hosts:
+            meta["cluster"] = hosts.describe(max(c.workers for c in across))
         (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        say("results in %s" % folder)
+        count, harness_seconds = sweep(options, configs, folder, meta["seed"], meta["repeats"], meta["timeout"],
+                                       hosts)
+    except KeyboardInterrupt:
+        if folder:
+            meta["interrupted"] = datetime.datetime.now().isoformat()
+            (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
         return 130
     except FileServerError as e:  # the I/O-bound study's server: not built, or it did not start
         sys.exit("bench: %s; every finished run is in %s" % (e, folder / "runs.csv"))
+    except clusters.ClusterError as e:  # a cluster that could not be brought up: no run was made
+        say("CLUSTER=%d: %s" % (options.hosts, e))
+        return e.code
+    finally:
+        if hosts:
+            hosts.down()
+            if hosts.rates != list(hosts.reused):
+                say("the clusters it brought up are down")
     meta.pop("interrupted", None)
     meta["finished"] = datetime.datetime.now().isoformat()
     meta["machine"]["load_after"] = list(os.getloadavg())

@@ -4,9 +4,12 @@
 Reads, never changes: cores and SMT, root or not, batch job or login node,
 the toolchains the build found, what tools/mpirun will add, the governor,
 the load, the Python lane (its interpreter, the models built and the ones
-skipped with why, NumPy's BLAS core), and the sweep the default preset would run.
+skipped with why, NumPy's BLAS core), whether a cluster on this machine
+can be made (make bench CLUSTER=N: which kind, or why not; ip and tc), and
+the sweep the default preset would run.
 """
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -87,6 +90,8 @@ def main():
         line("%d ranks" % ranks, explained.get("mpirun_flags") or "no extra flags",
              explained.get("mpi_environment") or "no extra environment")
 
+    cluster()
+
     print("make bench (preset quick)")
     found = studies.discover(ROOT / "bin")
     if not found:
@@ -155,6 +160,41 @@ def python_lane():
                  "bin/matmul-py-serial: blas_choice says who chose it (results/README.md)")
     else:
         line("NumPy's BLAS", "unknown", "numpy or threadpoolctl does not import")
+
+
+# What each kind of cluster tools/cluster check may find is, as doctor says it.
+CLUSTER_MODES = {"root": ("ip netns", "as root: named network namespaces"),
+                 "userns": ("user namespaces", "not root: unprivileged user namespaces (unshare --user --net)")}
+
+
+def cluster():
+    """A cluster on this machine (tools/cluster check, which makes nothing that lasts): which
+    kind will work, or why none can; whether ip and tc are there."""
+    print("a cluster on this machine (tools/cluster, make bench CLUSTER=N)")
+    try:
+        out = subprocess.run([str(ROOT / "tools" / "cluster"), "check", "--rate"], capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        line("hosts", "unknown", "tools/cluster check: %s" % e)
+        return
+    said = machine.key_values(out.stdout)
+    mode = said.get("mode", "none")
+    found = {tool: not said.get(tool, "missing").startswith("missing") for tool in ("ip", "tc")}
+    if mode in CLUSTER_MODES:
+        kind, how = CLUSTER_MODES[mode]
+        works = ("make bench CLUSTER=N will work" + ("" if found["tc"] else ", unshaped only (no tc)")
+                 if found["ip"] else "but without ip no host can be made")
+        line("hosts", kind, "%s; %s" % (how, works))
+    else:
+        line("hosts", "NONE", "neither kind of network namespace can be made here; make bench CLUSTER=N exits 2")
+    for kind in ("root_netns", "userns"):
+        line("  " + {"root_netns": "ip netns", "userns": "user namespaces"}[kind], said.get(kind, "unknown"))
+    for tool, purpose in (("ip", "makes the hosts and their links"), ("tc", "shapes the links: RATE=, --rate")):
+        where = said.get(tool, "unknown")
+        line(tool, where if not where.startswith("missing") else "MISSING", purpose if not where.startswith(
+            "missing") else purpose + "; " + where)
+    for reason in out.stderr.strip().splitlines():
+        line("", reason.replace("tools/cluster: ", "", 1))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ Usage: PYTHON_WITH_MATPLOTLIB tools/harness/figures.py RESULTS_DIR
 Run by tools/bench.py with an interpreter that has matplotlib (the one the
 harness itself runs under may not). Writes into RESULTS_DIR:
   report.png     speedup against the best serial code, one panel per study (the C models)
-  phases.png     where each model's time goes: setup, communication, compute, combine, waiting
+  phases.png     where each model's time goes: setup, communication, compute, combine, waiting;
+                 after a sweep across clusters (make bench CLUSTER=N), a panel per study and size
+                 the MPI lanes ran across them, a bar per link: this machine alone, then each
+                 cluster's link, fastest first
   cpu-vs-io.png  speedup against workers on a log2 axis: CPU-bound work flattens at the
                  usable cores, I/O-bound work keeps rising far past them
   matmul-gflops.png  matmul's GFLOP/s per model against OpenBLAS's
@@ -26,15 +29,30 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
-from harness.gnuplot import colour, gil_lines, panels_of, plot_groups, python_note, self_speedup_top  # noqa: E402
+from harness.gnuplot import (colour, gil_lines, link_rank, panels_of, plot_groups, python_note,  # noqa: E402
+                             self_speedup_top)
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
-from harness.summary import read_summary  # noqa: E402
+from harness.summary import read_summary, series_link  # noqa: E402
 
 PHASES = ("setup", "comm", "compute", "combine")
 PHASE_COLOURS = {"setup": "#ff7f0e", "comm": "#d62728", "compute": "#2ca02c", "combine": "#9467bd",
                  "waiting": "#c7c7c7"}
 DPI = 110
+# A model's lines on different links (see gnuplot.link_rank): this machine alone first.
+LINK_LINES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))
+LINK_MARKERS = ("o", "s", "^", "D", "v")
+# The phases plot after a sweep across clusters: panels per row, inches per bar at least, and
+# past how many bars a panel's labels are slanted (they would run into each other).
+CLUSTER_PHASE_COLUMNS = 2
+INCHES_PER_BAR = 0.8
+CROWDED_BARS = 5
+
+
+def line_style(name, names):
+    """(linestyle, marker) of series name among names: one per link."""
+    rank = link_rank(name, names)
+    return LINK_LINES[rank % len(LINK_LINES)], LINK_MARKERS[rank % len(LINK_MARKERS)]
 
 
 def largest_sizes(groups):
@@ -77,8 +95,9 @@ def speedup_panels(chosen, kinds, usable, out):
             base = runs[0]["baseline_median"] or 0
             low = [s - (base / r["ci_high"] if r["ci_high"] else s) for s, r in zip(speedup, runs)]
             high = [(base / r["ci_low"] if r["ci_low"] else s) - s for s, r in zip(speedup, runs)]
-            axis.errorbar(workers, speedup, yerr=[low, high], marker="o", capsize=3, color=colour(model),
-                          label=model)
+            style, marker = line_style(model, models)
+            axis.errorbar(workers, speedup, yerr=[low, high], marker=marker, linestyle=style, capsize=3,
+                          color=colour(model), label=model)
             most = max(most, max(workers))
         ideal_line(axis, most)
         if kinds.get(study) == "io":
@@ -98,17 +117,28 @@ def speedup_panels(chosen, kinds, usable, out):
     plt.close(figure)
 
 
-def phase_bars(chosen, usable, out):
+def phase_bars(chosen, usable, out, columns=None):
     """phases.png: per study, one stacked bar per model at the most workers
-    not above the usable cores (one for the single-worker models)."""
+    not above the usable cores (one for the single-worker models); a model on
+    a cluster's link has a bar per link. chosen: {study or (study, n): (n,
+    models)}; columns: panels per row (default: all in one row)."""
     count = len(chosen)
-    figure, axes = plt.subplots(1, count, figsize=(5.2 * count, 4.6), squeeze=False)
-    for axis, (study, (n, models)) in zip(axes.flat, chosen.items()):
+    columns = min(columns or count, count)
+    rows = (count + columns - 1) // columns
+    bars = max(len(models) for _, models in chosen.values())
+    width = max(5.2, INCHES_PER_BAR * bars)
+    figure, axes = plt.subplots(rows, columns, figsize=(width * columns, 4.8 * rows), squeeze=False)
+    for axis, (key, (n, models)) in zip(axes.flat, chosen.items()):
+        study = key[0] if isinstance(key, tuple) else key
+        crowded = len(models) > CROWDED_BARS   # then one slanted line per bar
         names, bottoms = [], []
         for index, (model, runs) in enumerate(models.items()):
             fitting = [r for r in runs if r["workers"] <= usable] or runs[:1]
             run = fitting[-1]
-            names.append("%s\nP=%d" % (model, run["workers"]))
+            hosts = " hosts=%s" % run["hosts"] if series_link(model) and run.get("hosts") not in (None, "n/a") else ""
+            # uncrowded: the model, its link and its ranks each on a line of their own
+            said = model if crowded else model.replace(", ", "\n")
+            names.append("%s%sP=%d%s" % (said, " " if crowded else "\n", run["workers"], hosts))
             bottom = 0.0
             parts = [(phase, run[phase] or 0.0) for phase in PHASES]
             parts.append(("waiting", max(0.0, run["median"] - sum(v for _, v in parts))))
@@ -118,13 +148,26 @@ def phase_bars(chosen, usable, out):
                 bottom += value
             bottoms.append(bottom)
         axis.set_xticks(range(len(names)))
-        axis.set_xticklabels(names, fontsize=8)
+        if crowded:
+            axis.set_xticklabels(names, fontsize=7, rotation=30, ha="right", rotation_mode="anchor")
+        else:
+            axis.set_xticklabels(names, fontsize=8)
         axis.set_ylabel("milliseconds (median run)")
         axis.set_title("%s, n = %d: where the time goes" % (study, n), fontsize=10)
         axis.legend(fontsize=8)
+    for axis in list(axes.flat)[count:]:
+        axis.set_visible(False)
     figure.tight_layout()
     figure.savefig(out, dpi=DPI)
     plt.close(figure)
+
+
+def across_clusters(every):
+    """After a sweep across clusters: {(study, n): (n, series)} of every study and size at
+    which a model ran on a cluster's link, with every series of that size (both languages);
+    {} after any other sweep."""
+    return {key: (key[1], models) for key, models in sorted(every.items())
+            if any(series_link(name) for name in models)}
 
 
 def best_parallel(models):
@@ -173,8 +216,9 @@ def matmul_gflops(groups, usable, out):
     figure, axis = plt.subplots(figsize=(8, 5.2))
     for model, runs in models.items():
         values = [r["figure_median"] or 0 for r in runs]
-        style = "--" if model == "blas" else "-"
-        axis.plot([r["workers"] for r in runs], values, style, marker="o", color=colour(model),
+        style, marker = line_style(model, models)
+        style = "--" if model == "blas" else style
+        axis.plot([r["workers"] for r in runs], values, linestyle=style, marker=marker, color=colour(model),
                   label="OpenBLAS dgemm" if model == "blas" else model)
     mark_cores(axis, usable)
     axis.set_xlabel("workers")
@@ -201,12 +245,13 @@ def python_panels(study, n, models, kind, usable, note, out):
                          if r["baseline"] != "n/a"), "n/a")
         for model, runs in chunk.items():
             measured = [r for r in runs if r["speedup"]]
+            style, marker = line_style(model, chunk)
             if measured:
-                left.plot([r["workers"] for r in measured], [r["speedup"] for r in measured], marker="o",
-                          color=colour(model), label=model if len(runs) > 1 else model + " (P=1)")
+                left.plot([r["workers"] for r in measured], [r["speedup"] for r in measured], marker=marker,
+                          linestyle=style, color=colour(model), label=model if len(runs) > 1 else model + " (P=1)")
             if len(runs) > 1:
-                right.plot([r["workers"] for r in runs], [r["speedup_self"] or 0 for r in runs], marker="o",
-                           color=colour(model), label=model)
+                right.plot([r["workers"] for r in runs], [r["speedup_self"] or 0 for r in runs], marker=marker,
+                           linestyle=style, color=colour(model), label=model)
         left.axhline(1, color="black", linestyle=":", linewidth=1, label="as fast as the baseline")
         left.set_yscale("log")
         left.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: "%g" % y))
@@ -283,11 +328,19 @@ def main():
         print("figures: no verified runs to draw", file=sys.stderr)
         return 0
     written = []
+    clusters = across_clusters(every)
     if chosen:
         speedup_panels(chosen, kinds, usable, results / "report.png")
+        written.append("report.png")
+    if clusters:  # a sweep across clusters: the links side by side, both languages
+        phase_bars(clusters, usable, results / "phases.png", CLUSTER_PHASE_COLUMNS)
+        written.append("phases.png")
+    elif chosen:
         phase_bars(chosen, usable, results / "phases.png")
+        written.append("phases.png")
+    if chosen:
         cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png")
-        written += ["report.png", "phases.png", "cpu-vs-io.png"]
+        written.append("cpu-vs-io.png")
     if matmul_gflops(groups, usable, results / "matmul-gflops.png"):
         written.append("matmul-gflops.png")
     for study, (n, models) in python_chosen.items():

@@ -10,14 +10,18 @@ speedup against the best serial code of either language, on a log scale,
 and against the same model at one worker), and the GIL figure (gil.png, and
 as text) sets Python threads on CPU-bound and on I/O-bound work beside
 Python processes and C threads. No panel holds more than MAX_LINES models.
-The data and the scripts stay beside the PNGs (plots/), so a plot can be
-redrawn or edited.
+A model that also ran across a cluster (make bench CLUSTER=N) has a line per
+link ("mpi", "mpi, cluster unshaped", "mpi, cluster 1gbit"), in the model's
+colour with a dash and point type per link. The data and the scripts stay
+beside the PNGs (plots/), so a plot can be redrawn or edited.
 """
 import subprocess
 from pathlib import Path
 
+from .clusters import link_order
 from .programs import is_python
 from .studies import PYTHON_MODELS
+from .summary import series_link, series_model, series_name
 
 # One colour per model, the same in every plot (and in the matplotlib figures).
 MODEL_COLOURS = {"serial": "#000000", "threads": "#1f77b4", "processes": "#ff7f0e", "openmp": "#2ca02c",
@@ -37,18 +41,32 @@ DUMB_SIZE = "100,28"
 
 
 def colour(model):
-    """The model's colour."""
-    return MODEL_COLOURS.get(model, OTHER_COLOUR)
+    """The model's colour (a series' on a cluster link: its model's)."""
+    return MODEL_COLOURS.get(series_model(model), OTHER_COLOUR)
+
+
+# A model's lines on different links: this machine alone solid with circles, then each link,
+# fastest first, with its own dash type (gnuplot's) and point type.
+LINK_DASHES = (1, 2, 4, 5, 3)
+LINK_POINTS = (7, 5, 9, 13, 11)
+
+
+def link_rank(name, names):
+    """Where the link of series name comes among the links of the series names, fastest
+    first (0: this machine alone, or no cluster at all)."""
+    links = sorted({series_link(other) for other in names}, key=link_order)
+    return links.index(series_link(name)) % len(LINK_DASHES)
 
 
 def plot_groups(summary):
-    """{(study, n): {model: [rows by workers]}} for the rows with a median."""
+    """{(study, n): {series: [rows by workers]}} for the rows with a median; a series is a
+    model, or a model on a cluster's link (summary.series_name)."""
     groups = {}
     for row in summary:
         if row.get("median") is None:
             continue
         models = groups.setdefault((row["study"], row["n"]), {})
-        models.setdefault(row["model"], []).append(row)
+        models.setdefault(series_name(row), []).append(row)
     for models in groups.values():
         for rows in models.values():
             rows.sort(key=lambda r: r["workers"])
@@ -99,8 +117,9 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
                          % (data, index, (model or OTHER_MARK)[0], model))
             continue
         title = "%s (Amdahl fit: serial fraction %.2f)" % (model, fraction) if fitted else model
-        plots.append("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '%s' title '%s'"
-                     % (data, index, colour(model), title))
+        rank = link_rank(model, models)
+        plots.append("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 dt %d pt %d lc rgb '%s' title '%s'"
+                     % (data, index, LINK_DASHES[rank], LINK_POINTS[rank], colour(model), title))
         if fitted:  # the fitted curve, dashed, in the model's colour, from one worker on
             plots.append("[x=1:%g] %.6g / (%.6g + (1 - %.6g) / x) with lines dashtype 2 lc rgb '%s' notitle"
                          % (most, one, fraction, fraction, colour(model)))
@@ -119,8 +138,9 @@ def efficiency_plot(data, models, study, n, kind, baseline, terminal):
         lines.append("set logscale x 2")
     plots = ['1 title "ideal" with lines dashtype 2 lc "gray"']
     for index, model in enumerate(models):
-        plots.append("'%s' index %d using 1:5 with linespoints lw 2 pt 7 lc rgb '%s' title '%s'"
-                     % (data, index, colour(model), model))
+        rank = link_rank(model, models)
+        plots.append("'%s' index %d using 1:5 with linespoints lw 2 dt %d pt %d lc rgb '%s' title '%s'"
+                     % (data, index, LINK_DASHES[rank], LINK_POINTS[rank], colour(model), model))
     lines.append("plot " + ", \\\n     ".join(plots))
     return "\n".join(lines) + "\n"
 
@@ -183,7 +203,11 @@ def python_note(study, n, sizes):
 def panels_of(models):
     """The models in panels of at most MAX_LINES lines, in the Python lane's order (py-serial, a
     single point at one worker, rides along in the first)."""
-    order = sorted(models, key=lambda m: (PYTHON_MODELS.index(m) if m in PYTHON_MODELS else len(PYTHON_MODELS), m))
+    def place(name):
+        model = series_model(name)
+        return (PYTHON_MODELS.index(model) if model in PYTHON_MODELS else len(PYTHON_MODELS), model,
+                link_order(series_link(name)))
+    order = sorted(models, key=place)
     lines = [m for m in order if len(models[m]) > 1]
     points = [m for m in order if len(models[m]) == 1]
     chunks = [lines[i:i + MAX_LINES] for i in range(0, len(lines), MAX_LINES)] or [[]]
@@ -238,16 +262,18 @@ def python_plot(data, models, study, n, kind, usable, note, output):
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"',
              '1 title "as fast as the baseline" with lines dashtype 3 lc "black"']
     for index, (model, rows) in enumerate(models.items()):
-        style = "yerrorlines lw 2" if len(rows) > 1 else "yerrorbars"
-        plots.append("'%s' index %d using 1:2:3:4 with %s pt 7 lc rgb '%s' title '%s'"
-                     % (data, index, style, colour(model), model if len(rows) > 1 else model + " (P=1)"))
+        rank = link_rank(model, models)
+        style = "yerrorlines lw 2 dt %d" % LINK_DASHES[rank] if len(rows) > 1 else "yerrorbars"
+        plots.append("'%s' index %d using 1:2:3:4 with %s pt %d lc rgb '%s' title '%s'"
+                     % (data, index, style, LINK_POINTS[rank], colour(model),
+                        model if len(rows) > 1 else model + " (P=1)"))
     lines += ['set title "speedup against %s: the best serial code (log scale)"' % baseline,
               'set ylabel "speedup (times faster than the baseline)"', "set logscale y", 'set format y "%g"',
               "plot " + ", \\\n     ".join(plots), "unset logscale y", 'set format y "% h"']
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
-    plots += ["'%s' index %d using 1:5 with linespoints lw 2 pt 7 lc rgb '%s' title '%s'"
-              % (data, index, colour(model), model) for index, (model, rows) in enumerate(models.items())
-              if len(rows) > 1]
+    plots += ["'%s' index %d using 1:5 with linespoints lw 2 dt %d pt %d lc rgb '%s' title '%s'"
+              % (data, index, LINK_DASHES[link_rank(model, models)], LINK_POINTS[link_rank(model, models)],
+                 colour(model), model) for index, (model, rows) in enumerate(models.items()) if len(rows) > 1]
     lines += ['set title "speedup over the same model at one worker"',
               'set ylabel "speedup (times faster than itself at P = 1)"',
               "set yrange [0:%g]" % self_speedup_top(models.values()),

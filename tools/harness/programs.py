@@ -10,6 +10,7 @@ here: the benchmark harness (tools/bench.py), the per-workload speed checks
   launch(exe, model, workers, args)     -> argv: tools/mpirun -np P EXE ARGS, or EXE -p P ARGS
   parse_result_line(line)               -> {"workload": "matmul", "seconds": "0.12", ...}
   with FileServer(["--latency", 10]) as server: ... server.address ...
+  FileServer([...], launcher=[tools/cluster, exec, head], bind=ADDRESS)   the same, on a cluster's head
 
 Standard library only, nothing past Python 3.6 (what tools/configure.sh asks for):
 the harness runs on login nodes with whatever python3 they have.
@@ -119,15 +120,21 @@ class FileServer:
 
     args: more flags (e.g. ["--latency", 10, "--quiet"]); binary: another
     build (bin/asan/fileserver); stderr: where its log goes (a file, or
-    None to share ours; never a pipe nobody reads, which would stall it)."""
+    None to share ours; never a pipe nobody reads, which would stall it).
+    Elsewhere than this machine's 127.0.0.1: launcher, the command that runs
+    it there (e.g. [tools/cluster, exec, head], which ends in an exec of the
+    server itself, so that stop() signals the server), bind, the address it
+    listens on there, and env, that command's environment."""
 
-    def __init__(self, args=(), binary=None, stderr=None, cwd=None, timeout=SERVER_START_TIMEOUT):
+    def __init__(self, args=(), binary=None, stderr=None, cwd=None, timeout=SERVER_START_TIMEOUT,
+                 launcher=(), bind=None, env=None):
         self.binary = Path(binary) if binary else BIN / "fileserver"
         if not self.binary.exists():
             raise FileServerError("%s is not built (run make)" % self.binary)
-        self.argv = [str(self.binary), "--port", "0"] + [str(a) for a in args]
+        self.argv = ([str(a) for a in launcher] + [str(self.binary), "--port", "0"]
+                     + (["--bind", bind] if bind else []) + [str(a) for a in args])
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=stderr,
-                                        stdin=subprocess.DEVNULL, cwd=cwd)
+                                        stdin=subprocess.DEVNULL, cwd=cwd, env=env)
         line = self._first_line(timeout)
         match = PORT_LINE.fullmatch(line)
         if not match:
@@ -139,7 +146,7 @@ class FileServer:
             raise FileServerError("%s did not start: its first line is %r, not port=NNNN; %s"
                                   % (" ".join(self.argv), line, how))
         self.port = int(match.group(1))
-        self.address = "127.0.0.1:%d" % self.port
+        self.address = "%s:%d" % (bind or "127.0.0.1", self.port)
 
     def _first_line(self, timeout):
         """The first line on the server's stdout, or "" if none came within timeout seconds."""
@@ -151,7 +158,7 @@ class FileServer:
         return lines[0] if lines else ""
 
     def url(self, path):
-        """http://127.0.0.1:PORT/path."""
+        """http://ADDRESS:PORT/path (ADDRESS: 127.0.0.1, or bind)."""
         return "http://%s/%s" % (self.address, path.lstrip("/"))
 
     def stop(self, timeout=SERVER_STOP_TIMEOUT):

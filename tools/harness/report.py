@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from .programs import is_python
+from .summary import series_name
 
 # summary.csv columns the report's table shows, with their headings.
 TABLE = [("model", "model"), ("workers", "P"), ("runs", "runs"), ("median", "median s"),
@@ -9,6 +10,8 @@ TABLE = [("model", "model"), ("workers", "P"), ("runs", "runs"), ("median", "med
          ("speedup_self", "self speedup"), ("efficiency", "efficiency"), ("karp_flatt", "Karp–Flatt e")]
 # The Python lane's tables add its start-up (interpreter and imports, outside the timed region).
 PYTHON_TABLE = TABLE + [("startup", "start-up s")]
+# After a sweep across clusters, the tables say on how many hosts the ranks ran, and where the time went.
+CLUSTER_COLUMNS = [("hosts", "hosts"), ("comm", "comm s"), ("compute", "compute s")]
 
 
 def number(value, digits=3):
@@ -25,7 +28,9 @@ def cell(row, key):
             return "n/a (< 6 runs)"
         return "%s – %s" % (number(row["ci_low"], 4), number(row["ci_high"], 4))
     if key in ("model",):
-        return row[key] + (" ⚠ oversubscribed" if row["oversubscribed"] == "yes" else "")
+        return series_name(row) + (" ⚠ oversubscribed" if row["oversubscribed"] == "yes" else "")
+    if key == "hosts":
+        return row.get("hosts") or "n/a"
     if key == "startup":
         return number(row.get(key), 2)
     if key in ("workers", "runs"):
@@ -60,6 +65,8 @@ def write(results_dir, meta, summary, pngs, dumb_plots):
         lines += ["![%s](%s)" % (png, png), ""]
     if any(is_python(row["model"]) for row in summary):
         lines += python_lane(meta)
+    if meta.get("cluster"):
+        lines += cluster(meta["cluster"])
     lines += ["## Summary", "",
               "Times are medians of the verified runs; speedup is against the baseline named per table "
               "(the fastest serial code at that size), self speedup against the same model at one worker; "
@@ -70,6 +77,8 @@ def write(results_dir, meta, summary, pngs, dumb_plots):
     for (study, n, python), rows in sorted(tables.items()):
         baseline = next((r["baseline"] for r in rows if r["baseline"] != "n/a"), "n/a")
         columns = PYTHON_TABLE if python else TABLE
+        if meta.get("cluster"):
+            columns = columns[:2] + CLUSTER_COLUMNS[:1] + columns[2:5] + CLUSTER_COLUMNS[1:] + columns[5:]
         if python:
             language = next((r["baseline_lane"] for r in rows if r["baseline"] != "n/a"), "")
             heading = "### %s, n = %d, the Python lanes (baseline: %s%s)" % (
@@ -120,3 +129,20 @@ def python_lane(meta):
         lines += ["Sizes that differ between the lanes (pure-Python factorial is ten times or more slower "
                   "than C's; tools/harness/studies.py):", ""] + differing + [""]
     return lines
+
+
+def cluster(said):
+    """report.md's section on the clusters the MPI lanes ran across (meta.json's cluster)."""
+    lines = ["## The clusters", "",
+             "The MPI lanes ran on this machine alone (model name only) and across %d hosts of a cluster on "
+             "this machine (`tools/cluster`, %s), one cluster per link rate: %s. Each host is a network "
+             "namespace with its own link to a switch; ranks on one host talk through shared memory, ranks on "
+             "different hosts through TCP over the links. The hosts share this machine's cores, so a cluster's "
+             "figures show what crossing a network costs next to shared memory, not what a real network "
+             "would measure. Transports: %s." % (
+                 said.get("hosts"), {"root": "ip netns", "userns": "user namespaces"}.get(said.get("mode"), "?"),
+                 ", ".join(said.get("rates", [])), said.get("transports") or "n/a"), ""]
+    for rate, link in said.get("links", {}).items():
+        lines.append("- %s: %d ranks placed %s (`--map-by %s`)" % (
+            rate, link.get("explain_ranks", 0), link.get("placement"), link.get("map_by")))
+    return lines + [""]

@@ -255,3 +255,41 @@ def plan(programs_found, preset, usable, workloads=None, models=None, workers=No
         if lanes:
             lane_sizes[study.name] = lanes
     return points, lane_sizes
+
+
+# ---- a sweep across a cluster (make bench CLUSTER=N) ------------------------
+
+def cluster_worker_counts(preset, hosts, usable):
+    """The ranks of the MPI lanes in a cluster sweep: one, one per host and two per host
+    (quick and python), and with the full preset the CPU-bound ladder too."""
+    counts = {1, hosts, 2 * hosts}
+    if preset not in ("quick", PYTHON_PRESET):
+        counts |= set(worker_counts("cpu", preset, usable))
+    return sorted(counts)
+
+
+def cluster_plan(programs_found, preset, usable, hosts, links, workloads=None, models=None, workers=None,
+                 sizes=None, python=True):
+    """The sweep of make bench CLUSTER=hosts: ([(study, program, n, workers, link)], sizes as plan's).
+
+    The MPI lanes (mpi and, unless python is False, py-mpi4py) on every study
+    at cluster_worker_counts (or workers): each count on this machine alone
+    (link ""), and from two ranks on also on each link in links (a cluster
+    per link: a single rank runs on one host wherever it is); beside them the
+    study's serial code at one worker, the speedups' baseline. models narrows
+    among these; the Python lane is never sampled here (py-mpi4py is the lane)."""
+    baselines = {m for study in STUDIES for m in study.baselines}
+    allowed = [m for m in programs.MPI_MODELS if python or not programs.is_python(m)] + sorted(baselines)
+    chosen = [m for m in allowed if not models or m in models]
+    if not chosen:
+        return [], {}
+    points, lane_sizes = plan(programs_found, preset, usable, workloads, chosen,
+                              workers or cluster_worker_counts(preset, hosts, usable), sizes, python)
+    swept = []
+    for study, program, n, p in points:
+        if programs.is_mpi(program.model):
+            swept.append((study, program, n, p, ""))
+            swept.extend((study, program, n, p, link) for link in links if p > 1)
+        elif program.model in study.baselines and p == 1:
+            swept.append((study, program, n, p, ""))
+    return swept, lane_sizes

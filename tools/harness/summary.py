@@ -8,21 +8,28 @@ either language (the C ones, or py-serial), and `baseline_lane` says which
 language it is; a C model's is chosen among the C ones alone, as always.
 Failed, timed-out and unverified runs stay in runs.csv but count toward
 nothing here except `failed`.
+
+A configuration is also its link (make bench CLUSTER=N): the same MPI
+program on this machine alone ("") and across a cluster's hosts ("unshaped",
+"1gbit", ...) are different configurations, plotted and tabled as different
+series (series_name); every run's baseline is the serial code on this
+machine, and a cluster's own speedup is against the same model's one rank
+on this machine when the cluster did not run one rank itself.
 """
 import csv
 
-from . import programs, stats
+from . import clusters, programs, stats
 
 # The Python lane's serial code: a Python lane's baseline may be it, when it beats every C one.
 PYTHON_SERIAL = "py-serial"
 
 # runs.csv's columns, in order (documented in results/README.md).
-RUN_COLUMNS = ["timestamp", "study", "workload", "model", "n", "workers", "round", "warmup",
+RUN_COLUMNS = ["timestamp", "study", "workload", "model", "link", "n", "workers", "round", "warmup",
                "seconds", "setup", "comm", "compute", "combine", "wall", "user", "sys",
                "max_rss_kb", "exit", "verified", "oversubscribed", "figures"]
 
 # summary.csv's columns, in order (documented in results/README.md).
-SUMMARY_COLUMNS = ["study", "workload", "model", "n", "workers", "oversubscribed", "runs", "failed",
+SUMMARY_COLUMNS = ["study", "workload", "model", "link", "n", "workers", "hosts", "oversubscribed", "runs", "failed",
                    "median", "ci_low", "ci_high", "min", "max", "iqr", "cv",
                    "setup", "comm", "compute", "combine", "wall", "user", "sys",
                    "baseline", "baseline_median", "speedup", "speedup_self", "efficiency",
@@ -31,12 +38,40 @@ SUMMARY_COLUMNS = ["study", "workload", "model", "n", "workers", "oversubscribed
 
 
 def read_runs(path):
-    """runs.csv as a list of dicts (empty if it does not exist yet)."""
+    """runs.csv as a list of dicts (empty if it does not exist yet); a runs.csv written
+    before the link column existed reads as runs on this machine alone."""
     try:
         with open(path, newline="") as f:
-            return list(csv.DictReader(f))
+            rows = list(csv.DictReader(f))
     except FileNotFoundError:
         return []
+    for row in rows:
+        row.setdefault("link", clusters.LOCAL)
+    return rows
+
+
+def run_columns(path):
+    """The columns of an existing runs.csv, in its order (new rows must follow its header)."""
+    with open(path, newline="") as f:
+        return next(csv.reader(f), None) or RUN_COLUMNS
+
+
+def series_name(row):
+    """What plots and tables call a row's line: its model, and on a cluster the link too
+    ("mpi, cluster 1gbit")."""
+    link = row.get("link") or clusters.LOCAL
+    return row["model"] if link == clusters.LOCAL else "%s, %s" % (row["model"], clusters.link_said(link))
+
+
+def series_model(name):
+    """The model of a series name ("mpi, cluster 1gbit" -> "mpi")."""
+    return name.split(", ", 1)[0]
+
+
+def series_link(name):
+    """The link of a series name ("mpi, cluster 1gbit" -> "1gbit"; "mpi" -> "", this machine alone)."""
+    said = name.split(", ", 1)[1] if ", " in name else ""
+    return said[len(clusters.LINK_SAID):] if said.startswith(clusters.LINK_SAID) else clusters.LOCAL
 
 
 def good(row):
@@ -74,11 +109,13 @@ def summarize(runs, studies):
     """summary.csv's rows, ordered by study, size, model and workers."""
     figure_of = {s.name: s.figure for s in studies}
     baselines_of = {s.name: s.baselines for s in studies}
+    local = clusters.LOCAL
     groups = {}
     for row in runs:
         if row["warmup"] != "0":
             continue
-        key = (row["study"], row["workload"], row["model"], int(row["n"]), int(row["workers"]))
+        key = (row["study"], row["workload"], row["model"], row.get("link") or local, int(row["n"]),
+               int(row["workers"]))
         groups.setdefault(key, []).append(row)
 
     medians = {}
@@ -88,18 +125,20 @@ def summarize(runs, studies):
             medians[key] = stats.median(times)
 
     out = []
-    for key in sorted(groups, key=lambda k: (k[0], k[3], k[2], k[4])):
-        study, workload, model, n, workers = key
+    for key in sorted(groups, key=lambda k: (k[0], k[4], k[2], clusters.link_order(k[3]), k[5])):
+        study, workload, model, link, n, workers = key
         rows = groups[key]
         ok = [r for r in rows if good(r)]
-        summary = {"study": study, "workload": workload, "model": model, "n": n, "workers": workers,
+        summary = {"study": study, "workload": workload, "model": model, "link": link, "n": n, "workers": workers,
                    "oversubscribed": rows[0]["oversubscribed"], "runs": len(ok), "failed": len(rows) - len(ok)}
-        # the best serial code at this size (a Python lane's: in either language)
+        hosts = [figure_text(r, "hosts") for r in ok if figure_text(r, "hosts")]
+        summary["hosts"] = max(set(hosts), key=hosts.count) if hosts else None
+        # the best serial code at this size on this machine (a Python lane's: in either language)
         models = baselines_of.get(study, ("serial",))
         if programs.is_python(model):
             models = tuple(models) + (PYTHON_SERIAL,)
-        candidates = [(medians[(study, workload, m, n, 1)], m) for m in models
-                      if (study, workload, m, n, 1) in medians]
+        candidates = [(medians[(study, workload, m, local, n, 1)], m) for m in models
+                      if (study, workload, m, local, n, 1) in medians]
         baseline_median, baseline = min(candidates) if candidates else (None, None)
         summary["baseline"] = "%s-%s (P=1)" % (workload, baseline) if baseline else "n/a"
         summary["baseline_median"] = baseline_median
@@ -115,7 +154,8 @@ def summarize(runs, studies):
             })
             for phase in ("setup", "comm", "compute", "combine", "wall", "user", "sys"):
                 summary[phase] = stats.median([float(r[phase]) for r in ok if r[phase] not in ("", "n/a")] or [0.0])
-            own_one = medians.get((study, workload, model, n, 1))
+            # one rank of its own, or where a cluster ran none, the same model's one rank on this machine
+            own_one = medians.get((study, workload, model, link, n, 1)) or medians.get((study, workload, model, local, n, 1))
             speedup = baseline_median / median if baseline_median else None
             speedup_self = own_one / median if own_one else None
             summary.update({
@@ -135,7 +175,7 @@ def summarize(runs, studies):
     # Amdahl's serial fraction, fitted per model and size to its self-relative speedups
     for row in out:
         points = [(r["workers"], r["speedup_self"]) for r in out
-                  if (r["study"], r["model"], r["n"]) == (row["study"], row["model"], row["n"])
+                  if (r["study"], r["model"], r["link"], r["n"]) == (row["study"], row["model"], row["link"], row["n"])
                   and r.get("speedup_self") and r["oversubscribed"] == "no"]
         row["amdahl_serial_fraction"] = stats.fit_amdahl(points)
     return out
@@ -156,12 +196,14 @@ def read_summary(path):
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             for key, value in row.items():
-                if key in ("study", "workload", "model", "baseline", "oversubscribed", "figure", "baseline_lane"):
+                if key in ("study", "workload", "model", "link", "hosts", "baseline", "oversubscribed", "figure",
+                           "baseline_lane"):
                     continue
                 try:
                     row[key] = float(value) if value != "n/a" else None
                 except ValueError:
                     pass
             row["n"], row["workers"] = int(row["n"]), int(row["workers"])
+            row.setdefault("link", clusters.LOCAL)  # a summary.csv from before the link column
             rows.append(row)
     return rows

@@ -12,16 +12,17 @@ Models: python/serial/download.py is the baseline; this file runs its loop
         io_bound/download.c's -p (in_flight= on the result line: the most
         requests in flight at once). The price is that waiting must be written
         as await all the way down: requests blocks, so the fetch is
-        common/download.py's written again as coroutines on aiohttp
+        common/download_fetch.py's written again as coroutines on aiohttp
         (python3-aiohttp), with the same rules and the same steps (begin_body,
         write_part, judge: NAME.part, the size and CRC-32C check, the rename,
         the retries). Writing NAME.part is plain file I/O in the loop's
         thread, as in the C client: the disk answers in microseconds.
         Ctrl-C cancels the tasks: each removes its NAME.part; exit status 1.
         Siblings: python/threading/ (threads); io_bound/download.c (libcurl's multi interface, in C).
-Shared: python/common/download.py (the list, the rules, the check), python/common/content.py
-        (the server's files, CRC-32C), python/common/run.py (timing, result lines),
-        python/common/cli.py (flags).
+Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
+        download_fetch.py (the rules and the steps of the fetch), download_check.py (the check),
+        python/common/content.py (the server's files, CRC-32C), python/common/run.py
+        (timing, result lines), python/common/cli.py (flags).
 """
 import asyncio
 import os
@@ -29,7 +30,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python/, where common/ is
-from common import cli, content, download, report, run  # noqa: E402
+from common import cli, content, download, download_check, download_fetch, report, run  # noqa: E402
 
 MODEL = "py-asyncio"
 
@@ -43,18 +44,18 @@ def load_aiohttp():
     content.crc32c(b"")  # loads crcmod now
 
 
-# ---- the one fetch, as coroutines (common/download.py's fetch and attempt, awaiting) ----
+# ---- the one fetch, as coroutines (common/download_fetch.py's fetch and attempt, awaiting) ----
 
 async def fetch(session, problem, worker, index):
     """File index to NAME.part, checked, renamed to NAME; retried while the
     failure is transient (the wait is asyncio.sleep: other tasks run meanwhile).
     Stamps the task's span. Cancelled (Ctrl-C): NAME.part removed."""
     start = run.clock()
-    file = download.Attempts(problem, index)
+    file = download_fetch.Attempts(problem, index)
     try:
         file.file = open(file.part, "wb")
     except OSError as e:
-        download.give_up(problem, file, "cannot create %s: %s" % (file.part, e.strerror))
+        download_fetch.give_up(problem, file, "cannot create %s: %s" % (file.part, e.strerror))
     try:
         while file.file is not None:
             file.attempts += 1
@@ -76,34 +77,34 @@ async def attempt(session, problem, file):
     problem.in_flight += 1
     problem.most_in_flight = max(problem.most_in_flight, problem.in_flight)
     try:
-        async with session.get(file.url, headers=headers, max_redirects=download.MAX_REDIRECTS) as response:
+        async with session.get(file.url, headers=headers, max_redirects=download_fetch.MAX_REDIRECTS) as response:
             status, reply = response.status, response.headers
-            keep = download.begin_body(file, status, reply, resume_from)
+            keep = download_fetch.begin_body(file, status, reply, resume_from)
             if keep:
                 async for data in response.content.iter_chunked(download.RECEIVE_CHUNK):
-                    download.write_part(file, data)
-    except download.LocalWriteError as e:
-        return download.give_up(problem, file, "writing %s failed: %s" % (file.part, e))
+                    download_fetch.write_part(file, data)
+    except download_fetch.LocalWriteError as e:
+        return download_fetch.give_up(problem, file, "writing %s failed: %s" % (file.part, e))
     except (aiohttp.ClientError, OSError) as e:  # OSError: timeouts (asyncio.TimeoutError) and the socket itself
         transient, reason = classify(e)
         if not transient:
-            return download.give_up(problem, file, reason + " (not retried)")
-        return download.retry(problem, file, 0, reason)
+            return download_fetch.give_up(problem, file, reason + " (not retried)")
+        return download_fetch.retry(problem, file, 0, reason)
     finally:
         problem.in_flight -= 1
-    return download.judge(problem, file, status, reply, keep)
+    return download_fetch.judge(problem, file, status, reply, keep)
 
 
 def classify(error):
     """(transient, reason) for an exception of aiohttp: whether trying again may
-    help, and what happened (common/download.py's classify, in aiohttp's terms)."""
+    help, and what happened (common/download_fetch.py's classify, in aiohttp's terms)."""
     if isinstance(error, aiohttp.ClientConnectorError):  # no server there, or no such host
         cause = error.os_error
         return False, "could not connect to the server: %s" % (os.strerror(cause.errno) if cause.errno else cause)
     if isinstance(error, asyncio.TimeoutError):  # aiohttp's ServerTimeoutError says which
-        return True, "timed out: %s" % (error or "no data for %d s" % download.STALL_SECONDS)
+        return True, "timed out: %s" % (error or "no data for %d s" % download_fetch.STALL_SECONDS)
     if isinstance(error, aiohttp.TooManyRedirects):
-        return False, "more than %d redirects" % download.MAX_REDIRECTS
+        return False, "more than %d redirects" % download_fetch.MAX_REDIRECTS
     if isinstance(error, aiohttp.ClientPayloadError):
         return True, "the transfer was cut short: %s" % error
     if isinstance(error, (aiohttp.ClientConnectionError, aiohttp.ClientResponseError, OSError)):
@@ -139,7 +140,7 @@ async def fetch_files(session, problem, worker):
 async def fetch_everything(problem):
     """One aiohttp.ClientSession (its connections reused from file to file) and
     problem.workers tasks sharing it, gathered: they run until every file is done."""
-    timeout = aiohttp.ClientTimeout(sock_connect=download.CONNECT_TIMEOUT, sock_read=download.STALL_SECONDS)
+    timeout = aiohttp.ClientTimeout(sock_connect=download_fetch.CONNECT_TIMEOUT, sock_read=download_fetch.STALL_SECONDS)
     connector = aiohttp.TCPConnector(limit=problem.workers)
     # The body as sent (no gzip), so that its size and CRC-32C are the file's.
     headers = {"User-Agent": "download-suite/1", "Accept-Encoding": "identity"}
@@ -154,15 +155,15 @@ def fetch_all(problem):
     start = run.clock()
     problem.in_flight = problem.most_in_flight = 0
     asyncio.run(fetch_everything(problem))
-    return download.finish(problem, start)
+    return download_check.finish(problem, start)
 
 
 def figures(problem, seconds):
     """download's figures, and in_flight=: the most requests this one thread had in flight at once."""
-    return download.figures(problem, seconds) + " in_flight=%d" % problem.most_in_flight
+    return download_check.figures(problem, seconds) + " in_flight=%d" % problem.most_in_flight
 
 
-TASK = run.Task(download.reset, download.verify, download.corrupt, figures)
+TASK = run.Task(download_check.reset, download_check.verify, download_check.corrupt, figures)
 
 
 def main():
@@ -174,7 +175,7 @@ def main():
 
     # ---- run, verify, report: warm-up runs, then one result line per timed run ----
     run.repeat(options, TASK, problem, fetch_all)
-    download.check_failures(problem)  # --no-verify skips the check, not the files given up on
+    download_check.check_failures(problem)  # --no-verify skips the check, not the files given up on
 
 
 if __name__ == "__main__":

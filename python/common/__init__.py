@@ -16,7 +16,11 @@
     matmul.py    matmul's inputs (common/matmul.c's), kernels (NumPy, pure Python), check, figures
     factorial.py factorial's ranges, kernel (Python ints, gmpy2), dealer, check, figures
     content.py   bin/fileserver's made-up files and CRC-32C (common/content.c's)
-    download.py  download's URL list, the one fetch with its retries (common/download.c's rules), check
+    download.py        download's workload: flags, packages, records, the problem and its queue
+                       (common/download.c's; the next three are common/download_*.c's)
+    download_list.py   download's URL list (-i FILE, or --server) and output directory (-o)
+    download_fetch.py  download's one fetch with its retries, and the pool tasks and jobs that call it
+    download_check.py  download's task around each run: reset, the check, --inject-error, figures
     cluster.py   an IPython Parallel cluster a program starts and stops itself, leaving no process behind
 
 A model file (python/<model>/<workload>.py) holds only its decomposition and

@@ -14,7 +14,8 @@ Models: python/serial/download.py is the baseline; here every file is a
         start-up and memory for work that is mostly waiting. The workers write
         the files themselves, into -o (every worker must reach it).
         Siblings: python/threading/ (threads and a queue); python/mpi4py/ (MPI ranks).
-Shared: python/common/download.py (the list, the fetch with its retries, the check),
+Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
+        download_fetch.py (the fetch with its retries), download_check.py (the check),
         python/common/content.py (the server's files, CRC-32C), python/common/schedulers.py
         (--scheduler, the LocalCluster), python/common/run.py (timing, result
         lines), python/common/cli.py (flags).
@@ -23,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python/, where common/ is
-from common import cli, download, run, schedulers  # noqa: E402
+from common import cli, download, download_check, download_fetch, run, schedulers  # noqa: E402
 
 MODEL = "py-dask"
 dask = None     # the dask package, once main() has imported it (missing: exit status 2, naming python3-dask)
@@ -33,8 +34,8 @@ session = None  # --scheduler's workers: what dask.compute is told (common/sched
 def fetch_task(problem, index):
     """A task: file index, through a session of its own; sent back as (index, record, span)."""
     download.load_packages()  # requests: there already, except in a freshly spawned worker
-    fetcher = download.Fetcher(problem, schedulers.worker())
-    record, span = download.fetch(fetcher, index)
+    fetcher = download_fetch.Fetcher(problem, schedulers.worker())
+    record, span = download_fetch.fetch(fetcher, index)
     fetcher.close()
     return index, record, span
 
@@ -48,7 +49,7 @@ def fetch_all(problem):
     results = dask.compute(*files, **session.compute_options)
     problem.spans = []  # with threads the tasks stamped this very problem; every task's span also came back
     download.store(problem, results)
-    return download.finish(problem, start)
+    return download_check.finish(problem, start)
 
 
 def main():
@@ -62,8 +63,8 @@ def main():
 
     # ---- run, verify, report: on --scheduler's workers (distributed: a LocalCluster, started first) ----
     with schedulers.Session(options) as session:
-        run.repeat(options, download.TASK, problem, fetch_all)
-    download.check_failures(problem)  # --no-verify skips the check, not the files given up on
+        run.repeat(options, download_check.TASK, problem, fetch_all)
+    download_check.check_failures(problem)  # --no-verify skips the check, not the files given up on
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ Models: python/serial/download.py is the baseline; this file submits one
         down are timed: setup= and combine=.
         Siblings: python/threading/ (threads by hand), python/multiprocessing/
         (a Pool), python/joblib/; threads/download.c (pthreads, in C).
-Shared: python/common/download.py (the list, the fetch with its retries, the check, the task),
+Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
+        download_fetch.py (the fetch with its retries, the executor's task), download_check.py (the check),
         python/common/executors.py (--executor, executors that stop on an error),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).
 """
@@ -23,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python/, where common/ is
-from common import cli, download, executors, run  # noqa: E402
+from common import cli, download, download_check, download_fetch, executors, run  # noqa: E402
 
 MODEL = "py-futures"
 # I/O-bound work: threads (the tutorials' rule; --executor process to see what a process per transfer costs).
@@ -36,10 +37,10 @@ def fetch_all(problem):
     executor is part of the time."""
     start = run.clock()
     Executor = executors.EXECUTORS[problem.options.executor]
-    with Executor(problem.workers, initializer=download.start_worker, initargs=(problem,)) as executor:
-        futures = [executor.submit(download.fetch_task, index) for index in range(problem.count)]
+    with Executor(problem.workers, initializer=download_fetch.start_worker, initargs=(problem,)) as executor:
+        futures = [executor.submit(download_fetch.fetch_task, index) for index in range(problem.count)]
         download.store(problem, (future.result() for future in concurrent.futures.as_completed(futures)))
-    return download.finish(problem, start)
+    return download_check.finish(problem, start)
 
 
 def main():
@@ -52,8 +53,8 @@ def main():
     problem = download.prepare(options)
 
     # ---- run, verify, report: warm-up runs, then one result line per timed run ----
-    run.repeat(options, download.TASK, problem, fetch_all)
-    download.check_failures(problem)  # --no-verify skips the check, not the files given up on
+    run.repeat(options, download_check.TASK, problem, fetch_all)
+    download_check.check_failures(problem)  # --no-verify skips the check, not the files given up on
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ Models: python/serial/download.py is the baseline; this file turns its loop
         says why). At -p 1 joblib runs the jobs in this process, with no worker.
         Siblings: python/futures/, python/multiprocessing/, python/threading/;
         threads/download.c (pthreads, in C).
-Shared: python/common/download.py (the list, the fetch with its retries, the check, the job),
+Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
+        download_fetch.py (the fetch with its retries, the job), download_check.py (the check),
         python/common/jobs.py (--backend, joblib, workers that end with the run and the program),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).
 """
@@ -25,7 +26,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python/, where common/ is
-from common import cli, download, jobs, run  # noqa: E402
+from common import cli, download, download_check, download_fetch, jobs, run  # noqa: E402
 
 MODEL = "py-joblib"
 joblib = None  # the joblib module, once main has found it (python3-joblib)
@@ -37,8 +38,9 @@ def fetch_all(problem):
     start = run.clock()
     with jobs.session(problem):
         download.store(problem, joblib.Parallel(n_jobs=problem.workers, backend=problem.options.backend)(
-            joblib.delayed(download.fetch_job)(download.OneFile(problem, index)) for index in range(problem.count)))
-    return download.finish(problem, start)
+            joblib.delayed(download_fetch.fetch_job)(download_fetch.OneFile(problem, index))
+            for index in range(problem.count)))
+    return download_check.finish(problem, start)
 
 
 def main():
@@ -52,8 +54,8 @@ def main():
     problem = download.prepare(options)
 
     # ---- run, verify, report: warm-up runs, then one result line per timed run ----
-    run.repeat(options, download.TASK, problem, fetch_all)
-    download.check_failures(problem)  # --no-verify skips the check, not the files given up on
+    run.repeat(options, download_check.TASK, problem, fetch_all)
+    download_check.check_failures(problem)  # --no-verify skips the check, not the files given up on
 
 
 if __name__ == "__main__":

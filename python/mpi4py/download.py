@@ -12,7 +12,8 @@ Models: python/serial/download.py is the baseline; here P ranks, processes
         barrier before the clock; the time is the slowest rank's. -o must be
         a directory every rank reaches.
         Siblings: python/multiprocessing/ (a pool, one machine); mpi/download.c (the same in C).
-Shared: python/common/download.py (the list, the fetch with its retries, the check),
+Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
+        download_fetch.py (the fetch with its retries), download_check.py (the check),
         python/common/content.py (the server's files, CRC-32C), python/common/mpi.py
         (the ranks as a team, leaving together), python/common/run.py (timing,
         result lines), python/common/cli.py (flags).
@@ -21,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python/, where common/ is
-from common import cli, download, mpi, run  # noqa: E402
+from common import cli, download, download_check, download_fetch, mpi, run  # noqa: E402
 
 MODEL = "py-mpi4py"
 MPI = None  # mpi4py's MPI module, once main() has imported it (which starts MPI)
@@ -33,11 +34,11 @@ def fetch_all(problem):
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
     start = run.clock()
-    fetcher = download.Fetcher(problem, rank)
+    fetcher = download_fetch.Fetcher(problem, rank)
     for index in range(rank, problem.count, size):
-        download.fetch(fetcher, index)
+        download_fetch.fetch(fetcher, index)
     fetcher.close()
-    phases = download.finish(problem, start)
+    phases = download_check.finish(problem, start)
     comm.Barrier()  # waiting for the slowest rank is imbalance, in no phase
     merged_from = run.clock()
     mine = [(index, problem.records[index]) for index in range(rank, problem.count, size)]
@@ -63,8 +64,8 @@ def main():
     problem = download.prepare(options)
 
     # ---- run, verify, report: warm-up runs, then one result line per timed run (rank 0) ----
-    run.repeat(options, download.TASK, problem, fetch_all, mpi.team)
-    mpi.team.settle(download.check_failures, problem)  # --no-verify skips the check, not the files given up on
+    run.repeat(options, download_check.TASK, problem, fetch_all, mpi.team)
+    mpi.team.settle(download_check.check_failures, problem)  # --no-verify skips the check, not the files given up on
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ Models: python/serial/download.py is the baseline; this file hands its files
         --api picks how tasks reach the pool: pool.map (default), imap_unordered,
         apply, apply_async, starmap, starmap_async (apply: one file at a time).
         Siblings: python/threading/ (threads); processes/download.c (fork, in C).
-Shared: python/common/download.py (the list, the fetch with its retries, the check, the task),
+Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
+        download_fetch.py (the fetch with its retries, the pool's task), download_check.py (the check),
         python/common/pools.py (workers that die with their parent, --api),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).
 """
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python/, where common/ is
-from common import cli, download, pools, run  # noqa: E402
+from common import cli, download, download_check, download_fetch, pools, run  # noqa: E402
 
 MODEL = "py-multiprocessing"
 
@@ -29,9 +30,10 @@ def fetch_all(problem):
     """Every file, one task each, through a pool of problem.workers processes;
     starting and ending the pool is part of the time."""
     start = run.clock()
-    with multiprocessing.Pool(problem.workers, initializer=download.start_worker, initargs=(problem,)) as pool:
-        download.store(problem, pools.submit(pool, problem.options.api, download.fetch_task, range(problem.count)))
-    return download.finish(problem, start)
+    with multiprocessing.Pool(problem.workers, initializer=download_fetch.start_worker, initargs=(problem,)) as pool:
+        results = pools.submit(pool, problem.options.api, download_fetch.fetch_task, range(problem.count))
+        download.store(problem, results)
+    return download_check.finish(problem, start)
 
 
 def main():
@@ -43,8 +45,8 @@ def main():
     problem = download.prepare(options)
 
     # ---- run, verify, report: warm-up runs, then one result line per timed run ----
-    run.repeat(options, download.TASK, problem, fetch_all)
-    download.check_failures(problem)  # --no-verify skips the check, not the files given up on
+    run.repeat(options, download_check.TASK, problem, fetch_all)
+    download_check.check_failures(problem)  # --no-verify skips the check, not the files given up on
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ Models: every sibling is this file plus one idea (diff -u it against this one):
         Here a file is fetched only once the one before it has arrived, so the
         run takes (files × the server's latency) however fast the CPU.
         serial/download.c is this program in C: same files, same retries, same check.
-Shared: python/common/download.py (the list, the fetch with its retries, the check),
+Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
+        download_fetch.py (the fetch with its retries), download_check.py (the check),
         python/common/content.py (the server's files, CRC-32C), python/common/run.py
         (timing, result lines), python/common/cli.py (flags).
 """
@@ -23,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python/, where common/ is
-from common import cli, download, run  # noqa: E402
+from common import cli, download, download_check, download_fetch, run  # noqa: E402
 
 MODEL = "py-serial"
 
@@ -32,11 +33,11 @@ def fetch_all(problem):
     """Every file, one after another, through one session (which keeps its
     connection to the server from file to file)."""
     start = run.clock()
-    fetcher = download.Fetcher(problem, 0)
+    fetcher = download_fetch.Fetcher(problem, 0)
     for index in range(problem.count):
-        download.fetch(fetcher, index)
+        download_fetch.fetch(fetcher, index)
     fetcher.close()
-    return download.finish(problem, start)
+    return download_check.finish(problem, start)
 
 
 def main():
@@ -47,8 +48,8 @@ def main():
     problem = download.prepare(options)
 
     # ---- run, verify, report: warm-up runs, then one result line per timed run ----
-    run.repeat(options, download.TASK, problem, fetch_all)
-    download.check_failures(problem)  # --no-verify skips the check, not the files given up on
+    run.repeat(options, download_check.TASK, problem, fetch_all)
+    download_check.check_failures(problem)  # --no-verify skips the check, not the files given up on
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ Models: python/serial/download.py is the baseline; this file runs its loop
         the GIL, which is why threads do speed up I/O-bound Python, and why P
         may far exceed the cores here.
         Siblings: python/multiprocessing/ (a process pool); threads/download.c (pthreads, in C).
-Shared: python/common/download.py (the list, the fetch with its retries, the check),
+Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
+        download_fetch.py (the fetch with its retries), download_check.py (the check),
         python/common/content.py (the server's files, CRC-32C), python/common/run.py
         (timing, result lines), python/common/cli.py (flags).
 """
@@ -20,16 +21,16 @@ import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # python/, where common/ is
-from common import cli, download, run  # noqa: E402
+from common import cli, download, download_check, download_fetch, run  # noqa: E402
 
 MODEL = "py-threading"
 
 
 def fetch_files(problem, worker):
     """A thread's whole life: its own session, then files from the shared queue until none is left."""
-    fetcher = download.Fetcher(problem, worker)
+    fetcher = download_fetch.Fetcher(problem, worker)
     for index in iter(problem.next_file, None):
-        download.fetch(fetcher, index)
+        download_fetch.fetch(fetcher, index)
     fetcher.close()
 
 
@@ -41,7 +42,7 @@ def fetch_all(problem):
         thread.start()
     for thread in threads:
         thread.join()
-    return download.finish(problem, start)
+    return download_check.finish(problem, start)
 
 
 def main():
@@ -52,8 +53,8 @@ def main():
     problem = download.prepare(options)
 
     # ---- run, verify, report: warm-up runs, then one result line per timed run ----
-    run.repeat(options, download.TASK, problem, fetch_all)
-    download.check_failures(problem)  # --no-verify skips the check, not the files given up on
+    run.repeat(options, download_check.TASK, problem, fetch_all)
+    download_check.check_failures(problem)  # --no-verify skips the check, not the files given up on
 
 
 if __name__ == "__main__":

@@ -1,0 +1,161 @@
+"""python/common/download_list.py — download's URL list (-i FILE, or from --server) and its output directory (-o).
+
+common/download_list.c's rules: every URL an http(s) URL whose path ends in a
+file name, that name no longer than a directory entry leaves room for with
+NAME.part, no two URLs saved under one name; -o created if missing, writable,
+and with room for --server's files. Every refusal is a usage error (exit 2)
+naming the bad flag, file or line.
+"""
+import os
+import shutil
+import urllib.parse
+
+from . import cli, report
+
+# Most files a run may fetch: -n (--files), or the URLs of -i (common/download_private.h's).
+MAX_FILES = 100000
+# The name a downloading file has until it is checked; the longest NAME that leaves room for it.
+PART_SUFFIX = ".part"
+MAX_NAME = 255 - len(PART_SUFFIX)
+
+
+# ---- the list: URLs and the names their files get ----
+
+def url_name(url):
+    """The file name an http(s) URL saves to (the last part of its path), or raise ValueError saying why not."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # a port that is not a number is refused here
+    except ValueError as e:
+        raise ValueError("'%s' is not a URL (%s)" % (url, e)) from None
+    if not parts.scheme or "://" not in url or any(c.isspace() for c in url):
+        raise ValueError("'%s' is not a URL" % url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("'%s' is not an http:// or https:// URL" % url)
+    if not parts.hostname:
+        raise ValueError("'%s' has no host" % url)
+    last = urllib.parse.unquote(parts.path.rpartition("/")[2])
+    if last in ("", ".", "..") or "/" in last or "\0" in last:
+        raise ValueError("'%s' names no file (its path must end in a file name)" % url)
+    if len(os.fsencode(last)) > MAX_NAME:
+        raise ValueError("'%s': its file name is longer than %d characters" % (url, MAX_NAME))
+    return last
+
+
+def list_from_file(path):
+    """The URLs of -i FILE, one per line; blank lines and # lines skipped."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise report.UsageError("-i %s: cannot read it: %s" % (path, e.strerror)) from None
+    urls, names = [], []
+    for number, line in enumerate(lines, 1):
+        url = line.strip(" \t\r\n")
+        if not url or url.startswith("#"):
+            continue
+        try:
+            names.append(url_name(url))
+        except ValueError as e:
+            raise report.UsageError("-i %s, line %d: %s" % (path, number, e)) from None
+        if len(urls) == MAX_FILES:
+            raise report.UsageError("-i %s: more than %d URLs" % (path, MAX_FILES))
+        urls.append(url)
+    if not urls:
+        raise report.UsageError("-i %s: no URLs in it" % path)
+    return urls, names
+
+
+def parse_server(text):
+    """HOST:PORT (or [IPv6]:PORT) as (host, port), or None."""
+    if text.startswith("["):
+        host, close, rest = text.partition("]")
+        host += close
+        if not close or not rest.startswith(":"):
+            return None
+        digits = rest[1:]
+    else:
+        host, colon, digits = text.partition(":")
+        if not colon or ":" in digits:
+            return None
+    if not host or any(c in host for c in "/?#@ \t") or not cli.DIGITS.fullmatch(digits):
+        return None
+    port = int(digits)
+    return (host, port) if 1 <= port <= 65535 else None
+
+
+def list_from_server(options):
+    """N URLs of bin/fileserver's made-up files, named after the seed and their number."""
+    server = parse_server(options.server)
+    if server is None:
+        raise report.UsageError("--server '%s': expected HOST:PORT (or [IPv6]:PORT), PORT from 1 to 65535"
+                                % options.server)
+    urls = ["http://%s:%d/files/file-%d-%06d.bin?size=%d" % (server[0], server[1], options.seed, i + 1,
+                                                               options.size) for i in range(options.n)]
+    return urls, [url_name(url) for url in urls]
+
+
+def check_sources(options):
+    """Exactly one source of URLs, and no flag that the other one takes."""
+    if options.input_file and options.server:
+        raise report.UsageError("-i %s and --server %s: give one source of URLs, not both" % (options.input_file,
+                                                                                              options.server))
+    if not options.input_file and not options.server:
+        raise report.UsageError("no URLs: give -i FILE (a list of URLs) or --server HOST:PORT (bin/fileserver)")
+    if options.input_file and "size" in options.given:
+        raise report.UsageError("--size %d: only with --server; the files of -i %s are what they are"
+                                % (options.size, options.input_file))
+
+
+def check_names(names):
+    """No two URLs saved under one name."""
+    seen = set()
+    for name in sorted(names):
+        if name in seen:
+            raise report.UsageError("two URLs in the list would both be saved as '%s'" % name)
+        seen.add(name)
+
+
+def make(options):
+    """The URL list and the files' names, from -i FILE or made from --server;
+    sets options.n to the list's length with -i (download_list_make)."""
+    check_sources(options)
+    if options.input_file:
+        urls, names = list_from_file(options.input_file)
+        if "n" in options.given and options.n != len(urls):
+            raise report.UsageError("-n %d: -i %s lists %d URLs, and the list decides the number of files"
+                                    % (options.n, options.input_file, len(urls)))
+        options.n = len(urls)
+    else:
+        urls, names = list_from_server(options)
+    check_names(names)
+    return urls, names
+
+
+# ---- the output directory ----
+
+def open_directory(directory):
+    """-o DIR, created if missing (one level), and writable."""
+    if not os.path.exists(directory):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise report.UsageError("-o %s: cannot create it: %s" % (directory, e.strerror)) from None
+    elif not os.path.isdir(directory):
+        raise report.UsageError("-o %s: not a directory" % directory)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise report.UsageError("-o %s: cannot write there" % directory)
+
+
+
+def open_output(options, count):
+    """-o DIR, created if missing and writable; for --server's count files, room
+    for them there (download_output_open)."""
+    open_directory(options.output_dir)
+    if not options.input_file:
+        free = shutil.disk_usage(options.output_dir).free
+        if count * options.size > free:
+            raise report.UsageError("--files %d --size %d: needs %.1f GiB, but -o %s has %.1f GiB free" % (
+                count, options.size, count * options.size / 2 ** 30, options.output_dir, free / 2 ** 30))

@@ -21,7 +21,6 @@ loops, no BLAS); above it Freivalds' test, C·w against A·(B·w), by
 element-wise products and sums.
 """
 import copy
-import os
 
 from . import blas, cli, mix, pools, report, run
 

@@ -8,7 +8,7 @@ Runs every configuration below once per round, each a process of its own
 (`--warmup 1 -r 1`: its start-up is paid every time, as a user pays it), in
 a shuffled order each round, and prints medians, each against py-serial of
 the same workload and n:
-  factorial --mode many, n = 3000, Python's own integers, at P = 2:
+  factorial --mode many --chunk 50, n = 3000, Python's own integers, at P = 2:
     - py-threading (target <= 1.2x: the GIL lets one thread compute at a time);
     - py-multiprocessing --api map (target >= 1.6x) and --api apply (about 1x:
       Pool.apply waits for each task before it sends the next);
@@ -73,8 +73,15 @@ class Part:
         return found
 
 
+FACTORIAL_CHUNK = 50
+# Python lanes whose only kernel is their own: they take no --kernel.
+OWN_KERNEL = ("py-numba",)
+
 PARTS = {
-    "factorial": Part("factorial --mode many", "factorial", 3000, 2, ["--mode", "many"], [],
+    # Tasks of CHUNK numbers (60 of them at n = 3000), as a tutorial's Pool.map(f, xs) would get
+    # from its default chunksize: one number per task measures the pool's messages, not the GIL.
+    "factorial": Part("factorial --mode many --chunk %d" % FACTORIAL_CHUNK, "factorial", 3000, 2,
+                      ["--mode", "many", "--chunk", str(FACTORIAL_CHUNK)], [],
                       (("serial", 1), ("gmp", 1), ("threads", 2), ("processes", 2), ("openmp", 2), ("mpi", 2)),
                       (("py-threading", "py-threading", (), None, 1.2),
                        ("py-multiprocessing --api map", "py-multiprocessing", ("--api", "map"), 1.6, None),
@@ -95,7 +102,9 @@ def exe(workload, model):
 
 def run(part, model, workers, extra, server_args):
     """The result line of one process, as a dict, or a string saying why there is none."""
-    args = ["-n", part.n] + part.args + (part.python_args if is_python(model) else []) + list(extra)
+    # py-numba has one kernel of its own (the loops it compiles): the others' --kernel is not for it
+    python_args = part.python_args if is_python(model) and model not in OWN_KERNEL else []
+    args = ["-n", part.n] + part.args + python_args + list(extra)
     argv = launch(exe(part.workload, model), model, workers, args + server_args + ["--warmup", 1, "-r", 1])
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)

@@ -24,17 +24,17 @@ from . import clusters, programs, stats
 PYTHON_SERIAL = "py-serial"
 
 # runs.csv's columns, in order (documented in results/README.md).
-RUN_COLUMNS = ["timestamp", "study", "workload", "model", "link", "n", "workers", "round", "warmup",
+RUN_COLUMNS = ["timestamp", "study", "workload", "model", "n", "workers", "round", "warmup",
                "seconds", "setup", "comm", "compute", "combine", "wall", "user", "sys",
-               "max_rss_kb", "exit", "verified", "oversubscribed", "figures"]
+               "max_rss_kb", "exit", "verified", "oversubscribed", "figures", "link"]
 
 # summary.csv's columns, in order (documented in results/README.md).
-SUMMARY_COLUMNS = ["study", "workload", "model", "link", "n", "workers", "hosts", "oversubscribed", "runs", "failed",
+SUMMARY_COLUMNS = ["study", "workload", "model", "n", "workers", "oversubscribed", "runs", "failed",
                    "median", "ci_low", "ci_high", "min", "max", "iqr", "cv",
                    "setup", "comm", "compute", "combine", "wall", "user", "sys",
                    "baseline", "baseline_median", "speedup", "speedup_self", "efficiency",
                    "efficiency_self", "karp_flatt", "amdahl_serial_fraction", "figure", "figure_median",
-                   "baseline_lane", "startup"]
+                   "baseline_lane", "startup", "link", "hosts"]
 
 
 def read_runs(path):

@@ -29,9 +29,16 @@ MANY_FIGURES = ("digits", "mod61", "chunk", "tasks", "per_task_us")
 PRIME = 2 ** 61 - 1
 
 
+# MPI pays a launch per case: one rank, an odd count, more ranks than cores and than n
+# (two ranks run in the kernels, check and cluster tables).
+MPI_WORKERS = (1, 3, 8)
+
+
 def workers_for(model):
     """The worker counts a model takes: the serial model runs exactly one."""
-    return (1,) if model in ("serial", REFERENCE) else WORKERS
+    if model in ("serial", REFERENCE):
+        return (1,)
+    return MPI_WORKERS if model == "mpi" else WORKERS
 
 
 def digits_of(x):
@@ -124,7 +131,8 @@ def kernels():
     cases = []
     for model in MODELS + (REFERENCE,):
         for kernel in KERNELS if model != REFERENCE else ():
-            for n in KERNEL_SIZES:
+            # the larger size, thousands of cuts, in threads only: the cutting is common code
+            for n in KERNEL_SIZES if model == "threads" else KERNEL_SIZES[:1]:
                 for p in (1,) if model == "serial" else KERNEL_WORKERS:
                     cases.append(Case("factorial %s big --kernel %s n=%d p=%d (cut at %s limbs)" % (
                         model, kernel, n, p, KERNEL_SPLIT_LIMBS),

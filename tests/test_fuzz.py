@@ -20,7 +20,7 @@ TARGETS = ("http", "cli")
 # Seconds each target is fuzzed in make test: enough to pass through its
 # seeds and mutate them some thousand times per second, little enough for
 # the whole suite's budget.
-SMOKE_SECONDS = 10
+SMOKE_SECONDS = 5
 RUNNER = ROOT / "tests" / "fuzz" / "run"
 DONE = re.compile(r"^Done (\d+) runs in \d+ second", re.M)
 

@@ -17,9 +17,16 @@ LARGE_N = 1500                            # Freivalds' check, edge tiles in both
 FIGURES = ("gflops", "kernel")
 
 
+# MPI pays a launch per case: one rank, an odd count, more ranks than cores (two ranks
+# run in the check, naive and launcher tables).
+MPI_WORKERS = (1, 3, 8)
+
+
 def workers_for(model):
     """The worker counts a model takes: the serial model runs exactly one."""
-    return (1,) if model == "serial" else WORKERS
+    if model == "serial":
+        return (1,)
+    return MPI_WORKERS if model == "mpi" else WORKERS
 
 
 def run_args(model, workers, n, extra=(), flavor=""):

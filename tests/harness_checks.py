@@ -272,7 +272,7 @@ def bench(bin_dir, results, extra, wait=True, env=None):
     argv = [sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir), "--results", str(results),
             "--workloads", "matmul", "--sizes", "32", "--seed", "7"] + extra
     if not wait:
-        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=env)
     return out
 
@@ -333,7 +333,10 @@ def check_resume():
         bin_dir = make_bin(folder, fakes=["matmul-sleepy"], real=["matmul-serial"])
         results = Path(folder) / "results"
         extra = ["--workers", "1,2,3", "--repeats", "3"]
-        process = bench(bin_dir, results, extra, wait=False)
+        # Runs slow enough that the Ctrl-C lands mid-sweep even when this process is
+        # kept off the CPU for a few seconds (make test runs cases side by side).
+        slow = dict(os.environ, FAKE_SLEEP="0.6")
+        process = bench(bin_dir, results, extra, wait=False, env=slow)
         runs_path = results / "latest" / "runs.csv"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

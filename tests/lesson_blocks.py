@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,6 +128,7 @@ def run(path):
                 print("%s: skipped (%s)" % (where, block.skip))
                 continue
             env = dict(os.environ, **block.env)
+            started = time.monotonic()
             try:
                 out = subprocess.run(["bash", "-c", block.text], cwd=folder, env=env,
                                      stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -145,7 +147,7 @@ def run(path):
                     where, "; ".join(problems), block.text, "\n".join(output.splitlines()[-40:])),
                     file=sys.stderr)
                 return 1
-            print("%s: ok" % where)
+            print("%s: ok (%.1f s)" % (where, time.monotonic() - started))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

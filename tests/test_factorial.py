@@ -32,6 +32,9 @@ PRIME = 2 ** 61 - 1
 # MPI pays a launch per case: one rank, an odd count, more ranks than cores and than n
 # (two ranks run in the kernels, check and cluster tables).
 MPI_WORKERS = (1, 3, 8)
+# ... and --mode many at the sizes that reach its edges: no task, fewer tasks than ranks, a few
+# tasks each, thousands (1 and 1000 repeat 0 and 20 there; 1000 runs in the chunk cases below).
+MPI_MANY_SIZES = (0, 2, 20, MANY_LARGE_N)
 
 
 def workers_for(model):
@@ -165,7 +168,7 @@ def correctness():
         for n in SIZES:
             for p in workers_for(model):
                 cases.append(big_case(model, n, p))
-        for n in MANY_SIZES:
+        for n in MPI_MANY_SIZES if model == "mpi" else MANY_SIZES:
             for p in workers_for(model):
                 for schedule in SCHEDULES:
                     cases.append(many_case(model, n, p, schedule))

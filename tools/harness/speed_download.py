@@ -12,7 +12,7 @@ shuffled order each round and prints medians:
     ceil(files / P) × latency (target: within 1.25×), and against that ideal
     plus the time the same bytes take with no latency at all;
   - ours against Debian's curl --parallel --parallel-max 64 on the same URL
-    list, whole process against whole process (target: ratio <= 1.0);
+    list, whole process against whole process (target: ratio <= 0.6);
   - the speedup of threads at P = 32 over P = 1, next to matmul's (the
     I/O-bound workload scales far past the cores, the CPU-bound one stops).
 Figures, not a test: nothing here fails the build.
@@ -36,7 +36,7 @@ CONFIGS = [("serial", 1), ("threads", 1), ("threads", 32)] + [
     (m, WIDE) for m in ("threads", "processes", "openmp", "mpi", "async")]
 CURL_LANES = ("async", "threads")           # ours, in the comparison with curl --parallel
 MATMUL_N = 1024
-TARGET_IDEAL, TARGET_CURL = 1.25, 1.0
+TARGET_IDEAL, TARGET_CURL = 1.25, 0.6
 
 
 def start_server(latency_ms):

@@ -72,7 +72,7 @@ $(CONFIG): tools/configure.sh
 matmul_OBJS    := matmul.o matmul_kernel.o
 LIBS_matmul    := -lm
 NEEDS_matmul   := yes
-factorial_OBJS := factorial.o factorial_big.o factorial_kernel.o factorial_pipe.o
+factorial_OBJS := factorial.o factorial_big.o factorial_kernel.o factorial_pipe.o halves.o
 LIBS_factorial := $(GMP_LIBS) -lm
 NEEDS_factorial := $(HAVE_GMP)
 download_OBJS  := download.o download_list.o download_fetch.o download_check.o content.o
@@ -230,6 +230,16 @@ $(HTTP_DRIVER): tests/http_parse.c $(BUILD)/io_bound/http.o
 	$(CC) $(ALL_CFLAGS) -Iio_bound $(DEPFLAGS) -o $@ $< $(BUILD)/io_bound/http.o
 
 -include $(wildcard $(BUILD)/io_bound/*.d)
+
+# common/halves.c (a product from its two residues) against GMP's own
+# products, driven by tests/test_factorial.py.
+HALVES_CHECK := $(BIN)/tests/halves-check
+ifeq ($(HAVE_GMP),yes)
+all: $(HALVES_CHECK)
+endif
+$(HALVES_CHECK): tests/halves_check.c $(BUILD)/libfactorial.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libfactorial.a $(BUILD)/libcommon.a $(LIBS_factorial)
 
 # libFuzzer targets, where tools/configure.sh found clang's -fsanitize=fuzzer:
 # tests/fuzz/<target>.c and the code it calls, built apart with clang in

@@ -441,9 +441,10 @@ static void figures(void *work, double seconds, FILE *out)
 {
     struct factorial *f = work;
     if (f->mode == MODE_BIG) {
-        fprintf(out, " mode=big digits=%lu mod61=%lu kernel=%s", decimal_digits(f->result),
+        fprintf(out, " mode=big digits=%lu mod61=%lu kernel=%s split=%s", decimal_digits(f->result),
                 mpz_fdiv_ui(f->result, FACTORIAL_PRIME),
-                f->kernel == KERNEL_FAC_UI ? "mpz_fac_ui" : big_kernel_names[f->big_kernel]);
+                f->kernel == KERNEL_FAC_UI ? "mpz_fac_ui" : big_kernel_names[f->big_kernel],
+                f->kernel == KERNEL_FAC_UI ? "none" : factorial_split_name(f));
         return;
     }
     fprintf(out, " mode=many digits=%lu mod61=%llu schedule=%s chunk=%lu tasks=%lu per_task_us=%.3f",

@@ -1,5 +1,6 @@
 /* common/factorial_big.c — --mode big's two kernels as stages of jobs (see factorial_big.h). */
 #include "factorial_big.h"
+#include "halves.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -11,6 +12,10 @@
 /* A squaring is cut into at most this many pieces (their squares and
  * pairwise products are the jobs: pieces·(pieces+1)/2 of them). */
 #define MOST_SQUARE_PIECES 8u
+/* Up to this many workers a multiplication is cut into its two residues
+ * (halves.h), which cost no more than the whole product; beyond, into as
+ * many pieces as there are workers, which cost more but keep all busy. */
+#define MOST_HALVES_WORKERS 3u
 /* A prime list is cut into this many segments per worker. */
 #define SEGMENTS_PER_WORKER 1u
 /* What a squaring costs against a multiplication of the same size (GMP, FFT sizes). */
@@ -124,6 +129,42 @@ static mpz_srcptr operand(const struct factorial *f, const struct big_piece *pie
     return view;
 }
 
+/* same_piece: whether two pieces are one (a job on them squares). */
+static int same_piece(const struct big_piece *a, const struct big_piece *b)
+{
+    return a->slot == b->slot && a->from == b->from && a->limbs == b->limbs;
+}
+
+int factorial_job_operands(const struct big_job *job)
+{
+    switch (job->kind) {
+    case JOB_MUL:
+        return 2;
+    case JOB_SQUARE:
+        return 1;
+    case JOB_MINUS:
+    case JOB_PLUS:
+        return same_piece(&job->x, &job->y) ? 1 : 2;
+    default:
+        return 0;
+    }
+}
+
+void factorial_job_product(const struct big_job *job, mpz_ptr out, mpz_srcptr x, mpz_srcptr y)
+{
+    switch (job->kind) {
+    case JOB_MINUS:
+        halves_minus(out, x, y, job->first);
+        break;
+    case JOB_PLUS:
+        halves_plus(out, x, y, job->first);
+        break;
+    default: /* JOB_MUL, JOB_SQUARE (y is x) */
+        mpz_mul(out, x, y);
+        break;
+    }
+}
+
 double factorial_job(struct factorial *f, const struct big_job *job)
 {
     double start = clock_now();
@@ -136,12 +177,11 @@ double factorial_job(struct factorial *f, const struct big_job *job)
     case JOB_PRIMES:
         selected_product(f, out, job->first, job->last, job->bit);
         break;
-    case JOB_MUL:
-        mpz_mul(out, operand(f, &job->x, x), operand(f, &job->y, y));
+    default: { /* the products: a square's y is its x, one view of one piece */
+        mpz_srcptr first = operand(f, &job->x, x);
+        factorial_job_product(job, out, first, factorial_job_operands(job) == 1 ? first : operand(f, &job->y, y));
         break;
-    case JOB_SQUARE:
-        mpz_mul(out, operand(f, &job->x, x), operand(f, &job->x, x));
-        break;
+    }
     }
     return clock_now() - start;
 }
@@ -297,11 +337,53 @@ static void add_shifted(struct factorial *f, unsigned sum_slot, unsigned part_sl
     release(f, part_slot);
 }
 
-/* multiply: number[into] = number[x] · number[y], cut into pieces of y over
- * the workers when y is long enough; the pieces' products are added up here. */
+/* by_halves: whether to cut a product whose shorter operand is this long
+ * into its two residues (halves.h) rather than into pieces. Both operands
+ * must be long: GMP multiplies a long number by a short one in chunks of
+ * the short one's size, cheaper than the residues' FFTs of the long one's. */
+static int by_halves(const struct factorial *f, size_t shorter_limbs)
+{
+    return f->workers >= 2 && f->workers <= MOST_HALVES_WORKERS && shorter_limbs >= split_limbs() &&
+           halves_available();
+}
+
+/* halves: number[into] = number[x] · number[y] (x == y: the square), as two
+ * jobs, its residues mod B^m − 1 and mod B^m + 1, put back together here. */
+static enum outcome halves(struct factorial *f, unsigned into, unsigned x, unsigned y, big_runner run,
+                           struct phases *phases)
+{
+    size_t m = halves_size(mpz_size(f->number[x]), mpz_size(f->number[y]));
+    struct big_stage stage = {f->jobs, 0, 1};
+    unsigned first_out = f->numbers_used;
+    enum big_job_kind kinds[] = {JOB_MINUS, JOB_PLUS};
+    for (unsigned i = 0; i < 2; i++) {
+        struct big_job *job = add_job(f, &stage, kinds[i], multiply_cost((double)m, (double)m) / 2);
+        job->x = (struct big_piece){x, 0, 0};
+        job->y = (struct big_piece){y, 0, 0};
+        job->first = m;
+    }
+    if (run_stage(f, &stage, run, phases) != OUTCOME_OK)
+        return OUTCOME_FAILED;
+    double start = clock_now();
+    unsigned minus = stage.job[0].kind == JOB_MINUS ? stage.job[0].out : stage.job[1].out;
+    unsigned plus = stage.job[0].kind == JOB_PLUS ? stage.job[0].out : stage.job[1].out;
+    halves_join(f->number[into], f->number[minus], f->number[plus], m);
+    release(f, minus);
+    release(f, plus);
+    f->numbers_used = first_out;
+    phases->combine += clock_now() - start;
+    return OUTCOME_OK;
+}
+
+/* multiply: number[into] = number[x] · number[y], cut over the workers when
+ * y is long enough: into its residues (halves), or into pieces of y whose
+ * products are added up here. */
 static enum outcome multiply(struct factorial *f, unsigned into, unsigned x, unsigned y, big_runner run,
                              struct phases *phases)
 {
+    size_t x_size = mpz_size(f->number[x]), y_size = mpz_size(f->number[y]);
+    if (by_halves(f, x_size < y_size ? x_size : y_size))
+        return halves(f, into, x, y, run, phases);
     size_t x_limbs = mpz_size(f->number[x]), y_limbs = mpz_size(f->number[y]);
     if (y_limbs < x_limbs) { /* cut the longer one */
         unsigned t = x;
@@ -337,6 +419,8 @@ static enum outcome multiply(struct factorial *f, unsigned into, unsigned x, uns
 static enum outcome square(struct factorial *f, unsigned slot, big_runner run, struct phases *phases)
 {
     size_t limbs = mpz_size(f->number[slot]);
+    if (by_halves(f, limbs))
+        return halves(f, slot, slot, slot, run, phases);
     unsigned pieces = pieces_of(f, limbs, MOST_SQUARE_PIECES);
     size_t step = (limbs + pieces - 1) / pieces;
     struct big_stage stage = {f->jobs, 0, 1};
@@ -477,6 +561,13 @@ static enum outcome tree_kernel(struct factorial *f, big_runner run, struct phas
     release(f, first);
     phases->combine += clock_now() - start;
     return OUTCOME_OK;
+}
+
+const char *factorial_split_name(const struct factorial *f)
+{
+    if (f->workers < 2 || f->big_kernel == BIG_KERNEL_TREE)
+        return "none";
+    return f->workers <= MOST_HALVES_WORKERS && halves_available() ? "halves" : "pieces";
 }
 
 enum outcome factorial_big(struct factorial *f, big_runner run, struct phases *phases)

@@ -28,12 +28,17 @@
  * as compute; those that put it together (the tree's rounds, the chain of
  * squarings) as combine, cut or not.
  *
- * Cutting one multiplication x·y: y is cut into pieces of limbs, each worker
- * multiplies x by its piece, and the coordinator adds the products, each
- * shifted to its piece's place. A squaring x² is cut as (a·B + b)² =
- * a²·B² + 2ab·B + b²: three smaller products, but three where the whole
- * square costs about as much as two — a squaring gains little from two
- * workers, which is why the primes kernel scales worse than the tree one.
+ * Cutting one multiplication x·y (or squaring x²) over two or three
+ * workers: two jobs, x·y mod (B^m − 1) and x·y mod (B^m + 1) with
+ * 2m >= the product's limbs, each about half the work of the whole
+ * product; the coordinator puts x·y back together from them (the Chinese
+ * remainder theorem: a few additions, common/halves.h). Over four or more
+ * workers, or where the GMP linked lacks the internals the residues use:
+ * y is cut into pieces of limbs, each worker multiplies x by its piece, and
+ * the coordinator adds the products, each shifted to its piece's place; a
+ * squaring x² is cut as (a·B + b)² = a²·B² + 2ab·B + b². Pieces cost more
+ * in all than the whole product (two products of x by half of y cost more
+ * than one by all of it), residues do not.
  */
 #ifndef FACTORIAL_BIG_H
 #define FACTORIAL_BIG_H
@@ -46,6 +51,8 @@ enum big_job_kind {
     JOB_PRIMES, /* the product of primes[first..last) whose exponent in n! has bit `bit` set */
     JOB_MUL,    /* piece x times piece y */
     JOB_SQUARE, /* piece x squared */
+    JOB_MINUS,  /* x·y mod (B^m − 1), m = first (common/halves.h; x and y the same piece: x²) */
+    JOB_PLUS,   /* x·y mod (B^m + 1), likewise */
 };
 
 /* A piece of a number of the table f->number: limbs [from, from + limbs)
@@ -59,9 +66,10 @@ struct big_piece {
 struct big_job {
     enum big_job_kind kind;
     unsigned worker;           /* the worker that runs it: 0 is the coordinator */
-    unsigned long first, last; /* JOB_RANGE: factors; JOB_PRIMES: indices into the prime table */
+    unsigned long first, last; /* JOB_RANGE: factors; JOB_PRIMES: indices into the prime table;
+                                  JOB_MINUS, JOB_PLUS: first is m */
     unsigned bit;              /* JOB_PRIMES: which binary digit of the exponent selects a prime */
-    struct big_piece x, y;     /* JOB_MUL, JOB_SQUARE: the operands */
+    struct big_piece x, y;     /* JOB_MUL, JOB_SQUARE, JOB_MINUS, JOB_PLUS: the operands */
     unsigned out;              /* the product goes to f->number[out] */
     double cost;               /* estimated, to share the jobs out evenly */
 };
@@ -84,11 +92,25 @@ typedef enum outcome (*big_runner)(struct factorial *f, const struct big_stage *
  * the coordinator's own work between stages is the phases' combine. */
 enum outcome factorial_big(struct factorial *f, big_runner run, struct phases *phases);
 
+/* factorial_split_name: how f's kernel splits its large multiplications over
+ * the workers, for the result line: halves (the remainders), pieces, or none
+ * (one worker, or the plain tree). */
+const char *factorial_split_name(const struct factorial *f);
+
 /* factorial_job: one job, in this worker: f->number[job->out] = its product;
  * returns the seconds it took. Operands are read from f->number (a model
  * that moves numbers between address spaces puts them there first, see
  * factorial_job_operands). */
 double factorial_job(struct factorial *f, const struct big_job *job);
+
+/* factorial_job_operands: how many numbers a job reads (0: ranges and
+ * primes; 1: a square, whose x and y are one piece; 2), for a model that
+ * moves them between address spaces. */
+int factorial_job_operands(const struct big_job *job);
+
+/* factorial_job_product: a job that reads numbers, on operands x and y
+ * (the same pointer for a square): out = the product, or its residue. */
+void factorial_job_product(const struct big_job *job, mpz_ptr out, mpz_srcptr x, mpz_srcptr y);
 
 /* factorial_run_jobs: every job of the stage that worker runs, one after
  * another; records the seconds they took in f->busy[worker] and when it

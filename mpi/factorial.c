@@ -83,12 +83,6 @@ static void announce(struct factorial *f, unsigned *count)
                   "MPI_Bcast(stage)");
 }
 
-/* operands: how many of a job's operands travel (ranges and primes need none). */
-static int operands(const struct big_job *job)
-{
-    return job->kind == JOB_MUL ? 2 : job->kind == JOB_SQUARE ? 1 : 0;
-}
-
 /* run_stage: rank 0's side of a stage: announce it, send every other rank
  * the operands of its jobs, run its own, then receive the other ranks'
  * products and how long each rank worked. */
@@ -106,17 +100,19 @@ static enum outcome run_stage(struct factorial *f, const struct big_stage *stage
     for (unsigned j = 0; j < count; j++) {
         const struct big_job *job = &stage->job[j];
         const struct big_piece *piece[] = {&job->x, &job->y};
-        for (int k = 0; job->worker != 0 && k < operands(job); k++) {
+        for (int k = 0; job->worker != 0 && k < factorial_job_operands(job); k++) {
             mpz_t view;
             factorial_piece_view(f, piece[k], view);
             send_limbs(mpz_limbs_read(view), mpz_size(view), job->worker, &sends[posted++]);
         }
     }
-    double sent = clock_now();
-    factorial_run_jobs(f, stage, 0);
-    double comm = sent - start, waited = clock_now();
+    /* Wait for the operands to arrive before working: a large message moves
+     * only while its sender is inside an MPI call (Open MPI has no progress
+     * thread by default), so a rank 0 that multiplied first would leave the
+     * other ranks waiting for their operands until it was done. */
     mpi_check(MPI_Waitall((int)posted, sends, MPI_STATUSES_IGNORE), "MPI_Waitall(operands)");
-    comm += clock_now() - waited;
+    double comm = clock_now() - start;
+    factorial_run_jobs(f, stage, 0);
     for (unsigned j = 0; j < count; j++)
         if (stage->job[j].worker != 0)
             comm += receive_number(f->number[stage->job[j].out], stage->job[j].worker);
@@ -156,7 +152,7 @@ static void serve_stages(struct factorial *f, unsigned rank, struct phases *phas
         if (count == 0)
             break;
         for (unsigned j = 0; j < count; j++)
-            for (int k = 0; f->jobs[j].worker == rank && k < operands(&f->jobs[j]); k++)
+            for (int k = 0; f->jobs[j].worker == rank && k < factorial_job_operands(&f->jobs[j]); k++)
                 phases->comm += receive_number(operand[2 * j + k], 0);
         double busy = 0;
         for (unsigned j = 0; j < count; j++) {
@@ -165,10 +161,9 @@ static void serve_stages(struct factorial *f, unsigned rank, struct phases *phas
                 continue;
             double began = clock_now();
             mpz_ptr out = f->number[job->out];
-            if (job->kind == JOB_MUL)
-                mpz_mul(out, operand[2 * j], operand[2 * j + 1]);
-            else if (job->kind == JOB_SQUARE)
-                mpz_mul(out, operand[2 * j], operand[2 * j]);
+            int operands = factorial_job_operands(job); /* a square's one operand is x and y */
+            if (operands > 0)
+                factorial_job_product(job, out, operand[2 * j], operand[2 * j + operands - 1]);
             else
                 factorial_job(f, job);
             busy += clock_now() - began;

@@ -335,7 +335,24 @@ def sanitized(flavor):
     return cases
 
 
+def halves():
+    """common/halves.c alone (bin/tests/halves-check, tests/halves_check.c): products put back
+    together from their two residues equal GMP's, plainly and under ASan+UBSan; and the check fails
+    when a product is wrong."""
+    cases = []
+    for flavor in ("", "asan"):
+        exe = program("tests/halves-check", flavor)
+        cases.append(Case("halves %s: x·y from its residues mod B^m - 1 and B^m + 1 equals mpz_mul's, edges "
+                          "and FFT sizes" % (flavor or "plain"), [exe], 0,
+                          [stdout_says(r"halves: \d+ products agree with mpz_mul"), no_sanitizer_report],
+                          env=sanitizer_env(flavor, "serial") if flavor else None, needs=[exe]))
+    exe = program("tests/halves-check")
+    cases.append(Case("halves check fails on a wrong product (--break)", [exe, "--break"], 1,
+                      [stdout_says("differ from mpz_mul's product")], needs=[exe]))
+    return cases
+
+
 def cases():
     """Every factorial table, in the order they are reported."""
-    return (correctness() + kernels() + bad_input() + figures_check_fails() + check_fails() + dying_worker()
-            + sanitized("asan") + sanitized("tsan"))
+    return (correctness() + kernels() + halves() + bad_input() + figures_check_fails() + check_fails()
+            + dying_worker() + sanitized("asan") + sanitized("tsan"))

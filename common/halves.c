@@ -1,0 +1,210 @@
+/* common/halves.c — one huge product as two independent half-size products (see halves.h). */
+#include "halves.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* GMP's own internal functions (mpn/generic/mulmod_bnm1.c, sqrmod_bnm1.c,
+ * mul_fft.c), declared weakly: a library without them leaves them null. */
+extern void __gmpn_mulmod_bnm1(mp_ptr, mp_size_t, mp_srcptr, mp_size_t, mp_srcptr, mp_size_t, mp_ptr)
+    __attribute__((weak));
+extern void __gmpn_sqrmod_bnm1(mp_ptr, mp_size_t, mp_srcptr, mp_size_t, mp_ptr) __attribute__((weak));
+extern mp_size_t __gmpn_mulmod_bnm1_next_size(mp_size_t) __attribute__((weak));
+extern mp_limb_t __gmpn_mul_fft(mp_ptr, mp_size_t, mp_srcptr, mp_size_t, mp_srcptr, mp_size_t, int)
+    __attribute__((weak));
+extern int __gmpn_fft_best_k(mp_size_t, int) __attribute__((weak));
+
+/* The smallest FFT GMP's mpn_mul_fft takes: 2^FFT_FIRST_K pieces (its FFT_FIRST_K). */
+#define FFT_FIRST_K 4
+/* Scratch for the B^m − 1 products: GMP asks for at most 2m + 2·log2(m) + 4 limbs. */
+#define SCRATCH_LIMBS(m) (2 * (m) + 2 * CHAR_BIT * sizeof(size_t) + 4)
+
+int halves_available(void)
+{
+#if __GNU_MP_VERSION == 6
+    return __gmpn_mulmod_bnm1 && __gmpn_sqrmod_bnm1 && __gmpn_mulmod_bnm1_next_size && __gmpn_mul_fft &&
+           __gmpn_fft_best_k && strncmp(gmp_version, "6.", 2) == 0;
+#else
+    return 0;
+#endif
+}
+
+size_t halves_size(size_t x_limbs, size_t y_limbs)
+{
+    size_t whole = x_limbs + y_limbs;
+    if (halves_available())
+        whole = (size_t)__gmpn_mulmod_bnm1_next_size((mp_size_t)whole);
+    return (whole + 1) / 2;
+}
+
+/* limbs_of: how many of d's first `limbs` limbs are below its top zero limbs. */
+static size_t limbs_of(const mp_limb_t *d, size_t limbs)
+{
+    while (limbs > 0 && d[limbs - 1] == 0)
+        limbs--;
+    return limbs;
+}
+
+/* reduce_minus: out[0..m) = x mod (B^m − 1), for x of at most 2m limbs
+ * (B^m ≡ 1: the high half is added to the low half, and so is its carry). */
+static void reduce_minus(mp_limb_t *out, mpz_srcptr x, size_t m)
+{
+    size_t size = mpz_size(x);
+    const mp_limb_t *d = mpz_limbs_read(x);
+    if (size <= m) {
+        if (size > 0)
+            memcpy(out, d, size * sizeof *out);
+        memset(out + size, 0, (m - size) * sizeof *out);
+        return;
+    }
+    mp_limb_t carry = mpn_add(out, d, (mp_size_t)m, d + m, (mp_size_t)(size - m));
+    mpn_add_1(out, out, (mp_size_t)m, carry); /* after a carry out is at most B^m − 2: no second one */
+}
+
+/* reduce_plus: out[0..m] = x mod (B^m + 1), from 0 to B^m, for x of at most
+ * 2m limbs (B^m ≡ −1: the high half is subtracted from the low half). */
+static void reduce_plus(mp_limb_t *out, mpz_srcptr x, size_t m)
+{
+    size_t size = mpz_size(x);
+    const mp_limb_t *d = mpz_limbs_read(x);
+    out[m] = 0;
+    if (size <= m) {
+        if (size > 0)
+            memcpy(out, d, size * sizeof *out);
+        memset(out + size, 0, (m - size) * sizeof *out);
+        return;
+    }
+    if (mpn_sub(out, d, (mp_size_t)m, d + m, (mp_size_t)(size - m))) /* below 0: add B^m + 1 */
+        mpn_add_1(out, out, (mp_size_t)m + 1, 1);                   /* (the borrow was the B^m) */
+}
+
+/* modulus: B^m + sign (sign ±1), for the small sizes reduced the plain way. */
+static void modulus(mpz_t out, size_t m, int sign)
+{
+    mpz_set_ui(out, 0);
+    mpz_setbit(out, (mp_bitcnt_t)m * GMP_NUMB_BITS);
+    if (sign > 0)
+        mpz_add_ui(out, out, 1);
+    else
+        mpz_sub_ui(out, out, 1);
+}
+
+/* plain_residue: out = x·y mod (B^m + sign) the plain way: the whole product,
+ * then its remainder. Only for sizes below GMP's smallest FFT (the tests'). */
+static void plain_residue(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m, int sign)
+{
+    mpz_t mod, product;
+    mpz_inits(mod, product, NULL);
+    modulus(mod, m, sign);
+    mpz_mul(product, x, y);
+    mpz_mod(out, product, mod);
+    mpz_clears(mod, product, NULL);
+}
+
+/* fft_k: the FFT size (2^k pieces) GMP's mpn_mul_fft would use mod B^m + 1
+ * (m must be a multiple of 2^k), or 0 when m is too small for its FFT. */
+static int fft_k(size_t m, int square)
+{
+    if (!halves_available())
+        return 0;
+    int k = __gmpn_fft_best_k((mp_size_t)m, square);
+    while (k > 0 && m % ((size_t)1 << k) != 0)
+        k--;
+    return k >= FFT_FIRST_K ? k : 0;
+}
+
+void halves_minus(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m)
+{
+    int square = x == y;
+    if (fft_k(m, square) == 0) {
+        plain_residue(out, x, y, m, -1);
+        return;
+    }
+    mpz_t work;
+    mpz_init(work);
+    mp_limb_t *a = mpz_limbs_write(work, (mp_size_t)(2 * m + SCRATCH_LIMBS(m)));
+    mp_limb_t *b = a + m, *scratch = b + m;
+    reduce_minus(a, x, m);
+    size_t a_limbs = limbs_of(a, m), b_limbs = a_limbs;
+    if (!square) {
+        reduce_minus(b, y, m);
+        b_limbs = limbs_of(b, m);
+    }
+    mp_limb_t *r = mpz_limbs_write(out, (mp_size_t)m);
+    memset(r, 0, m * sizeof *r);
+    if (a_limbs > 0 && b_limbs > 0) {
+        if (square)
+            __gmpn_sqrmod_bnm1(r, (mp_size_t)m, a, (mp_size_t)a_limbs, scratch);
+        else if (a_limbs >= b_limbs)
+            __gmpn_mulmod_bnm1(r, (mp_size_t)m, a, (mp_size_t)a_limbs, b, (mp_size_t)b_limbs, scratch);
+        else
+            __gmpn_mulmod_bnm1(r, (mp_size_t)m, b, (mp_size_t)b_limbs, a, (mp_size_t)a_limbs, scratch);
+    }
+    size_t ones = 0; /* GMP may give zero as B^m − 1 (all ones): make it 0 */
+    while (ones < m && r[ones] == ~(mp_limb_t)0)
+        ones++;
+    if (ones == m)
+        memset(r, 0, m * sizeof *r);
+    mpz_limbs_finish(out, (mp_size_t)m);
+    mpz_clear(work);
+}
+
+void halves_plus(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m)
+{
+    int square = x == y, k = fft_k(m, square);
+    if (k == 0) {
+        plain_residue(out, x, y, m, 1);
+        return;
+    }
+    mpz_t work;
+    mpz_init(work);
+    mp_limb_t *a = mpz_limbs_write(work, (mp_size_t)(2 * m + 2));
+    mp_limb_t *b = a + m + 1;
+    reduce_plus(a, x, m);
+    size_t a_limbs = limbs_of(a, m + 1), b_limbs = a_limbs;
+    if (!square) {
+        reduce_plus(b, y, m);
+        b_limbs = limbs_of(b, m + 1);
+    } else {
+        b = a;
+    }
+    mp_limb_t *r = mpz_limbs_write(out, (mp_size_t)m + 1);
+    memset(r, 0, (m + 1) * sizeof *r);
+    if (a_limbs > 0 && b_limbs > 0) /* the same pointer and length: GMP squares */
+        r[m] = __gmpn_mul_fft(r, (mp_size_t)m, a, (mp_size_t)a_limbs, b, (mp_size_t)b_limbs, k);
+    mpz_limbs_finish(out, (mp_size_t)m + 1);
+    mpz_clear(work);
+}
+
+void halves_join(mpz_ptr out, mpz_srcptr minus, mpz_srcptr plus, size_t m)
+{
+    /* z = plus + (B^m + 1)·q, where q = (minus − plus)/2 mod (B^m − 1):
+     * then z ≡ plus mod (B^m + 1), and since B^m + 1 ≡ 2 mod (B^m − 1),
+     * z ≡ plus + 2q ≡ minus there. Halving mod B^m − 1 (where 2^(64m) ≡ 1)
+     * is a rotation right by one bit. */
+    mpz_t work;
+    mpz_init(work);
+    mp_limb_t *a = mpz_limbs_write(work, (mp_size_t)(3 * m + 1));
+    mp_limb_t *p = a + m, *q = p + m + 1;
+    reduce_minus(a, minus, m);
+    reduce_plus(p, plus, m);
+    /* plus mod (B^m − 1): its low limbs, or 1 when it is B^m */
+    mp_limb_t borrow = p[m] ? mpn_sub_1(q, a, (mp_size_t)m, 1) : mpn_sub_n(q, a, p, (mp_size_t)m);
+    if (borrow) /* q wrapped round B^m: take 1 more to wrap round B^m − 1 */
+        mpn_sub_1(q, q, (mp_size_t)m, 1);
+    mp_limb_t low_bit = q[0] & 1;
+    mpn_rshift(q, q, (mp_size_t)m, 1);
+    q[m - 1] |= low_bit << (GMP_NUMB_BITS - 1);
+    size_t ones = 0; /* q = B^m − 1 is 0 */
+    while (ones < m && q[ones] == ~(mp_limb_t)0)
+        ones++;
+    if (ones == m)
+        memset(q, 0, m * sizeof *q);
+    mp_limb_t *z = mpz_limbs_write(out, (mp_size_t)(2 * m + 1));
+    memcpy(z, q, m * sizeof *z);
+    memcpy(z + m, q, m * sizeof *z);
+    z[2 * m] = 0;
+    mpn_add(z, z, (mp_size_t)(2 * m + 1), p, (mp_size_t)m + 1); /* below B^2m: no carry out */
+    mpz_limbs_finish(out, (mp_size_t)(2 * m + 1));
+    mpz_clear(work);
+}

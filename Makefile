@@ -343,7 +343,12 @@ NEEDS_PYTHON = @test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tool
 
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.
-test: all sanitizers
+# The builds run a job per core (BUILD_JOBS=1 for one at a time); the
+# tests then run side by side themselves (tests/run_tests.py --jobs).
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+test:
+	$(MAKE) --no-print-directory -j$(BUILD_JOBS) all
+	$(MAKE) --no-print-directory -j$(BUILD_JOBS) sanitizers
 	$(NEEDS_PYTHON)
 	$(PYTHON) tests/run_tests.py --slowest 12
 

@@ -35,6 +35,8 @@ MPI_WORKERS = (1, 3, 8)
 # ... and --mode many at the sizes that reach its edges: no task, fewer tasks than ranks, a few
 # tasks each, thousands (1 and 1000 repeat 0 and 20 there; 1000 runs in the chunk cases below).
 MPI_MANY_SIZES = (0, 2, 20, MANY_LARGE_N)
+# --mode big likewise: 1! is 0!'s edge again, and 1000 lies between 20 and 100000.
+MPI_BIG_SIZES = (0, 2, 20, 100000)
 
 
 def workers_for(model):
@@ -165,7 +167,7 @@ def correctness():
     """Every model × size × workers, in both modes and every schedule, verifies."""
     cases = []
     for model in MODELS:
-        for n in SIZES:
+        for n in MPI_BIG_SIZES if model == "mpi" else SIZES:
             for p in workers_for(model):
                 cases.append(big_case(model, n, p))
         for n in MPI_MANY_SIZES if model == "mpi" else MANY_SIZES:

@@ -20,6 +20,9 @@ FIGURES = ("gflops", "kernel")
 # MPI pays a launch per case: one rank, an odd count, more ranks than cores (two ranks
 # run in the check, naive and launcher tables).
 MPI_WORKERS = (1, 3, 8)
+# ... at the sizes that place rows differently: one row, fewer rows than ranks, uneven rows
+# across a tile edge, and the size the Freivalds check takes over at (2 and 64 repeat them).
+MPI_SIZES = (1, 3, 17, 257)
 
 
 def workers_for(model):
@@ -38,9 +41,8 @@ def correctness(flavor=""):
     """Every model × size × workers verifies, keeping the result-line contract (under a sanitizer, a subset)."""
     cases = []
     models = MODELS if flavor != "tsan" else ("threads",)
-    sizes = SANITIZED_SIZES if flavor else SIZES
     for model in models:
-        for n in sizes:
+        for n in SANITIZED_SIZES if flavor else MPI_SIZES if model == "mpi" else SIZES:
             for p in workers_for(model) if not flavor else (1,) if model == "serial" else SANITIZED_WORKERS:
                 checks = [result_lines(WORKLOAD, model, n, p, reps=2, figures=FIGURES)]
                 if flavor:

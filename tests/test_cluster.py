@@ -5,8 +5,8 @@ own (so a cluster of the user's in build/cluster/ is left alone), tied to
 this test run (tools/cluster up --down-with: when the run ends, even killed,
 the cluster goes down), and starts a file server on its head for download.
 teardown() takes both down. Every MPI program runs on it, on 2 hosts
-(--hosts 2, block placement) with P = 3 and 4, and on 3 (round-robin) with
-P = 2 and 4, and must say hosts=min(P, hosts). The cases that make clusters of their own (up
+(--hosts 2, block placement) and on 3 (round-robin), with P = 2, 3, 4, and
+must say hosts=min(P, hosts). The cases that make clusters of their own (up
 and down, an up undone half-way, a killed rank, a cut link, shaping) are
 checks in tests/cluster_checks.py, each a case of its own.
 
@@ -30,9 +30,7 @@ MPIRUN = ROOT / "tools" / "mpirun"
 CHECKS = ROOT / "tests" / "cluster_checks.py"
 HOSTS = 3                                 # the table's cluster
 HEAD = "169.254.100.254"                  # its head's address, where the file server listens
-# P per cluster: on 2 hosts (block) an uneven share and two ranks a host; on 3 hosts
-# (round-robin) fewer ranks than hosts and ranks wrapping round to the first host.
-WORKERS = {2: (3, 4), 3: (2, 4)}
+WORKERS = (2, 3, 4)                       # P below, at and above the hosts
 # make doctor's section on clusters, alone (the whole of make doctor takes seconds more).
 DOCTOR_CLUSTER = "import sys; sys.path.insert(0, %r); import doctor; doctor.cluster()" % str(ROOT / "tools")
 
@@ -135,12 +133,12 @@ def workloads():
 
 
 def on_the_cluster():
-    """Every MPI program on 2 hosts (block) and 3 hosts (round-robin), at the P of WORKERS."""
+    """Every MPI program on 2 hosts (block) and 3 hosts (round-robin) with P = 2, 3, 4."""
     cases = []
     for label, name, args, n, figures, checks in workloads():
         workload = name.split("-")[0]
         for hosts, placing in ((2, ["--hosts", 2]), (3, ["--map-by", "round-robin"])):
-            for p in WORKERS[hosts]:
+            for p in WORKERS:
                 if args is None:   # download: from the file server on the head, into a fresh folder
                     args_now = ["--server", "%s:%d" % (HEAD, STATE["port"]), "--files", n, "--size", "8K",
                                 "-o", out_dir()]

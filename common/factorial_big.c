@@ -381,10 +381,9 @@ static enum outcome halves(struct factorial *f, unsigned into, unsigned x, unsig
 static enum outcome multiply(struct factorial *f, unsigned into, unsigned x, unsigned y, big_runner run,
                              struct phases *phases)
 {
-    size_t x_size = mpz_size(f->number[x]), y_size = mpz_size(f->number[y]);
-    if (by_halves(f, x_size < y_size ? x_size : y_size))
-        return halves(f, into, x, y, run, phases);
     size_t x_limbs = mpz_size(f->number[x]), y_limbs = mpz_size(f->number[y]);
+    if (by_halves(f, x_limbs < y_limbs ? x_limbs : y_limbs))
+        return halves(f, into, x, y, run, phases);
     if (y_limbs < x_limbs) { /* cut the longer one */
         unsigned t = x;
         x = y;

@@ -3,7 +3,7 @@
  * n! is built in steps. Some steps are many multiplications that do not
  * depend on each other (a stage): they can run at once, one worker each.
  * Between stages the coordinating worker (worker 0: the main thread, the
- * parent process, rank 0) joins what they made — adds up pieces, starts the
+ * parent process, rank 0) joins what they made — puts parts together, starts the
  * next step. The model decides only how a stage's jobs run in parallel
  * (threads, fork()ed children, an OpenMP team, MPI ranks): factorial_big
  * hands it each stage, so the algorithm is the same in every model.

@@ -4,8 +4,8 @@
  * messages. --mode big: rank 0 runs the algorithm; for each stage of
  * independent multiplications it broadcasts the jobs, sends every other
  * rank the operands of its own, runs its own, and receives their products
- * (probing first for a length only the sender knows), and adds the pieces
- * up between stages; rank 0 ends with n!. --mode many: a task farm: rank 0 deals (and works too, answering between two of
+ * (probing first for a length only the sender knows), and puts the parts
+ * together between stages; rank 0 ends with n!. --mode many: a task farm: rank 0 deals (and works too, answering between two of
  * its tasks); the other ranks ask it for chunks, every request carrying the
  * residues of the chunk before, and keep CHUNKS_AHEAD chunks in hand so they
  * compute while a request waits. Messages are inside the timed region
@@ -131,8 +131,8 @@ static enum outcome run_stage(struct factorial *f, const struct big_stage *stage
 }
 
 /* serve_stages: another rank's part of --mode big: for every stage rank 0
- * announces, receive the operands of its own jobs (all of them first, so
- * rank 0's sends can complete while it works), run them, send back their
+ * announces, receive the operands of its own jobs (all of them first: rank
+ * 0 waits for its sends to finish before it works), run them, send back their
  * products in the stage's order and then its time in them; until a stage of
  * no jobs ends the run. */
 static void serve_stages(struct factorial *f, unsigned rank, struct phases *phases)

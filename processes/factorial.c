@@ -5,7 +5,7 @@
  * stage of independent multiplications one child per worker that has jobs;
  * it starts with a copy of every number its jobs read (fork copies the
  * parent's memory, lazily), and writes their products up its own pipe;
- * worker 0 is the parent itself, which adds the pieces up between stages,
+ * worker 0 is the parent itself, which puts the parts together between stages,
  * so n!, the largest number, never travels. --mode many: a pool of children,
  * like Python's Pool.map: the parent is the dealer, sends each child chunks
  * of task numbers down one pipe and reads their residues from another (which

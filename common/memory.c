@@ -2,6 +2,8 @@
 #include "memory.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,16 @@ void memory_free(void *p, size_t bytes, enum memory where)
     } else {
         free(p);
     }
+}
+
+void memory_fresh_blocks(size_t bytes)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+    if (bytes <= INT_MAX)
+        (void)mallopt(M_MMAP_THRESHOLD, (int)bytes); /* advice, as above */
+#else
+    (void)bytes;
+#endif
 }
 
 void memory_prefault(void *p, size_t bytes)

@@ -24,11 +24,16 @@
 #include "child.h"
 #include "factorial.h"
 #include "factorial_big.h"
+#include "memory.h"
 
 #define MODEL "processes"
 
 /* Room for "worker 123" in messages. */
 #define NAME_SIZE 48
+/* With children, blocks of this size and more come from fresh mappings
+ * (memory_fresh_blocks): GMP's big numbers and scratch, which the parent and
+ * a child would otherwise write copy-on-write in heap memory they share. */
+#define FRESH_BLOCK (8u << 20)
 
 /* ---- --mode big: a child per worker and stage, its products up a pipe ---- */
 
@@ -224,6 +229,8 @@ int main(int argc, char **argv)
     struct factorial f = {0};
     if (o == OUTCOME_OK)
         o = pipe_ignore_sigpipe(); /* a dead child's pipe: EPIPE, reported, not a signal that kills */
+    if (o == OUTCOME_OK && opt.workers > 1)
+        memory_fresh_blocks(FRESH_BLOCK); /* children share the heap: no copy-on-write for big blocks */
     if (o == OUTCOME_OK)
         o = factorial_prepare(&f, &opt, MEMORY_SHARED);
 

@@ -28,7 +28,7 @@
 /* Memory, in copies of n!: --mode big holds the numbers its stages make
  * (together about one n!), the pieces being multiplied and their products,
  * GMP's scratch for every multiplication running at once (in huge pages,
- * see HUGE_BLOCK), n! itself and, to check it, the reference. Peak resident
+ * see FACTORIAL_BIG_BLOCK), n! itself and, to check it, the reference. Peak resident
  * memory measured at n = 10^7: 7.0 copies (serial), 15.3 (threads, tree,
  * P = 2), 16.7 (threads, primes, P = 4), 21 (threads, split-tree, P = 4):
  * a base, and scratch for up to about four large multiplications at once
@@ -115,8 +115,8 @@ const struct workload factorial_workload = {
  * a fork()ed child touches all its memory for the first time (measured at
  * n = 10^7, P = 2: the processes model 8% faster, half the page faults; the
  * others unchanged). Smaller blocks stay with malloc: a huge page is resident
- * whole, so rounding small blocks up to one would cost memory for nothing. */
-#define HUGE_BLOCK (8u << 20)
+ * whole, so rounding small blocks up to one would cost memory for nothing.
+ * The size is FACTORIAL_BIG_BLOCK (factorial.h). */
 
 /* gmp_allocate: GMP's allocation function. GMP cannot go on without the
  * memory it asks for, and by default aborts with a core dump when it is
@@ -125,7 +125,7 @@ const struct workload factorial_workload = {
  * handlers). */
 static void *gmp_allocate(size_t bytes)
 {
-    void *p = bytes >= HUGE_BLOCK ? memory_alloc(bytes, MEMORY_PRIVATE) : malloc(bytes);
+    void *p = bytes >= FACTORIAL_BIG_BLOCK ? memory_alloc(bytes, MEMORY_PRIVATE) : malloc(bytes);
     if (!p) {
         report_error("out of memory: GMP asked for %zu bytes", bytes);
         _exit(outcome_exit_code(OUTCOME_FAILED));
@@ -137,7 +137,7 @@ static void *gmp_allocate(size_t bytes)
  * into a new block of huge pages where the new size calls for one. */
 static void *gmp_reallocate(void *old, size_t old_bytes, size_t new_bytes)
 {
-    if (new_bytes < HUGE_BLOCK) {
+    if (new_bytes < FACTORIAL_BIG_BLOCK) {
         void *p = realloc(old, new_bytes);
         if (!p) {
             report_error("out of memory: GMP asked to grow %zu bytes to %zu", old_bytes, new_bytes);

@@ -56,6 +56,10 @@
  * 2^61 - 1, a Mersenne prime, so any tool with 128-bit products can check them. */
 #define FACTORIAL_PRIME ((UINT64_C(1) << 61) - 1)
 
+/* GMP's blocks from this size up are big blocks: common/factorial.c gives
+ * them huge pages, and the processes model, with children, fresh mappings. */
+#define FACTORIAL_BIG_BLOCK (8u << 20)
+
 /* How many chunks a task farm (processes, MPI) keeps in a worker's hands,
  * so that the next ones are already there when one is done and asking for
  * more never leaves a worker idle. Three, not two: MPI's rank 0 computes too

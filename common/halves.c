@@ -45,6 +45,25 @@ static size_t limbs_of(const mp_limb_t *d, size_t limbs)
     return limbs;
 }
 
+/* copy_padded: out[0..m) = x, which has at most m limbs, zeros above it. */
+static void copy_padded(mp_limb_t *out, mpz_srcptr x, size_t m)
+{
+    size_t size = mpz_size(x);
+    if (size > 0)
+        memcpy(out, mpz_limbs_read(x), size * sizeof *out);
+    memset(out + size, 0, (m - size) * sizeof *out);
+}
+
+/* zero_if_all_ones: d[0..m) = 0 where it is B^m − 1, the other form of 0 mod B^m − 1. */
+static void zero_if_all_ones(mp_limb_t *d, size_t m)
+{
+    size_t ones = 0;
+    while (ones < m && d[ones] == ~(mp_limb_t)0)
+        ones++;
+    if (ones == m)
+        memset(d, 0, m * sizeof *d);
+}
+
 /* reduce_minus: out[0..m) = x mod (B^m − 1), for x of at most 2m limbs
  * (B^m ≡ 1: the high half is added to the low half, and so is its carry). */
 static void reduce_minus(mp_limb_t *out, mpz_srcptr x, size_t m)
@@ -52,9 +71,7 @@ static void reduce_minus(mp_limb_t *out, mpz_srcptr x, size_t m)
     size_t size = mpz_size(x);
     const mp_limb_t *d = mpz_limbs_read(x);
     if (size <= m) {
-        if (size > 0)
-            memcpy(out, d, size * sizeof *out);
-        memset(out + size, 0, (m - size) * sizeof *out);
+        copy_padded(out, x, m);
         return;
     }
     mp_limb_t carry = mpn_add(out, d, (mp_size_t)m, d + m, (mp_size_t)(size - m));
@@ -69,9 +86,7 @@ static void reduce_plus(mp_limb_t *out, mpz_srcptr x, size_t m)
     const mp_limb_t *d = mpz_limbs_read(x);
     out[m] = 0;
     if (size <= m) {
-        if (size > 0)
-            memcpy(out, d, size * sizeof *out);
-        memset(out + size, 0, (m - size) * sizeof *out);
+        copy_padded(out, x, m);
         return;
     }
     if (mpn_sub(out, d, (mp_size_t)m, d + m, (mp_size_t)(size - m))) /* below 0: add B^m + 1 */
@@ -140,11 +155,7 @@ void halves_minus(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m)
         else
             __gmpn_mulmod_bnm1(r, (mp_size_t)m, b, (mp_size_t)b_limbs, a, (mp_size_t)a_limbs, scratch);
     }
-    size_t ones = 0; /* GMP may give zero as B^m − 1 (all ones): make it 0 */
-    while (ones < m && r[ones] == ~(mp_limb_t)0)
-        ones++;
-    if (ones == m)
-        memset(r, 0, m * sizeof *r);
+    zero_if_all_ones(r, m); /* GMP may give zero as B^m − 1 */
     mpz_limbs_finish(out, (mp_size_t)m);
     mpz_clear(work);
 }
@@ -195,11 +206,7 @@ void halves_join(mpz_ptr out, mpz_srcptr minus, mpz_srcptr plus, size_t m)
     mp_limb_t low_bit = q[0] & 1;
     mpn_rshift(q, q, (mp_size_t)m, 1);
     q[m - 1] |= low_bit << (GMP_NUMB_BITS - 1);
-    size_t ones = 0; /* q = B^m − 1 is 0 */
-    while (ones < m && q[ones] == ~(mp_limb_t)0)
-        ones++;
-    if (ones == m)
-        memset(q, 0, m * sizeof *q);
+    zero_if_all_ones(q, m);
     mp_limb_t *z = mpz_limbs_write(out, (mp_size_t)(2 * m + 1));
     memcpy(z, q, m * sizeof *z);
     memcpy(z + m, q, m * sizeof *z);

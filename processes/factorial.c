@@ -30,10 +30,6 @@
 
 /* Room for "worker 123" in messages. */
 #define NAME_SIZE 48
-/* With children, blocks of this size and more come from fresh mappings
- * (memory_fresh_blocks): GMP's big numbers and scratch, which the parent and
- * a child would otherwise write copy-on-write in heap memory they share. */
-#define FRESH_BLOCK (8u << 20)
 
 /* ---- --mode big: a child per worker and stage, its products up a pipe ---- */
 
@@ -230,7 +226,7 @@ int main(int argc, char **argv)
     if (o == OUTCOME_OK)
         o = pipe_ignore_sigpipe(); /* a dead child's pipe: EPIPE, reported, not a signal that kills */
     if (o == OUTCOME_OK && opt.workers > 1)
-        memory_fresh_blocks(FRESH_BLOCK); /* children share the heap: no copy-on-write for big blocks */
+        memory_fresh_blocks(FACTORIAL_BIG_BLOCK); /* children share the heap: big blocks, not copied on write */
     if (o == OUTCOME_OK)
         o = factorial_prepare(&f, &opt, MEMORY_SHARED);
 

@@ -21,7 +21,7 @@ REFERENCE = "gmp"
 SIZES = (0, 1, 2, 20, 1000, 100000)       # n = 0 and 1 are 1; tiny; ranges empty for P > n; large
 MANY_LARGE_N = 3000                       # --mode many: thousands of tasks, costs from 1! to 3000!
 MANY_SIZES = SIZES[:-1] + (MANY_LARGE_N,)
-HUGE_N = 3000000                          # n! of 9 MB: GMP's blocks past HUGE_BLOCK
+HUGE_N = 3000000                          # n! of 9 MB: GMP's blocks past FACTORIAL_BIG_BLOCK
 WORKERS = (1, 2, 3, 8)                    # P = 1, odd P, P > cores, P > n
 SCHEDULES = ("static", "cyclic", "dynamic")
 BIG_FIGURES = ("digits", "mod61")
@@ -328,7 +328,7 @@ def sanitized(flavor):
             for schedule in SCHEDULES:
                 cases.append(many_case(model, 1000, p, schedule, flavor=flavor))
     for model in ("threads", "processes") if flavor == "asan" else ():
-        # numbers of megabytes: GMP's blocks in huge pages (common/factorial.c, HUGE_BLOCK)
+        # numbers of megabytes: GMP's blocks in huge pages (common/factorial.c, FACTORIAL_BIG_BLOCK)
         exe = program("factorial-" + model, flavor)
         cases.append(Case("factorial %s %s big n=%d p=3 (huge blocks)" % (flavor, model, HUGE_N),
                           [exe, "-p", 3, "-n", HUGE_N, "--warmup", 0], 0,

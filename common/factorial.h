@@ -26,7 +26,7 @@
  * The models, each serial/factorial.c plus one idea (diff -u serial/factorial.c MODEL/factorial.c):
  *   serial/factorial.c     one thread: the baseline
  *   threads/factorial.c    one POSIX thread per worker and stage, per task taker
- *   processes/factorial.c  fork()ed children per stage, products up pipes; a pool fed through pipes
+ *   processes/factorial.c  a pool of fork()ed children, stages' numbers through pipes; a pool fed through pipes
  *   openmp/factorial.c     a parallel for over each stage's workers; the schedule clause for tasks
  *   mpi/factorial.c        ranks: stages handed out as messages; a master-worker task farm
  *   reference/factorial.c  GMP's mpz_fac_ui, what you would use instead
@@ -57,7 +57,7 @@
 #define FACTORIAL_PRIME ((UINT64_C(1) << 61) - 1)
 
 /* GMP's blocks from this size up are big blocks: common/factorial.c gives
- * them huge pages, and the processes model, with children, fresh mappings. */
+ * them huge pages. */
 #define FACTORIAL_BIG_BLOCK (8u << 20)
 
 /* How many chunks a task farm (processes, MPI) keeps in a worker's hands,

@@ -197,6 +197,47 @@ void factorial_run_jobs(struct factorial *f, const struct big_stage *stage, unsi
     f->span[worker].end = clock_now();
 }
 
+mpz_t *factorial_operands_make(const struct factorial *f)
+{
+    size_t count = 2 * (size_t)f->job_room;
+    mpz_t *operand = malloc(count * sizeof *operand);
+    if (!operand) {
+        report_error("out of memory for %zu operands", count);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++)
+        mpz_init(operand[i]);
+    return operand;
+}
+
+void factorial_operands_free(const struct factorial *f, mpz_t *operand)
+{
+    for (size_t i = 0; operand && i < 2 * (size_t)f->job_room; i++)
+        mpz_clear(operand[i]);
+    free(operand);
+}
+
+void factorial_run_received(struct factorial *f, const struct big_stage *stage, unsigned worker, mpz_t *operand)
+{
+    double busy = 0;
+    f->span[worker].start = clock_now();
+    for (unsigned j = 0; j < stage->count; j++) {
+        const struct big_job *job = &stage->job[j];
+        if (job->worker != worker)
+            continue;
+        int operands = factorial_job_operands(job); /* a square's one operand is x and y */
+        if (operands == 0) {
+            busy += factorial_job(f, job);
+            continue;
+        }
+        double began = clock_now();
+        factorial_job_product(job, f->number[job->out], operand[2 * j], operand[2 * j + operands - 1]);
+        busy += clock_now() - began;
+    }
+    f->busy[worker] = busy;
+    f->span[worker].end = clock_now();
+}
+
 void factorial_stage_phases(const struct factorial *f, double start, struct phases *phases)
 {
     double now = clock_now(), last_start = start, last_end = start, longest = 0;

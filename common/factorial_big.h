@@ -117,6 +117,20 @@ void factorial_job_product(const struct big_job *job, mpz_ptr out, mpz_srcptr x,
  * began and ended them in f->span[worker]. */
 void factorial_run_jobs(struct factorial *f, const struct big_stage *stage, unsigned worker);
 
+/* factorial_operands_make: room for the operands of a stage's jobs (two
+ * per job, each an initialised number) in a worker that receives them;
+ * NULL after saying so when memory runs out. factorial_operands_free gives
+ * it back. */
+mpz_t *factorial_operands_make(const struct factorial *f);
+void factorial_operands_free(const struct factorial *f, mpz_t *operand);
+
+/* factorial_run_received: the same for a worker with an address space of its
+ * own, which has received its jobs' operands from the coordinator: job j's
+ * x in operand[2j] and its y in operand[2j + 1] (a square's one operand in
+ * operand[2j]); jobs that read no number (ranges, primes) run as in
+ * factorial_run_jobs. */
+void factorial_run_received(struct factorial *f, const struct big_stage *stage, unsigned worker, mpz_t *operand);
+
 /* factorial_stage_phases: a shared-memory stage that began at start and has
  * just ended, into the phases: setup until the last worker began its jobs,
  * compute the longest any worker was busy, combine from the last worker's

@@ -2,8 +2,6 @@
 #include "memory.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,22 +63,20 @@ void memory_free(void *p, size_t bytes, enum memory where)
     }
 }
 
-void memory_fresh_blocks(size_t bytes)
-{
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
-    if (bytes <= INT_MAX)
-        (void)mallopt(M_MMAP_THRESHOLD, (int)bytes); /* advice, as above */
-#else
-    (void)bytes;
-#endif
-}
-
 void memory_prefault(void *p, size_t bytes)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     uintptr_t first = (uintptr_t)p / page * page, end = (uintptr_t)p + bytes;
     if (bytes > 0)
         (void)madvise((void *)first, end - first, MADV_POPULATE_WRITE); /* advice, as above */
+}
+
+void memory_inherit(void *p, size_t bytes, int inherit)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t first = ((uintptr_t)p + page - 1) / page * page, end = ((uintptr_t)p + bytes) / page * page;
+    if (end > first) /* whole pages only: the rest of a partial page may belong to another block */
+        (void)madvise((void *)first, end - first, inherit ? MADV_DOFORK : MADV_DONTFORK); /* advice, as above */
 }
 
 double memory_total(void)

@@ -23,16 +23,14 @@ void memory_free(void *p, size_t bytes, enum memory where);
  * where the kernel cannot, the pages fault in as usual. */
 void memory_prefault(void *p, size_t bytes);
 
-/* memory_fresh_blocks: from now on, blocks of at least bytes come from
- * mappings of their own, given back when freed, never from heap memory used
- * before. For a process that forks children while it computes: a child
- * shares its parent's heap copy-on-write, so a block the heap hands out
- * again costs a page copy at the first write on either side (and, under a
- * hypervisor, a round of TLB shootdowns); a fresh mapping belongs to one
- * process. A process that never forks loses by it: every block is new
- * memory, zeroed by the kernel. Advice only (glibc's M_MMAP_THRESHOLD):
- * elsewhere, or refused, nothing changes. */
-void memory_fresh_blocks(size_t bytes);
+/* memory_inherit: whether a child forked from now on gets the whole pages
+ * inside [p, p + bytes) (inherit = 0: it gets no mapping there at all,
+ * MADV_DONTFORK; 1: as usual, MADV_DOFORK). For a parent that will write
+ * memory its children never read: pages a child shares copy-on-write cost
+ * the parent a page copy at its first write to each. Say 0 just before
+ * forking and 1 just after: memory given back while it is 0 could be
+ * handed out again for something a child does read. Advice only. */
+void memory_inherit(void *p, size_t bytes, int inherit);
 
 /* memory_total: bytes of RAM this process may use: physical memory, or less
  * where the cgroup's limit or the address-space limit (ulimit -v) says so. */

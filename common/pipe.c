@@ -1,13 +1,17 @@
-/* common/pipe.c — whole messages through pipes, and the two shapes of pipes of the processes/ programs (pipe.h). */
+/* common/pipe.c — whole messages through pipes, and the pools of the processes/ programs (pipe.h). */
 #include "pipe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "child.h"
 #include "fdio.h"
+
+/* What a pool's pipes ask for: 1 MiB, Linux's default limit for a user (pipe-max-size). */
+#define PIPE_ROOM (1 << 20)
 
 enum outcome pipe_ignore_sigpipe(void)
 {
@@ -52,44 +56,24 @@ void pipe_close(int *fd)
     *fd = -1;
 }
 
-/* ---- links ---- */
-
-enum outcome pipe_links_open(int (*links)[2], unsigned workers)
-{
-    for (unsigned w = 0; w < workers; w++)
-        links[w][0] = links[w][1] = -1;
-    for (unsigned w = 1; w < workers; w++)
-        if (pipe(links[w]) < 0) {
-            report_error("pipe for worker %u failed: %s", w, strerror(errno));
-            return OUTCOME_FAILED;
-        }
-    return OUTCOME_OK;
-}
-
-void pipe_links_keep(int (*links)[2], unsigned workers, unsigned w, unsigned (*reader)(unsigned))
-{
-    for (unsigned c = 0; c < workers; c++) {
-        if (c != w)
-            pipe_close(&links[c][1]);
-        if (c == 0 || reader(c) != w)
-            pipe_close(&links[c][0]);
-    }
-}
-
-void pipe_links_close(int (*links)[2], unsigned workers)
-{
-    for (unsigned w = 0; w < workers; w++) {
-        pipe_close(&links[w][0]);
-        pipe_close(&links[w][1]);
-    }
-}
-
 /* ---- a pool ---- */
 
 void pipe_pool_clear(struct pipe_child *pool, unsigned count)
 {
     for (unsigned w = 0; w < count; w++)
         pool[w] = (struct pipe_child){.pid = 0, .orders = -1, .results = -1};
+}
+
+/* widen: ask for a pipe of PIPE_ROOM bytes (the kernel's default is 64 KiB):
+ * a number of megabytes then crosses in fewer turns of writer and reader. */
+static void widen(int fd)
+{
+#ifdef F_SETPIPE_SZ
+    (void)fcntl(fd, F_SETPIPE_SZ, PIPE_ROOM); /* advice: above /proc/sys/fs/pipe-max-size it is refused, and
+                                                 the pipe works as it is */
+#else
+    (void)fd;
+#endif
 }
 
 enum outcome pipe_pool_start(struct pipe_child *pool, unsigned w, pipe_serve serve, void *work)
@@ -105,6 +89,8 @@ enum outcome pipe_pool_start(struct pipe_child *pool, unsigned w, pipe_serve ser
         pipe_close(&orders[1]);
         return OUTCOME_FAILED;
     }
+    widen(orders[1]);
+    widen(results[1]);
     pid_t pid = child_fork(w);
     if (pid == 0) { /* the child: one reader and one writer per pipe, then serve; _exit (no stdio flush) */
         pipe_pool_close(pool, w);

@@ -7,9 +7,8 @@
  * has exactly one writer and one reader, every other process having closed
  * its ends, so a writer's death is its reader's end of file and a reader's
  * death its writer's EPIPE: nobody waits forever on a worker that is gone.
- * Two shapes, for the processes/ programs:
- *   links  one pipe per worker, up to the one worker that reads it (a tree of partial results)
- *   pool   a child with a pipe each way: orders down, results up (like Python's Pool)
+ * The processes/ programs use them as a pool: each child with a pipe each
+ * way, orders down, results up (like Python's Pool).
  */
 #ifndef PIPE_H
 #define PIPE_H
@@ -41,19 +40,6 @@ enum pipe_status pipe_read(int fd, void *buf, size_t bytes, const char *who);
 
 /* pipe_close: close a pipe end this process still holds, and forget it (-1). */
 void pipe_close(int *fd);
-
-/* ---- links: links[w] carries worker w's result up to the worker that reads it ---- */
-
-/* pipe_links_open: a pipe for each worker 1 .. workers - 1; links[0] stays
- * closed ({-1, -1}): worker 0 is the one that reads last and sends nothing. */
-enum outcome pipe_links_open(int (*links)[2], unsigned workers);
-
-/* pipe_links_keep: in worker w (0: the parent), close every end but w's own
- * write end and the read ends of the workers whose reader(c) is w. */
-void pipe_links_keep(int (*links)[2], unsigned workers, unsigned w, unsigned (*reader)(unsigned));
-
-/* pipe_links_close: close every end this process still holds. */
-void pipe_links_close(int (*links)[2], unsigned workers);
 
 /* ---- a pool: children with a pipe each way ---- */
 

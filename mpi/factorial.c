@@ -139,13 +139,9 @@ static void serve_stages(struct factorial *f, unsigned rank, struct phases *phas
 {
     if (f->big_kernel == BIG_KERNEL_PRIMES && factorial_prime_table(f) != OUTCOME_OK)
         MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
-    mpz_t *operand = malloc(2 * (size_t)f->job_room * sizeof *operand);
-    if (!operand) {
-        report_error("out of memory for %u operands", 2 * f->job_room);
+    mpz_t *operand = factorial_operands_make(f);
+    if (!operand)
         MPI_Abort(MPI_COMM_WORLD, outcome_exit_code(OUTCOME_FAILED));
-    }
-    for (unsigned i = 0; i < 2 * f->job_room; i++)
-        mpz_init(operand[i]);
     for (;;) {
         unsigned count;
         announce(f, &count);
@@ -154,32 +150,18 @@ static void serve_stages(struct factorial *f, unsigned rank, struct phases *phas
         for (unsigned j = 0; j < count; j++)
             for (int k = 0; f->jobs[j].worker == rank && k < factorial_job_operands(&f->jobs[j]); k++)
                 phases->comm += receive_number(operand[2 * j + k], 0);
-        double busy = 0;
-        for (unsigned j = 0; j < count; j++) {
-            const struct big_job *job = &f->jobs[j];
-            if (job->worker != rank)
-                continue;
-            double began = clock_now();
-            mpz_ptr out = f->number[job->out];
-            int operands = factorial_job_operands(job); /* a square's one operand is x and y */
-            if (operands > 0)
-                factorial_job_product(job, out, operand[2 * j], operand[2 * j + operands - 1]);
-            else
-                factorial_job(f, job);
-            busy += clock_now() - began;
-        }
+        struct big_stage stage = {f->jobs, count, 0};
+        factorial_run_received(f, &stage, rank, operand);
         double began = clock_now();
         for (unsigned j = 0; j < count; j++)
             if (f->jobs[j].worker == rank)
                 mpi_check(MPI_Send(mpz_limbs_read(f->number[f->jobs[j].out]), (int)mpz_size(f->number[f->jobs[j].out]),
                                    MPI_UINT64_T, 0, TAG_NUMBER, MPI_COMM_WORLD), "MPI_Send(product)");
-        mpi_check(MPI_Send(&busy, 1, MPI_DOUBLE, 0, TAG_BUSY, MPI_COMM_WORLD), "MPI_Send(busy)");
+        mpi_check(MPI_Send(&f->busy[rank], 1, MPI_DOUBLE, 0, TAG_BUSY, MPI_COMM_WORLD), "MPI_Send(busy)");
         phases->comm += clock_now() - began;
-        phases->compute += busy;
+        phases->compute += f->busy[rank];
     }
-    for (unsigned i = 0; i < 2 * f->job_room; i++)
-        mpz_clear(operand[i]);
-    free(operand);
+    factorial_operands_free(f, operand);
 }
 
 /* one_factorial: n! stage by stage (common/factorial_big.c): rank 0 runs the

@@ -1,12 +1,16 @@
-/* processes/factorial.c — exact factorials with fork(): a child per worker and stage, products up pipes; a pool.
+/* processes/factorial.c — exact factorials with fork(): pools of children, numbers through pipes.
  *
  * The idea: every worker is a fork()ed child with its own address space, so
- * numbers must travel, through pipes (common/pipe.c). --mode big: for each
- * stage of independent multiplications one child per worker that has jobs;
- * it starts with a copy of every number its jobs read (fork copies the
- * parent's memory, lazily), and writes their products up its own pipe;
- * worker 0 is the parent itself, which puts the parts together between stages,
- * so n!, the largest number, never travels. --mode many: a pool of children,
+ * numbers must travel, through pipes (common/pipe.c). --mode big: a pool of
+ * children forked at the start of the run, a pipe each way; for each stage
+ * of independent multiplications the parent sends every child that has
+ * jobs their list and the numbers they read down one pipe, and reads their
+ * products from the other. Worker 0 is the parent itself, which puts the
+ * parts together between stages, so n!, the largest number, never travels.
+ * (A child forked for each stage would start with a copy of every number,
+ * fork copying the parent's memory lazily; but then parent and child share
+ * the heap copy-on-write, and every stage pays again for the pages either
+ * side writes: more than the pipes cost.) --mode many: a pool of children,
  * like Python's Pool.map: the parent is the dealer, sends each child chunks
  * of task numbers down one pipe and reads their residues from another (which
  * asks for the next chunk), and takes its own chunks too, answering the
@@ -31,14 +35,11 @@
 /* Room for "worker 123" in messages. */
 #define NAME_SIZE 48
 
-/* ---- --mode big: a child per worker and stage, its products up a pipe ---- */
+/* ---- --mode big: a pool of children, each stage's jobs and operands down a pipe, products up another ---- */
 
-/* the_parent: who reads worker w's pipe in a stage: the parent, always. */
-static unsigned the_parent(unsigned w)
-{
-    (void)w;
-    return 0;
-}
+/* The pool of the run in progress: factorial_big hands run_stage the
+ * factorial and the stage only. */
+static struct pipe_child *stage_pool;
 
 /* has_jobs: whether worker w has any job in the stage. */
 static int has_jobs(const struct big_stage *stage, unsigned w)
@@ -49,51 +50,88 @@ static int has_jobs(const struct big_stage *stage, unsigned w)
     return 0;
 }
 
-/* stage_child: child w's whole life in one stage: its jobs (it holds every
- * number they read: a fork()ed child starts with a copy of its parent's
- * memory), then their products up its pipe, in the stage's order. Returns
- * the child's exit status. */
-static int stage_child(struct factorial *f, const struct big_stage *stage, unsigned w, int (*links)[2])
+/* serve_stages: a child's whole life in the pool: for each stage the parent
+ * sends (its size, its jobs, then the operands of this child's jobs, each a
+ * number down the orders pipe), run this child's jobs and send their
+ * products up the results pipe in the stage's order; until the parent
+ * closes the orders pipe. Its time in the jobs goes into f->busy[w],
+ * memory shared with the parent. Returns the child's exit status. */
+static int serve_stages(void *work, unsigned w, int orders, int results)
 {
-    pipe_links_keep(links, f->workers, w, the_parent); /* only its own pipe's write end */
-    factorial_run_jobs(f, stage, w);
-    for (unsigned j = 0; j < stage->count; j++)
-        if (stage->job[j].worker == w &&
-            factorial_send(links[w][1], f->number[stage->job[j].out], "the parent") != OUTCOME_OK)
-            return 1;
-    return 0;
-}
-
-/* run_stage: a stage's jobs: one child per worker that has jobs but the
- * first, whose jobs are this process's own; then the children's products
- * read from their pipes, in the stage's order. Forking, piping and reaping
- * are part of the time. */
-static enum outcome run_stage(struct factorial *f, const struct big_stage *stage, struct phases *phases)
-{
-    pid_t *children = calloc(f->workers, sizeof *children);
-    int (*links)[2] = calloc(f->workers, sizeof *links);
-    if (!children || !links) {
-        report_error("out of memory for %u process records", f->workers);
-        free(children);
-        free(links);
-        return OUTCOME_FAILED;
-    }
-    char name[NAME_SIZE];
-    double comm = 0, start = clock_now();
-    enum outcome o = pipe_links_open(links, f->workers); /* one pipe per worker but worker 0 */
-    for (unsigned w = 1; w < f->workers && o == OUTCOME_OK; w++) {
-        if (!has_jobs(stage, w))
-            continue;
-        pid_t pid = child_fork(w); /* fork(), the child bound to die with this process */
-        if (pid < 0) {
+    struct factorial *f = work;
+    if (f->big_kernel == BIG_KERNEL_PRIMES && factorial_prime_table(f) != OUTCOME_OK)
+        return 1; /* made before the fork from the second run on; in the first, by each process */
+    mpz_t *operand = factorial_operands_make(f);
+    if (!operand)
+        return 1;
+    double unused = 0; /* the parent reports the communication it sees */
+    enum outcome o = OUTCOME_OK;
+    for (;;) {
+        uint64_t count;
+        enum pipe_status status = pipe_read(orders, &count, sizeof count, "the parent");
+        if (status == PIPE_CLOSED)
+            break;
+        if (status == PIPE_FULL && (count == 0 || count > f->job_room)) {
+            report_error("the parent sent a stage of %llu jobs, not 1 to %u", (unsigned long long)count,
+                         f->job_room);
+            status = PIPE_BROKEN;
+        }
+        if (status != PIPE_FULL || pipe_read(orders, f->jobs, count * sizeof *f->jobs, "the parent") != PIPE_FULL) {
             o = OUTCOME_FAILED;
             break;
         }
-        if (pid == 0) /* the child: its jobs, then _exit (no stdio flush) */
-            _exit(stage_child(f, stage, w, links));
-        children[w] = pid;
+        struct big_stage stage = {f->jobs, (unsigned)count, 0};
+        for (unsigned j = 0; j < stage.count && o == OUTCOME_OK; j++)
+            for (int k = 0; f->jobs[j].worker == w && k < factorial_job_operands(&f->jobs[j]) && o == OUTCOME_OK; k++)
+                o = factorial_receive(orders, operand[2 * j + k], &unused, "the parent");
+        if (o == OUTCOME_OK)
+            factorial_run_received(f, &stage, w, operand);
+        for (unsigned j = 0; j < stage.count && o == OUTCOME_OK; j++)
+            if (f->jobs[j].worker == w)
+                o = factorial_send(results, f->number[f->jobs[j].out], "the parent");
+        if (o != OUTCOME_OK)
+            break;
     }
-    pipe_links_keep(links, f->workers, 0, the_parent);
+    factorial_operands_free(f, operand);
+    return o == OUTCOME_OK ? 0 : 1;
+}
+
+/* send_stage: child w's part of a stage down its orders pipe: the stage's
+ * size and jobs, then the operands of w's own jobs, in the stage's order. */
+static enum outcome send_stage(struct factorial *f, const struct big_stage *stage, unsigned w, const char *name)
+{
+    int fd = stage_pool[w].orders;
+    uint64_t count = stage->count;
+    enum outcome o = pipe_write(fd, &count, sizeof count, name);
+    if (o == OUTCOME_OK)
+        o = pipe_write(fd, stage->job, stage->count * sizeof *stage->job, name);
+    for (unsigned j = 0; j < stage->count && o == OUTCOME_OK; j++) {
+        const struct big_job *job = &stage->job[j];
+        const struct big_piece *piece[] = {&job->x, &job->y};
+        for (int k = 0; job->worker == w && k < factorial_job_operands(job) && o == OUTCOME_OK; k++) {
+            mpz_t view;
+            factorial_piece_view(f, piece[k], view);
+            o = factorial_send(fd, view, name);
+        }
+    }
+    return o;
+}
+
+/* run_stage: a stage's jobs: each child that has some gets them and their
+ * operands, this process runs its own (worker 0), then reads the children's
+ * products, in the stage's order. Sending and reading are comm; the wait
+ * for a child still computing is neither. */
+static enum outcome run_stage(struct factorial *f, const struct big_stage *stage, struct phases *phases)
+{
+    char name[NAME_SIZE];
+    double start = clock_now();
+    enum outcome o = OUTCOME_OK;
+    for (unsigned w = 1; w < f->workers && o == OUTCOME_OK; w++)
+        if (has_jobs(stage, w)) {
+            snprintf(name, sizeof name, "worker %u", w);
+            o = send_stage(f, stage, w, name);
+        }
+    double comm = clock_now() - start;
     if (o == OUTCOME_OK)
         factorial_run_jobs(f, stage, 0);
     for (unsigned j = 0; j < stage->count && o == OUTCOME_OK; j++) {
@@ -101,24 +139,58 @@ static enum outcome run_stage(struct factorial *f, const struct big_stage *stage
         if (job->worker == 0)
             continue;
         snprintf(name, sizeof name, "worker %u", job->worker);
-        o = factorial_receive(links[job->worker][0], f->number[job->out], &comm, name);
+        o = factorial_receive(stage_pool[job->worker].results, f->number[job->out], &comm, name);
     }
-    pipe_links_close(links, f->workers); /* a child still writing sees its reader gone */
-    for (unsigned w = 1; w < f->workers; w++)
-        if (children[w] > 0 && child_reap(children[w], w) != OUTCOME_OK)
-            o = OUTCOME_FAILED;
-    factorial_stage_phases(f, start, phases);
+    double longest = 0;
+    for (unsigned w = 0; w < f->workers; w++)
+        if (f->busy[w] > longest)
+            longest = f->busy[w];
+    phases->compute += longest;
     phases->comm += comm;
-    phases->combine -= comm < phases->combine ? comm : phases->combine; /* the reading was comm, not joining */
-    free(children);
-    free(links);
     return o;
 }
 
-/* one_factorial: n! stage by stage (common/factorial_big.c), each stage's jobs in fork()ed children. */
+/* result_to_children: whether children forked now get f->result's memory.
+ * n! goes there at the end of the run, and the children never read it;
+ * shared copy-on-write it would cost a page copy per page at that write.
+ * Its whole block (GMP's _mp_alloc limbs, the last run's n! poisoned to 0). */
+static void result_to_children(struct factorial *f, int inherit)
+{
+    memory_inherit(mpz_limbs_modify(f->result, 1), (size_t)f->result->_mp_alloc * sizeof(mp_limb_t), inherit);
+}
+
+/* one_factorial: n! stage by stage (common/factorial_big.c), each stage's
+ * jobs shared with a pool of f->workers - 1 children forked for this run.
+ * Forking and reaping are part of the time: setup and combine. */
 static enum outcome one_factorial(void *work, struct phases *phases)
 {
-    return factorial_big(work, run_stage, phases);
+    struct factorial *f = work;
+    struct pipe_child *pool = calloc(f->workers, sizeof *pool);
+    if (!pool) {
+        report_error("out of memory for %u process records", f->workers);
+        return OUTCOME_FAILED;
+    }
+    pipe_pool_clear(pool, f->workers);
+    enum outcome o = OUTCOME_OK;
+    unsigned started = 1; /* worker 0 is this process */
+    double start = clock_now();
+    result_to_children(f, 0);
+    for (; started < f->workers && o == OUTCOME_OK; started++)
+        o = pipe_pool_start(pool, started, serve_stages, f); /* child_fork, a pipe each way */
+    result_to_children(f, 1);
+    phases->setup += clock_now() - start;
+    stage_pool = pool;
+    if (o == OUTCOME_OK)
+        o = factorial_big(f, run_stage, phases);
+    stage_pool = NULL;
+    start = clock_now();
+    pipe_pool_close(pool, started); /* a child waiting for its next stage sees the end */
+    for (unsigned w = 1; w < started; w++)
+        if (pool[w].pid > 0 && child_reap(pool[w].pid, w) != OUTCOME_OK)
+            o = OUTCOME_FAILED;
+    phases->combine += clock_now() - start;
+    free(pool);
+    return o;
 }
 
 /* ---- --mode many: a pool of children fed through pipes ---- */
@@ -225,8 +297,6 @@ int main(int argc, char **argv)
     struct factorial f = {0};
     if (o == OUTCOME_OK)
         o = pipe_ignore_sigpipe(); /* a dead child's pipe: EPIPE, reported, not a signal that kills */
-    if (o == OUTCOME_OK && opt.workers > 1)
-        memory_fresh_blocks(FACTORIAL_BIG_BLOCK); /* children share the heap: big blocks, not copied on write */
     if (o == OUTCOME_OK)
         o = factorial_prepare(&f, &opt, MEMORY_SHARED);
 

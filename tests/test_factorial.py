@@ -301,7 +301,7 @@ def dying_worker():
     """A worker process killed in the middle: the parent reports it and exits 1, never waits forever."""
     exe = program("factorial-processes")
     # Kill every live child seen until the parent ends (or is a zombie, waiting for sh): a child caught just as it finished its job
-    # (a zombie, or gone) is no test, and a run has children only while a stage is being shared out.
+    # (a zombie, or gone) is no test, and a run has children only while it lasts (its pool, forked at its start).
     kill_one_child = ('"$@" & parent=$!; '
                       'while case "$(ps -o stat= -p $parent)" in Z*|"") false ;; esac; do '
                       'for child in $(pgrep -P $parent); do '

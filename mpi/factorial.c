@@ -134,7 +134,11 @@ static enum outcome run_stage(struct factorial *f, const struct big_stage *stage
  * announces, receive the operands of its own jobs (all of them first: rank
  * 0 waits for its sends to finish before it works), run them, send back their
  * products in the stage's order and then its time in them; until a stage of
- * no jobs ends the run. */
+ * no jobs ends the run. Its phases hold only the receiving (comm): rank 0
+ * counts every rank's time in the jobs, as compute or, in the stages that
+ * put n! together, combine; and it counts the products' travel as it
+ * receives them, where sending them would count rank 0's own work too
+ * (a large message waits for its receiver). */
 static void serve_stages(struct factorial *f, unsigned rank, struct phases *phases)
 {
     if (f->big_kernel == BIG_KERNEL_PRIMES && factorial_prime_table(f) != OUTCOME_OK)
@@ -152,14 +156,11 @@ static void serve_stages(struct factorial *f, unsigned rank, struct phases *phas
                 phases->comm += receive_number(operand[2 * j + k], 0);
         struct big_stage stage = {f->jobs, count, 0};
         factorial_run_received(f, &stage, rank, operand);
-        double began = clock_now();
         for (unsigned j = 0; j < count; j++)
             if (f->jobs[j].worker == rank)
                 mpi_check(MPI_Send(mpz_limbs_read(f->number[f->jobs[j].out]), (int)mpz_size(f->number[f->jobs[j].out]),
                                    MPI_UINT64_T, 0, TAG_NUMBER, MPI_COMM_WORLD), "MPI_Send(product)");
         mpi_check(MPI_Send(&f->busy[rank], 1, MPI_DOUBLE, 0, TAG_BUSY, MPI_COMM_WORLD), "MPI_Send(busy)");
-        phases->comm += clock_now() - began;
-        phases->compute += f->busy[rank];
     }
     factorial_operands_free(f, operand);
 }

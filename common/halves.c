@@ -128,6 +128,39 @@ static int fft_k(size_t m, int square)
     return k >= FFT_FIRST_K ? k : 0;
 }
 
+/* The operands as GMP's residue functions read them: a number of at most m
+ * limbs as it is, in place (its residue is itself); a longer one, or one
+ * that is also the result (whose limbs the result overwrites), reduced
+ * into room of its own. */
+struct operand {
+    const mp_limb_t *d;
+    size_t limbs;
+};
+
+/* in_place: whether x can be read where it is for a result out mod B^m ± 1. */
+static int in_place(mpz_srcptr x, mpz_srcptr out, size_t m)
+{
+    return x != out && mpz_size(x) <= m;
+}
+
+/* minus_operand: x mod (B^m − 1) as an operand, reduced into room when not in place. */
+static struct operand minus_operand(mpz_srcptr x, mpz_srcptr out, size_t m, mp_limb_t *room)
+{
+    if (in_place(x, out, m))
+        return (struct operand){mpz_limbs_read(x), mpz_size(x)};
+    reduce_minus(room, x, m);
+    return (struct operand){room, limbs_of(room, m)};
+}
+
+/* plus_operand: x mod (B^m + 1) as an operand (m + 1 limbs at most), likewise. */
+static struct operand plus_operand(mpz_srcptr x, mpz_srcptr out, size_t m, mp_limb_t *room)
+{
+    if (in_place(x, out, m))
+        return (struct operand){mpz_limbs_read(x), mpz_size(x)};
+    reduce_plus(room, x, m);
+    return (struct operand){room, limbs_of(room, m + 1)};
+}
+
 void halves_minus(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m)
 {
     int square = x == y;
@@ -135,26 +168,27 @@ void halves_minus(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m)
         plain_residue(out, x, y, m, -1);
         return;
     }
+    size_t x_room = in_place(x, out, m) ? 0 : m, y_room = square || in_place(y, out, m) ? 0 : m;
     mpz_t work;
     mpz_init(work);
-    mp_limb_t *a = mpz_limbs_write(work, (mp_size_t)(2 * m + SCRATCH_LIMBS(m)));
-    mp_limb_t *b = a + m, *scratch = b + m;
-    reduce_minus(a, x, m);
-    size_t a_limbs = limbs_of(a, m), b_limbs = a_limbs;
-    if (!square) {
-        reduce_minus(b, y, m);
-        b_limbs = limbs_of(b, m);
+    mp_limb_t *scratch = mpz_limbs_write(work, (mp_size_t)(x_room + y_room + SCRATCH_LIMBS(m)));
+    struct operand a = minus_operand(x, out, m, scratch + y_room + SCRATCH_LIMBS(m));
+    struct operand b = square ? a : minus_operand(y, out, m, scratch + SCRATCH_LIMBS(m));
+    if (a.limbs < b.limbs) { /* GMP wants the longer first */
+        struct operand longer = b;
+        b = a;
+        a = longer;
     }
     mp_limb_t *r = mpz_limbs_write(out, (mp_size_t)m);
-    memset(r, 0, m * sizeof *r);
-    if (a_limbs > 0 && b_limbs > 0) {
+    size_t written = 0; /* GMP writes min(m, the product's limbs) */
+    if (b.limbs > 0) {
+        written = a.limbs + b.limbs < m ? a.limbs + b.limbs : m;
         if (square)
-            __gmpn_sqrmod_bnm1(r, (mp_size_t)m, a, (mp_size_t)a_limbs, scratch);
-        else if (a_limbs >= b_limbs)
-            __gmpn_mulmod_bnm1(r, (mp_size_t)m, a, (mp_size_t)a_limbs, b, (mp_size_t)b_limbs, scratch);
+            __gmpn_sqrmod_bnm1(r, (mp_size_t)m, a.d, (mp_size_t)a.limbs, scratch);
         else
-            __gmpn_mulmod_bnm1(r, (mp_size_t)m, b, (mp_size_t)b_limbs, a, (mp_size_t)a_limbs, scratch);
+            __gmpn_mulmod_bnm1(r, (mp_size_t)m, a.d, (mp_size_t)a.limbs, b.d, (mp_size_t)b.limbs, scratch);
     }
+    memset(r + written, 0, (m - written) * sizeof *r);
     zero_if_all_ones(r, m); /* GMP may give zero as B^m − 1 */
     mpz_limbs_finish(out, (mp_size_t)m);
     mpz_clear(work);
@@ -167,22 +201,17 @@ void halves_plus(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m)
         plain_residue(out, x, y, m, 1);
         return;
     }
+    size_t x_room = in_place(x, out, m) ? 0 : m + 1, y_room = square || in_place(y, out, m) ? 0 : m + 1;
     mpz_t work;
     mpz_init(work);
-    mp_limb_t *a = mpz_limbs_write(work, (mp_size_t)(2 * m + 2));
-    mp_limb_t *b = a + m + 1;
-    reduce_plus(a, x, m);
-    size_t a_limbs = limbs_of(a, m + 1), b_limbs = a_limbs;
-    if (!square) {
-        reduce_plus(b, y, m);
-        b_limbs = limbs_of(b, m + 1);
-    } else {
-        b = a;
-    }
+    mp_limb_t *room = x_room + y_room > 0 ? mpz_limbs_write(work, (mp_size_t)(x_room + y_room)) : NULL;
+    struct operand a = plus_operand(x, out, m, room);
+    struct operand b = square ? a : plus_operand(y, out, m, room ? room + x_room : NULL);
     mp_limb_t *r = mpz_limbs_write(out, (mp_size_t)m + 1);
-    memset(r, 0, (m + 1) * sizeof *r);
-    if (a_limbs > 0 && b_limbs > 0) /* the same pointer and length: GMP squares */
-        r[m] = __gmpn_mul_fft(r, (mp_size_t)m, a, (mp_size_t)a_limbs, b, (mp_size_t)b_limbs, k);
+    if (a.limbs > 0 && b.limbs > 0) /* the same pointer and length: GMP squares */
+        r[m] = __gmpn_mul_fft(r, (mp_size_t)m, a.d, (mp_size_t)a.limbs, b.d, (mp_size_t)b.limbs, k);
+    else
+        memset(r, 0, (m + 1) * sizeof *r);
     mpz_limbs_finish(out, (mp_size_t)m + 1);
     mpz_clear(work);
 }
@@ -192,26 +221,27 @@ void halves_join(mpz_ptr out, mpz_srcptr minus, mpz_srcptr plus, size_t m)
     /* z = plus + (B^m + 1)·q, where q = (minus − plus)/2 mod (B^m − 1):
      * then z ≡ plus mod (B^m + 1), and since B^m + 1 ≡ 2 mod (B^m − 1),
      * z ≡ plus + 2q ≡ minus there. Halving mod B^m − 1 (where 2^(64m) ≡ 1)
-     * is a rotation right by one bit. */
-    mpz_t work;
-    mpz_init(work);
-    mp_limb_t *a = mpz_limbs_write(work, (mp_size_t)(3 * m + 1));
-    mp_limb_t *p = a + m, *q = p + m + 1;
-    reduce_minus(a, minus, m);
-    reduce_plus(p, plus, m);
-    /* plus mod (B^m − 1): its low limbs, or 1 when it is B^m */
-    mp_limb_t borrow = p[m] ? mpn_sub_1(q, a, (mp_size_t)m, 1) : mpn_sub_n(q, a, p, (mp_size_t)m);
-    if (borrow) /* q wrapped round B^m: take 1 more to wrap round B^m − 1 */
-        mpn_sub_1(q, q, (mp_size_t)m, 1);
-    mp_limb_t low_bit = q[0] & 1;
-    mpn_rshift(q, q, (mp_size_t)m, 1);
-    q[m - 1] |= low_bit << (GMP_NUMB_BITS - 1);
-    zero_if_all_ones(q, m);
+     * is a rotation right by one bit. All of it in out's own limbs: q in
+     * the low half, copied to the high half, plus added on top. */
+    const mp_limb_t *p = mpz_limbs_read(plus);
+    size_t p_limbs = mpz_size(plus); /* at most m + 1: m + 1 only for plus = B^m */
     mp_limb_t *z = mpz_limbs_write(out, (mp_size_t)(2 * m + 1));
-    memcpy(z, q, m * sizeof *z);
-    memcpy(z + m, q, m * sizeof *z);
+    copy_padded(z, minus, m); /* minus is below B^m − 1: already reduced */
+    /* minus − plus, where plus mod (B^m − 1) is its low limbs, or 1 when it is B^m */
+    mp_limb_t borrow = 0;
+    if (p_limbs > m)
+        borrow = mpn_sub_1(z, z, (mp_size_t)m, 1);
+    else if (p_limbs > 0)
+        borrow = mpn_sub(z, z, (mp_size_t)m, p, (mp_size_t)p_limbs);
+    if (borrow) /* q wrapped round B^m: take 1 more to wrap round B^m − 1 */
+        mpn_sub_1(z, z, (mp_size_t)m, 1);
+    mp_limb_t low_bit = z[0] & 1;
+    mpn_rshift(z, z, (mp_size_t)m, 1);
+    z[m - 1] |= low_bit << (GMP_NUMB_BITS - 1);
+    zero_if_all_ones(z, m);
+    memcpy(z + m, z, m * sizeof *z);
     z[2 * m] = 0;
-    mpn_add(z, z, (mp_size_t)(2 * m + 1), p, (mp_size_t)m + 1); /* below B^2m: no carry out */
+    if (p_limbs > 0)
+        mpn_add(z, z, (mp_size_t)(2 * m + 1), p, (mp_size_t)p_limbs); /* below B^2m: no carry out */
     mpz_limbs_finish(out, (mp_size_t)(2 * m + 1));
-    mpz_clear(work);
 }

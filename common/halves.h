@@ -36,10 +36,12 @@ int halves_available(void);
  * limbs: 2m >= x_limbs + y_limbs, rounded up to a size GMP's FFT takes. */
 size_t halves_size(size_t x_limbs, size_t y_limbs);
 
-/* halves_minus: out = x·y mod (B^m − 1), from 0 to B^m − 2. */
+/* halves_minus: out = x·y mod (B^m − 1), from 0 to B^m − 2. x and y (the
+ * same number for a square) are read in place where they have at most m
+ * limbs; out may be either of them. */
 void halves_minus(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m);
 
-/* halves_plus: out = x·y mod (B^m + 1), from 0 to B^m. */
+/* halves_plus: out = x·y mod (B^m + 1), from 0 to B^m; likewise. */
 void halves_plus(mpz_ptr out, mpz_srcptr x, mpz_srcptr y, size_t m);
 
 /* halves_join: out = the z below B^2m − 1 with z ≡ minus (mod B^m − 1)

@@ -4,7 +4,8 @@
  * For every pair (x, y) — random numbers of 1 to 16000 limbs, x = y
  * (squares), and edge values: B^k − 1 (all ones), B^k, 1, numbers with long
  * runs of ones and zeros — it computes x·y as halves_minus, halves_plus and
- * halves_join, and compares with mpz_mul. The sizes cross GMP's smallest FFT,
+ * halves_join, and compares with mpz_mul (every fourth pair also with each
+ * residue written over its first operand). The sizes cross GMP's smallest FFT,
  * so both the plain residues and the FFT ones are reached. --break flips one
  * bit of each joined product before the comparison, to show that the check
  * fails. Prints one line; exit status 0 when every product agreed, 1 if not.
@@ -21,6 +22,8 @@
 #define LARGEST_LIMBS 16000u
 #define SMALL_LIMBS 300u
 #define SMALL_EVERY 2u
+/* One pair in this many is also computed with the result written over its first operand. */
+#define ALIASED_EVERY 4u
 
 /* edge_value: x = one of the values where carries and wrap-arounds go furthest, of about limbs limbs. */
 static void edge_value(mpz_t x, unsigned kind, unsigned long limbs, gmp_randstate_t random)
@@ -43,6 +46,23 @@ static void edge_value(mpz_t x, unsigned kind, unsigned long limbs, gmp_randstat
         mpz_rrandomb(x, random, bits);
         break;
     }
+}
+
+/* aliased_agree: whether the residues come out the same when the result is
+ * also the first operand (x, or both for a square), as a caller may ask. */
+static int aliased_agree(mpz_srcptr x, mpz_srcptr second, mpz_srcptr minus, mpz_srcptr plus, size_t m)
+{
+    mpz_t over;
+    mpz_init_set(over, x);
+    mpz_t kept;
+    mpz_init_set(kept, second);
+    halves_minus(over, over, second == x ? over : kept, m);
+    int same = mpz_cmp(over, minus) == 0;
+    mpz_set(over, x);
+    halves_plus(over, over, second == x ? over : kept, m);
+    same = same && mpz_cmp(over, plus) == 0;
+    mpz_clears(over, kept, NULL);
+    return same;
 }
 
 int main(int argc, char **argv)
@@ -77,6 +97,11 @@ int main(int argc, char **argv)
         halves_minus(minus, x, second, m);
         halves_plus(plus, x, second, m);
         halves_join(joined, minus, plus, m);
+        if (i % ALIASED_EVERY == 1 && !aliased_agree(x, second, minus, plus, m)) {
+            printf("halves: pair %u (%zu and %zu limbs, m=%zu): a residue written over its operand differs\n", i,
+                   mpz_size(x), mpz_size(second), m);
+            return 1;
+        }
         if (breaking)
             mpz_combit(joined, (mp_bitcnt_t)(i % 64));
         mpz_mul(product, x, second);

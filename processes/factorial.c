@@ -60,7 +60,7 @@ static int serve_stages(void *work, unsigned w, int orders, int results)
 {
     struct factorial *f = work;
     if (f->big_kernel == BIG_KERNEL_PRIMES && factorial_prime_table(f) != OUTCOME_OK)
-        return 1; /* made before the fork from the second run on; in the first, by each process */
+        return 1; /* every run finds its primes again (as mpz_fac_ui does): here while the parent does */
     mpz_t *operand = factorial_operands_make(f);
     if (!operand)
         return 1;

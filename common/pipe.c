@@ -64,18 +64,6 @@ void pipe_pool_clear(struct pipe_child *pool, unsigned count)
         pool[w] = (struct pipe_child){.pid = 0, .orders = -1, .results = -1};
 }
 
-/* widen: ask for a pipe of PIPE_ROOM bytes (the kernel's default is 64 KiB):
- * a number of megabytes then crosses in fewer turns of writer and reader. */
-static void widen(int fd)
-{
-#ifdef F_SETPIPE_SZ
-    (void)fcntl(fd, F_SETPIPE_SZ, PIPE_ROOM); /* advice: above /proc/sys/fs/pipe-max-size it is refused, and
-                                                 the pipe works as it is */
-#else
-    (void)fd;
-#endif
-}
-
 enum outcome pipe_pool_start(struct pipe_child *pool, unsigned w, pipe_serve serve, void *work)
 {
     int orders[2], results[2];
@@ -89,8 +77,6 @@ enum outcome pipe_pool_start(struct pipe_child *pool, unsigned w, pipe_serve ser
         pipe_close(&orders[1]);
         return OUTCOME_FAILED;
     }
-    widen(orders[1]);
-    widen(results[1]);
     pid_t pid = child_fork(w);
     if (pid == 0) { /* the child: one reader and one writer per pipe, then serve; _exit (no stdio flush) */
         pipe_pool_close(pool, w);
@@ -107,6 +93,25 @@ enum outcome pipe_pool_start(struct pipe_child *pool, unsigned w, pipe_serve ser
     }
     pool[w] = (struct pipe_child){.pid = pid, .orders = orders[1], .results = results[0]};
     return OUTCOME_OK;
+}
+
+/* widen: ask for a pipe of PIPE_ROOM bytes, through either of its ends. */
+static void widen(int fd)
+{
+#ifdef F_SETPIPE_SZ
+    (void)fcntl(fd, F_SETPIPE_SZ, PIPE_ROOM); /* advice: refused above /proc/sys/fs/pipe-max-size or the
+                                                 user's pipe allowance, the pipe works as it is */
+#else
+    (void)fd;
+#endif
+}
+
+void pipe_pool_widen(const struct pipe_child *child)
+{
+    if (child->orders >= 0)
+        widen(child->orders);
+    if (child->results >= 0)
+        widen(child->results);
 }
 
 enum outcome pipe_pool_poll(const struct pipe_child *pool, unsigned count, struct pollfd *ready, int wait,

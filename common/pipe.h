@@ -62,6 +62,13 @@ void pipe_pool_clear(struct pipe_child *pool, unsigned count);
  * _exits with serve(work, w, ...)'s status. */
 enum outcome pipe_pool_start(struct pipe_child *pool, unsigned w, pipe_serve serve, void *work);
 
+/* pipe_pool_widen: ask for room for 1 MiB in both of a child's pipes instead
+ * of the kernel's 64 KiB, so that numbers of megabytes cross in fewer turns
+ * of writer and reader. Advice: Linux refuses it beyond a user's allowance
+ * (/proc/sys/fs/pipe-user-pages-soft, 64 MiB by default, shared by all the
+ * user's pipes), so only a pool that moves large messages asks. */
+void pipe_pool_widen(const struct pipe_child *child);
+
 /* pipe_pool_poll: which of pool[0 .. count - 1] have results (or their end)
  * to read, in ready[]'s revents, waiting for one when wait is set; *open
  * counts the results pipes still open (none: nothing to wait for). */

@@ -176,7 +176,8 @@ static enum outcome one_factorial(void *work, struct phases *phases)
     double start = clock_now();
     result_to_children(f, 0);
     for (; started < f->workers && o == OUTCOME_OK; started++)
-        o = pipe_pool_start(pool, started, serve_stages, f); /* child_fork, a pipe each way */
+        if ((o = pipe_pool_start(pool, started, serve_stages, f)) == OUTCOME_OK) /* child_fork, a pipe each way */
+            pipe_pool_widen(&pool[started]); /* numbers of megabytes go both ways */
     result_to_children(f, 1);
     phases->setup += clock_now() - start;
     stage_pool = pool;

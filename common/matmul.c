@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mix.h"
 #include "team.h"
@@ -103,27 +104,28 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
                             enum matmul_part part)
 {
     size_t n = opt->n, bytes = n * n * sizeof(double);
-    int whole = part == MATMUL_ALL_WORKERS || team_rank() == 0;
+    int whole = part != MATMUL_RANK || team_rank() == 0;
     enum matmul_isa isa = opt->isa == 0 ? matmul_isa_detect() : (enum matmul_isa)(opt->isa - 1);
     *m = (struct matmul){.n = n, .kernel = (enum matmul_kernel)opt->kernel, .blocking = matmul_blocking(isa),
                          .workers = opt->workers,
-                         .local = part == MATMUL_ALL_WORKERS ? opt->workers : 1,
+                         .local = part != MATMUL_RANK ? opt->workers : 1,
                          .c_memory = c_memory, .seed = opt->seed};
     m->b = memory_alloc(bytes, MEMORY_PRIVATE);
     m->span = memory_alloc(m->local * sizeof(struct span), c_memory);
+    m->copied = memory_alloc(m->local * sizeof(double), c_memory);
     m->scratch = calloc(m->local, sizeof *m->scratch);
     if (whole) {
         m->a = memory_alloc(bytes, MEMORY_PRIVATE);
         m->c = memory_alloc(bytes, c_memory);
     }
-    enum outcome o = m->b && m->span && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK : OUTCOME_FAILED;
+    enum outcome o = m->b && m->span && m->copied && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK : OUTCOME_FAILED;
     if (o == OUTCOME_OK && part == MATMUL_RANK && (o = rank_rows_prepare(&m->rows, n, n)) == OUTCOME_OK) {
         m->a_rows = memory_alloc(m->rows.count * n * sizeof(double), MEMORY_PRIVATE);
         m->c_rows = memory_alloc(m->rows.count * n * sizeof(double), MEMORY_PRIVATE);
         o = m->a_rows && m->c_rows ? OUTCOME_OK : OUTCOME_FAILED;
     }
     size_t most_rows = (n + m->workers - 1) / m->workers; /* the largest block */
-    for (unsigned w = 0; w < m->local && o == OUTCOME_OK; w++)
+    for (unsigned w = 0; w < m->local && o == OUTCOME_OK && part != MATMUL_CHILDREN; w++)
         o = matmul_scratch_alloc(&m->scratch[w], &m->blocking, n, most_rows);
     if (o != OUTCOME_OK) {
         if (!m->scratch)
@@ -131,6 +133,8 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
         matmul_release(m);
         return OUTCOME_FAILED;
     }
+    memset(m->span, 0, m->local * sizeof(struct span)); /* no worker has run yet: no times */
+    memset(m->copied, 0, m->local * sizeof(double));
     if (whole) {
         fill_input(m->a, n * n, opt->seed, STREAM_A);
         fill_input(m->b, n * n, opt->seed, STREAM_B);
@@ -145,6 +149,7 @@ void matmul_release(struct matmul *m)
     memory_free(m->b, bytes, MEMORY_PRIVATE);
     memory_free(m->c, bytes, m->c_memory);
     memory_free(m->span, m->local * sizeof(struct span), m->c_memory);
+    memory_free(m->copied, m->local * sizeof(double), m->c_memory);
     for (unsigned w = 0; m->scratch && w < m->local; w++)
         matmul_scratch_free(&m->scratch[w]);
     free(m->scratch);

@@ -12,7 +12,7 @@
  * The models, each serial/matmul.c plus one idea (diff -u serial/matmul.c MODEL/matmul.c):
  *   serial/matmul.c     one thread, the blocks of rows one after another: the baseline
  *   threads/matmul.c    one POSIX thread per block of rows
- *   processes/matmul.c  one fork()ed child per block; C in shared memory
+ *   processes/matmul.c  one fork()ed child per block, its rows copied into C in shared memory
  *   openmp/matmul.c     a parallel for over the blocks of rows
  *   mpi/matmul.c        ranks: A's rows by Scatterv, B by Bcast, C back by Gatherv
  *   reference/matmul.c  OpenBLAS dgemm, what you would use instead
@@ -82,9 +82,11 @@ struct matmul {
     unsigned workers;          /* -p: how many blocks the model cuts C's rows into */
     unsigned local;            /* how many of those workers run in this address space */
     double *a, *b, *c;         /* n×n, row-major; c is the result */
-    enum memory c_memory;      /* where c and span live (shared for fork()ed children) */
+    enum memory c_memory;      /* where c, span and copied live (shared for fork()ed children) */
     struct span *span;         /* per local worker: its time in the kernel */
-    struct matmul_scratch *scratch; /* per local worker, allocated once, outside the timer */
+    double *copied;            /* per local worker: when its rows were in C (matmul_block_apart) */
+    struct matmul_scratch *scratch; /* per local worker, allocated once, outside the timer (empty for
+                                    * MATMUL_CHILDREN: each child allocates its own) */
     double *reference;         /* A·B by a separate loop, made on the first exact check */
     unsigned long long seed;
     /* MPI (MATMUL_RANK): this rank's block of rows, and every rank's for Scatterv and Gatherv */
@@ -96,7 +98,8 @@ extern const struct workload matmul_workload;
 
 /* Which part of the problem a process holds. */
 enum matmul_part {
-    MATMUL_ALL_WORKERS, /* A, B, C, and scratch for every worker: threads, processes, OpenMP */
+    MATMUL_ALL_WORKERS, /* A, B, C, and scratch for every worker: threads, OpenMP */
+    MATMUL_CHILDREN,    /* A, B, C, no scratch: processes, whose children make their own */
     MATMUL_RANK,        /* an MPI rank: B (rank 0 generates it, the others receive it), its own
                          * rows of A and C, scratch for one worker; A and C whole on rank 0 */
 };
@@ -117,10 +120,17 @@ void matmul_rows(const struct matmul *m, unsigned worker, const double *a, doubl
 /* matmul_block: the kernel on the index-th of the m->workers blocks of C's rows. */
 void matmul_block(const struct matmul *m, unsigned index);
 
-/* matmul_prefault_block: map the index-th block's rows of C, and its worker's
- * scratch, into this process in one call each (a fork()ed child would
- * otherwise fault on every page it writes). */
-void matmul_prefault_block(const struct matmul *m, unsigned index);
+/* matmul_block_apart: matmul_block for a fork()ed child, which writes no page
+ * of C itself. It multiplies into fresh memory of its own, with fresh packing
+ * buffers, then copies its rows into C with memory_write_shared and stamps
+ * m->copied[index]. A new process pays for the first touch of every page it
+ * maps: a page fault, and under a hypervisor often a trip out of the virtual
+ * machine too, some microseconds each. C's shared pages are 4 KiB (4,096 per
+ * child at n = 2048, P = 2), and the parent's packing buffers would be copied
+ * 4 KiB at a time on the child's first write; memory of its own comes in
+ * 2 MiB pages, and the copy goes through the kernel's mapping of C.
+ * OUTCOME_OK, or OUTCOME_FAILED after saying why. */
+enum outcome matmul_block_apart(const struct matmul *m, unsigned index);
 
 /* matmul_scratch_alloc: packing buffers for a worker of up to `rows` rows
  * (sized by the kernel's blocking); matmul_scratch_free gives them back. */

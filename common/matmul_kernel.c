@@ -61,6 +61,8 @@
 /* Columns of B packed at a time: a multiple of every NR, large enough that
  * packing B is a small part of the work, small enough to stay near the core. */
 #define NC_DEFAULT 2064
+/* Where B's packing buffer starts after A's, in the one block they share: a cache line. */
+#define SCRATCH_ALIGNMENT 64
 
 /* ISA names as the result line and --isa say them (the order of enum matmul_isa). */
 const char *const matmul_isa_names[] = {"portable", "avx2", "avx512", NULL};
@@ -362,33 +364,39 @@ enum outcome matmul_scratch_alloc(struct matmul_scratch *scratch, const struct m
 {
     scratch->a_bytes = blk->kc * round_up(min_size(blk->mc, rows), blk->mr) * sizeof(double);
     scratch->b_bytes = blk->kc * round_up(min_size(blk->nc, n), blk->nr) * sizeof(double);
-    scratch->a = memory_alloc(scratch->a_bytes, MEMORY_PRIVATE);
-    scratch->b = memory_alloc(scratch->b_bytes, MEMORY_PRIVATE);
-    if (!scratch->a || !scratch->b)
+    /* one block for both, big enough for 2 MiB pages (memory_alloc): A's
+     * buffer alone (hundreds of KiB) would lie on 4 KiB pages */
+    size_t a_room = round_up(scratch->a_bytes, SCRATCH_ALIGNMENT);
+    scratch->a = memory_alloc(a_room + scratch->b_bytes, MEMORY_PRIVATE);
+    if (!scratch->a)
         return OUTCOME_FAILED;
+    scratch->b = (double *)((char *)scratch->a + a_room);
     /* touch every page now, so no timed run pays for the first touch */
-    memory_prefault(scratch->a, scratch->a_bytes);
-    memory_prefault(scratch->b, scratch->b_bytes);
+    memory_prefault(scratch->a, a_room + scratch->b_bytes);
     return OUTCOME_OK;
 }
 
 void matmul_scratch_free(struct matmul_scratch *scratch)
 {
-    memory_free(scratch->a, scratch->a_bytes, MEMORY_PRIVATE);
-    memory_free(scratch->b, scratch->b_bytes, MEMORY_PRIVATE);
+    memory_free(scratch->a, round_up(scratch->a_bytes, SCRATCH_ALIGNMENT) + scratch->b_bytes, MEMORY_PRIVATE);
     *scratch = (struct matmul_scratch){0};
 }
 
-void matmul_rows(const struct matmul *m, unsigned worker, const double *a, double *c, size_t rows)
+/* kernel_rows: c = a·B for `rows` rows with the given packing buffers, its time stamped in *span. */
+static void kernel_rows(const struct matmul *m, struct span *span, const struct matmul_scratch *scratch,
+                        const double *a, double *c, size_t rows)
 {
-    struct span *span = &m->span[worker];
-    const struct matmul_scratch *scratch = &m->scratch[worker];
     span->start = clock_now();
     if (rows > 0 && m->kernel == KERNEL_NAIVE)
         naive(a, m->b, c, m->n, rows);
     else if (rows > 0)
         blocked(&m->blocking, a, m->b, c, m->n, rows, scratch->a, scratch->b);
     span->end = clock_now();
+}
+
+void matmul_rows(const struct matmul *m, unsigned worker, const double *a, double *c, size_t rows)
+{
+    kernel_rows(m, &m->span[worker], &m->scratch[worker], a, c, rows);
 }
 
 void matmul_block(const struct matmul *m, unsigned index)
@@ -398,11 +406,21 @@ void matmul_block(const struct matmul *m, unsigned index)
     matmul_rows(m, index, m->a + first * m->n, m->c + first * m->n, last - first);
 }
 
-void matmul_prefault_block(const struct matmul *m, unsigned index)
+enum outcome matmul_block_apart(const struct matmul *m, unsigned index)
 {
     size_t first, last;
     block_range(m->n, m->workers, index, &first, &last);
-    memory_prefault(m->c + first * m->n, (last - first) * m->n * sizeof(double));
-    memory_prefault(m->scratch[index].a, m->scratch[index].a_bytes);
-    memory_prefault(m->scratch[index].b, m->scratch[index].b_bytes);
+    size_t rows = last - first, bytes = rows * m->n * sizeof(double);
+    struct matmul_scratch scratch = {0};
+    double *c = memory_alloc(bytes, MEMORY_PRIVATE); /* fresh: on 2 MiB pages, none shared */
+    enum outcome o = c ? matmul_scratch_alloc(&scratch, &m->blocking, m->n, rows) : OUTCOME_FAILED;
+    if (o == OUTCOME_OK) {
+        memory_prefault(c, bytes);
+        kernel_rows(m, &m->span[index], &scratch, m->a + first * m->n, c, rows);
+        o = memory_write_shared(m->c + first * m->n, c, bytes);
+        m->copied[index] = clock_now();
+    }
+    matmul_scratch_free(&scratch);
+    memory_free(c, bytes, MEMORY_PRIVATE);
+    return o;
 }

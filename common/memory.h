@@ -4,10 +4,12 @@
 
 #include <stddef.h>
 
+#include "report.h"
+
 /* Where an allocation lives. */
 enum memory {
     MEMORY_PRIVATE, /* this process's heap; a fork()ed child gets a copy-on-write view */
-    MEMORY_SHARED,  /* mmap(MAP_SHARED): a child's writes are seen by its parent */
+    MEMORY_SHARED,  /* mmap(MAP_SHARED) of a memory file: a child's writes are seen by its parent */
 };
 
 /* memory_alloc: bytes of cache-line-aligned memory, or NULL after saying why. */
@@ -22,6 +24,16 @@ void memory_free(void *p, size_t bytes, enum memory where);
  * fork()ed child does in memory it shares with its parent). Advice only:
  * where the kernel cannot, the pages fault in as usual. */
 void memory_prefault(void *p, size_t bytes);
+
+/* memory_write_shared: copy bytes from `from` to `to`, which lies inside one
+ * MEMORY_SHARED allocation, with pwrite(2) into the memory file behind it:
+ * the kernel copies through its own mapping of the pages, and this process
+ * maps none of them. For a fork()ed child that writes a big block once: its
+ * first touch of each 4 KiB page of a shared mapping costs it a page fault,
+ * or under a hypervisor a trip out of the virtual machine as well, and the
+ * copy pays for neither. Where there is no memory file (no memfd_create on
+ * this system) it is a memcpy. OUTCOME_OK, or OUTCOME_FAILED after saying why. */
+enum outcome memory_write_shared(void *to, const void *from, size_t bytes);
 
 /* memory_inherit: whether a child forked from now on gets the whole pages
  * inside [p, p + bytes) (inherit = 0: it gets no mapping there at all,

@@ -4,8 +4,13 @@
  * (child_fork, which also makes the child die with its parent) and a loop
  * that reaps the children with waitpid() (child_reap). A child has its own
  * address space: it reads A and B through the copy-on-write pages it
- * inherited, and writes its rows of C into memory mapped MAP_SHARED
- * (MEMORY_SHARED below), the only place its parent can see them.
+ * inherited, and its rows of C must end up in memory mapped MAP_SHARED
+ * (MEMORY_SHARED below), the only place its parent can see them. It
+ * multiplies into memory of its own and then copies its rows into C in one
+ * pwrite() (matmul_block_apart): writing C's shared pages directly would
+ * cost a first touch per 4 KiB page, which in a new process is a page fault
+ * and, under a hypervisor, often much more (lesson 3). The copy is this
+ * model's communication (comm=).
  *
  * Run:    bin/matmul-processes -n 1024 -p 2 -r 5
  * Models: common/matmul.h lists every model of this workload, and the code they share.
@@ -18,8 +23,24 @@
 
 #define MODEL "processes"
 
+/* phases_add_copies: the children's copies of their rows into C as comm (the
+ * longest), and combine from the last copy, not the last kernel, to the end. */
+static void phases_add_copies(struct phases *phases, const struct matmul *m, unsigned started)
+{
+    double last_copied = 0;
+    for (unsigned w = 0; w < started; w++) {
+        if (m->copied[w] - m->span[w].end > phases->comm)
+            phases->comm = m->copied[w] - m->span[w].end;
+        if (m->copied[w] > last_copied)
+            last_copied = m->copied[w];
+    }
+    if (last_copied > 0)
+        phases->combine = clock_now() - last_copied;
+}
+
 /* multiply: C = A·B, the blocks of rows shared out among m->workers child
- * processes, one block each; forking and reaping them is part of the time. */
+ * processes, one block each; forking them, their copies into C and reaping
+ * them are part of the time. */
 static enum outcome multiply(void *work, struct phases *phases)
 {
     struct matmul *m = work;
@@ -37,17 +58,15 @@ static enum outcome multiply(void *work, struct phases *phases)
             o = OUTCOME_FAILED;
             break;
         }
-        if (pid == 0) { /* the child: map its pages, compute its rows, _exit (no stdio flush) */
-            matmul_prefault_block(m, w);
-            matmul_block(m, w);
-            _exit(0);
-        }
+        if (pid == 0) /* the child: its rows, copied into C; _exit (no stdio flush) */
+            _exit(matmul_block_apart(m, w) == OUTCOME_OK ? 0 : 1);
         children[w] = pid;
     }
     for (unsigned w = 0; w < started; w++)
         if (child_reap(children[w], w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
     phases_from_spans(phases, start, m->span, started);
+    phases_add_copies(phases, m, started);
     free(children);
     return o;
 }
@@ -61,7 +80,7 @@ int main(int argc, char **argv)
     /* ---- prepare: A and B from the seed, outside the timed region ---- */
     struct matmul m = {0};
     if (o == OUTCOME_OK)
-        o = matmul_prepare(&m, &opt, MEMORY_SHARED, MATMUL_ALL_WORKERS);
+        o = matmul_prepare(&m, &opt, MEMORY_SHARED, MATMUL_CHILDREN);
 
     /* ---- run, verify, report: warm-up runs, then one result line per timed run ---- */
     if (o == OUTCOME_OK)

@@ -2,7 +2,7 @@
  *
  * Run:    LD_PRELOAD=build/fail_calls.so FAIL_CALL=munmap bin/matmul-processes -n 8 -p 2
  * FAIL_CALL names the call that fails, every time, with EINVAL and without
- * doing anything: munmap or prctl. Every other call reaches the C library.
+ * doing anything: munmap, prctl, pwrite or memfd_create. Every other call reaches the C library.
  * Calls the C library makes inside itself are not affected, only a
  * program's own (tests/test_checked_calls.py). Not for the sanitizer builds:
  * their runtime must come first.
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/types.h>
 
 /* failing: whether FAIL_CALL names this call. */
 static int failing(const char *call)
@@ -54,4 +55,25 @@ int prctl(int option, ...)
     }
     int (*real)(int, ...) = (int (*)(int, ...))next("prctl");
     return real(option, arg2, arg3, arg4, arg5);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
+{
+    if (failing("pwrite")) {
+        errno = EINVAL;
+        return -1;
+    }
+    ssize_t (*real)(int, const void *, size_t, off_t) =
+        (ssize_t(*)(int, const void *, size_t, off_t))next("pwrite");
+    return real(fd, buf, count, offset);
+}
+
+int memfd_create(const char *name, unsigned int flags)
+{
+    if (failing("memfd_create")) {
+        errno = EINVAL;
+        return -1;
+    }
+    int (*real)(const char *, unsigned int) = (int (*)(const char *, unsigned int))next("memfd_create");
+    return real(name, flags);
 }

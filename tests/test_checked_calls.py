@@ -29,4 +29,15 @@ def cases():
              [stdout_empty, stderr_says("prctl(PR_SET_PDEATHSIG) for worker 1 failed: Invalid argument",
                                         "worker 1 (pid")],
              env=failing("prctl"), needs=[factorial, FAIL_CALLS]),
+        # A child whose copy of its rows into C fails (matmul_block_apart) says so and exits 1: the run fails.
+        Case("pwrite into shared memory failing is reported, and the run fails (matmul-processes)",
+             [matmul, "-n", 64, "-p", 2], 1,
+             [stdout_empty, stderr_says("bytes into shared memory failed: Invalid argument", "exited with status 1")],
+             env=failing("pwrite"), needs=[matmul, FAIL_CALLS]),
+        # No memory file for shared memory: anonymous shared memory instead, the
+        # children's rows copied with memcpy, and the answer still checked whole.
+        Case("without memfd_create the children write C through the mapping (matmul-processes)",
+             [matmul, "-n", 100, "-p", 3], 0,
+             [result_lines("matmul", "processes", 100, 3, figures=("gflops", "kernel"))],
+             env=failing("memfd_create"), needs=[matmul, FAIL_CALLS]),
     ]

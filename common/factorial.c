@@ -114,9 +114,15 @@ const struct workload factorial_workload = {
  * numbers' multiplications take and give back such blocks all the time, and
  * a fork()ed child touches all its memory for the first time (measured at
  * n = 10^7, P = 2: the processes model 8% faster, half the page faults; the
- * others unchanged). Smaller blocks stay with malloc: a huge page is resident
- * whole, so rounding small blocks up to one would cost memory for nothing.
- * The size is FACTORIAL_BIG_BLOCK (factorial.h). */
+ * others unchanged). The size is FACTORIAL_BIG_BLOCK (factorial.h): 2 MiB,
+ * one huge page. It was 8 MiB; at 2 MiB the processes model at P = 2 was
+ * faster in each of six alternating pairs of runs (1.52-1.73 s against
+ * 1.63-1.81 s), and MPI at P = 2 in each of four rounds, the others within
+ * the noise (n = 10^7, an AMD EPYC Zen 5 virtual machine, where every 4 KiB
+ * page a process touches first costs some microseconds). Smaller blocks stay
+ * with malloc: each would be rounded up to a whole huge page, and every
+ * allocation and free would become an mmap and a munmap (with 512 KiB
+ * blocks, P = 2 got slower: threads by a quarter). */
 
 /* gmp_allocate: GMP's allocation function. GMP cannot go on without the
  * memory it asks for, and by default aborts with a core dump when it is

@@ -58,7 +58,7 @@
 
 /* GMP's blocks from this size up are big blocks: common/factorial.c gives
  * them huge pages. */
-#define FACTORIAL_BIG_BLOCK (8u << 20)
+#define FACTORIAL_BIG_BLOCK (2u << 20)
 
 /* How many chunks a task farm (processes, MPI) keeps in a worker's hands,
  * so that the next ones are already there when one is done and asking for

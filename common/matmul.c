@@ -61,11 +61,13 @@ static enum outcome validate(const struct options *opt)
     return OUTCOME_OK;
 }
 
-/* bytes_needed: A, B, C, the reference kept for the exact check, and every
- * worker's scratch (at most one worker per row has rows to pack). */
+/* bytes_needed: A, B, C, the reference kept for the exact check, C's rows
+ * once more (the processes model's children multiply into memory of their
+ * own before copying into C: matmul_block_apart), and every worker's
+ * scratch (at most one worker per row has rows to pack). */
 static double bytes_needed(unsigned long n, unsigned workers)
 {
-    double matrices = n <= EXACT_CHECK_MAX_N ? 4.0 : 3.0;
+    double matrices = n <= EXACT_CHECK_MAX_N ? 5.0 : 4.0;
     struct matmul_blocking blocking = matmul_blocking(matmul_isa_detect());
     size_t most_rows = (n + workers - 1) / workers;
     return matrices * (double)n * (double)n * sizeof(double) +

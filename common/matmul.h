@@ -132,6 +132,11 @@ void matmul_block(const struct matmul *m, unsigned index);
  * OUTCOME_OK, or OUTCOME_FAILED after saying why. */
 enum outcome matmul_block_apart(const struct matmul *m, unsigned index);
 
+/* matmul_phases_copied: after phases_from_spans for `count` children that ran
+ * matmul_block_apart: comm, the longest copy into C; combine, from the last
+ * copy (not the last kernel) to now. */
+void matmul_phases_copied(struct phases *phases, const struct matmul *m, unsigned count);
+
 /* matmul_scratch_alloc: packing buffers for a worker of up to `rows` rows
  * (sized by the kernel's blocking); matmul_scratch_free gives them back. */
 enum outcome matmul_scratch_alloc(struct matmul_scratch *scratch, const struct matmul_blocking *blocking,

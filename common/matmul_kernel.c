@@ -424,3 +424,16 @@ enum outcome matmul_block_apart(const struct matmul *m, unsigned index)
     memory_free(c, bytes, MEMORY_PRIVATE);
     return o;
 }
+
+void matmul_phases_copied(struct phases *phases, const struct matmul *m, unsigned count)
+{
+    double last_copied = 0;
+    for (unsigned w = 0; w < count; w++) {
+        if (m->copied[w] - m->span[w].end > phases->comm)
+            phases->comm = m->copied[w] - m->span[w].end;
+        if (m->copied[w] > last_copied)
+            last_copied = m->copied[w];
+    }
+    if (last_copied > 0)
+        phases->combine = clock_now() - last_copied;
+}

@@ -23,21 +23,6 @@
 
 #define MODEL "processes"
 
-/* phases_add_copies: the children's copies of their rows into C as comm (the
- * longest), and combine from the last copy, not the last kernel, to the end. */
-static void phases_add_copies(struct phases *phases, const struct matmul *m, unsigned started)
-{
-    double last_copied = 0;
-    for (unsigned w = 0; w < started; w++) {
-        if (m->copied[w] - m->span[w].end > phases->comm)
-            phases->comm = m->copied[w] - m->span[w].end;
-        if (m->copied[w] > last_copied)
-            last_copied = m->copied[w];
-    }
-    if (last_copied > 0)
-        phases->combine = clock_now() - last_copied;
-}
-
 /* multiply: C = A·B, the blocks of rows shared out among m->workers child
  * processes, one block each; forking them, their copies into C and reaping
  * them are part of the time. */
@@ -66,7 +51,7 @@ static enum outcome multiply(void *work, struct phases *phases)
         if (child_reap(children[w], w) != OUTCOME_OK)
             o = OUTCOME_FAILED;
     phases_from_spans(phases, start, m->span, started);
-    phases_add_copies(phases, m, started);
+    matmul_phases_copied(phases, m, started); /* the copies into C: comm */
     free(children);
     return o;
 }

@@ -120,7 +120,8 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
         m->a = memory_alloc(bytes, MEMORY_PRIVATE);
         m->c = memory_alloc(bytes, c_memory);
     }
-    enum outcome o = m->b && m->span && m->copied && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK : OUTCOME_FAILED;
+    enum outcome o = m->b && m->span && m->copied && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK
+                                                                                            : OUTCOME_FAILED;
     if (o == OUTCOME_OK && part == MATMUL_RANK && (o = rank_rows_prepare(&m->rows, n, n)) == OUTCOME_OK) {
         m->a_rows = memory_alloc(m->rows.count * n * sizeof(double), MEMORY_PRIVATE);
         m->c_rows = memory_alloc(m->rows.count * n * sizeof(double), MEMORY_PRIVATE);

@@ -72,7 +72,7 @@ $(CONFIG): tools/configure.sh
 matmul_OBJS    := matmul.o matmul_kernel.o
 LIBS_matmul    := -lm
 NEEDS_matmul   := yes
-factorial_OBJS := factorial.o factorial_big.o factorial_kernel.o factorial_pipe.o halves.o
+factorial_OBJS := factorial.o factorial_big.o factorial_memory.o factorial_kernel.o factorial_pipe.o halves.o
 LIBS_factorial := $(GMP_LIBS) -lm
 NEEDS_factorial := $(HAVE_GMP)
 download_OBJS  := download.o download_list.o download_fetch.o download_check.o content.o

@@ -28,11 +28,12 @@
 /* Memory, in copies of n!: --mode big holds the numbers its stages make
  * (together about one n!), the pieces being multiplied and their products,
  * GMP's scratch for every multiplication running at once (in huge pages,
- * see FACTORIAL_BIG_BLOCK), n! itself and, to check it, the reference. Peak resident
- * memory measured at n = 10^7: 7.0 copies (serial), 15.3 (threads, tree,
- * P = 2), 16.7 (threads, primes, P = 4), 21 (threads, split-tree, P = 4):
- * a base, and scratch for up to about four large multiplications at once
- * (more workers make smaller pieces). */
+ * kept for reuse: common/factorial_memory.c), n! itself and, to check it,
+ * the reference. Peak resident memory measured at n = 10^7: 9.4 copies
+ * (serial), 14.2 (threads, tree, P = 2), 16.2 (threads, primes, P = 4),
+ * 19.7 (threads, primes, P = 8), 19.8 (threads, split-tree, P = 4): a base,
+ * and scratch for up to about four large multiplications at once (more
+ * workers make smaller pieces). */
 #define BIG_COPIES 10.0
 #define BIG_COPIES_PER_WORKER 3.0
 #define BIG_BUSY_WORKERS 4u
@@ -105,64 +106,6 @@ const struct workload factorial_workload = {
     .flags = factorial_flags,
     .bytes_needed = bytes_needed,
 };
-
-/* ---- GMP's memory ---- */
-
-/* Blocks of GMP's at least this big come from memory_alloc, which aligns
- * them to, and asks for, transparent huge pages: the first touch of a block
- * then costs one page fault per 2 MiB instead of one per 4 KiB. The largest
- * numbers' multiplications take and give back such blocks all the time, and
- * a fork()ed child touches all its memory for the first time (measured at
- * n = 10^7, P = 2: the processes model 8% faster, half the page faults; the
- * others unchanged). The size is FACTORIAL_BIG_BLOCK (factorial.h): 2 MiB,
- * one huge page. It was 8 MiB; at 2 MiB the processes model at P = 2 was
- * faster in each of six alternating pairs of runs (1.52-1.73 s against
- * 1.63-1.81 s), and MPI at P = 2 in each of four rounds, the others within
- * the noise (n = 10^7, an AMD EPYC Zen 5 virtual machine, where every 4 KiB
- * page a process touches first costs some microseconds). Smaller blocks stay
- * with malloc: each would be rounded up to a whole huge page, and every
- * allocation and free would become an mmap and a munmap (with 512 KiB
- * blocks, P = 2 got slower: threads by a quarter). */
-
-/* gmp_allocate: GMP's allocation function. GMP cannot go on without the
- * memory it asks for, and by default aborts with a core dump when it is
- * refused; this says so and ends the process with the status of a runtime
- * failure instead (_exit: a fork()ed child must not run its parent's exit
- * handlers). */
-static void *gmp_allocate(size_t bytes)
-{
-    void *p = bytes >= FACTORIAL_BIG_BLOCK ? memory_alloc(bytes, MEMORY_PRIVATE) : malloc(bytes);
-    if (!p) {
-        report_error("out of memory: GMP asked for %zu bytes", bytes);
-        _exit(outcome_exit_code(OUTCOME_FAILED));
-    }
-    return p;
-}
-
-/* gmp_reallocate: GMP's reallocation function: in place where malloc can,
- * into a new block of huge pages where the new size calls for one. */
-static void *gmp_reallocate(void *old, size_t old_bytes, size_t new_bytes)
-{
-    if (new_bytes < FACTORIAL_BIG_BLOCK) {
-        void *p = realloc(old, new_bytes);
-        if (!p) {
-            report_error("out of memory: GMP asked to grow %zu bytes to %zu", old_bytes, new_bytes);
-            _exit(outcome_exit_code(OUTCOME_FAILED));
-        }
-        return p;
-    }
-    void *p = gmp_allocate(new_bytes);
-    memcpy(p, old, old_bytes < new_bytes ? old_bytes : new_bytes);
-    free(old);
-    return p;
-}
-
-/* gmp_free: GMP's free function: memory_alloc's blocks are malloc's too. */
-static void gmp_free(void *p, size_t bytes)
-{
-    (void)bytes;
-    free(p);
-}
 
 /* chosen_schedule: --schedule, or dynamic when it was not given. */
 static enum factorial_schedule chosen_schedule(const struct options *opt)
@@ -278,7 +221,8 @@ enum outcome factorial_prepare(struct factorial *f, const struct options *opt, e
                             .memory = memory, .kernel = KERNEL_PRODUCT, .schedule = chosen_schedule(opt),
                             .big_kernel = (enum big_kernel)opt->kernel,
                             .chunk = opt->chunk_given ? opt->chunk : 1};
-    mp_set_memory_functions(gmp_allocate, gmp_reallocate, gmp_free);
+    if (factorial_memory_use() != OUTCOME_OK)
+        return OUTCOME_FAILED;
     mpz_init(f->result);
     mpz_init(f->reference);
     f->span = memory_alloc(workers * sizeof(struct span), memory);

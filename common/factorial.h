@@ -56,8 +56,9 @@
  * 2^61 - 1, a Mersenne prime, so any tool with 128-bit products can check them. */
 #define FACTORIAL_PRIME ((UINT64_C(1) << 61) - 1)
 
-/* GMP's blocks from this size up are big blocks: common/factorial.c gives
- * them huge pages. */
+/* GMP's blocks from this size up are big blocks: common/factorial_memory.c
+ * gives them huge pages, keeps them for reuse, and keeps them from fork()ed
+ * children. */
 #define FACTORIAL_BIG_BLOCK (2u << 20)
 
 /* How many chunks a task farm (processes, MPI) keeps in a worker's hands,
@@ -147,6 +148,11 @@ extern const struct workload factorial_workload;
  * static, and the memory --mode many needs with this many workers. */
 enum outcome factorial_options(struct options *opt, int argc, char **argv, const char *model,
                                enum worker_policy policy);
+
+/* factorial_memory_use: GMP's memory from now on comes from
+ * common/factorial_memory.c (big blocks of huge pages, not inherited by
+ * fork()ed children); factorial_prepare calls it first. */
+enum outcome factorial_memory_use(void);
 
 /* factorial_prepare: allocate everything a run uses, and cut 1..n into
  * ranges of equal cost; all outside any timed region. */

@@ -149,14 +149,6 @@ enum outcome memory_write_shared(void *to, const void *from, size_t bytes)
     return OUTCOME_OK;
 }
 
-void memory_inherit(void *p, size_t bytes, int inherit)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    uintptr_t first = ((uintptr_t)p + page - 1) / page * page, end = ((uintptr_t)p + bytes) / page * page;
-    if (end > first) /* whole pages only: the rest of a partial page may belong to another block */
-        (void)madvise((void *)first, end - first, inherit ? MADV_DOFORK : MADV_DONTFORK); /* advice, as above */
-}
-
 double memory_total(void)
 {
     double total = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);

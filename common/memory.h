@@ -35,15 +35,6 @@ void memory_prefault(void *p, size_t bytes);
  * this system) it is a memcpy. OUTCOME_OK, or OUTCOME_FAILED after saying why. */
 enum outcome memory_write_shared(void *to, const void *from, size_t bytes);
 
-/* memory_inherit: whether a child forked from now on gets the whole pages
- * inside [p, p + bytes) (inherit = 0: it gets no mapping there at all,
- * MADV_DONTFORK; 1: as usual, MADV_DOFORK). For a parent that will write
- * memory its children never read: pages a child shares copy-on-write cost
- * the parent a page copy at its first write to each. Say 0 just before
- * forking and 1 just after: memory given back while it is 0 could be
- * handed out again for something a child does read. Advice only. */
-void memory_inherit(void *p, size_t bytes, int inherit);
-
 /* memory_total: bytes of RAM this process may use: physical memory, or less
  * where the cgroup's limit or the address-space limit (ulimit -v) says so. */
 double memory_total(void);

@@ -10,7 +10,9 @@
  * (A child forked for each stage would start with a copy of every number,
  * fork copying the parent's memory lazily; but then parent and child share
  * the heap copy-on-write, and every stage pays again for the pages either
- * side writes: more than the pipes cost.) --mode many: a pool of children,
+ * side writes: more than the pipes cost. For the same reason a child gets
+ * none of GMP's big blocks: common/factorial_memory.c keeps them out of
+ * every fork()ed child.) --mode many: a pool of children,
  * like Python's Pool.map: the parent is the dealer, sends each child chunks
  * of task numbers down one pipe and reads their residues from another (which
  * asks for the next chunk), and takes its own chunks too, answering the
@@ -150,15 +152,6 @@ static enum outcome run_stage(struct factorial *f, const struct big_stage *stage
     return o;
 }
 
-/* result_to_children: whether children forked now get f->result's memory.
- * n! goes there at the end of the run, and the children never read it;
- * shared copy-on-write it would cost a page copy per page at that write.
- * Its whole block (GMP's _mp_alloc limbs, the last run's n! poisoned to 0). */
-static void result_to_children(struct factorial *f, int inherit)
-{
-    memory_inherit(mpz_limbs_modify(f->result, 1), (size_t)f->result->_mp_alloc * sizeof(mp_limb_t), inherit);
-}
-
 /* one_factorial: n! stage by stage (common/factorial_big.c), each stage's
  * jobs shared with a pool of f->workers - 1 children forked for this run.
  * Forking and reaping are part of the time: setup and combine. */
@@ -174,11 +167,9 @@ static enum outcome one_factorial(void *work, struct phases *phases)
     enum outcome o = OUTCOME_OK;
     unsigned started = 1; /* worker 0 is this process */
     double start = clock_now();
-    result_to_children(f, 0);
     for (; started < f->workers && o == OUTCOME_OK; started++)
         if ((o = pipe_pool_start(pool, started, serve_stages, f)) == OUTCOME_OK) /* child_fork, a pipe each way */
             pipe_pool_widen(&pool[started]); /* numbers of megabytes go both ways */
-    result_to_children(f, 1);
     phases->setup += clock_now() - start;
     stage_pool = pool;
     if (o == OUTCOME_OK)

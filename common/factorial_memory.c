@@ -22,11 +22,11 @@
  * Measured at n = 10^7, P = 2 (an AMD EPYC Zen 5 virtual machine, -r 3):
  * in three rounds of the old build (big blocks from malloc) and this one
  * side by side, this one was faster in 11 of 12 pairs (threads, OpenMP,
- * processes, MPI), by 0.1-0.4 s; in three quieter rounds of every lane it
- * took 1.03-1.07 s (threads, OpenMP, MPI; one worker 1.92-1.99 s) and
- * 1.32-1.37 s (processes). A processes run's page faults went from
- * 13,000-17,000 to 3,700 in the parent, and from 7,000-15,000 to 3,700 in
- * its child. With the blocks kept, 256 KiB instead of 2 MiB made no
+ * processes, MPI), by 0.02-0.52 s. In the two quieter of three rounds of
+ * every lane it took 1.03-1.07 s (threads, OpenMP, MPI; one worker
+ * 1.92-1.99 s) and 1.32-1.37 s (processes). A processes run's page faults
+ * went from 13,000-17,000 to 3,700 in the parent, and from 7,000-15,000 to
+ * 3,700 in its child. With the blocks kept, 256 KiB instead of 2 MiB made no
  * difference; without, smaller blocks were slower (512 KiB: threads by a
  * quarter), and larger ones too (8 MiB: processes by 6%).
  *

@@ -333,10 +333,10 @@ def check_resume():
         bin_dir = make_bin(folder, fakes=["matmul-sleepy"], real=["matmul-serial"])
         results = Path(folder) / "results"
         extra = ["--workers", "1,2,3", "--repeats", "3"]
-        # Runs slow enough that the Ctrl-C lands mid-sweep even when this process is
-        # kept off the CPU for a few seconds (make test runs cases side by side).
-        slow = dict(os.environ, FAKE_SLEEP="0.6")
-        process = bench(bin_dir, results, extra, wait=False, env=slow)
+        # Five quick runs, then runs that hold for a minute: the Ctrl-C lands mid-sweep however
+        # long this process is kept off the CPU (make test runs cases side by side).
+        held = dict(os.environ, FAKE_COUNT=str(Path(folder) / "runs-so-far"), FAKE_QUICK_RUNS="5")
+        process = bench(bin_dir, results, extra, wait=False, env=held)
         runs_path = results / "latest" / "runs.csv"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

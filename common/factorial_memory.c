@@ -65,8 +65,8 @@
  * a few multiplications at once, for every worker thread of a process
  * (threads, OpenMP; each child or rank keeps its own). */
 #define CACHED_BLOCKS 16
-/* A kept block is given to a request that needs at least this fraction of
- * it: a small number in a huge block would hold memory nobody uses. */
+/* A kept block is given to a request that needs at least 1/REUSE_FRACTION
+ * of it: a small number in a huge block would hold memory nobody uses. */
 #define REUSE_FRACTION 2
 
 /* The kept blocks, shared by the threads of a process. */

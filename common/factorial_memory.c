@@ -55,9 +55,6 @@
 #define KEPT_UNPOISON(p, bytes) ((void)(p), (void)(bytes))
 #endif
 
-/* Transparent huge pages are 2 MiB on x86-64 and on most arm64 kernels;
- * where they are not, the alignment only wastes a little address space. */
-#define HUGE_PAGE (2u << 20)
 /* Before a big block's limbs: the size of its mapping (a whole cache line,
  * so the limbs keep malloc's alignment and more). */
 #define BLOCK_HEADER 64u
@@ -117,17 +114,17 @@ static void *take_kept(size_t bytes, size_t *mapped)
     return map;
 }
 
-/* new_mapping: a fresh mapping of bytes (a multiple of HUGE_PAGE) that
+/* new_mapping: a fresh mapping of bytes (a multiple of MEMORY_HUGE_PAGE) that
  * starts on a huge page: map a huge page more, and give back the ends. */
 static void *new_mapping(size_t bytes)
 {
-    char *raw = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *raw = mmap(NULL, bytes + MEMORY_HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED)
         return NULL;
-    size_t head = (HUGE_PAGE - (uintptr_t)raw % HUGE_PAGE) % HUGE_PAGE;
+    size_t head = (MEMORY_HUGE_PAGE - (uintptr_t)raw % MEMORY_HUGE_PAGE) % MEMORY_HUGE_PAGE;
     if (head > 0)
         (void)munmap(raw, head); /* only address space: a failure loses none of the block */
-    (void)munmap(raw + head + bytes, HUGE_PAGE - head);
+    (void)munmap(raw + head + bytes, MEMORY_HUGE_PAGE - head);
     (void)madvise(raw + head, bytes, MADV_HUGEPAGE); /* advice: a refusal costs speed, not results */
     (void)madvise(raw + head, bytes, MADV_DONTFORK); /* likewise: a refusal costs copy-on-write faults */
     return raw + head;
@@ -136,7 +133,7 @@ static void *new_mapping(size_t bytes)
 /* big_allocate: a big block of at least bytes: a kept one, or a new mapping. */
 static void *big_allocate(size_t bytes)
 {
-    size_t mapped = (bytes + BLOCK_HEADER + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    size_t mapped = (bytes + BLOCK_HEADER + MEMORY_HUGE_PAGE - 1) / MEMORY_HUGE_PAGE * MEMORY_HUGE_PAGE;
     char *map = take_kept(mapped, &mapped);
     if (!map)
         map = new_mapping(mapped);

@@ -15,10 +15,6 @@
 
 /* Alignment of every buffer: a cache line, also enough for any vector load. */
 #define ALIGNMENT 64
-/* Private buffers this big are aligned to, and asked for, transparent huge
- * pages: one TLB entry and (in a fork()ed child) one first touch per 2 MiB
- * instead of per 4 KiB. The request is advice; the kernel may decline. */
-#define HUGE_PAGE (2u << 20)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels answer EINVAL and nothing is lost */
 #endif
@@ -97,12 +93,12 @@ void *memory_alloc(size_t bytes, enum memory where)
         }
         return p;
     }
-    size_t alignment = rounded >= HUGE_PAGE ? HUGE_PAGE : ALIGNMENT;
+    size_t alignment = rounded >= MEMORY_HUGE_PAGE ? MEMORY_HUGE_PAGE : ALIGNMENT;
     rounded = (rounded + alignment - 1) / alignment * alignment;
     p = aligned_alloc(alignment, rounded);
     if (!p)
         report_error("out of memory allocating %zu bytes", rounded);
-    else if (alignment == HUGE_PAGE)
+    else if (alignment == MEMORY_HUGE_PAGE)
         (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice: a refusal costs speed, not results */
     return p;
 }

@@ -6,6 +6,13 @@
 
 #include "report.h"
 
+/* A transparent huge page: 2 MiB on x86-64 and on most arm64 kernels.
+ * Private buffers this big are aligned to, and asked for, huge pages: one
+ * TLB entry and (in a fork()ed child) one first touch per 2 MiB instead of
+ * per 4 KiB. The request is advice; the kernel may decline, and where pages
+ * are another size the alignment only wastes a little address space. */
+#define MEMORY_HUGE_PAGE (2u << 20)
+
 /* Where an allocation lives. */
 enum memory {
     MEMORY_PRIVATE, /* this process's heap; a fork()ed child gets a copy-on-write view */

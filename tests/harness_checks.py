@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
-Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|sweep|failing|resume|python|cluster
+Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|sweep|failing|resume|python|
+       cluster
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -23,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from harness import clusters, machine, programs, stats, studies, summary  # noqa: E402
+from harness import clusters, machine, programs, runner, stats, studies, summary  # noqa: E402
 from harness.content import crc32c, made_up  # noqa: E402
 from harness.studies import Study  # noqa: E402
 
@@ -282,6 +283,51 @@ def runs_of(results):
         return list(csv.DictReader(f))
 
 
+def check_runner():
+    """runner.run: exit codes, output and signals as the run gave them; at its time limit its whole
+    process group is killed; a Ctrl-C at any moment of a run (around fork() too) takes the run
+    down and is raised as KeyboardInterrupt at once."""
+    done = runner.run(["sh", "-c", "echo out; echo err >&2; exit 3"], 10)
+    expect((done.exit_code, done.stdout, done.stderr, done.timed_out) == (3, "out\n", "err\n", False),
+           "exit 3 with output: %s" % vars(done))
+    done = runner.run(["sh", "-c", "kill -TERM $$"], 10)
+    expect(done.exit_code == -signal.SIGTERM, "killed by SIGTERM: exit %s" % done.exit_code)
+    done = runner.run([str(HERE / "no-such-program")], 10)
+    expect(done.exit_code == 127 and "cannot run" in done.stderr, "a missing program: %s" % vars(done))
+    marker = "%d.%d" % (os.getpid(), 101)  # a sleep of its own, to look for afterwards
+    done = runner.run(["sh", "-c", "sleep %s & sleep %s" % (marker, marker)], 0.5)
+    expect(done.exit_code == runner.EXIT_TIMEOUT and done.timed_out and done.wall < 5,
+           "at its time limit: exit %s after %.1f s" % (done.exit_code, done.wall))
+    expect(not left_running(marker), "the timed-out run's group is still running")
+    # Ctrl-C from another process, after delays that sweep over fork(), exec and the wait.
+    for attempt in range(40):
+        delay = attempt * 0.0005
+        killer = subprocess.Popen(["sh", "-c", "sleep %s; kill -INT %d" % (delay, os.getpid())])
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < 10:
+                runner.run(["sleep", marker], 60)
+            raise CheckFailed("a Ctrl-C after %.4f s was not raised within 10 s" % delay)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            killer.wait()
+        took = time.monotonic() - started
+        expect(took < 2 + delay, "a Ctrl-C after %.4f s was raised only after %.1f s" % (delay, took))
+        expect(not left_running(marker), "a Ctrl-C after %.4f s left its run going" % delay)
+
+
+def left_running(marker):
+    """Whether a process whose command line holds marker is still running."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                return True
+        except OSError:  # gone since the listing
+            pass
+    return False
+
+
 def check_sweep():
     """configurations x (repeats + 1 warm-up) rows, and every output file."""
     with tempfile.TemporaryDirectory() as folder:
@@ -504,7 +550,7 @@ def check_python():
 
 
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
-          "fileserver": check_fileserver, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
+          "fileserver": check_fileserver, "runner": check_runner, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "python": check_python, "cluster": check_cluster}
 
 

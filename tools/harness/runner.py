@@ -10,11 +10,15 @@ ranks and a forking model's workers are counted.
 import os
 import signal
 import tempfile
-import threading
 import time
 
 # Exit code recorded for a run killed at its time limit (as timeout(1) does).
 EXIT_TIMEOUT = 124
+# The signals that stop a sweep; SIGCHLD, which says a run has ended, wakes the wait at once.
+STOPPING = (signal.SIGINT, signal.SIGTERM)
+WATCHED = STOPPING + (signal.SIGCHLD,)
+# The longest a wait sleeps before looking again, should a signal reach another thread (seconds).
+LOOK_UP = 0.5
 
 
 class RunResult:
@@ -34,62 +38,83 @@ class RunResult:
 def run(argv, timeout, env=None, cwd=None):
     """Run argv to completion (or kill its process group after timeout seconds)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        killed = threading.Event()
-        child = []  # the child's pid, once forked
-
-        def kill():
-            killed.set()
-            try:
-                os.killpg(child[0], signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+        # Held back until the run is reaped, and taken only by reap(): a Ctrl-C can then come
+        # neither between fork() and the code that would kill the run, nor just before a wait
+        # that would sleep through it (a wait4() that had not yet begun is not interrupted).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
+        try:
+            start = time.monotonic()
+            pid = os.fork()
+            if pid == 0:  # the child: its own process group, so a timeout kills all of it
+                become(argv, env, cwd, out, err, mask)
+            try:  # the parent sets the group too (as shells do), so a kill cannot come before it exists
+                os.setpgid(pid, pid)
+            except OSError:  # the child got there first, and may have run exec already
                 pass
-
-        # A daemon: should Ctrl-C come before it is cancelled, it must not hold the harness's exit.
-        timer = threading.Timer(timeout, kill)
-        timer.daemon = True
-        start = time.monotonic()
-        pid = os.fork()
-        if pid == 0:  # the child: its own process group, so a timeout kills all of it
             try:
-                os.setpgid(0, 0)
-                os.dup2(out.fileno(), 1)
-                os.dup2(err.fileno(), 2)
-                null = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(null, 0)
-                if cwd:
-                    os.chdir(cwd)
-                os.execvpe(argv[0], argv, env if env is not None else os.environ)
-            except OSError as e:
-                os.write(2, ("cannot run %s: %s\n" % (argv[0], e)).encode())
-            os._exit(127)
-        child.append(pid)
-        try:  # the parent sets the group too (as shells do), so a kill cannot come before it exists
-            os.setpgid(pid, pid)
-        except OSError:  # the child got there first, and may have run exec already
-            pass
-        try:  # from here on, Ctrl-C (even while the timer starts) takes the run down with us
-            timer.start()
-            while True:
-                try:
-                    _, status, usage = os.wait4(pid, 0)
-                    break
-                except InterruptedError:
-                    continue
-        except KeyboardInterrupt:
-            kill()
-            os.wait4(pid, 0)
-            raise
+                status, usage, stopped_by, timed_out = reap(pid, start + timeout)
+            except KeyboardInterrupt:  # from a thread of ours that did not block the Ctrl-C
+                kill_group(pid)
+                os.wait4(pid, 0)
+                raise
+            wall = time.monotonic() - start
         finally:
-            timer.cancel()
-        wall = time.monotonic() - start
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if stopped_by:  # the run is down; now the caller's handler acts (Ctrl-C: KeyboardInterrupt)
+            os.kill(os.getpid(), stopped_by)
         # -N for a signal, as subprocess reports it; EXIT_TIMEOUT when we killed it
-        exit_code = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else (
+        exit_code = EXIT_TIMEOUT if timed_out else (
             os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status))
-        if killed.is_set():
-            exit_code = EXIT_TIMEOUT
         out.seek(0)
         err.seek(0)
         return RunResult(exit_code, wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss,
                          out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                         killed.is_set())
+                         timed_out)
 
+
+def become(argv, env, cwd, out, err, mask):
+    """In the forked child: take its own group, its output files and the signals it was given,
+    and exec argv; never returns."""
+    try:
+        os.setpgid(0, 0)
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        if cwd:
+            os.chdir(cwd)
+        for stopping in STOPPING:  # a signal before exec ends the child, as it would after
+            signal.signal(stopping, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.execvpe(argv[0], argv, env if env is not None else os.environ)
+    except OSError as e:
+        os.write(2, ("cannot run %s: %s\n" % (argv[0], e)).encode())
+    os._exit(127)
+
+
+def reap(pid, deadline):
+    """Wait for pid with WATCHED blocked, killing its group at the deadline or on a Ctrl-C
+    (or SIGTERM). Returns its wait status and usage, the signal that stopped the wait (or
+    None), and whether the deadline killed it."""
+    stopped_by, timed_out = None, False
+    while not (stopped_by or timed_out):
+        reaped, status, usage = os.wait4(pid, os.WNOHANG)
+        if reaped:
+            return status, usage, None, False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+        else:
+            got = signal.sigtimedwait(WATCHED, min(left, LOOK_UP))
+            stopped_by = got.si_signo if got and got.si_signo in STOPPING else None
+    kill_group(pid)
+    _, status, usage = os.wait4(pid, 0)
+    return status, usage, stopped_by, timed_out
+
+
+def kill_group(pid):
+    """SIGKILL the run's process group (pid leads it), if any of it is left."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -25,7 +25,7 @@ def cases():
         Case("harness programs.py: the file server fixture serves content.py's files; a non-server is refused",
              [sys.executable, CHECKS, "fileserver"], needs=[program("fileserver")]),
         Case("harness runner.py: exit codes, output, a timed-out run's whole group killed, a Ctrl-C at any "
-             "moment of a run (around fork() too) raised at once with nothing left running",
+             "moment of a run (around fork() too) raised without waiting for the run, nothing left running",
              [sys.executable, CHECKS, "runner"]),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),

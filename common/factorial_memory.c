@@ -83,9 +83,13 @@ static _Noreturn void out_of_memory(const char *what, size_t bytes)
 
 /* forget_kept: in a fork()ed child, the kept blocks are its parent's
  * mappings, which the child does not have; and the lock may have been held
- * by a thread that the child does not have either. */
+ * by a thread that the child does not have either. Under AddressSanitizer
+ * their addresses are unpoisoned: the child inherits the shadow memory that
+ * says they are kept, and its own new mappings may land there. */
 static void forget_kept(void)
 {
+    for (unsigned i = 0; i < kept.count; i++)
+        KEPT_UNPOISON(kept.map[i], kept.bytes[i]);
     kept.count = 0;
     pthread_mutex_init(&kept.lock, NULL);
 }

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from harness import clusters, machine, programs, runner, stats, studies, summary  # noqa: E402
 from harness.content import crc32c, made_up  # noqa: E402
 from harness.studies import Study  # noqa: E402
+from suite import command_line  # noqa: E402
 
 FAKE = HERE / "fake_program"
 # Seconds within which the runner check's Ctrl-C must take its run down (it needs a moment).
@@ -322,13 +323,7 @@ def check_runner():
 
 def left_running(marker):
     """Whether a process whose command line holds marker is still running."""
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                return True
-        except OSError:  # gone since the listing
-            pass
-    return False
+    return any(marker in command_line(int(entry)) for entry in os.listdir("/proc") if entry.isdigit())
 
 
 def check_sweep():

@@ -298,6 +298,15 @@ def no_sanitizer_report(outcome):
     return None
 
 
+def command_line(pid):
+    """A process's command line, its arguments joined by spaces; "" once it is gone."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 # ---- launching ---------------------------------------------------------------
 
 def program(name, flavor=""):

@@ -31,7 +31,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (SHARED_BAD_INPUT, Case, FileServer, ROOT, parse_result_line, program,  # noqa: E402
+from suite import (SHARED_BAD_INPUT, Case, FileServer, ROOT, command_line, parse_result_line, program,  # noqa: E402
                    result_lines, stderr_says, stdout_empty, stdout_says)
 
 THIS = Path(__file__).resolve()
@@ -261,14 +261,6 @@ def tagged(tag):
             except OSError:
                 pass
     return found
-
-
-def command_line(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def wait_for(condition, timeout, what, proc=None):

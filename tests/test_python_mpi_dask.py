@@ -30,8 +30,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (MPIRUN, SHARED_BAD_INPUT, Case, FileServer, Outcome, parse_result_line,  # noqa: E402
-                   program, result_lines, stderr_says, stdout_empty, stdout_says)
+from suite import (MPIRUN, SHARED_BAD_INPUT, Case, FileServer, Outcome, command_line,  # noqa: E402
+                   parse_result_line, program, result_lines, stderr_says, stdout_empty, stdout_says)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)
@@ -332,11 +332,7 @@ def all_gone(mark, what):
 
 
 def describe(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return "%d %s" % (pid, f.read().replace(b"\0", b" ").decode(errors="replace")[:120])
-    except OSError:
-        return str(pid)
+    return ("%d %s" % (pid, command_line(pid)[:120])).rstrip()
 
 
 def start(argv, mark):

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (SHARED_BAD_INPUT, Case, FileServer, ROOT, parse_result_line, program,  # noqa: E402
+from suite import (SHARED_BAD_INPUT, Case, FileServer, ROOT, command_line, parse_result_line, program,  # noqa: E402
                    result_lines, stderr_says, stdout_empty, stdout_says)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
@@ -346,14 +346,6 @@ def live_processes(field, value):
             if fields and int(fields[field]) == value and fields[0] != "Z":
                 found.append(int(entry))
     return found
-
-
-def command_line(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def workers_of(pid, model):

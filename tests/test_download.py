@@ -14,13 +14,14 @@ CRC-32C are recomputed in Python from their definition in common/content.h
 (tools/harness/content.py).
 """
 import os
+import re
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,17 +42,22 @@ FILESERVER = program("fileserver")
 SERVER_START_TIMEOUT = 10   # seconds Python's http.server may take to listen
 
 # What setup() started: ports by server name, the file servers, Python's
-# http.server, the scratch folder; and how many scratch names were handed out.
-STATE = {"tmp": None, "ports": {}, "servers": [], "python": None, "cases": 0}
+# http.server, the socket that keeps the closed port, the scratch folder; and how
+# many scratch names were handed out.
+STATE = {"tmp": None, "ports": {}, "servers": [], "python": None, "closed": None, "cases": 0}
 
 
 # ---- the servers ----------------------------------------------------------------
 
-def free_port():
-    """A port nothing listens on (bound, then let go)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def closed_port():
+    """A port that refuses connections for as long as the table runs: bound and
+    never listened on, so the kernel hands it to no other server (a port bound
+    and let go was handed to another table's server, running alongside, and
+    the 'unreachable' server answered 404)."""
+    keeper = socket.socket()
+    keeper.bind(("127.0.0.1", 0))
+    STATE["closed"] = keeper
+    return keeper.getsockname()[1]
 
 
 def start_fileserver(name, args):
@@ -92,7 +98,7 @@ def start_servers():
     tmp = Path(tempfile.mkdtemp(prefix="download-tests-"))
     STATE["tmp"] = str(tmp)
     root = make_root(tmp)
-    STATE["ports"]["closed"] = free_port()
+    STATE["ports"]["closed"] = closed_port()
     if not FILESERVER.exists():
         return
     start_fileserver("plain", ["--latency", 2, "--idle-timeout", 2, "--quiet"])
@@ -101,18 +107,22 @@ def start_servers():
     start_fileserver("rooted", ["--root", root, "--quiet"])
     start_fileserver("slow", ["--latency", 100, "--rate", 200, "--quiet"])
     start_fileserver("tight", ["--latency", 20, "--max-connections", 2, "--quiet"])
-    port = free_port()
-    STATE["python"] = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                                        "--directory", str(root), str(port)], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    STATE["ports"]["python"] = port
+    STATE["python"] = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1",
+                                        "--directory", str(root), "0"], stdout=subprocess.PIPE,
+                                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+    STATE["ports"]["python"] = python_server_port(STATE["python"])
+
+
+def python_server_port(proc):
+    """The port Python's http.server chose (it was asked for port 0, so no other
+    server can take it first): read from its 'Serving HTTP on ... port N' line."""
+    ready, _, _ = select.select([proc.stdout], [], [], SERVER_START_TIMEOUT)
+    line = proc.stdout.readline() if ready else ""
+    found = re.search(r" port (\d+) ", line)
+    if not found:
+        raise RuntimeError("Python's http.server did not start within %d s (it printed %r)"
+                           % (SERVER_START_TIMEOUT, line))
+    return int(found.group(1))
 
 
 def teardown():
@@ -128,6 +138,10 @@ def teardown():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        proc.stdout.close()
+    keeper, STATE["closed"] = STATE["closed"], None
+    if keeper:
+        keeper.close()
     if STATE["tmp"]:
         shutil.rmtree(STATE["tmp"], ignore_errors=True)
 

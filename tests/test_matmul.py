@@ -137,6 +137,19 @@ def check_fails():
     return cases
 
 
+# The pml tools/mpirun chooses when every rank runs on this host.
+ONE_HOST_PML = r"(?m)^mpi_environment=.*\bOMPI_MCA_pml=ob1( |$)"
+
+
+def stdout_lacks_pml(outcome):
+    """Check: tools/mpirun --explain chose no pml (every mpi_environment= line lacks one)."""
+    lines = [line for line in outcome.stdout.splitlines() if line.startswith("mpi_environment=")]
+    if not lines:
+        return "no mpi_environment= line: %r" % outcome.stdout[-300:]
+    chosen = [line for line in lines if "OMPI_MCA_pml=" in line]
+    return "it chose a pml: %s" % chosen[0] if chosen else None
+
+
 def launcher():
     """tools/mpirun adds oversubscription only past the usable cores."""
     return [
@@ -156,6 +169,13 @@ def launcher():
         Case("tools/mpirun with a hostfile of 2 nodes: 32 ranks fit their 32 slots",
              [MPIRUN, "--explain", 32, "--hostfile", ROOT / "tests" / "data" / "hosts-2x16"], 0,
              [stdout_says(r"slots=32"), stdout_says(r"oversubscribed=no"), stdout_says(r"mpirun_flags=\n")]),
+        Case("tools/mpirun with every rank on this host: pml ob1 (shared memory, no probing for other fabrics)",
+             [MPIRUN, "--explain", 2], 0, [stdout_says(ONE_HOST_PML)], env={"OMPI_MCA_pml": ""}),
+        Case("tools/mpirun leaves the pml to Open MPI over several hosts (a hostfile, a Slurm job's nodes)",
+             ["sh", "-c", '"$0" --explain 32 --hostfile "$1"; SLURM_JOB_ID=1 SLURM_NTASKS=64 SLURM_JOB_NUM_NODES=4 '
+              '"$0" --explain 64', MPIRUN, ROOT / "tests" / "data" / "hosts-2x16"], 0, [stdout_lacks_pml]),
+        Case("tools/mpirun keeps the caller's own pml", [MPIRUN, "--explain", 2], 0, [stdout_lacks_pml],
+             env={"OMPI_MCA_pml": "^cm"}),
         Case("tools/mpirun refuses a hostfile it cannot read", [MPIRUN, "-np", 2, "--hostfile", "/nonexistent"],
              2, [stderr_says("cannot read '/nonexistent'")]),
         Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),

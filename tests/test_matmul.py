@@ -176,6 +176,13 @@ def launcher():
               '"$0" --explain 64', MPIRUN, ROOT / "tests" / "data" / "hosts-2x16"], 0, [stdout_lacks_pml]),
         Case("tools/mpirun keeps the caller's own pml", [MPIRUN, "--explain", 2], 0, [stdout_lacks_pml],
              env={"OMPI_MCA_pml": "^cm"}),
+        Case("tools/mpirun keeps a pml chosen in a parameter file",
+             [MPIRUN, "--explain", 2], 0, [stdout_lacks_pml],
+             env={"OMPI_MCA_pml": "", "OMPI_MCA_mca_base_param_files": "/nonexistent.conf,%s" % (
+                 ROOT / "tests" / "data" / "mca-pml-chosen.conf")}),
+        Case("tools/mpirun still chooses ob1 past a parameter file that only rules pmls out",
+             [MPIRUN, "--explain", 2], 0, [stdout_says(ONE_HOST_PML)],
+             env={"OMPI_MCA_pml": "", "OMPI_MCA_mca_base_param_files": ROOT / "tests" / "data" / "mca-pml-excluded.conf"}),
         Case("tools/mpirun refuses a hostfile it cannot read", [MPIRUN, "-np", 2, "--hostfile", "/nonexistent"],
              2, [stderr_says("cannot read '/nonexistent'")]),
         Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),

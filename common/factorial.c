@@ -214,6 +214,25 @@ static unsigned long factorial_digits(unsigned long n)
     return digits;
 }
 
+/* prime_table_alloc: the primes kernel's table and sieve, allocated and
+ * touched once, here, outside the timed region: every run sieves again into
+ * the same pages. Made afresh by each run, they cost a page fault per 4 KiB
+ * (on a virtual machine, a trip out of it too), and in a fork()ed child
+ * again: the sieve took more than half of a processes run's page faults. */
+static enum outcome prime_table_alloc(struct factorial *f)
+{
+    f->prime_room = factorial_prime_bound(f->n);
+    f->prime = memory_alloc(f->prime_room * sizeof *f->prime, MEMORY_PRIVATE);
+    f->exponent = memory_alloc(f->prime_room * sizeof *f->exponent, MEMORY_PRIVATE);
+    f->composite = memory_alloc(factorial_sieve_bytes(f->n), MEMORY_PRIVATE);
+    if (!f->prime || !f->exponent || !f->composite)
+        return OUTCOME_FAILED; /* memory_alloc said why */
+    memset(f->prime, 0, f->prime_room * sizeof *f->prime);
+    memset(f->exponent, 0, f->prime_room * sizeof *f->exponent);
+    memset(f->composite, 0, factorial_sieve_bytes(f->n));
+    return OUTCOME_OK;
+}
+
 enum outcome factorial_prepare(struct factorial *f, const struct options *opt, enum memory memory)
 {
     unsigned workers = opt->workers;
@@ -243,6 +262,11 @@ enum outcome factorial_prepare(struct factorial *f, const struct options *opt, e
         f->residue = memory_alloc((f->n + 1) * sizeof(uint64_t), MEMORY_PRIVATE);
         f->outbox = memory_alloc((MESSAGE_HEADER + f->most_tasks) * sizeof(uint64_t), MEMORY_PRIVATE);
     }
+    int primes = f->mode == MODE_BIG && f->big_kernel == BIG_KERNEL_PRIMES;
+    if (primes && prime_table_alloc(f) != OUTCOME_OK) {
+        factorial_release(f);
+        return OUTCOME_FAILED;
+    }
     int have_all = f->span && f->comm && f->bound && f->taken && f->busy && f->jobs && f->number &&
                    (f->mode == MODE_BIG || (f->residue && f->outbox));
     if (!have_all) {
@@ -263,8 +287,9 @@ void factorial_release(struct factorial *f)
         mpz_clear(f->number[i]);
     free(f->number);
     free(f->jobs);
-    free(f->prime);
-    free(f->exponent);
+    memory_free(f->prime, f->prime_room * sizeof *f->prime, MEMORY_PRIVATE);
+    memory_free(f->exponent, f->prime_room * sizeof *f->exponent, MEMORY_PRIVATE);
+    memory_free(f->composite, factorial_sieve_bytes(f->n), MEMORY_PRIVATE);
     memory_free(f->busy, f->workers * sizeof(double), f->memory);
     free(f->bound);
     free(f->taken);

@@ -37,35 +37,41 @@ enum outcome factorial_prime_table(struct factorial *f)
     if (f->primes_ready)
         return OUTCOME_OK;
     unsigned long n = f->n;
-    /* odd numbers only: composite[i] for 2i + 3 */
-    size_t odd = n >= 3 ? (n - 1) / 2 : 0;
-    unsigned char *composite = calloc(odd + 1, 1);
-    /* about n / ln n primes below n; n / (ln n - 1.1) is an upper bound past 60 */
-    size_t room = n < 60 ? 20 : (size_t)((double)n / (log((double)n) - 1.1)) + 16;
-    free(f->prime);
-    free(f->exponent);
-    f->prime = malloc(room * sizeof *f->prime);
-    f->exponent = malloc(room * sizeof *f->exponent);
-    if (!composite || !f->prime || !f->exponent) {
-        free(composite);
-        report_error("out of memory for the primes up to %lu", n);
+    size_t odd = factorial_sieve_bytes(n);
+    if (!f->composite || !f->prime || !f->exponent) {
+        report_error("the primes kernel runs without its prime table (factorial_prepare made none)");
         return OUTCOME_FAILED;
     }
+    memset(f->composite, 0, odd);
     size_t count = 0;
     for (size_t i = 0; i < odd; i++) {
-        if (composite[i])
+        if (f->composite[i])
             continue;
         unsigned long p = 2 * i + 3;
         for (unsigned long m = p * p; p <= n / p && m <= n; m += 2 * p)
-            composite[(m - 3) / 2] = 1;
+            f->composite[(m - 3) / 2] = 1;
+        if (count == f->prime_room) {
+            report_error("more than %zu odd primes up to %lu: the table's bound is wrong", f->prime_room, n);
+            return OUTCOME_FAILED;
+        }
         f->prime[count] = (uint32_t)p;
         f->exponent[count] = exponent_in_factorial(n, p);
         count++;
     }
-    free(composite);
     f->primes = count;
     f->primes_ready = 1;
     return OUTCOME_OK;
+}
+
+size_t factorial_sieve_bytes(unsigned long n)
+{
+    return n >= 3 ? (n - 1) / 2 : 0; /* odd numbers only, from 3 */
+}
+
+size_t factorial_prime_bound(unsigned long n)
+{
+    /* about n / ln n primes below n; n / (ln n - 1.1) is an upper bound past 60 */
+    return n < 60 ? 20 : (size_t)((double)n / (log((double)n) - 1.1)) + 16;
 }
 
 /* ---- one job ------------------------------------------------------------------- */

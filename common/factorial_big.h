@@ -138,9 +138,18 @@ void factorial_run_received(struct factorial *f, const struct big_stage *stage, 
 void factorial_stage_phases(const struct factorial *f, double start, struct phases *phases);
 
 /* factorial_prime_table: the odd primes <= n and their exponents in n!, made
- * once per process (a model whose workers have their own memory makes it in
- * each); OUTCOME_FAILED when memory runs out. */
+ * again by every run (as mpz_fac_ui does), in the table factorial_prepare
+ * allocated and touched once; a no-op once made in this run. A model whose
+ * workers have their own memory makes it in each (MPI), or before fork() so
+ * the children read the parent's (processes). OUTCOME_FAILED when there is
+ * no table. */
 enum outcome factorial_prime_table(struct factorial *f);
+
+/* factorial_sieve_bytes: the sieve's size for n: a byte per odd number from 3. */
+size_t factorial_sieve_bytes(unsigned long n);
+
+/* factorial_prime_bound: room enough for the odd primes up to n. */
+size_t factorial_prime_bound(unsigned long n);
 
 /* factorial_piece_view: a read-only view of a piece (no copy). */
 void factorial_piece_view(const struct factorial *f, const struct big_piece *piece, mpz_t view);

@@ -60,9 +60,7 @@ static int has_jobs(const struct big_stage *stage, unsigned w)
  * memory shared with the parent. Returns the child's exit status. */
 static int serve_stages(void *work, unsigned w, int orders, int results)
 {
-    struct factorial *f = work;
-    if (f->big_kernel == BIG_KERNEL_PRIMES && factorial_prime_table(f) != OUTCOME_OK)
-        return 1; /* every run finds its primes again (as mpz_fac_ui does): here while the parent does */
+    struct factorial *f = work; /* with the prime table the parent made before fork(): read, never written */
     mpz_t *operand = factorial_operands_make(f);
     if (!operand)
         return 1;
@@ -154,7 +152,11 @@ static enum outcome run_stage(struct factorial *f, const struct big_stage *stage
 
 /* one_factorial: n! stage by stage (common/factorial_big.c), each stage's
  * jobs shared with a pool of f->workers - 1 children forked for this run.
- * Forking and reaping are part of the time: setup and combine. */
+ * The primes kernel's table is made first, so the children have it without
+ * a pipe: fork() gives each a copy-on-write view of the parent's memory,
+ * which costs nothing while neither side writes it (and the parent makes
+ * it again only after they are gone). Forking and reaping are part of the
+ * time: setup and combine. */
 static enum outcome one_factorial(void *work, struct phases *phases)
 {
     struct factorial *f = work;
@@ -167,6 +169,10 @@ static enum outcome one_factorial(void *work, struct phases *phases)
     enum outcome o = OUTCOME_OK;
     unsigned started = 1; /* worker 0 is this process */
     double start = clock_now();
+    if (f->big_kernel == BIG_KERNEL_PRIMES)
+        o = factorial_prime_table(f); /* before fork(): every child reads the parent's, as it was then */
+    phases->combine += clock_now() - start; /* the coordinator's own work, as in factorial_big */
+    start = clock_now();
     for (; started < f->workers && o == OUTCOME_OK; started++)
         if ((o = pipe_pool_start(pool, started, serve_stages, f)) == OUTCOME_OK) /* child_fork, a pipe each way */
             pipe_pool_widen(&pool[started]); /* numbers of megabytes go both ways */

@@ -26,7 +26,7 @@
  * The models, each serial/factorial.c plus one idea (diff -u serial/factorial.c MODEL/factorial.c):
  *   serial/factorial.c     one thread: the baseline
  *   threads/factorial.c    one POSIX thread per worker and stage, per task taker
- *   processes/factorial.c  a pool of fork()ed children, stages' numbers through pipes; a pool fed through pipes
+ *   processes/factorial.c  a pool of fork()ed children, stages' numbers through memory files; a pool fed through pipes
  *   openmp/factorial.c     a parallel for over each stage's workers; the schedule clause for tasks
  *   mpi/factorial.c        ranks: stages handed out as messages; a master-worker task farm
  *   reference/factorial.c  GMP's mpz_fac_ui, what you would use instead
@@ -35,8 +35,8 @@
  * common/factorial_kernel.c (binary splitting, the tasks, the dealer),
  * common/factorial.c (ranges, the check), common/run.c (timing, result
  * lines), common/cli.c (flags); processes/ also common/child.c (forking and
- * reaping), common/pipe.c (pipes) and common/factorial_pipe.c (numbers and
- * chunks through them), mpi/ common/team_mpi.c (barrier, max over ranks,
+ * reaping), common/pipe.c (pipes) and common/factorial_pipe.c (numbers
+ * through memory files, chunks through pipes), mpi/ common/team_mpi.c (barrier, max over ranks,
  * leaving together).
  */
 #ifndef FACTORIAL_H
@@ -193,14 +193,20 @@ void factorial_checksum(struct factorial *f);
  * into f->residue; OUTCOME_FAILED if it names tasks that do not exist. */
 enum outcome factorial_store(struct factorial *f, const uint64_t *message, size_t words, const char *from);
 
-/* ---- numbers and the pool's messages through pipes: common/factorial_pipe.c ---- */
+/* ---- numbers through memory files, the pool's messages through pipes: common/factorial_pipe.c ---- */
 
-/* factorial_send: x down a pipe: its count of limbs, then the limbs themselves. */
-enum outcome factorial_send(int fd, const mpz_t x, const char *who);
+/* factorial_send: x to another process: its limbs into the memory file
+ * (memory_file_open) at byte *at, which moves past them, then a header
+ * down the pipe: the count of limbs and where they are. A pipe moves a few
+ * pages at a time, taking turns between the two processes, and the kernel
+ * allocates and frees its pages every time; the file keeps its pages, and
+ * holds a number of megabytes whole. */
+enum outcome factorial_send(int pipe, int file, uint64_t *at, const mpz_t x, const char *who);
 
-/* factorial_receive: a number factorial_send wrote, into x; the time from its
- * first limb to its last (not the wait before it) is added to *comm. */
-enum outcome factorial_receive(int fd, mpz_t x, double *comm, const char *who);
+/* factorial_receive: a number factorial_send sent, into x: its header from
+ * the pipe, its limbs from the file; the time from the header to the last
+ * limb (not the wait before the header) is added to *comm. */
+enum outcome factorial_receive(int pipe, int file, mpz_t x, double *comm, const char *who);
 
 /* The chunks a child of the pool was sent and has not answered yet, oldest first. */
 struct in_hand {

@@ -1,14 +1,19 @@
-/* common/factorial_pipe.c — numbers, and the pool's chunks and residues, through pipes (processes/factorial.c).
+/* common/factorial_pipe.c — numbers through memory files, and the pool's chunks and residues, through pipes (processes/factorial.c).
  *
  * Whole messages, and how a pipe's end is told from a worker that died,
- * are common/pipe.c's; here is what factorial sends: a number as its count
- * of limbs, then the limbs; a chunk as (first, count); its residues back as
- * (first, count, residues...), which also asks for the next chunk.
+ * are common/pipe.c's; here is what factorial sends: a number's limbs into
+ * a memory file, and down the pipe its header (count of limbs, where in
+ * the file); a chunk as (first, count); its residues back as (first,
+ * count, residues...), which also asks for the next chunk.
  */
 #include "factorial.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "fdio.h"
 
 /* The most limbs a GMP integer holds (its size is an int), so the most a
  * number's header may announce. */
@@ -16,43 +21,59 @@
 
 /* ---- numbers ---- */
 
+/* A number's header down a pipe: how many limbs, and where in the file they are. */
+struct number_header {
+    uint64_t limbs, at;
+};
+
 /* A number goes as this machine's own limbs: both ends are the same program
  * on the same machine. mpz_export would first copy them into a buffer of
  * bytes; the limbs of an mpz already are such a buffer. */
-enum outcome factorial_send(int fd, const mpz_t x, const char *who)
+enum outcome factorial_send(int pipe, int file, uint64_t *at, const mpz_t x, const char *who)
 {
-    uint64_t limbs = mpz_size(x);
-    if (pipe_write(fd, &limbs, sizeof limbs, who) != OUTCOME_OK)
+    struct number_header header = {mpz_size(x), *at};
+    size_t bytes = header.limbs * sizeof(mp_limb_t);
+    if (bytes > 0 && fdio_pwrite_all(file, mpz_limbs_read(x), bytes, header.at) != 0) {
+        report_error("writing a number (%zu bytes) for %s into a memory file failed: %s", bytes, who,
+                     strerror(errno));
         return OUTCOME_FAILED;
-    return pipe_write(fd, mpz_limbs_read(x), limbs * sizeof(mp_limb_t), who);
+    }
+    *at += bytes;
+    return pipe_write(pipe, &header, sizeof header, who);
 }
 
-enum outcome factorial_receive(int fd, mpz_t x, double *comm, const char *who)
+enum outcome factorial_receive(int pipe, int file, mpz_t x, double *comm, const char *who)
 {
-    uint64_t limbs;
+    struct number_header header;
     /* The header comes when the sender has finished computing: waiting for
      * it is the sender's lateness, not communication. */
-    enum pipe_status status = pipe_read(fd, &limbs, sizeof limbs, who);
+    enum pipe_status status = pipe_read(pipe, &header, sizeof header, who);
     if (status == PIPE_CLOSED)
         report_error("%s closed its pipe without sending its number", who);
     if (status != PIPE_FULL)
         return OUTCOME_FAILED;
-    if (limbs > MOST_LIMBS) {
-        report_error("%s announced a number of %llu limbs, more than GMP can hold", who,
-                     (unsigned long long)limbs);
+    if (header.limbs > MOST_LIMBS || header.at > UINT64_MAX - header.limbs * sizeof(mp_limb_t)) {
+        report_error("%s announced a number of %llu limbs at byte %llu, more than GMP or a file can hold", who,
+                     (unsigned long long)header.limbs, (unsigned long long)header.at);
         return OUTCOME_FAILED;
     }
     double start = clock_now();
-    if (limbs == 0) {
+    if (header.limbs == 0) {
         mpz_set_ui(x, 0);
     } else {
-        mp_limb_t *d = mpz_limbs_write(x, (mp_size_t)limbs);
-        status = pipe_read(fd, d, limbs * sizeof *d, who);
-        if (status == PIPE_CLOSED)
-            report_error("%s closed its pipe before its number's limbs came", who);
-        if (status != PIPE_FULL)
-            return OUTCOME_FAILED;
-        mpz_limbs_finish(x, (mp_size_t)limbs);
+        size_t bytes = header.limbs * sizeof(mp_limb_t);
+        mp_limb_t *d = mpz_limbs_write(x, (mp_size_t)header.limbs);
+        for (size_t done = 0; done < bytes;) {
+            ssize_t got = fdio_pread(file, (char *)d + done, bytes - done, header.at + done);
+            if (got <= 0) {
+                report_error("reading the number %s sent (%zu bytes at byte %llu of its memory file) failed: %s",
+                             who, bytes, (unsigned long long)header.at,
+                             got == 0 ? "the file ends before it" : strerror(errno));
+                return OUTCOME_FAILED;
+            }
+            done += (size_t)got;
+        }
+        mpz_limbs_finish(x, (mp_size_t)header.limbs);
     }
     *comm += clock_now() - start;
     return OUTCOME_OK;

@@ -2,6 +2,8 @@
 #include "memory.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +145,26 @@ enum outcome memory_write_shared(void *to, const void *from, size_t bytes)
         return OUTCOME_FAILED;
     }
     return OUTCOME_OK;
+}
+
+int memory_file_open(const char *name)
+{
+    int fd = -1;
+#ifdef MFD_CLOEXEC
+    fd = memfd_create(name, MFD_CLOEXEC);
+    if (fd >= 0)
+        return fd;
+#endif
+    const char *dir = getenv("TMPDIR");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s-XXXXXX", dir && *dir ? dir : "/tmp", name);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) {
+        report_error("no memory file (memfd_create), and no file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    (void)unlink(path); /* the file lives on while the descriptor is open; a failure leaves a file behind, no more */
+    return fd;
 }
 
 double memory_total(void)

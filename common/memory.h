@@ -42,6 +42,14 @@ void memory_prefault(void *p, size_t bytes);
  * this system) it is a memcpy. OUTCOME_OK, or OUTCOME_FAILED after saying why. */
 enum outcome memory_write_shared(void *to, const void *from, size_t bytes);
 
+/* memory_file_open: an anonymous file in memory, for processes to pass data
+ * through with pwrite(2) and pread(2): a memory file (memfd_create), or
+ * where there is none an unlinked file in $TMPDIR (or /tmp). Its pages stay
+ * with the file, so the next write of the same size allocates none; a
+ * fork()ed child inherits the descriptor. The descriptor, or -1 after
+ * saying why; name is for /proc/PID/fd. */
+int memory_file_open(const char *name);
+
 /* memory_total: bytes of RAM this process may use: physical memory, or less
  * where the cgroup's limit or the address-space limit (ulimit -v) says so. */
 double memory_total(void);

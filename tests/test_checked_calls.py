@@ -4,6 +4,10 @@ build/fail_calls.so (tests/fail_calls.c), preloaded, makes the C library
 call that FAIL_CALL names fail every time; the program must say which call
 failed and why, and end with the exit status the contract gives.
 """
+import os
+import shutil
+import tempfile
+
 from suite import ROOT, Case, program, result_lines, stderr_says, stdout_empty
 
 FAIL_CALLS = ROOT / "build" / "fail_calls.so"
@@ -14,9 +18,19 @@ def failing(call):
     return {"LD_PRELOAD": str(FAIL_CALLS), "FAIL_CALL": call}
 
 
+def left_empty(folder):
+    """Check: nothing was left in folder (then it is removed)."""
+    def check(outcome):
+        left = sorted(os.listdir(folder))
+        shutil.rmtree(folder, ignore_errors=True)
+        return "left behind in TMPDIR: %s" % ", ".join(left) if left else None
+    return check
+
+
 def cases():
     """Each checked call, failing."""
     matmul, factorial = program("matmul-processes"), program("factorial-processes")
+    numbers_dir = tempfile.mkdtemp(prefix="factorial-numbers-")
     return [
         # Shared memory given back at the end: the results stand (exit 0), the failure is said.
         Case("munmap failing is reported (matmul-processes)", [matmul, "-n", 8, "-p", 2], 0,
@@ -40,4 +54,21 @@ def cases():
              [matmul, "-n", 100, "-p", 3], 0,
              [result_lines("matmul", "processes", 100, 3, figures=("gflops", "kernel"))],
              env=failing("memfd_create"), needs=[matmul, FAIL_CALLS]),
+        # --mode big's numbers go through a memory file per child; without
+        # one, through an unlinked file in $TMPDIR: checked whole, none left.
+        Case("without memfd_create the numbers go through a file in TMPDIR, none left (factorial-processes)",
+             [factorial, "-n", 20000, "-p", 3], 0,
+             [result_lines("factorial", "processes", 20000, 3, figures=("digits", "mod61")),
+              left_empty(numbers_dir)],
+             env=dict(failing("memfd_create"), TMPDIR=numbers_dir), needs=[factorial, FAIL_CALLS]),
+        Case("without memfd_create and with no TMPDIR to write in, the run is refused (factorial-processes)",
+             [factorial, "-n", 20000, "-p", 2], 1,
+             [stdout_empty, stderr_says("no memory file (memfd_create), and no file",
+                                        "/no-such-folder/factorial-numbers-", "No such file or directory")],
+             env=dict(failing("memfd_create"), TMPDIR=str(ROOT / "no-such-folder")), needs=[factorial, FAIL_CALLS]),
+        # The parent's write of a child's operands fails: said, the run fails, the children leave.
+        Case("pwrite into a memory file failing is reported, and the run fails (factorial-processes)",
+             [factorial, "-n", 20000, "-p", 2], 1,
+             [stdout_empty, stderr_says("into a memory file failed: Invalid argument", "exited with status 1")],
+             env=failing("pwrite"), needs=[factorial, FAIL_CALLS]),
     ]

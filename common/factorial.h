@@ -128,7 +128,7 @@ struct factorial {
     double *busy;            /* per worker: seconds in the current stage's jobs (shared for fork()ed children) */
     uint32_t *prime, *exponent; /* the odd primes <= n and their exponents in n! */
     size_t primes, prime_room;  /* how many there are; room for as many as there can be */
-    unsigned char *composite;   /* the sieve: composite[i] for 2i + 3 (prime_sieve_bytes of them) */
+    unsigned char *composite;   /* the sieve: composite[i] for 2i + 3 (factorial_sieve_bytes of them) */
     int primes_ready;
     /* --mode many */
     enum factorial_schedule schedule;

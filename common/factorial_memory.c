@@ -74,10 +74,10 @@
 /* How many freed big blocks are kept for reuse: the scratch and products of
  * a few multiplications at once, for every worker thread of a process
  * (threads, OpenMP; each child or rank keeps its own). */
-#define CACHED_BLOCKS 64
+#define CACHED_BLOCKS 16
 /* A kept block is given to a request that needs at least 1/REUSE_FRACTION
  * of it: a small number in a huge block would hold memory nobody uses. */
-#define REUSE_FRACTION 4
+#define REUSE_FRACTION 2
 /* GMP's blocks from this size up to FACTORIAL_BIG_BLOCK are medium blocks:
  * carved out of huge pages of their own, one size class per power of two. */
 #define MEDIUM_BLOCK (64u << 10)

@@ -14,7 +14,7 @@
  *   it keeps in its heap, a fork()ed child shares with its parent
  *   copy-on-write, so both pay a fault and a copy for every heap page either
  *   writes. With the lists, and the prime table kept (factorial_prepare),
- *   a run at n = 10^7, P = 2 takes about 260 page faults (threads) and 670
+ *   a run at n = 10^7, P = 2 takes 200-400 page faults (threads) and 670
  *   (processes, parent and child) instead of 680 and 8,200; on the AMD EPYC
  *   Zen 5 virtual machine these were measured on, each 4 KiB fault cost
  *   about 11 µs.

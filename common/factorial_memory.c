@@ -84,6 +84,8 @@
 /* The size classes: MEDIUM_BLOCK << c for c = 0 .. MEDIUM_CLASSES - 1, the
  * last one FACTORIAL_BIG_BLOCK (a whole huge page). */
 #define MEDIUM_CLASSES 6
+_Static_assert((MEDIUM_BLOCK << (MEDIUM_CLASSES - 1)) == FACTORIAL_BIG_BLOCK,
+               "the largest medium class is one huge page, a big block's smallest size");
 
 /* The kept blocks, shared by the threads of a process. */
 static struct {

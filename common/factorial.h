@@ -36,8 +36,8 @@
  * common/factorial.c (ranges, the check), common/run.c (timing, result
  * lines), common/cli.c (flags); processes/ also common/child.c (forking and
  * reaping), common/pipe.c (pipes) and common/factorial_pipe.c (numbers
- * through memory files, chunks through pipes), mpi/ common/team_mpi.c (barrier, max over ranks,
- * leaving together).
+ * through memory files, chunks through pipes), mpi/ common/team_mpi.c
+ * (barrier, max over ranks, leaving together).
  */
 #ifndef FACTORIAL_H
 #define FACTORIAL_H

@@ -25,9 +25,9 @@
  *   its mmap threshold (at most 32 MiB, and n! at n = 10^7 is 27 MB) a fresh
  *   mapping, whose pages are faulted in and zeroed again each time.
  * - Big blocks and the huge pages of medium ones are marked MADV_DONTFORK:
- *   a child forked from this process does not get them. Memory that a parent and child share copy-on-write
- *   costs a page fault and a 4 KiB copy for every page either side writes
- *   first afterwards, and in the processes model both sides write GMP's
+ *   a child forked from this process does not get them. Memory that a
+ *   parent and child share copy-on-write costs a page fault and a 4 KiB
+ *   copy for every page either side writes first afterwards, and in the processes model both sides write GMP's
  *   blocks all the time. A child's numbers come through memory files,
  *   never from its parent's memory, so it loses nothing; it forgets the
  *   kept blocks of its parent (it does not have them: forget_kept).

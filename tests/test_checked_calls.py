@@ -66,7 +66,7 @@ def cases():
              [stdout_empty, stderr_says("no memory file (memfd_create), and no file",
                                         "/no-such-folder/factorial-numbers-", "No such file or directory")],
              env=dict(failing("memfd_create"), TMPDIR=str(ROOT / "no-such-folder")), needs=[factorial, FAIL_CALLS]),
-        # The parent's write of a child's operands fails: said, the run fails, the children leave.
+        # Writes into the memory files fail (the first is a child's product): said, the run fails, the children leave.
         Case("pwrite into a memory file failing is reported, and the run fails (factorial-processes)",
              [factorial, "-n", 20000, "-p", 2], 1,
              [stdout_empty, stderr_says("into a memory file failed: Invalid argument", "exited with status 1")],

@@ -102,6 +102,27 @@ static void fill_input(double *x, size_t count, unsigned long long seed, enum st
         x[i] = (double)(int)(generated(seed, stream, i) % (2 * INPUT_RANGE + 1)) - INPUT_RANGE;
 }
 
+/* children_c: C for fork()ed children, each copying its block of rows in:
+ * shared, with a memory file per block where the blocks begin on pages
+ * (memory_alloc_shared_blocks), so that the children's copies run side by
+ * side instead of one after another. */
+static double *children_c(size_t n, unsigned workers)
+{
+    size_t *block_start = malloc(workers * sizeof *block_start);
+    if (!block_start) {
+        report_error("out of memory for %u blocks' offsets", workers);
+        return NULL;
+    }
+    for (unsigned w = 0; w < workers; w++) {
+        size_t first, last;
+        block_range(n, workers, w, &first, &last);
+        block_start[w] = first * n * sizeof(double);
+    }
+    double *c = memory_alloc_shared_blocks(n * n * sizeof(double), workers, block_start);
+    free(block_start);
+    return c;
+}
+
 enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum memory c_memory,
                             enum matmul_part part)
 {
@@ -118,7 +139,7 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
     m->scratch = calloc(m->local, sizeof *m->scratch);
     if (whole) {
         m->a = memory_alloc(bytes, MEMORY_PRIVATE);
-        m->c = memory_alloc(bytes, c_memory);
+        m->c = part == MATMUL_CHILDREN ? children_c(n, m->workers) : memory_alloc(bytes, c_memory);
     }
     enum outcome o = m->b && m->span && m->copied && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK
                                                                                             : OUTCOME_FAILED;
@@ -287,6 +308,8 @@ static void figures(void *work, double seconds, FILE *out)
             kernel_labels[m->kernel], (unsigned long long)checksum(m));
     if (m->kernel == KERNEL_BLOCKED)
         fprintf(out, " isa=%s", matmul_isa_names[m->blocking.isa]);
+    if (m->c_memory == MEMORY_SHARED) /* the processes model: what its children copy C's rows into */
+        fprintf(out, " c_files=%u", memory_shared_files(m->c, m->n * m->n * sizeof(double)));
 }
 
 const struct task matmul_task = {reset, verify, corrupt, figures};

@@ -26,19 +26,53 @@
 /* Where cgroup v2 says how much memory this process's group may use. */
 #define CGROUP_MEMORY_MAX "/sys/fs/cgroup/memory.max"
 
-/* A shared mapping and the memory file (memfd) behind it, so that
- * memory_write_shared can write into the file rather than through the
- * mapping. Forked children inherit both the table and the descriptors. */
+/* A shared mapping and the memory files (memfd) behind it, one after
+ * another, so that memory_write_shared can write into a file rather than
+ * through the mapping. Usually one file; memory_alloc_shared_blocks gives
+ * each writer's block a file of its own, because writes into one file take
+ * turns (each holds the file's lock while it copies). Forked children
+ * inherit the table and the descriptors. */
 static struct shared_file {
     char *base;
     size_t bytes;
-    int fd;
+    unsigned files; /* how many memory files: 1, or one per block */
+    int *fd;        /* their descriptors, in order */
+    size_t *start;  /* files + 1 offsets: file i is mapped at [base + start[i], base + start[i + 1]) */
 } shared_files[SHARED_FILES];
 
-/* shared_file_map: bytes of shared memory backed by a memory file that the
- * table remembers; NULL where that cannot be had (no memfd_create on this
- * system, the table full), and the caller maps anonymous shared memory. */
-static void *shared_file_map(size_t bytes)
+/* shared_file_forget: close an entry's files and empty its slot. */
+static void shared_file_forget(struct shared_file *file)
+{
+    for (unsigned i = 0; file->fd && i < file->files; i++)
+        if (file->fd[i] >= 0)
+            close(file->fd[i]);
+    free(file->fd);
+    free(file->start);
+    *file = (struct shared_file){0};
+}
+
+#ifdef MFD_CLOEXEC
+/* one_file_per_block: whether every block can have a file of its own: they
+ * begin at 0, in order, none empty, each on a page (a mapping of a file
+ * begins on a page). */
+static int one_file_per_block(size_t bytes, unsigned blocks, const size_t *block_start)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (blocks < 2 || block_start[0] != 0)
+        return 0;
+    for (unsigned i = 1; i < blocks; i++)
+        if (block_start[i] <= block_start[i - 1] || block_start[i] >= bytes || block_start[i] % page != 0)
+            return 0;
+    return 1;
+}
+#endif
+
+/* shared_file_map: bytes of shared memory backed by memory files that the
+ * table remembers (one per block where one_file_per_block says so, else
+ * one); NULL where that cannot be had (no memfd_create on this system, the
+ * table full, too many descriptors), and the caller maps anonymous shared
+ * memory. */
+static void *shared_file_map(size_t bytes, unsigned blocks, const size_t *block_start)
 {
 #ifdef MFD_CLOEXEC
     struct shared_file *slot = NULL;
@@ -47,20 +81,42 @@ static void *shared_file_map(size_t bytes)
             slot = &shared_files[i];
     if (!slot)
         return NULL;
-    int fd = memfd_create("parallel-suite-shared", MFD_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    void *p = MAP_FAILED;
-    if (ftruncate(fd, (off_t)bytes) == 0)
-        p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-        close(fd);
+    unsigned files = one_file_per_block(bytes, blocks, block_start) ? blocks : 1;
+    struct shared_file file = {.bytes = bytes, .files = files, .fd = malloc(files * sizeof(int)),
+                               .start = malloc((files + 1) * sizeof(size_t))};
+    if (!file.fd || !file.start) {
+        free(file.fd);
+        free(file.start);
         return NULL;
     }
-    *slot = (struct shared_file){.base = p, .bytes = bytes, .fd = fd};
-    return p;
+    for (unsigned i = 0; i < files; i++) {
+        file.fd[i] = -1;
+        file.start[i] = files == 1 ? 0 : block_start[i];
+    }
+    file.start[files] = bytes;
+    /* the addresses first, then each file mapped into its part of them */
+    void *base = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    file.base = base == MAP_FAILED ? NULL : base;
+    int mapped = file.base != NULL;
+    for (unsigned i = 0; i < files && mapped; i++) {
+        size_t length = file.start[i + 1] - file.start[i];
+        file.fd[i] = memfd_create("parallel-suite-shared", MFD_CLOEXEC);
+        mapped = file.fd[i] >= 0 && ftruncate(file.fd[i], (off_t)length) == 0 &&
+                 mmap(file.base + file.start[i], length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                      file.fd[i], 0) != MAP_FAILED;
+    }
+    if (!mapped) {
+        if (file.base)
+            (void)munmap(file.base, bytes); /* addresses this function just took: nothing else lives there */
+        shared_file_forget(&file);
+        return NULL;
+    }
+    *slot = file;
+    return file.base;
 #else
     (void)bytes;
+    (void)blocks;
+    (void)block_start;
     return NULL;
 #endif
 }
@@ -78,26 +134,36 @@ static struct shared_file *shared_file_of(const void *p, size_t bytes)
     return NULL;
 }
 
-void *memory_alloc(size_t bytes, enum memory where)
+/* shared_alloc: rounded bytes of shared memory in blocks (shared_file_map),
+ * or anonymous shared memory where there can be no memory file. */
+static void *shared_alloc(size_t rounded, unsigned blocks, const size_t *block_start)
+{
+    void *p = shared_file_map(rounded, blocks, block_start);
+    if (p)
+        return p;
+    p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        report_error("mmap of %zu bytes of shared memory failed: %s", rounded, strerror(errno));
+        return NULL;
+    }
+    return p;
+}
+
+/* rounded_size: bytes rounded up to ALIGNMENT, and never 0. */
+static size_t rounded_size(size_t bytes)
 {
     size_t rounded = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-    if (rounded == 0)
-        rounded = ALIGNMENT;
-    void *p;
-    if (where == MEMORY_SHARED) {
-        p = shared_file_map(rounded);
-        if (p)
-            return p;
-        p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) {
-            report_error("mmap of %zu bytes of shared memory failed: %s", rounded, strerror(errno));
-            return NULL;
-        }
-        return p;
-    }
-    size_t alignment = rounded >= MEMORY_HUGE_PAGE ? MEMORY_HUGE_PAGE : ALIGNMENT;
+    return rounded == 0 ? ALIGNMENT : rounded;
+}
+
+void *memory_alloc(size_t bytes, enum memory where)
+{
+    size_t rounded = rounded_size(bytes);
+    if (where == MEMORY_SHARED)
+        return shared_alloc(rounded, 1, (const size_t[]){0});
+    size_t alignment = rounded >= MEMORY_HUGE_PAGE / 2 ? MEMORY_HUGE_PAGE : ALIGNMENT; /* memory.h says why half */
     rounded = (rounded + alignment - 1) / alignment * alignment;
-    p = aligned_alloc(alignment, rounded);
+    void *p = aligned_alloc(alignment, rounded);
     if (!p)
         report_error("out of memory allocating %zu bytes", rounded);
     else if (alignment == MEMORY_HUGE_PAGE)
@@ -105,21 +171,28 @@ void *memory_alloc(size_t bytes, enum memory where)
     return p;
 }
 
+void *memory_alloc_shared_blocks(size_t bytes, unsigned blocks, const size_t *block_start)
+{
+    return shared_alloc(rounded_size(bytes), blocks, block_start);
+}
+
+unsigned memory_shared_files(const void *p, size_t bytes)
+{
+    const struct shared_file *file = shared_file_of(p, bytes);
+    return file ? file->files : 0;
+}
+
 void memory_free(void *p, size_t bytes, enum memory where)
 {
     if (!p)
         return;
     if (where == MEMORY_SHARED) {
-        size_t rounded = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-        if (rounded == 0)
-            rounded = ALIGNMENT;
+        size_t rounded = rounded_size(bytes);
         if (munmap(p, rounded) != 0) /* a wrong address or size: a bug here, worth saying */
             report_error("munmap of %zu bytes of shared memory failed: %s", rounded, strerror(errno));
         struct shared_file *file = shared_file_of(p, rounded);
-        if (file) {
-            close(file->fd);
-            *file = (struct shared_file){0};
-        }
+        if (file)
+            shared_file_forget(file);
     } else {
         free(p);
     }
@@ -140,9 +213,18 @@ enum outcome memory_write_shared(void *to, const void *from, size_t bytes)
         memcpy(to, from, bytes);
         return OUTCOME_OK;
     }
-    if (fdio_pwrite_all(file->fd, from, bytes, (uint64_t)((char *)to - file->base)) != 0) {
-        report_error("writing %zu bytes into shared memory failed: %s", bytes, strerror(errno));
-        return OUTCOME_FAILED;
+    size_t at = (size_t)((char *)to - file->base);
+    for (unsigned i = 0; i < file->files && bytes > 0; i++) { /* the part in each file it crosses */
+        if (at >= file->start[i + 1])
+            continue;
+        size_t part = file->start[i + 1] - at < bytes ? file->start[i + 1] - at : bytes;
+        if (fdio_pwrite_all(file->fd[i], from, part, (uint64_t)(at - file->start[i])) != 0) {
+            report_error("writing %zu bytes into shared memory failed: %s", part, strerror(errno));
+            return OUTCOME_FAILED;
+        }
+        from = (const char *)from + part;
+        at += part;
+        bytes -= part;
     }
     return OUTCOME_OK;
 }

@@ -7,10 +7,14 @@
 #include "report.h"
 
 /* A transparent huge page: 2 MiB on x86-64 and on most arm64 kernels.
- * Private buffers this big are aligned to, and asked for, huge pages: one
- * TLB entry and (in a fork()ed child) one first touch per 2 MiB instead of
- * per 4 KiB. The request is advice; the kernel may decline, and where pages
- * are another size the alignment only wastes a little address space. */
+ * Private buffers of half this or more are rounded up to whole huge pages,
+ * aligned to them and asked for them: one TLB entry and (in a fork()ed
+ * child) one first touch per 2 MiB instead of per 4 KiB. At half a huge
+ * page, zeroing the whole page costs about what 256 first touches do on a
+ * machine of its own, and far less under a hypervisor, where each first
+ * touch of a 4 KiB page can cost microseconds more (lesson 3). The request
+ * is advice; the kernel may decline, and where pages are another size the
+ * alignment only wastes a little address space. */
 #define MEMORY_HUGE_PAGE (2u << 20)
 
 /* Where an allocation lives. */
@@ -22,8 +26,21 @@ enum memory {
 /* memory_alloc: bytes of cache-line-aligned memory, or NULL after saying why. */
 void *memory_alloc(size_t bytes, enum memory where);
 
-/* memory_free: give back what memory_alloc returned (NULL is fine); a failure
- * to unmap shared memory is said on stderr. */
+/* memory_alloc_shared_blocks: memory_alloc(bytes, MEMORY_SHARED) for memory
+ * that `blocks` processes write a block of each, block i beginning
+ * block_start[i] bytes in (block_start[0] is 0; they increase). Where every
+ * block begins on a page, each has a memory file of its own, so that their
+ * memory_write_shared calls copy side by side; otherwise there is one file,
+ * and they take turns (a write into a file holds the file's lock). */
+void *memory_alloc_shared_blocks(size_t bytes, unsigned blocks, const size_t *block_start);
+
+/* memory_shared_files: how many memory files lie behind the shared memory
+ * [p, p + bytes): 1, one per block (memory_alloc_shared_blocks), or 0 where
+ * there is none (no memfd_create: memory_write_shared is then a memcpy). */
+unsigned memory_shared_files(const void *p, size_t bytes);
+
+/* memory_free: give back what memory_alloc or memory_alloc_shared_blocks
+ * returned (NULL is fine); a failure to unmap shared memory is said on stderr. */
 void memory_free(void *p, size_t bytes, enum memory where);
 
 /* memory_prefault: map [p, p + bytes) for writing in one system call, where a
@@ -33,7 +50,7 @@ void memory_free(void *p, size_t bytes, enum memory where);
 void memory_prefault(void *p, size_t bytes);
 
 /* memory_write_shared: copy bytes from `from` to `to`, which lies inside one
- * MEMORY_SHARED allocation, with pwrite(2) into the memory file behind it:
+ * MEMORY_SHARED allocation, with pwrite(2) into the memory file(s) behind it:
  * the kernel copies through its own mapping of the pages, and this process
  * maps none of them. For a fork()ed child that writes a big block once: its
  * first touch of each 4 KiB page of a shared mapping costs it a page fault,

@@ -10,7 +10,8 @@
  * pwrite() (matmul_block_apart): writing C's shared pages directly would
  * cost a first touch per 4 KiB page, which in a new process is a page fault
  * and, under a hypervisor, often much more (lesson 3). The copy is this
- * model's communication (comm=).
+ * model's communication (comm=). C has a memory file per child where the
+ * blocks begin on pages, so the copies need not take turns (c_files=).
  *
  * Run:    bin/matmul-processes -n 1024 -p 2 -r 5
  * Models: common/matmul.h lists every model of this workload, and the code they share.

@@ -4,11 +4,12 @@ build/fail_calls.so (tests/fail_calls.c), preloaded, makes the C library
 call that FAIL_CALL names fail every time; the program must say which call
 failed and why, and end with the exit status the contract gives.
 """
+import atexit
 import os
 import shutil
 import tempfile
 
-from suite import ROOT, Case, program, result_lines, stderr_says, stdout_empty
+from suite import ROOT, Case, program, result_lines, stderr_says, stdout_empty, stdout_says
 
 FAIL_CALLS = ROOT / "build" / "fail_calls.so"
 
@@ -31,6 +32,7 @@ def cases():
     """Each checked call, failing."""
     matmul, factorial = program("matmul-processes"), program("factorial-processes")
     numbers_dir = tempfile.mkdtemp(prefix="factorial-numbers-")
+    atexit.register(shutil.rmtree, numbers_dir, True)  # gone even where its case does not run (--list, --filter)
     return [
         # Shared memory given back at the end: the results stand (exit 0), the failure is said.
         Case("munmap failing is reported (matmul-processes)", [matmul, "-n", 8, "-p", 2], 0,
@@ -52,7 +54,8 @@ def cases():
         # children's rows copied with memcpy, and the answer still checked whole.
         Case("without memfd_create the children write C through the mapping (matmul-processes)",
              [matmul, "-n", 100, "-p", 3], 0,
-             [result_lines("matmul", "processes", 100, 3, figures=("gflops", "kernel"))],
+             [result_lines("matmul", "processes", 100, 3, figures=("gflops", "kernel")),
+              stdout_says(r"(?m)^(.* )?c_files=0( |$)")],
              env=failing("memfd_create"), needs=[matmul, FAIL_CALLS]),
         # --mode big's numbers go through a memory file per child; without
         # one, through an unlinked file in $TMPDIR: checked whole, none left.

@@ -332,7 +332,27 @@ def kernel_edges():
     return cases
 
 
+def children_files():
+    """The processes model's C: a memory file per child where every child's block of rows begins on a
+    page (their copies into C then run side by side), one file where not (c_files=, verified either way)."""
+    cases = []
+    page_rows = 4096 // 8  # n = 512: a row is one 4 KiB page, so every block of rows begins on a page
+    for flavor in ("", "asan"):
+        for n, p, files, why in ((page_rows, 4, 4, "every block begins on a page"),
+                                 (100, 3, 1, "a block begins inside a page"),
+                                 (3, 8, 1, "more children than rows: some blocks are empty")):
+            checks = [result_lines(WORKLOAD, "processes", n, p, reps=2, figures=FIGURES),
+                      stdout_says(r"(?m)^(.* )?c_files=%d( |$)" % files)]
+            if flavor:
+                checks.append(no_sanitizer_report)
+            cases.append(Case("%sprocesses n=%d p=%d: %d memory file%s behind C (%s)" % (
+                flavor + " " if flavor else "", n, p, files, "s" if files > 1 else "", why),
+                run_args("processes", p, n, flavor=flavor), 0, checks,
+                env=sanitizer_env(flavor, "processes"), needs=[program("matmul-processes", flavor)]))
+    return cases
+
+
 def cases():
     """Every matmul table, in the order they are reported."""
     return (correctness() + large_and_naive() + bad_input() + check_fails() + summaries() + blas_lane() + kernel_edges() + launcher()
-            + correctness("asan") + correctness("tsan"))
+            + children_files() + correctness("asan") + correctness("tsan"))

@@ -21,6 +21,8 @@
 /* --size: bytes of each of bin/fileserver's made-up files. */
 #define DEFAULT_SIZE (256ULL << 10)
 #define MAX_SIZE (1ULL << 40)
+/* Heap a transfer's libcurl handle takes: its receive buffer and about as much again. */
+#define HEAP_PER_TRANSFER (2 * DOWNLOAD_RECEIVE_BUFFER)
 
 static const struct flag download_flags[] = {
     {"--files", "N", FLAG_COUNT, OPTION(n), offsetof(struct options, n_given), 0, 0, NULL,
@@ -80,6 +82,10 @@ enum outcome download_prepare(struct download *d, struct options *opt, enum memo
                            .size = opt->size ? opt->size : DEFAULT_SIZE};
     /* Under MPI, -p is the number of ranks and each rank runs one worker. */
     d->local = opt->workers / (unsigned)team_size();
+    /* libcurl's blocks for each transfer (DOWNLOAD_RECEIVE_BUFFER and more) on
+     * huge pages: otherwise a process's first run touches each of their 4 KiB
+     * pages first (the threads' too: they allocate little, and share the heap) */
+    memory_heap_reserve((size_t)d->local * HEAP_PER_TRANSFER);
     enum outcome o = download_list_make(d, opt);
     if (o == OUTCOME_OK)
         o = download_output_open(d, opt->output_dir ? opt->output_dir : ".");

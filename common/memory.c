@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 /* How many shared mappings can have their memory file remembered at once:
  * a program makes a few (a result, a record of each worker's time, a queue). */
 #define SHARED_FILES 16
+/* The most memory_heap_reserve grows malloc's heap by: half glibc's largest mmap threshold (32 MiB). */
+#define HEAP_RESERVE_MAX (16u << 20)
 /* Where cgroup v2 says how much memory this process's group may use. */
 #define CGROUP_MEMORY_MAX "/sys/fs/cgroup/memory.max"
 
@@ -180,6 +183,33 @@ unsigned memory_shared_files(const void *p, size_t bytes)
 {
     const struct shared_file *file = shared_file_of(p, bytes);
     return file ? file->files : 0;
+}
+
+void memory_heap_reserve(size_t bytes)
+{
+#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+    if (bytes < 2 * MEMORY_HUGE_PAGE) /* room for at least one whole huge page, wherever the block lands */
+        bytes = 2 * MEMORY_HUGE_PAGE;
+    if (bytes > HEAP_RESERVE_MAX)
+        bytes = HEAP_RESERVE_MAX;
+    /* a block this big from the heap itself (not a mapping of its own), and
+     * the heap's top kept when it is freed, so the room stays for later blocks */
+    if (mallopt(M_MMAP_THRESHOLD, (int)(2 * bytes)) == 0 || mallopt(M_TRIM_THRESHOLD, (int)(4 * bytes)) == 0)
+        return;
+#ifdef M_ARENA_MAX
+    (void)mallopt(M_ARENA_MAX, 1); /* every thread allocates here too, not in heaps of its own */
+#endif
+    char *block = malloc(bytes);
+    if (!block)
+        return; /* no room: the library's blocks come as they would have */
+    uintptr_t first = ((uintptr_t)block + MEMORY_HUGE_PAGE - 1) / MEMORY_HUGE_PAGE * MEMORY_HUGE_PAGE;
+    uintptr_t end = ((uintptr_t)block + bytes) / MEMORY_HUGE_PAGE * MEMORY_HUGE_PAGE;
+    if (end > first)
+        (void)madvise((void *)first, end - first, MADV_HUGEPAGE); /* advice, as in memory_alloc */
+    free(block);
+#else
+    (void)bytes;
+#endif
 }
 
 void memory_free(void *p, size_t bytes, enum memory where)

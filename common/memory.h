@@ -39,6 +39,17 @@ void *memory_alloc_shared_blocks(size_t bytes, unsigned blocks, const size_t *bl
  * there is none (no memfd_create: memory_write_shared is then a memcpy). */
 unsigned memory_shared_files(const void *p, size_t bytes);
 
+/* memory_heap_reserve: grow malloc's heap by about `bytes` (at most 16 MiB)
+ * and ask for huge pages there, keeping the room when it is freed, for the
+ * many small blocks a library allocates on its own (libcurl's buffers for
+ * each transfer): they then cost a first touch per 2 MiB, not per 4 KiB.
+ * Threads allocate there too, rather than in heaps of their own (which
+ * malloc gives them to spare them its lock): for threads that allocate
+ * little. Advice, like MADV_HUGEPAGE itself: where malloc or the kernel
+ * will not, nothing changes but the speed. Call it once, before the
+ * library's blocks. */
+void memory_heap_reserve(size_t bytes);
+
 /* memory_free: give back what memory_alloc or memory_alloc_shared_blocks
  * returned (NULL is fine); a failure to unmap shared memory is said on stderr. */
 void memory_free(void *p, size_t bytes, enum memory where);

@@ -18,6 +18,12 @@
 #include "download.h"
 
 #define MODEL "threads"
+/* Each thread's stack: what a transfer through libcurl needs, with room to
+ * spare, rather than the default (ulimit -s, often 8 MiB, reserved though
+ * hardly used). The C library keeps the stacks of ended threads for new ones,
+ * up to 40 MiB in all: stacks this small are all kept for the next run, so
+ * it maps no new ones. */
+#define WORKER_STACK (512u << 10)
 
 /* What one thread is handed: the download, and which worker it is. */
 struct worker {
@@ -52,18 +58,28 @@ static enum outcome fetch_all(void *work, struct phases *phases)
     }
     enum outcome o = OUTCOME_OK;
     unsigned started = 0;
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0)
+        rc = pthread_attr_setstacksize(&attr, WORKER_STACK);
+    if (rc != 0) {
+        report_error("pthread_attr_setstacksize(%u bytes) failed: %s", WORKER_STACK, strerror(rc));
+        free(workers);
+        return OUTCOME_FAILED;
+    }
     double start = clock_now();
     for (unsigned w = 0; w < d->workers; w++, started++) {
         workers[w] = (struct worker){.d = d, .index = w};
-        int rc = pthread_create(&workers[w].thread, NULL, worker_main, &workers[w]);
+        rc = pthread_create(&workers[w].thread, &attr, worker_main, &workers[w]);
         if (rc != 0) {
             report_error("pthread_create for worker %u failed: %s", w, strerror(rc));
             o = OUTCOME_FAILED;
             break;
         }
     }
+    pthread_attr_destroy(&attr);
     for (unsigned w = 0; w < started; w++) {
-        int rc = pthread_join(workers[w].thread, NULL);
+        rc = pthread_join(workers[w].thread, NULL);
         if (rc != 0) {
             report_error("pthread_join of worker %u failed: %s", w, strerror(rc));
             o = OUTCOME_FAILED;

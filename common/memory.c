@@ -138,10 +138,14 @@ static struct shared_file *shared_file_of(const void *p, size_t bytes)
 }
 
 /* shared_alloc: rounded bytes of shared memory in blocks (shared_file_map),
- * or anonymous shared memory where there can be no memory file. */
+ * in one memory file where the blocks cannot have one each (too many
+ * descriptors open, say), or anonymous shared memory where there can be no
+ * memory file at all. */
 static void *shared_alloc(size_t rounded, unsigned blocks, const size_t *block_start)
 {
     void *p = shared_file_map(rounded, blocks, block_start);
+    if (!p && blocks > 1)
+        p = shared_file_map(rounded, 1, (const size_t[]){0});
     if (p)
         return p;
     p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -30,8 +30,9 @@ void *memory_alloc(size_t bytes, enum memory where);
  * that `blocks` processes write a block of each, block i beginning
  * block_start[i] bytes in (block_start[0] is 0; they increase). Where every
  * block begins on a page, each has a memory file of its own, so that their
- * memory_write_shared calls copy side by side; otherwise there is one file,
- * and they take turns (a write into a file holds the file's lock). */
+ * memory_write_shared calls copy side by side; otherwise (or where this
+ * process may not open that many files) there is one file, and they take
+ * turns (a write into a file holds the file's lock). */
 void *memory_alloc_shared_blocks(size_t bytes, unsigned blocks, const size_t *block_start);
 
 /* memory_shared_files: how many memory files lie behind the shared memory

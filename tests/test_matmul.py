@@ -349,6 +349,13 @@ def children_files():
                 flavor + " " if flavor else "", n, p, files, "s" if files > 1 else "", why),
                 run_args("processes", p, n, flavor=flavor), 0, checks,
                 env=sanitizer_env(flavor, "processes"), needs=[program("matmul-processes", flavor)]))
+    # 32 children want 32 memory files; with 24 descriptors allowed, they share one.
+    few = 24
+    cases.append(Case("processes n=%d p=32 with %d descriptors allowed: one memory file behind C" % (page_rows, few),
+                      ["sh", "-c", 'ulimit -n %d && exec "$@"' % few, "sh"] + run_args("processes", 32, page_rows),
+                      0, [result_lines(WORKLOAD, "processes", page_rows, 32, reps=2, figures=FIGURES),
+                          stdout_says(r"(?m)^(.* )?c_files=1( |$)")],
+                      needs=[program("matmul-processes")]))
     return cases
 
 

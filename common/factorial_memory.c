@@ -27,10 +27,11 @@
  * - Big blocks and the huge pages of medium ones are marked MADV_DONTFORK:
  *   a child forked from this process does not get them. Memory that a
  *   parent and child share copy-on-write costs a page fault and a 4 KiB
- *   copy for every page either side writes first afterwards, and in the processes model both sides write GMP's
- *   blocks all the time. A child's numbers come through memory files,
- *   never from its parent's memory, so it loses nothing; it forgets the
- *   kept blocks of its parent (it does not have them: forget_kept).
+ *   copy for every page either side writes first afterwards, and in the
+ *   processes model both sides write GMP's blocks all the time. A child's
+ *   numbers come through memory files, never from its parent's memory, so
+ *   it loses nothing; it forgets the kept blocks of its parent (it does not
+ *   have them: forget_kept).
  *
  * Measured at n = 10^7, P = 2 (an AMD EPYC Zen 5 virtual machine, -r 3):
  * in three rounds of the old build (big blocks from malloc) and this one

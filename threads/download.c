@@ -60,10 +60,15 @@ static enum outcome fetch_all(void *work, struct phases *phases)
     unsigned started = 0;
     pthread_attr_t attr;
     int rc = pthread_attr_init(&attr);
-    if (rc == 0)
-        rc = pthread_attr_setstacksize(&attr, WORKER_STACK);
+    if (rc != 0) {
+        report_error("pthread_attr_init failed: %s", strerror(rc));
+        free(workers);
+        return OUTCOME_FAILED;
+    }
+    rc = pthread_attr_setstacksize(&attr, WORKER_STACK);
     if (rc != 0) {
         report_error("pthread_attr_setstacksize(%u bytes) failed: %s", WORKER_STACK, strerror(rc));
+        pthread_attr_destroy(&attr);
         free(workers);
         return OUTCOME_FAILED;
     }

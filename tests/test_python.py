@@ -163,6 +163,16 @@ def correctness():
             checks.append(figures_are(factorial_figures("many", 100)))
         cases.append(verified_case(workload, "multiprocessing", 3, extra + ["--api", api], n=n,
                                    label="%s --api %s" % (label, api), checks=checks))
+    # Each start method besides the default (fork here) on every workload: a fresh interpreter (spawn)
+    # imports the program again, and gets the problem pickled.
+    for method in ("forkserver", "spawn"):
+        for workload, extra, n in (("matmul", [], None), ("factorial", ["--mode", "many"], 100),
+                                   ("download", [], None)):
+            checks = [stdout_says("start_method=%s" % method)]
+            if workload == "factorial":
+                checks.append(figures_are(factorial_figures("many", 100)))
+            cases.append(verified_case(workload, "multiprocessing", 2, extra + ["--start-method", method], n=n,
+                                       label=" --start-method %s" % method, checks=checks))
     cases.append(verified_case("factorial", "threading", 3, ["--mode", "many", "--schedule", "cyclic", "--chunk", 4],
                                n=100, label=" many cyclic", checks=[figures_are(factorial_figures("many", 100))]))
     cases.append(verified_case("factorial", "serial", 1, ["--mode", "many"], n=0, label=" many n=0"))
@@ -254,6 +264,8 @@ def bad_input():
              needs=[mp]),
         Case("py factorial multiprocessing refuses --api pool.map", [mp, "--api", "pool.map"], 2,
              [stdout_empty, stderr_says("'pool.map'"), no_traceback], needs=[mp]),
+        Case("py factorial multiprocessing refuses --start-method vfork", [mp, "--start-method", "vfork"], 2,
+             [stdout_empty, stderr_says("'vfork'", "fork|forkserver|spawn"), no_traceback], needs=[mp]),
         Case("py matmul serial --describe", [py("matmul", "serial"), "--describe"], 0,
              [stdout_says(r"^workload=matmul model=py-serial n_min=1 n_max=32768 n_default=1024 max_workers=1 "
                           r"clock_tick=\S+ language=python")], needs=[py("matmul", "serial")]),
@@ -352,6 +364,10 @@ def dying():
     cases = []
     for name, text in (("kill-worker", "a pool worker killed with SIGKILL: exit 1, the rest ended"),
                        ("kill-parent", "the parent killed with SIGKILL: its pool workers die too"),
+                       ("kill-worker-forkserver", "a worker of a forkserver's killed with SIGKILL: exit 1, the rest "
+                                                  "ended"),
+                       ("kill-parent-forkserver", "the parent of a forkserver's pool killed with SIGKILL: the "
+                                                  "workers die too"),
                        ("interrupt-pool", "Ctrl-C: exit 1, the pool ended"),
                        ("interrupt-threads", "Ctrl-C in a threaded download: exit 1, no partial file under a "
                                              "final name")):
@@ -439,20 +455,6 @@ def group_members(pgid):
     return members
 
 
-def children_of(pid):
-    """The child processes of pid."""
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    if int(f.read().rpartition(")")[2].split()[1]) == pid:
-                        kids.append(int(entry))
-            except (OSError, ValueError, IndexError):
-                pass
-    return kids
-
-
 def wait_for(condition, timeout, what, proc=None):
     """condition()'s first true value within timeout seconds; fails early if proc ends first."""
     deadline = time.monotonic() + timeout
@@ -511,14 +513,22 @@ def cpu_seconds_of(pid):
 
 
 def busy_workers(pid):
-    """The program's pool workers once both are busy with tasks (else None)."""
-    workers = children_of(pid)
-    busy = [w for w in workers if cpu_seconds_of(w) >= BUSY_CPU_SECONDS]
-    return workers if len(workers) >= 2 and len(busy) >= 2 else None
+    """The program's pool workers once two are busy with tasks (else None): the
+    processes of its group that have used CPU time. (A forkserver's workers
+    are its children, not the program's; the server and Python's resource
+    tracker use next to none.)"""
+    busy = [w for w in group_members(pid) if w != pid and cpu_seconds_of(w) >= BUSY_CPU_SECONDS]
+    return busy if len(busy) >= 2 else None
+
+
+def long_pool(options):
+    """LONG_POOL, its workers started the way the probe's name ends (kill-parent-forkserver), else by default."""
+    method = options.name.rpartition("-")[2]
+    return LONG_POOL + (["--start-method", method] if method in ("forkserver", "spawn") else [])
 
 
 def probe_kill_worker(options):
-    proc, out, err = start(LONG_POOL)
+    proc, out, err = start(long_pool(options))
     workers = wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
     os.kill(workers[0], signal.SIGKILL)
     code, stdout, stderr = finish(proc, out, err)
@@ -530,11 +540,16 @@ def probe_kill_worker(options):
 
 
 def probe_kill_parent(options):
-    proc, out, err = start(LONG_POOL)
+    proc, out, err = start(long_pool(options))
     wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     all_gone(proc.pid, "a killed parent")
+
+
+# With a forkserver, the workers are the server's children: the server dies with the program, and they with it.
+probe_kill_worker_forkserver = probe_kill_worker
+probe_kill_parent_forkserver = probe_kill_parent
 
 
 def probe_interrupt_pool(options):

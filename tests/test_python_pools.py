@@ -165,6 +165,12 @@ def correctness():
                     gmpy2 = ["--kernel", "gmpy2"] if p == 3 and processes else []
                     cases.append(verified_case("factorial", model, kind, p, gmpy2, label=" gmpy2" if gmpy2 else "",
                                                checks=[figures_are(factorial_figures("big", FACTORIAL_N))]))
+    # A ProcessPoolExecutor started the other two ways (fork is the default here; the pool's in tests/test_python.py).
+    for method in ("forkserver", "spawn"):
+        cases.append(verified_case("factorial", "futures", "process", 2, ["--mode", "many", "--start-method", method],
+                                   n=MANY_N, label=" many --start-method %s" % method,
+                                   checks=[stdout_says("start_method=%s" % method),
+                                           figures_are(factorial_figures("many", MANY_N))]))
     # A job's pure Python kernel makes its own lists (the pools' is tests/test_python.py's).
     cases.append(verified_case("matmul", "joblib", "threading", 3, ["--kernel", "python"], n=17,
                                label=" --kernel python"))
@@ -197,6 +203,8 @@ BAD_KIND = (("futures", ["--executor", "processes"], "'processes'"),
             ("futures", ["--backend", "loky"], "'--backend'"),
             ("futures", ["--api", "map"], "'--api'"),
             ("joblib", ["--backend", "multiprocessing"], "'multiprocessing'"),
+            ("futures", ["--start-method", "vfork"], "'vfork'"),
+            ("futures", ["--executor", "thread", "--start-method", "spawn"], "--executor thread starts no process"),
             ("joblib", ["--backend=dask"], "'dask'"),
             ("joblib", ["--backend"], "--backend needs a value"),
             ("joblib", ["--executor", "thread"], "'--executor'"),

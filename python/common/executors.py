@@ -1,8 +1,11 @@
 """python/common/executors.py — what the concurrent.futures models share: --executor, executors that stop on an error.
 
-  executor_flag  --executor thread|process, with the default a model file
+  flags, defaults  --executor thread|process, with the default a model file
                  names: the tutorials' rule, processes for CPU-bound work
-                 (threads share one GIL) and threads for I/O-bound work.
+                 (threads share one GIL) and threads for I/O-bound work; and
+                 --start-method, how a ProcessPoolExecutor's workers begin
+                 (pools.py; refused with threads, which start no process).
+  use_start_method  sets it, once, in main().
   EXECUTORS      the two executors the tutorials teach, as --executor names
                  them: concurrent.futures' ThreadPoolExecutor and
                  ProcessPoolExecutor, each with one change (below). Their
@@ -24,26 +27,39 @@ for the lost task forever): that becomes exit status 1 with a message.
 """
 import concurrent.futures
 import concurrent.futures.process
-import multiprocessing
 import signal
 import threading
 
-from . import cli, report, run
+from . import cli, pools, report, run
 
 KINDS = ("thread", "process")
 
 
-def executor_flag(default):
-    """--executor, its help naming the model's default."""
-    return cli.Flag("--executor", "|".join(KINDS), "choice", "executor",
-                    "thread: a concurrent.futures.ThreadPoolExecutor; process: a ProcessPoolExecutor "
-                    "(default %s)" % default, choices=KINDS)
+def flags(default):
+    """--executor, its help naming the model's default, and --start-method."""
+    return [cli.Flag("--executor", "|".join(KINDS), "choice", "executor",
+                     "thread: a concurrent.futures.ThreadPoolExecutor; process: a ProcessPoolExecutor "
+                     "(default %s)" % default, choices=KINDS),
+            pools.START_FLAG]
+
+
+def defaults(default):
+    """The flags' values where they are left out."""
+    return {"executor": default, **pools.START_DEFAULTS}
+
+
+def use_start_method(options):
+    """A ProcessPoolExecutor's workers start the way --start-method says; threads take no start method."""
+    if options.executor == "thread" and "start_method" in options.given:
+        raise report.UsageError("--start-method %s: --executor thread starts no process (it is for --executor "
+                                "process)" % options.start_method)
+    pools.use_start_method(options)
 
 
 def model_figures(options):
     """The executor's own key=value pairs for every result line."""
     if options.executor == "process":
-        return [("executor", "process"), ("start_method", multiprocessing.get_start_method())]
+        return [("executor", "process"), ("start_method", options.start_method)]
     return [("executor", "thread")]
 
 

@@ -5,6 +5,11 @@
                  its parent, even when the parent is killed with SIGKILL
                  (prctl(PR_SET_PDEATHSIG)), and leaves Ctrl-C to the parent,
                  whose with-block then ends the pool.
+  use_start_method  --start-method: how new worker processes begin, set
+                 once in main() as the tutorials do (fork, forkserver or
+                 spawn; left out, this Python's default: fork on Linux up to
+                 3.13, forkserver on Linux from 3.14, spawn on macOS and
+                 Windows). The ProcessPoolExecutor starts its workers the same way.
   submit         hands the pool its tasks the way --api says: the six calls
                  the tutorials teach, side by side below, each with one item
                  per task (chunksize=1: the workload already cut the work
@@ -28,6 +33,18 @@ API_FLAG = cli.Flag("--api", "|".join(APIS), "choice", "api",
                     "how tasks reach the pool: pool.map (default), imap_unordered, apply (blocks: one task "
                     "at a time), apply_async, starmap, starmap_async", choices=APIS)
 API_DEFAULTS = {"api": "map"}
+# How a process of the pool begins: a copy of this one (fork), a copy of a
+# small server process started with the first pool (forkserver), or a fresh
+# interpreter (spawn), which imports the program again.
+START_METHODS = ("fork", "forkserver", "spawn")
+START_FLAG = cli.Flag("--start-method", "|".join(START_METHODS), "choice", "start_method",
+                      "how each worker process begins: a copy of this process (fork), of a server process "
+                      "(forkserver) or a fresh interpreter (spawn); default this Python's, %s here"
+                      % multiprocessing.get_start_method(), choices=START_METHODS)
+START_DEFAULTS = {"start_method": multiprocessing.get_start_method()}
+# A pool model's flags and their values where left out.
+FLAGS = [API_FLAG, START_FLAG]
+DEFAULTS = {**API_DEFAULTS, **START_DEFAULTS}
 # prctl's request that sends this process a signal when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 # How often the watch looks at the pool's workers, seconds.
@@ -36,7 +53,12 @@ WATCH_INTERVAL = 0.05
 
 def model_figures(options):
     """The pool's own key=value pairs for every result line: the API, and how workers are started."""
-    return [("api", options.api), ("start_method", multiprocessing.get_start_method())]
+    return [("api", options.api), ("start_method", options.start_method)]
+
+
+def use_start_method(options):
+    """Have every pool (and ProcessPoolExecutor) of this run start its workers the way --start-method says."""
+    multiprocessing.set_start_method(options.start_method, force=True)
 
 
 def become_worker():

@@ -45,8 +45,9 @@ def fetch_all(problem):
 
 def main():
     # ---- parse ----
-    options = download.parse(sys.argv, MODEL, cli.MANY_WORKERS, [executors.executor_flag(DEFAULT_EXECUTOR)],
-                             {"executor": DEFAULT_EXECUTOR})
+    options = download.parse(sys.argv, MODEL, cli.MANY_WORKERS, executors.flags(DEFAULT_EXECUTOR),
+                             executors.defaults(DEFAULT_EXECUTOR))
+    executors.use_start_method(options)
     options.model_figures = executors.model_figures(options)
 
     # ---- prepare: the URL list and the output directory, outside the timed region ----

@@ -58,8 +58,9 @@ def many_factorials(problem):
 
 def main():
     # ---- parse ----
-    options = factorial.parse(sys.argv, MODEL, cli.MANY_WORKERS, [executors.executor_flag(DEFAULT_EXECUTOR)],
-                              {"executor": DEFAULT_EXECUTOR}, pool=True)
+    options = factorial.parse(sys.argv, MODEL, cli.MANY_WORKERS, executors.flags(DEFAULT_EXECUTOR),
+                              executors.defaults(DEFAULT_EXECUTOR), pool=True)
+    executors.use_start_method(options)
     options.model_figures = executors.model_figures(options)
 
     # ---- prepare: ranges of equal cost and room for the results, outside the timed region ----

@@ -40,8 +40,9 @@ def multiply(problem):
 
 def main():
     # ---- parse (and load NumPy on the right BLAS core) ----
-    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [executors.executor_flag(DEFAULT_EXECUTOR)],
-                           {"executor": DEFAULT_EXECUTOR})
+    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, executors.flags(DEFAULT_EXECUTOR),
+                           executors.defaults(DEFAULT_EXECUTOR))
+    executors.use_start_method(options)
     options.model_figures = executors.model_figures(options)
 
     # ---- prepare: A and B from the seed, outside the timed region ----

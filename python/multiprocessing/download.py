@@ -13,7 +13,7 @@ Models: python/serial/download.py is the baseline; this file hands its files
         Siblings: python/threading/ (threads); processes/download.c (fork, in C).
 Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
         download_fetch.py (the fetch with its retries, the pool's task), download_check.py (the check),
-        python/common/pools.py (workers that die with their parent, --api),
+        python/common/pools.py (workers that die with their parent, --api, --start-method),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).
 """
 import multiprocessing
@@ -38,7 +38,8 @@ def fetch_all(problem):
 
 def main():
     # ---- parse ----
-    options = download.parse(sys.argv, MODEL, cli.MANY_WORKERS, [pools.API_FLAG], pools.API_DEFAULTS)
+    options = download.parse(sys.argv, MODEL, cli.MANY_WORKERS, pools.FLAGS, pools.DEFAULTS)
+    pools.use_start_method(options)
     options.model_figures = pools.model_figures(options)
 
     # ---- prepare: the URL list and the output directory, outside the timed region ----

@@ -16,7 +16,7 @@ Models: python/serial/factorial.py is the baseline; this file hands its work
         task before handing out the next: in a loop, one at a time.
         Siblings: python/threading/ (threads); processes/factorial.c (fork and pipes, in C).
 Shared: python/common/factorial.py (the kernel, the ranges, the check, the tasks),
-        python/common/pools.py (workers that die with their parent, --api),
+        python/common/pools.py (workers that die with their parent, --api, --start-method),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).
 """
 import multiprocessing
@@ -55,7 +55,8 @@ def many_factorials(problem):
 
 def main():
     # ---- parse ----
-    options = factorial.parse(sys.argv, MODEL, cli.MANY_WORKERS, [pools.API_FLAG], pools.API_DEFAULTS, pool=True)
+    options = factorial.parse(sys.argv, MODEL, cli.MANY_WORKERS, pools.FLAGS, pools.DEFAULTS, pool=True)
+    pools.use_start_method(options)
     options.model_figures = pools.model_figures(options)
 
     # ---- prepare: ranges of equal cost and room for the results, outside the timed region ----

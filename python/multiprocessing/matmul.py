@@ -13,7 +13,7 @@ Models: python/serial/matmul.py is the baseline; this file hands its blocks
         it runs them one after another, whatever -p says.
         Siblings: python/threading/ (threads); processes/matmul.c (fork, in C).
 Shared: python/common/matmul.py (inputs, the kernels, the check, the tasks),
-        python/common/pools.py (workers that die with their parent, --api),
+        python/common/pools.py (workers that die with their parent, --api, --start-method),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).
 """
 import multiprocessing
@@ -39,7 +39,8 @@ def multiply(problem):
 
 def main():
     # ---- parse (and load NumPy on the right BLAS core) ----
-    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [pools.API_FLAG], pools.API_DEFAULTS)
+    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, pools.FLAGS, pools.DEFAULTS)
+    pools.use_start_method(options)
     options.model_figures = pools.model_figures(options)
 
     # ---- prepare: A and B from the seed, outside the timed region ----

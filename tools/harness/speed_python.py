@@ -12,6 +12,9 @@ the same workload and n:
     - py-threading (target <= 1.2x: the GIL lets one thread compute at a time);
     - py-multiprocessing --api map (target >= 1.6x) and --api apply (about 1x:
       Pool.apply waits for each task before it sends the next);
+    - py-multiprocessing --start-method forkserver and spawn (figures: the
+      pool's workers started from a server process or a fresh interpreter,
+      against the default fork);
   download, 64 files x 256 KiB, server latency 50 ms, at P = 32:
     - py-threading (target >= 15x: a thread waiting on the network lets go of the GIL);
   matmul, n = 1024, the NumPy kernel, at P = 2:
@@ -45,6 +48,8 @@ RUN_TIMEOUT = 600
 # "About 1x" for Pool.apply: one task at a time, give or take a round trip per task.
 APPLY_BAND = (0.8, 1.2)
 SERVER_LATENCY_MS = 50
+# Characters of a lane's label in the tables (the longest: py-multiprocessing --start-method forkserver).
+LABEL_WIDTH = 44
 
 
 class Part:
@@ -52,7 +57,7 @@ class Part:
     beside the shared ones), the P of its parallel lanes, its configurations
     and targets."""
 
-    def __init__(self, name, workload, n, workers, args, python_args, c_lanes, targets):
+    def __init__(self, name, workload, n, workers, args, python_args, c_lanes, targets, lanes=()):
         self.name = name                # "factorial --mode many": the heading
         self.workload = workload        # bin/<workload>-*
         self.n = n
@@ -61,11 +66,14 @@ class Part:
         self.python_args = list(python_args)  # and the Python lanes besides
         self.c_lanes = c_lanes          # ((model, P), ...): the C lanes to compare with
         self.targets = targets          # ((label, model, extra flags, low, high), ...): speedup over py-serial
+        self.lanes = lanes              # ((label, model, extra flags), ...): more Python lanes, figures only
 
     def configs(self):
-        """(label, model, P, extra flags) of every lane, the targets' first, then every other Python model."""
+        """(label, model, P, extra flags) of every lane, the targets' first, then the part's own lanes,
+        then every other Python model."""
         found = [("py-serial", "py-serial", 1, ())]
         found += [(label, model, self.workers, tuple(extra)) for label, model, extra, _, _ in self.targets]
+        found += [(label, model, self.workers, tuple(extra)) for label, model, extra in self.lanes]
         taken = {model for _, model, _, _ in found}
         found += [(model, model, self.workers, ()) for model in PYTHON_MODELS
                   if model not in taken and self.workload in PYTHON_MODEL_WORKLOADS.get(model, (self.workload,))]
@@ -85,7 +93,10 @@ PARTS = {
                       (("serial", 1), ("gmp", 1), ("threads", 2), ("processes", 2), ("openmp", 2), ("mpi", 2)),
                       (("py-threading", "py-threading", (), None, 1.2),
                        ("py-multiprocessing --api map", "py-multiprocessing", ("--api", "map"), 1.6, None),
-                       ("py-multiprocessing --api apply", "py-multiprocessing", ("--api", "apply")) + APPLY_BAND)),
+                       ("py-multiprocessing --api apply", "py-multiprocessing", ("--api", "apply")) + APPLY_BAND),
+                      # The pool's workers started the other two ways: what each costs to start and to compute.
+                      tuple(("py-multiprocessing --start-method %s" % method, "py-multiprocessing",
+                             ("--start-method", method)) for method in ("forkserver", "spawn"))),
     "download": Part("download, 64 files x 256 KiB, latency %d ms" % SERVER_LATENCY_MS, "download", 64, 32,
                      ["--size", "256K"], [], (("threads", 32), ("async", 32)),
                      (("py-threading", "py-threading", (), 15.0, None),)),
@@ -157,12 +168,13 @@ def report(part, samples, failed, skipped, rounds):
     seconds = {c: median(s, "seconds") for c, s in samples.items()}
     print("%s, n = %d: medians of %d runs per lane (one process each, %d rounds, shuffled)" % (
         part.name, part.n, rounds, rounds))
-    print("  %-32s %3s %10s %10s %10s %10s %10s" % ("lane", "P", "seconds", "startup", "setup", "comm", "compute"))
+    print("  %-*s %3s %10s %10s %10s %10s %10s" % (LABEL_WIDTH, "lane", "P", "seconds", "startup", "setup", "comm",
+                                                 "compute"))
     for config, lines in samples.items():
         label, model, workers, _ = config
         startup = median(lines, "startup")
-        print("  %-32s %3d %10.4f %10s %10.4f %10.4f %10.4f" % (
-            label, workers, seconds[config], "%.3f" % startup if startup is not None else "-",
+        print("  %-*s %3d %10.4f %10s %10.4f %10.4f %10.4f" % (
+            LABEL_WIDTH, label, workers, seconds[config], "%.3f" % startup if startup is not None else "-",
             median(lines, "setup"), median(lines, "comm"), median(lines, "compute")))
     for line in skipped:
         print("  " + line)
@@ -178,13 +190,13 @@ def report(part, samples, failed, skipped, rounds):
         speedup = serial / t
         if label in targets:
             low, high = targets[label]
-            print("    %-32s P=%-3d %6.2fx   target %s: %s" % (label, workers, speedup, target_said(low, high),
-                                                              verdict(speedup, low, high)))
+            print("    %-*s P=%-3d %6.2fx   target %s: %s" % (LABEL_WIDTH, label, workers, speedup,
+                                                              target_said(low, high), verdict(speedup, low, high)))
         else:
-            print("    %-32s P=%-3d %6.2fx" % (label, workers, speedup))
+            print("    %-*s P=%-3d %6.2fx" % (LABEL_WIDTH, label, workers, speedup))
     for label in targets:
         if label not in {c[0] for c in seconds}:
-            print("    %-32s target not measured (see above)" % label)
+            print("    %-*s target not measured (see above)" % (LABEL_WIDTH, label))
 
     c_times = {c: t for c, t in seconds.items() if not is_python(c[1])}
     if not c_times:
@@ -198,8 +210,8 @@ def report(part, samples, failed, skipped, rounds):
         if is_python(config[1]) and (config[1] not in best or t < seconds[best[config[1]]]):
             best[config[1]] = config
     for model, config in sorted(best.items(), key=lambda item: seconds[item[1]]):
-        print("    %-32s P=%-3d %10.4f s  %8.1fx the best C lane's time" % (
-            config[0], config[2], seconds[config], seconds[config] / c_times[best_c]))
+        print("    %-*s P=%-3d %10.4f s  %8.1fx the best C lane's time" % (
+            LABEL_WIDTH, config[0], config[2], seconds[config], seconds[config] / c_times[best_c]))
 
 
 def run_part(key, options, order, scratch):

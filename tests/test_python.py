@@ -364,10 +364,10 @@ def dying():
     cases = []
     for name, text in (("kill-worker", "a pool worker killed with SIGKILL: exit 1, the rest ended"),
                        ("kill-parent", "the parent killed with SIGKILL: its pool workers die too"),
-                       ("kill-worker-forkserver", "a worker of a forkserver's killed with SIGKILL: exit 1, the rest "
-                                                  "ended"),
-                       ("kill-parent-forkserver", "the parent of a forkserver's pool killed with SIGKILL: the "
-                                                  "workers die too"),
+                       ("kill-worker-forkserver", "a pool worker a forkserver started, killed with SIGKILL: exit 1, "
+                                                  "the rest ended"),
+                       ("kill-parent-forkserver", "the parent killed with SIGKILL, its pool's workers started by a "
+                                                  "forkserver: they die too"),
                        ("interrupt-pool", "Ctrl-C: exit 1, the pool ended"),
                        ("interrupt-threads", "Ctrl-C in a threaded download: exit 1, no partial file under a "
                                              "final name")):

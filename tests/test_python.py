@@ -365,9 +365,9 @@ def dying():
     for name, text in (("kill-worker", "a pool worker killed with SIGKILL: exit 1, the rest ended"),
                        ("kill-parent", "the parent killed with SIGKILL: its pool workers die too"),
                        ("kill-worker-forkserver", "a pool worker a forkserver started, killed with SIGKILL: exit 1, "
-                                                  "the rest ended"),
+                                                  "the rest ended, no semaphore left for Python to clean up"),
                        ("kill-parent-forkserver", "the parent killed with SIGKILL, its pool's workers started by a "
-                                                  "forkserver: they die too"),
+                                                  "forkserver: they die too, without a traceback"),
                        ("interrupt-pool", "Ctrl-C: exit 1, the pool ended"),
                        ("interrupt-threads", "Ctrl-C in a threaded download: exit 1, no partial file under a "
                                              "final name")):
@@ -489,9 +489,13 @@ def start(argv):
 
 def finish(proc, out, err):
     code = proc.wait(timeout=60)
-    out.seek(0)
-    err.seek(0)
-    return code, out.read(), err.read()
+    return code, read_all(out), read_all(err)
+
+
+def read_all(file):
+    """All a program's output file holds so far."""
+    file.seek(0)
+    return file.read()
 
 
 # A pool run long enough to be caught in the middle: --mode many, thousands of tasks.
@@ -537,6 +541,8 @@ def probe_kill_worker(options):
            and "Traceback" not in stderr, "stderr: %r" % stderr[-400:])
     expect(stdout == "", "a result line after a killed worker: %r" % stdout)
     all_gone(proc.pid, "a killed worker")
+    stderr = read_all(err)  # now with whatever the pool's helpers said after the program left
+    expect("leaked" not in stderr, "the pool's semaphores left for Python's resource tracker: %r" % stderr[-400:])
 
 
 def probe_kill_parent(options):
@@ -545,6 +551,8 @@ def probe_kill_parent(options):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     all_gone(proc.pid, "a killed parent")
+    stderr = read_all(err)  # the workers': none may fail sending a result to the dead parent
+    expect("Traceback" not in stderr and "PoolWorker" not in stderr, "stderr: %r" % stderr[-400:])
 
 
 # With a forkserver, the workers are the server's children: the server dies with the program, and they with it.

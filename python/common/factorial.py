@@ -267,7 +267,7 @@ worker_problem = None  # in a pool worker or an engine: the problem, handed over
 
 def start_worker(problem):
     """A pool's initializer: become a worker (pools.py), keep the problem (fork: no copy)."""
-    pools.become_worker()
+    pools.become_worker(pipes_only=True)
     keep_problem(problem)
 
 

@@ -206,7 +206,7 @@ worker_problem = None  # in a pool worker: the problem, handed over once by the 
 def start_worker(problem):
     """A pool's initializer: become a worker (pools.py), pin the BLAS, keep the problem (fork: no copy)."""
     global worker_problem, np
-    pools.become_worker()
+    pools.become_worker(pipes_only=True)
     np = report.require("numpy", "python3-numpy", "matmul")
     if problem.kernel == "numpy":
         report.require("threadpoolctl", "python3-threadpoolctl", "matmul").threadpool_limits(1, user_api="blas")

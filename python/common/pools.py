@@ -3,8 +3,10 @@
   become_worker  called first in every pool worker (each workload's
                  start_worker, the Pool's initializer): the worker dies with
                  its parent, even when the parent is killed with SIGKILL
-                 (prctl(PR_SET_PDEATHSIG)), and leaves Ctrl-C to the parent,
-                 whose with-block then ends the pool.
+                 (prctl(PR_SET_PDEATHSIG); a forkserver's worker, whose
+                 parent is the server, watches the program's end itself),
+                 and leaves Ctrl-C to the parent, whose with-block then ends
+                 the pool.
   use_start_method  --start-method: how new worker processes begin, set
                  once in main() as the tutorials do (fork, forkserver or
                  spawn; left out, this Python's default: fork on Linux up to
@@ -16,10 +18,12 @@
                  into the items --schedule and --chunk ask for). While the
                  call waits, a watch notices a worker that died (a killed
                  worker's task is lost, and multiprocessing.Pool would wait
-                 for it forever) and ends the program with exit status 1.
+                 for it forever) and ends the program with exit status 1,
+                 leaving no named semaphore of the pool's behind.
 """
 import ctypes
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
@@ -61,19 +65,39 @@ def use_start_method(options):
     multiprocessing.set_start_method(options.start_method, force=True)
 
 
-def become_worker():
+def become_worker(pipes_only=False):
     """The first thing a pool worker does: die with its parent, ignore Ctrl-C.
     A thread of this program (a ThreadPoolExecutor's worker) is no process
-    of its own: it already lives and dies with the program, and leaves it as is."""
+    of its own: it already lives and dies with the program, and leaves it as is.
+
+    pipes_only: the worker writes to nothing but the pool's pipes to its
+    parent (factorial, matmul; not download, whose sockets must fail with an
+    error the retries can catch). Such a worker dies quietly of SIGPIPE, as a
+    C child does, when it sends a result to a parent that is gone, instead of
+    failing with a traceback in the moment before prctl's signal arrives."""
     if multiprocessing.parent_process() is None:
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: its with-block ends the pool
+    if pipes_only:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python starts with it ignored
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         report.error("prctl(PR_SET_PDEATHSIG) failed in a pool worker: %s" % os.strerror(ctypes.get_errno()))
     parent = multiprocessing.parent_process()
     if parent is not None and not parent.is_alive():  # the parent died before prctl: nobody would kill us
         raise SystemExit(report.EXIT_FAILED)
+    if parent is not None and parent.pid != os.getppid():
+        # A forkserver's worker: prctl binds it to the server, which leaves a
+        # moment after the program; until then the worker would finish its
+        # task and fail, with a traceback, to send the result to nobody.
+        threading.Thread(target=die_with, args=(parent,), name="die-with-parent", daemon=True).start()
+
+
+def die_with(parent):
+    """In a worker whose parent (the program) did not fork it: wait until the
+    program is gone (its sentinel, a pipe, reads as closed), then die at once."""
+    multiprocessing.connection.wait([parent.sentinel])
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 # ---- the six calls (what --api chooses) ----
@@ -141,6 +165,7 @@ class Watch:
                 os.kill(process.pid, signal.SIGKILL)
             except OSError:
                 pass  # gone already
+        forget_semaphores(self.pool)
         try:
             sys.stdout.flush()
         finally:
@@ -154,6 +179,25 @@ class Watch:
         self.stopped.set()
         self.thread.join()
         return False
+
+
+def forget_semaphores(pool):
+    """Remove the named semaphores behind the pool's three queues, as the pool
+    would have on a clean exit. Under spawn and forkserver each is registered
+    with Python's resource tracker, which otherwise removes them itself after
+    os._exit, warning of "leaked semaphore objects". (Pool and SimpleQueue
+    name them only in private attributes; where a Python names them
+    otherwise, nothing is removed and the tracker warns.)"""
+    from multiprocessing import resource_tracker, synchronize
+    for queue in (getattr(pool, name, None) for name in ("_inqueue", "_outqueue", "_change_notifier")):
+        for lock in (getattr(queue, name, None) for name in ("_rlock", "_wlock")):
+            name = getattr(getattr(lock, "_semlock", None), "name", None)
+            if isinstance(lock, synchronize.SemLock) and name is not None:
+                try:
+                    synchronize.sem_unlink(name)
+                    resource_tracker.unregister(name, "semaphore")
+                except OSError:
+                    pass  # gone already (fork unlinks them at once)
 
 
 def describe_death(process, code, known):

@@ -501,6 +501,11 @@ def check_python():
                           ("factorial-many", "py-multiprocessing", 2), ("download", "py-threading", 1),
                           ("download", "py-threading", 2)}, "the Python lanes swept: %s" % sorted(python))
         expect(all(r["exit"] == "0" and r["verified"] == "yes" for r in runs_of(results)), "every run verified")
+        chunks = {(r["model"], r["figures"].split("chunk=")[1].split()[0]) for r in runs_of(results)
+                  if r["study"] == "factorial-many"}
+        expect(all(chunk == (str(studies.PYTHON_CHUNK) if programs.is_python(model) else "1")
+                   for model, chunk in chunks), "factorial-many's chunks, Python's of %d: %s" % (
+                       studies.PYTHON_CHUNK, sorted(chunks)))
         latest = results / "latest"
         with open(latest / "summary.csv", newline="") as f:
             rows = list(csv.DictReader(f))

@@ -187,7 +187,7 @@ def python_lane_said(options, configs):
 def command(config, extra):
     """argv for one run: one timed repetition after one untimed one, MPI through tools/mpirun
     (with --cluster on a cluster's link)."""
-    args = ["-n", str(config.n), "-r", "1", "--warmup", "1"] + config.study.args + extra
+    args = ["-n", str(config.n), "-r", "1", "--warmup", "1"] + config.study.args_for(config.program.model) + extra
     return launch(config.program.path, config.program.model, config.workers, args,
                   cluster=config.link != clusters.LOCAL)
 

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from .programs import is_python
+from .studies import PYTHON_CHUNK
 from .summary import series_name
 
 # summary.csv columns the report's table shows, with their headings.
@@ -118,7 +119,9 @@ def python_lane(meta):
     lines += ["Each Python lane's speedup is against the best serial code of either language at its size "
               "(the table's heading says which, and its language), its self speedup against itself at one "
               "worker; start-up (the interpreter and its imports) is outside the timed region. Each model "
-              "runs its defaults (e.g. `--api map`, the NumPy kernel).", ""]
+              "runs its defaults (e.g. `--api map`, the NumPy kernel), but for factorial-many's tasks: %d "
+              "numbers to a task (`--chunk %d`), as `Pool.map` would chunk them itself." % (
+                  PYTHON_CHUNK, PYTHON_CHUNK), ""]
     differing = []
     for study, lanes in sorted(meta.get("sizes", {}).items()):
         if lanes.get("Python") and lanes.get("C") and lanes["Python"] != lanes["C"]:

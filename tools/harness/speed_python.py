@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness.programs import BIN, FileServer, FileServerError, is_python, launch, parse_result_lines  # noqa: E402
-from harness.studies import PYTHON_MODEL_WORKLOADS, PYTHON_MODELS  # noqa: E402
+from harness.studies import PYTHON_CHUNK, PYTHON_MODEL_WORKLOADS, PYTHON_MODELS  # noqa: E402
 
 # Seconds one process may take before it is given up on (py-serial's download is files x latency).
 RUN_TIMEOUT = 600
@@ -81,15 +81,14 @@ class Part:
         return found
 
 
-FACTORIAL_CHUNK = 50
 # Python lanes whose only kernel is their own: they take no --kernel.
 OWN_KERNEL = ("py-numba",)
 
 PARTS = {
-    # Tasks of CHUNK numbers (60 of them at n = 3000), as a tutorial's Pool.map(f, xs) would get
-    # from its default chunksize: one number per task measures the pool's messages, not the GIL.
-    "factorial": Part("factorial --mode many --chunk %d" % FACTORIAL_CHUNK, "factorial", 3000, 2,
-                      ["--mode", "many", "--chunk", str(FACTORIAL_CHUNK)], [],
+    # Tasks of PYTHON_CHUNK numbers (60 of them at n = 3000), as a tutorial's Pool.map(f, xs) would get from
+    # its default chunksize: one number per task measures the pool's messages, not the GIL (studies.py).
+    "factorial": Part("factorial --mode many --chunk %d" % PYTHON_CHUNK, "factorial", 3000, 2,
+                      ["--mode", "many", "--chunk", str(PYTHON_CHUNK)], [],
                       (("serial", 1), ("gmp", 1), ("threads", 2), ("processes", 2), ("openmp", 2), ("mpi", 2)),
                       (("py-threading", "py-threading", (), None, 1.2),
                        ("py-multiprocessing --api map", "py-multiprocessing", ("--api", "map"), 1.6, None),

@@ -34,11 +34,12 @@ class Study:
     """One question asked of a workload; see the module's docstring."""
 
     def __init__(self, name, workload, kind, args=(), sizes=None, baselines=("serial",),
-                 figure=None, server=None, python_sizes=None):
+                 figure=None, server=None, python_sizes=None, python_args=()):
         self.name = name            # "factorial-big": names files and plot titles
         self.workload = workload    # "factorial": which bin/<workload>-* programs run it
         self.kind = kind            # "cpu" or "io": I/O sweeps go far past the core count
         self.args = list(args)      # flags every run gets
+        self.python_args = list(python_args)  # and the Python lanes' runs besides
         self.sizes = sizes or {}    # preset -> list of -n values
         self.baselines = baselines  # models whose one-worker runs may be the serial baseline
         self.figure = figure        # a result-line figure worth plotting (e.g. gflops)
@@ -51,6 +52,10 @@ class Study:
         if python and self.python_sizes.get(preset):
             return self.python_sizes[preset]
         return self.sizes.get(preset) or self.sizes.get(BASE_PRESET.get(preset)) or [default]
+
+    def args_for(self, model):
+        """The study's flags for a run of model: args, and python_args after them for a Python lane."""
+        return self.args + (self.python_args if programs.is_python(model) else [])
 
     def server_for(self, preset):
         """The bin/fileserver flags of an I/O study under a preset."""
@@ -74,6 +79,13 @@ BASE_PRESET = {PYTHON_PRESET: "quick"}
 # size); --mode many keeps the C quick size, n = 3000 (make bench-python's
 # too: smaller, and a pool's start and a round trip per task would hide
 # whether its processes run at once), and full takes it where C takes 10000.
+# The Python lanes of --mode many hand out tasks of PYTHON_CHUNK numbers, as
+# Pool.map(f, range(n)) would chunk the list by itself (about n / (4 P) a
+# task): a task per number would measure a pickled round trip per number
+# (lesson 8's granularity), not whether the processes run at once, and the
+# GIL figure's processes would stay flat. C keeps a task per number, cheap
+# to hand out there. make bench-python and lesson 10 use the same chunk.
+PYTHON_CHUNK = 50
 STUDIES = [
     Study("matmul", "matmul", "cpu",
           sizes={"quick": [1024], "full": [1024, 2048]},
@@ -84,7 +96,7 @@ STUDIES = [
           python_sizes={"quick": [100000], "python": [100000], "full": [300000]}),
     Study("factorial-many", "factorial", "cpu", args=["--mode", "many", "--schedule", "dynamic"],
           sizes={"quick": [3000], "full": [10000]}, baselines=("serial", "gmp"),
-          python_sizes={"full": [3000]}),
+          python_sizes={"full": [3000]}, python_args=["--chunk", str(PYTHON_CHUNK)]),
     Study("download", "download", "io", args=["--size", "64K"],
           sizes={"quick": [32], "full": [64]},
           server={"quick": ["--latency", "10"], "full": ["--latency", "50"]}),

@@ -1,0 +1,28 @@
+set terminal pngcairo size 960,640 enhanced font ",11"
+set output "speedup-factorial-many-n3000.png"
+set title "factorial-many, n = 3000: speedup against factorial-gmp (P=1), the best serial code"
+set xlabel "workers (threads, processes or MPI ranks)"
+set ylabel "speedup (times faster than the baseline)"
+set key top left
+set grid
+set xrange [0.5:4.5]
+set object 1 rect from 2, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind
+set label 1 "more workers than usable cores (2)" at 2, graph 0.04 offset 1,0 tc rgb "#777777"
+plot x title "ideal" with lines dashtype 2 lc "gray", \
+     'factorial-many-n3000.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#9467bd' title 'gmp', \
+     'factorial-many-n3000.dat' index 1 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#000000' title 'serial', \
+     'factorial-many-n3000.dat' index 2 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#1f77b4' title 'threads (Amdahl fit: serial fraction 0.23)', \
+     [x=1:4] 0.59004 / (0.225396 + (1 - 0.225396) / x) with lines dashtype 2 lc rgb '#1f77b4' notitle
+reset
+set terminal pngcairo size 960,640 enhanced font ",11"
+set output "efficiency-factorial-many-n3000.png"
+set title "factorial-many, n = 3000: parallel efficiency (speedup against factorial-gmp (P=1) / workers)"
+set xlabel "workers (threads, processes or MPI ranks)"
+set ylabel "efficiency (1 = every worker fully useful)"
+set key bottom left
+set grid
+set yrange [0:*]
+plot 1 title "ideal" with lines dashtype 2 lc "gray", \
+     'factorial-many-n3000.dat' index 0 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#9467bd' title 'gmp', \
+     'factorial-many-n3000.dat' index 1 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#000000' title 'serial', \
+     'factorial-many-n3000.dat' index 2 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#1f77b4' title 'threads'

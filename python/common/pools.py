@@ -197,7 +197,7 @@ def forget_semaphores(pool):
                     synchronize.sem_unlink(name)
                     resource_tracker.unregister(name, "semaphore")
                 except OSError:
-                    pass  # gone already (fork unlinks them at once)
+                    pass  # gone already
 
 
 def describe_death(process, code, known):

@@ -80,11 +80,13 @@ BASE_PRESET = {PYTHON_PRESET: "quick"}
 # too: smaller, and a pool's start and a round trip per task would hide
 # whether its processes run at once), and full takes it where C takes 10000.
 # The Python lanes of --mode many hand out tasks of PYTHON_CHUNK numbers, as
-# Pool.map(f, range(n)) would chunk the list by itself (about n / (4 P) a
-# task): a task per number would measure a pickled round trip per number
-# (lesson 8's granularity), not whether the processes run at once, and the
-# GIL figure's processes would stay flat. C keeps a task per number, cheap
-# to hand out there. make bench-python and lesson 10 use the same chunk.
+# Pool.map(f, range(n)) chunks a list by itself (by default n / (4 P) numbers
+# a task, 375 at n = 3000 and P = 2; 50 keeps the workers evenly loaded,
+# since the last numbers cost the most): a task per number would measure a
+# pickled round trip per number (lesson 8's granularity), not whether the
+# processes run at once, and the GIL figure's processes would stay flat. C
+# keeps a task per number, cheap to hand out there. make bench-python and
+# lesson 10 use the same chunk.
 PYTHON_CHUNK = 50
 STUDIES = [
     Study("matmul", "matmul", "cpu",

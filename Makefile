@@ -314,9 +314,19 @@ PY_PROGRAMS  := $(if $(PYTHON_LANE),$(foreach m,$(PY_MODELS),$(foreach w,$(call 
                   $(if $(call py_missing,$(w),$(m)),,bin/$(w)-py-$(m)))))
 PY_SKIPPED   := $(filter-out $(notdir $(PY_PROGRAMS)),$(PY_ALL))
 
+# The CRC-32C the Python clients compute as each chunk arrives (below).
+PY_CRC_LIBRARY := build/libcontent.so
 ifeq ($(FLAVOR),)
-all: $(PY_PROGRAMS) $(if $(PY_SKIPPED),python-lane-skipped)
+all: $(PY_PROGRAMS) $(if $(filter bin/download-py-%,$(PY_PROGRAMS)),$(PY_CRC_LIBRARY)) \
+     $(if $(PY_SKIPPED),python-lane-skipped)
 endif
+
+# PY_CRC_LIBRARY: the C clients' CRC-32C (common/content.c) as a shared
+# library, which python/common/content.py calls through ctypes with the GIL
+# let go (crcmod, its fallback, holds the GIL).
+$(PY_CRC_LIBRARY): common/content.c common/mix.c common/content.h common/mix.h $(CONFIG)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ common/content.c common/mix.c
 
 .PHONY: python-lane-skipped
 python-lane-skipped:

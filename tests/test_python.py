@@ -375,7 +375,8 @@ def dying():
                                             port_of("slow")], 0,
                           needs=[py("factorial", "multiprocessing"), py("download", "threading"), FILESERVER],
                           timeout=90))
-    cases.append(Case("py common: splitmix64, the made-up files and CRC-32C as C and tools/harness/content.py make them",
+    cases.append(Case("py common: splitmix64, the made-up files and CRC-32C (crcmod's, and the C clients' through ctypes) "
+                      "as C and tools/harness/content.py make them",
                       [lane_python(), THIS, "probe", "units"], 0))
     return cases
 
@@ -613,6 +614,29 @@ def probe_units(options):
         expect(got == want, "content.fill without NumPy differs for %s" % name)
         expect(content.crc32c(want) == test_download.crc32c(want), "CRC-32C of %s differs" % name)
     expect(content.crc32c(b"6789", content.crc32c(b"12345")) == 0xe3069283, "CRC-32C in pieces is not 0xe3069283")
+    probe_receive_crc(content)
+
+
+def probe_receive_crc(content):
+    """receive_crc32c: the C clients' CRC-32C through ctypes wherever make built
+    the Python clients, equal to crcmod's at every length and alignment and in
+    pieces; crcmod's own where the library is not there."""
+    if py("download", "threading").exists():
+        expect(content.LIBRARY.exists(), "the Python clients are built, %s is not" % content.LIBRARY)
+    expect((content.c_crc32c() is not None) == content.LIBRARY.exists(),
+           "%s %s, but c_crc32c %s" % (content.LIBRARY, "is there" if content.LIBRARY.exists() else "is not",
+                                       "found nothing" if content.c_crc32c() is None else "found it"))
+    data = bytes(range(256)) * 300 + b"tail"
+    for start in range(9):  # every alignment of the C code's 8-byte steps
+        for length in (0, 1, 7, 8, 9, 15, 16, 17, 4096 + 3, len(data) - 9):
+            piece = data[start:start + length]
+            expect(content.receive_crc32c(piece) == content.crc32c(piece),
+                   "receive_crc32c of %d bytes from %d differs from crcmod's" % (length, start))
+    expect(content.receive_crc32c(b"6789", content.receive_crc32c(b"12345")) == 0xe3069283,
+           "receive_crc32c in pieces is not 0xe3069283")
+    library, content.LIBRARY = content.LIBRARY, content.LIBRARY.with_name("no-such-library.so")
+    expect(content.c_crc32c() is None, "c_crc32c found a library that is not there")
+    content.LIBRARY = library
 
 
 def main():

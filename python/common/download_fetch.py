@@ -147,7 +147,7 @@ def write_part(file, data):
         file.file.write(data)
     except OSError as e:
         raise LocalWriteError(e.strerror or str(e)) from None
-    file.crc = content.crc32c(data, file.crc)
+    file.crc = content.receive_crc32c(data, file.crc)
     file.written += len(data)
 
 

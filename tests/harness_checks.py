@@ -187,7 +187,7 @@ def check_plan():
     python_lanes = {(s, m) for s, m, _, _ in quick if programs.is_python(m)}
     expect(python_lanes == {(s, m) for s, models in studies.PYTHON_SAMPLE.items() for m in models},
            "quick runs the sample, and only it: %s" % sorted(python_lanes))
-    expect(("download", "py-threading", 32, 16) in quick and ("download", "threads", 32, 16) in quick,
+    expect(("download", "py-threading", 16, 16) in quick and ("download", "threads", 16, 16) in quick,
            "quick: py-threading on download far past the cores, and C threads beside it")
     expect(sizes["factorial-many"] == {"C": [3000], "Python": [3000]}, "quick's sizes: %s" % sizes)
     without, sizes = sweep("quick", python=False)

@@ -184,10 +184,13 @@ def python_lane_said(options, configs):
     return "Python lane: %s" % said
 
 
-def command(config, extra):
+def command(config, extra, warmup_round=False):
     """argv for one run: one timed repetition after one untimed one, MPI through tools/mpirun
-    (with --cluster on a cluster's link)."""
-    args = ["-n", str(config.n), "-r", "1", "--warmup", "1"] + config.study.args_for(config.program.model) + extra
+    (with --cluster on a cluster's link). In the warm-up round, whose runs no
+    statistic counts, the one repetition is all: an untimed one before it would
+    warm up nothing that round 0 is not already there to warm."""
+    warmups = "0" if warmup_round else "1"
+    args = ["-n", str(config.n), "-r", "1", "--warmup", warmups] + config.study.args_for(config.program.model) + extra
     return launch(config.program.path, config.program.model, config.workers, args,
                   cluster=config.link != clusters.LOCAL)
 
@@ -329,7 +332,7 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
                         servers[where] = server_for(options, config, hosts)
                     extra = ["--server", servers[where].address, "-o", str(scratch)]
                 before = time.monotonic()
-                result = runner.run(command(config, extra), timeout,
+                result = runner.run(command(config, extra, warmup_round=round_number == 0), timeout,
                                     env=hosts.env(config.link) if hosts else None)
                 row = row_for(config, round_number, result)
                 writer.writerow(row)

@@ -169,7 +169,11 @@ static int configure(struct fetcher *f)
         || SET(h, CURLOPT_FOLLOWLOCATION, 1L) || SET(h, CURLOPT_MAXREDIRS, MAX_REDIRECTS)
         || SET(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS)
         || SET(h, CURLOPT_LOW_SPEED_LIMIT, STALL_BYTES_PER_S) || SET(h, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS)
-        || SET(h, CURLOPT_BUFFERSIZE, DOWNLOAD_RECEIVE_BUFFER) || SET(h, CURLOPT_USERAGENT, "download-suite/1");
+        || SET(h, CURLOPT_BUFFERSIZE, DOWNLOAD_RECEIVE_BUFFER) || SET(h, CURLOPT_USERAGENT, "download-suite/1")
+        /* never through a proxy that http_proxy and the like name (login nodes
+         * often set one): the servers are on this machine or on the hosts of
+         * its own cluster, which a proxy cannot reach */
+        || SET(h, CURLOPT_PROXY, "");
 }
 
 void download_fetcher_open(struct fetcher *f, struct download *d, unsigned worker)

@@ -242,7 +242,8 @@ def check_fileserver():
     """The fixture: a real bin/fileserver serves the made-up files; a program that is not one is refused."""
     with programs.FileServer(["--quiet"]) as server:
         expect(server.port > 0 and server.address == "127.0.0.1:%d" % server.port, "address %s" % server.address)
-        with urllib.request.urlopen(server.url("/files/fixture.bin?size=1000"), timeout=10) as response:
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # not through http_proxy's proxy
+        with direct.open(server.url("/files/fixture.bin?size=1000"), timeout=10) as response:
             body, checksum = response.read(), response.headers["X-Checksum-CRC32C"]
         expect(body == made_up("fixture.bin", 1000), "the fixture's server sent other bytes than content.py's")
         expect(checksum == "%08x" % crc32c(body), "checksum %s, content.py says %08x" % (checksum, crc32c(body)))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fileserver_probes import PROBES  # noqa: E402
-from suite import (Case, FileServer, MPIRUN, ROOT, launch, no_sanitizer_report, parsed_stdout,  # noqa: E402
+from suite import (Case, FileServer, MPIRUN, ROOT, fails_on, launch, no_sanitizer_report, parsed_stdout,  # noqa: E402
                    program, result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
                    wrong_warmup_line)
 from harness.content import made_up  # noqa: E402  (suite puts tools/ on the path)
@@ -282,6 +282,7 @@ def failures_and_checks():
                           launch(WORKLOAD, model, p, ["--server", "127.0.0.1:%d" % port("plain"), "--files", 2,
                                                       "--size", 100, "-o", out_dir(), "--inject-error"]), 1,
                           [wrong_warmup_line(WORKLOAD, model, 2, p), stderr_says("untimed warm-up run")], needs=needs(model)))
+    cases += through_no_proxy()
     directory = out_dir()
     cases.append(Case("download threads --no-verify still fails on a 404",
                       launch(WORKLOAD, "threads", 2, ["-i", write_list(
@@ -291,6 +292,35 @@ def failures_and_checks():
                       [result_lines(WORKLOAD, "threads", 2, 2, verified="skipped", figures=FIGURES),
                        stderr_says("y.bin", "404", "1 download was given up on")],
                       needs=needs("threads")))
+    return cases
+
+
+def proxy_env():
+    """An environment naming a proxy at the closed port, in every spelling
+    libcurl and Python read: a client that went through it would get nowhere."""
+    proxy = "http://127.0.0.1:%d" % port("closed")
+    return {name: proxy for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                                     "all_proxy", "ALL_PROXY")}
+
+
+def through_no_proxy():
+    """Every client talks to the servers directly whatever proxy the
+    environment names (login nodes often set http_proxy); the case fails on
+    Python's urllib, which goes through it."""
+    cases = []
+    for model in MODELS:
+        p = 1 if model == "serial" else 2
+        directory = out_dir()
+        cases.append(Case("download %s p=%d: http_proxy and the like are not used" % (model, p),
+                          launch(WORKLOAD, model, p, ["--server", "127.0.0.1:%d" % port("plain"), "--files", 3,
+                                                      "--size", 1000, "-o", directory, "--warmup", 0]), 0,
+                          [result_lines(WORKLOAD, model, 3, p, figures=FIGURES),
+                           files_intact(directory, server_files(3, 1000))],
+                          env=proxy_env(), needs=needs(model)))
+    url = "http://127.0.0.1:%d/files/%s?size=1000" % (port("plain"), server_name(1))
+    fetch = "import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])"
+    cases.append(fails_on(cases[0], [sys.executable, "-c", fetch, url, os.path.join(out_dir(), "f")],
+                          "urllib, which goes through the proxy"))
     return cases
 
 

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ PRIME = 2 ** 61 - 1
 # Seconds a killed program and its workers get to be gone.
 GONE_TIMEOUT = 10
 
-STATE = {"tmp": None, "servers": {}, "cases": 0}
+STATE = {"tmp": None, "servers": {}, "cases": 0, "closed": None}
 
 
 def py(workload, model):
@@ -57,6 +58,8 @@ def workers_for(model):
 def setup():
     """A scratch folder, and the servers the download cases talk to (if bin/fileserver was built)."""
     STATE["tmp"] = tempfile.mkdtemp(prefix="python-tests-")
+    STATE["closed"] = socket.socket()  # a port that refuses connections: bound, never listened on
+    STATE["closed"].bind(("127.0.0.1", 0))
     if FILESERVER.exists():
         for name, args in (("plain", ["--latency", 2]),
                            ("faulty", ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05, "--seed", 7,
@@ -68,6 +71,8 @@ def setup():
 def teardown():
     for server in STATE["servers"].values():
         server.stop()
+    if STATE["closed"]:
+        STATE["closed"].close()
     if STATE["tmp"]:
         shutil.rmtree(STATE["tmp"], ignore_errors=True)
 
@@ -135,6 +140,22 @@ def verified_case(workload, model, p, extra=(), n=None, label="", reps=1, checks
                 + list(checks), needs=needs, timeout=90)
 
 
+def through_no_proxy():
+    """The Python clients talk to the server directly whatever proxy the
+    environment names (login nodes often set http_proxy; requests would go
+    through it): one at the port that refuses connections, in every spelling."""
+    closed = STATE["closed"].getsockname()[1] if STATE["closed"] else 1
+    env = {name: "http://127.0.0.1:%d" % closed
+           for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")}
+    cases = []
+    for model in MODELS + ("asyncio",):
+        p = 1 if model == "serial" else 2
+        case = verified_case("download", model, p, label=": http_proxy and the like are not used")
+        case.env = env
+        cases.append(case)
+    return cases
+
+
 def correctness():
     """Every program × P, verified; both factorial modes; each --api of the pool; other kernels and sizes."""
     cases = []
@@ -180,6 +201,7 @@ def correctness():
                                checks=[figures_are({"digits": 1, "mod61": 1})]))
     cases.append(verified_case("matmul", "threading", 3, reps=3, label=" -r 3 ends with a summary",
                                checks=[summary_line(3)]))
+    cases += through_no_proxy()
     directory = out_dir()
     cases.append(Case("py download threading: faults really happen, and are retried",
                       [py("download", "threading"), "-p", 6, "--server", server("faulty"), "--files", 60, "--size",

@@ -145,8 +145,10 @@ async def fetch_everything(problem):
     connector = aiohttp.TCPConnector(limit=problem.workers)
     # The body as sent (no gzip), so that its size and CRC-32C are the file's.
     headers = {"User-Agent": "download-suite/1", "Accept-Encoding": "identity"}
+    # trust_env=False (aiohttp's default, said here): never through a proxy
+    # that http_proxy names, as the other clients (download_fetch.Fetcher).
     async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers=headers,
-                                     auto_decompress=False) as session:
+                                     auto_decompress=False, trust_env=False) as session:
         await asyncio.gather(*(fetch_files(session, problem, worker) for worker in range(problem.workers)))
 
 

@@ -47,6 +47,12 @@ class Fetcher:
     def __init__(self, problem, worker):
         self.problem, self.worker = problem, worker
         self.session = download.requests.Session()
+        # Never through a proxy that http_proxy and the like name (login nodes
+        # often set one): the servers are on this machine or on the hosts of
+        # its own cluster, which a proxy cannot reach. (Nor a look at .netrc
+        # and the environment's proxies before every request, as requests
+        # otherwise makes.) aiohttp's sessions leave the environment alone already.
+        self.session.trust_env = False
         self.session.max_redirects = MAX_REDIRECTS
         # The body as sent (no gzip), so that its size and CRC-32C are the file's.
         self.session.headers.update({"User-Agent": "download-suite/1", "Accept-Encoding": "identity"})

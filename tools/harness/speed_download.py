@@ -87,7 +87,8 @@ def curl_comparison(port, options, scratch):
     url_list = Path(scratch) / "urls.txt"
     url_list.write_text("\n".join(urls) + "\n")
     directory = str(Path(scratch) / "compare")
-    lanes = {"curl": ["curl", "--no-progress-meter", "--fail", "--parallel", "--parallel-max", str(WIDE),
+    lanes = {"curl": ["curl", "--no-progress-meter", "--fail", "--noproxy", "*",  # as ours: never a proxy
+                      "--parallel", "--parallel-max", str(WIDE),
                       "--output-dir", directory, "--remote-name-all"] + urls}
     for model in CURL_LANES:
         lanes[model] = client_argv(model, WIDE, ["-i", str(url_list), "-o", directory, "-r", "1", "--warmup", "0"])

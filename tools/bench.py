@@ -293,6 +293,18 @@ def server_for(options, config, hosts):
     return hosts.file_server(config.link, flags, binary)
 
 
+def expected_wall(walls, config, warmup_round):
+    """Seconds a run of config will take, for the ETA: its last run of the same
+    kind (walls: by (key, warm-up round or not)); a timed run whose configuration
+    has run only in the warm-up round, twice that (the timed one runs twice in
+    its process); else the mean of every run so far."""
+    if (config.key(), warmup_round) in walls:
+        return walls[config.key(), warmup_round]
+    if not warmup_round and (config.key(), True) in walls:
+        return 2 * walls[config.key(), True]
+    return sum(walls.values()) / len(walls)
+
+
 def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
     """Run every (round, configuration) not yet in runs.csv; returns (runs done, harness seconds).
     hosts: the Clusters the configurations' links run on (None: no cluster)."""
@@ -338,11 +350,11 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
                 writer.writerow(row)
                 f.flush()
                 harness_seconds += time.monotonic() - before - result.wall
-                walls[config.key()] = result.wall
+                walls[config.key(), round_number == 0] = result.wall
                 if result.exit_code != 0:
                     say("%s failed (exit %s): %s" % (config.label(), result.exit_code,
                                                       (result.stderr.strip().splitlines() or ["no message"])[-1]))
-                remaining = sum(walls.get(c.key(), sum(walls.values()) / len(walls)) for _, c in plan[index:])
+                remaining = sum(expected_wall(walls, c, r == 0) for r, c in plan[index:])
                 say("[%*d/%d] round %d/%d  %-40s %8.3f s   ETA %s" % (
                     len(str(len(plan))), index, len(plan), round_number, repeats, config.label(),
                     result.wall, format_duration(remaining)))

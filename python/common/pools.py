@@ -28,6 +28,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from . import cli, report
 
@@ -53,6 +54,8 @@ DEFAULTS = {**API_DEFAULTS, **START_DEFAULTS}
 PR_SET_PDEATHSIG = 1
 # How often the watch looks at the pool's workers, seconds.
 WATCH_INTERVAL = 0.05
+# How long the watch waits for the pool's own thread to read a dead worker's exit status, seconds.
+STATUS_WAIT = 1.0
 
 
 def model_figures(options):
@@ -153,9 +156,10 @@ class Watch:
     def look(self):
         while not self.stopped.wait(WATCH_INTERVAL):
             for process in list(self.pool._pool):
-                code = process.exitcode
-                if code is not None or process.pid not in self.known:
-                    self.end_all(describe_death(process, code, self.known))
+                if process.pid not in self.known:
+                    self.end_all(describe_death(process, None, self.known))
+                if multiprocessing.connection.wait([process.sentinel], 0):  # it ended: readable, left unread
+                    self.end_all(describe_death(process, exit_status(process), self.known))
 
     def end_all(self, death):
         """A worker died: say so, kill every worker, and leave with exit status 1."""
@@ -179,6 +183,19 @@ class Watch:
         self.stopped.set()
         self.thread.join()
         return False
+
+
+def exit_status(process):
+    """A dead worker's exit status, as the pool's own thread reads it (it
+    looks every tenth of a second): waiting for that read, not making a
+    second one. Under forkserver the status is one message on the worker's
+    sentinel, and of two threads reading it at once, one gets it and the
+    other Python's 255 ("the forkserver could not say"). (Process._popen is
+    where the status is kept; Process.exitcode would read the sentinel.)"""
+    deadline = time.monotonic() + STATUS_WAIT
+    while process._popen.returncode is None and time.monotonic() < deadline:
+        time.sleep(WATCH_INTERVAL / 10)
+    return process._popen.returncode if process._popen.returncode is not None else process.exitcode
 
 
 def forget_semaphores(pool):

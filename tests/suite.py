@@ -52,6 +52,9 @@ SHARED_BAD_INPUT = (
 )
 # Seconds a case may run before it counts as hung.
 DEFAULT_TIMEOUT = 120
+# The variables that name a proxy, as libcurl and Python read them: the
+# download clients must ignore them all (tests set them to a refusing port).
+PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 # A stand-in for a broken program (fails_on): prints nothing, exits 0.
 SILENT_STAND_IN = ["true"]
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fileserver_probes import PROBES  # noqa: E402
-from suite import (Case, FileServer, MPIRUN, ROOT, fails_on, launch, no_sanitizer_report, parsed_stdout,  # noqa: E402
-                   program, result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
+from suite import (Case, FileServer, MPIRUN, PROXY_VARIABLES, ROOT, fails_on, launch,  # noqa: E402
+                   no_sanitizer_report, parsed_stdout, program, result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
                    wrong_warmup_line)
 from harness.content import made_up  # noqa: E402  (suite puts tools/ on the path)
 
@@ -298,9 +298,7 @@ def failures_and_checks():
 def proxy_env():
     """An environment naming a proxy at the closed port, in every spelling
     libcurl and Python read: a client that went through it would get nowhere."""
-    proxy = "http://127.0.0.1:%d" % port("closed")
-    return {name: proxy for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
-                                     "all_proxy", "ALL_PROXY")}
+    return {name: "http://127.0.0.1:%d" % port("closed") for name in PROXY_VARIABLES}
 
 
 def through_no_proxy():

@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (SHARED_BAD_INPUT, Case, FileServer, ROOT, parse_result_line, program,  # noqa: E402
-                   result_lines, stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
+from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, FileServer, ROOT, parse_result_line,  # noqa: E402
+                   program, result_lines, stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
 
 MODELS = ("serial", "threading", "multiprocessing")
 APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
@@ -145,8 +145,7 @@ def through_no_proxy():
     environment names (login nodes often set http_proxy; requests would go
     through it): one at the port that refuses connections, in every spelling."""
     closed = STATE["closed"].getsockname()[1] if STATE["closed"] else 1
-    env = {name: "http://127.0.0.1:%d" % closed
-           for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")}
+    env = {name: "http://127.0.0.1:%d" % closed for name in PROXY_VARIABLES}
     cases = []
     for model in MODELS + ("asyncio",):
         p = 1 if model == "serial" else 2
@@ -397,8 +396,8 @@ def dying():
                                             port_of("slow")], 0,
                           needs=[py("factorial", "multiprocessing"), py("download", "threading"), FILESERVER],
                           timeout=90))
-    cases.append(Case("py common: splitmix64, the made-up files and CRC-32C (crcmod's, and the C clients' through ctypes) "
-                      "as C and tools/harness/content.py make them",
+    cases.append(Case("py common: splitmix64, the made-up files and CRC-32C (crcmod's, and the C clients' "
+                      "through ctypes) as C and tools/harness/content.py make them",
                       [lane_python(), THIS, "probe", "units"], 0))
     return cases
 

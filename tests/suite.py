@@ -52,6 +52,18 @@ SHARED_BAD_INPUT = (
 )
 # Seconds a case may run before it counts as hung.
 DEFAULT_TIMEOUT = 120
+def usable_cores():
+    """tools/cores: the cores this process may use (1 when it cannot say)."""
+    try:
+        return max(1, int(subprocess.run([str(ROOT / "tools" / "cores")], capture_output=True, text=True,
+                                         timeout=10).stdout.strip()))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return 1
+
+
+# More MPI ranks than usable cores, as few as that takes (the tables' oversubscribed
+# case: each rank is a process to launch, and a launch of many costs seconds).
+MPI_MORE_THAN_CORES = usable_cores() + 1
 # The variables that name a proxy, as libcurl and Python read them: the
 # download clients must ignore them all (tests set them to a refusing port).
 PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")

@@ -11,7 +11,7 @@ minutes in one thread, and every table together must stay near two minutes.
 import functools
 import math
 
-from suite import (SHARED_BAD_INPUT, SILENT_STAND_IN, Case, MPIRUN, fails_on, launch, no_sanitizer_report, parsed_stdout, program,
+from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, SILENT_STAND_IN, Case, MPIRUN, fails_on, launch, no_sanitizer_report, parsed_stdout, program,
                    result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
                    wrong_warmup_line)
 
@@ -29,9 +29,9 @@ MANY_FIGURES = ("digits", "mod61", "chunk", "tasks", "per_task_us")
 PRIME = 2 ** 61 - 1
 
 
-# MPI pays a launch per case: one rank, an odd count, more ranks than cores and than n
-# (two ranks run in the kernels, check and cluster tables).
-MPI_WORKERS = (1, 3, 8)
+# MPI pays a launch per case: one rank, an odd count, more ranks than cores (3 on two
+# cores) and than n (n = 0 and 2 below; two ranks run in the kernels, check and cluster tables).
+MPI_WORKERS = tuple(sorted({1, 3, MPI_MORE_THAN_CORES}))
 # ... and --mode many at the sizes that reach its edges: no task, fewer tasks than ranks, a few
 # tasks each, thousands (1 and 1000 repeat 0 and 20 there; 1000 runs in the chunk cases below).
 MPI_MANY_SIZES = (0, 2, 20, MANY_LARGE_N)

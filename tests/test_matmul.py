@@ -1,7 +1,7 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
 from pathlib import Path
 
-from suite import (SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, parse_result_line, program,
+from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, parse_result_line, program,
                    result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says, summary_line,
                    wrong_warmup_line)
 
@@ -17,9 +17,10 @@ LARGE_N = 1500                            # Freivalds' check, edge tiles in both
 FIGURES = ("gflops", "kernel")
 
 
-# MPI pays a launch per case: one rank, an odd count, more ranks than cores (two ranks
-# run in the check, naive and launcher tables).
-MPI_WORKERS = (1, 3, 8)
+# MPI pays a launch per case: one rank, an odd count, more ranks than cores (3 on two
+# cores, where it is also more ranks than rows at n = 1 and 3; two ranks run in the
+# check, naive and launcher tables).
+MPI_WORKERS = tuple(sorted({1, 3, MPI_MORE_THAN_CORES}))
 # ... at the sizes that place rows differently: one row, fewer rows than ranks, uneven rows
 # across a tile edge, and the size the Freivalds check takes over at (2 and 64 repeat them).
 MPI_SIZES = (1, 3, 17, 257)
@@ -43,7 +44,8 @@ def correctness(flavor=""):
     models = MODELS if flavor != "tsan" else ("threads",)
     for model in models:
         for n in SANITIZED_SIZES if flavor else MPI_SIZES if model == "mpi" else SIZES:
-            for p in workers_for(model) if not flavor else (1,) if model == "serial" else SANITIZED_WORKERS:
+            for p in (workers_for(model) if not flavor or model == "mpi" else
+                      (1,) if model == "serial" else SANITIZED_WORKERS):
                 checks = [result_lines(WORKLOAD, model, n, p, reps=2, figures=FIGURES)]
                 if flavor:
                     checks.append(no_sanitizer_report)

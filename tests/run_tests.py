@@ -21,7 +21,6 @@ import argparse
 import concurrent.futures
 import importlib
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -29,19 +28,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from suite import ROOT, run_case  # noqa: E402
+from suite import run_case, usable_cores  # noqa: E402
 
 # While cases run, a progress line at least this often.
 PROGRESS_SECONDS = 10
-
-
-def usable_cores():
-    """tools/cores: the cores this process may use."""
-    try:
-        return int(subprocess.run([str(ROOT / "tools" / "cores")], capture_output=True,
-                                  text=True, check=True).stdout)
-    except (OSError, ValueError, subprocess.CalledProcessError):
-        return 1
 
 
 class Progress:

@@ -16,11 +16,17 @@ the exit status is 1 if any case failed.
 A table module defines cases(), returning its Case rows; it may also define
 setup() (run before cases(), e.g. to start a server the cases talk to) and
 teardown() (run after every case has finished, even after failures).
+
+Started with SIGINT ignored (a shell's `make test &` without job control),
+the programs under test would inherit that and could not be interrupted:
+every Ctrl-C case would fail for the way the suite was started. So the
+suite takes SIGINT back first, and the programs start with its default.
 """
 import argparse
 import concurrent.futures
 import importlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -94,6 +100,7 @@ def load_tables(only=""):
 
 
 def main():
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the docstring says why
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=usable_cores())
     parser.add_argument("--table", default="")

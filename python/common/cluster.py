@@ -11,8 +11,9 @@ It is outside the timed region, like launching an MPI job. The controller
 beats its heart every HEARTBEAT_MS, not IPython Parallel's 3 s: an engine
 counts as registered once the controller has heard its heart, which took
 two beats, so every start of a cluster on one machine waited about 6 s for
-nothing (9 s of a start of 3 engines here, now 5 s). It still gives an
-engine that stops answering the default's 30 s before counting it dead.
+nothing (3 engines on a 2-core VM: 9 s to start, 5 s with the quicker
+beat). It still gives an engine that stops answering the default's 30 s
+before counting it dead.
 
 Stopping them is the hard part. IPython Parallel starts the controller and
 each engine in a session of their own (so Ctrl-C at the terminal reaches

@@ -13,21 +13,21 @@ against Python, killing things) are this file run as a program, each case
 in its own process: python3 tests/test_python.py probe NAME [--port P].
 """
 import argparse
-import math
 import os
 import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, FileServer, ROOT, parse_result_line,  # noqa: E402
-                   program, result_lines, stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
+from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_line, program,  # noqa: E402
+                   result_lines, stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
+from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
+                           figures_are, finish, in_group, no_traceback, none_left, one_line, py, read_all,
+                           run_probe, same_figures, start, wait_for, whole_files_only)
 
 MODELS = ("serial", "threading", "multiprocessing")
 APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
@@ -36,87 +36,35 @@ FIGURES = {"matmul": ("gflops", "kernel", "checksum", "startup"),
            "factorial": ("digits", "mod61", "startup"),
            "download": ("bytes", "files", "failures", "retries", "mbps", "cpu_user", "cpu_sys", "startup")}
 THIS = Path(__file__).resolve()
-FILESERVER = program("fileserver")
 HIDE_PACKAGES = ROOT / "tests" / "data" / "hide-packages"
-PRIME = 2 ** 61 - 1
 # Seconds a killed program and its workers get to be gone.
 GONE_TIMEOUT = 10
 
-STATE = {"tmp": None, "servers": {}, "cases": 0, "closed": None}
-
-
-def py(workload, model):
-    return program("%s-py-%s" % (workload, model))
+SCRATCH = Scratch("python-tests-", {"plain": ["--latency", 2],
+                                     "faulty": ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05, "--seed", 7,
+                                                "--retry-after", 0],
+                                     "slow": ["--latency", 300]})
+server, port_of, out_dir = SCRATCH.address, SCRATCH.port, SCRATCH.out_dir
+# A port that refuses connections: bound, never listened on (setup() binds it).
+CLOSED = {"socket": None}
 
 
 def workers_for(model):
     return (1,) if model == "serial" else WORKERS
 
 
-# ---- the file servers (tools/harness/programs.py's fixture) ----
+# ---- the fixtures: the file servers, a scratch folder, a closed port ----
 
 def setup():
-    """A scratch folder, and the servers the download cases talk to (if bin/fileserver was built)."""
-    STATE["tmp"] = tempfile.mkdtemp(prefix="python-tests-")
-    STATE["closed"] = socket.socket()  # a port that refuses connections: bound, never listened on
-    STATE["closed"].bind(("127.0.0.1", 0))
-    if FILESERVER.exists():
-        for name, args in (("plain", ["--latency", 2]),
-                           ("faulty", ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05, "--seed", 7,
-                                       "--retry-after", 0]),
-                           ("slow", ["--latency", 300])):
-            STATE["servers"][name] = FileServer(["--quiet"] + args, stderr=subprocess.DEVNULL)
+    SCRATCH.setup()
+    CLOSED["socket"] = socket.socket()
+    CLOSED["socket"].bind(("127.0.0.1", 0))
 
 
 def teardown():
-    for server in STATE["servers"].values():
-        server.stop()
-    if STATE["closed"]:
-        STATE["closed"].close()
-    if STATE["tmp"]:
-        shutil.rmtree(STATE["tmp"], ignore_errors=True)
-
-
-def server(name):
-    """HOST:PORT of one of the table's file servers (port 0 when it could not start)."""
-    return "127.0.0.1:%d" % port_of(name)
-
-
-def port_of(name):
-    """The port of one of the table's file servers, or 0."""
-    return STATE["servers"][name].port if name in STATE["servers"] else 0
-
-
-def out_dir():
-    STATE["cases"] += 1
-    return str(Path(STATE["tmp"] or tempfile.gettempdir()) / ("case-%03d" % STATE["cases"]))
-
-
-# ---- checks ----
-
-def no_traceback(outcome):
-    """Check: Python printed no traceback (every failure is one message)."""
-    return "a traceback on stderr" if "Traceback" in outcome.stderr else None
-
-
-def figures_are(expected):
-    """Check: every result line has these key=value pairs."""
-    def check(outcome):
-        for line in outcome.stdout.splitlines():
-            pairs = parse_result_line(line)
-            for key, value in expected.items():
-                if pairs.get(key) != str(value):
-                    return "%s=%s, expected %s" % (key, pairs.get(key), value)
-        return None
-    return check
-
-
-def factorial_figures(mode, n):
-    """digits= and mod61= of n! (big) or of the many-mode checksum, by Python's integers."""
-    value = math.factorial(n)
-    digits = len(str(value)) if n < 3000 else None
-    mod61 = value % PRIME if mode == "big" else (math.factorial(n + 1) - 1) % PRIME
-    return {"digits": digits, "mod61": mod61} if digits else {"mod61": mod61}
+    SCRATCH.teardown()
+    if CLOSED["socket"]:
+        CLOSED["socket"].close()
 
 
 # ---- the cases ----
@@ -144,7 +92,7 @@ def through_no_proxy():
     """The Python clients talk to the server directly whatever proxy the
     environment names (login nodes often set http_proxy; requests would go
     through it): one at the port that refuses connections, in every spelling."""
-    closed = STATE["closed"].getsockname()[1] if STATE["closed"] else 1
+    closed = CLOSED["socket"].getsockname()[1] if CLOSED["socket"] else 1
     env = {name: "http://127.0.0.1:%d" % closed for name in PROXY_VARIABLES}
     cases = []
     for model in MODELS + ("asyncio",):
@@ -259,7 +207,7 @@ def bad_input():
     made = {}
     for marker, text in BAD_FILES.items():
         made[marker] = out_dir() + ".txt"
-        if STATE["tmp"]:
+        if SCRATCH.tmp:
             Path(made[marker]).write_text(text)
     cases = []
     for workload, table in BAD_INPUT.items():
@@ -298,8 +246,7 @@ def bad_input():
                                     ("factorial", "python3-gmpy2", ["-n", 8, "--kernel", "gmpy2"])):
         cases.append(Case("py %s: a missing package is one line naming %s, exit 2" % (workload, package),
                           [py(workload, "threading")] + args, 2,
-                          [stdout_empty, stderr_says("apt-get install %s" % package), no_traceback,
-                           lambda o: None if len(o.stderr.strip().splitlines()) == 1 else "more than one line"],
+                          [stdout_empty, stderr_says("apt-get install %s" % package), no_traceback, one_line],
                           env={"PYTHONPATH": str(HIDE_PACKAGES)}, needs=[py(workload, "threading")]))
     return cases
 
@@ -421,103 +368,11 @@ def cases():
 
 # ---- the probes: run as python3 tests/test_python.py probe NAME ----
 
-class ProbeFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise ProbeFailed(message)
-
-
-def run_program(argv):
-    """(exit status, stdout, stderr) of a program run to its end."""
-    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    return done.returncode, done.stdout, done.stderr
-
-
 def probe_same(options, args):
     """C's serial program and Python's, same arguments: the same figures."""
-    extra = list(args)
-    if options.workload == "download":
-        extra += ["--server", "127.0.0.1:%d" % options.port]
-    figures = []
-    directories = []
-    for exe in (program("%s-serial" % options.workload), py(options.workload, "serial")):
-        argv = [exe] + extra
-        if options.workload == "download":
-            directories.append(tempfile.mkdtemp(prefix="same-"))
-            argv += ["-o", directories[-1]]
-        code, out, err = run_program(argv)
-        expect(code == 0 and out, "%s failed (%d): %s" % (exe.name, code, err[-400:]))
-        pairs = parse_result_line(out.splitlines()[0])
-        figures.append({key: pairs.get(key) for key in options.keys.split(",")})
-    expect(figures[0] == figures[1], "C says %s, Python says %s" % (figures[0], figures[1]))
-    for directory in directories[1:]:
-        for name in os.listdir(directories[0]):
-            expect(Path(directory, name).read_bytes() == Path(directories[0], name).read_bytes(),
-                   "%s differs between C's download and Python's" % name)
-    for directory in directories:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def group_members(pgid):
-    """The processes of a process group still alive (zombies waiting for us are not)."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                fields = f.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry))
-    return members
-
-
-def wait_for(condition, timeout, what, proc=None):
-    """condition()'s first true value within timeout seconds; fails early if proc ends first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise ProbeFailed("the program ended (exit status %s) before %s" % (proc.returncode, what))
-        time.sleep(0.05)
-    raise ProbeFailed("timed out waiting for %s" % what)
-
-
-def all_gone(pgid, launched):
-    """Every process of the group ends within GONE_TIMEOUT: none orphaned."""
-    try:
-        wait_for(lambda: not group_members(pgid), GONE_TIMEOUT, "the program's processes to end")
-    except ProbeFailed:
-        left = group_members(pgid)
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
-        raise ProbeFailed("%s left processes behind: %s" % (launched, left))
-
-
-def start(argv):
-    """Start a program in its own process group (so its processes can be found), stdout and stderr to files."""
-    out, err = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                            start_new_session=True, cwd=ROOT)
-    return proc, out, err
-
-
-def finish(proc, out, err):
-    code = proc.wait(timeout=60)
-    return code, read_all(out), read_all(err)
-
-
-def read_all(file):
-    """All a program's output file holds so far."""
-    file.seek(0)
-    return file.read()
+    server = "127.0.0.1:%d" % options.port if options.workload == "download" else ""
+    same_figures([("C", [program("%s-serial" % options.workload)] + list(args)),
+                  ("Python", [py(options.workload, "serial")] + list(args))], options.keys.split(","), server)
 
 
 # A pool run long enough to be caught in the middle: --mode many, thousands of tasks.
@@ -528,23 +383,18 @@ BUSY_CPU_SECONDS = 0.15
 START_TIMEOUT = 60
 
 
-def cpu_seconds_of(pid):
-    """User and system CPU seconds a process has used."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
 def busy_workers(pid):
     """The program's pool workers once two are busy with tasks (else None): the
     processes of its group that have used CPU time. (A forkserver's workers
     are its children, not the program's; the server and Python's resource
     tracker use next to none.)"""
-    busy = [w for w in group_members(pid) if w != pid and cpu_seconds_of(w) >= BUSY_CPU_SECONDS]
+    busy = [w for w in in_group(pid) if w != pid and cpu_seconds_of(w) >= BUSY_CPU_SECONDS]
     return busy if len(busy) >= 2 else None
+
+
+def all_gone(proc, launched):
+    """Every process of the program's group ends within GONE_TIMEOUT: none orphaned."""
+    none_left(lambda: in_group(proc.pid), GONE_TIMEOUT, launched)
 
 
 def long_pool(options):
@@ -554,26 +404,26 @@ def long_pool(options):
 
 
 def probe_kill_worker(options):
-    proc, out, err = start(long_pool(options))
+    proc = start(long_pool(options))
     workers = wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
     os.kill(workers[0], signal.SIGKILL)
-    code, stdout, stderr = finish(proc, out, err)
+    code, stdout, stderr = finish(proc)
     expect(code == 1, "exit status %d, expected 1: %s" % (code, stderr[-300:]))
     expect(("killed by signal 9" in stderr or "died in the middle of the run" in stderr) and "task" in stderr
            and "Traceback" not in stderr, "stderr: %r" % stderr[-400:])
     expect(stdout == "", "a result line after a killed worker: %r" % stdout)
-    all_gone(proc.pid, "a killed worker")
-    stderr = read_all(err)  # now with whatever the pool's helpers said after the program left
+    all_gone(proc, "a killed worker")
+    stderr = read_all(proc.err)  # now with whatever the pool's helpers said after the program left
     expect("leaked" not in stderr, "the pool's semaphores left for Python's resource tracker: %r" % stderr[-400:])
 
 
 def probe_kill_parent(options):
-    proc, out, err = start(long_pool(options))
+    proc = start(long_pool(options))
     wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    all_gone(proc.pid, "a killed parent")
-    stderr = read_all(err)  # the workers': none may fail sending a result to the dead parent
+    all_gone(proc, "a killed parent")
+    stderr = read_all(proc.err)  # the workers': none may fail sending a result to the dead parent
     expect("Traceback" not in stderr and "PoolWorker" not in stderr, "stderr: %r" % stderr[-400:])
 
 
@@ -583,29 +433,27 @@ probe_kill_parent_forkserver = probe_kill_parent
 
 
 def probe_interrupt_pool(options):
-    proc, out, err = start(LONG_POOL)
+    proc = start(LONG_POOL)
     wait_for(lambda: busy_workers(proc.pid), START_TIMEOUT, "the pool's workers at work", proc)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
-    code, stdout, stderr = finish(proc, out, err)
+    code, stdout, stderr = finish(proc)
     expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
            "exit status %d, stderr %r" % (code, stderr[-400:]))
-    all_gone(proc.pid, "Ctrl-C")
+    all_gone(proc, "Ctrl-C")
 
 
 def probe_interrupt_threads(options):
     directory = tempfile.mkdtemp(prefix="interrupted-")
     size = 4000
-    proc, out, err = start([py("download", "threading"), "-p", 4, "--server", "127.0.0.1:%d" % options.port,
+    proc = start([py("download", "threading"), "-p", 4, "--server", "127.0.0.1:%d" % options.port,
                             "--files", 40, "--size", size, "-o", directory, "--warmup", 0])
     wait_for(lambda: any(n.endswith(".bin") for n in os.listdir(directory)), START_TIMEOUT, "the first file", proc)
     os.killpg(proc.pid, signal.SIGINT)
-    code, stdout, stderr = finish(proc, out, err)
+    code, stdout, stderr = finish(proc)
     expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
            "exit status %d, stderr %r" % (code, stderr[-400:]))
-    for name in os.listdir(directory):
-        if not name.endswith(".part"):
-            expect(os.path.getsize(os.path.join(directory, name)) == size, "%s is partial under its final name" % name)
-    all_gone(proc.pid, "Ctrl-C")
+    whole_files_only(directory, size)
+    all_gone(proc, "Ctrl-C")
     shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -648,11 +496,11 @@ def probe_receive_crc(content):
            "%s %s, but c_crc32c %s" % (content.LIBRARY, "is there" if content.LIBRARY.exists() else "is not",
                                        "found nothing" if content.c_crc32c() is None else "found it"))
     data = bytes(range(256)) * 300 + b"tail"
-    for start in range(9):  # every alignment of the C code's 8-byte steps
+    for first in range(9):  # every alignment of the C code's 8-byte steps
         for length in (0, 1, 7, 8, 9, 15, 16, 17, 4096 + 3, len(data) - 9):
-            piece = data[start:start + length]
+            piece = data[first:first + length]
             expect(content.receive_crc32c(piece) == content.crc32c(piece),
-                   "receive_crc32c of %d bytes from %d differs from crcmod's" % (length, start))
+                   "receive_crc32c of %d bytes from %d differs from crcmod's" % (length, first))
     expect(content.receive_crc32c(b"6789", content.receive_crc32c(b"12345")) == 0xe3069283,
            "receive_crc32c in pieces is not 0xe3069283")
     library, content.LIBRARY = content.LIBRARY, content.LIBRARY.with_name("no-such-library.so")
@@ -669,15 +517,9 @@ def main():
     parser.add_argument("--keys", default="")
     parser.add_argument("--args", default="", help="the programs' arguments, in one word")
     options = parser.parse_args()
-    try:
-        if options.name == "same":
-            probe_same(options, options.args.split())
-        else:
-            globals()["probe_" + options.name.replace("-", "_")](options)
-    except (ProbeFailed, OSError, ValueError, subprocess.TimeoutExpired) as e:
-        print("probe %s: %s: %s" % (options.name, type(e).__name__, e), file=sys.stderr)
-        return 1
-    return 0
+    if options.name == "same":
+        return run_probe(options.name, lambda: probe_same(options, options.args.split()))
+    return run_probe(options.name, lambda: globals()["probe_" + options.name.replace("-", "_")](options))
 
 
 if __name__ == "__main__":

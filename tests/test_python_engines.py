@@ -23,7 +23,6 @@ import argparse
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,11 +30,13 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (SHARED_BAD_INPUT, Case, FileServer, ROOT, command_line, parse_result_line, program,  # noqa: E402
+from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, parse_result_line, program,  # noqa: E402
                    result_lines, stderr_says, stdout_empty, stdout_says)
+from python_checks import (FILESERVER, ProbeFailed, Scratch, expect, figures_are, finish, marked,  # noqa: E402
+                           no_traceback, none_left, one_line, run_probe, same_figures, start, wait_for,
+                           whole_files_only)
 
 THIS = Path(__file__).resolve()
-FILESERVER = program("fileserver")
 # numba.py, aiohttp.py and ipyparallel.py, each raising ImportError: on PYTHONPATH, the package is missing.
 HIDE_PACKAGES = ROOT / "tests" / "data" / "hide-engines"
 IPP = program("factorial-py-ipyparallel")
@@ -56,66 +57,19 @@ SLOW_LATENCY_MS = 300
 # The environment variable that tags a probed program and every process it starts.
 TAG = "SUITE_TEST_TAG"
 
-STATE = {"tmp": None, "servers": {}, "cases": 0}
-
-
-# ---- the file servers (tools/harness/programs.py's fixture) ----
-
-def setup():
-    """A scratch folder, and the servers the download cases talk to (if bin/fileserver was built)."""
-    STATE["tmp"] = tempfile.mkdtemp(prefix="python-engines-tests-")
-    if FILESERVER.exists():
-        for name, args in (("plain", ["--latency", 2]),
-                           ("faulty", ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05, "--seed", 7,
-                                       "--retry-after", 0]),
-                           ("slow", ["--latency", SLOW_LATENCY_MS])):
-            STATE["servers"][name] = FileServer(["--quiet"] + args, stderr=subprocess.DEVNULL)
-
-
-def teardown():
-    for server in STATE["servers"].values():
-        server.stop()
-    if STATE["tmp"]:
-        shutil.rmtree(STATE["tmp"], ignore_errors=True)
-
-
-def server(name):
-    return STATE["servers"][name].address if name in STATE["servers"] else "127.0.0.1:0"
-
-
-def out_dir():
-    STATE["cases"] += 1
-    return str(Path(STATE["tmp"] or tempfile.gettempdir()) / ("case-%03d" % STATE["cases"]))
+SCRATCH = Scratch("python-engines-tests-", {"plain": ["--latency", 2],
+                                            "faulty": ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05,
+                                                       "--seed", 7, "--retry-after", 0],
+                                            "slow": ["--latency", SLOW_LATENCY_MS]})
+setup, teardown, server, out_dir = SCRATCH.setup, SCRATCH.teardown, SCRATCH.address, SCRATCH.out_dir
 
 
 # ---- checks ----
-
-def no_traceback(outcome):
-    """Check: Python printed no traceback (every failure is one message)."""
-    return "a traceback on stderr" if "Traceback" in outcome.stderr else None
-
-
-def figures_are(expected):
-    """Check: every result line has these key=value pairs."""
-    def check(outcome):
-        for line in outcome.stdout.splitlines():
-            pairs = parse_result_line(line)
-            for key, value in expected.items():
-                if pairs.get(key) != str(value):
-                    return "%s=%s, expected %s" % (key, pairs.get(key), value)
-        return None
-    return check
-
 
 def retried(outcome):
     """Check: the faulty server's faults happened, and were retried."""
     line = outcome.stdout.splitlines()[0] if outcome.stdout else ""
     return None if line and int(parse_result_line(line)["retries"]) > 0 else "no retries: the faults did not happen"
-
-
-def one_line(outcome):
-    """Check: stderr is exactly one line."""
-    return None if len(outcome.stderr.strip().splitlines()) == 1 else "more than one line on stderr"
 
 
 # ---- the cases ----
@@ -239,43 +193,6 @@ def cases():
 
 # ---- the probes: run as python3 tests/test_python_engines.py probe NAME ----
 
-class ProbeFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise ProbeFailed(message)
-
-
-def tagged(tag):
-    """The live processes whose environment holds TAG=tag (zombies have none left to read)."""
-    marker = ("\0%s=%s\0" % (TAG, tag)).encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/environ" % entry, "rb") as f:
-                    if marker in b"\0" + f.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
-def wait_for(condition, timeout, what, proc=None):
-    """condition()'s first true value within timeout seconds; fails early if proc ends first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise ProbeFailed("the program ended (exit status %s) before %s" % (proc.returncode, what))
-        time.sleep(0.05)
-    raise ProbeFailed("timed out waiting for %s" % what)
-
-
 class Tagged:
     """A program run with a tag of its own and a TMPDIR of its own, so that
     every process it starts and every folder it makes can be found."""
@@ -286,28 +203,23 @@ class Tagged:
         self.env = dict(os.environ, **{TAG: self.tag, "TMPDIR": self.tmp})
         self.argv = [str(a) for a in argv]
 
-    def run(self):
-        """(exit status, stdout, stderr) of the program run to its end."""
-        done = subprocess.run(self.argv, capture_output=True, text=True, timeout=CLUSTER_TIMEOUT, cwd=ROOT,
-                              env=self.env, stdin=subprocess.DEVNULL)
-        return done.returncode, done.stdout, done.stderr
-
     def start(self):
         """Start it in a process group of its own (Ctrl-C's target), stdout and stderr to files."""
-        self.out, self.err = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(self.argv, stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL,
-                                     start_new_session=True, cwd=ROOT, env=self.env)
+        self.proc = start(self.argv, self.env)
         return self.proc
 
     def finish(self):
-        code = self.proc.wait(timeout=CLUSTER_TIMEOUT)
-        self.out.seek(0)
-        self.err.seek(0)
-        return code, self.out.read(), self.err.read()
+        """(exit status, stdout, stderr) once it has ended."""
+        return finish(self.proc, CLUSTER_TIMEOUT)
+
+    def run(self):
+        """(exit status, stdout, stderr) of the program run to its end."""
+        self.start()
+        return self.finish()
 
     def engines(self, count):
         """The program's engines (not their nannies) once there are count of them, else None."""
-        found = [pid for pid in tagged(self.tag) if "ipyparallel.engine --" in command_line(pid)]
+        found = [pid for pid in marked(TAG, self.tag) if "ipyparallel.engine --" in command_line(pid)]
         return found if len(found) >= count else None
 
     def all_gone(self, launched):
@@ -323,48 +235,26 @@ class Tagged:
 
     def no_process_left(self, launched):
         """No tagged process left within GONE_TIMEOUT; those that are, named and killed."""
-        try:
-            wait_for(lambda: not tagged(self.tag), GONE_TIMEOUT, "the program's processes to end")
-        except ProbeFailed:
-            left = tagged(self.tag)
-            described = ["%d (%s)" % (pid, command_line(pid)[:80]) for pid in left]
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            raise ProbeFailed("%s left processes behind: %s" % (launched, "; ".join(described))) from None
+        none_left(lambda: marked(TAG, self.tag), GONE_TIMEOUT, launched)
 
 
 def probe_same(options):
     """C's serial program and the Python one, the same arguments: the same figures;
     every Python run verified, with the model's own figures; nothing left behind."""
-    figures, directories = [], []
-    runs = [(options.c, options.args.split()),
-            (options.py, options.args.split() + options.py_args.split())]
-    for exe, args in runs:
-        argv = [exe] + args
-        if options.server:
-            directories.append(tempfile.mkdtemp(prefix="same-"))
-            argv += ["--server", options.server, "-o", directories[-1]]
+    def run(name, argv):
         program_run = Tagged(argv)
         code, out, err = program_run.run()
-        expect(code == 0 and out, "%s failed (%d): %s" % (Path(exe).name, code, err[-600:]))
-        lines = [parse_result_line(line) for line in out.splitlines()]
-        expect(all(line.get("verified") == "yes" for line in lines), "a run did not verify: %r" % out[-400:])
-        figures.append({key: lines[0].get(key) for key in options.keys.split(",")})
-        if exe == options.py:
-            for key in filter(None, options.need.split(",")):
-                expect(key in lines[0], "%s= is missing from %s's result line" % (key, Path(exe).name))
+        program_run.all_gone("a finished run of %s" % Path(argv[0]).name)
+        if code == 0:  # (a failed run, same_figures says)
+            lines = [parse_result_line(line) for line in out.splitlines()]
+            expect(all(line.get("verified") == "yes" for line in lines), "a run did not verify: %r" % out[-400:])
+            for key in filter(None, options.need.split(",") if name == "Python" else []):
+                expect(lines and key in lines[0], "%s= is missing from %s's result line" % (key, Path(argv[0]).name))
             expect("Traceback" not in err, "a traceback on stderr: %r" % err[-400:])
-        program_run.all_gone("a finished run of %s" % Path(exe).name)
-    expect(figures[0] == figures[1], "C says %s, Python says %s" % (figures[0], figures[1]))
-    for directory in directories[1:]:
-        for name in os.listdir(directories[0]):
-            expect(Path(directory, name).read_bytes() == Path(directories[0], name).read_bytes(),
-                   "%s differs between C's download and Python's" % name)
-    for directory in directories:
-        shutil.rmtree(directory, ignore_errors=True)
+        return code, out, err
+    same_figures([("C", [options.c] + options.args.split()),
+                  ("Python", [options.py] + options.args.split() + options.py_args.split())],
+                 options.keys.split(","), options.server, run)
 
 
 # A cluster run long enough to be caught in the middle: thousands of tasks, each a message.
@@ -417,9 +307,7 @@ def probe_interrupt_asyncio(options):
     code, stdout, stderr = program_run.finish()
     expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
            "exit status %d, stderr %r" % (code, stderr[-400:]))
-    for name in os.listdir(directory):
-        expect(not name.endswith(".part"), "%s was left behind" % name)
-        expect(os.path.getsize(os.path.join(directory, name)) == size, "%s is partial under its final name" % name)
+    whole_files_only(directory, size, parts=False)
     program_run.all_gone("Ctrl-C")
     shutil.rmtree(directory, ignore_errors=True)
 
@@ -436,12 +324,7 @@ def main():
     parser.add_argument("--need", default="", help="figures the Python program must print, comma-separated")
     parser.add_argument("--server", default="", help="HOST:PORT of a file server")
     options = parser.parse_args()
-    try:
-        globals()["probe_" + options.name.replace("-", "_")](options)
-    except (ProbeFailed, OSError, ValueError, subprocess.TimeoutExpired) as e:
-        print("probe %s: %s: %s" % (options.name, type(e).__name__, e), file=sys.stderr)
-        return 1
-    return 0
+    return run_probe(options.name, lambda: globals()["probe_" + options.name.replace("-", "_")](options))
 
 
 if __name__ == "__main__":

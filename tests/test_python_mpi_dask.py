@@ -22,16 +22,16 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (MPIRUN, SHARED_BAD_INPUT, Case, FileServer, Outcome, command_line,  # noqa: E402
-                   parse_result_line, program, result_lines, stderr_says, stdout_empty, stdout_says)
+from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_lines, stderr_says,  # noqa: E402
+                   stdout_empty, stdout_says)
+from python_checks import (FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish, marked,  # noqa: E402
+                           no_traceback, none_left, one_line, py, run_probe, same_figures, start, wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)
@@ -40,7 +40,6 @@ FIGURES = {"matmul": ("gflops", "kernel", "checksum", "startup"),
            "download": ("bytes", "files", "failures", "retries", "mbps", "cpu_user", "cpu_sys", "startup")}
 SIZES = {"matmul": 67, "factorial": 1000, "download": 12}
 THIS = Path(__file__).resolve()
-FILESERVER = program("fileserver")
 # The modules a case hides (a folder with a stand-in that fails to import, put first on PYTHONPATH).
 HIDDEN = ("mpi4py", "dask", "distributed")
 # The environment variable whose value marks every process a probed program started.
@@ -58,49 +57,33 @@ RANK_BUSY_SECONDS, CLUSTER_WORKER_BUSY_SECONDS = 0.5, 3.0
 LONG_MPI = ["--mode", "many", "-n", 20000, "--warmup", 0]
 LONG_DASK = ["-n", 3000000, "--warmup", 0, "--scheduler", "distributed", "-p", 2]
 
-STATE = {"tmp": None, "server": None, "hidden": {}, "cases": 0}
-
-
-def py(workload, model):
-    return program("%s-py-%s" % (workload, model))
+SCRATCH = Scratch("python-mpi-dask-tests-", {"plain": ["--latency", 2]})
+out_dir = SCRATCH.out_dir
+# Each hidden module's folder, made by setup().
+HIDING = {}
 
 
 # ---- the fixtures: a file server, a scratch folder, the hidden packages ----
 
 def setup():
-    STATE["tmp"] = tempfile.mkdtemp(prefix="python-mpi-dask-tests-")
+    SCRATCH.setup()
     for module in HIDDEN:
-        folder = Path(STATE["tmp"], "hide-" + module)
+        folder = Path(SCRATCH.tmp, "hide-" + module)
         folder.mkdir()
         (folder / (module + ".py")).write_text("raise ImportError(\"No module named '%s' (hidden by the test)\")\n"
                                                % module)
-        STATE["hidden"][module] = str(folder)
-    if FILESERVER.exists():
-        STATE["server"] = FileServer(["--quiet", "--latency", 2], stderr=subprocess.DEVNULL)
+        HIDING[module] = str(folder)
 
 
 def teardown():
-    if STATE["server"]:
-        STATE["server"].stop()
-    if STATE["tmp"]:
-        shutil.rmtree(STATE["tmp"], ignore_errors=True)
+    SCRATCH.teardown()
 
 
 def port():
-    return STATE["server"].port if STATE["server"] else 1
-
-
-def out_dir():
-    STATE["cases"] += 1
-    return str(Path(STATE["tmp"] or tempfile.gettempdir(), "case-%03d" % STATE["cases"]))
+    return SCRATCH.port("plain")
 
 
 # ---- checks ----
-
-def no_traceback(outcome):
-    """Check: Python printed no traceback (every failure is one message)."""
-    return "a traceback on stderr" if "Traceback" in outcome.stderr else None
-
 
 def said_once(fragment):
     """Check: stderr says fragment exactly once (an MPI job's ranks say a usage error once, not per rank)."""
@@ -108,11 +91,6 @@ def said_once(fragment):
         count = outcome.stderr.count(fragment)
         return None if count == 1 else "stderr says %r %d times, expected once" % (fragment, count)
     return check
-
-
-def one_line(outcome):
-    lines = outcome.stderr.strip().splitlines()
-    return None if len(lines) == 1 else "stderr has %d lines, expected one: %r" % (len(lines), outcome.stderr[-300:])
 
 
 # ---- the cases ----
@@ -239,7 +217,7 @@ def bad_input():
         cases.append(Case("py factorial %s: a missing %s is one line naming %s, exit 2" % (
             exe.name.split("-py-")[1], module, package), [exe] + args, 2,
             [stdout_empty, stderr_says("apt-get install %s" % package), no_traceback, one_line],
-            env={"PYTHONPATH": STATE["hidden"].get(module, "")}, needs=[exe]))
+            env={"PYTHONPATH": HIDING.get(module, "")}, needs=[exe]))
     return cases
 
 
@@ -276,102 +254,32 @@ def cases():
 
 # ---- the probes: run as python3 tests/test_python_mpi_dask.py probe NAME ----
 
-class ProbeFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise ProbeFailed(message)
-
-
-def marked(mark):
-    """The live processes whose environment carries MARK=mark (zombies waiting for us are not)."""
-    found, needle = [], ("%s=%s" % (MARK, mark)).encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                if f.read().rpartition(")")[2].split()[0] == "Z":
-                    continue
-            with open("/proc/%s/environ" % entry, "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(entry))
-        except OSError:
-            continue  # gone meanwhile, or not ours to read
-    return found
-
-
-def wait_for(condition, timeout, what, proc=None):
-    """condition()'s first true value within timeout seconds; fails early if proc ends first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise ProbeFailed("the program ended (exit status %s) before %s" % (proc.returncode, what))
-        time.sleep(0.1)
-    raise ProbeFailed("timed out waiting for %s" % what)
-
-
 def all_gone(mark, what):
     """Every marked process ends within GONE_TIMEOUT; any left is named, then killed."""
-    try:
-        wait_for(lambda: not marked(mark), GONE_TIMEOUT, "the processes to end")
-    except ProbeFailed:
-        left = marked(mark)
-        described = [describe(pid) for pid in left]
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        raise ProbeFailed("%s left processes behind: %s" % (what, described)) from None
+    none_left(lambda: marked(MARK, mark), GONE_TIMEOUT, what)
 
 
-def describe(pid):
-    return ("%d %s" % (pid, command_line(pid)[:120])).rstrip()
-
-
-def start(argv, mark):
-    """Start a program in a session of its own, marked, stdout and stderr to files."""
-    out, err = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
+def start_marked(argv, mark):
+    """Start a program in a session of its own, marked, with a folder of its own for Open MPI's session files."""
     env = dict(os.environ, **{MARK: mark})
     env["OMPI_MCA_orte_tmpdir_base"] = tempfile.mkdtemp(prefix="ompi-probe-")  # as suite.run_case does
-    proc = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
-                            start_new_session=True, cwd=str(THIS.parent.parent))
+    proc = start(argv, env)
     proc.session = env["OMPI_MCA_orte_tmpdir_base"]
-    return proc, out, err
+    return proc
 
 
-def finish(proc, out, err, timeout=120):
+def finish_marked(proc, timeout=120):
+    """(exit status, stdout, stderr) once it has ended (killed, and a failed probe, after timeout seconds)."""
     try:
-        code = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise ProbeFailed("the program did not end within %d s" % timeout) from None
+        return finish(proc, timeout)
     finally:
         shutil.rmtree(proc.session, ignore_errors=True)
-    out.seek(0)
-    err.seek(0)
-    return code, out.read(), err.read()
-
-
-def cpu_seconds_of(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def busy(mark, program_pid, count, cpu_seconds):
     """count marked Python processes other than the program itself (and mpirun)
     that have used cpu_seconds (so they compute), or None."""
-    workers = [pid for pid in marked(mark) if pid != program_pid and cpu_seconds_of(pid) >= cpu_seconds
+    workers = [pid for pid in marked(MARK, mark) if pid != program_pid and cpu_seconds_of(pid) >= cpu_seconds
                and "python" in describe(pid) and "resource_tracker" not in describe(pid)]
     return workers if len(workers) >= count else None
 
@@ -411,31 +319,12 @@ def address_text(hex_host, width):
 
 def probe_same(options):
     """C's serial program, the mpi4py program on 2 ranks and the Dask program on 2 threads: the same figures."""
-    base = options.args.split()
-    if options.workload == "download":
-        base += ["--server", "127.0.0.1:%d" % options.port]
-    runs = [("C", [program("%s-serial" % options.workload)]),
-            ("mpi4py", [MPIRUN, "-np", 2, py(options.workload, "mpi4py")]),
-            ("dask", [py(options.workload, "dask"), "-p", 2])]
-    figures, directories = [], []
-    for name, argv in runs:
-        argv = argv + base
-        if options.workload == "download":
-            directories.append(tempfile.mkdtemp(prefix="same-"))
-            argv += ["-o", directories[-1]]
-        proc, out, err = start(argv, uuid.uuid4().hex)
-        code, stdout, stderr = finish(proc, out, err)
-        expect(code == 0 and stdout, "%s failed (%d): %s" % (name, code, stderr[-400:]))
-        pairs = parse_result_line(stdout.splitlines()[0])
-        figures.append((name, {key: pairs.get(key) for key in options.keys.split(",")}))
-    for name, seen in figures[1:]:
-        expect(seen == figures[0][1], "C says %s, %s says %s" % (figures[0][1], name, seen))
-    for directory in directories[1:]:
-        for file_name in os.listdir(directories[0]):
-            expect(Path(directory, file_name).read_bytes() == Path(directories[0], file_name).read_bytes(),
-                   "%s differs from C's download" % file_name)
-    for directory in directories:
-        shutil.rmtree(directory, ignore_errors=True)
+    args = options.args.split()
+    same_figures([("C", [program("%s-serial" % options.workload)] + args),
+                  ("mpi4py", [MPIRUN, "-np", 2, py(options.workload, "mpi4py")] + args),
+                  ("dask", [py(options.workload, "dask"), "-p", 2] + args)],
+                 options.keys.split(","), "127.0.0.1:%d" % options.port if options.workload == "download" else "",
+                 lambda name, argv: finish_marked(start_marked(argv, uuid.uuid4().hex)))
 
 
 def probe_distributed_run(options):
@@ -448,8 +337,8 @@ def probe_distributed_run(options):
     directory = tempfile.mkdtemp(prefix="distributed-")
     if workload == "download":
         args += ["-o", directory]
-    proc, out, err = start([py(workload, "dask"), "-p", 2, "--scheduler", "distributed"] + args, mark)
-    code, stdout, stderr = finish(proc, out, err, timeout=150)
+    proc = start_marked([py(workload, "dask"), "-p", 2, "--scheduler", "distributed"] + args, mark)
+    code, stdout, stderr = finish_marked(proc, timeout=150)
     shutil.rmtree(directory, ignore_errors=True)
     outcome = Outcome(code, stdout, stderr, 0)
     expect(code == 0, "exit status %d: %s" % (code, stderr[-600:]))
@@ -465,11 +354,11 @@ def probe_kill_cluster_parent(options):
     """A LocalCluster's program killed with SIGKILL while its workers compute: the
     workers end too; while it ran, every socket its processes listened on was 127.0.0.1's."""
     mark = uuid.uuid4().hex
-    proc, out, err = start([py("factorial", "dask")] + LONG_DASK, mark)
+    proc = start_marked([py("factorial", "dask")] + LONG_DASK, mark)
     try:
         wait_for(lambda: busy(mark, proc.pid, 2, CLUSTER_WORKER_BUSY_SECONDS), START_TIMEOUT,
                  "the cluster's 2 workers at work", proc)
-        sockets = listening(marked(mark))
+        sockets = listening(marked(MARK, mark))
         expect(sockets, "found no listening socket of the cluster's processes (the scheduler's, at least)")
         outside = [s for s in sockets if s[0] != "127.0.0.1"]
         expect(not outside, "the cluster listens beyond 127.0.0.1: %s" % outside)
@@ -483,10 +372,10 @@ def probe_kill_cluster_parent(options):
 def probe_kill_rank(options):
     """An MPI job whose rank 1 is killed with SIGKILL mid-run: the job ends, non-zero, with no process left."""
     mark = uuid.uuid4().hex
-    proc, out, err = start([MPIRUN, "-np", 2, py("factorial", "mpi4py")] + LONG_MPI, mark)
+    proc = start_marked([MPIRUN, "-np", 2, py("factorial", "mpi4py")] + LONG_MPI, mark)
     ranks = wait_for(lambda: busy(mark, proc.pid, 2, RANK_BUSY_SECONDS), START_TIMEOUT, "both ranks at work", proc)
     os.kill(max(ranks), signal.SIGKILL)  # one of them; the other must not be left waiting
-    code, stdout, stderr = finish(proc, out, err, timeout=60)
+    code, stdout, stderr = finish_marked(proc, timeout=60)
     expect(code != 0, "exit status 0 after a killed rank: %r" % stdout[-200:])
     expect(stdout == "", "a result line after a killed rank: %r" % stdout[-200:])
     all_gone(mark, "an MPI job with a killed rank")
@@ -501,12 +390,7 @@ def main():
     parser.add_argument("--keys", default="")
     parser.add_argument("--args", default="", help="the programs' arguments, in one word")
     options = parser.parse_args()
-    try:
-        globals()["probe_" + options.name.replace("-", "_")](options)
-    except (ProbeFailed, OSError, ValueError, subprocess.TimeoutExpired) as e:
-        print("probe %s: %s: %s" % (options.name, type(e).__name__, e), file=sys.stderr)
-        return 1
-    return 0
+    return run_probe(options.name, lambda: globals()["probe_" + options.name.replace("-", "_")](options))
 
 
 if __name__ == "__main__":

@@ -15,19 +15,19 @@ few cases, and no case makes a warm-up run. The probes that need more than one p
 are this file run as a program: python3 tests/test_python_pools.py probe NAME ...
 """
 import argparse
-import math
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (SHARED_BAD_INPUT, Case, FileServer, ROOT, command_line, parse_result_line, program,  # noqa: E402
-                   result_lines, stderr_says, stdout_empty, stdout_says)
+from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_lines, stderr_says,  # noqa: E402
+                   stdout_empty, stdout_says)
+from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
+                           finish, in_group, no_traceback, none_left, one_line, py, run_probe, same_figures, start,
+                           wait_for, whole_files_only)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
 MODELS = {
@@ -41,9 +41,7 @@ FIGURES = {"matmul": ("gflops", "checksum", "startup"),
            "factorial": ("digits", "mod61", "startup"),
            "download": ("bytes", "files", "failures", "retries", "mbps", "cpu_user", "cpu_sys", "startup")}
 THIS = Path(__file__).resolve()
-FILESERVER = program("fileserver")
 HIDE_PACKAGES = ROOT / "tests" / "data" / "hide-packages"
-PRIME = 2 ** 61 - 1
 # Sizes: small, so that Python's start-up, not the work, is most of each case.
 MATMUL_N, FACTORIAL_N, MANY_N, FILES, FILE_SIZE = 67, 1000, 300, 12, "3K"
 # Seconds a case may take on a loaded machine (loky starts interpreters).
@@ -55,68 +53,8 @@ START_TIMEOUT = 60
 # The slow server's latency (ms) and the files of a run long enough to be caught in the middle.
 SLOW_LATENCY_MS, LONG_FILES, LONG_SIZE = 300, 40, 4000
 
-STATE = {"tmp": None, "servers": {}, "cases": 0}
-
-
-def py(workload, model):
-    return program("%s-py-%s" % (workload, model))
-
-
-# ---- the file servers ----
-
-def setup():
-    """A scratch folder, and the servers the download cases talk to (if bin/fileserver was built)."""
-    STATE["tmp"] = tempfile.mkdtemp(prefix="python-pools-tests-")
-    if FILESERVER.exists():
-        for name, latency in (("plain", 2), ("slow", SLOW_LATENCY_MS)):
-            STATE["servers"][name] = FileServer(["--quiet", "--latency", latency], stderr=subprocess.DEVNULL)
-
-
-def teardown():
-    for server in STATE["servers"].values():
-        server.stop()
-    if STATE["tmp"]:
-        shutil.rmtree(STATE["tmp"], ignore_errors=True)
-
-
-def server(name):
-    return STATE["servers"][name].address if name in STATE["servers"] else "127.0.0.1:0"
-
-
-def out_dir():
-    STATE["cases"] += 1
-    return str(Path(STATE["tmp"] or tempfile.gettempdir()) / ("case-%03d" % STATE["cases"]))
-
-
-# ---- checks ----
-
-def no_traceback(outcome):
-    """Check: Python printed no traceback (every failure is one message)."""
-    return "a traceback on stderr" if "Traceback" in outcome.stderr else None
-
-
-def figures_are(expected):
-    """Check: every result line has these key=value pairs."""
-    def check(outcome):
-        for line in outcome.stdout.splitlines():
-            pairs = parse_result_line(line)
-            for key, value in expected.items():
-                if pairs.get(key) != str(value):
-                    return "%s=%s, expected %s" % (key, pairs.get(key), value)
-        return None
-    return check
-
-
-def factorial_figures(mode, n):
-    """digits= and mod61= of n! (big) or of the many-mode checksum, by Python's own integers."""
-    value = math.factorial(n)
-    mod61 = value % PRIME if mode == "big" else (math.factorial(n + 1) - 1) % PRIME
-    return {"digits": len(str(value)), "mod61": mod61}
-
-
-def one_line(outcome):
-    """Check: stderr is one line."""
-    return None if len(outcome.stderr.strip().splitlines()) == 1 else "more than one line: %r" % outcome.stderr[-300:]
+SCRATCH = Scratch("python-pools-tests-", {"plain": ["--latency", 2], "slow": ["--latency", SLOW_LATENCY_MS]})
+setup, teardown, server, out_dir = SCRATCH.setup, SCRATCH.teardown, SCRATCH.address, SCRATCH.out_dir
 
 
 # ---- the cases ----
@@ -296,96 +234,26 @@ def cases():
 
 # ---- the probes: run as python3 tests/test_python_pools.py probe NAME ----
 
-class ProbeFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise ProbeFailed(message)
-
-
-def run_program(argv):
-    """(exit status, stdout, stderr) of a program run to its end."""
-    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=CASE_TIMEOUT, cwd=ROOT)
-    return done.returncode, done.stdout, done.stderr
-
-
 def probe_same(options):
     """C's serial program and the two models, same arguments: the same figures (and, for download, the same bytes)."""
-    runs = [(program("%s-serial" % options.workload), []),
-            (py(options.workload, "futures"), ["-p", 2]),
-            (py(options.workload, "joblib"), ["-p", 2, "--backend", "threading"])]
-    figures, directories = [], []
-    for exe, extra in runs:
-        argv = [exe] + options.args.split() + extra + ["--warmup", 0]
-        if options.workload == "download":
-            directories.append(tempfile.mkdtemp(prefix="same-"))
-            argv += ["--server", options.server, "-o", directories[-1]]
-        code, out, err = run_program(argv)
-        expect(code == 0 and out, "%s failed (%d): %s" % (exe.name, code, err[-400:]))
-        pairs = parse_result_line(out.splitlines()[0])
-        figures.append((exe.name, {key: pairs.get(key) for key in options.keys.split(",")}))
-    for name, said in figures[1:]:
-        expect(said == figures[0][1], "C says %s, %s says %s" % (figures[0][1], name, said))
-    for directory in directories[1:]:
-        for name in os.listdir(directories[0]):
-            expect(Path(directory, name).read_bytes() == Path(directories[0], name).read_bytes(),
-                   "%s differs between C's download and Python's" % name)
-    for directory in directories:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def stat_fields(pid):
-    """The fields of /proc/PID/stat after the command name, or None when the process is gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rpartition(")")[2].split()
-    except OSError:
-        return None
-
-
-def live_processes(field, value):
-    """The processes (not zombies) whose stat field (1: parent pid, 2: process group) is value."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = stat_fields(int(entry))
-            if fields and int(fields[field]) == value and fields[0] != "Z":
-                found.append(int(entry))
-    return found
+    args = options.args.split() + ["--warmup", 0]
+    same_figures([("C", [program("%s-serial" % options.workload)] + args),
+                  ("futures", [py(options.workload, "futures"), "-p", 2] + args),
+                  ("joblib", [py(options.workload, "joblib"), "-p", 2, "--backend", "threading"] + args)],
+                 options.keys.split(","), options.server if options.workload == "download" else "",
+                 lambda name, argv: finish(start(argv), CASE_TIMEOUT))
 
 
 def workers_of(pid, model):
     """The program's worker processes: loky's interpreters, or the executor's forked copies of the program."""
     own = command_line(pid)
-    return [kid for kid in live_processes(1, pid)
+    return [kid for kid in children_of(pid)
             if ("popen_loky_posix" in command_line(kid) if model == "joblib" else command_line(kid) == own)]
 
 
-def wait_for(condition, timeout, what, proc=None):
-    """condition()'s first true value within timeout seconds; fails early if proc ends first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise ProbeFailed("the program ended (exit status %s) before %s" % (proc.returncode, what))
-        time.sleep(0.05)
-    raise ProbeFailed("timed out waiting for %s" % what)
-
-
-def all_gone(pgid, launched):
-    """Every process of the group ends within GONE_TIMEOUT: none orphaned (left ones are killed, and fail the probe)."""
-    try:
-        wait_for(lambda: not live_processes(2, pgid), GONE_TIMEOUT, "the program's processes to end")
-    except ProbeFailed:
-        left = live_processes(2, pgid)
-        described = ["%d (%s)" % (pid, command_line(pid)[:80]) for pid in left]
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
-        raise ProbeFailed("%s left processes behind: %s" % (launched, "; ".join(described)))
+def all_gone(proc, launched):
+    """Every process of the program's group ends within GONE_TIMEOUT: none orphaned."""
+    none_left(lambda: in_group(proc.pid), GONE_TIMEOUT, launched)
 
 
 def loky_files_of(pid):
@@ -399,64 +267,47 @@ def loky_files_of(pid):
 
 def start_long_download(options, directory):
     """A download long enough to be caught in the middle (the slow server), in its own process group, once a
-    first file is delivered (the workers are at work). Returns (proc, stdout file, stderr file)."""
-    out, err = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
+    first file is delivered (the workers are at work)."""
     flag = MODELS[options.model][0]
     argv = [py("download", options.model), "-p", 2, "--server", options.server, "--files", LONG_FILES, "--size",
             LONG_SIZE, "-o", directory, "--warmup", 0, flag, options.kind]
-    proc = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                            start_new_session=True, cwd=ROOT)
+    proc = start(argv)
     wait_for(lambda: any(not n.endswith(".part") for n in os.listdir(directory)), START_TIMEOUT,
              "the first file", proc)
-    return proc, out, err
-
-
-def finish(proc, out, err):
-    code = proc.wait(timeout=CASE_TIMEOUT)
-    out.seek(0)
-    err.seek(0)
-    return code, out.read(), err.read()
-
-
-def no_partial_file(directory):
-    """No file under its final name is shorter than it should be."""
-    for name in os.listdir(directory):
-        if not name.endswith(".part"):
-            size = os.path.getsize(os.path.join(directory, name))
-            expect(size == LONG_SIZE, "%s is partial under its final name (%d bytes)" % (name, size))
+    return proc
 
 
 def probe_kill_worker(options, directory):
-    proc, out, err = start_long_download(options, directory)
+    proc = start_long_download(options, directory)
     workers = wait_for(lambda: workers_of(proc.pid, options.model), START_TIMEOUT, "the workers", proc)
     os.kill(workers[0], signal.SIGKILL)
-    code, stdout, stderr = finish(proc, out, err)
+    code, stdout, stderr = finish(proc, CASE_TIMEOUT)
     expect(code == 1, "exit status %d, expected 1: %s" % (code, stderr[-400:]))
     expect("died in the middle of the run" in stderr and "Traceback" not in stderr, "stderr: %r" % stderr[-600:])
     expect(stdout == "", "a result line after a killed worker: %r" % stdout)
-    all_gone(proc.pid, "a killed worker")
-    no_partial_file(directory)
+    all_gone(proc, "a killed worker")
+    whole_files_only(directory, LONG_SIZE)
 
 
 def probe_kill_parent(options, directory):
-    proc, out, err = start_long_download(options, directory)
+    proc = start_long_download(options, directory)
     expect(workers_of(proc.pid, options.model), "no worker process found to outlive its parent")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    all_gone(proc.pid, "a killed parent")
+    all_gone(proc, "a killed parent")
     expect(not loky_files_of(proc.pid), "loky's files outlived the program: %s" % loky_files_of(proc.pid))
-    no_partial_file(directory)
+    whole_files_only(directory, LONG_SIZE)
 
 
 def probe_interrupt(options, directory):
-    proc, out, err = start_long_download(options, directory)
+    proc = start_long_download(options, directory)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group, workers too
-    code, stdout, stderr = finish(proc, out, err)
+    code, stdout, stderr = finish(proc, CASE_TIMEOUT)
     expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
            "exit status %d, stderr %r" % (code, stderr[-600:]))
-    all_gone(proc.pid, "Ctrl-C")
+    all_gone(proc, "Ctrl-C")
     expect(not loky_files_of(proc.pid), "loky's files outlived the program: %s" % loky_files_of(proc.pid))
-    no_partial_file(directory)
+    whole_files_only(directory, LONG_SIZE)
 
 
 def main():
@@ -470,18 +321,13 @@ def main():
     parser.add_argument("--keys", default="")
     parser.add_argument("--args", default="", help="the programs' arguments, in one word")
     options = parser.parse_args()
+    if options.name == "same":
+        return run_probe(options.name, lambda: probe_same(options))
     directory = tempfile.mkdtemp(prefix="pools-probe-")
     try:
-        if options.name == "same":
-            probe_same(options)
-        else:
-            globals()["probe_" + options.name.replace("-", "_")](options, directory)
-    except (ProbeFailed, OSError, ValueError, subprocess.TimeoutExpired) as e:
-        print("probe %s: %s: %s" % (options.name, type(e).__name__, e), file=sys.stderr)
-        return 1
+        return run_probe(options.name, lambda: globals()["probe_" + options.name.replace("-", "_")](options, directory))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":

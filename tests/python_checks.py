@@ -1,0 +1,286 @@
+"""tests/python_checks.py — what the Python lane's four test tables share.
+
+tests/test_python.py (serial, threading, multiprocessing), test_python_pools.py
+(futures, joblib), test_python_mpi_dask.py and test_python_engines.py
+(IPython Parallel, Numba, asyncio) check the same contract, so they share:
+  Scratch        a table's scratch folder and file servers: made in setup(),
+                 removed in teardown(), a fresh output folder per download case;
+  the checks     no_traceback, one_line, figures_are, factorial_figures;
+  the probes     the cases that need more than one process (C against Python,
+                 killing things), each of these files run as a program:
+                 ProbeFailed and expect, wait_for, finding a program's
+                 processes (by process group, by a mark in their environment)
+                 and failing when any outlive it, start and finish, and
+                 same_figures (C's figures and downloaded bytes, then each
+                 Python model's).
+"""
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from suite import ROOT, FileServer, command_line, parse_result_line, program
+
+FILESERVER = program("fileserver")
+PRIME = 2 ** 61 - 1
+# Python 3.11 refuses to turn an int of more than 4300 digits into text, and 1559! has 4303: digits= is
+# checked below this n (mod61= at every n).
+DIGITS_BELOW = 1559
+# How often a probe looks again at what it waits for, seconds.
+LOOK_INTERVAL = 0.05
+# Seconds a probe's program may take to end on its own.
+FINISH_TIMEOUT = 120
+
+
+def py(workload, model):
+    """bin/<workload>-py-<model>."""
+    return program("%s-py-%s" % (workload, model))
+
+
+# ---- a table's fixtures ----
+
+class Scratch:
+    """A table's scratch folder, and the file servers its download cases talk
+    to (when bin/fileserver was built), by name, each with its own flags."""
+
+    def __init__(self, prefix, servers):
+        self.prefix, self.server_flags = prefix, dict(servers)
+        self.tmp, self.servers, self.cases = None, {}, 0
+
+    def setup(self):
+        self.tmp = tempfile.mkdtemp(prefix=self.prefix)
+        if FILESERVER.exists():
+            for name, flags in self.server_flags.items():
+                self.servers[name] = FileServer(["--quiet"] + list(flags), stderr=subprocess.DEVNULL)
+
+    def teardown(self):
+        for server in self.servers.values():
+            server.stop()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def port(self, name):
+        """The port of one of the servers, or 0 when it could not start (its cases are then skipped)."""
+        return self.servers[name].port if name in self.servers else 0
+
+    def address(self, name):
+        """HOST:PORT of one of the servers."""
+        return "127.0.0.1:%d" % self.port(name)
+
+    def out_dir(self):
+        """A folder of its own for one case's downloads (made by the program)."""
+        self.cases += 1
+        return str(Path(self.tmp or tempfile.gettempdir(), "case-%03d" % self.cases))
+
+
+# ---- checks ----
+
+def no_traceback(outcome):
+    """Check: Python printed no traceback (every failure is one message)."""
+    return "a traceback on stderr" if "Traceback" in outcome.stderr else None
+
+
+def one_line(outcome):
+    """Check: stderr is exactly one line."""
+    lines = outcome.stderr.strip().splitlines()
+    return None if len(lines) == 1 else "stderr has %d lines, expected one: %r" % (len(lines), outcome.stderr[-300:])
+
+
+def figures_are(expected):
+    """Check: every result line has these key=value pairs."""
+    def check(outcome):
+        for line in outcome.stdout.splitlines():
+            pairs = parse_result_line(line)
+            for key, value in expected.items():
+                if pairs.get(key) != str(value):
+                    return "%s=%s, expected %s" % (key, pairs.get(key), value)
+        return None
+    return check
+
+
+def factorial_figures(mode, n):
+    """digits= (below DIGITS_BELOW) and mod61= of n! (big) or of the many-mode checksum, by Python's integers."""
+    value = math.factorial(n)
+    mod61 = value % PRIME if mode == "big" else (math.factorial(n + 1) - 1) % PRIME
+    return {"digits": len(str(value)), "mod61": mod61} if n < DIGITS_BELOW else {"mod61": mod61}
+
+
+# ---- the probes ----
+
+class ProbeFailed(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise ProbeFailed(message)
+
+
+def run_probe(name, probe):
+    """probe() as a program's whole run: exit status 0 when it holds; else what failed on stderr, and 1."""
+    try:
+        probe()
+    except (ProbeFailed, OSError, ValueError, subprocess.TimeoutExpired) as e:
+        print("probe %s: %s: %s" % (name, type(e).__name__, e), file=sys.stderr)
+        return 1
+    return 0
+
+
+def wait_for(condition, timeout, what, proc=None):
+    """condition()'s first true value within timeout seconds; fails early if proc ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise ProbeFailed("the program ended (exit status %s) before %s" % (proc.returncode, what))
+        time.sleep(LOOK_INTERVAL)
+    raise ProbeFailed("timed out waiting for %s" % what)
+
+
+def stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name (0: state, 1: parent, 2: process group,
+    11 and 12: user and system clock ticks), or None when the process is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def live_pids():
+    """Every process but this one and zombies (which wait for a parent's reaping, and hold nothing)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            fields = stat_fields(int(entry))
+            if fields and fields[0] != "Z":
+                yield int(entry)
+
+
+def in_group(pgid):
+    """The live processes of a process group (a program started by start(), and every child it forked)."""
+    return [pid for pid in live_pids() if (stat_fields(pid) or [None] * 3)[2] == str(pgid)]
+
+
+def children_of(pid):
+    """The live processes whose parent is pid."""
+    return [kid for kid in live_pids() if (stat_fields(kid) or [None] * 2)[1] == str(pid)]
+
+
+def marked(name, value):
+    """The live processes whose environment holds name=value: whatever a
+    program started, wherever it went (another session, an MPI rank)."""
+    needle, found = ("%s=%s" % (name, value)).encode(), []
+    for pid in live_pids():
+        try:
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def cpu_seconds_of(pid):
+    """User and system CPU seconds a process has used (0 when it is gone)."""
+    fields = stat_fields(pid)
+    try:
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+
+
+def describe(pid):
+    return "%d (%s)" % (pid, command_line(pid)[:100].rstrip())
+
+
+def none_left(find, timeout, launched):
+    """find() (a program's processes) is empty within timeout seconds; any
+    left are named, killed, and fail the probe: nothing outlives a program."""
+    try:
+        wait_for(lambda: not find(), timeout, "the program's processes to end")
+    except ProbeFailed:
+        left = find()
+        described = [describe(pid) for pid in left]
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass  # gone meanwhile
+        raise ProbeFailed("%s left processes behind: %s" % (launched, "; ".join(described))) from None
+
+
+def start(argv, env=None):
+    """A program started in a session and process group of its own (so that
+    Ctrl-C can go to its group, and its processes be found), stdout and
+    stderr to files, as proc.out and proc.err."""
+    out, err = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                            start_new_session=True, cwd=ROOT, env=env)
+    proc.out, proc.err = out, err
+    return proc
+
+
+def finish(proc, timeout=FINISH_TIMEOUT):
+    """(exit status, stdout, stderr) of a started program once it ends; one
+    that does not end in time is killed, with its group, and fails the probe."""
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise ProbeFailed("the program did not end within %d s" % timeout) from None
+    return code, read_all(proc.out), read_all(proc.err)
+
+
+def read_all(file):
+    """All a program's output file holds so far."""
+    file.seek(0)
+    return file.read()
+
+
+def run_program(argv, env=None, timeout=FINISH_TIMEOUT):
+    """(exit status, stdout, stderr) of a program run to its end."""
+    return finish(start(argv, env), timeout)
+
+
+def whole_files_only(folder, size, parts=True):
+    """A download interrupted mid-run: every file under its final name is
+    whole (size bytes); NAME.part files, still being written, only if parts."""
+    for name in os.listdir(folder):
+        if name.endswith(".part"):
+            expect(parts, "%s was left behind" % name)
+        else:
+            expect(os.path.getsize(os.path.join(folder, name)) == size, "%s is partial under its final name" % name)
+
+
+def same_figures(runs, keys, server="", run=lambda name, argv: run_program(argv)):
+    """runs, [(name, argv)], C's program first: each one run (with --server
+    server and a download folder of its own when server is given) prints the
+    same figures (keys) as the first, and downloads the same bytes. run(name,
+    argv) runs one and returns (exit status, stdout, stderr)."""
+    figures, folders = [], []
+    try:
+        for name, argv in runs:
+            if server:
+                folders.append(tempfile.mkdtemp(prefix="same-"))
+                argv = list(argv) + ["--server", server, "-o", folders[-1]]
+            code, out, err = run(name, argv)
+            expect(code == 0 and out, "%s failed (%d): %s" % (name, code, err[-400:]))
+            pairs = parse_result_line(out.splitlines()[0])
+            figures.append((name, {key: pairs.get(key) for key in keys}))
+        for name, said in figures[1:]:
+            expect(said == figures[0][1], "%s says %s, %s says %s" % (figures[0][0], figures[0][1], name, said))
+        for (name, _), folder in zip(runs[1:], folders[1:]):
+            for file_name in os.listdir(folders[0]):
+                expect(Path(folder, file_name).read_bytes() == Path(folders[0], file_name).read_bytes(),
+                       "%s differs between %s's download and %s's" % (file_name, runs[0][0], name))
+    finally:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)

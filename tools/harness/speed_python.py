@@ -20,6 +20,9 @@ the same workload and n:
   matmul, n = 1024, the NumPy kernel, at P = 2:
     - py-threading (target >= 1.6x: NumPy lets go of the GIL inside the BLAS);
   every other Python model that is built, at the same P (figures, no target);
+  beside each speedup, the same with every run's setup and combine phases
+  left out (what starting and ending the pool, the threads or the cluster
+  cost: a target missed only because of them says so);
   the C lanes at the same n (the serial code, the reference lane, the
   parallel models at the same P), and the ratio of each Python lane's best
   time to the best C lane's;
@@ -150,6 +153,13 @@ def median(lines, key):
     return statistics.median(values) if values else None
 
 
+def median_between(lines):
+    """The median of seconds - setup - combine: a run with its workers' start and end left out."""
+    values = [float(line["seconds"]) - float(line["setup"]) - float(line["combine"]) for line in lines
+              if all(key in line for key in ("seconds", "setup", "combine"))]
+    return statistics.median(values) if values else None
+
+
 def verdict(value, low, high):
     """'met' or 'NOT met' for a target low <= value <= high (either end may be open)."""
     met = (low is None or value >= low) and (high is None or value <= high)
@@ -181,18 +191,22 @@ def report(part, samples, failed, skipped, rounds):
         print("  %s P=%d: failed (%s); left out" % (label, workers, why))
 
     serial = next((t for (label, _, _, _), t in seconds.items() if label == "py-serial"), None)
-    print("\n  speedup over py-serial at the same n (%s):" % ("%.4f s" % serial if serial else "not measured"))
+    print("\n  speedup over py-serial at the same n (%s); in brackets, with each run's setup and combine"
+          "\n  (starting and ending the workers) left out, what the same lane would do had they cost nothing:"
+          % ("%.4f s" % serial if serial else "not measured"))
     targets = {label: (low, high) for label, _, _, low, high in part.targets}
-    for (label, model, workers, _), t in seconds.items():
+    for config, t in seconds.items():
+        label, model, workers, _ = config
         if not serial or not is_python(model) or label == "py-serial":
             continue
-        speedup = serial / t
+        speedup, between = serial / t, median_between(samples[config])
+        said = "%6.2fx %9s" % (speedup, "(%.2fx)" % (serial / between) if between else "")
         if label in targets:
             low, high = targets[label]
-            print("    %-*s P=%-3d %6.2fx   target %s: %s" % (LABEL_WIDTH, label, workers, speedup,
-                                                              target_said(low, high), verdict(speedup, low, high)))
+            print("    %-*s P=%-3d %s   target %s: %s" % (LABEL_WIDTH, label, workers, said, target_said(low, high),
+                                                          verdict(speedup, low, high)))
         else:
-            print("    %-*s P=%-3d %6.2fx" % (LABEL_WIDTH, label, workers, speedup))
+            print("    %-*s P=%-3d %s" % (LABEL_WIDTH, label, workers, said))
     for label in targets:
         if label not in {c[0] for c in seconds}:
             print("    %-*s target not measured (see above)" % (LABEL_WIDTH, label))

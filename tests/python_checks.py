@@ -154,30 +154,30 @@ def stat_fields(pid):
         return None
 
 
-def live_pids():
-    """Every process but this one and zombies (which wait for a parent's reaping, and hold nothing)."""
+def live_processes():
+    """(pid, its stat fields) of every process but this one and zombies (which hold nothing but an exit status)."""
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
             fields = stat_fields(int(entry))
             if fields and fields[0] != "Z":
-                yield int(entry)
+                yield int(entry), fields
 
 
 def in_group(pgid):
     """The live processes of a process group (a program started by start(), and every child it forked)."""
-    return [pid for pid in live_pids() if (stat_fields(pid) or [None] * 3)[2] == str(pgid)]
+    return [pid for pid, fields in live_processes() if fields[2] == str(pgid)]
 
 
-def children_of(pid):
-    """The live processes whose parent is pid."""
-    return [kid for kid in live_pids() if (stat_fields(kid) or [None] * 2)[1] == str(pid)]
+def children_of(parent):
+    """The live processes whose parent is parent."""
+    return [pid for pid, fields in live_processes() if fields[1] == str(parent)]
 
 
 def marked(name, value):
     """The live processes whose environment holds name=value: whatever a
     program started, wherever it went (another session, an MPI rank)."""
     needle, found = ("%s=%s" % (name, value)).encode(), []
-    for pid in live_pids():
+    for pid, _ in live_processes():
         try:
             with open("/proc/%d/environ" % pid, "rb") as f:
                 if needle in f.read().split(b"\0"):

@@ -8,11 +8,12 @@ tests/test_python.py (serial, threading, multiprocessing), test_python_pools.py
   the checks     no_traceback, one_line, figures_are, factorial_figures;
   the probes     the cases that need more than one process (C against Python,
                  killing things), each of these files run as a program:
-                 ProbeFailed and expect, wait_for, finding a program's
-                 processes (by process group, by a mark in their environment)
-                 and failing when any outlive it, start and finish, and
-                 same_figures (C's figures and downloaded bytes, then each
-                 Python model's).
+                 run_probe (which leaves nothing running and no scratch
+                 folder behind, pass or fail), ProbeFailed and expect,
+                 wait_for, finding a program's processes (by process group,
+                 by a mark in their environment) and failing when any
+                 outlive it, start and finish, and same_figures (C's figures
+                 and downloaded bytes, then each Python model's).
 """
 import math
 import os
@@ -35,6 +36,9 @@ DIGITS_BELOW = 1559
 LOOK_INTERVAL = 0.05
 # Seconds a probe's program may take to end on its own.
 FINISH_TIMEOUT = 120
+# What a probe leaves to undo however it ends (run_probe runs them): its programs' process groups
+# to kill, processes found by their mark to kill, its scratch folders to remove.
+CLEANUPS = []
 
 
 def py(workload, model):
@@ -122,13 +126,42 @@ def expect(condition, message):
 
 
 def run_probe(name, probe):
-    """probe() as a program's whole run: exit status 0 when it holds; else what failed on stderr, and 1."""
+    """probe() as a program's whole run: exit status 0 when it holds; else what failed on stderr, and 1.
+    Either way, nothing it started is left running and no scratch folder of its is left (CLEANUPS): a
+    probe that fails half-way must not leave a pool, a cluster or an MPI job behind."""
     try:
         probe()
     except (ProbeFailed, OSError, ValueError, subprocess.TimeoutExpired) as e:
         print("probe %s: %s: %s" % (name, type(e).__name__, e), file=sys.stderr)
         return 1
+    finally:
+        while CLEANUPS:
+            CLEANUPS.pop()()
     return 0
+
+
+def kill_all(pids):
+    """SIGKILL to each process (one already gone is no matter)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass  # gone meanwhile
+
+
+def kill_group(pgid):
+    """SIGKILL to a process group (an empty one is no matter)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass  # every member gone
+
+
+def scratch_folder(prefix):
+    """A folder of the probe's own, removed when the probe ends."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    CLEANUPS.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return folder
 
 
 def wait_for(condition, timeout, what, proc=None):
@@ -208,22 +241,24 @@ def none_left(find, timeout, launched):
     except ProbeFailed:
         left = find()
         described = [describe(pid) for pid in left]
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass  # gone meanwhile
+        kill_all(left)
         raise ProbeFailed("%s left processes behind: %s" % (launched, "; ".join(described))) from None
 
 
 def start(argv, env=None):
     """A program started in a session and process group of its own (so that
     Ctrl-C can go to its group, and its processes be found), stdout and
-    stderr to files, as proc.out and proc.err."""
+    stderr to files, as proc.out and proc.err; its group is killed when the probe ends. Unless env
+    names a TMPDIR of its own, the program gets a scratch folder as TMPDIR, so that what a killed
+    program could not remove (multiprocessing's pymp-* folders) goes with the probe."""
+    env = dict(os.environ) if env is None else dict(env)
+    if env.get("TMPDIR") == os.environ.get("TMPDIR"):
+        env["TMPDIR"] = scratch_folder("probe-tmp-")
     out, err = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                             start_new_session=True, cwd=ROOT, env=env)
     proc.out, proc.err = out, err
+    CLEANUPS.append(lambda: kill_group(proc.pid))
     return proc
 
 
@@ -233,7 +268,7 @@ def finish(proc, timeout=FINISH_TIMEOUT):
     try:
         code = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        kill_group(proc.pid)
         proc.wait()
         raise ProbeFailed("the program did not end within %d s" % timeout) from None
     return code, read_all(proc.out), read_all(proc.err)
@@ -266,21 +301,17 @@ def same_figures(runs, keys, server="", run=lambda name, argv: run_program(argv)
     same figures (keys) as the first, and downloads the same bytes. run(name,
     argv) runs one and returns (exit status, stdout, stderr)."""
     figures, folders = [], []
-    try:
-        for name, argv in runs:
-            if server:
-                folders.append(tempfile.mkdtemp(prefix="same-"))
-                argv = list(argv) + ["--server", server, "-o", folders[-1]]
-            code, out, err = run(name, argv)
-            expect(code == 0 and out, "%s failed (%d): %s" % (name, code, err[-400:]))
-            pairs = parse_result_line(out.splitlines()[0])
-            figures.append((name, {key: pairs.get(key) for key in keys}))
-        for name, said in figures[1:]:
-            expect(said == figures[0][1], "%s says %s, %s says %s" % (figures[0][0], figures[0][1], name, said))
-        for (name, _), folder in zip(runs[1:], folders[1:]):
-            for file_name in os.listdir(folders[0]):
-                expect(Path(folder, file_name).read_bytes() == Path(folders[0], file_name).read_bytes(),
-                       "%s differs between %s's download and %s's" % (file_name, runs[0][0], name))
-    finally:
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
+    for name, argv in runs:
+        if server:
+            folders.append(scratch_folder("same-"))
+            argv = list(argv) + ["--server", server, "-o", folders[-1]]
+        code, out, err = run(name, argv)
+        expect(code == 0 and out, "%s failed (%d): %s" % (name, code, err[-400:]))
+        pairs = parse_result_line(out.splitlines()[0])
+        figures.append((name, {key: pairs.get(key) for key in keys}))
+    for name, said in figures[1:]:
+        expect(said == figures[0][1], "%s says %s, %s says %s" % (figures[0][0], figures[0][1], name, said))
+    for (name, _), folder in zip(runs[1:], folders[1:]):
+        for file_name in os.listdir(folders[0]):
+            expect(Path(folder, file_name).read_bytes() == Path(folders[0], file_name).read_bytes(),
+                   "%s differs between %s's download and %s's" % (file_name, runs[0][0], name))

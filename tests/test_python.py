@@ -15,11 +15,9 @@ in its own process: python3 tests/test_python.py probe NAME [--port P].
 import argparse
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,7 +25,7 @@ from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_l
                    result_lines, stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
 from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
                            figures_are, finish, in_group, no_traceback, none_left, one_line, py, read_all,
-                           run_probe, same_figures, start, wait_for, whole_files_only)
+                           run_probe, same_figures, scratch_folder, start, wait_for, whole_files_only)
 
 MODELS = ("serial", "threading", "multiprocessing")
 APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
@@ -443,7 +441,7 @@ def probe_interrupt_pool(options):
 
 
 def probe_interrupt_threads(options):
-    directory = tempfile.mkdtemp(prefix="interrupted-")
+    directory = scratch_folder("interrupted-")
     size = 4000
     proc = start([py("download", "threading"), "-p", 4, "--server", "127.0.0.1:%d" % options.port,
                             "--files", 40, "--size", size, "-o", directory, "--warmup", 0])
@@ -454,7 +452,6 @@ def probe_interrupt_threads(options):
            "exit status %d, stderr %r" % (code, stderr[-400:]))
     whole_files_only(directory, size)
     all_gone(proc, "Ctrl-C")
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def probe_units(options):

@@ -24,7 +24,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -32,9 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, parse_result_line, program,  # noqa: E402
                    result_lines, stderr_says, stdout_empty, stdout_says)
-from python_checks import (FILESERVER, ProbeFailed, Scratch, expect, figures_are, finish, marked,  # noqa: E402
-                           no_traceback, none_left, one_line, run_probe, same_figures, start, wait_for,
-                           whole_files_only)
+from python_checks import (CLEANUPS, FILESERVER, ProbeFailed, Scratch, expect, figures_are, finish,  # noqa: E402
+                           kill_all, marked, no_traceback, none_left, one_line, run_probe, same_figures,
+                           scratch_folder, start, wait_for, whole_files_only)
 
 THIS = Path(__file__).resolve()
 # numba.py, aiohttp.py and ipyparallel.py, each raising ImportError: on PYTHONPATH, the package is missing.
@@ -199,7 +198,8 @@ class Tagged:
 
     def __init__(self, argv):
         self.tag = uuid.uuid4().hex
-        self.tmp = tempfile.mkdtemp(prefix="engines-probe-")
+        self.tmp = scratch_folder("engines-probe-")
+        CLEANUPS.append(lambda: kill_all(marked(TAG, self.tag)))  # a cluster's processes leave the program's group
         self.env = dict(os.environ, **{TAG: self.tag, "TMPDIR": self.tmp})
         self.argv = [str(a) for a in argv]
 
@@ -296,7 +296,7 @@ def threads_of(pid):
 def probe_interrupt_asyncio(options):
     """Ctrl-C while transfers are in flight (one thread keeps them): exit 1,
     every file under its final name whole, no NAME.part left."""
-    directory = tempfile.mkdtemp(prefix="interrupted-")
+    directory = scratch_folder("interrupted-")
     size = 4000
     program_run = Tagged([options.py, "-p", 4, "--server", options.server, "--files", 40, "--size", size,
                           "-o", directory, "--warmup", 0])
@@ -309,7 +309,6 @@ def probe_interrupt_asyncio(options):
            "exit status %d, stderr %r" % (code, stderr[-400:]))
     whole_files_only(directory, size, parts=False)
     program_run.all_gone("Ctrl-C")
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def main():

@@ -23,15 +23,15 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_lines, stderr_says,  # noqa: E402
                    stdout_empty, stdout_says)
-from python_checks import (FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish, marked,  # noqa: E402
-                           no_traceback, none_left, one_line, py, run_probe, same_figures, start, wait_for)
+from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
+                           kill_all, marked, no_traceback, none_left, one_line, py, run_probe, same_figures,
+                           scratch_folder, start, wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)
@@ -260,9 +260,11 @@ def all_gone(mark, what):
 
 
 def start_marked(argv, mark):
-    """Start a program in a session of its own, marked, with a folder of its own for Open MPI's session files."""
+    """Start a program in a session of its own, marked, with a folder of its own for Open MPI's session files;
+    whatever carries its mark is killed when the probe ends (a LocalCluster's workers leave its group)."""
     env = dict(os.environ, **{MARK: mark})
-    env["OMPI_MCA_orte_tmpdir_base"] = tempfile.mkdtemp(prefix="ompi-probe-")  # as suite.run_case does
+    env["OMPI_MCA_orte_tmpdir_base"] = scratch_folder("ompi-probe-")  # as suite.run_case does
+    CLEANUPS.append(lambda: kill_all(marked(MARK, mark)))
     proc = start(argv, env)
     proc.session = env["OMPI_MCA_orte_tmpdir_base"]
     return proc
@@ -334,12 +336,11 @@ def probe_distributed_run(options):
     n = {"matmul": 67, "factorial": 300, "download": 12}[workload]
     args = {"matmul": ["-n", n], "factorial": ["-n", n, "--mode", "many"],
             "download": ["--server", "127.0.0.1:%d" % options.port, "--files", n, "--size", "3K"]}[workload]
-    directory = tempfile.mkdtemp(prefix="distributed-")
+    directory = scratch_folder("distributed-")
     if workload == "download":
         args += ["-o", directory]
     proc = start_marked([py(workload, "dask"), "-p", 2, "--scheduler", "distributed"] + args, mark)
     code, stdout, stderr = finish_marked(proc, timeout=150)
-    shutil.rmtree(directory, ignore_errors=True)
     outcome = Outcome(code, stdout, stderr, 0)
     expect(code == 0, "exit status %d: %s" % (code, stderr[-600:]))
     problem = result_lines(workload, "py-dask", n, 2, figures=FIGURES[workload] + ("cluster_start",))(outcome)

@@ -16,18 +16,16 @@ are this file run as a program: python3 tests/test_python_pools.py probe NAME ..
 """
 import argparse
 import os
-import shutil
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_lines, stderr_says,  # noqa: E402
                    stdout_empty, stdout_says)
 from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
-                           finish, in_group, no_traceback, none_left, one_line, py, run_probe, same_figures, start,
-                           wait_for, whole_files_only)
+                           finish, in_group, no_traceback, none_left, one_line, py, run_probe, same_figures,
+                           scratch_folder, start, wait_for, whole_files_only)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
 MODELS = {
@@ -323,11 +321,8 @@ def main():
     options = parser.parse_args()
     if options.name == "same":
         return run_probe(options.name, lambda: probe_same(options))
-    directory = tempfile.mkdtemp(prefix="pools-probe-")
-    try:
-        return run_probe(options.name, lambda: globals()["probe_" + options.name.replace("-", "_")](options, directory))
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+    probe = globals()["probe_" + options.name.replace("-", "_")]
+    return run_probe(options.name, lambda: probe(options, scratch_folder("pools-probe-")))
 
 
 if __name__ == "__main__":

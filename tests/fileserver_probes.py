@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from harness.content import crc32c, made_up  # noqa: E402
 from harness.programs import SERVER_STOP_TIMEOUT, FileServer, FileServerError  # noqa: E402
+from suite import sanitizer_report  # noqa: E402 (run as a program, this file's folder is first on sys.path)
 
 # What each probe shows (the name of its case in tests/test_download.py).
 PROBES = {
@@ -317,9 +318,8 @@ def life(server, client):
     log.close()
     if "stopping" not in err:
         errors.append("no 'stopping' line on stderr")
-    for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
-        if marker in err:
-            errors.append("sanitizer report: " + marker)
+    if sanitizer_report(err):
+        errors.append("sanitizer report: " + sanitizer_report(err))
     if errors:
         print("; ".join(errors), file=sys.stderr)
         print(err[-3000:], file=sys.stderr)

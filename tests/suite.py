@@ -304,13 +304,19 @@ def stdout_says(pattern):
     return check
 
 
+# What each sanitizer prints when it reports: ASan, UBSan, TSan, LeakSanitizer.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "WARNING: ThreadSanitizer", "ERROR: LeakSanitizer")
+
+
+def sanitizer_report(text):
+    """The marker of the first sanitizer report in text, or None."""
+    return next((marker for marker in SANITIZER_MARKERS if marker in text), None)
+
+
 def no_sanitizer_report(outcome):
     """Check: no ASan, UBSan or TSan report on stderr."""
-    for marker in ("ERROR: AddressSanitizer", "runtime error:", "WARNING: ThreadSanitizer",
-                   "ERROR: LeakSanitizer"):
-        if marker in outcome.stderr:
-            return "sanitizer report: " + marker
-    return None
+    marker = sanitizer_report(outcome.stderr)
+    return "sanitizer report: " + marker if marker else None
 
 
 def command_line(pid):

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import Case, program, sanitizer_env  # noqa: E402
+from suite import Case, program, sanitizer_env, sanitizer_report  # noqa: E402
 
 DRIVER = program("tests/http-parse")
 THIS = Path(__file__).resolve()
@@ -314,9 +314,8 @@ def shrink(server):
         errors.append("exit status %s after SIGTERM" % proc.returncode)
     if "(the file changed while being sent)" not in err:
         errors.append("the log does not say the file changed while being sent")
-    for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
-        if marker in err:
-            errors.append("sanitizer report: " + marker)
+    if sanitizer_report(err):
+        errors.append("sanitizer report: " + sanitizer_report(err))
     if errors:
         print("; ".join(errors), file=sys.stderr)
         print(err[-2000:], file=sys.stderr)

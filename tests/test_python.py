@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_line, program,  # noqa: E402
                    result_lines, stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
 from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
-                           figures_are, finish, in_group, no_traceback, none_left, one_line, py, read_all,
-                           run_probe, same_figures, scratch_folder, start, wait_for, whole_files_only)
+                           figures_are, finish, in_group, live_processes, no_traceback, none_left, one_line, py,
+                           read_all, run_probe, same_figures, scratch_folder, start, wait_for, whole_files_only)
 
 MODELS = ("serial", "threading", "multiprocessing")
 APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
@@ -382,11 +382,15 @@ START_TIMEOUT = 60
 
 
 def busy_workers(pid):
-    """The program's pool workers once two are busy with tasks (else None): the
-    processes of its group that have used CPU time. (A forkserver's workers
-    are its children, not the program's; the server and Python's resource
-    tracker use next to none.)"""
-    busy = [w for w in in_group(pid) if w != pid and cpu_seconds_of(w) >= BUSY_CPU_SECONDS]
+    """The program's pool workers once two are busy with tasks (else None):
+    the processes of its group, other than the program, that have no child
+    and have used CPU time. A forkserver's workers are its children, not the
+    program's, so the server, which has children, is not one of them (on a
+    slow machine its start alone can pass BUSY_CPU_SECONDS); Python's
+    resource tracker has no child but uses next to no CPU."""
+    group = {member: fields for member, fields in live_processes() if fields[2] == str(pid)}
+    parents = {fields[1] for fields in group.values()}
+    busy = [w for w in group if w != pid and str(w) not in parents and cpu_seconds_of(w) >= BUSY_CPU_SECONDS]
     return busy if len(busy) >= 2 else None
 
 

@@ -352,6 +352,9 @@ def check_sweep():
             expect(key in meta["machine"], "meta.json's machine lacks %s" % key)
         pngs = list((latest / "plots").glob("*.png"))
         expect(len(pngs) >= 2 and all(p.stat().st_size > 1000 for p in pngs), "gnuplot PNGs missing or empty")
+        scripts = list((latest / "plots").glob("*.gp"))
+        expect(scripts and all("set xtics (1, 2)\n" in p.read_text() for p in scripts),
+               "a plot's x axis is not ticked at the workers that ran (1, 2) alone")
         expect((latest / "report.md").stat().st_size > 0, "report.md empty")
         expect("speedup against" in out.stdout, "no terminal plot on stdout")
 

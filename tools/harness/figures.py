@@ -29,8 +29,8 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
-from harness.gnuplot import (colour, gil_lines, link_rank, panels_of, plot_groups, python_note,  # noqa: E402
-                             self_speedup_top)
+from harness.gnuplot import (MOST_WORKER_TICS, colour, gil_lines, link_rank, panels_of, plot_groups,  # noqa: E402
+                             python_note, self_speedup_top)
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
 from harness.summary import read_summary, series_link  # noqa: E402
@@ -69,8 +69,18 @@ def ideal_line(axis, most):
     axis.plot(xs, xs, linestyle=":", color="gray", label="ideal")
 
 
-def whole_number_ticks(axis):
-    """Ticks at 1, 2, 4, 8, ... written as plain numbers on a log2 axis."""
+def worker_axis(axis, kind, workers):
+    """The x axis of workers: log2 for I/O-bound studies (they run far past
+    the cores), linear otherwise; a tick at each worker count that ran,
+    written as a plain number, and none between (no "1.5 workers")."""
+    counts = sorted(set(workers))
+    if kind == "io":
+        axis.set_xscale("log", base=2)
+        axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    if len(counts) <= MOST_WORKER_TICS:
+        axis.set_xticks(counts)
+    else:
+        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: "%g" % x))
 
 
@@ -100,9 +110,7 @@ def speedup_panels(chosen, kinds, usable, out):
                           color=colour(model), label=model)
             most = max(most, max(workers))
         ideal_line(axis, most)
-        if kinds.get(study) == "io":
-            axis.set_xscale("log", base=2)
-            whole_number_ticks(axis)
+        worker_axis(axis, kinds.get(study), [r["workers"] for runs in models.values() for r in runs])
         mark_cores(axis, usable)
         baseline = next(iter(models.values()))[0]["baseline"]
         axis.set_title("%s, n = %d\nspeedup against %s" % (study, n, baseline), fontsize=10)
@@ -183,7 +191,7 @@ def cpu_versus_io(chosen, kinds, usable, out):
     """cpu-vs-io.png: each study's best parallel model, self-relative speedup
     against workers on a log2 axis."""
     figure, axis = plt.subplots(figsize=(8, 5.2))
-    most = 1
+    most, drawn = 1, [1]
     for study, (n, models) in chosen.items():
         model, runs = best_parallel(models)
         if not model:
@@ -193,9 +201,9 @@ def cpu_versus_io(chosen, kinds, usable, out):
         axis.plot(workers, [r["speedup_self"] or 0 for r in runs], style, marker="o",
                   label="%s (%s, %s-bound)" % (study, model, "I/O" if kinds.get(study) == "io" else "CPU"))
         most = max(most, max(workers))
+        drawn += workers
     ideal_line(axis, most)
-    axis.set_xscale("log", base=2)
-    whole_number_ticks(axis)
+    worker_axis(axis, "io", drawn)
     mark_cores(axis, usable)
     axis.set_xlabel("workers (log scale)")
     axis.set_ylabel("speedup over the same model at one worker (×)")
@@ -220,6 +228,7 @@ def matmul_gflops(groups, usable, out):
         style = "--" if model == "blas" else style
         axis.plot([r["workers"] for r in runs], values, linestyle=style, marker=marker, color=colour(model),
                   label="OpenBLAS dgemm" if model == "blas" else model)
+    worker_axis(axis, "cpu", [r["workers"] for runs in models.values() for r in runs])
     mark_cores(axis, usable)
     axis.set_xlabel("workers")
     axis.set_ylabel("GFLOP/s (median run)")
@@ -262,11 +271,7 @@ def python_panels(study, n, models, kind, usable, note, out):
         right.set_ylabel("speedup (×)")
         for axis in (left, right):
             ideal_line(axis, most)
-            if kind == "io":
-                axis.set_xscale("log", base=2)
-                whole_number_ticks(axis)
-            else:
-                axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+            worker_axis(axis, kind, [r["workers"] for runs in chunk.values() for r in runs])
             mark_cores(axis, usable)
             axis.set_xlabel("workers")
             axis.grid(alpha=0.3)
@@ -288,8 +293,7 @@ def gil_figure(lines, usable, out):
                   marker="o", color=colour(line["model"]), label=line["label"])
         most = max(most, max(workers))
     ideal_line(axis, most)
-    axis.set_xscale("log", base=2)
-    whole_number_ticks(axis)
+    worker_axis(axis, "io", [r["workers"] for line in lines for r in line["rows"]])
     mark_cores(axis, usable)
     axis.set_xlabel("workers (log scale)")
     axis.set_ylabel("speedup over the same model at one worker (×)")

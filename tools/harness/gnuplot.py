@@ -87,6 +87,24 @@ def write_data(path, models):
             f.write("\n\n")
 
 
+# Past this many different worker counts, the x axis keeps gnuplot's own tics
+# (a label at every count would run together).
+MOST_WORKER_TICS = 12
+
+
+def worker_axis(kind, rows):
+    """The x axis of workers: log2 for I/O-bound studies (they run far past
+    the cores), linear otherwise, a tic at each worker count that ran and
+    none between (no "1.5 workers")."""
+    workers = sorted({r["workers"] for r in rows})
+    most = workers[-1]
+    lines = (["set logscale x 2", "set xrange [0.8:%g]" % (most * 1.25)] if kind == "io"
+             else ["set xrange [0.5:%g]" % (most + 0.5)])
+    if len(workers) <= MOST_WORKER_TICS:
+        lines.append("set xtics (%s)" % ", ".join("%d" % w for w in workers))
+    return lines
+
+
 def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
     """The gnuplot commands for one speedup plot on the given terminal."""
     most = max(r["workers"] for rows in models.values() for r in rows)
@@ -95,10 +113,7 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
              'set xlabel "workers (threads, processes or MPI ranks)"',
              'set ylabel "speedup (times faster than the baseline)"',
              "set key top left", "set grid"]
-    if kind == "io":
-        lines += ["set logscale x 2", "set xrange [0.8:%g]" % (most * 1.25)]
-    else:
-        lines += ["set xrange [0.5:%g]" % (most + 0.5)]
+    lines += worker_axis(kind, [r for rows in models.values() for r in rows])
     dumb = terminal.startswith("set terminal dumb")
     if dumb:  # a vertical line of dots at the usable cores
         lines.append('set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable))
@@ -133,9 +148,8 @@ def efficiency_plot(data, models, study, n, kind, baseline, terminal):
              'set title "%s, n = %d: parallel efficiency (speedup against %s / workers)"' % (study, n, baseline),
              'set xlabel "workers (threads, processes or MPI ranks)"',
              'set ylabel "efficiency (1 = every worker fully useful)"',
-             "set key bottom left", "set grid", "set yrange [0:*]"]
-    if kind == "io":
-        lines.append("set logscale x 2")
+             "set key bottom left", "set grid", "set yrange [0:%g]" % efficiency_top(models.values())]
+    lines += worker_axis(kind, [r for rows in models.values() for r in rows])
     plots = ['1 title "ideal" with lines dashtype 2 lc "gray"']
     for index, model in enumerate(models):
         rank = link_rank(model, models)
@@ -239,6 +253,12 @@ def self_speedup_top(row_lists):
     return HEADROOM * max([2.0] + [r["speedup_self"] for rows in row_lists for r in rows if r["speedup_self"]])
 
 
+def efficiency_top(row_lists):
+    """The top of an efficiency axis: a little above 1 (the ideal line clear of the frame) or
+    above the highest measured."""
+    return HEADROOM * max([1.0] + [r["efficiency"] for rows in row_lists for r in rows if r["efficiency"]])
+
+
 def number(value):
     """A data file's number, or NaN (gnuplot leaves it out)."""
     return "NaN" if value is None else "%.6g" % value
@@ -248,15 +268,11 @@ def python_plot(data, models, study, n, kind, usable, note, output):
     """The gnuplot commands for one Python plot: two panels side by side."""
     baseline = next((r["baseline"] + ", " + r["baseline_lane"] for rows in models.values() for r in rows
                      if r["baseline"] != "n/a"), "n/a (no serial code ran at this size)")
-    most = max(r["workers"] for rows in models.values() for r in rows)
     lines = ['set terminal pngcairo size %s enhanced font ",11"' % PYTHON_PNG_SIZE, 'set output "%s"' % output,
              'set multiplot layout 1,2 title "%s, n = %d: the Python lanes%s" font ",13"'
              % (study, n, " (%s)" % note if note else ""),
              'set xlabel "workers (threads, processes, MPI ranks, engines)"', "set key top left", "set grid"]
-    if kind == "io":
-        lines += ["set logscale x 2", "set xrange [0.8:%g]" % (most * 1.25)]
-    else:
-        lines += ["set xrange [0.5:%g]" % (most + 0.5)]
+    lines += worker_axis(kind, [r for rows in models.values() for r in rows])
     lines.append('set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind'
                  % usable)
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"',
@@ -344,13 +360,12 @@ def write_gil_data(path, lines):
 
 def gil_plot(data, lines, usable, terminal):
     """The gnuplot commands for the GIL figure on the given terminal."""
-    most = max(r["workers"] for line in lines for r in line["rows"])
     dumb = terminal.startswith("set terminal dumb")
     commands = [terminal,
                 'set title "The GIL: Python threads speed up waiting, not computing; processes do both"',
                 'set xlabel "workers (log scale)"', 'set ylabel "speedup over the same model at one worker"',
-                "set key top left", "set grid", "set logscale x 2", "set xrange [0.8:%g]" % (most * 1.25),
-                "set yrange [0:%g]" % self_speedup_top(line["rows"] for line in lines)]
+                "set key top left", "set grid", "set yrange [0:%g]" % self_speedup_top(line["rows"] for line in lines)]
+    commands += worker_axis("io", [r for line in lines for r in line["rows"]])
     if dumb:
         commands.append('set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable))
     else:

@@ -3,8 +3,9 @@
 For every study and size: a speedup plot of the C models (the ideal line,
 each model's measured medians with the 95 % confidence interval as error
 bars, each model's fitted Amdahl curve, the usable cores marked, the
-baseline named in the title) and an efficiency plot, as PNG; and the same
-speedup plot as text (gnuplot's dumb terminal) for a terminal over ssh.
+baseline named in the title) and an efficiency plot (the cores marked
+too), as PNG; and the same speedup plot as text (gnuplot's dumb
+terminal) for a terminal over ssh.
 Where the Python lane ran, its models get a plot of their own (two panels:
 speedup against the best serial code of either language, on a log scale,
 and against the same model at one worker), and the GIL figure (gil.png, and
@@ -105,6 +106,19 @@ def worker_axis(kind, rows):
     return lines
 
 
+def cores_mark(usable, dumb, label=True):
+    """Where workers outnumber the usable cores: shaded (and said, with label) in a PNG,
+    a vertical line of dots at the usable cores in text."""
+    if dumb:
+        return ['set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable)]
+    lines = ['set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind'
+             % usable]
+    if label:
+        lines.append('set label 1 "more workers than usable cores (%d)" at %g, graph 0.04 offset 1,0 '
+                     'tc rgb "#777777"' % (usable, usable))
+    return lines
+
+
 def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
     """The gnuplot commands for one speedup plot on the given terminal."""
     most = max(r["workers"] for rows in models.values() for r in rows)
@@ -115,13 +129,7 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
              "set key top left", "set grid"]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
     dumb = terminal.startswith("set terminal dumb")
-    if dumb:  # a vertical line of dots at the usable cores
-        lines.append('set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable))
-    else:  # shade where workers outnumber the usable cores
-        lines.append('set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid '
-                     'noborder behind' % usable)
-        lines.append('set label 1 "more workers than usable cores (%d)" at %g, graph 0.04 offset 1,0 '
-                     'tc rgb "#777777"' % (usable, usable))
+    lines += cores_mark(usable, dumb)
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
     for index, (model, rows) in enumerate(models.items()):
         fraction = rows[0].get("amdahl_serial_fraction")
@@ -142,7 +150,7 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
     return "\n".join(lines) + "\n"
 
 
-def efficiency_plot(data, models, study, n, kind, baseline, terminal):
+def efficiency_plot(data, models, study, n, kind, usable, baseline, terminal):
     """The gnuplot commands for one efficiency plot."""
     lines = [terminal,
              'set title "%s, n = %d: parallel efficiency (speedup against %s / workers)"' % (study, n, baseline),
@@ -150,6 +158,7 @@ def efficiency_plot(data, models, study, n, kind, baseline, terminal):
              'set ylabel "efficiency (1 = every worker fully useful)"',
              "set key bottom left", "set grid", "set yrange [0:%g]" % efficiency_top(models.values())]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
+    lines += cores_mark(usable, dumb=False)
     plots = ['1 title "ideal" with lines dashtype 2 lc "gray"']
     for index, model in enumerate(models):
         rank = link_rank(model, models)
@@ -183,7 +192,7 @@ def draw(results_dir, summary, studies, usable, gnuplot="gnuplot", sizes=None):
         script = (speedup_plot(data.name, models, study, n, kind, usable, baseline,
                                png % ("speedup-" + stem + ".png"))
                   + "reset\n"
-                  + efficiency_plot(data.name, models, study, n, kind, baseline,
+                  + efficiency_plot(data.name, models, study, n, kind, usable, baseline,
                                     png % ("efficiency-" + stem + ".png")))
         (plots / (stem + ".gp")).write_text(script)
         subprocess.run([gnuplot, stem + ".gp"], cwd=plots, check=True, capture_output=True)
@@ -273,8 +282,7 @@ def python_plot(data, models, study, n, kind, usable, note, output):
              % (study, n, " (%s)" % note if note else ""),
              'set xlabel "workers (threads, processes, MPI ranks, engines)"', "set key top left", "set grid"]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
-    lines.append('set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind'
-                 % usable)
+    lines += cores_mark(usable, dumb=False, label=False)
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"',
              '1 title "as fast as the baseline" with lines dashtype 3 lc "black"']
     for index, (model, rows) in enumerate(models.items()):
@@ -366,13 +374,7 @@ def gil_plot(data, lines, usable, terminal):
                 'set xlabel "workers (log scale)"', 'set ylabel "speedup over the same model at one worker"',
                 "set key top left", "set grid", "set yrange [0:%g]" % self_speedup_top(line["rows"] for line in lines)]
     commands += worker_axis("io", [r for line in lines for r in line["rows"]])
-    if dumb:
-        commands.append('set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable))
-    else:
-        commands.append('set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid '
-                        'noborder behind' % usable)
-        commands.append('set label 1 "more workers than usable cores (%d)" at %g, graph 0.04 offset 1,0 '
-                        'tc rgb "#777777"' % (usable, usable))
+    commands += cores_mark(usable, dumb)
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
     for index, line in enumerate(lines):
         if dumb:

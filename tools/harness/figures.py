@@ -84,11 +84,14 @@ def worker_axis(axis, kind, workers):
     axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: "%g" % x))
 
 
-def mark_cores(axis, usable):
-    """A dotted vertical line at the usable core count."""
+def mark_cores(axis, usable, said_at="top"):
+    """A dotted vertical line at the usable core count, said at the top of the
+    line or (said_at="bottom", where a wide legend covers the top) at its foot."""
     axis.axvline(usable, color="gray", linestyle=":", linewidth=1)
-    axis.annotate("usable cores", (usable, 0.98), xycoords=("data", "axes fraction"), color="gray",
-                  fontsize=8, ha="left", va="top", xytext=(3, 0), textcoords="offset points")
+    top = said_at == "top"
+    axis.annotate("usable cores", (usable, 0.98 if top else 0.02), xycoords=("data", "axes fraction"),
+                  color="gray", fontsize=8, ha="left", va="top" if top else "bottom", xytext=(3, 0),
+                  textcoords="offset points")
 
 
 def speedup_panels(chosen, kinds, usable, out):
@@ -294,7 +297,7 @@ def gil_figure(lines, usable, out):
         most = max(most, max(workers))
     ideal_line(axis, most)
     worker_axis(axis, "io", [r["workers"] for line in lines for r in line["rows"]])
-    mark_cores(axis, usable)
+    mark_cores(axis, usable, said_at="bottom")  # the legend's five long lines cover the top
     axis.set_xlabel("workers (log scale)")
     axis.set_ylabel("speedup over the same model at one worker (×)")
     axis.set_ylim(0, self_speedup_top(line["rows"] for line in lines))

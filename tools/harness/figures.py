@@ -79,7 +79,7 @@ def worker_axis(axis, kind, workers):
         axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     if len(counts) <= MOST_WORKER_TICS:
         axis.set_xticks(counts)
-    else:
+    elif kind != "io":  # too many to tick each: whole numbers (a log2 axis keeps its powers of two)
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: "%g" % x))
 

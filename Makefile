@@ -345,7 +345,7 @@ $(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),$(eval $(call PY_
 # ==== end of the Python lane =================================================
 
 # ---- tests, benchmarks, housekeeping ----------------------------------------
-.PHONY: test fuzz sanitizers bench plot bench-matmul bench-factorial bench-download bench-python doctor config \
+.PHONY: test fuzz sanitizers bench plot compare bench-matmul bench-factorial bench-download bench-python doctor config \
         clean help
 
 # The first line of every recipe that runs Python: stop, saying why, when there is none.
@@ -380,6 +380,14 @@ bench: all
 plot:
 	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) $(PYTHON) tools/bench.py --plot $(or $(RESULTS),results/latest)
+
+# Two results folders side by side (tools/harness/compare.py): RESULTS= (default:
+# the latest) held against WITH=, e.g. a reference run of results/reference/.
+compare:
+	$(NEEDS_PYTHON)
+	@test -n "$(WITH)" || { echo "make compare: say which sweep to hold $(or $(RESULTS),results/latest) against:" \
+	  "make compare WITH=results/reference/<machine> (ls results/reference) or WITH=results/<folder>" >&2; exit 2; }
+	@$(PYTHON) tools/harness/compare.py $(or $(RESULTS),results/latest) $(WITH)
 
 # What make bench will do on this machine, and why. PY_SKIPPED_NEEDS: each
 # Python program not built, with the Debian packages it lacks (program:package,package).
@@ -423,6 +431,7 @@ help:
 	@echo "                  CLUSTER=N [RATE=unshaped,1gbit,...]: the MPI lanes across N hosts of clusters on this"
 	@echo "                  machine, one per link rate, and on this machine alone beside them"
 	@echo "make plot         redraw the plots and report of results/latest (RESULTS=dir for another)"
+	@echo "make compare WITH=dir  results/latest (RESULTS=dir for another) against another sweep: what differs, what is faster"
 	@echo "make doctor       what the machine has and what make bench will do on it"
 	@echo "make bench-matmul, bench-factorial, bench-download   each workload's speed targets"
 	@echo "make bench-python the Python lane's speed targets: the GIL, Pool.map and Pool.apply, NumPy's threads, against C"

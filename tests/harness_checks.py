@@ -2,7 +2,7 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|sweep|failing|resume|python|
-       cluster
+       cluster|compare
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -556,9 +556,67 @@ def check_python():
         expect(not list((latest / "plots").glob("*gil*")), "PYTHON=0 drew a GIL figure")
 
 
+def results_folder(folder, cpu, rows):
+    """A results folder of summary.csv rows (study, model, workers, median, ci, (min, max)) and a meta.json."""
+    folder.mkdir()
+    summary.write_summary(folder / "summary.csv", [
+        {"study": study, "workload": "matmul", "model": model, "n": 64, "workers": workers, "runs": 6,
+         "median": median, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+         "min": spread[0], "max": spread[1], "speedup": 1.0, "link": clusters.LOCAL}
+        for study, model, workers, median, ci, spread in rows])
+    (folder / "meta.json").write_text(json.dumps({
+        "preset": "quick", "repeats": 6, "warnings": [],
+        "machine": {"cpu_model": cpu, "usable_cores": 2, "kernel": "Linux 6.1", "git_commit": "abc",
+                    "load_before": [0.1, 0.1, 0.1],
+                    "reference_lanes": {"matmul-blas": {"blas_core": "Haswell", "blas_choice": "detected"}}}}))
+    return folder
+
+
+def check_compare():
+    """make compare's tool: what differs between two sweeps' machines, and a verdict per configuration both
+    ran that says faster or slower only beyond both intervals; bad folders refused with status 2."""
+    tool = ROOT / "tools" / "harness" / "compare.py"
+    with tempfile.TemporaryDirectory() as scratch:
+        here = results_folder(Path(scratch) / "here", "Intel Xeon", [
+            ("matmul", "serial", 1, 1.0, (0.9, 1.1), (0.8, 1.2)),      # apart from 2.0's interval: faster
+            ("matmul", "threads", 2, 1.0, (0.9, 1.1), (0.8, 1.2)),     # overlapping: no clear difference
+            ("matmul", "openmp", 2, 3.0, None, (2.9, 3.1)),             # no interval: the ranges decide
+            ("matmul", "mpi", 2, 1.0, (0.9, 1.1), (0.8, 1.2))])         # only here
+        other = results_folder(Path(scratch) / "other", "AMD EPYC", [
+            ("matmul", "serial", 1, 2.0, (1.9, 2.1), (1.8, 2.2)),
+            ("matmul", "threads", 2, 1.05, (1.0, 1.2), (0.9, 1.3)),
+            ("matmul", "openmp", 2, 1.0, None, (0.9, 1.1))])
+
+        def compare(*folders):
+            return subprocess.run([sys.executable, str(tool)] + [str(f) for f in folders], capture_output=True,
+                                  text=True, timeout=60)
+
+        out = compare(here, other)
+        expect(out.returncode == 0, "compare exited %d: %s" % (out.returncode, out.stderr[-500:]))
+        lines = out.stdout.splitlines()
+        expect(any(line.startswith("| CPU | Intel Xeon | AMD EPYC |") for line in lines),
+               "the CPUs' difference not said:\n%s" % out.stdout)
+        expect(not any(line.startswith(("| kernel |", "| usable cores |", "| reference lanes |")) for line in lines),
+               "a field both sweeps share said as a difference:\n%s" % out.stdout)
+        verdicts = {line.split(" | ")[2]: line.split(" | ")[7] for line in lines if line.startswith("| matmul | 64 |")}
+        expect(verdicts == {"serial": "faster", "threads": "no clear difference",
+                            "openmp": "slower (runs' ranges apart; under 6 runs)"},
+               "verdicts %s, expected faster, no clear difference, slower on the ranges" % verdicts)
+        expect("faster in 1, slower in 1, no clear difference in 1; 1 configurations only here, 0 only in"
+               in out.stdout, "the counts are wrong:\n%s" % out.stdout[-400:])
+        same = compare(here, here)
+        expect(same.returncode == 0 and "Nothing recorded" in same.stdout and "no clear difference in 4;"
+               in same.stdout, "a sweep against itself: %s" % same.stdout[-600:])
+        for folder, said in ((Path(scratch) / "nowhere", "no such folder"),
+                             (Path(scratch), "is not a results folder: it has no summary.csv")):
+            bad = compare(here, folder)
+            expect(bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr
+                   and bad.stdout == "", "compare with %s: exit %d, %r" % (folder, bad.returncode, bad.stderr))
+
+
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
           "fileserver": check_fileserver, "runner": check_runner, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
-          "python": check_python, "cluster": check_cluster}
+          "python": check_python, "cluster": check_cluster, "compare": check_compare}
 
 
 def main():

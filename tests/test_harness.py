@@ -27,6 +27,9 @@ def cases():
         Case("harness runner.py: exit codes, output, a timed-out run's whole group killed, a Ctrl-C at any "
              "moment of a run (around fork() too) raised without waiting for the run, nothing left running",
              [sys.executable, CHECKS, "runner"]),
+        Case("harness compare.py (make compare): what differs between two sweeps' machines; faster or slower "
+             "only beyond both intervals (the runs' ranges under 6 runs); a folder that is not a sweep refused, "
+             "exit 2", [sys.executable, CHECKS, "compare"]),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",

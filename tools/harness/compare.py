@@ -154,8 +154,9 @@ def report(folder, other_folder, rows, meta, other_rows, other_meta):
         row, other = mine[key], theirs[key]
         said_verdict = verdict(row, other)
         counts[said_verdict.split(" (")[0]] = counts.get(said_verdict.split(" (")[0], 0) + 1
-        lines.append("| %s | %d | %s | %d | %s | %s | %.2f | %s | %s | %s |" % (
-            key + (number(row["median"]), number(other["median"]), row["median"] / other["median"], said_verdict,
+        ratio = "%.2f" % (row["median"] / other["median"]) if other["median"] > 0 else "n/a"
+        lines.append("| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            key + (number(row["median"]), number(other["median"]), ratio, said_verdict,
                    number(row.get("speedup_self"), 3), number(other.get("speedup_self"), 3))))
     lines += ["", "ratio: this median / the other's (below 1: faster here); it compares the machines' speed. "
               "Self speedup (over the same model at one worker) compares how well each scales, a different "

@@ -386,7 +386,7 @@ plot:
 compare:
 	$(NEEDS_PYTHON)
 	@test -n "$(WITH)" || { echo "make compare: say which sweep to hold $(or $(RESULTS),results/latest) against:" \
-	  "make compare WITH=results/reference/<machine> (ls results/reference) or WITH=results/<folder>" >&2; exit 2; }
+	  "WITH=results/<folder>, or a reference run:" $(patsubst %/,WITH=%,$(wildcard results/reference/*/)) >&2; exit 2; }
 	@$(PYTHON) tools/harness/compare.py $(or $(RESULTS),results/latest) $(WITH)
 
 # What make bench will do on this machine, and why. PY_SKIPPED_NEEDS: each

@@ -612,6 +612,10 @@ def check_compare():
             bad = compare(here, folder)
             expect(bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr
                    and bad.stdout == "", "compare with %s: exit %d, %r" % (folder, bad.returncode, bad.stderr))
+    unsaid = subprocess.run(["make", "--no-print-directory", "compare"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    expect(unsaid.returncode == 2 and "WITH=results/reference/" in unsaid.stderr,
+           "make compare without WITH=: exit %d, %r" % (unsaid.returncode, unsaid.stderr[-300:]))
 
 
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,

@@ -433,7 +433,7 @@ help:
 	@echo "make plot         redraw the plots and report of results/latest (RESULTS=dir for another)"
 	@echo "make compare WITH=dir  results/latest (RESULTS=dir for another) against another sweep: what differs, what is faster"
 	@echo "make doctor       what the machine has and what make bench will do on it"
-	@echo "make bench-matmul, bench-factorial, bench-download   each workload's speed targets"
+	@echo "make bench-matmul, bench-factorial, bench-download   each workload's speed targets (kept in results/speed/)"
 	@echo "make bench-python the Python lane's speed targets: the GIL, Pool.map and Pool.apply, NumPy's threads, against C"
 	@echo "make sanitizers   the ASan+UBSan and TSan builds the tests use (bin/asan/, bin/tsan/)"
 	@echo "make fuzz         run each libFuzzer target (bin/fuzz/) for FUZZ_SECONDS=60; crashes land in build/fuzz/"

@@ -2,7 +2,7 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|sweep|failing|resume|python|
-       cluster|compare
+       cluster|compare|record
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -618,9 +618,48 @@ def check_compare():
            "make compare without WITH=: exit %d, %r" % (unsaid.returncode, unsaid.stderr[-300:]))
 
 
+def check_record():
+    """make bench-*'s records (harness/record.py): what the check printed, headed by the machine and ended by
+    how it ended, with the machine's JSON beside it; none for a check that printed nothing."""
+    from harness import record
+
+    def recorded(main):
+        """(exit status or the SystemExit, the record's text, the machine's JSON) of main run recorded."""
+        before = set(record.SPEED_FOLDER.glob("*"))
+        try:
+            status = record.run_recorded("bench-check", main)
+        except SystemExit as e:
+            status = e
+        made = sorted(set(record.SPEED_FOLDER.glob("*")) - before)
+        text = next((p.read_text() for p in made if p.suffix == ".txt"), None)
+        info = next((json.loads(p.read_text()) for p in made if p.suffix == ".json"), None)
+        return status, text, info, made
+
+    def broken():
+        print("figure 2")
+        sys.exit("the check broke")
+
+    with tempfile.TemporaryDirectory() as scratch:
+        record.SPEED_FOLDER = Path(scratch) / "speed"
+        status, text, info, made = recorded(lambda: print("figure 1") or 0)
+        expect(status == 0 and len(made) == 2, "a finished check: status %r, files %s" % (status, made))
+        lines = text.splitlines()
+        expect(lines[0].startswith("# make bench-check (") and lines[1].startswith("# CPU: ")
+               and lines[2].startswith("# commit ") and "figure 1" in lines and lines[-1].startswith("# finished, "),
+               "the record of a finished check:\n%s" % text)
+        expect(info and info.get("cpu_model") and "usable_cores" in info and "reference_lanes" in info,
+               "the machine's JSON: %s" % (sorted(info) if info else info))
+        status, text, _, _ = recorded(broken)
+        expect(isinstance(status, SystemExit) and "figure 2" in text
+               and text.splitlines()[-1].startswith("# ended: the check broke, "),
+               "the record of a check that broke:\n%s" % text)
+        status, text, _, made = recorded(lambda: sys.exit("not built: matmul-blas"))
+        expect(isinstance(status, SystemExit) and not made, "a check that printed nothing left %s" % made)
+
+
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
           "fileserver": check_fileserver, "runner": check_runner, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
-          "python": check_python, "cluster": check_cluster, "compare": check_compare}
+          "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record}
 
 
 def main():

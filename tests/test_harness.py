@@ -30,6 +30,9 @@ def cases():
         Case("harness compare.py (make compare): what differs between two sweeps' machines; faster or slower "
              "only beyond both intervals (the runs' ranges under 6 runs); a folder that is not a sweep refused, "
              "exit 2", [sys.executable, CHECKS, "compare"]),
+        Case("harness record.py (make bench-*): a speed check's figures kept under results/speed/, headed by its "
+             "machine, ended by how it ended; none for a check that printed nothing",
+             [sys.executable, CHECKS, "record"]),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import record  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, launch, parse_result_lines  # noqa: E402
 
 WIDE = 64                                  # the P of the speed target
@@ -123,7 +124,11 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
+    return record.run_recorded("bench-download", lambda: speed_check(options))
 
+
+def speed_check(options):
+    """The measurements and the figures printed, for the parsed options."""
     missing = sorted({"download-" + m for m, _ in CONFIGS if not (BIN / ("download-" + m)).exists()}
                      | ({"fileserver"} if not (BIN / "fileserver").exists() else set()))
     if missing:

@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import record  # noqa: E402
 from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
 
 PARALLEL = ("threads", "processes", "openmp", "mpi")
@@ -156,6 +157,11 @@ def main():
     parser.add_argument("--no-verify", action="store_true",
                         help="pass --no-verify: quicker, the check is outside the timed region anyway")
     options = parser.parse_args()
+    return record.run_recorded("bench-factorial", lambda: speed_check(options))
+
+
+def speed_check(options):
+    """The measurements and the figures printed, for the parsed options."""
     parts = options.only or ["big", "many", "tiny"]
     check = ["--no-verify"] if options.no_verify else []
 

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import machine  # noqa: E402
+from harness import machine, record  # noqa: E402
 from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
 
 SERIAL_TARGET = 0.8
@@ -76,7 +76,11 @@ def main():
     parser.add_argument("--reps", type=int, default=5, help="timed runs per process at n = 1024")
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
+    return record.run_recorded("bench-matmul", lambda: speed_check(options))
 
+
+def speed_check(options):
+    """The measurements and the figures printed, for the parsed options."""
     lanes, env_lane = blas_lanes()
     missing = sorted({m for _, m, _, _ in lanes if not (ROOT / "bin" / ("matmul-" + m)).exists()})
     if missing:

@@ -44,6 +44,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import record  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, is_python, launch, parse_result_lines  # noqa: E402
 from harness.studies import PYTHON_CHUNK, PYTHON_MODEL_WORKLOADS, PYTHON_MODELS  # noqa: E402
 
@@ -275,6 +276,11 @@ def main():
     options = parser.parse_args()
     if options.rounds < 1:
         parser.error("--rounds must be 1 or more")
+    return record.run_recorded("bench-python", lambda: speed_check(options))
+
+
+def speed_check(options):
+    """The measurements and the figures printed, for the parsed options."""
     order = random.Random(options.seed)
     scratch = Path(tempfile.mkdtemp(prefix="bench-python-"))
     try:

@@ -1,0 +1,94 @@
+"""tools/harness/record.py — a speed check's figures kept: what it printed, headed by the machine it ran on, under results/speed/.
+
+make bench-matmul, bench-factorial, bench-download and bench-python print
+their figures; run_recorded also writes everything they print on stdout to
+results/speed/<check>-<date>T<time>-<host>.txt, headed by the command and
+what decides whether two such files can be compared (CPU, usable cores,
+virtualization, kernel, commit, OpenBLAS's core, the load average) and
+ended by the load average at the end, and beside it a .json with
+meta.json's whole machine part (results/README.md). A check that stops
+early (an error, Ctrl-C) keeps what it printed, and says how it ended.
+"""
+import datetime
+import json
+import os
+import socket
+import sys
+
+from . import machine
+from .programs import ROOT
+
+SPEED_FOLDER = ROOT / "results" / "speed"
+TIME_STAMP = "%Y-%m-%dT%H%M%S"
+
+
+class Both:
+    """A stream that writes to the terminal and to a file."""
+
+    def __init__(self, terminal, file):
+        self.terminal, self.file = terminal, file
+        self.wrote = False  # whether the check printed anything at all
+
+    def write(self, text):
+        self.wrote = self.wrote or bool(text)
+        self.file.write(text)
+        return self.terminal.write(text)
+
+    def flush(self):
+        self.file.flush()
+        self.terminal.flush()
+
+
+def header(check, argv, info):
+    """The lines that head a record: the command, then what decides whether two records compare."""
+    blas = (info.get("reference_lanes") or {}).get("matmul-blas") or {}
+    return ["# make %s (%s), %s, host %s" % (check, " ".join(argv), datetime.datetime.now().isoformat(
+                timespec="seconds"), info["host"]),
+            "# CPU: %s, %d usable cores (threads per core: %s), virtualized: %s, kernel %s" % (
+                info["cpu_model"], info["usable_cores"], info["threads_per_core"], info["virtualized"],
+                info["kernel"]),
+            "# commit %s; OpenBLAS core %s (%s); load average %.2f at the start" % (
+                info["git_commit"], blas.get("blas_core", "unknown"), blas.get("blas_choice", "unknown"),
+                info["load_before"][0]),
+            ""]
+
+
+def run_recorded(check, main):
+    """main()'s exit status, with its stdout also written to a record under
+    results/speed/ (named on stderr at the end), however it ends; a check
+    that ends before it prints anything (a program not built) leaves none."""
+    info = machine.describe({})
+    SPEED_FOLDER.mkdir(parents=True, exist_ok=True)
+    name = "%s-%s-%s" % (check, datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname())
+    taken = 1
+    while (SPEED_FOLDER / (name + ".txt")).exists():  # another record of this check in the same second
+        taken += 1
+        name = name.rsplit("+", 1)[0] + "+%d" % taken
+    text, machine_json = SPEED_FOLDER / (name + ".txt"), SPEED_FOLDER / (name + ".json")
+    machine_json.write_text(json.dumps(info, indent=1) + "\n")
+    ending = "finished"
+    with open(text, "w") as record:
+        record.write("\n".join(header(check, [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:], info)) + "\n")
+        terminal = sys.stdout
+        sys.stdout = both = Both(terminal, record)
+        try:
+            return main()
+        except SystemExit as e:
+            if isinstance(e.code, str):
+                ending = "ended: %s" % e.code
+            elif e.code:
+                ending = "ended with exit status %s" % e.code
+            raise
+        except KeyboardInterrupt:
+            ending = "interrupted (Ctrl-C)"
+            raise
+        finally:
+            sys.stdout = terminal
+            record.write("\n# %s, %s, load average %.2f\n" % (
+                ending, datetime.datetime.now().isoformat(timespec="seconds"), os.getloadavg()[0]))
+            if both.wrote:
+                print("%s: recorded in %s (the machine in %s)" % (
+                    check, os.path.relpath(text), os.path.relpath(machine_json)), file=sys.stderr)
+            else:
+                text.unlink()
+                machine_json.unlink()

@@ -7,9 +7,9 @@ FOLDER is the sweep being asked about (make compare: results/latest), OTHER
 the one it is held against: a reference run (results/reference/<machine>/),
 the same machine before a change, or another machine. Prints, as Markdown:
   - what differs besides the code's speed: CPU, usable cores, virtualization,
-    kernel, compiler, the reference lanes' OpenBLAS core and GMP, the commit,
-    the preset and repeats, the load when each sweep began, and how many of
-    its configurations each sweep itself warned were noisy;
+    kernel, compiler and build flags, the reference lanes' OpenBLAS core and
+    GMP, the commit, the preset and repeats, the load when each sweep began,
+    and how many of its configurations each sweep itself warned were noisy;
   - for every configuration both ran (study, n, model, workers, link): both
     medians, their ratio, a verdict, and both self speedups (over the same
     model at one worker). The verdict is "faster" or "slower" only where the
@@ -35,7 +35,8 @@ USAGE_ERROR = 2
 # times can be held against each other, with how each is said.
 MACHINE_FIELDS = [("cpu_model", "CPU"), ("usable_cores", "usable cores"), ("threads_per_core", "threads per core"),
                   ("virtualized", "virtualized"), ("governor", "frequency governor"), ("turbo", "turbo"),
-                  ("kernel", "kernel"), ("compiler", "compiler"), ("batch_job", "batch job")]
+                  ("kernel", "kernel"), ("compiler", "compiler"), ("build", "build flags"),
+                  ("batch_job", "batch job")]
 SWEEP_FIELDS = [("preset", "preset"), ("repeats", "timed runs per configuration")]
 
 
@@ -65,6 +66,8 @@ def said(value):
         return "none"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return " ".join("%s=%s" % item for item in sorted(value.items()) if item[1]) or "none"
     return str(value)
 
 

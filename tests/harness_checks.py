@@ -67,6 +67,9 @@ def check_stats():
     points = [(p, stats.amdahl(0.2, p)) for p in (2, 4, 8)]
     expect(near(stats.fit_amdahl(points), 0.2, 1e-6), "Amdahl fit recovers f=0.2")
     expect(near(stats.amdahl(0.0, 8), 8.0), "Amdahl with f=0 is linear")
+    found = stats.noisy([("steady", [1, 1, 1]), ("wild", [1, 2, 3]), ("few", [1, 3]), ("mild", [10, 11, 12])])
+    expect(found == ["wild (50%)"], "noisy: only runs of 3 or more that vary above 10%%: %s" % found)
+    expect(stats.noisy_line([("steady", [1, 1, 1])]) is None, "a line about noise where there is none")
 
 
 def check_summary():

@@ -57,8 +57,6 @@ PRESETS = {
     studies.PYTHON_PRESET: {"repeats": 3, "timeout": 120, "anywhere": True},
     "full": {"repeats": 5, "timeout": 900, "anywhere": False},
 }
-# A configuration whose runs vary more than this (coefficient of variation) gets a warning.
-CV_WARNING = 0.10
 # A run shorter than this many clock ticks is measured too coarsely to trust.
 MIN_TICKS_PER_RUN = 1000
 TIME_STAMP = "%Y-%m-%dT%H%M%S"
@@ -374,9 +372,10 @@ def run_warnings(runs, summary_rows, programs):
     """Warnings about the measurements themselves: noisy configurations, coarse timer."""
     warnings = []
     for row in summary_rows:
-        if row.get("cv") is not None and row["runs"] >= 3 and row["cv"] > CV_WARNING:
+        if row.get("cv") is not None and row["runs"] >= 3 and row["cv"] > stats.NOISY_CV:
             warnings.append("%s %s n=%d P=%d: runs vary by %.0f%% (CV above %.0f%%)" % (
-                row["study"], summary.series_name(row), row["n"], row["workers"], row["cv"] * 100, CV_WARNING * 100))
+                row["study"], summary.series_name(row), row["n"], row["workers"], row["cv"] * 100,
+                stats.NOISY_CV * 100))
     tick = max([p.clock_tick for p in programs] or [0])
     short = sorted({(r["study"], r["model"]) for r in runs if r["warmup"] == "0" and r["seconds"] not in ("n/a", "")
                     and tick and float(r["seconds"]) < MIN_TICKS_PER_RUN * tick})

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import record  # noqa: E402
+from harness import record, stats  # noqa: E402
 from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
 
 PARALLEL = ("threads", "processes", "openmp", "mpi")
@@ -82,6 +82,13 @@ def verdict(met):
     return "met" if met else "NOT met"
 
 
+def say_noisy(named_samples):
+    """A line naming the configurations whose runs varied by more than stats.NOISY_CV, if any."""
+    line = stats.noisy_line([(name, [float(r["seconds"]) for r in runs]) for name, runs in named_samples])
+    if line:
+        print(line)
+
+
 def report_big(samples, n, rounds):
     t = {(m, p, extra[-1] if extra else "mpz_fac_ui"): median(s, "seconds") for (m, p, extra), s in samples.items()}
     print("factorial --mode big n=%d, medians of %d runs (%d rounds, shuffled)" % (n, rounds, rounds))
@@ -90,6 +97,8 @@ def report_big(samples, n, rounds):
         kernel = extra[-1] if extra else "mpz_fac_ui"
         print("%-10s %-10s %2d %10.3f %10.3f %10.3f %10.3f" % (m, kernel, p, t[(m, p, kernel)], median(s, "compute"),
                                                               median(s, "combine"), median(s, "comm")))
+    say_noisy([("%s %s P=%d" % (m, extra[-1] if extra else "mpz_fac_ui", p), s)
+               for (m, p, extra), s in samples.items()])
     gmp = t[("gmp", 1, "mpz_fac_ui")]
     for kernel in KERNELS:
         print("\n--kernel %s: speedup at P=2 over the same model at P=1 (target >= %.1f)" % (kernel, BIG_SPEEDUP_TARGET))
@@ -110,6 +119,7 @@ def report_many(samples, n, rounds):
     print("%-10s %2s %-8s %10s %12s" % ("model", "P", "schedule", "seconds", "per_task_us"))
     for (m, p, extra), s in samples.items():
         print("%-10s %2d %-8s %10.3f %12.2f" % (m, p, extra[-1], t[(m, p, extra[-1])], median(s, "per_task_us")))
+    say_noisy([("%s %s P=%d" % (m, extra[-1], p), s) for (m, p, extra), s in samples.items()])
     serial = t[("serial", 1, "dynamic")]
     print("\nspeedup over serial at P=2 (dynamic target >= %.1f; static must be >= %.1fx slower than both others)"
           % (MANY_SPEEDUP_TARGET, STATIC_SLOWER_TARGET))

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import machine, record  # noqa: E402
+from harness import machine, record, stats  # noqa: E402
 from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
 
 SERIAL_TARGET = 0.8
@@ -128,6 +128,10 @@ def speed_check(options):
             gflops = flops / seconds / 1e9
             share = "%13.0f%%" % (100 * gflops / (p * peak)) if peak else "%14s" % "n/a"
             print("%-10s %2d %12.6f %9.2f %s" % (name, p, seconds, gflops, share))
+        line = stats.noisy_line([("%s P=%d" % (name, p), runs) for (size, name, _, p), runs in samples.items()
+                                 if size == n])
+        if line:
+            print(line)
         ratio = median[(reference, 1)] / median[("serial", 1)]
         core = said[reference].get("blas_core")
         print("serial blocked / OpenBLAS (%s core) 1 thread: %.2f of its GFLOP/s (target >= %.1f): %s" % (

@@ -65,6 +65,27 @@ def median_ci(values, confidence=CONFIDENCE):
     return ordered[ranks[0] - 1], ordered[ranks[1] - 1]
 
 
+# A configuration whose runs vary more than this (coefficient of variation) is
+# called noisy: make bench warns of it, and the speed checks name it.
+NOISY_CV = 0.10
+
+
+def noisy(named_runs):
+    """"name (CV n%)" for each (name, [seconds of its runs]) whose runs (3 or
+    more) vary by more than NOISY_CV, the noisiest first."""
+    varied = [(coefficient_of_variation(runs), name) for name, runs in named_runs if len(runs) >= 3]
+    return ["%s (%.0f%%)" % (name, 100 * cv) for cv, name in sorted(varied, reverse=True) if cv > NOISY_CV]
+
+
+def noisy_line(named_runs):
+    """The speed checks' line naming their noisy configurations, or None when there is none."""
+    found = noisy(named_runs)
+    if not found:
+        return None
+    return ("runs that varied by more than %.0f%% (CV), so the figures from them move with the machine: %s"
+            % (100 * NOISY_CV, ", ".join(found)))
+
+
 def coefficient_of_variation(values):
     """Standard deviation over mean: how much the runs of one configuration disagree."""
     if len(values) < 2:

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import record  # noqa: E402
+from harness import record, stats  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, launch, parse_result_lines  # noqa: E402
 
 WIDE = 64                                  # the P of the speed target
@@ -167,6 +167,9 @@ def speed_check(options):
     print("%-10s %3s %10s %9s" % ("model", "P", "seconds", "MB/s"))
     for config in CONFIGS:
         print("%-10s %3d %10.4f %9.1f" % (config[0], config[1], median[config], megabytes / median[config]))
+    noisy = stats.noisy_line([("%s P=%d" % config, runs) for config, runs in samples.items()])
+    if noisy:
+        print(noisy)
 
     serial_bound = files * latency
     print("\nserial: %.3f s, files × latency = %.3f s (%.2f×): it waits for one file at a time" % (

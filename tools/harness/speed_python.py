@@ -44,7 +44,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import record  # noqa: E402
+from harness import record, stats  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, is_python, launch, parse_result_lines  # noqa: E402
 from harness.studies import PYTHON_CHUNK, PYTHON_MODEL_WORKLOADS, PYTHON_MODELS  # noqa: E402
 
@@ -191,6 +191,10 @@ def report(part, samples, failed, skipped, rounds):
         print("  %-*s %3d %10.4f %10s %10.4f %10.4f %10.4f" % (
             LABEL_WIDTH, label, workers, seconds[config], "%.3f" % startup if startup is not None else "-",
             median(lines, "setup"), median(lines, "comm"), median(lines, "compute")))
+    noisy = stats.noisy_line([("%s P=%d" % (label, workers), [float(r["seconds"]) for r in lines])
+                              for (label, _, workers, _), lines in samples.items()])
+    if noisy:
+        print("  " + noisy)
     for line in skipped:
         print("  " + line)
     for (label, _, workers, _), why in failed.items():

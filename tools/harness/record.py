@@ -7,7 +7,8 @@ what decides whether two such files can be compared (CPU, usable cores,
 virtualization, kernel, commit, OpenBLAS's core, the load average) and
 ended by the load average at the end, and beside it a .json with
 meta.json's whole machine part (results/README.md). A check that stops
-early (an error, Ctrl-C) keeps what it printed, and says how it ended.
+early (an error, Ctrl-C, a fault of its own) keeps what it printed, and
+says how it ended.
 """
 import datetime
 import json
@@ -81,6 +82,9 @@ def run_recorded(check, main):
             raise
         except KeyboardInterrupt:
             ending = "interrupted (Ctrl-C)"
+            raise
+        except Exception as e:  # a fault of the check itself: its traceback follows on stderr
+            ending = "failed: %s: %s" % (type(e).__name__, e)
             raise
         finally:
             sys.stdout = terminal

@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import stats  # noqa: E402
 from harness.summary import read_summary, series_name  # noqa: E402
 
 USAGE_ERROR = 2
@@ -83,12 +84,14 @@ def reference_core(machine):
     return ", ".join(parts) or "none recorded"
 
 
-def noisy_count(meta):
-    """How many configurations the sweep itself warned about: runs that varied by more than 10%."""
-    return sum(1 for w in meta.get("warnings") or [] if "CV above" in w)
+def noisy_count(summary_rows):
+    """How many configurations' runs (3 or more) varied by more than stats.NOISY_CV: the ones make bench
+    warned of."""
+    return sum(1 for r in summary_rows if r.get("cv") is not None and (r.get("runs") or 0) >= 3
+               and r["cv"] > stats.NOISY_CV)
 
 
-def differences(meta, other):
+def differences(meta, other, summary_rows, other_rows):
     """(field, this sweep's value, the other's) for every field that differs."""
     machine, other_machine = meta.get("machine") or {}, other.get("machine") or {}
     rows = [(name, said(machine.get(key)), said(other_machine.get(key))) for key, name in MACHINE_FIELDS]
@@ -97,7 +100,8 @@ def differences(meta, other):
     rows += [(name, said(meta.get(key)), said(other.get(key))) for key, name in SWEEP_FIELDS]
     load_said = [("%.2f" % m["load_before"][0]) if m.get("load_before") else "none" for m in (machine, other_machine)]
     rows.append(("load average at the start", load_said[0], load_said[1]))
-    rows.append(("configurations that varied by more than 10%", str(noisy_count(meta)), str(noisy_count(other))))
+    rows.append(("configurations that varied by more than %.0f%%" % (100 * stats.NOISY_CV),
+                 str(noisy_count(summary_rows)), str(noisy_count(other_rows))))
     return [row for row in rows if row[1] != row[2]]
 
 
@@ -138,7 +142,7 @@ def report(folder, other_folder, rows, meta, other_rows, other_meta):
     """The comparison as Markdown lines."""
     lines = ["# %s against %s" % (folder, other_folder), "",
              "## What differs besides the code's speed", ""]
-    changed = differences(meta, other_meta)
+    changed = differences(meta, other_meta, rows, other_rows)
     if changed:
         lines += ["| | %s | %s |" % (folder, other_folder), "|---|---|---|"]
         lines += ["| %s | %s | %s |" % row for row in changed]

@@ -15,8 +15,11 @@
  *         is below what the CPU's features support, the program runs itself
  *         again with OPENBLAS_CORETYPE set to a core that fits (it is read only
  *         as the library loads) and says so on stderr. A core the user set in
- *         OPENBLAS_CORETYPE is always kept. Every run is verified, so a core
- *         that computed wrong answers would be caught, not trusted.
+ *         OPENBLAS_CORETYPE is always kept; an empty OPENBLAS_CORETYPE (as
+ *         `OPENBLAS_CORETYPE= make bench` leaves it) names no core, and
+ *         OpenBLAS picks one by the CPU's features, so it counts as unset
+ *         here too. Every run is verified, so a core that computed wrong
+ *         answers would be caught, not trusted.
  * Shared: common/matmul.c (inputs and the check), common/run.c (timing), common/cli.c.
  */
 #include <cblas.h>
@@ -113,6 +116,8 @@ static void choose_core(char **argv)
     const char *best = cpu_best_core(&cpu_tier);
     const char *running = openblas_get_corename();
     const char *set = getenv("OPENBLAS_CORETYPE");
+    if (set && *set == '\0')
+        set = NULL; /* empty: no core named; OpenBLAS chose by itself */
     const char *corrected_from = getenv(CORRECTED_VARIABLE);
     lane.core = running;
     lane.fits = core_tier(running) >= cpu_tier;

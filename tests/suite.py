@@ -297,6 +297,14 @@ def stderr_says(*fragments):
     return check
 
 
+def stderr_lacks(*fragments):
+    """Check: stderr contains none of the fragments (a message that must not be given)."""
+    def check(outcome):
+        said = [fragment for fragment in fragments if fragment in outcome.stderr]
+        return "stderr mentions %r" % said[0] if said else None
+    return check
+
+
 def stdout_says(pattern):
     """Check: stdout matches a regular expression somewhere."""
     def check(outcome):

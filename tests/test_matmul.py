@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, parse_result_line, program,
-                   result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says, summary_line,
+                   result_lines, sanitizer_env, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
                    wrong_warmup_line)
 
 WORKLOAD = "matmul"
@@ -259,6 +259,11 @@ def blas_lane():
              [result_lines(WORKLOAD, "blas", 97, 1, figures=figures), blas_says(blas_choice="user"),
               stderr_says("OPENBLAS_CORETYPE=NoSuchCore is set, but OpenBLAS runs its")],
              env={"OPENBLAS_CORETYPE": "NoSuchCore"}, needs=[exe]),
+        Case("blas takes an empty OPENBLAS_CORETYPE as unset: OpenBLAS's choice, not the user's, and no message",
+             run, 0,
+             [result_lines(WORKLOAD, "blas", 97, 1, figures=figures),
+              blas_says(blas_choice={"detected", "corrected"}, blas_core_fits="yes"), stderr_lacks("OPENBLAS_CORETYPE")],
+             env={"OPENBLAS_CORETYPE": ""}, needs=[exe]),
         Case("blas leaves a generic core it fell back to for the CPU's (verified, 2 threads)",
              [exe, "-n", 300, "-p", 2, "-r", 2], 0,
              [result_lines(WORKLOAD, "blas", 300, 2, reps=2, figures=figures),

@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_line, program,  # noqa: E402
-                   result_lines, stderr_says, stdout_empty, stdout_says, summary_line, wrong_warmup_line)
+                   result_lines, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
+                   wrong_warmup_line)
 from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
                            figures_are, finish, in_group, live_processes, no_traceback, none_left, one_line, py,
                            read_all, run_probe, same_figures, scratch_folder, start, wait_for, whole_files_only)
@@ -288,6 +289,9 @@ def blas_core():
         Case("py matmul keeps OPENBLAS_CORETYPE=Prescott set by the user, and warns",
              [exe, "-n", 64], 0, [stdout_says(r"blas_core=Prescott blas_choice=user "), warns_if_below("Prescott")],
              env={"OPENBLAS_CORETYPE": "Prescott"}, needs=[exe]),
+        Case("py matmul takes an empty OPENBLAS_CORETYPE as unset: OpenBLAS's choice, no warning",
+             [exe, "-n", 64], 0, [stdout_says(r"blas_choice=(detected|corrected) "), stderr_lacks("OPENBLAS_CORETYPE")],
+             env={"OPENBLAS_CORETYPE": ""}, needs=[exe]),
         Case("py matmul threading corrects a fallback core (SUITE_BLAS_TEST_FALLBACK=Prescott), and verifies",
              unset + [py("matmul", "threading"), "-p", 2, "-n", 300], 0,
              [corrected_if_possible, result_lines("matmul", "py-threading", 300, 2, figures=FIGURES["matmul"])],

@@ -6,7 +6,9 @@ run at half speed or less (issue 9: Debian 12's 0.3.21 picks Haswell or even
 Prescott on machines with AVX-512). The rule, the same as reference/matmul.c's:
 
 - a core the user set in OPENBLAS_CORETYPE is always respected
-  (blas_choice=user), with a warning on stderr if it is below what the CPU supports;
+  (blas_choice=user), with a warning on stderr if it is below what the CPU
+  supports; an empty OPENBLAS_CORETYPE names no core (OpenBLAS then picks
+  one by the CPU's features) and counts as unset;
 - otherwise, when the core OpenBLAS chose is below what the CPU's feature
   flags support (tiers: AVX-512 cores SkylakeX, Cooperlake, SapphireRapids;
   AVX2 cores Haswell, Zen; anything else below), the program runs itself
@@ -106,7 +108,7 @@ def choose_core():
     core, best = entry.get("architecture") or "unknown", cpu_tier()
     if os.environ.get(CORRECTED):
         return Blas(core, "corrected", threads)
-    if CORETYPE in os.environ and not os.environ.get(DETECTED_BY_TEST):
+    if os.environ.get(CORETYPE) and not os.environ.get(DETECTED_BY_TEST):
         if core_tier(core) < best:
             report.error("warning: OPENBLAS_CORETYPE=%s runs the %s core, below the %s this CPU supports; "
                          "kept, since you set it" % (os.environ[CORETYPE], core, BEST_CORE[best]))

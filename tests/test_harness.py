@@ -1,7 +1,7 @@
 """tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python, clusters."""
 import sys
 
-from suite import ROOT, Case, program
+from suite import ROOT, Case, program, stderr_says, stdout_empty
 
 sys.path.insert(0, str(ROOT / "tests"))
 from harness_checks import PYTHON_SWEEP  # noqa: E402
@@ -33,6 +33,7 @@ def cases():
         Case("harness record.py (make bench-*): a speed check's figures kept under results/speed/, headed by its "
              "machine, ended by how it ended; none for a check that printed nothing",
              [sys.executable, CHECKS, "record"]),
+        *bad_variables(),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",
@@ -48,3 +49,41 @@ def cases():
              [sys.executable, CHECKS, "cluster"], needs=[program("matmul-mpi")],
              timeout=300),
     ]
+
+
+# make bench's variables that name a list or a number, each with a value a
+# user might mistype, and what the refusal must name.
+BAD_VARIABLES = [("PRESET", "fast", "PRESET=fast: one of full, python, quick"),
+                 ("WORKERS", "0", "WORKERS=0: '0' should be a whole number, at least 1"),
+                 ("WORKERS", "1,two", "'two' should be a whole number"),
+                 ("SIZES", "-512", "SIZES=-512: '-512' should be a whole number, at least 1"),
+                 ("REPEATS", "0", "REPEATS=0: '0' should be a whole number, at least 1"),
+                 ("REPEATS", "3,5", "REPEATS=3,5: one whole number"),
+                 ("SEED", "-1", "SEED=-1: '-1' should be a whole number, at least 0")]
+
+
+def bad_variables():
+    """make bench refuses each mistyped variable at once, exit 2, naming it, before
+    it runs anything (bin/ is a folder with no programs: a sweep that began would
+    fail with status 1); and a WORKLOADS= or MODELS= name with no program in the
+    real bin/, which a sweep would leave out without a word; and make plot of a
+    folder that is not a sweep."""
+    bench_script = [sys.executable, ROOT / "tools" / "bench.py"]
+
+    def bench(bin_dir):
+        return bench_script + ["--bin", bin_dir, "--results", ROOT / "tests" / "data" / "no-results"]
+    cases = [Case("harness make bench %s=%s refused before anything runs, exit 2" % (name, value),
+                  bench(ROOT / "tests" / "data"), 2, [stderr_says(said), stdout_empty], env={name: value})
+             for name, value, said in BAD_VARIABLES]
+    # A name no program in bin/ answers to: refused, not left out in silence.
+    return cases + [
+        Case("harness make bench %s=%s refused: no program of that name in bin/, exit 2" % (name, value),
+             bench(ROOT / "bin"), 2,
+             [stderr_says("%s=%s: " % (name, value), "has no program of the %s %s" % (kind, wrong), "(it has: "),
+              stdout_empty], env={name: value}, needs=[program("matmul-serial")])
+        for name, value, kind, wrong in (("WORKLOADS", "matmul,matmull", "workload", "matmull"),
+                                         ("MODELS", "serial,openmpi", "model", "openmpi"))] + [
+        Case("harness make plot RESULTS=%s refused: %s, exit 2" % (folder.name, said),
+             bench_script + ["--plot", folder], 2, [stderr_says(said), stdout_empty])
+        for folder, said in ((ROOT / "tests" / "data" / "no-results", "no such folder"),
+                             (ROOT / "tests" / "data", "is not a results folder: it has no runs.csv or meta.json"))]

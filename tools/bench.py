@@ -48,7 +48,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import clusters, gnuplot, machine, report, runner, stats, studies, summary  # noqa: E402
 from harness.programs import (ROOT, FileServer, FileServerError, is_mpi, is_python, launch,  # noqa: E402
-                              parse_result_line)
+                              parse_result_line, split_name)
 
 PRESETS = {
     # repeats: timed runs per configuration; timeout: seconds one run may take;
@@ -73,6 +73,26 @@ def split_list(text, cast=str):
     return [cast(t) for t in items] if items else None
 
 
+def whole_numbers(parser, name, text, least):
+    """A list of whole numbers, each at least `least`, from WORKERS=, SIZES=,
+    REPEATS= or SEED= (or its flag), as split_list gives it; a usage error
+    naming the variable and the item otherwise, before anything runs. The
+    same number twice is kept once."""
+    items = split_list(text)
+    for item in items or []:
+        if not item.isdigit() or int(item) < least:
+            parser.error("%s=%s: %r should be a whole number, at least %d" % (name, text, item, least))
+    return list(dict.fromkeys(int(item) for item in items)) if items else None
+
+
+def one_number(parser, name, text, least):
+    """REPEATS= or SEED= as whole_numbers says, but one of them (None: not given)."""
+    numbers = whole_numbers(parser, name, text, least)
+    if numbers and len(numbers) > 1:
+        parser.error("%s=%s: one whole number" % (name, text))
+    return numbers[0] if numbers else None
+
+
 def parse_arguments():
     env = os.environ.get
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -81,8 +101,8 @@ def parse_arguments():
     parser.add_argument("--models", default=env("MODELS", ""), help="e.g. serial,threads,mpi")
     parser.add_argument("--workers", default=env("WORKERS", ""), help="e.g. 1,2,4,8")
     parser.add_argument("--sizes", default=env("SIZES", ""), help="-n values, e.g. 512,1024")
-    parser.add_argument("--repeats", type=int, default=int(env("REPEATS") or 0) or None)
-    parser.add_argument("--seed", type=int, default=int(env("SEED")) if env("SEED") else None)
+    parser.add_argument("--repeats", default=env("REPEATS", ""), help="timed runs of each configuration")
+    parser.add_argument("--seed", default=env("SEED", ""), help="seed of every program's inputs")
     parser.add_argument("--timeout", type=float, default=None, help="seconds one run may take")
     parser.add_argument("--no-python", dest="python", action="store_false",
                         help="leave the Python lane (bin/*-py-*) out (make bench PYTHON=0)")
@@ -98,13 +118,12 @@ def parse_arguments():
     parser.add_argument("--results", default=str(ROOT / "results"))
     parser.add_argument("--plot", metavar="RESULTS_DIR", help="only redraw from an existing folder")
     options = parser.parse_args()
-    try:
-        options.worker_list = split_list(options.workers, int)
-        options.size_list = split_list(options.sizes, int)
-    except ValueError:
-        parser.error("WORKERS and SIZES are lists of whole numbers, e.g. 1,2,4")
-    if options.repeats is not None and options.repeats < 1:
-        parser.error("REPEATS must be 1 or more")
+    if options.preset not in PRESETS:  # argparse checks the flag's choices, not PRESET='s default
+        parser.error("PRESET=%s: one of %s" % (options.preset, ", ".join(sorted(PRESETS))))
+    options.worker_list = whole_numbers(parser, "WORKERS", options.workers, 1)
+    options.size_list = whole_numbers(parser, "SIZES", options.sizes, 1)
+    options.repeats = one_number(parser, "REPEATS", options.repeats, 1)
+    options.seed = one_number(parser, "SEED", options.seed, 0)
     try:
         cluster_options(options)
     except clusters.ClusterError as e:
@@ -440,12 +459,36 @@ def studies_in(runs):
 
 def redraw(folder):
     """make plot: summary, plots and report again from a folder's runs.csv."""
+    problem = summary.not_a_sweep(folder, ("runs.csv", "meta.json"))
+    if problem:
+        say(problem)
+        return 2
     folder = Path(folder).resolve()
     meta = json.loads((folder / "meta.json").read_text())
     dumb = finish(folder, meta, studies_in(summary.read_runs(folder / "runs.csv")), [])
     print("\n".join(dumb.values()))
     say("redrawn: %s/report.md" % folder)
     return 0
+
+
+def names_not_here(options):
+    """A message for a WORKLOADS= or MODELS= name that no program in bin/
+    answers to (a typo, or a model this machine did not build), which the
+    sweep would otherwise leave out without a word; None when every name
+    has a program, or bin/ has none at all (make has not run)."""
+    bin_dir = Path(options.bin)
+    names = [split_name(path.name) for path in bin_dir.iterdir()] if bin_dir.is_dir() else []
+    names = [name for name in names if name]
+    workloads = {workload for workload, _ in names}
+    here = {"WORKLOADS": workloads | {study.name for study in studies.STUDIES if study.workload in workloads},
+            "MODELS": {model for _, model in names}}
+    for variable, text in (("WORKLOADS", options.workloads), ("MODELS", options.models)):
+        missing = [name for name in split_list(text) or [] if name not in here[variable]]
+        if names and missing:
+            return ("%s=%s: %s has no program of the %s %s (it has: %s); make doctor says what this machine "
+                    "builds" % (variable, text, bin_dir, variable[:-1].lower(), ", ".join(missing),
+                                ", ".join(sorted(here[variable]))))
+    return None
 
 
 def interrupt(signum, frame):
@@ -476,6 +519,10 @@ def main():
         say("CLUSTER=%d: the MPI lanes across %d hosts (%s), links %s, and on this machine alone beside them"
             % (options.hosts, options.hosts, "ip netns" if mode == "root" else "user namespaces",
                ", ".join(options.links)))
+    missing = names_not_here(options)
+    if missing:
+        say(missing)
+        return 2
     usable = machine.cores()["usable_cores"]
     models = split_list(options.models)
     programs = studies.discover(options.bin, keep=lambda workload, model: (options.python or not is_python(model))

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness import stats  # noqa: E402
-from harness.summary import read_summary, series_name  # noqa: E402
+from harness.summary import not_a_sweep, read_summary, series_name  # noqa: E402
 
 USAGE_ERROR = 2
 # The fields of meta.json's machine part, and of meta.json itself, that decide whether two sweeps'
@@ -45,11 +45,9 @@ def load(folder):
     """(summary rows, meta.json) of a results folder; exits with status 2 when it is not one."""
     path = Path(folder)
     summary, meta = path / "summary.csv", path / "meta.json"
-    if not path.is_dir():
-        usage_error("%s: no such folder" % folder)
-    if not summary.is_file() or not meta.is_file():
-        usage_error("%s is not a results folder: it has no %s (make bench writes one)" % (
-            folder, "summary.csv" if not summary.is_file() else "meta.json"))
+    problem = not_a_sweep(folder, ("summary.csv", "meta.json"))
+    if problem:
+        usage_error(problem)
     try:
         return read_summary(summary), json.loads(meta.read_text())
     except (ValueError, KeyError) as e:

@@ -17,6 +17,7 @@ machine, and a cluster's own speedup is against the same model's one rank
 on this machine when the cluster did not run one rank itself.
 """
 import csv
+from pathlib import Path
 
 from . import clusters, programs, stats
 
@@ -35,6 +36,19 @@ SUMMARY_COLUMNS = ["study", "workload", "model", "n", "workers", "oversubscribed
                    "baseline", "baseline_median", "speedup", "speedup_self", "efficiency",
                    "efficiency_self", "karp_flatt", "amdahl_serial_fraction", "figure", "figure_median",
                    "baseline_lane", "startup", "link", "hosts"]
+
+
+def not_a_sweep(folder, files):
+    """Why folder is not a results folder holding every one of files (a line
+    for the user: make plot needs runs.csv, make compare summary.csv, both
+    meta.json), or None when it is one."""
+    path = Path(folder)
+    if not path.is_dir():
+        return "%s: no such folder" % folder
+    missing = [name for name in files if not (path / name).is_file()]
+    if missing:
+        return "%s is not a results folder: it has no %s (make bench writes one)" % (folder, " or ".join(missing))
+    return None
 
 
 def read_runs(path):

@@ -155,6 +155,11 @@ def stdout_lacks_pml(outcome):
 def launcher():
     """tools/mpirun adds oversubscription only past the usable cores."""
     return [
+        Case("tools/mpirun --help: its usage and what it adds, on stdout", [MPIRUN, "--help"], 0,
+             [stdout_says(r"Usage: tools/mpirun -np P"), stdout_says(r"oversubscription"),
+              stdout_says(r"\nMPIRUN names the mpirun")]),
+        Case("tools/mpirun with an unknown option: refused, exit 2, pointing at --help", [MPIRUN, "--np", 2], 2,
+             [stderr_says("unknown option '--np'", "tools/mpirun --help")]),
         Case("tools/mpirun --explain 1: no oversubscription", [MPIRUN, "--explain", 1], 0,
              [stdout_says(r"oversubscribed=no")]),
         Case("tools/mpirun --explain 1000: oversubscribed", [MPIRUN, "--explain", 1000], 0,

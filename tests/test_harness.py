@@ -67,7 +67,7 @@ def bad_variables():
     it runs anything (bin/ is a folder with no programs: a sweep that began would
     fail with status 1); and a WORKLOADS= or MODELS= name with no program in the
     real bin/, which a sweep would leave out without a word; and make plot of a
-    folder that is not a sweep."""
+    folder that is not a sweep, and the speed checks' mistyped counts."""
     bench_script = [sys.executable, ROOT / "tools" / "bench.py"]
 
     def bench(bin_dir):
@@ -86,4 +86,10 @@ def bad_variables():
         Case("harness make plot RESULTS=%s refused: %s, exit 2" % (folder.name, said),
              bench_script + ["--plot", folder], 2, [stderr_says(said), stdout_empty])
         for folder, said in ((ROOT / "tests" / "data" / "no-results", "no such folder"),
-                             (ROOT / "tests" / "data", "is not a results folder: it has no runs.csv or meta.json"))]
+                             (ROOT / "tests" / "data", "is not a results folder: it has no runs.csv or meta.json"))] + [
+        Case("harness make bench-%s's script refuses %s before it measures, exit 2" % (check, " ".join(flags)),
+             [sys.executable, ROOT / "tools" / "harness" / ("speed_%s.py" % check)] + flags, 2,
+             [stderr_says("argument %s: '%s' should be a whole number, at least %d" % (flags[0], flags[1], least)),
+              stdout_empty])
+        for check, flags, least in (("matmul", ["--rounds", "0"], 1), ("factorial", ["--big-n", "1e7"], 1),
+                                    ("download", ["--latency", "-5"], 0), ("python", ["--rounds", "0"], 1))]

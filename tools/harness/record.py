@@ -8,8 +8,10 @@ virtualization, kernel, commit, OpenBLAS's core, the load average) and
 ended by the load average at the end, and beside it a .json with
 meta.json's whole machine part (results/README.md). A check that stops
 early (an error, Ctrl-C, a fault of its own) keeps what it printed, and
-says how it ended.
+says how it ended. Their counts and sizes are read with whole_number, so a
+mistyped one is refused before anything is measured or recorded.
 """
+import argparse
 import datetime
 import json
 import os
@@ -21,6 +23,17 @@ from .programs import ROOT
 
 SPEED_FOLDER = ROOT / "results" / "speed"
 TIME_STAMP = "%Y-%m-%dT%H%M%S"
+
+
+def whole_number(least):
+    """An argparse type for a speed check's counts and sizes (--rounds, --reps,
+    -n, ...): a whole number of at least `least`, else a usage error naming
+    the value (exit 2)."""
+    def whole(text):
+        if not text.isdigit() or int(text) < least:
+            raise argparse.ArgumentTypeError("%r should be a whole number, at least %d" % (text, least))
+        return int(text)
+    return whole
 
 
 class Both:

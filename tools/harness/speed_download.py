@@ -117,12 +117,12 @@ def matmul_speedup(options):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=64)
-    parser.add_argument("--size", type=int, default=256 << 10)
-    parser.add_argument("--latency", type=int, default=50, help="milliseconds")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--files", type=record.whole_number(1), default=64)
+    parser.add_argument("--size", type=record.whole_number(1), default=256 << 10)
+    parser.add_argument("--latency", type=record.whole_number(0), default=50, help="milliseconds")
+    parser.add_argument("--rounds", type=record.whole_number(1), default=5)
+    parser.add_argument("--reps", type=record.whole_number(1), default=3)
+    parser.add_argument("--seed", type=record.whole_number(0), default=1)
     options = parser.parse_args()
     return record.run_recorded("bench-download", lambda: speed_check(options))
 

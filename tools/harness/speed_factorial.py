@@ -157,11 +157,11 @@ def compared(seconds, serial):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--big-n", type=int, default=10000000)
-    parser.add_argument("--many-n", type=int, default=20000)
-    parser.add_argument("--tiny-n", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--big-n", type=record.whole_number(1), default=10000000)
+    parser.add_argument("--many-n", type=record.whole_number(1), default=20000)
+    parser.add_argument("--tiny-n", type=record.whole_number(1), default=100)
+    parser.add_argument("--rounds", type=record.whole_number(1), default=3)
+    parser.add_argument("--seed", type=record.whole_number(0), default=1)
     parser.add_argument("--only", action="append", choices=("big", "many", "tiny"),
                         help="run only this part (may be repeated); default: all three")
     parser.add_argument("--no-verify", action="store_true",

@@ -71,10 +71,10 @@ def blas_lanes():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, nargs="+", default=[1024, 2048])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--reps", type=int, default=5, help="timed runs per process at n = 1024")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("-n", type=record.whole_number(1), nargs="+", default=[1024, 2048])
+    parser.add_argument("--rounds", type=record.whole_number(1), default=5)
+    parser.add_argument("--reps", type=record.whole_number(1), default=5, help="timed runs per process at n = 1024")
+    parser.add_argument("--seed", type=record.whole_number(0), default=1)
     options = parser.parse_args()
     return record.run_recorded("bench-matmul", lambda: speed_check(options))
 

@@ -273,13 +273,11 @@ def run_part(key, options, order, scratch):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=record.whole_number(1), default=3)
+    parser.add_argument("--seed", type=record.whole_number(0), default=1)
     parser.add_argument("--only", action="append", choices=sorted(PARTS),
                         help="run only this part (may be repeated); default: all three")
     options = parser.parse_args()
-    if options.rounds < 1:
-        parser.error("--rounds must be 1 or more")
     return record.run_recorded("bench-python", lambda: speed_check(options))
 
 

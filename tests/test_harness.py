@@ -59,7 +59,8 @@ BAD_VARIABLES = [("PRESET", "fast", "PRESET=fast: one of full, python, quick"),
                  ("SIZES", "-512", "SIZES=-512: '-512' should be a whole number, at least 1"),
                  ("REPEATS", "0", "REPEATS=0: '0' should be a whole number, at least 1"),
                  ("REPEATS", "3,5", "REPEATS=3,5: one whole number"),
-                 ("SEED", "-1", "SEED=-1: '-1' should be a whole number, at least 0")]
+                 ("SEED", "-1", "SEED=-1: '-1' should be a whole number, at least 0"),
+                 ("SEED", str(1 << 64), "SEED=%d: the programs take seeds up to %d" % (1 << 64, (1 << 64) - 1))]
 
 
 def bad_variables():
@@ -92,4 +93,9 @@ def bad_variables():
              [stderr_says("argument %s: '%s' should be a whole number, at least %d" % (flags[0], flags[1], least)),
               stdout_empty])
         for check, flags, least in (("matmul", ["--rounds", "0"], 1), ("factorial", ["--big-n", "1e7"], 1),
-                                    ("download", ["--latency", "-5"], 0), ("python", ["--rounds", "0"], 1))]
+                                    ("download", ["--latency", "-5"], 0), ("python", ["--rounds", "0"], 1))] + [
+        Case("harness make bench where it cannot make its results folder: says where and why, exit 1, runs nothing",
+             bench(ROOT / "bin") + ["--workloads", "matmul", "--models", "serial", "--workers", "1", "--sizes", "64",
+                                    "--results", ROOT / "README.md" / "results"],  # the last --results counts
+             1, [stderr_says("cannot make a results folder in", "README.md/results", "Not a directory"),
+                 stdout_empty], needs=[program("matmul-serial")])]

@@ -50,6 +50,9 @@ from harness import clusters, gnuplot, machine, report, runner, stats, studies, 
 from harness.programs import (ROOT, FileServer, FileServerError, is_mpi, is_python, launch,  # noqa: E402
                               parse_result_line, split_name)
 
+# The largest seed the programs take (--seed: 64 bits).
+SEED_MOST = (1 << 64) - 1
+
 PRESETS = {
     # repeats: timed runs per configuration; timeout: seconds one run may take;
     # anywhere: bounded enough for a login node (the others need a batch job or FORCE=1)
@@ -80,7 +83,7 @@ def whole_numbers(parser, name, text, least):
     same number twice is kept once."""
     items = split_list(text)
     for item in items or []:
-        if not item.isdigit() or int(item) < least:
+        if not (item.isascii() and item.isdigit()) or int(item) < least:
             parser.error("%s=%s: %r should be a whole number, at least %d" % (name, text, item, least))
     return list(dict.fromkeys(int(item) for item in items)) if items else None
 
@@ -124,6 +127,8 @@ def parse_arguments():
     options.size_list = whole_numbers(parser, "SIZES", options.sizes, 1)
     options.repeats = one_number(parser, "REPEATS", options.repeats, 1)
     options.seed = one_number(parser, "SEED", options.seed, 0)
+    if options.seed is not None and options.seed > SEED_MOST:
+        parser.error("SEED=%d: the programs take seeds up to %d" % (options.seed, SEED_MOST))
     try:
         cluster_options(options)
     except clusters.ClusterError as e:
@@ -477,7 +482,8 @@ def names_not_here(options):
     sweep would otherwise leave out without a word; None when every name
     has a program, or bin/ has none at all (make has not run)."""
     bin_dir = Path(options.bin)
-    names = [split_name(path.name) for path in bin_dir.iterdir()] if bin_dir.is_dir() else []
+    names = [split_name(path.name) for path in bin_dir.iterdir() if path.is_file() and os.access(path, os.X_OK)] \
+        if bin_dir.is_dir() else []
     names = [name for name in names if name]
     workloads = {workload for workload, _ in names}
     here = {"WORKLOADS": workloads | {study.name for study in studies.STUDIES if study.workload in workloads},
@@ -510,6 +516,10 @@ def main():
                  "(login nodes kill heavy jobs; see tools/bench.sbatch)" % options.preset)
     if options.preset == studies.PYTHON_PRESET and not options.python:
         sys.exit("bench: PRESET=python sweeps the Python lane, and PYTHON=0 leaves it out: drop one of them")
+    missing = names_not_here(options)
+    if missing:
+        say(missing)
+        return 2
     if options.hosts:
         try:  # before anything else: a machine that cannot make clusters is told so at once
             mode = clusters.check(options.links)
@@ -519,10 +529,6 @@ def main():
         say("CLUSTER=%d: the MPI lanes across %d hosts (%s), links %s, and on this machine alone beside them"
             % (options.hosts, options.hosts, "ip netns" if mode == "root" else "user namespaces",
                ", ".join(options.links)))
-    missing = names_not_here(options)
-    if missing:
-        say(missing)
-        return 2
     usable = machine.cores()["usable_cores"]
     models = split_list(options.models)
     programs = studies.discover(options.bin, keep=lambda workload, model: (options.python or not is_python(model))
@@ -550,7 +556,12 @@ def main():
                                                   % hosts.folder(rate) if rate in reused
                                                   else "brought up in %s" % hosts.folder(rate)))
         if meta is None:
-            folder = new_folder(options)
+            try:
+                folder = new_folder(options)
+            except OSError as e:  # a checkout this user cannot write to (a shared one on a login node)
+                say("cannot make a results folder in %s: %s; run make bench in a checkout you can write to, "
+                    "or give tools/bench.py --results DIR" % (options.results, e.strerror or e))
+                return 1
             meta = start_meta(options, configs, programs, usable, sizes)
         if hosts:
             meta["cluster"] = hosts.describe(max(c.workers for c in across))

@@ -30,7 +30,7 @@ def whole_number(least):
     -n, ...): a whole number of at least `least`, else a usage error naming
     the value (exit 2)."""
     def whole(text):
-        if not text.isdigit() or int(text) < least:
+        if not (text.isascii() and text.isdigit()) or int(text) < least:
             raise argparse.ArgumentTypeError("%r should be a whole number, at least %d" % (text, least))
         return int(text)
     return whole

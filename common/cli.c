@@ -313,10 +313,15 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
     const struct flag *stop = NULL;
     enum outcome o = parse_args(&p, argc, argv, &stop);
     if (o == OUTCOME_HELP && team_rank() == 0) {
-        if (strcmp(stop->name, "--help") == 0)
+        int help = strcmp(stop->name, "--help") == 0;
+        if (help)
             print_help(opt, policy);
         else
             print_description(opt, policy);
+        if (fflush(stdout) != 0 || ferror(stdout)) { /* a full disk, a closed pipe or stdout */
+            report_error("cannot write the %s to stdout: %s", help ? "help" : "description", strerror(errno));
+            return OUTCOME_FAILED;
+        }
     }
     if (o != OUTCOME_OK)
         return o;

@@ -1,7 +1,9 @@
 /* common/run.c — the repetition driver every program's main() hands its work to. */
 #include "run.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "team.h"
 
@@ -29,7 +31,7 @@ static enum outcome print_result(const struct options *opt, unsigned rep, double
     team_figures(stdout);
     putchar('\n');
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        report_error("cannot write the result line to stdout");
+        report_error("cannot write the result line to stdout: %s", strerror(errno));
         return OUTCOME_FAILED;
     }
     return OUTCOME_OK;

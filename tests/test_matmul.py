@@ -117,6 +117,13 @@ def bad_input():
              [result_lines(WORKLOAD, "serial", 33, 1, verified="skipped", figures=FIGURES)], needs=[serial]),
         Case("serial cannot write its result: exit 1", [serial, "-n", "8"], 1,
              [stderr_says("cannot write")], stdout_path="/dev/full", needs=[serial]),
+        Case("serial started with stdout closed (>&-): exit 1, said", ["sh", "-c", 'exec "$0" -n 8 >&-', serial], 1,
+             [stderr_says("cannot write the result line to stdout: Bad file descriptor")], needs=[serial]),
+        Case("serial cannot write its --help: exit 1, said", [serial, "--help"], 1,
+             [stderr_says("cannot write the help to stdout: No space left on device")], stdout_path="/dev/full",
+             needs=[serial]),
+        Case("serial cannot write its --describe: exit 1, said", [serial, "--describe"], 1,
+             [stderr_says("cannot write the description to stdout")], stdout_path="/dev/full", needs=[serial]),
     ]
     return cases
 

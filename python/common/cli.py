@@ -222,31 +222,30 @@ def memory_total():
     return total
 
 
-def print_flag_help(flag):
+def flag_help(flag):
     """One line of --help."""
     left = flag.name + (" " + flag.metavar if flag.metavar else "")
-    print("  %-20s %s" % (left, flag.help))
+    return "  %-20s %s\n" % (left, flag.help)
 
 
 def print_help(options, policy, model_flags):
     """The usage text, from the same tables the parser reads."""
     w = options.workload
-    print("usage: %s [flags]\n%s, %s model (Python).\n" % (report.program(), w.summary, options.model))
-    print("  -n N is the %s (%d to %d, default %d); -p P is %s.\n" % (
-        w.n_meaning, w.n_min, w.n_max, w.n_default, "always 1 here" if policy == ONE_WORKER else "1 or more"))
-    for flag in SHARED_FLAGS + w.flags + tuple(model_flags):
-        print_flag_help(flag)
-    print("\nOutput: one line of key=value pairs on stdout per timed run; messages on stderr.\n"
+    report.write_stdout(
+        "usage: %s [flags]\n%s, %s model (Python).\n\n" % (report.program(), w.summary, options.model)
+        + "  -n N is the %s (%d to %d, default %d); -p P is %s.\n\n" % (
+            w.n_meaning, w.n_min, w.n_max, w.n_default, "always 1 here" if policy == ONE_WORKER else "1 or more")
+        + "".join(flag_help(flag) for flag in SHARED_FLAGS + w.flags + tuple(model_flags))
+        + "\nOutput: one line of key=value pairs on stdout per timed run; messages on stderr.\n"
           "Exit status: 0 success, 1 runtime failure or wrong result, 2 bad command line or a missing package.\n"
-          "The full contract: results/README.md.")
-    sys.stdout.flush()
+          "The full contract: results/README.md.\n", "the help")
 
 
 def print_description(options, policy):
     """One key=value line saying what this program is and takes (the C programs' keys, and the interpreter)."""
     w = options.workload
-    print("workload=%s model=%s n_min=%d n_max=%d n_default=%d max_workers=%d clock_tick=%.3g "
-          "language=python interpreter=%s python_version=%s" % (
-              w.name, options.model, w.n_min, w.n_max, w.n_default, 1 if policy == ONE_WORKER else w.max_workers,
-              run.clock_tick(), sys.executable, sys.version.split()[0]))
-    sys.stdout.flush()
+    report.write_stdout(
+        "workload=%s model=%s n_min=%d n_max=%d n_default=%d max_workers=%d clock_tick=%.3g "
+        "language=python interpreter=%s python_version=%s\n" % (
+            w.name, options.model, w.n_min, w.n_max, w.n_default, 1 if policy == ONE_WORKER else w.max_workers,
+            run.clock_tick(), sys.executable, sys.version.split()[0]), "the description")

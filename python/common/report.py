@@ -5,6 +5,7 @@ and exit status 2; a runtime failure exit status 1; success 0. Python
 programs print no traceback for either: main() in run.py turns these
 exceptions into a message and an exit status.
 """
+import errno
 import importlib
 import sys
 
@@ -46,6 +47,29 @@ def set_rank(rank):
     """Name the MPI rank in every later message ("program (rank 1): ..."), as common/report.c
     does when there is more than one; None names none."""
     _rank[0] = rank
+
+
+class ClosedStdout:
+    """stdout for a program started with descriptor 1 closed (>&-), where
+    Python has none at all (sys.stdout is None): a write fails as a write to
+    a closed descriptor does in C, so write_stdout says so; there is never
+    anything to flush."""
+
+    def write(self, text):
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    def flush(self):
+        pass
+
+
+def write_stdout(text, what):
+    """text on stdout, flushed at once; Failure (exit 1) naming what could
+    not be written and why (a full disk, a closed pipe, a closed stdout)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as e:
+        raise Failure("cannot write %s to stdout: %s" % (what, e.strerror)) from None
 
 
 def error(message):

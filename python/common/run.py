@@ -175,11 +175,7 @@ def print_result(options, rep, seconds, phases, verified, task, problem):
                 options.workload.name, options.model, options.n, options.workers, rep, seconds, phases.setup,
                 phases.comm, phases.compute, phases.combine, verified, task.figures(problem, seconds),
                 options.startup, "".join(" %s=%s" % pair for pair in options.model_figures)))
-    try:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-    except OSError as e:
-        raise report.Failure("cannot write the result line to stdout: %s" % e.strerror) from None
+    report.write_stdout(line, "the result line")
 
 
 def print_summary(program, seconds):
@@ -246,6 +242,8 @@ def main(body):
     for them.
     """
     code = report.EXIT_OK
+    if sys.stdout is None:  # started with descriptor 1 closed (>&-)
+        sys.stdout = report.ClosedStdout()
     threading.excepthook = note_thread_failure
     try:
         body()

@@ -331,14 +331,17 @@ def left_running(marker):
 
 
 def check_sweep():
-    """configurations x (repeats + 1 warm-up) rows, and every output file."""
+    """configurations x (repeats + 1 warm-up) rows, and every output file; a WORKERS= count past
+    a program's limit said, not left out in silence."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder)
         results = Path(folder) / "results"
-        out = bench(bin_dir, results, ["--workers", "1,2", "--repeats", "3"])
+        out = bench(bin_dir, results, ["--workers", "1,2,5000", "--repeats", "3"])
         expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
         runs = runs_of(results)
-        configs = 1 + 2  # serial at P=1, threads at P=1 and 2
+        configs = 1 + 2  # serial at P=1, threads at P=1 and 2 (5000 is past its limit, 1024)
+        past = "WORKERS=1,2,5000: matmul-threads takes at most 1024 workers, so 5000 left out"
+        expect(past in out.stderr, "no warning that 5000 workers were left out: %s" % out.stderr[-2000:])
         timed = [r for r in runs if r["warmup"] == "0"]
         expect(len(timed) == configs * 3, "%d timed rows, expected %d" % (len(timed), configs * 3))
         expect(len(runs) - len(timed) == configs, "%d warm-up rows, expected %d" % (len(runs) - len(timed), configs))
@@ -350,6 +353,7 @@ def check_sweep():
         meta = json.loads((latest / "meta.json").read_text())
         for key in ("preset", "seed", "machine", "repeats", "warnings", "clock_tick"):
             expect(key in meta, "meta.json lacks %s" % key)
+        expect(past in meta["warnings"], "meta.json's warnings lack the workers left out: %s" % meta["warnings"])
         for key in ("host", "cpu_model", "usable_cores", "governor", "load_before", "load_after", "git_commit",
                     "environment", "mpi", "openmp_version"):
             expect(key in meta["machine"], "meta.json's machine lacks %s" % key)

@@ -267,6 +267,20 @@ def new_folder(options):
     return folder
 
 
+def workers_past_limits(options, configs):
+    """A warning for each parallel program in the sweep whose limit leaves
+    out worker counts WORKERS= asked for (the program would refuse them);
+    a serial program takes one worker, as everyone expects, and is not named."""
+    swept = {c.program.path: c.program for c in configs}.values()
+    warnings = []
+    for program in sorted(swept, key=lambda p: p.path.name):
+        past = [p for p in options.worker_list or [] if p > program.max_workers]
+        if past and program.max_workers > 1:
+            warnings.append("WORKERS=%s: %s takes at most %d workers, so %s left out" % (
+                options.workers, program.path.name, program.max_workers, ",".join(map(str, past))))
+    return warnings
+
+
 def start_meta(options, configs, programs, usable, sizes):
     """meta.json as the sweep starts: preset, seed, selection, the sizes each
     lane runs, the machine (with the Python lane's interpreter and packages
@@ -295,6 +309,7 @@ def start_meta(options, configs, programs, usable, sizes):
         warnings.append("running virtualized (%s): timings include its overheads" % info["virtualized"])
     if not preset["anywhere"] and not info["batch_job"]:
         warnings.append("preset '%s' forced outside a batch job" % options.preset)
+    warnings += workers_past_limits(options, configs)
     meta["start_warnings"] = warnings
     for warning in warnings:
         say("warning: " + warning)

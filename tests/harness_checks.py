@@ -331,17 +331,20 @@ def left_running(marker):
 
 
 def check_sweep():
-    """configurations x (repeats + 1 warm-up) rows, and every output file; a WORKERS= count past
-    a program's limit said, not left out in silence."""
+    """configurations x (repeats + 1 warm-up) rows, and every output file; a WORKERS= count or a
+    SIZES= size past a program's limits said, and left out (the program would refuse it)."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder)
         results = Path(folder) / "results"
-        out = bench(bin_dir, results, ["--workers", "1,2,5000", "--repeats", "3"])
+        out = bench(bin_dir, results, ["--workers", "1,2,5000", "--repeats", "3", "--sizes", "32,40000"])
         expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
         runs = runs_of(results)
         configs = 1 + 2  # serial at P=1, threads at P=1 and 2 (5000 is past its limit, 1024)
         past = "WORKERS=1,2,5000: matmul-threads takes at most 1024 workers, so 5000 left out"
         expect(past in out.stderr, "no warning that 5000 workers were left out: %s" % out.stderr[-2000:])
+        for name in ("matmul-serial", "matmul-threads"):  # n = 40000 is past matmul's 32768
+            expect("SIZES=32,40000: %s takes -n from 1 to 32768, so 40000 left out" % name in out.stderr,
+                   "no warning that %s left n = 40000 out: %s" % (name, out.stderr[-2000:]))
         timed = [r for r in runs if r["warmup"] == "0"]
         expect(len(timed) == configs * 3, "%d timed rows, expected %d" % (len(timed), configs * 3))
         expect(len(runs) - len(timed) == configs, "%d warm-up rows, expected %d" % (len(runs) - len(timed), configs))

@@ -267,17 +267,28 @@ def new_folder(options):
     return folder
 
 
-def workers_past_limits(options, configs):
-    """A warning for each parallel program in the sweep whose limit leaves
-    out worker counts WORKERS= asked for (the program would refuse them);
-    a serial program takes one worker, as everyone expects, and is not named."""
-    swept = {c.program.path: c.program for c in configs}.values()
+def past_limits(options, programs, configs):
+    """A warning for each program of the sweep whose limits leave out worker
+    counts WORKERS= or sizes SIZES= asked for (the program would refuse
+    them; studies.plan leaves them out); a serial program takes one worker,
+    as everyone expects, and is not named for that. The programs of the
+    sweep: those its configurations run, and the C ones of its workloads
+    that the limits left out entirely (a Python lane outside quick's sample
+    is out of the sweep anyway)."""
+    workloads = {study.workload for study in studies.studies_for(programs, split_list(options.workloads))}
+    swept = {c.program.path for c in configs}
     warnings = []
-    for program in sorted(swept, key=lambda p: p.path.name):
+    for program in sorted(programs, key=lambda p: p.path.name):
+        if program.path not in swept and (program.workload not in workloads or is_python(program.model)):
+            continue
         past = [p for p in options.worker_list or [] if p > program.max_workers]
         if past and program.max_workers > 1:
             warnings.append("WORKERS=%s: %s takes at most %d workers, so %s left out" % (
                 options.workers, program.path.name, program.max_workers, ",".join(map(str, past))))
+        outside = [n for n in options.size_list or [] if not program.n_min <= n <= program.n_max]
+        if outside:
+            warnings.append("SIZES=%s: %s takes -n from %d to %d, so %s left out" % (
+                options.sizes, program.path.name, program.n_min, program.n_max, ",".join(map(str, outside))))
     return warnings
 
 
@@ -309,7 +320,7 @@ def start_meta(options, configs, programs, usable, sizes):
         warnings.append("running virtualized (%s): timings include its overheads" % info["virtualized"])
     if not preset["anywhere"] and not info["batch_job"]:
         warnings.append("preset '%s' forced outside a batch job" % options.preset)
-    warnings += workers_past_limits(options, configs)
+    warnings += past_limits(options, programs, configs)
     meta["start_warnings"] = warnings
     for warning in warnings:
         say("warning: " + warning)
@@ -554,6 +565,8 @@ def main():
     chosen, configs, sizes = build_configs(options, programs, usable)
     across = [c for c in configs if c.link != clusters.LOCAL]
     if not configs and not options.hosts:
+        for warning in past_limits(options, programs, configs):
+            say("warning: " + warning)
         sys.exit("bench: WORKLOADS/MODELS/WORKERS/SIZES leave nothing to run")
     if options.hosts and not across:
         say("CLUSTER=%d: no MPI program with two ranks or more to run across the hosts (bin/*-mpi, "

@@ -119,6 +119,8 @@ class Program:
         self.model = model
         self.max_workers = int(description.get("max_workers", 1))
         self.n_default = int(description.get("n_default", 0))
+        self.n_min = int(description.get("n_min", 0))
+        self.n_max = int(description.get("n_max", 1 << 64))  # unsaid: no limit the harness knows
         self.clock_tick = float(description.get("clock_tick", 0))
         self.interpreter = description.get("interpreter")  # the Python lane's: the interpreter it runs on
 
@@ -251,6 +253,7 @@ def plan(programs_found, preset, usable, workloads=None, models=None, workers=No
     def add(study, program, ns, counts):
         if counts:
             counts = [p for p in counts if p <= program.max_workers] or [1]
+            ns = [n for n in ns if program.n_min <= n <= program.n_max]  # the program would refuse the rest
             points.extend((study, program, n, p) for n in ns for p in counts)
 
     for study in studies_for(programs_found, workloads):

@@ -299,8 +299,9 @@ static enum outcome check_memory(const struct options *opt)
     double have = memory_total();
     if (needed <= have)
         return OUTCOME_OK;
-    return report_usage_error("-n %lu: needs about %.1f GiB of memory, more than the %.1f GiB this machine has",
-                              opt->n, needed / (1u << 30), have / (1u << 30));
+    char need_said[REPORT_SIZE_ROOM], have_said[REPORT_SIZE_ROOM];
+    return report_usage_error("-n %lu: needs about %s of memory, more than the %s this machine has", opt->n,
+                              report_size(needed, need_said), report_size(have, have_said));
 }
 
 enum outcome options_parse(struct options *opt, int argc, char **argv,

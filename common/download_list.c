@@ -238,8 +238,9 @@ static enum outcome check_space(const struct download *d, const char *dir)
     double needed = (double)d->count * (double)d->size, free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
     if (needed <= free_bytes)
         return OUTCOME_OK;
-    return report_usage_error("--files %zu --size %llu: needs %.1f GiB, but -o %s has %.1f GiB free", d->count,
-                              d->size, needed / (1u << 30), dir, free_bytes / (1u << 30));
+    char need_said[REPORT_SIZE_ROOM], free_said[REPORT_SIZE_ROOM];
+    return report_usage_error("--files %zu --size %llu: needs %s, but -o %s has %s free", d->count, d->size,
+                              report_size(needed, need_said), dir, report_size(free_bytes, free_said));
 }
 
 /* ---- the list and the directory, as download_prepare asks for them ---- */

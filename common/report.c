@@ -55,3 +55,17 @@ enum outcome report_usage_error(const char *format, ...)
     }
     return OUTCOME_USAGE;
 }
+
+const char *report_size(double bytes, char out[REPORT_SIZE_ROOM])
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (bytes < 1024) {
+        snprintf(out, REPORT_SIZE_ROOM, "%.0f B", bytes);
+        return out;
+    }
+    unsigned unit = 0;
+    for (bytes /= 1024; bytes >= 1024 && unit + 1 < sizeof units / sizeof *units; unit++)
+        bytes /= 1024;
+    snprintf(out, REPORT_SIZE_ROOM, "%.1f %s", bytes, units[unit]);
+    return out;
+}

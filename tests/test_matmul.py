@@ -108,6 +108,10 @@ def bad_input():
         Case("serial refuses a size the memory limit cannot hold",
              [serial, "-n", "16384"], 2, [stdout_empty, stderr_says("-n 16384", "GiB")],
              memory_limit=2 << 30, needs=[serial]),
+        Case("serial says a small memory limit in MiB, not as 0.4 GiB",
+             [serial, "-n", "8000"], 2, [stdout_empty, stderr_says("needs about 1.9 GiB of memory, more than the "
+                                                                 "400.0 MiB this machine has")],
+             memory_limit=400 << 20, needs=[serial]),
         Case("serial --help", [serial, "--help"], 0, [stdout_says(r"usage: matmul-serial")], needs=[serial]),
         Case("serial -n17 (value attached)", [serial, "-n17"], 0,
              [result_lines(WORKLOAD, "serial", 17, 1, figures=FIGURES)], needs=[serial]),

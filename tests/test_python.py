@@ -237,6 +237,11 @@ def bad_input():
         Case("py matmul serial --describe", [py("matmul", "serial"), "--describe"], 0,
              [stdout_says(r"^workload=matmul model=py-serial n_min=1 n_max=32768 n_default=1024 max_workers=1 "
                           r"clock_tick=\S+ language=python")], needs=[py("matmul", "serial")]),
+        Case("py report.size_said: bytes in the unit a message says them in, as C's report_size",
+             [sys.executable, "-c", "import sys; sys.path.insert(0, %r); from common import report; "
+              "print([report.size_said(b) for b in (0, 1023, 1024, 303104, 1.5 * 2 ** 30, 5000 * 2 ** 40)])"
+              % str(ROOT / "python")], 0,
+             [stdout_says(r"\['0 B', '1023 B', '1.0 KiB', '296.0 KiB', '1.5 GiB', '5000.0 TiB'\]")]),
         Case("py matmul serial cannot write its result: exit 1", [py("matmul", "serial"), "-n", 8], 1,
              [stderr_says("cannot write"), no_traceback], stdout_path="/dev/full", needs=[py("matmul", "serial")]),
         Case("py matmul serial started with stdout closed (>&-): exit 1, said, no traceback",

@@ -202,8 +202,8 @@ def check_memory(options):
     """Refuse a size the machine cannot hold, before any work starts."""
     needed, have = options.workload.bytes_needed(options), memory_total()
     if needed > have:
-        raise report.UsageError("-n %d: needs about %.1f GiB of memory, more than the %.1f GiB this machine has"
-                                % (options.n, needed / 2 ** 30, have / 2 ** 30))
+        raise report.UsageError("-n %d: needs about %s of memory, more than the %s this machine has"
+                                % (options.n, report.size_said(needed), report.size_said(have)))
 
 
 def memory_total():

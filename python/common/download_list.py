@@ -157,5 +157,6 @@ def open_output(options, count):
     if not options.input_file:
         free = shutil.disk_usage(options.output_dir).free
         if count * options.size > free:
-            raise report.UsageError("--files %d --size %d: needs %.1f GiB, but -o %s has %.1f GiB free" % (
-                count, options.size, count * options.size / 2 ** 30, options.output_dir, free / 2 ** 30))
+            raise report.UsageError("--files %d --size %d: needs %s, but -o %s has %s free" % (
+                count, options.size, report.size_said(count * options.size), options.output_dir,
+                report.size_said(free)))

@@ -119,9 +119,9 @@ def check_many_options(options, pool):
         (options.n + 1) * 8 * 4
     have = cli.memory_total()
     if needed > have:
-        raise report.UsageError("-n %d: --mode many with %d workers needs about %.1f GiB of memory, more than "
-                                "the %.1f GiB this machine has" % (options.n, options.workers, needed / 2 ** 30,
-                                                                  have / 2 ** 30))
+        raise report.UsageError("-n %d: --mode many with %d workers needs about %s of memory, more than "
+                                "the %s this machine has" % (options.n, options.workers, report.size_said(needed),
+                                                             report.size_said(have)))
 
 
 def cut_ranges(n, parts):

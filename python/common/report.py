@@ -72,6 +72,17 @@ def write_stdout(text, what):
         raise Failure("cannot write %s to stdout: %s" % (what, e.strerror)) from None
 
 
+def size_said(size):
+    """bytes as a message says them, in the largest binary unit that keeps
+    the figure at 1 or more: "296.0 KiB", "1.5 GiB", "512 B" (common/report.c's report_size)."""
+    if size < 1024:
+        return "%.0f B" % size
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        size /= 1024
+        if size < 1024 or unit == "TiB":
+            return "%.1f %s" % (size, unit)
+
+
 def error(message):
     """Print "program: message" (under MPI "program (rank R): message") on stderr, at once."""
     where = _program[0] if _rank[0] is None else "%s (rank %d)" % (_program[0], _rank[0])

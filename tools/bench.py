@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import clusters, gnuplot, machine, report, runner, stats, studies, summary  # noqa: E402
+from harness import clusters, gnuplot, machine, record, report, runner, stats, studies, summary  # noqa: E402
 from harness.programs import (ROOT, FileServer, FileServerError, is_mpi, is_python, launch,  # noqa: E402
                               parse_result_line, split_name)
 
@@ -81,11 +81,14 @@ def whole_numbers(parser, name, text, least):
     REPEATS= or SEED= (or its flag), as split_list gives it; a usage error
     naming the variable and the item otherwise, before anything runs. The
     same number twice is kept once."""
-    items = split_list(text)
-    for item in items or []:
-        if not (item.isascii() and item.isdigit()) or int(item) < least:
-            parser.error("%s=%s: %r should be a whole number, at least %d" % (name, text, item, least))
-    return list(dict.fromkeys(int(item) for item in items)) if items else None
+    whole = record.whole_number(least)  # the speed checks' rule for a count
+    numbers = []
+    for item in split_list(text) or []:
+        try:
+            numbers.append(whole(item))
+        except argparse.ArgumentTypeError as e:
+            parser.error("%s=%s: %s" % (name, text, e))
+    return list(dict.fromkeys(numbers)) or None
 
 
 def one_number(parser, name, text, least):

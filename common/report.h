@@ -28,8 +28,9 @@ void report_error(const char *format, ...) __attribute__((format(printf, 1, 2)))
  * MPI, where every rank reaches the same verdict), and returns OUTCOME_USAGE. */
 enum outcome report_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
-/* The room report_size needs: "1023.9 TiB" and its end. */
-#define REPORT_SIZE_ROOM 16
+/* The room report_size needs: a figure in TiB of up to 20 digits (any
+ * double of bytes a machine could hold, and far more), its unit and its end. */
+#define REPORT_SIZE_ROOM 32
 
 /* report_size: bytes as a message says them, in the largest binary unit
  * that keeps the figure at 1 or more ("296.0 KiB", "1.5 GiB", "512 B"),

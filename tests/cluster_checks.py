@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from suite import admin_command
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CLUSTER = ROOT / "tools" / "cluster"
@@ -96,13 +98,13 @@ def namespaces(tag):
     """This machine's named network namespaces of the cluster tag (root only; none otherwise)."""
     if os.geteuid() != 0:
         return []
-    listed = run(["ip", "netns", "list"]).stdout.split()
+    listed = run([admin_command("ip"), "netns", "list"]).stdout.split()
     return [name for name in listed if name.startswith(tag + "-")]
 
 
 def links():
     """The network interfaces of this namespace, by name."""
-    return set(re.findall(r"^\d+: ([^:@]+)", run(["ip", "-o", "link"]).stdout, re.M))
+    return set(re.findall(r"^\d+: ([^:@]+)", run([admin_command("ip"), "-o", "link"]).stdout, re.M))
 
 
 def marked(mark):

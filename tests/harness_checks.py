@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from harness import clusters, machine, programs, runner, stats, studies, summary  # noqa: E402
 from harness.content import crc32c, made_up  # noqa: E402
 from harness.studies import Study  # noqa: E402
-from suite import command_line  # noqa: E402
+from suite import admin_command, command_line  # noqa: E402
 
 FAKE = HERE / "fake_program"
 # Seconds within which the runner check's Ctrl-C must take its run down (it needs a moment).
@@ -465,7 +465,7 @@ def check_cluster():
         expect("## The clusters" in report and "mpi, cluster 1gbit" in report, "report.md says nothing of the cluster")
         if has_matplotlib():
             expect((latest / "phases.png").stat().st_size > 1000, "phases.png missing or empty")
-        left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        left = subprocess.run([admin_command("ip"), "netns", "list"], capture_output=True, text=True).stdout
         expect(made.get("tag") and made["tag"] + "-" not in left, "the cluster's namespaces are left: %s" % left)
         expect(not Path(made.get("dir") or "/nonexistent").exists(), "the cluster's folder is left: %s" % made)
 

@@ -52,6 +52,16 @@ SHARED_BAD_INPUT = (
 )
 # Seconds a case may run before it counts as hung.
 DEFAULT_TIMEOUT = 120
+# Where administration commands (ip, tc) are when a normal user's PATH leaves
+# them out, as Debian's does (tools/cluster looks there too).
+ADMIN_PATH = "/usr/sbin:/sbin"
+
+
+def admin_command(name):
+    """An administration command (ip, tc) where tools/cluster finds it: on the
+    PATH or in ADMIN_PATH; the bare name when nowhere."""
+    return shutil.which(name, path=os.environ.get("PATH", "") + os.pathsep + ADMIN_PATH) or name
+
 def usable_cores():
     """tools/cores: the cores this process may use (1 when it cannot say)."""
     try:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-from suite import ROOT, Case, program, result_lines, stderr_says, stdout_empty, stdout_says
+from suite import ADMIN_PATH, ROOT, Case, program, result_lines, stderr_says, stdout_empty, stdout_says
 from test_download import FIGURES as DOWNLOAD_FIGURES
 from test_factorial import BIG_FIGURES, MANY_FIGURES, figures_agree
 from test_matmul import FIGURES as MATMUL_FIGURES
@@ -55,6 +55,13 @@ def unavailable():
         errors.append(probe.stderr.strip())
     who = "root without the right to make network namespaces" if os.geteuid() == 0 else "not root"
     return "no network namespaces here: %s, and no unprivileged user namespaces (%s)" % (who, "; ".join(errors))
+
+
+def user_path():
+    """The PATH without the administration directories, as a normal user's on Debian
+    (ip and tc are in /usr/sbin, which it leaves out)."""
+    left_out = set(ADMIN_PATH.split(os.pathsep)) | {"/usr/local/sbin"}
+    return os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep) if d not in left_out)
 
 
 def cluster_env(extra=None):
@@ -241,6 +248,12 @@ def bad_input():
              [CLUSTER, "check", "--rate"], 0,
              [stdout_says(r"(?m)^mode=%s$" % ("root" if os.geteuid() == 0 else "userns")),
               stdout_says(r"(?m)^tc=/"), nothing_made(scratch)], env={"CLUSTER_DIR": scratch}),
+        Case("cluster check with a normal user's PATH (no /usr/sbin): finds tc where it is",
+             [CLUSTER, "check", "--rate"], 0, [stdout_says(r"(?m)^tc=/"), nothing_made(scratch)],
+             env={"CLUSTER_DIR": scratch, "PATH": user_path()}),
+        Case("cluster exec with a normal user's PATH (no /usr/sbin): the host's tc and ip run",
+             [CLUSTER, "exec", "head", "sh", "-c", "tc qdisc show dev lo && ip -o link show dev lo"], 0,
+             [stdout_says(r"\d+: lo:")], env=cluster_env({"PATH": user_path()})),
         Case("cluster check without namespaces: mode=none, exit 2, why and what would allow it",
              [CLUSTER, "check"], 2, [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^userns=no: "),
                                      stderr_says("what would allow it"), nothing_made(scratch)],

@@ -217,7 +217,12 @@ say_python_lane_gaps() {
             "apt-get install $(field "$row" 2)"
     done
 }
-check_iproute2() { command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1; }
+# ip and tc: on the PATH or in /usr/sbin and /sbin, where a normal user's PATH on Debian does
+# not look but tools/cluster does.
+check_iproute2() {
+    local PATH=$PATH:/usr/sbin:/sbin
+    command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1
+}
 
 # ---- the table: component | check | Debian packages | RHEL packages | module | what needs it
 components=(

@@ -12,7 +12,8 @@ harness itself runs under may not). Writes into RESULTS_DIR:
                  cluster's link, fastest first
   cpu-vs-io.png  speedup against workers on a log2 axis: CPU-bound work flattens at the
                  usable cores, I/O-bound work keeps rising far past them
-  matmul-gflops.png  matmul's GFLOP/s per model against OpenBLAS's
+  matmul-gflops.png  matmul's GFLOP/s per model against OpenBLAS's (its core in the key) and
+                 under the machine's estimated peak times the cores used (meta.json's peak)
   python-<study>.png the Python lanes of one study, at their largest size: speedup against
                  the best serial code of either language (log scale), and against themselves at P = 1
   gil.png        the GIL figure: Python threads on CPU-bound and on I/O-bound work, Python
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
+import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 from harness.gnuplot import (MOST_WORKER_TICS, colour, gil_lines, link_rank, panels_of, plot_groups,  # noqa: E402
@@ -47,6 +49,10 @@ LINK_MARKERS = ("o", "s", "^", "D", "v")
 CLUSTER_PHASE_COLUMNS = 2
 INCHES_PER_BAR = 0.8
 CROWDED_BARS = 5
+# Room above the tallest bar of a phases panel, as a share of its height.
+BAR_HEADROOM = 0.08
+# Inches at the top of the phases figure for its key.
+KEY_INCHES = 0.35
 
 
 def line_style(name, names):
@@ -63,9 +69,14 @@ def largest_sizes(groups):
     return chosen
 
 
+# Points of the ideal line: enough that y = x, a curve on a log2 axis of workers, draws smooth.
+IDEAL_POINTS = 64
+
+
 def ideal_line(axis, most):
-    """y = x from 1 to most, through every power of two (straight on any axis)."""
-    xs = sorted({1, most} | {2 ** k for k in range(0, most.bit_length()) if 2 ** k <= most})
+    """y = x from 1 to most, at points spaced evenly on a log axis (a straight
+    line on a linear axis, a smooth curve on a log one, not a bend at each power of two)."""
+    xs = [most ** (i / IDEAL_POINTS) for i in range(IDEAL_POINTS + 1)]
     axis.plot(xs, xs, linestyle=":", color="gray", label="ideal")
 
 
@@ -154,10 +165,11 @@ def phase_bars(chosen, usable, out, columns=None):
             parts = [(phase, run[phase] or 0.0) for phase in PHASES]
             parts.append(("waiting", max(0.0, run["median"] - sum(v for _, v in parts))))
             for phase, value in parts:
-                axis.bar(index, value * 1e3, bottom=bottom * 1e3, color=PHASE_COLOURS[phase],
-                         label=phase if index == 0 else None)
+                if value > 0:   # a segment of no height would pin the axis's top to the bar's
+                    axis.bar(index, value * 1e3, bottom=bottom * 1e3, color=PHASE_COLOURS[phase])
                 bottom += value
             bottoms.append(bottom)
+        axis.set_ylim(0, max(bottoms + [0.0]) * 1e3 * (1 + BAR_HEADROOM) or None)
         axis.set_xticks(range(len(names)))
         if crowded:
             axis.set_xticklabels(names, fontsize=7, rotation=30, ha="right", rotation_mode="anchor")
@@ -165,10 +177,13 @@ def phase_bars(chosen, usable, out, columns=None):
             axis.set_xticklabels(names, fontsize=8)
         axis.set_ylabel("milliseconds (median run)")
         axis.set_title("%s, n = %d: where the time goes" % (study, n), fontsize=10)
-        axis.legend(fontsize=8)
     for axis in list(axes.flat)[count:]:
         axis.set_visible(False)
-    figure.tight_layout()
+    # One key for every panel, above them, where it covers no bar.
+    figure.legend(handles=[matplotlib.patches.Patch(color=PHASE_COLOURS[phase], label=phase)
+                           for phase in PHASE_COLOURS], loc="upper center", ncol=len(PHASE_COLOURS), fontsize=9,
+                  frameon=False)
+    figure.tight_layout(rect=(0, 0, 1, 1 - KEY_INCHES / (4.8 * rows)))
     figure.savefig(out, dpi=DPI)
     plt.close(figure)
 
@@ -218,26 +233,51 @@ def cpu_versus_io(chosen, kinds, usable, out):
     plt.close(figure)
 
 
-def matmul_gflops(groups, usable, out):
-    """matmul-gflops.png: GFLOP/s per model against workers, OpenBLAS as the reference line."""
+def blas_label(lane):
+    """The reference line's name in the key: OpenBLAS and the core it ran (meta.json's
+    reference_lanes), and when that core is below what the CPU supports, so it says."""
+    core = lane.get("blas_core")
+    if not core:
+        return "OpenBLAS dgemm"
+    return "OpenBLAS dgemm\n(core %s%s)" % (core, ", below this\nCPU's best" if lane.get("blas_core_fits") == "no" else "")
+
+
+def peak_line(axis, peak, usable, workers):
+    """The machine's estimated peak (meta.json's peak_gflops_per_core: vector width x FMA
+    units x clock) times the cores P workers can use, at each P that ran: the physical limit."""
+    try:
+        per_core = float(peak.get("peak_gflops_per_core"))
+    except (TypeError, ValueError):
+        return   # not estimated on this machine
+    xs = sorted(set(workers))
+    axis.plot(xs, [per_core * min(p, usable) for p in xs], linestyle="-.", color="gray",
+              label="peak: %.0f GFLOP/s a core\n(vector × FMA × clock)" % per_core)
+
+
+def matmul_gflops(groups, usable, out, blas_lane, peak):
+    """matmul-gflops.png: GFLOP/s per model against workers, OpenBLAS as the reference line
+    (blas_lane: meta.json's reference_lanes["matmul-blas"], what its key says) and the
+    machine's peak (meta.json's peak) above them."""
     sizes = sorted(n for (study, n) in groups if study == "matmul")
     if not sizes:
         return False
     models = groups[("matmul", sizes[-1])]
-    figure, axis = plt.subplots(figsize=(8, 5.2))
+    figure, axis = plt.subplots(figsize=(10, 5.2))
     for model, runs in models.items():
         values = [r["figure_median"] or 0 for r in runs]
         style, marker = line_style(model, models)
         style = "--" if model == "blas" else style
         axis.plot([r["workers"] for r in runs], values, linestyle=style, marker=marker, color=colour(model),
-                  label="OpenBLAS dgemm" if model == "blas" else model)
-    worker_axis(axis, "cpu", [r["workers"] for runs in models.values() for r in runs])
+                  label=blas_label(blas_lane) if model == "blas" else model)
+    workers = [r["workers"] for runs in models.values() for r in runs]
+    peak_line(axis, peak, usable, workers)
+    worker_axis(axis, "cpu", workers)
     mark_cores(axis, usable)
     axis.set_xlabel("workers")
     axis.set_ylabel("GFLOP/s (median run)")
     axis.set_title("matmul, n = %d: our kernel in every model against OpenBLAS" % sizes[-1])
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))   # beside the lines, never on them
     figure.tight_layout()
     figure.savefig(out, dpi=DPI)
     plt.close(figure)
@@ -348,7 +388,8 @@ def main():
     if chosen:
         cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png")
         written.append("cpu-vs-io.png")
-    if matmul_gflops(groups, usable, results / "matmul-gflops.png"):
+    if matmul_gflops(groups, usable, results / "matmul-gflops.png",
+                     meta["machine"].get("reference_lanes", {}).get("matmul-blas", {}), meta["machine"].get("peak") or {}):
         written.append("matmul-gflops.png")
     for study, (n, models) in python_chosen.items():
         name = "python-%s.png" % study

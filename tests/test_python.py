@@ -263,6 +263,12 @@ def bad_input():
                           [py(workload, "threading")] + args, 2,
                           [stdout_empty, stderr_says("apt-get install %s" % package), no_traceback, one_line],
                           env={"PYTHONPATH": str(HIDE_PACKAGES)}, needs=[py(workload, "threading")]))
+    # An interpreter that does not see Debian's packages (pyenv's, a virtual environment's;
+    # here one started with -S): apt-get alone would not help it, so its own pip is named too.
+    cases.append(Case("py download under an interpreter without Debian's packages: names its pip and apt-get",
+                      [sys.executable, "-S", ROOT / "python" / "serial" / "download.py", "--server", "127.0.0.1:1"], 2,
+                      [stdout_empty, stderr_says("does not see Debian's packages", "-m pip install requests",
+                                                 "apt-get install python3-requests"), no_traceback, one_line]))
     return cases
 
 

@@ -89,6 +89,10 @@ def error(message):
     print("%s: %s" % (where, message), file=sys.stderr, flush=True)
 
 
+# Where Debian's python3-* packages go: only Debian's own interpreter (/usr/bin/python3) looks there.
+DEBIAN_PACKAGES = "/usr/lib/python3/dist-packages"
+
+
 def require(module, package, needed_by):
     """Import module, or stop with exit status 2 naming the Debian package that brings it.
 
@@ -98,9 +102,21 @@ def require(module, package, needed_by):
     try:
         imported = importlib.import_module(module)
     except ImportError as e:
-        raise MissingPackage("%s needs the Python module '%s' (%s): install it with "
-                             "'apt-get install %s' (Debian)" % (needed_by, module, e, package)) from None
+        raise MissingPackage("%s needs the Python module '%s' (%s): %s"
+                             % (needed_by, module, e, how_to_install(module, package))) from None
     if getattr(imported, "__file__", None) is None:
-        raise MissingPackage("%s needs the Python module '%s': install it with 'apt-get install %s' (Debian)"
-                             % (needed_by, module, package))
+        raise MissingPackage("%s needs the Python module '%s': %s" % (needed_by, module, how_to_install(module, package)))
     return imported
+
+
+def how_to_install(module, package):
+    """Where a missing module comes from: Debian's package, for Debian's interpreter;
+    for another (pyenv's, a virtual environment's), which sees none of Debian's
+    packages, that interpreter's pip too, or the bin/ program, which runs the
+    interpreter the build found with the packages."""
+    if DEBIAN_PACKAGES in sys.path:
+        return "install it with 'apt-get install %s' (Debian)" % package
+    return ("this interpreter (%s) does not see Debian's packages: install it for this one with "
+            "'%s -m pip install %s', or use Debian's /usr/bin/python3 after 'apt-get install %s' "
+            "(the programs in bin/ run the interpreter the build found)"
+            % (sys.executable, sys.executable, module.split(".")[0], package))

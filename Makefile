@@ -355,7 +355,7 @@ NEEDS_PYTHON = @test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tool
 # build of the pthreads variants.
 # The builds run a job per core (BUILD_JOBS=1 for one at a time); the
 # tests then run side by side themselves (tests/run_tests.py --jobs).
-BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+BUILD_JOBS ?= $(shell tools/cores 2>/dev/null || echo 1)
 test:
 	$(MAKE) --no-print-directory -j$(BUILD_JOBS) all
 	$(MAKE) --no-print-directory -j$(BUILD_JOBS) sanitizers

@@ -1,9 +1,11 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
+import os
+import shutil
 from pathlib import Path
 
 from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, parse_result_line, program,
                    result_lines, sanitizer_env, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
-                   wrong_warmup_line)
+                   usable_cores, wrong_warmup_line)
 
 WORKLOAD = "matmul"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi", "blas")
@@ -204,6 +206,27 @@ def launcher():
         Case("tools/mpirun refuses a hostfile it cannot read", [MPIRUN, "-np", 2, "--hostfile", "/nonexistent"],
              2, [stderr_says("cannot read '/nonexistent'")]),
         Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),
+    ] + own_cpus()
+
+
+# tools/cores and tools/mpirun under a narrower affinity mask: the first CPU this test may use.
+ONE_CPU = min(os.sched_getaffinity(0))
+CORES = ROOT / "tools" / "cores"
+
+
+def own_cpus():
+    """The cores a user leaves the suite (taskset) are the ones it counts and runs on; the
+    threads asked of OpenMP (OMP_NUM_THREADS, often set by HPC modules) are not cores."""
+    taskset = shutil.which("taskset") or "taskset"
+    return [
+        Case("tools/cores counts cores, not the threads OMP_NUM_THREADS or OMP_THREAD_LIMIT ask for",
+             ["sh", "-c", 'OMP_NUM_THREADS=64 "$0"; OMP_THREAD_LIMIT=1 "$0"', CORES], 0,
+             [stdout_says(r"^%d\n%d\n$" % (usable_cores(), usable_cores()))]),
+        Case("tools/cores under taskset -c %d: 1" % ONE_CPU, [taskset, "-c", ONE_CPU, CORES], 0,
+             [stdout_says(r"^1\n$")], needs=[taskset]),
+        Case("tools/mpirun under taskset -c %d: every rank stays on that CPU (Open MPI would bind one elsewhere)"
+             % ONE_CPU, [taskset, "-c", ONE_CPU, MPIRUN, "-np", 2, "sh", "-c", "grep ^Cpus_allowed_list: /proc/self/status"],
+             0, [stdout_says(r"^(Cpus_allowed_list:\t%d\n){2}$" % ONE_CPU)], needs=[taskset, program("matmul-mpi")]),
     ]
 
 

@@ -68,8 +68,8 @@ def result_pairs(line):
 class Cluster:
     """A cluster of the check's own, in a fresh folder: up in __enter__, down in __exit__."""
 
-    def __init__(self, hosts, *options, env=None):
-        self.folder = tempfile.mkdtemp(prefix="cluster-check-")
+    def __init__(self, hosts, *options, env=None, prefix="cluster-check-"):
+        self.folder = tempfile.mkdtemp(prefix=prefix)
         self.env = dict(env or os.environ, CLUSTER_DIR=os.path.join(self.folder, "cluster"))
         self.hosts, self.options = hosts, options
 
@@ -154,6 +154,24 @@ def check_updown(userns=False):
         again = run([CLUSTER, "down"], cluster.env)
         expect("no cluster was up" in again.stdout, "a second down says %r" % again.stdout)
         expect(run([CLUSTER, "status"], cluster.env, check=False).returncode == 3, "status after down: not exit 3")
+
+
+def check_spaced():
+    """A cluster folder whose path has a space in it (a checkout in "My Projects"): a job
+    runs across its hosts (Open MPI, which splits its agent setting at spaces, reaches the
+    agent through a link of the cluster's own), and down leaves nothing, the link neither."""
+    links_before = links()
+    with Cluster(2, prefix="cluster check ") as cluster:
+        status = cluster.status()
+        folder, tag = status.get("dir"), status.get("tag", "?")
+        expect(" " in folder, "the folder %r has no space in it" % folder)
+        job = run([MPIRUN, "--cluster", "-np", 2, BIN / "matmul-mpi", "-n", 64], cluster.env)
+        expect("hosts=2" in job.stdout, "a job on 2 hosts says %r" % job.stdout.strip())
+        link = key_values((Path(folder) / "cluster.conf").read_text()).get("agent_link", "")
+        expect(link and " " not in link, "cluster.conf's agent_link=%r" % link)
+        run([CLUSTER, "down"], cluster.env)
+        nothing_left(tag, folder, links_before)
+        expect(not Path(link).exists(), "the agent's link %s is left behind" % link)
 
 
 def check_undo():
@@ -290,7 +308,7 @@ def userns_available():
 
 CHECKS = {"updown": check_updown, "updown-userns": lambda: check_updown(userns=True), "undo": check_undo,
           "kill": lambda: check_fault("kill"), "cut": lambda: check_fault("cut"), "shaping": check_shaping,
-          "placement": check_placement}
+          "placement": check_placement, "spaced": check_spaced}
 
 
 def main():

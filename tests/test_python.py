@@ -399,8 +399,9 @@ def probe_same(options, args):
                   ("Python", [py(options.workload, "serial")] + list(args))], options.keys.split(","), server)
 
 
-# A pool run long enough to be caught in the middle: --mode many, thousands of tasks.
-LONG_POOL = [py("factorial", "multiprocessing"), "-p", 2, "--mode", "many", "-n", 4000, "--warmup", 0]
+# A pool run long enough to be caught in the middle, even on a loaded machine: --mode many,
+# thousands of tasks (a few seconds of CPU per worker; every probe ends it long before).
+LONG_POOL = [py("factorial", "multiprocessing"), "-p", 2, "--mode", "many", "-n", 8000, "--warmup", 0]
 # CPU seconds a pool worker has used when it surely holds a task (its start takes far less).
 BUSY_CPU_SECONDS = 0.15
 # Seconds a loaded machine may take to start the pool and get its workers going.

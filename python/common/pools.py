@@ -24,6 +24,7 @@
 import ctypes
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.pool
 import os
 import signal
 import sys
@@ -162,13 +163,23 @@ class Watch:
                     self.end_all(describe_death(process, exit_status(process), self.known))
 
     def end_all(self, death):
-        """A worker died: say so, kill every worker, and leave with exit status 1."""
+        """A worker died: say so, kill every worker, and leave with exit status 1.
+
+        The pool's own thread starts a worker in place of each that dies, the
+        ones killed here too; leaving while it is half-way through one (a
+        forkserver asked for it, a spawned interpreter reading what to run)
+        makes that process fail with a traceback on this program's stderr. So
+        that thread is told to start no more (its state, as Pool.terminate
+        tells it), woken by the deaths, waited for, and then whatever it
+        started before it stopped is killed too."""
         report.error(death)
-        for process in list(self.pool._pool):
-            try:
-                os.kill(process.pid, signal.SIGKILL)
-            except OSError:
-                pass  # gone already
+        handler = getattr(self.pool, "_worker_handler", None)
+        if handler is not None:
+            handler._state = multiprocessing.pool.TERMINATE
+        kill_workers(self.pool)
+        if handler is not None:
+            handler.join(STATUS_WAIT)
+            kill_workers(self.pool)
         forget_semaphores(self.pool)
         try:
             sys.stdout.flush()
@@ -183,6 +194,15 @@ class Watch:
         self.stopped.set()
         self.thread.join()
         return False
+
+
+def kill_workers(pool):
+    """SIGKILL to every process of the pool (Pool._pool) still there."""
+    for process in list(pool._pool):
+        try:
+            os.kill(process.pid, signal.SIGKILL)
+        except OSError:
+            pass  # gone already
 
 
 def exit_status(process):

@@ -11,7 +11,9 @@ Usage: tests/run_tests.py [--jobs J] [--table NAME] [--filter TEXT] [--list] [--
 A case whose program was not built is skipped (and counted as failed under
 CI=true, where everything must build). Every 10 seconds a progress line says
 how many cases are done and how many failed so far. The last line is "N passed, N failed";
-the exit status is 1 if any case failed.
+the exit status is 1 if any case failed. Ctrl-C stops the run: no further case
+starts, the running ones are killed, every table's teardown still runs (its
+servers and clusters go down), and the exit status is 130.
 
 A table module defines cases(), returning its Case rows; it may also define
 setup() (run before cases(), e.g. to start a server the cases talk to) and
@@ -34,7 +36,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from suite import run_case, usable_cores  # noqa: E402
+from suite import run_case, stop_running, usable_cores  # noqa: E402
 
 # While cases run, a progress line at least this often.
 PROGRESS_SECONDS = 10
@@ -53,7 +55,10 @@ class Progress:
         self.thread = threading.Thread(target=self.report, daemon=True)
 
     def count(self, future):
-        """A case ended (the pool calls this): count it, and its failure."""
+        """A case ended (the pool calls this): count it, and its failure; one
+        cancelled (Ctrl-C stopped the run before it began) did not end."""
+        if future.cancelled():
+            return
         ok = future.result()[0] if not future.exception() else False
         with self.lock:
             self.done += 1
@@ -99,6 +104,62 @@ def load_tables(only=""):
     return [(path.stem[len("test_"):], importlib.import_module(path.stem)) for path in paths]
 
 
+class Tally:
+    """What the run came to: counts, each case's seconds, and whether Ctrl-C cut it short."""
+
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.total = 0
+        self.durations = []
+        self.interrupted = False
+        self.started = time.monotonic()
+
+
+def run_tables(tables, options, ready, tally):
+    """Set up each table (ready: those whose setup ran), then run every case,
+    options.jobs at a time, into tally. Ctrl-C stops the run: no further case
+    starts, and the running ones are killed (stop_running)."""
+    in_ci = os.environ.get("CI") == "true"
+    cases = []
+    for table, module in tables:
+        if hasattr(module, "setup"):
+            try:
+                module.setup()
+            except Exception as e:  # a broken fixture fails its table, not the run
+                tally.failed += 1
+                print("FAIL  [%s] setup: %s" % (table, e), flush=True)
+                continue
+        ready.append(module)
+        cases += [(table, c) for c in module.cases() if options.filter in c.name]
+    tally.total = len(cases)
+    tally.started = time.monotonic()
+    print("running %d cases, %d at a time" % (len(cases), options.jobs), flush=True)
+    progress = Progress(len(cases), in_ci)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        futures = [(table, case, pool.submit(timed_case, case)) for table, case in cases]
+        for _, _, future in futures:
+            future.add_done_callback(progress.count)
+        progress.start()
+        try:
+            for table, case, future in futures:
+                ok, message, seconds = future.result()
+                tally.durations.append((seconds, table, case.name))
+                if ok is None and not in_ci:
+                    tally.skipped += 1
+                    print("SKIP  [%s] %s: %s" % (table, case.name, message), flush=True)
+                elif ok:
+                    tally.passed += 1
+                else:
+                    tally.failed += 1
+                    print("FAIL  [%s] %s: %s" % (table, case.name, message), flush=True)
+        except KeyboardInterrupt:
+            tally.interrupted = True
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_running()   # the pool's threads return as their cases' processes die
+        finally:
+            progress.stop()
+
+
 def main():
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the docstring says why
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -110,55 +171,36 @@ def main():
     options = parser.parse_args()
 
     tables = load_tables(options.table)
-    in_ci = os.environ.get("CI") == "true"
-    passed = failed = skipped = 0
-    cases, started_tables = [], []
-    for table, module in tables:
-        if not options.list and hasattr(module, "setup"):
-            try:
-                module.setup()
-            except Exception as e:  # a broken fixture fails its table, not the run
-                failed += 1
-                print("FAIL  [%s] setup: %s" % (table, e), flush=True)
-                continue
-        started_tables.append(module)
-        cases += [(table, c) for c in module.cases() if options.filter in c.name]
     if options.list:
-        for table, case in cases:
-            print("%-10s %s" % (table, case.name))
+        for table, module in tables:
+            for case in module.cases():
+                if options.filter in case.name:
+                    print("%-10s %s" % (table, case.name))
         return 0
 
-    started = time.monotonic()
-    print("running %d cases, %d at a time" % (len(cases), options.jobs), flush=True)
-    progress = Progress(len(cases), in_ci)
-    durations = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        futures = [(table, case, pool.submit(timed_case, case)) for table, case in cases]
-        for _, _, future in futures:
-            future.add_done_callback(progress.count)
-        progress.start()
-        for table, case, future in futures:
-            ok, message, seconds = future.result()
-            durations.append((seconds, table, case.name))
-            if ok is None and not in_ci:
-                skipped += 1
-                print("SKIP  [%s] %s: %s" % (table, case.name, message), flush=True)
-            elif ok:
-                passed += 1
-            else:
-                failed += 1
-                print("FAIL  [%s] %s: %s" % (table, case.name, message), flush=True)
-    progress.stop()
-    for module in started_tables:
-        if hasattr(module, "teardown"):
-            module.teardown()
-    if options.slowest:
-        print_slowest(durations, options.slowest)
-    if skipped:
-        print("%d skipped (not built on this machine)" % skipped)
-    print("took %.0f s" % (time.monotonic() - started))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    tally, ready = Tally(), []
+    try:
+        run_tables(tables, options, ready, tally)
+    except KeyboardInterrupt:   # while the tables were set up
+        tally.interrupted = True
+    finally:   # the tables' servers and clusters go down, whatever happened
+        for module in ready:
+            if hasattr(module, "teardown"):
+                module.teardown()
+    if options.slowest and not tally.interrupted:
+        print_slowest(tally.durations, options.slowest)
+    if tally.skipped:
+        print("%d skipped (not built on this machine)" % tally.skipped)
+    if tally.interrupted and not tally.total:
+        print("interrupted (Ctrl-C) while the tables were set up; no case ran")
+    elif tally.interrupted:
+        print("interrupted (Ctrl-C) after %d of %d cases; the rest did not run" % (
+            tally.passed + tally.failed + tally.skipped, tally.total))
+    print("took %.0f s" % (time.monotonic() - tally.started))
+    print("%d passed, %d failed" % (tally.passed, tally.failed))
+    if tally.interrupted:
+        return 128 + signal.SIGINT
+    return 1 if tally.failed else 0
 
 
 if __name__ == "__main__":

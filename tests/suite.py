@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -145,6 +146,29 @@ def run_case(case):
         shutil.rmtree(session, ignore_errors=True)
 
 
+# The cases' processes running now (each the leader of a process group of its own),
+# so that a Ctrl-C of the run can end them (stop_running).
+RUNNING = set()
+RUNNING_LOCK = threading.Lock()
+STOPPED = threading.Event()   # set by stop_running: a case started after it is killed at once
+
+
+def stop_running():
+    """Kill every running case's process group (the run was interrupted), and any started later."""
+    with RUNNING_LOCK:
+        STOPPED.set()
+        for proc in RUNNING:
+            kill_group(proc)
+
+
+def kill_group(proc):
+    """SIGKILL to a case's process group."""
+    try:
+        os.killpg(proc.pid, 9)
+    except OSError:
+        pass  # ended already
+
+
 def run_argv(case, env):
     """run_case's work once the environment is set."""
     argv = case.argv
@@ -156,12 +180,19 @@ def run_argv(case, env):
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                 stdout=stdout_file, stderr=subprocess.PIPE,
                                 start_new_session=True)
+        with RUNNING_LOCK:
+            RUNNING.add(proc)
+            if STOPPED.is_set():
+                kill_group(proc)
         try:
             out, err = proc.communicate(timeout=case.timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
             proc.communicate()
             return False, "timed out after %ss (a hang?)" % case.timeout
+        finally:
+            with RUNNING_LOCK:
+                RUNNING.discard(proc)
     except OSError as e:
         return False, "could not start %s: %s" % (case.argv[0], e)
     finally:

@@ -1,5 +1,7 @@
 """tests/test_orphans.py — a processes program killed by SIGKILL takes its fork()ed children with it.
 
+(And the test run itself, stopped by Ctrl-C, leaves nothing running: tests/interrupt_run.py.)
+
 Each case runs tests/kill_parent.py: start the program, wait until its
 children are at work, SIGKILL the parent, and find no child still running a
 second later (common/child.c's child_fork binds each child to its parent).
@@ -18,6 +20,7 @@ from pathlib import Path
 from suite import ROOT, Case, program, stdout_says
 
 KILL_PARENT = ROOT / "tests" / "kill_parent.py"
+INTERRUPT_RUN = ROOT / "tests" / "interrupt_run.py"
 FILESERVER = program("fileserver")
 # The download case's server: each file takes LATENCY_MS, so a child's share keeps it busy for seconds.
 LATENCY_MS = 100
@@ -75,4 +78,9 @@ def cases():
         # Two children, 32 files each from a server that takes LATENCY_MS per file.
         killed("download-processes", 2, ["--server", "127.0.0.1:%d" % STATE["port"], "--files", 64,
                                          "--size", "1K", "-p", 2, "-o", out], needs=[FILESERVER]),
+        # The test run itself: Ctrl-C in the middle of the download table stops it at once, its
+        # servers (setup's) and running cases too, with exit status 130 and the last line as ever.
+        Case("orphans: the test run interrupted by Ctrl-C ends at once, leaving no process",
+             [sys.executable, INTERRUPT_RUN, "download"], 0, [stdout_says(r"left 0 processes")],
+             needs=[FILESERVER], timeout=90),
     ]

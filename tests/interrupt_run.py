@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""tests/interrupt_run.py — Ctrl-C stops a test run at once, and the run leaves nothing behind.
+
+Usage: tests/interrupt_run.py TABLE
+
+Starts tests/run_tests.py --table TABLE --jobs 1 in a session of its own, as
+a terminal starts `make test`: the runner and the servers its tables start
+share one process group. Once cases run, it sends that group SIGINT, what
+Ctrl-C sends, and expects the runner to end within STOP_SECONDS with exit
+status 130, to say it was interrupted and end with its "N passed, N failed"
+line, and to leave no process behind: none of the run's processes (each
+started with a mark in its environment, which every program of the run
+inherits) is still there a moment later. Prints what it found; exit status
+0 when all of that holds, 1 when not (what is left is killed then).
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# How long the run may take to set its table up and start running cases.
+START_SECONDS = 60
+# How long the runner may take to end after Ctrl-C (its cases and servers stopped, teardown run).
+STOP_SECONDS = 20
+# How long the run's processes may take to be gone after the runner ended.
+GRACE_SECONDS = 2.0
+
+
+def marked(mark):
+    """Processes (not zombies) whose environment holds mark."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if mark.encode() in (proc / "environ").read_bytes().split(b"\0") and \
+                    (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(proc.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: tests/interrupt_run.py TABLE")
+    mark = "INTERRUPT_RUN_MARK=%s" % uuid.uuid4().hex
+    key, value = mark.split("=")
+    runner = subprocess.Popen([sys.executable, str(HERE / "run_tests.py"), "--table", sys.argv[1], "--jobs", "1"],
+                              env=dict(os.environ, **{key: value}), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines, problems = [], []
+    deadline = time.monotonic() + START_SECONDS
+    for line in runner.stdout:   # until it runs cases
+        lines.append(line)
+        if line.startswith("running ") or time.monotonic() > deadline:
+            break
+    time.sleep(1)   # some cases in
+    os.killpg(runner.pid, signal.SIGINT)
+    interrupted = time.monotonic()
+    try:
+        rest, _ = runner.communicate(timeout=STOP_SECONDS)
+        lines += rest.splitlines(keepends=True)
+    except subprocess.TimeoutExpired:
+        problems.append("the run did not end within %d s of Ctrl-C" % STOP_SECONDS)
+        os.killpg(runner.pid, signal.SIGKILL)
+        runner.communicate()
+    took = time.monotonic() - interrupted
+    text = "".join(lines)
+    if runner.returncode != 128 + signal.SIGINT:
+        problems.append("exit status %s, expected %d" % (runner.returncode, 128 + signal.SIGINT))
+    if "interrupted (Ctrl-C)" not in text:
+        problems.append("the run does not say it was interrupted")
+    if not re.search(r"\n\d+ passed, \d+ failed\n$", text):
+        problems.append("the run does not end with its 'N passed, N failed' line")
+    if "Traceback" in text:
+        problems.append("a traceback")
+    time.sleep(GRACE_SECONDS)
+    left = marked(mark)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if left:
+        problems.append("processes of the run left: %s" % left)
+    print("ended %.1f s after Ctrl-C, exit status %s, left %d processes" % (took, runner.returncode, len(left)))
+    for problem in problems:
+        print("interrupt_run: %s" % problem, file=sys.stderr)
+    if problems:
+        print("interrupt_run: the run said:\n%s" % text[-1500:], file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

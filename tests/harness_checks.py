@@ -666,6 +666,14 @@ def check_record():
         status, text, _, made = recorded(lambda: sys.exit("not built: matmul-blas"))
         expect(isinstance(status, SystemExit) and not made, "a check that printed nothing left %s" % made)
 
+        def interrupted():
+            print("figure 3")
+            raise KeyboardInterrupt
+
+        status, text, _, _ = recorded(interrupted)   # Ctrl-C: exit status 130, no traceback, kept
+        expect(status == 130 and "figure 3" in text and text.splitlines()[-1].startswith("# interrupted (Ctrl-C), "),
+               "a check interrupted: status %r, the record:\n%s" % (status, text))
+
 
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
           "fileserver": check_fileserver, "runner": check_runner, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,

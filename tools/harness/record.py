@@ -15,6 +15,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import socket
 import sys
 
@@ -70,7 +71,8 @@ def header(check, argv, info):
 def run_recorded(check, main):
     """main()'s exit status, with its stdout also written to a record under
     results/speed/ (named on stderr at the end), however it ends; a check
-    that ends before it prints anything (a program not built) leaves none."""
+    that ends before it prints anything (a program not built) leaves none.
+    Ctrl-C ends it with a line saying so and exit status 130."""
     info = machine.describe({})
     SPEED_FOLDER.mkdir(parents=True, exist_ok=True)
     name = "%s-%s-%s" % (check, datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname())
@@ -93,9 +95,10 @@ def run_recorded(check, main):
             elif e.code:
                 ending = "ended with exit status %s" % e.code
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:   # said in a line, not a traceback; exit status 130, as a shell's
             ending = "interrupted (Ctrl-C)"
-            raise
+            print("%s: interrupted (Ctrl-C)" % check, file=sys.stderr)
+            return 128 + signal.SIGINT
         except Exception as e:  # a fault of the check itself: its traceback follows on stderr
             ending = "failed: %s: %s" % (type(e).__name__, e)
             raise

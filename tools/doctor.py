@@ -198,4 +198,8 @@ def cluster():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:   # Ctrl-C: a line, not a traceback, and a shell's exit status
+        print("doctor: interrupted (Ctrl-C)", file=sys.stderr)
+        sys.exit(130)

@@ -225,7 +225,8 @@ def own_cpus():
         Case("tools/cores under taskset -c %d: 1" % ONE_CPU, [taskset, "-c", ONE_CPU, CORES], 0,
              [stdout_says(r"^1\n$")], needs=[taskset]),
         Case("tools/mpirun under taskset -c %d: every rank stays on that CPU (Open MPI would bind one elsewhere)"
-             % ONE_CPU, [taskset, "-c", ONE_CPU, MPIRUN, "-np", 2, "sh", "-c", "grep ^Cpus_allowed_list: /proc/self/status"],
+             % ONE_CPU,
+             [taskset, "-c", ONE_CPU, MPIRUN, "-np", 2, "sh", "-c", "grep ^Cpus_allowed_list: /proc/self/status"],
              0, [stdout_says(r"^(Cpus_allowed_list:\t%d\n){2}$" % ONE_CPU)], needs=[taskset, program("matmul-mpi")]),
     ]
 

@@ -105,7 +105,8 @@ def require(module, package, needed_by):
         raise MissingPackage("%s needs the Python module '%s' (%s): %s"
                              % (needed_by, module, e, how_to_install(module, package))) from None
     if getattr(imported, "__file__", None) is None:
-        raise MissingPackage("%s needs the Python module '%s': %s" % (needed_by, module, how_to_install(module, package)))
+        raise MissingPackage("%s needs the Python module '%s': %s"
+                             % (needed_by, module, how_to_install(module, package)))
     return imported
 
 

@@ -239,7 +239,8 @@ def blas_label(lane):
     core = lane.get("blas_core")
     if not core:
         return "OpenBLAS dgemm"
-    return "OpenBLAS dgemm\n(core %s%s)" % (core, ", below this\nCPU's best" if lane.get("blas_core_fits") == "no" else "")
+    below = ", below this\nCPU's best" if lane.get("blas_core_fits") == "no" else ""
+    return "OpenBLAS dgemm\n(core %s%s)" % (core, below)
 
 
 def peak_line(axis, peak, usable, workers):
@@ -388,8 +389,8 @@ def main():
     if chosen:
         cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png")
         written.append("cpu-vs-io.png")
-    if matmul_gflops(groups, usable, results / "matmul-gflops.png",
-                     meta["machine"].get("reference_lanes", {}).get("matmul-blas", {}), meta["machine"].get("peak") or {}):
+    blas_lane = meta["machine"].get("reference_lanes", {}).get("matmul-blas", {})
+    if matmul_gflops(groups, usable, results / "matmul-gflops.png", blas_lane, meta["machine"].get("peak") or {}):
         written.append("matmul-gflops.png")
     for study, (n, models) in python_chosen.items():
         name = "python-%s.png" % study

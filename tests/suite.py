@@ -135,6 +135,11 @@ def run_case(case):
     # its own session directory instead, removed afterwards.
     session = tempfile.mkdtemp(prefix="ompi-case-")
     env["OMPI_MCA_orte_tmpdir_base"] = session
+    # The cases share the cores: a rank waiting for a message (a verdict, a
+    # hung exchange) lets other cases' processes have its core (sched_yield),
+    # as on an oversubscribed node, rather than spinning on it, which is Open
+    # MPI's default while the ranks fit the cores. What the programs do is the same.
+    env.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")
     for key, value in case.env.items():  # None: the variable is removed
         if value is None:
             env.pop(key, None)

@@ -86,8 +86,9 @@ enum outcome mpi_start(int *argc, char ***argv)
 
 enum outcome mpi_finish(enum outcome o)
 {
-    /* Out before the ranks part: once one rank leaves with a failure, mpirun
-     * kills the others at once (tools/mpirun), and their buffers with them. */
+    /* What this rank printed goes out before the ranks part: once one rank
+     * leaves with a failure, mpirun kills the others at once (tools/mpirun),
+     * and what their buffers still held would be lost with them. */
     fflush(stdout);
     int rc = MPI_Finalize();
     if (rc == MPI_SUCCESS)

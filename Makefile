@@ -416,7 +416,8 @@ bench-factorial bench-download bench-python: bench-%: all
 
 config:
 	@rm -f $(CONFIG)
-	@$(MAKE) --no-print-directory $(CONFIG)
+	@$(MAKE) --no-print-directory -s $(CONFIG)
+	@echo "make config: looked again; found: $$(sed -n 's/^HAVE_\([A-Z]*\) := yes$$/\1/p' $(CONFIG) | tr 'A-Z\n' 'a-z ')(make doctor says more)"
 
 clean:
 	rm -rf bin build

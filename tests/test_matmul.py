@@ -213,6 +213,20 @@ def launcher():
         Case("tools/mpirun refuses a hostfile it cannot read", [MPIRUN, "-np", 2, "--hostfile", "/nonexistent"],
              2, [stderr_says("cannot read '/nonexistent'")]),
         Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),
+    ] + [Case("tools/mpirun refuses -np %s" % ranks, [MPIRUN, "-np", ranks, "true"], 2,
+              [stderr_says("the number of ranks must be a whole number from 1 to 1000000, not '%s'" % ranks),
+               stdout_empty])
+         for ranks in ("00", "4294967297", "99999999999999999999", "-2")] + [
+        Case("tools/mpirun reads -np 010 as ten ranks, not octal eight", [MPIRUN, "--explain", "010"], 0,
+             [stdout_says(r"(?m)^ranks=10$")]),
+    ] + [Case("tools/mpirun refuses a program it cannot run (%s): exit 2, before mpirun" % why,
+              [MPIRUN, "-np", 2, path], 2, [stderr_says("cannot run '%s'" % path, said), stdout_empty])
+         for path, why, said in (("bin/nonexistent", "missing", "no such file"),
+                                 ("bin/", "a folder", "not an executable file"),
+                                 ("no-such-command", "not on PATH", "no such program on PATH"))] + [
+        Case("tools/mpirun says what a broken mpirun says, not that it is missing", [MPIRUN, "-np", 2, "true"], 1,
+             [stderr_says("'mpirun --version' failed", "    "), stdout_empty],
+             env={"OMPI_MCA_mca_base_param_files": "/etc"}, needs=[program("matmul-mpi")]),
     ] + own_cpus()
 
 
@@ -229,6 +243,8 @@ def own_cpus():
         Case("tools/cores counts cores, not the threads OMP_NUM_THREADS or OMP_THREAD_LIMIT ask for",
              ["sh", "-c", 'OMP_NUM_THREADS=64 "$0"; OMP_THREAD_LIMIT=1 "$0"', CORES], 0,
              [stdout_says(r"^%d\n%d\n$" % (usable_cores(), usable_cores()))]),
+        Case("tools/cores refuses an argument it does not take", [CORES, "--bogus"], 2,
+             [stderr_says("unknown argument '--bogus'"), stdout_empty]),
         Case("tools/cores under taskset -c %d: 1" % ONE_CPU, [taskset, "-c", ONE_CPU, CORES], 0,
              [stdout_says(r"^1\n$")], needs=[taskset]),
         Case("tools/mpirun under taskset -c %d: every rank stays on that CPU (Open MPI would bind one elsewhere)"

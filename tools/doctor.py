@@ -8,6 +8,7 @@ skipped with why, NumPy's BLAS core), whether a cluster on this machine
 can be made (make bench CLUSTER=N: which kind, or why not; ip and tc), and
 the sweep the default preset would run.
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -28,6 +29,12 @@ def line(label, value, note=""):
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__.splitlines()[0].split(" — ", 1)[1],
+                            epilog="Run it as make doctor, which hands it what the build found.").parse_args()
+    if not any(variable in os.environ for variable, _, _ in COMPONENTS):
+        print("doctor: run it as make doctor: what the build found (tools/configure.sh) comes through make",
+              file=sys.stderr)
+        return 2
     cores = machine.cores()
     usable = cores["usable_cores"]
     print("machine")

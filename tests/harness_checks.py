@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
-Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|sweep|failing|resume|python|
-       cluster|compare|record
+Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|sweep|failing|resume|broken|
+       interrupt_early|python|cluster|compare|record
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -418,6 +418,69 @@ def check_resume():
         expect(len(runs) == configs * 4, "%d rows after resuming, expected %d" % (len(runs), configs * 4))
 
 
+def check_broken():
+    """A results folder a sweep left half-written (meta.json empty, cut short, not an object, or short of
+    what a sweep writes; a runs.csv row cut short): make plot and RESUME=1 name the file, exit 2, no
+    traceback. RESUME=1 with settings that would change the sweep: refused, naming them."""
+    bench_py = [sys.executable, str(ROOT / "tools" / "bench.py")]
+    meta = {"preset": "quick", "repeats": 1, "seed": 7, "timeout": 120, "machine": {"usable_cores": 2},
+            "selection": {"workloads": "matmul", "models": "serial", "workers": "1", "sizes": "32"}}
+    header = ",".join(summary.RUN_COLUMNS)
+    whole = "2026-01-01T00:00:00,matmul,matmul,serial,32,1,0,1,0.001,0,0,0.001,0,0.01,0,0,1000,0,yes,no,,"
+    broken = {"meta.json empty": ("", header + "\n"),
+              "meta.json cut short": (json.dumps(meta)[:40], header + "\n"),
+              "meta.json not an object": ("[]", header + "\n"),
+              "meta.json without its preset": (json.dumps({k: v for k, v in meta.items() if k != "preset"}),
+                                               header + "\n"),
+              "a runs.csv row cut short": (json.dumps(meta), header + "\n" + whole + "\n" + whole[:30] + "\n")}
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, (meta_text, runs_text) in broken.items():
+            results = Path(scratch) / name.replace(" ", "-")
+            folder = results / "sweep"
+            folder.mkdir(parents=True)
+            (folder / "meta.json").write_text(meta_text)
+            (folder / "runs.csv").write_text(runs_text)
+            (results / "latest").symlink_to("sweep")
+            said = "runs.csv line 3" if "runs.csv" in name else "meta.json"
+            for what, argv, env in (("make plot", bench_py + ["--plot", str(folder)], None),
+                                    ("RESUME=1", bench_py + ["--results", str(results)],
+                                     dict(os.environ, RESUME="1"))):
+                out = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+                expect(out.returncode == 2 and said in out.stderr and "Traceback" not in out.stderr,
+                       "%s of a folder with %s: exit %d, %r" % (what, name, out.returncode, out.stderr[-600:]))
+        results = Path(scratch) / "whole"
+        (results / "sweep").mkdir(parents=True)
+        (results / "sweep" / "meta.json").write_text(json.dumps(meta))
+        (results / "sweep" / "runs.csv").write_text(header + "\n" + whole + "\n")
+        (results / "latest").symlink_to("sweep")
+        out = subprocess.run(bench_py + ["--results", str(results), "--workloads", "factorial"], capture_output=True,
+                             text=True, timeout=120, env=dict(os.environ, RESUME="1", PRESET="python"))
+        expect(out.returncode == 2 and "PRESET=python WORKLOADS=factorial would change it" in out.stderr,
+               "RESUME=1 with other settings: exit %d, %r" % (out.returncode, out.stderr[-400:]))
+
+
+def check_interrupt_early():
+    """Ctrl-C as soon as a sweep has said its first line (before or just after its results folder is made):
+    exit 130, a line, no traceback; no results folder without its meta.json, and results/latest, if
+    there, is a folder with one."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, real=["matmul-serial"])
+        results = Path(folder) / "results"
+        process = bench(bin_dir, results, ["--workers", "1", "--repeats", "1"], wait=False)
+        first = process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        err = first + err
+        expect(process.returncode == 130 and "interrupted" in err and "Traceback" not in err,
+               "bench interrupted at its first line: exit %s, %r" % (process.returncode, err[-800:]))
+        folders = [f for f in results.iterdir() if f.name != "latest"] if results.exists() else []
+        expect(all((f / "meta.json").is_file() for f in folders),
+               "a results folder without its meta.json: %s" % [str(f) for f in folders])
+        latest = results / "latest"
+        expect(not os.path.lexists(latest) or (latest / "meta.json").is_file(),
+               "results/latest points at %s, which has no meta.json" % os.path.realpath(latest))
+
+
 # The tiny sweep of the Python lane: the GIL figure's programs, the C code beside them, the file
 # server, and matmul-py-serial (meta.json asks it which BLAS core the lane runs; it is not swept).
 def check_cluster():
@@ -617,8 +680,13 @@ def check_compare():
         same = compare(here, here)
         expect(same.returncode == 0 and "Nothing recorded" in same.stdout and "no clear difference in 4;"
                in same.stdout, "a sweep against itself: %s" % same.stdout[-600:])
+        cut = results_folder(Path(scratch) / "cut", "AMD EPYC", [("matmul", "serial", 1, 2.0, None, (1.8, 2.2))])
+        (cut / "summary.csv").write_text((cut / "summary.csv").read_text()[:-40])
+        unlike = results_folder(Path(scratch) / "unlike", "AMD EPYC", [("matmul", "serial", 1, 2.0, None, (1, 3))])
+        (unlike / "meta.json").write_text("[]")
         for folder, said in ((Path(scratch) / "nowhere", "no such folder"),
-                             (Path(scratch), "is not a results folder: it has no summary.csv")):
+                             (Path(scratch), "is not a results folder: it has no summary.csv"),
+                             (cut, "summary.csv line 2 has"), (unlike, "meta.json is not a sweep's record")):
             bad = compare(here, folder)
             expect(bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr
                    and bad.stdout == "", "compare with %s: exit %d, %r" % (folder, bad.returncode, bad.stderr))
@@ -677,7 +745,8 @@ def check_record():
 
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
           "fileserver": check_fileserver, "runner": check_runner, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
-          "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record}
+          "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
+          "broken": check_broken, "interrupt_early": check_interrupt_early}
 
 
 def main():

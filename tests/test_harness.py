@@ -40,6 +40,10 @@ def cases():
              [sys.executable, CHECKS, "failing"], needs=needs, timeout=300),
         Case("harness resumes an interrupted sweep without duplicate or lost rows",
              [sys.executable, CHECKS, "resume"], needs=needs, timeout=300),
+        Case("harness make plot and RESUME=1 of a half-written results folder: the file named, exit 2, no "
+             "traceback; RESUME=1 with settings that would change the sweep refused", [sys.executable, CHECKS, "broken"]),
+        Case("harness Ctrl-C at a sweep's first line: exit 130, a line, no traceback, no folder without meta.json",
+             [sys.executable, CHECKS, "interrupt_early"], needs=[program("matmul-serial")]),
         Case("harness tiny sweep with the Python lane: its rows and baselines, its plots and the GIL figure, "
              "meta.json's python_lane; then PYTHON=0 (--no-python) leaves it out",
              [sys.executable, CHECKS, "python"], needs=[program(name) for name in PYTHON_SWEEP], timeout=400),
@@ -60,7 +64,15 @@ BAD_VARIABLES = [("PRESET", "fast", "PRESET=fast: one of full, python, quick"),
                  ("REPEATS", "0", "REPEATS=0: '0' should be a whole number, at least 1"),
                  ("REPEATS", "3,5", "REPEATS=3,5: one whole number"),
                  ("SEED", "-1", "SEED=-1: '-1' should be a whole number, at least 0"),
-                 ("SEED", str(1 << 64), "SEED=%d: the programs take seeds up to %d" % (1 << 64, (1 << 64) - 1))]
+                 ("SEED", str(1 << 64), "SEED=%d: the programs take seeds up to %d" % (1 << 64, (1 << 64) - 1)),
+                 ("RATE", "fast", "RATE: 'fast' is neither unshaped nor a rate tc understands"),
+                 ("RATE", "99999999999tbit", "from 1kbit to 1000tbit")]
+# tools/bench.py's own flags with values it cannot use, and what the refusal must name.
+BAD_FLAGS = [(["--plot", ""], "--plot: which results folder?"),
+             (["--bin", "/nonexistent"], "--bin /nonexistent: no such folder"),
+             (["--timeout", "nan"], "--timeout nan: seconds above 0"),
+             (["--timeout", "-1"], "--timeout -1.0: seconds above 0"),
+             (["--no-python", "--models", "serial,py-serial"], "names a Python lane, and PYTHON=0 leaves")]
 
 
 def bad_variables():
@@ -76,6 +88,13 @@ def bad_variables():
     cases = [Case("harness make bench %s=%s refused before anything runs, exit 2" % (name, value),
                   bench(ROOT / "tests" / "data"), 2, [stderr_says(said), stdout_empty], env={name: value})
              for name, value, said in BAD_VARIABLES]
+    cases += [Case("harness tools/bench.py %s refused before anything runs, exit 2" % " ".join(flags),
+                   bench(ROOT / "tests" / "data") + flags, 2, [stderr_says(said), stdout_empty])
+              for flags, said in BAD_FLAGS]
+    reference = ROOT / "results" / "reference" / "amd-epyc-zen5"
+    cases.append(Case("harness make plot of a reference sweep refused without FORCE=1 (its files are the project's)",
+                      bench_script + ["--plot", reference], 2,
+                      [stderr_says("is a reference sweep", "FORCE=1"), stdout_empty], env={"FORCE": ""}))
     # A name no program in bin/ answers to: refused, not left out in silence.
     return cases + [
         Case("harness make bench %s=%s refused: no program of that name in bin/, exit 2" % (name, value),

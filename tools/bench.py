@@ -34,6 +34,7 @@ import argparse
 import csv
 import datetime
 import json
+import math
 import os
 import random
 import shutil
@@ -60,6 +61,12 @@ PRESETS = {
     studies.PYTHON_PRESET: {"repeats": 3, "timeout": 120, "anywhere": True},
     "full": {"repeats": 5, "timeout": 900, "anywhere": False},
 }
+DEFAULT_PRESET = "quick"
+# The sweeps kept in the project to compare with (make compare WITH=results/reference/<machine>).
+REFERENCE = ROOT / "results" / "reference"
+# What meta.json must hold for make plot to redraw a folder, and for RESUME=1 to go on with its sweep.
+REDRAW_NEEDS = ("machine", "preset", "repeats")
+RESUME_NEEDS = REDRAW_NEEDS + ("selection", "seed", "timeout")
 # A run shorter than this many clock ticks is measured too coarsely to trust.
 MIN_TICKS_PER_RUN = 1000
 TIME_STAMP = "%Y-%m-%dT%H%M%S"
@@ -99,10 +106,23 @@ def one_number(parser, name, text, least):
     return numbers[0] if numbers else None
 
 
+def given_settings(options):
+    """The settings that choose a sweep, as given to this run (PRESET=python, WORKLOADS=matmul, ...)."""
+    settings = [("PRESET", options.preset_given), ("WORKLOADS", options.workloads), ("MODELS", options.models),
+                ("WORKERS", options.workers), ("SIZES", options.sizes), ("REPEATS", options.repeats),
+                ("SEED", options.seed), ("CLUSTER", options.cluster), ("RATE", options.rate)]
+    given = ["%s=%s" % (name, value) for name, value in settings if value is not None and value != ""]
+    if not options.python:
+        given.append("PYTHON=0")
+    if options.timeout is not None:
+        given.append("--timeout %g" % options.timeout)
+    return given
+
+
 def parse_arguments():
     env = os.environ.get
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default=env("PRESET") or "quick", choices=sorted(PRESETS))
+    parser.add_argument("--preset", default=env("PRESET") or None, choices=sorted(PRESETS))
     parser.add_argument("--workloads", default=env("WORKLOADS", ""), help="e.g. matmul,factorial-many")
     parser.add_argument("--models", default=env("MODELS", ""), help="e.g. serial,threads,mpi")
     parser.add_argument("--workers", default=env("WORKERS", ""), help="e.g. 1,2,4,8")
@@ -124,8 +144,18 @@ def parse_arguments():
     parser.add_argument("--results", default=str(ROOT / "results"))
     parser.add_argument("--plot", metavar="RESULTS_DIR", help="only redraw from an existing folder")
     options = parser.parse_args()
+    options.preset_given, options.preset = options.preset, options.preset or DEFAULT_PRESET
     if options.preset not in PRESETS:  # argparse checks the flag's choices, not PRESET='s default
         parser.error("PRESET=%s: one of %s" % (options.preset, ", ".join(sorted(PRESETS))))
+    if options.plot is not None and not options.plot.strip():
+        parser.error("--plot: which results folder? (make plot RESULTS=results/<folder>)")
+    if not Path(options.bin).is_dir():
+        parser.error("--bin %s: no such folder (make builds the programs into bin/)" % options.bin)
+    if options.timeout is not None and not 0 < options.timeout < math.inf:
+        parser.error("--timeout %s: seconds above 0" % options.timeout)
+    if not options.python and any(is_python(model) for model in split_list(options.models) or []):
+        parser.error("MODELS=%s names a Python lane, and PYTHON=0 leaves the Python lane out: drop one of them"
+                     % options.models)
     options.worker_list = whole_numbers(parser, "WORKERS", options.workers, 1)
     options.size_list = whole_numbers(parser, "SIZES", options.sizes, 1)
     options.repeats = one_number(parser, "REPEATS", options.repeats, 1)
@@ -143,10 +173,11 @@ def cluster_options(options):
     """options.hosts (None: no cluster) and options.links (the rates, one cluster each) from
     --cluster and --rate; ClusterError for a bad one, or a rate without a cluster."""
     options.hosts = clusters.parse_hosts(options.cluster) if options.cluster else None
+    links = clusters.parse_rates(options.rate)  # a bad rate is said first, whether or not CLUSTER= is given
     if options.hosts is None and options.rate:
         raise clusters.ClusterError("RATE=%s shapes the links of a cluster: give CLUSTER=N too "
                                     "(e.g. make bench CLUSTER=2 RATE=%s)" % (options.rate, options.rate))
-    options.links = clusters.parse_rates(options.rate) if options.hosts else []
+    options.links = links if options.hosts else []
 
 
 class Config:
@@ -245,10 +276,26 @@ def resumed(options):
     latest = Path(options.results) / "latest"
     if not (latest / "runs.csv").exists() or not (latest / "meta.json").exists():
         sys.exit("bench: nothing to resume: %s has no runs.csv and meta.json" % latest)
-    meta = json.loads((latest / "meta.json").read_text())
+    try:
+        meta = summary.read_meta(latest, RESUME_NEEDS)
+        for row in summary.read_runs(latest / "runs.csv"):  # what sweep reads of each row to know it ran
+            try:
+                int(row["n"]), int(row["workers"]), int(row["round"])
+            except (KeyError, ValueError):
+                raise summary.FolderError("%s/runs.csv: a row whose n, workers or round is not a whole number "
+                                          "(%s)" % (latest, ",".join(map(str, row.values())))) from None
+    except summary.FolderError as e:
+        say("cannot resume the sweep in %s: %s" % (latest, e))
+        sys.exit(2)
+    given = given_settings(options)
+    if given:
+        say("RESUME=1 goes on with the sweep in %s as it was started (preset %s); %s would change it: leave %s "
+            "out, or start a new sweep without RESUME=1" % (latest, meta["preset"], " ".join(given),
+                                                          "it" if len(given) == 1 else "them"))
+        sys.exit(2)
     options.preset = meta["preset"]  # the sweep is the one that was started
     for name in ("workloads", "models", "workers", "sizes"):
-        setattr(options, name, meta["selection"][name])
+        setattr(options, name, meta["selection"].get(name) or "")
     options.python = meta["selection"].get("python", True)
     options.cluster = meta["selection"].get("cluster") or ""
     options.rate = meta["selection"].get("rate") or ""
@@ -259,15 +306,26 @@ def resumed(options):
 
 
 def new_folder(options):
-    """A fresh results/<time>-<host>, with results/latest pointing at it."""
-    base = Path(options.results)
-    folder = base / ("%s-%s" % (datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname()))
+    """A fresh, empty results/<time>-<host> (point_latest follows once it holds meta.json)."""
+    folder = Path(options.results) / ("%s-%s" % (datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname()))
     folder.mkdir(parents=True)
-    latest = base / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(folder.name)
     return folder
+
+
+def point_latest(folder):
+    """results/latest pointing at folder, in one step (a new link renamed over the old one)."""
+    latest = folder.parent / "latest"
+    fresh = folder.parent / (".latest-%d" % os.getpid())
+    fresh.symlink_to(folder.name)
+    os.replace(fresh, latest)
+
+
+def write_meta(folder, meta):
+    """folder/meta.json, whole or not at all (written aside, then renamed over
+    the old one): a sweep stopped in the middle leaves the last complete one."""
+    fresh = folder / ("meta.json.%d" % os.getpid())
+    fresh.write_text(json.dumps(meta, indent=2) + "\n")
+    os.replace(fresh, folder / "meta.json")
 
 
 def past_limits(options, programs, configs):
@@ -451,7 +509,7 @@ def finish(folder, meta, chosen, programs):
     meta["warnings"] = [w for w in meta.get("start_warnings", [])] + run_warnings(runs, rows, programs)
     for warning in meta["warnings"][len(meta.get("start_warnings", [])):]:
         say("warning: " + warning)
-    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_meta(folder, meta)
     rows = summary.read_summary(folder / "summary.csv")
     pngs, dumb = [], {}
     gnuplot_exe = os.environ.get("GNUPLOT") or shutil.which("gnuplot")
@@ -491,15 +549,25 @@ def studies_in(runs):
     return [known.get(name) or studies.Study(name, workload, "cpu") for name, workload in names]
 
 
-def redraw(folder):
-    """make plot: summary, plots and report again from a folder's runs.csv."""
+def redraw(folder, force=False):
+    """make plot: summary, plots and report again from a folder's runs.csv
+    (a reference sweep, whose files are the project's own, only with FORCE=1)."""
     problem = summary.not_a_sweep(folder, ("runs.csv", "meta.json"))
     if problem:
         say(problem)
         return 2
     folder = Path(folder).resolve()
-    meta = json.loads((folder / "meta.json").read_text())
-    dumb = finish(folder, meta, studies_in(summary.read_runs(folder / "runs.csv")), [])
+    if REFERENCE in folder.parents and not force:
+        say("%s is a reference sweep, kept in the project as it was drawn; redraw a copy (cp -r %s /tmp/mine; "
+            "make plot RESULTS=/tmp/mine), or give FORCE=1 to redraw it in place" % (folder, folder))
+        return 2
+    try:
+        meta = summary.read_meta(folder, REDRAW_NEEDS)
+        runs = summary.read_runs(folder / "runs.csv")
+    except summary.FolderError as e:
+        say("cannot redraw %s: %s" % (folder, e))
+        return 2
+    dumb = finish(folder, meta, studies_in(runs), [])
     print("\n".join(dumb.values()))
     say("redrawn: %s/report.md" % folder)
     return 0
@@ -538,7 +606,7 @@ def main():
     signal.signal(signal.SIGTERM, interrupt)
     options = parse_arguments()
     if options.plot:
-        return redraw(options.plot)
+        return redraw(options.plot, options.force)
     folder, meta = resumed(options) if options.resume else (None, None)
     if not PRESETS[options.preset]["anywhere"] and not machine.batch_job() and not options.force:
         sys.exit("bench: preset '%s' runs for a long time on every core; outside a batch job it needs FORCE=1 "
@@ -587,23 +655,28 @@ def main():
                                                   % hosts.folder(rate) if rate in reused
                                                   else "brought up in %s" % hosts.folder(rate)))
         if meta is None:
+            meta = start_meta(options, configs, programs, usable, sizes)
             try:
                 folder = new_folder(options)
             except OSError as e:  # a checkout this user cannot write to (a shared one on a login node)
                 say("cannot make a results folder in %s: %s; run make bench in a checkout you can write to, "
                     "or give tools/bench.py --results DIR" % (options.results, e.strerror or e))
                 return 1
-            meta = start_meta(options, configs, programs, usable, sizes)
         if hosts:
             meta["cluster"] = hosts.describe(max(c.workers for c in across))
-        (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        write_meta(folder, meta)
+        point_latest(folder)  # only now: results/latest is always a folder with its meta.json
         say("results in %s" % folder)
         count, harness_seconds = sweep(options, configs, folder, meta["seed"], meta["repeats"], meta["timeout"],
                                        hosts)
     except KeyboardInterrupt:
-        if folder:
+        if folder and (folder / "meta.json").exists():  # sweep said how far it came
             meta["interrupted"] = datetime.datetime.now().isoformat()
-            (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+            write_meta(folder, meta)
+        else:
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)  # made a moment ago, nothing in it yet
+            say("interrupted before the first run; nothing was recorded")
         return 130
     except FileServerError as e:  # the I/O-bound study's server: not built, or it did not start
         sys.exit("bench: %s; every finished run is in %s" % (e, folder / "runs.csv"))
@@ -620,11 +693,23 @@ def main():
     meta["machine"]["load_after"] = list(os.getloadavg())
     if count:
         meta["harness_overhead_ms_per_run"] = round(1e3 * harness_seconds / count, 3)
-    dumb = finish(folder, meta, chosen, programs)
+    try:
+        dumb = finish(folder, meta, chosen, programs)
+    except KeyboardInterrupt:
+        say("interrupted while drawing the plots; every run is in %s/runs.csv, and make plot RESULTS=%s "
+            "draws them" % (folder, folder))
+        return 130
     print("\n".join(dumb.values()))
     say("done: %s/report.md (summary.csv, runs.csv, meta.json, plots/)" % folder)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    except KeyboardInterrupt:  # before the sweep began, or while make plot redrew: a line, not a traceback
+        say("interrupted")
+        status = 130
+    for signum in (signal.SIGINT, signal.SIGTERM):  # all is said: now they would only break Python's own exit
+        signal.signal(signum, signal.SIG_IGN)
+    sys.exit(status)

@@ -40,10 +40,10 @@ UNSHAPED = "unshaped"
 MIN_HOSTS, MAX_HOSTS = 2, 8
 # The head's address on every cluster (tools/cluster): the download study's file server listens there.
 HEAD_ADDRESS = "169.254.100.254"
-# tc's rates, as tools/cluster up takes them: a number and a unit, at least 1kbit.
+# tc's rates, as tools/cluster up takes them: a number and a unit, from 1kbit to 1000tbit.
 RATE = re.compile(r"^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit|tbit)$")
 RATE_UNITS = {"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "tbit": 1e12}
-MIN_RATE_BITS = 1000
+MIN_RATE_BITS, MAX_RATE_BITS = 1e3, 1e15
 # Seconds tools/cluster up and down may take (a loaded machine, 8 hosts).
 UP_TIMEOUT = 180
 
@@ -69,9 +69,9 @@ def parse_rates(text):
     for rate in (text or UNSHAPED).replace(" ", ",").lower().split(","):
         if not rate or rate in rates:
             continue
-        if rate != UNSHAPED and (rate_bits(rate) or 0) < MIN_RATE_BITS:
+        if rate != UNSHAPED and not MIN_RATE_BITS <= (rate_bits(rate) or 0) <= MAX_RATE_BITS:
             raise ClusterError("RATE: '%s' is neither %s nor a rate tc understands (a number and bit, kbit, mbit, "
-                               "gbit or tbit, at least 1kbit: e.g. 1gbit, 100mbit)" % (rate, UNSHAPED))
+                               "gbit or tbit, from 1kbit to 1000tbit: e.g. 1gbit, 100mbit)" % (rate, UNSHAPED))
         rates.append(rate)
     return rates
 

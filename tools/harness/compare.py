@@ -23,13 +23,12 @@ the code).
 Exit status 0, or 2 for a folder that is not a results folder.
 """
 import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness import stats  # noqa: E402
-from harness.summary import not_a_sweep, read_summary, series_name  # noqa: E402
+from harness.summary import not_a_sweep, read_meta, read_summary, series_name  # noqa: E402
 
 USAGE_ERROR = 2
 # The fields of meta.json's machine part, and of meta.json itself, that decide whether two sweeps'
@@ -44,13 +43,13 @@ SWEEP_FIELDS = [("preset", "preset"), ("repeats", "timed runs per configuration"
 def load(folder):
     """(summary rows, meta.json) of a results folder; exits with status 2 when it is not one."""
     path = Path(folder)
-    summary, meta = path / "summary.csv", path / "meta.json"
+    summary = path / "summary.csv"
     problem = not_a_sweep(folder, ("summary.csv", "meta.json"))
     if problem:
         usage_error(problem)
     try:
-        return read_summary(summary), json.loads(meta.read_text())
-    except (ValueError, KeyError) as e:
+        return read_summary(summary), read_meta(path)
+    except (ValueError, KeyError) as e:  # FolderError is a ValueError
         usage_error("%s: cannot read its summary.csv or meta.json: %s" % (folder, e))
 
 

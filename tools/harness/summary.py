@@ -17,6 +17,7 @@ machine, and a cluster's own speedup is against the same model's one rank
 on this machine when the cluster did not run one rank itself.
 """
 import csv
+import json
 from pathlib import Path
 
 from . import clusters, programs, stats
@@ -51,12 +52,54 @@ def not_a_sweep(folder, files):
     return None
 
 
+class FolderError(ValueError):
+    """A file of a results folder that does not read as make bench writes it
+    (cut short by a killed sweep or a full disk, edited, or not a sweep's)."""
+
+
+def read_meta(folder, needed=()):
+    """A results folder's meta.json as a dict; FolderError when it is not a
+    JSON object, lacks a key of needed, or its machine or selection is not an object."""
+    path = Path(folder) / "meta.json"
+    try:
+        meta = json.loads(path.read_text())
+    except OSError as e:
+        raise FolderError("cannot read %s: %s" % (path, e.strerror or e)) from None
+    except ValueError as e:  # not JSON (cut short?), or not text at all
+        raise FolderError("%s is not a sweep's record: %s" % (path, e)) from None
+    if not isinstance(meta, dict):
+        raise FolderError("%s is not a sweep's record (a JSON object)" % path)
+    missing = [key for key in needed if key not in meta]
+    if missing:
+        raise FolderError("%s has no %s: make bench did not write it, or not all of it" % (path, ", ".join(missing)))
+    for key in ("machine", "selection"):
+        if key in meta and not isinstance(meta[key], dict):
+            raise FolderError("%s: its %s is not a JSON object" % (path, key))
+    return meta
+
+
+def csv_rows(path):
+    """The rows of a results CSV as dicts; FolderError for a row with more or
+    fewer fields than the header (a line cut short, or edited)."""
+    rows = []
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        for row in reader:
+            if None in row or None in row.values():  # DictReader: extra fields under None, missing ones None
+                given = sum(value is not None for key, value in row.items() if key is not None) \
+                    + len(row.get(None, []))
+                raise FolderError("%s line %d has %d fields where its header has %d: cut short (a sweep killed "
+                                  "while writing it?) or edited" % (path, reader.line_num, given,
+                                                                    len(reader.fieldnames)))
+            rows.append(row)
+    return rows
+
+
 def read_runs(path):
     """runs.csv as a list of dicts (empty if it does not exist yet); a runs.csv written
-    before the link column existed reads as runs on this machine alone."""
+    before the link column existed reads as runs on this machine alone. FolderError (csv_rows)."""
     try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
+        rows = csv_rows(path)
     except FileNotFoundError:
         return []
     for row in rows:
@@ -206,18 +249,20 @@ def write_summary(path, rows):
 
 def read_summary(path):
     """summary.csv as dicts with numbers where there are numbers."""
-    rows = []
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            for key, value in row.items():
-                if key in ("study", "workload", "model", "link", "hosts", "baseline", "oversubscribed", "figure",
-                           "baseline_lane"):
-                    continue
-                try:
-                    row[key] = float(value) if value != "n/a" else None
-                except ValueError:
-                    pass
+    rows = csv_rows(path)
+    for row in rows:
+        for key, value in row.items():
+            if key in ("study", "workload", "model", "link", "hosts", "baseline", "oversubscribed", "figure",
+                       "baseline_lane"):
+                continue
+            try:
+                row[key] = float(value) if value != "n/a" else None
+            except ValueError:
+                pass
+        try:
             row["n"], row["workers"] = int(row["n"]), int(row["workers"])
-            row.setdefault("link", clusters.LOCAL)  # a summary.csv from before the link column
-            rows.append(row)
+        except (KeyError, TypeError, ValueError):
+            raise FolderError("%s: a row without a whole n and workers (%s, %s)" % (
+                path, row.get("n"), row.get("workers"))) from None
+        row.setdefault("link", clusters.LOCAL)  # a summary.csv from before the link column
     return rows

@@ -273,7 +273,7 @@ def bad_input():
              [MPIRUN, "--cluster", "-np", 2, program("matmul-mpi")], 2,
              [stderr_says("no cluster is up", "tools/cluster up")], env={"CLUSTER_DIR": scratch}),
         Case("mpirun --cluster --hosts past the cluster's", [MPIRUN, "--cluster", "--hosts", 4, "-np", 2, "true"], 2,
-             [stderr_says("--hosts 4", "3 hosts")], env=table),
+             [stderr_says("--hosts (the cluster has 3 hosts) must be a whole number from 1 to 3, not '4'")], env=table),
         Case("mpirun --cluster --map-by an unknown placement",
              [MPIRUN, "--cluster", "--map-by", "diagonal", "-np", 2, "true"], 2, [stderr_says("'diagonal'")], env=table),
         Case("mpirun --cluster and --hostfile together", [MPIRUN, "--cluster", "-np", 2, "--hostfile",

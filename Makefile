@@ -136,7 +136,7 @@ FLAGS_processes   :=
 TEAM_processes    := team_single.o
 COMPILER_openmp    = $(CC)
 FLAGS_openmp       = $(OMPFLAGS)
-TEAM_openmp       := team_single.o
+TEAM_openmp       := team_openmp.o
 COMPILER_mpi       = $(MPICC)
 FLAGS_mpi         :=
 TEAM_mpi          := team_mpi.o
@@ -194,6 +194,10 @@ $(BUILD)/%.o: common/%.c | $(BUILD)
 
 $(BUILD)/team_mpi.o: common/team_mpi.c | $(BUILD)
 	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The OpenMP programs' team: team_single.c with OpenMP, which holds their teams to -p threads.
+$(BUILD)/team_openmp.o: common/team_single.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(OMPFLAGS) -MMD -MP -c -o $@ $<
 
 # Each archive is made afresh: ar would keep members the list no longer names.
 $(BUILD)/libcommon.a: $(addprefix $(BUILD)/,$(COMMON_OBJS))

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "memory.h"
+#include "pipe.h"
 #include "team.h"
 
 /* Defaults of the shared flags. */
@@ -221,6 +222,8 @@ static enum outcome parse_args(const struct parse *p, int argc, char **argv, con
             return report_usage_error("unexpected argument '%s' (every value follows its flag)", arg);
         }
         if (f->kind == FLAG_HELP) {
+            if (length != strlen(arg))
+                return report_usage_error("%s takes no value", f->name);
             *stop = f;
             return OUTCOME_HELP;
         }
@@ -309,6 +312,10 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
                            enum worker_policy policy)
 {
     report_set_program(argv[0]);
+    /* stdout closed at the other end (| head): a write then fails with EPIPE,
+     * said and ended with exit 1, instead of SIGPIPE killing the program without a word */
+    if (pipe_ignore_sigpipe() != OUTCOME_OK)
+        return OUTCOME_FAILED;
     set_defaults(opt, workload, model);
     struct parse p = {.tables = {shared_flags, workload->flags}, .target = opt, .opt = opt, .policy = policy};
     const struct flag *stop = NULL;

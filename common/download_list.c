@@ -189,7 +189,9 @@ static int compare_names(const void *x, const void *y)
 }
 
 /* check_names: two URLs whose files would have the same name are refused:
- * one would overwrite the other. */
+ * one would overwrite the other; so is a file named like another's NAME.part,
+ * which the other's download is written into (and renamed from) until it is
+ * complete. */
 static enum outcome check_names(const struct download *d)
 {
     char **sorted = malloc(d->count * sizeof *sorted);
@@ -203,6 +205,14 @@ static enum outcome check_names(const struct download *d)
     for (size_t i = 1; i < d->count && o == OUTCOME_OK; i++)
         if (strcmp(sorted[i - 1], sorted[i]) == 0)
             o = report_usage_error("two URLs in the list would both be saved as '%s'", sorted[i]);
+    char part[NAME_MAX + 1];
+    for (size_t i = 0; i < d->count && o == OUTCOME_OK; i++) {
+        snprintf(part, sizeof part, "%s" DOWNLOAD_PART_SUFFIX, sorted[i]); /* fits: names are at most MAX_NAME */
+        const char *key = part;
+        if (bsearch(&key, sorted, d->count, sizeof *sorted, compare_names))
+            o = report_usage_error("'%s' in the list is the name '%s' is downloaded into until it is complete; "
+                                   "rename one", part, sorted[i]);
+    }
     free(sorted);
     return o;
 }

@@ -68,6 +68,10 @@ int matmul_isa_runs_here(enum matmul_isa isa);
  * machine's caches (MATMUL_KC, MATMUL_MC, MATMUL_NC override them for tuning). */
 struct matmul_blocking matmul_blocking(enum matmul_isa isa);
 
+/* matmul_tuning_check: OUTCOME_USAGE, said, when MATMUL_KC, MATMUL_MC or
+ * MATMUL_NC is set to anything but a whole number from 1 to 4096. */
+enum outcome matmul_tuning_check(void);
+
 /* A worker's packing buffers: the copies of A's and B's blocks its kernel reads. */
 struct matmul_scratch {
     double *a, *b;

@@ -31,6 +31,7 @@
  */
 #include "matmul.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -215,13 +216,33 @@ static size_t round_down(size_t x, size_t step)
     return x < step ? step : x / step * step;
 }
 
-/* env_size: a whole number from the environment, or fallback (for tuning by hand). */
+/* The tuning variables, and the largest block they may ask for: far past any
+ * cache (4096 × 4096 doubles are 128 MiB), small enough that no size made
+ * from them can overflow. */
+static const char *const tuning_names[] = {"MATMUL_KC", "MATMUL_MC", "MATMUL_NC"};
+#define TUNING_MAX 4096
+
+/* env_size: a whole number from 1 to TUNING_MAX from the environment, or
+ * fallback where it is unset or empty (for tuning by hand); 0 where it is
+ * anything else (matmul_tuning_check refuses it). */
 static size_t env_size(const char *name, size_t fallback)
 {
     const char *text = getenv(name);
+    if (!text || !*text)
+        return fallback;
     char *end = NULL;
-    unsigned long value = text ? strtoul(text, &end, 10) : 0;
-    return text && *text && end && *end == '\0' && value > 0 ? (size_t)value : fallback;
+    errno = 0;
+    unsigned long value = text[0] >= '0' && text[0] <= '9' ? strtoul(text, &end, 10) : 0;
+    return errno == 0 && end && *end == '\0' && value >= 1 && value <= TUNING_MAX ? (size_t)value : 0;
+}
+
+enum outcome matmul_tuning_check(void)
+{
+    for (size_t i = 0; i < sizeof tuning_names / sizeof *tuning_names; i++)
+        if (env_size(tuning_names[i], 1) == 0)
+            return report_usage_error("%s=%s: a whole number from 1 to %d, or unset (the caches then decide)",
+                                      tuning_names[i], getenv(tuning_names[i]), TUNING_MAX);
+    return OUTCOME_OK;
 }
 
 struct matmul_blocking matmul_blocking(enum matmul_isa isa)
@@ -240,9 +261,9 @@ struct matmul_blocking matmul_blocking(enum matmul_isa isa)
     b.mc = round_down((size_t)(L2_SHARE * (double)l2) / (b.kc * sizeof(double)), b.mr);
     b.mc = b.mc > MC_MAX ? round_down(MC_MAX, b.mr) : b.mc;
     b.nc = round_down(NC_DEFAULT, b.nr);
-    b.kc = env_size("MATMUL_KC", b.kc);
-    b.mc = round_down(env_size("MATMUL_MC", b.mc), b.mr);
-    b.nc = round_down(env_size("MATMUL_NC", b.nc), b.nr);
+    b.kc = env_size(tuning_names[0], b.kc);
+    b.mc = round_down(env_size(tuning_names[1], b.mc), b.mr);
+    b.nc = round_down(env_size(tuning_names[2], b.nc), b.nr);
     return b;
 }
 

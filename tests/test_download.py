@@ -403,6 +403,7 @@ BAD_INPUT = (
     (["-i", "@NOTURL"], "is not a URL"),
     (["-i", "@NONAME"], "names no file"),
     (["-i", "@TWICE"], "would both be saved as 'a.bin'"),
+    (["-i", "@PART"], "'a.bin.part' in the list is the name 'a.bin' is downloaded into until it is complete"),
     (["-i", "@EMPTY"], "no URLs in it"),
     (["--server", "127.0.0.1:80", "-o", "@FILE"], "not a directory"),
     (["--server", "127.0.0.1:80", "-o", "@FILE/sub"], "-o"),
@@ -413,6 +414,7 @@ BAD_INPUT = (
 BAD_FILES = {"@LIST": "http://127.0.0.1:1/files/a.bin?size=1\n", "@FTP": "ftp://host/a.bin\n",
              "@NOTURL": "not a url\n", "@NONAME": "http://host/folder/\n",
              "@TWICE": "http://one/a.bin\nhttp://two/x/a.bin\n", "@EMPTY": "\n# only a comment\n",
+             "@PART": "http://one/a.bin.part\nhttp://two/a.bin\n",
              "@FILE": "not a directory\n"}
 
 

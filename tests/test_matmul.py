@@ -1,6 +1,7 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, parse_result_line, program,
@@ -130,8 +131,30 @@ def bad_input():
              needs=[serial]),
         Case("serial cannot write its --describe: exit 1, said", [serial, "--describe"], 1,
              [stderr_says("cannot write the description to stdout")], stdout_path="/dev/full", needs=[serial]),
-    ]
+        Case("serial writing into a pipe nobody reads (| head gone): exit 1, said, not killed by SIGPIPE",
+             [sys.executable, "-c", CLOSED_PIPE, serial, "-n", "4"], 1,
+             [stderr_says("cannot write the result line to stdout: Broken pipe")], needs=[serial]),
+        Case("serial --help into a pipe nobody reads: exit 1, said", [sys.executable, "-c", CLOSED_PIPE, serial,
+                                                                       "--help"], 1,
+             [stderr_says("cannot write the help to stdout: Broken pipe")], needs=[serial]),
+        Case("serial refuses --help=yes (a switch takes no value)", [serial, "--help=yes"], 2,
+             [stdout_empty, stderr_says("--help takes no value")], needs=[serial]),
+    ] + [Case("%s refuses MATMUL_KC=%s (a tuning variable): exit 2, named, before any work" % (model, value),
+              [program("matmul-" + model), "-n", "16", "-p", "1"], 2,
+              [stdout_empty, stderr_says("MATMUL_KC=%s: a whole number from 1 to 4096" % value)],
+              env={"MATMUL_KC": value}, needs=[program("matmul-" + model)])
+         for model, value in (("serial", "2305843009213693952"), ("threads", "0"), ("openmp", "abc"))] + [
+        Case("openmp refuses -p 2 where OMP_THREAD_LIMIT=1 would quietly run one thread", [program("matmul-openmp"),
+             "-n", "16", "-p", "2"], 2, [stdout_empty, stderr_says("-p 2: OMP_THREAD_LIMIT=1 lets OpenMP run at "
+                                                                   "most 1 thread ")],
+             env={"OMP_THREAD_LIMIT": "1"}, needs=[program("matmul-openmp")])]
     return cases
+
+
+# Runs the program after it (argv[1:]) with its stdout the write end of a pipe
+# whose read end is already closed, as `prog | head -1` is once head has gone.
+CLOSED_PIPE = ("import os, subprocess, sys; r, w = os.pipe(); os.close(r); "
+               "sys.exit(subprocess.call(sys.argv[1:], stdout=w))")
 
 
 def check_fails():

@@ -1,4 +1,5 @@
 /* common/download_list.c — download's URL list (-i FILE, or made from --server) and its output directory (-o). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -44,6 +45,39 @@ static enum outcome add_url(struct download *d, size_t *capacity, const char *ur
     return OUTCOME_OK;
 }
 
+/* plain_name: whether the length characters at host are a host name or an
+ * IPv4 address: letters, digits, '-', '_' and '.', a letter or digit first. */
+static int plain_name(const char *host, size_t length)
+{
+    if (length == 0 || !isalnum((unsigned char)host[0]))
+        return 0;
+    for (size_t i = 0; i < length; i++)
+        if (!isalnum((unsigned char)host[i]) && host[i] != '-' && host[i] != '_' && host[i] != '.')
+            return 0;
+    return 1;
+}
+
+/* host_is_plain: whether url, as written, has "//" and a host there made of
+ * letters, digits, '-', '_' and '.' that begins with a letter or digit, or an
+ * IPv6 address in brackets (which libcurl has parsed): what a client is
+ * meant to connect to. libcurl is more lenient: it reads http:///files/a.bin
+ * and http:/files/a.bin as host "files", and decodes percent-escapes in a
+ * host ("%31" is host 1, that is 0.0.0.1), each a request nobody meant. */
+static int host_is_plain(const char *url)
+{
+    const char *host = strstr(url, "://");
+    if (!host)
+        return 0;
+    host += 3;
+    size_t length = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', length); /* user:password@host */
+    if (at) {
+        length -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    return host[0] == '[' || plain_name(host, strcspn(host, ":/?#")); /* [IPv6]:PORT, or NAME:PORT */
+}
+
 /* url_name: check that url is an http(s) URL with a host, and copy the last
  * part of its path (the file's NAME) into name. 0, or -1 with why in reason. */
 static int url_name(const char *url, char *name, size_t capacity, char *reason, size_t reason_bytes)
@@ -66,8 +100,8 @@ static int url_name(const char *url, char *name, size_t capacity, char *reason, 
         snprintf(reason, reason_bytes, "'%s' is not a URL (%s)", url, curl_url_strerror(rc));
     } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         snprintf(reason, reason_bytes, "'%s' is not an http:// or https:// URL", url);
-    } else if (host[0] == '\0') {
-        snprintf(reason, reason_bytes, "'%s' has no host", url);
+    } else if (host[0] == '\0' || !host_is_plain(url)) {
+        snprintf(reason, reason_bytes, "'%s' has no host name or IP address after its '//'", url);
     } else {
         const char *last = strrchr(path, '/');
         last = last ? last + 1 : path;
@@ -145,7 +179,8 @@ static int parse_server(const char *text, char *host, size_t capacity, unsigned 
             return -1;
     }
     size_t length = (size_t)(colon - text);
-    if (length == 0 || length >= capacity || strcspn(text, "/?#@ \t") < length)
+    if (length == 0 || length >= capacity || strcspn(text, "/?#@ \t") < length ||
+        (text[0] != '[' && !plain_name(text, length)))
         return -1;
     const char *digits = colon + 1;
     char *end = NULL;

@@ -390,6 +390,7 @@ BAD_INPUT = (
     (["--server", ":80"], "':80'"),
     (["--server", "a:b:80"], "'a:b:80'"),
     (["--server", "user@host:80"], "'user@host:80'"),
+    (["--server", "%31:80"], "'%31:80'"),
     (["--server", "127.0.0.1:80", "--files", "0"], "'0'"),
     (["--server", "127.0.0.1:80", "--size", "0"], "'0'"),
     (["--server", "127.0.0.1:80", "--size", "12Q"], "'12Q'"),
@@ -403,6 +404,8 @@ BAD_INPUT = (
     (["-i", "@NOTURL"], "is not a URL"),
     (["-i", "@NONAME"], "names no file"),
     (["-i", "@TWICE"], "would both be saved as 'a.bin'"),
+    (["-i", "@NOHOST"], "'http:///files/a.bin' has no host name or IP address after its '//'"),
+    (["-i", "@ESCAPED"], "'http://%31/a.bin' has no host name or IP address"),
     (["-i", "@PART"], "'a.bin.part' in the list is the name 'a.bin' is downloaded into until it is complete"),
     (["-i", "@EMPTY"], "no URLs in it"),
     (["--server", "127.0.0.1:80", "-o", "@FILE"], "not a directory"),
@@ -414,7 +417,8 @@ BAD_INPUT = (
 BAD_FILES = {"@LIST": "http://127.0.0.1:1/files/a.bin?size=1\n", "@FTP": "ftp://host/a.bin\n",
              "@NOTURL": "not a url\n", "@NONAME": "http://host/folder/\n",
              "@TWICE": "http://one/a.bin\nhttp://two/x/a.bin\n", "@EMPTY": "\n# only a comment\n",
-             "@PART": "http://one/a.bin.part\nhttp://two/a.bin\n",
+             "@PART": "http://one/a.bin.part\nhttp://two/a.bin\n", "@NOHOST": "http:///files/a.bin\n",
+             "@ESCAPED": "http://%31/a.bin\n",
              "@FILE": "not a directory\n"}
 
 
@@ -429,7 +433,7 @@ def bad_input():
     cases = []
     for model in MODELS:
         exe = program("download-" + model)
-        table = BAD_INPUT if model == "threads" else BAD_INPUT[:3] + BAD_INPUT[12:14]
+        table = BAD_INPUT if model == "threads" else BAD_INPUT[:3] + BAD_INPUT[13:15]
         for args, named in table:
             argv = []
             for a in args:

@@ -182,9 +182,9 @@ int main(int argc, char **argv)
 {
     /* ---- parse ---- */
     struct options opt;
-    enum outcome o = options_parse(&opt, argc, argv, &matmul_workload, MODEL, MANY_WORKERS);
-    if (o == OUTCOME_OK && opt.kernel_given)
-        o = report_usage_error("--kernel: the reference lane always runs OpenBLAS's dgemm");
+    struct workload blas = matmul_workload;
+    blas.flags = NULL; /* no --kernel or --isa: OpenBLAS's dgemm and its own kernels (Cores above) run */
+    enum outcome o = options_parse(&opt, argc, argv, &blas, MODEL, MANY_WORKERS);
     if (o == OUTCOME_OK)
         o = set_threads(opt.workers);
     if (o != OUTCOME_OK)

@@ -104,6 +104,8 @@ def bad_input():
              [stdout_empty, stderr_says("-p 2", "exactly one worker")], needs=[serial]),
         Case("blas refuses --kernel", [blas, "--kernel", "naive"], 2,
              [stdout_empty, stderr_says("--kernel")], needs=[blas]),
+        Case("blas refuses --isa (OpenBLAS chooses its own kernels)", [blas, "--isa", "avx2"], 2,
+             [stdout_empty, stderr_says("unknown flag '--isa'")], needs=[blas]),
         Case("mpi refuses to run as a lone process when -p 4 expects 4 ranks", [mpi, "-p", "4", "-n", "8"],
              2, [stdout_empty, stderr_says("-p 4", "single process")], needs=[mpi]),
         Case("mpi refuses -p 3 with 2 ranks", [MPIRUN, "-np", 2, mpi, "-p", "3", "-n", "8"], 2,

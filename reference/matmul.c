@@ -41,6 +41,11 @@
 #define TEST_FALLBACK_VARIABLE "SUITE_BLAS_TEST_FALLBACK"
 /* Set with TEST_FALLBACK's core: that OPENBLAS_CORETYPE stands for detection, not the user. */
 #define DETECTED_BY_TEST_VARIABLE "SUITE_BLAS_DETECTED_BY_TEST"
+/* The address space OpenBLAS maps for itself beyond the matrices (its buffers:
+ * about 310 MiB in all at n = 512 with Debian's 0.3.21), counted in the memory
+ * check: under a tighter `ulimit -v` its allocator retries forever instead of
+ * failing, so the run would hang rather than be refused. */
+#define OPENBLAS_ROOM (384.0 * 1024 * 1024)
 
 /* OpenBLAS's own calls for what it runs (declared by cblas.h in newer versions only). */
 char *openblas_get_corename(void);
@@ -168,6 +173,12 @@ static enum outcome multiply(void *work, struct phases *phases)
     return OUTCOME_OK;
 }
 
+/* bytes_needed: matmul's own, and OpenBLAS's room. */
+static double bytes_needed(unsigned long n, unsigned workers)
+{
+    return matmul_workload.bytes_needed(n, workers) + OPENBLAS_ROOM;
+}
+
 /* set_threads: give OpenBLAS -p threads, refusing counts this build cannot run. */
 static enum outcome set_threads(unsigned workers)
 {
@@ -184,6 +195,7 @@ int main(int argc, char **argv)
     struct options opt;
     struct workload blas = matmul_workload;
     blas.flags = NULL; /* no --kernel or --isa: OpenBLAS's dgemm and its own kernels (Cores above) run */
+    blas.bytes_needed = bytes_needed;
     enum outcome o = options_parse(&opt, argc, argv, &blas, MODEL, MANY_WORKERS);
     if (o == OUTCOME_OK)
         o = set_threads(opt.workers);

@@ -274,13 +274,32 @@ static enum outcome open_output(struct download *d, const char *dir)
     return OUTCOME_OK;
 }
 
-/* check_space: refuse made-up files that cannot fit on DIR's file system. */
+/* reclaimed_bytes: the space the files each run removes before it begins
+ * (the last run's NAME and NAME.part under -o) hold now. */
+static double reclaimed_bytes(const struct download *d)
+{
+    double bytes = 0;
+    char part[NAME_MAX + 1];
+    struct stat st;
+    for (size_t i = 0; i < d->count; i++) {
+        snprintf(part, sizeof part, "%s" DOWNLOAD_PART_SUFFIX, d->names[i]);
+        if (fstatat(d->dir_fd, d->names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            bytes += (double)st.st_blocks * 512;
+        if (fstatat(d->dir_fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            bytes += (double)st.st_blocks * 512;
+    }
+    return bytes;
+}
+
+/* check_space: refuse made-up files that cannot fit on DIR's file system,
+ * counting as free the space of the files every run removes first. */
 static enum outcome check_space(const struct download *d, const char *dir)
 {
     struct statvfs fs;
     if (fstatvfs(d->dir_fd, &fs) != 0)
         return OUTCOME_OK; /* cannot tell: the writes will say so */
-    double needed = (double)d->count * (double)d->size, free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
+    double needed = (double)d->count * (double)d->size;
+    double free_bytes = (double)fs.f_bavail * (double)fs.f_frsize + reclaimed_bytes(d);
     if (needed <= free_bytes)
         return OUTCOME_OK;
     char need_said[REPORT_SIZE_ROOM], free_said[REPORT_SIZE_ROOM];

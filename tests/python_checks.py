@@ -12,8 +12,9 @@ tests/test_python.py (serial, threading, multiprocessing), test_python_pools.py
                  folder behind, pass or fail), ProbeFailed and expect,
                  wait_for, finding a program's processes (by process group,
                  by a mark in their environment) and failing when any
-                 outlive it, start and finish, and same_figures (C's figures
-                 and downloaded bytes, then each Python model's).
+                 outlive it, start and finish, same_figures (C's figures
+                 and downloaded bytes, then each Python model's), and
+                 pool_not_started (a pool short of descriptors).
 """
 import math
 import os
@@ -36,6 +37,12 @@ DIGITS_BELOW = 1559
 LOOK_INTERVAL = 0.05
 # Seconds a probe's program may take to end on its own.
 FINISH_TIMEOUT = 120
+# Descriptors (ulimit -n) a program gets in the probes where its pool cannot start its
+# workers for want of them: enough for the interpreter and its imports, too few for
+# the pipes of 64 workers.
+FEW_DESCRIPTORS = 24
+# What a program says then, in its one line.
+NO_DESCRIPTORS_SAID = "cannot start the pool's worker processes: Too many open files"
 # What a probe leaves to undo however it ends (run_probe runs them): its programs' process groups
 # to kill, processes found by their mark to kill, its scratch folders to remove.
 CLEANUPS = []
@@ -315,3 +322,16 @@ def same_figures(runs, keys, server="", run=lambda name, argv: run_program(argv)
         for file_name in os.listdir(folders[0]):
             expect(Path(folder, file_name).read_bytes() == Path(folders[0], file_name).read_bytes(),
                    "%s differs between %s's download and %s's" % (file_name, runs[0][0], name))
+
+
+def pool_not_started(argv, gone_timeout):
+    """argv, run with FEW_DESCRIPTORS, cannot start its pool's workers: exit 1,
+    NO_DESCRIPTORS_SAID, no result, no traceback, and no process of it left
+    within gone_timeout seconds."""
+    proc = start(["sh", "-c", 'ulimit -n %d && exec "$0" "$@"' % FEW_DESCRIPTORS] + [str(a) for a in argv])
+    code, stdout, stderr = finish(proc)
+    expect(code == 1, "exit status %d, expected 1: %r" % (code, stderr[-600:]))
+    expect(NO_DESCRIPTORS_SAID in stderr, "stderr does not say %r: %r" % (NO_DESCRIPTORS_SAID, stderr[-600:]))
+    expect("Traceback" not in stderr, "a traceback on stderr: %r" % stderr[-600:])
+    expect(stdout == "", "a result line from a pool that did not start: %r" % stdout)
+    none_left(lambda: in_group(proc.pid), gone_timeout, "a pool that could not start its workers")

@@ -25,8 +25,9 @@ from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_l
                    result_lines, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
                    wrong_warmup_line)
 from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
-                           figures_are, finish, in_group, live_processes, no_traceback, none_left, one_line, py,
-                           read_all, run_probe, same_figures, scratch_folder, start, wait_for, whole_files_only)
+                           figures_are, finish, in_group, live_processes, no_traceback, none_left, one_line,
+                           pool_not_started, py, read_all, run_probe, run_program, same_figures, scratch_folder,
+                           start, wait_for, whole_files_only)
 
 MODELS = ("serial", "threading", "multiprocessing")
 APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
@@ -174,6 +175,10 @@ def same_answers():
         needs = [program("%s-serial" % workload), py(workload, "serial")]
         cases.append(Case("py %s and C give the same %s (%s)" % (workload, "/".join(keys), " ".join(map(str, args))),
                           argv, 0, needs=needs + ([FILESERVER] if workload == "download" else []), timeout=90))
+    cases.append(Case("py download and C name the files of percent-escaped URLs alike (%41.bin is %41.bin), "
+                      "and request the same ones", [sys.executable, THIS, "probe", "same-names", "--port",
+                                                    port_of("plain")], 0,
+                      needs=[program("download-serial"), py("download", "serial"), FILESERVER], timeout=90))
     return cases
 
 
@@ -194,10 +199,20 @@ BAD_INPUT = {
                                          (["--server", "127.0.0.1:80", "--files", "100000", "--size", "1G"], "needs"),
                                          (["-i", "/nonexistent/urls.txt"], "-i /nonexistent/urls.txt"),
                                          (["-i", "@FTP"], "not an http:// or https:// URL"),
+                                         (["--server", "[zz]:80"], "--server '[zz]:80': 'http://[zz]:80/files/"),
+                                         (["--server", "[127.0.0.1]:80"], "is not a URL (Bad IPv6 address)"),
+                                         (["--server", "%31:80"], "'%31:80'"), (["--server", "-x:80"], "'-x:80'"),
+                                         (["-i", "@PART"], "'x.bin.part' in the list is the name 'x.bin' is "
+                                                           "downloaded into until it is complete; rename one"),
+                                         (["-i", "@WHOLEFIRST"], "'x.bin.part' in the list is the name 'x.bin' is "
+                                                                 "downloaded into"),
                                          (["-i", "@NOTURL"], "is not a URL"),
                                          (["--server", "127.0.0.1:80", "-o", "@FILE"], "not a directory")),
 }
-BAD_FILES = {"@FTP": "ftp://host/a.bin\n", "@NOTURL": "not a url\n", "@FILE": "not a directory\n"}
+BAD_FILES = {"@FTP": "ftp://host/a.bin\n", "@NOTURL": "not a url\n", "@FILE": "not a directory\n",
+             "@PART": "http://127.0.0.1:1/files/x.bin.part?size=10\n# x.bin next\n"
+                      "http://127.0.0.1:1/files/x.bin?size=10\n",
+             "@WHOLEFIRST": "http://127.0.0.1:1/files/x.bin?size=10\nhttp://127.0.0.1:1/files/x.bin.part?size=10\n"}
 
 
 def bad_input():
@@ -367,6 +382,9 @@ def dying():
                                             port_of("slow")], 0,
                           needs=[py("factorial", "multiprocessing"), py("download", "threading"), FILESERVER],
                           timeout=90))
+    cases.append(Case("py factorial multiprocessing: a pool that cannot start its workers (ulimit -n 24) is one "
+                      "line, exit 1, no worker left", [sys.executable, THIS, "probe", "no-descriptors"], 0,
+                      needs=[py("factorial", "multiprocessing")], timeout=90))
     cases.append(Case("py common: splitmix64, the made-up files and CRC-32C (crcmod's, and the C clients' "
                       "through ctypes) as C and tools/harness/content.py make them",
                       [lane_python(), THIS, "probe", "units"], 0))
@@ -397,6 +415,36 @@ def probe_same(options, args):
     server = "127.0.0.1:%d" % options.port if options.workload == "download" else ""
     same_figures([("C", [program("%s-serial" % options.workload)] + list(args)),
                   ("Python", [py(options.workload, "serial")] + list(args))], options.keys.split(","), server)
+
+
+# URLs whose last part is percent-escaped, served by bin/fileserver: C saves each under
+# that part as written (common/download_list.c), and so must Python.
+ESCAPED_NAMES = ("%41.bin", "%2e%2e.bin", "x%20y.bin", "caf%C3%A9.bin", "%2E", "b.bin;p=1")
+# Such URLs the server refuses (400, 403, 404): C requests them all the same, and so must
+# Python (no usage error): both give up on the same names.
+REFUSED_NAMES = ("a%2Fb.bin", "%2e%2e", "%00a.bin", "%2e%2e%2fetc")
+
+
+def probe_same_names(options):
+    """C's serial client and Python's on lists of percent-escaped URLs: the same files saved, the same given up on."""
+    for names, code in ((ESCAPED_NAMES, 0), (REFUSED_NAMES, 1)):
+        listing = Path(scratch_folder("names-list-"), "urls.txt")
+        listing.write_text("".join("http://127.0.0.1:%d/files/%s?size=10\n" % (options.port, name)
+                                   for name in names))
+        seen = []
+        for language, exe in (("C", program("download-serial")), ("Python", py("download", "serial"))):
+            folder = scratch_folder("names-")
+            status, _, stderr = run_program([exe, "-i", listing, "-o", folder, "--warmup", 0])
+            expect(status == code, "%s on %s: exit status %d, expected %d: %s" % (language, names, status, code,
+                                                                                 stderr[-400:]))
+            seen.append((language, sorted(os.listdir(folder)), sorted(re.findall(r"giving up on (\S+) \(", stderr))))
+        (_, c_saved, c_refused), (_, py_saved, py_refused) = seen
+        expect((c_saved, c_refused) == (py_saved, py_refused), "C saved %s and gave up on %s; Python saved %s and "
+               "gave up on %s" % (c_saved, c_refused, py_saved, py_refused))
+
+
+def probe_no_descriptors(options):
+    pool_not_started([py("factorial", "multiprocessing"), "-p", 64, "-n", 2000], GONE_TIMEOUT)
 
 
 # A pool run long enough to be caught in the middle, even on a loaded machine: --mode many,

@@ -60,7 +60,22 @@ SCRATCH = Scratch("python-engines-tests-", {"plain": ["--latency", 2],
                                             "faulty": ["--latency", 2, "--fail-rate", 0.1, "--drop-rate", 0.05,
                                                        "--seed", 7, "--retry-after", 0],
                                             "slow": ["--latency", SLOW_LATENCY_MS]})
-setup, teardown, server, out_dir = SCRATCH.setup, SCRATCH.teardown, SCRATCH.address, SCRATCH.out_dir
+teardown, server, out_dir = SCRATCH.teardown, SCRATCH.address, SCRATCH.out_dir
+# What a Numba that is installed but cannot load says (llvmlite's shared library, mapped
+# under ulimit -v): a numba.py raising it, on PYTHONPATH, stands in for it.
+BROKEN_NUMBA = ("Could not find/load shared object file: libllvmlite.so\n"
+                " Error was: libLLVM-14.so.1: failed to map segment from shared object")
+
+
+def broken_packages():
+    """The folder of stand-ins for packages that are there but fail to load (setup() fills it)."""
+    return Path(SCRATCH.tmp or "/nonexistent", "broken-packages")
+
+
+def setup():
+    SCRATCH.setup()
+    broken_packages().mkdir()
+    (broken_packages() / "numba.py").write_text("raise OSError(%r)\n" % BROKEN_NUMBA)
 
 
 # ---- checks ----
@@ -152,6 +167,12 @@ def bad_input():
                           env={"PYTHONPATH": str(HIDE_PACKAGES)}, needs=[exe]))
         cases.append(Case("pyengine %s --help" % exe.name, [exe, "--help"], 0,
                           [stdout_says(r"usage: %s" % exe.name), no_traceback], needs=[exe]))
+    cases.append(Case("pyengine matmul-py-numba: a Numba that is there but fails to load (OSError) is one line "
+                      "saying why, exit 1", [NUMBA, "-n", 8], 1,
+                      [stdout_empty, stderr_says("'numba' (python3-numba), which is installed but failed to load: "
+                                                 "OSError: Could not find/load shared object file: libllvmlite.so "
+                                                 "Error was: libLLVM-14.so.1"), no_traceback, one_line],
+                      env={"PYTHONPATH": str(broken_packages())}, needs=[NUMBA]))
     return cases
 
 

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_lines, stderr_says,  # noqa: E402
                    stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
-                           kill_all, marked, no_traceback, none_left, one_line, py, run_probe, same_figures,
-                           scratch_folder, start, wait_for)
+                           kill_all, marked, no_traceback, none_left, one_line, pool_not_started, py, run_probe,
+                           same_figures, scratch_folder, start, wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)
@@ -210,7 +210,20 @@ def bad_input():
         Case("py factorial mpi4py --help under mpirun: printed once", [MPIRUN, "-np", 2, mpi, "--help"], 0,
              [lambda o: None if o.stdout.count("usage: factorial-py-mpi4py") == 1 else "usage printed %d times"
               % o.stdout.count("usage: factorial-py-mpi4py")], needs=[mpi]),
+        Case("py download mpi4py refuses --server [zz]:80 (no IPv6 address), exit 2",
+             [py("download", "mpi4py"), "--server", "[zz]:80", "--files", 1, "--size", 1], 2,
+             [stdout_empty, stderr_says("--server '[zz]:80':", "is not a URL (Bad IPv6 address)"), no_traceback],
+             needs=[py("download", "mpi4py")]),
     ]
+    # Started with stdout closed (>&-): exit 1 and one line, as run.main's programs do; a run says it
+    # before the first run, so the job ends without MPI_Abort.
+    for workload, args, what in (("matmul", ["--help"], "the help"), ("download", ["--describe"], "the description"),
+                                 ("factorial", ["-n", 10], "the result line")):
+        exe = py(workload, "mpi4py")
+        cases.append(Case("py %s mpi4py %s with stdout closed (>&-): exit 1, said, no traceback"
+                          % (workload, " ".join(map(str, args))), ["sh", "-c", 'exec "$0" "$@" >&-', exe] + args, 1,
+                          [stderr_says("cannot write %s to stdout: Bad file descriptor" % what), no_traceback,
+                           one_line], needs=[exe]))
     for module, exe, args in (("mpi4py", mpi, ["-n", 8]), ("dask", dask, ["-n", 8]),
                               ("distributed", dask, ["-n", 8, "--scheduler", "distributed"])):
         package = "python3-" + module
@@ -240,11 +253,14 @@ def check_fails():
 
 
 def dying():
-    """A killed rank, a killed parent of a LocalCluster: the program ends, no process is left."""
+    """A killed rank, a killed parent of a LocalCluster: the program ends, no process is left;
+    nor when the processes scheduler's pool cannot start its workers."""
     return [probe_case("kill-rank", "py factorial mpi4py: a rank killed with SIGKILL ends the job (exit non-zero), "
                        "no process left", [py("factorial", "mpi4py")]),
             probe_case("kill-cluster-parent", "py factorial dask distributed: its program killed with SIGKILL, no "
-                       "worker left; the cluster listens on 127.0.0.1 only", [py("factorial", "dask")])]
+                       "worker left; the cluster listens on 127.0.0.1 only", [py("factorial", "dask")]),
+            probe_case("no-descriptors", "py factorial dask processes: a pool that cannot start its workers "
+                       "(ulimit -n 24) is one line, exit 1, no worker left", [py("factorial", "dask")])]
 
 
 def cases():
@@ -368,6 +384,10 @@ def probe_kill_cluster_parent(options):
         proc.wait()
         shutil.rmtree(proc.session, ignore_errors=True)
     all_gone(mark, "a LocalCluster whose program was killed")
+
+
+def probe_no_descriptors(options):
+    pool_not_started([py("factorial", "dask"), "--scheduler", "processes", "-p", 64, "-n", 2000], GONE_TIMEOUT)
 
 
 def probe_kill_rank(options):

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_lines, stderr_says,  # noqa: E402
                    stdout_empty, stdout_says)
 from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
-                           finish, in_group, no_traceback, none_left, one_line, py, run_probe, same_figures,
-                           scratch_folder, start, wait_for, whole_files_only)
+                           finish, in_group, no_traceback, none_left, one_line, pool_not_started, py, run_probe,
+                           same_figures, scratch_folder, start, wait_for, whole_files_only)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
 MODELS = {
@@ -222,6 +222,11 @@ def dying():
         cases.append(Case("pools download %s %s: %s" % (model, kind, text),
                           [sys.executable, THIS, "probe", name, "--model", model, "--kind", kind,
                            "--server", server("slow")], 0, needs=[exe, FILESERVER], timeout=CASE_TIMEOUT))
+    for model, kind in (("futures", "process"), ("joblib", "loky")):
+        cases.append(Case("pools factorial %s %s: a pool that cannot start its workers (ulimit -n 24) is one line, "
+                          "exit 1, no worker left" % (model, kind),
+                          [sys.executable, THIS, "probe", "no-descriptors", "--model", model, "--kind", kind], 0,
+                          needs=[py("factorial", model)], timeout=CASE_TIMEOUT))
     return cases
 
 
@@ -308,10 +313,15 @@ def probe_interrupt(options, directory):
     whole_files_only(directory, LONG_SIZE)
 
 
+def probe_no_descriptors(options, directory):
+    flag = MODELS[options.model][0]
+    pool_not_started([py("factorial", options.model), "-p", 64, "-n", 2000, flag, options.kind], GONE_TIMEOUT)
+
+
 def main():
     parser = argparse.ArgumentParser(description="the probes of tests/test_python_pools.py (run by tests/run_tests.py)")
     parser.add_argument("command", choices=["probe"])
-    parser.add_argument("name", choices=["same", "kill-worker", "kill-parent", "interrupt"])
+    parser.add_argument("name", choices=["same", "kill-worker", "kill-parent", "interrupt", "no-descriptors"])
     parser.add_argument("--model", choices=sorted(MODELS), default="futures")
     parser.add_argument("--kind", default="")
     parser.add_argument("--server", default="127.0.0.1:0")

@@ -1,12 +1,16 @@
 """python/common/download_list.py — download's URL list (-i FILE, or from --server) and its output directory (-o).
 
-common/download_list.c's rules: every URL an http(s) URL whose path ends in a
-file name, that name no longer than a directory entry leaves room for with
-NAME.part, no two URLs saved under one name; -o created if missing, writable,
-and with room for --server's files. Every refusal is a usage error (exit 2)
-naming the bad flag, file or line.
+common/download_list.c's rules: every URL an http(s) URL with a host name or
+IP address, whose path ends in a file name, named as C names it (the last
+part of the path as written, percent-escapes and all), that name no longer
+than a directory entry leaves room for with NAME.part, no two URLs saved
+under one name, and no name another's NAME.part; -o created if missing,
+writable, and with room for --server's files. Every refusal is a usage
+error (exit 2) naming the bad flag, file or line.
 """
+import ipaddress
 import os
+import re
 import shutil
 import urllib.parse
 
@@ -17,12 +21,48 @@ MAX_FILES = 100000
 # The name a downloading file has until it is checked; the longest NAME that leaves room for it.
 PART_SUFFIX = ".part"
 MAX_NAME = 255 - len(PART_SUFFIX)
+# A host as common/download_list.c's plain_name takes it: letters, digits, '-', '_' and '.', a letter or digit first.
+PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 # ---- the list: URLs and the names their files get ----
 
+def written_host(url):
+    """The host as url writes it, as common/download_list.c's host_is_plain reads
+    it: after '://' and any 'user@', up to ':', '/', '?' or '#' (an [IPv6] whole)."""
+    authority = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]
+    if "@" in authority:
+        authority = authority.partition("@")[2]
+    if authority.startswith("["):
+        return authority.partition("]")[0] + "]" if "]" in authority else authority
+    return authority.partition(":")[0]
+
+
+def host_problem(url, host):
+    """Why url's host (written_host) is none a client should connect to, or None:
+    C's rule, an [IPv6] address or a plain name (PLAIN_HOST), so that no
+    percent-escape, space or '-x' reaches the resolver."""
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1] if host.endswith("]") else "")
+        except ValueError:
+            return "'%s' is not a URL (Bad IPv6 address)" % url  # libcurl's words, as C says it
+        return None
+    if not PLAIN_HOST.fullmatch(host):
+        return "'%s' has no host name or IP address after its '//'" % url
+    return None
+
+
 def url_name(url):
-    """The file name an http(s) URL saves to (the last part of its path), or raise ValueError saying why not."""
+    """The file name an http(s) URL saves to, or raise ValueError saying why not.
+
+    The name is common/download_list.c's: the last part of the URL's path as
+    written, percent-escapes and all (http://h/files/%41.bin saves %41.bin),
+    refused only when empty, '.' or '..'; every such name is a plain name in -o.
+    """
+    host = written_host(url)
+    if host.startswith("[") and host_problem(url, host):  # said as C says it, before Python's parser does
+        raise ValueError(host_problem(url, host))
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # a port that is not a number is refused here
@@ -32,26 +72,31 @@ def url_name(url):
         raise ValueError("'%s' is not a URL" % url)
     if parts.scheme not in ("http", "https"):
         raise ValueError("'%s' is not an http:// or https:// URL" % url)
-    if not parts.hostname:
-        raise ValueError("'%s' has no host" % url)
-    last = urllib.parse.unquote(parts.path.rpartition("/")[2])
-    if last in ("", ".", "..") or "/" in last or "\0" in last:
+    if host_problem(url, host):
+        raise ValueError(host_problem(url, host))
+    last = parts.path.rpartition("/")[2]
+    if last in ("", ".", ".."):
         raise ValueError("'%s' names no file (its path must end in a file name)" % url)
     if len(os.fsencode(last)) > MAX_NAME:
         raise ValueError("'%s': its file name is longer than %d characters" % (url, MAX_NAME))
     return last
 
 
-def list_from_file(path):
-    """The URLs of -i FILE, one per line; blank lines and # lines skipped."""
+def list_lines(path):
+    """-i FILE's lines as C's getline and trim read them: split at '\n' only, each
+    cut at a NUL, without the blanks before and the blanks and CR after."""
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            lines = f.read().splitlines()
+        with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
+            text = f.read()
     except OSError as e:
         raise report.UsageError("-i %s: cannot read it: %s" % (path, e.strerror)) from None
+    return [line.partition("\0")[0].lstrip(" \t").rstrip(" \t\r\n") for line in text.split("\n")]
+
+
+def list_from_file(path):
+    """The URLs of -i FILE, one per line; blank lines and # lines skipped."""
     urls, names = [], []
-    for number, line in enumerate(lines, 1):
-        url = line.strip(" \t\r\n")
+    for number, url in enumerate(list_lines(path), 1):
         if not url or url.startswith("#"):
             continue
         try:
@@ -63,7 +108,19 @@ def list_from_file(path):
         urls.append(url)
     if not urls:
         raise report.UsageError("-i %s: no URLs in it" % path)
+    check_part_names(names)
     return urls, names
+
+
+def check_part_names(names):
+    """No file name in the list is another's NAME.part: each file is written
+    into NAME.part and renamed to NAME once checked, so the one would destroy
+    the other (in whichever order the two lines come)."""
+    given = set(names)
+    for name in sorted(given):
+        if name + PART_SUFFIX in given:
+            raise report.UsageError("'%s' in the list is the name '%s' is downloaded into until it is "
+                                    "complete; rename one" % (name + PART_SUFFIX, name))
 
 
 def parse_server(text):
@@ -80,6 +137,8 @@ def parse_server(text):
             return None
     if not host or any(c in host for c in "/?#@ \t") or not cli.DIGITS.fullmatch(digits):
         return None
+    if not host.startswith("[") and not PLAIN_HOST.fullmatch(host):  # '%31', '-x': C's plain_name
+        return None
     port = int(digits)
     return (host, port) if 1 <= port <= 65535 else None
 
@@ -92,7 +151,11 @@ def list_from_server(options):
                                 % options.server)
     urls = ["http://%s:%d/files/file-%d-%06d.bin?size=%d" % (server[0], server[1], options.seed, i + 1,
                                                                options.size) for i in range(options.n)]
-    return urls, [url_name(url) for url in urls]
+    try:
+        names = [url_name(url) for url in urls]
+    except ValueError as e:  # a host no client should connect to (common/download_list.c's words)
+        raise report.UsageError("--server '%s': %s" % (options.server, e)) from None
+    return urls, names
 
 
 def check_sources(options):

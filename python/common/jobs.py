@@ -69,6 +69,9 @@ def load(options):
         resource_tracker.ensure_running()
     program_pid, libc = os.getpid(), ctypes.CDLL(None, use_errno=True)
     os.register_at_fork(after_in_child=die_with_program)
+    if options.backend == "loky":
+        from joblib.externals.loky.backend import fork_exec
+        fork_exec.fork_exec = leaving_if_not_exec(fork_exec.fork_exec)  # loky's _launch looks it up at each call
     # When a worker dies, joblib's own callback (dispatching the next jobs onto the
     # broken executor) fails too, and loky logs that with a traceback; the run's
     # failure is said once, by session, instead.
@@ -86,6 +89,24 @@ def die_with_program():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.getppid() != program_pid:
         os._exit(report.EXIT_FAILED)
+
+
+def leaving_if_not_exec(fork_exec):
+    """loky's fork_exec (fork, then in the child close every descriptor but
+    the worker's and exec its interpreter), but a child that fails before the
+    exec (out of descriptors, it cannot list the ones to close) leaves at
+    once. It is a copy of this program: else its exception would unwind the
+    program's own stack in the child, whose cleanups (ending the pool,
+    killing its workers, removing joblib's folders) would run a second time,
+    on the program's pool, and the program's message be said twice."""
+    def fork_exec_or_leave(cmd, keep_fds, env=None):
+        try:
+            return fork_exec(cmd, keep_fds, env)
+        except BaseException:
+            if os.getpid() != program_pid:
+                os._exit(report.EXIT_FAILED)
+            raise
+    return fork_exec_or_leave
 
 
 class session:
@@ -118,7 +139,22 @@ def end_loky_workers(kill):
     executor = reusable_executor._executor
     if executor is None or (executor._flags.shutdown and not kill):
         return  # none started (-p 1: no worker), or ended already
+    if kill:
+        kill_started(executor._processes)
     if hasattr(executor, "terminate"):  # joblib's MemmappingExecutor: shutdown, then its temporary files
         executor.terminate(kill_workers=kill)
     else:
         executor.shutdown(wait=True, kill_workers=kill)
+
+
+def kill_started(processes):
+    """SIGKILL to each worker in loky's {pid: process} still running. loky's
+    manager thread kills them at shutdown; but where starting the workers
+    failed half-way there is no such thread, and the ones started would wait
+    for work, and this program (joining them at exit) for them, forever."""
+    for process in list(processes.values()):
+        if process.exitcode is None:  # not yet reaped: its pid is still its own
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except OSError:
+                pass  # gone meanwhile

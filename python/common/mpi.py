@@ -158,6 +158,10 @@ def start(options):
     # hosts=: the distinct processor names (hosts) among the ranks, as common/team_mpi.c counts them
     names = team.comm.allgather(MPI.Get_processor_name())
     options.model_figures.append(("hosts", str(len(set(names)))))
+    if team.rank == 0 and isinstance(sys.stdout, report.ClosedStdout):
+        # Started with stdout closed: its first result line would fail in the middle of the
+        # runs, where only MPI_Abort ends the job. Said now, every rank leaves together.
+        report.write_stdout("", "the result line")
     return MPI
 
 
@@ -209,6 +213,8 @@ def fail(e):
 def main(body):
     """run.main for the ranks of an MPI job: body(), then every rank leaves
     with the same exit status, and none is left waiting (see the top of this file)."""
+    if sys.stdout is None:  # started with descriptor 1 closed (>&-): writes fail as in run.main
+        sys.stdout = report.ClosedStdout()
     hush(launcher_rank(), stderr_too=True)
     code = report.EXIT_OK
     try:

@@ -10,7 +10,7 @@ import importlib
 import sys
 
 EXIT_OK = 0       # ran, and every result verified (or was not checked)
-EXIT_FAILED = 1   # a runtime failure, or a result that did not verify
+EXIT_FAILED = 1   # a runtime failure (a package that is there but fails to load, too), or a wrong result
 EXIT_USAGE = 2    # a bad command line, or a package the program needs is missing
 
 _program = ["program"]
@@ -98,12 +98,20 @@ def require(module, package, needed_by):
 
     A folder of this suite with the same name (python/numba/ when Numba is
     missing) would import as an empty namespace package: that counts as missing.
+
+    A module that is there but fails to load with another exception (a shared
+    library that cannot be mapped under a memory limit, a broken install: an
+    OSError, a RuntimeError, ...) is a runtime failure, exit status 1, in one
+    line: installing the package would not help, so it is no usage error.
     """
     try:
         imported = importlib.import_module(module)
     except ImportError as e:
         raise MissingPackage("%s needs the Python module '%s' (%s): %s"
                              % (needed_by, module, e, how_to_install(module, package))) from None
+    except Exception as e:  # whatever its import raised; its words, on one line
+        raise Failure("%s needs the Python module '%s' (%s), which is installed but failed to load: %s: %s"
+                      % (needed_by, module, package, type(e).__name__, " ".join(str(e).split()))) from None
     if getattr(imported, "__file__", None) is None:
         raise MissingPackage("%s needs the Python module '%s': %s"
                              % (needed_by, module, how_to_install(module, package)))

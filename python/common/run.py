@@ -19,6 +19,7 @@ its modules (NumPy alone takes a tenth of a second or more). It is outside
 the timed region, like launching an MPI job, and reported on every result
 line as startup= (see startup_seconds for how it is measured).
 """
+import errno
 import os
 import statistics
 import sys
@@ -33,6 +34,15 @@ SUMMARY_MIN_REPS = 3
 TICK_SAMPLES = 32
 # Field 22 of /proc/self/stat: when the process started, in clock ticks since boot.
 STAT_STARTTIME_FIELD = 22
+
+# What starting processes fails with when the system runs out of something:
+# descriptors (each worker's pipes), processes, memory.
+NO_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.ENOMEM)
+# Where the pools of the suite start their worker processes (the standard
+# library's multiprocessing, under multiprocessing.Pool, ProcessPoolExecutor and
+# Dask's processes scheduler; joblib's loky): an OSError raised in there,
+# for lack of NO_RESOURCES, is a pool that could not start its workers.
+POOL_STARTERS = ("/multiprocessing/", "/concurrent/futures/process.py", "/loky/")
 
 # Exceptions raised in worker threads (threading.excepthook records them
 # here): a run in which one happened has failed, whatever its result says.
@@ -234,8 +244,10 @@ def repeat(options, task, problem, decomposition, team=SOLO):
 def main(body):
     """Run a program's main() and end the process with its exit status.
 
-    Usage errors (exit 2), runtime failures and wrong results (exit 1) and
-    Ctrl-C (exit 1) become one message on stderr, never a traceback. A
+    Usage errors (exit 2), runtime failures and wrong results (exit 1),
+    Ctrl-C (exit 1) and a pool that cannot start its worker processes for
+    lack of descriptors, processes or memory (exit 1) become one message on
+    stderr, never a traceback. A
     process pool has already been ended by its with-block when the exception
     gets here; threads cannot be ended from outside, so a program stopped
     while its threads still run leaves at once (os._exit) instead of waiting
@@ -262,7 +274,43 @@ def main(body):
     except KeyboardInterrupt:
         report.error("interrupted (Ctrl-C): stopping; no result for the run in progress")
         code = report.EXIT_FAILED
+    except Exception as e:
+        cause = workers_not_started(e)
+        if cause is None:
+            raise  # not one we know: a bug, whose traceback is worth seeing
+        report.error("cannot start the pool's worker processes: %s" % cause.strerror)
+        code = report.EXIT_FAILED
     leave(code)
+
+
+def workers_not_started(e):
+    """The OSError behind exception e when e is a pool failing to start its
+    worker processes for lack of resources (NO_RESOURCES, raised in
+    POOL_STARTERS' code), else None. It may be e itself, or what e was raised
+    in handling (loky fails again while it tidies up after the OSError).
+
+    No worker is left behind: multiprocessing.Pool ends the ones it had
+    started on its own, the ProcessPoolExecutor in its with-block
+    (executors.py), joblib's session (jobs.py); the rest (Dask's, those
+    still starting) die with this process, as every pool worker does
+    (pools.become_worker, jobs.die_with_program)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in NO_RESOURCES and raised_in(e, POOL_STARTERS):
+            return e
+        e = e.__context__
+    return None
+
+
+def raised_in(e, places):
+    """Whether exception e passed through code whose file name holds one of places."""
+    trace = e.__traceback__
+    while trace is not None:
+        if any(place in trace.tb_frame.f_code.co_filename for place in places):
+            return True
+        trace = trace.tb_next
+    return False
 
 
 def note_thread_failure(args):

@@ -128,7 +128,7 @@ class Problem:
 def prepare(options):
     """The URL list, the files' names and the output directory, outside any timed region."""
     urls, names = download_list.make(options)
-    download_list.open_output(options, len(urls))
+    download_list.open_output(options, names)
     return Problem(options, urls, names, generated=not options.input_file)
 
 

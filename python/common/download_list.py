@@ -12,6 +12,7 @@ import ipaddress
 import os
 import re
 import shutil
+import stat
 import urllib.parse
 
 from . import cli, report
@@ -213,12 +214,29 @@ def open_directory(directory):
 
 
 
-def open_output(options, count):
-    """-o DIR, created if missing and writable; for --server's count files, room
-    for them there (download_output_open)."""
+def reclaimed_bytes(directory, names):
+    """The space the files each run removes before it begins (the last run's
+    NAME and NAME.part under -o) hold now (common/download_list.c's reclaimed_bytes)."""
+    total = 0
+    for name in names:
+        for path in (os.path.join(directory, name), os.path.join(directory, name + PART_SUFFIX)):
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_blocks * 512
+    return total
+
+
+def open_output(options, names):
+    """-o DIR, created if missing and writable; for --server's files, room for
+    them there, counting the last run's, which every run removes first, as
+    free (download_output_open)."""
     open_directory(options.output_dir)
+    count = len(names)
     if not options.input_file:
-        free = shutil.disk_usage(options.output_dir).free
+        free = shutil.disk_usage(options.output_dir).free + reclaimed_bytes(options.output_dir, names)
         if count * options.size > free:
             raise report.UsageError("--files %d --size %d: needs %s, but -o %s has %s free" % (
                 count, options.size, report.size_said(count * options.size), options.output_dir,

@@ -253,7 +253,7 @@ $(HALVES_CHECK): tests/halves_check.c $(BUILD)/libfactorial.a $(BUILD)/libcommon
 FUZZ_TARGETS  := http cli
 FUZZ_SECONDS  ?= 60
 FUZZ_CODE_http := io_bound/http.c
-FUZZ_CODE_cli  := common/cli.c common/report.c common/clock.c common/memory.c common/fdio.c common/team_single.c
+FUZZ_CODE_cli  := common/cli.c common/report.c common/clock.c common/memory.c common/fdio.c common/pipe.c common/child.c common/team_single.c
 FUZZ_CFLAGS   := -std=c11 -D_GNU_SOURCE -Icommon -Iio_bound $(WARNINGS) -O1 -g -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_PROGRAMS := $(if $(filter yes,$(HAVE_FUZZ)),$(addprefix bin/fuzz/,$(FUZZ_TARGETS)))

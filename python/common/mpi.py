@@ -35,6 +35,7 @@ Every rank but 0 writes nothing on stdout: the result lines are rank 0's.
 """
 import os
 import sys
+import time
 import traceback
 
 from . import report, run
@@ -42,6 +43,13 @@ from . import report, run
 # What a launcher tells each process it starts about its rank (Open MPI, PMIx,
 # MPICH's PMI, Slurm's srun): read before MPI has started, to say things once.
 LAUNCHER_RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID")
+
+# Seconds a rank other than 0 waits before it leaves with an error found
+# before MPI started. mpirun ends the whole job as soon as one rank has left
+# with an error (tools/mpirun: at once, no grace), so rank 0, the one that
+# says why, must be first to leave, or it could be killed before it spoke.
+# Leaving first, it ends the job: nobody waits this long.
+SPEAKER_FIRST = 3.0
 
 MPI = None   # mpi4py.MPI, once start() has imported it (and so started MPI)
 team = None  # this job's Team, once start() has made it
@@ -196,6 +204,8 @@ def fail(e):
     code, lines = outcome(e)
     if team is None:  # MPI has not started: every rank leaves alone; only the launcher's rank 0 says why (hush)
         say(lines)
+        if launcher_rank() != 0:
+            time.sleep(SPEAKER_FIRST)
         return code
     if not team.met:  # before the first run: the others are on their way to the first meeting
         worst, first = team.meet(code)

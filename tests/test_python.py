@@ -257,6 +257,9 @@ def bad_input():
               "print([report.size_said(b) for b in (0, 1023, 1024, 303104, 1.5 * 2 ** 30, 5000 * 2 ** 40)])"
               % str(ROOT / "python")], 0,
              [stdout_says(r"\['0 B', '1023 B', '1.0 KiB', '296.0 KiB', '1.5 GiB', '5000.0 TiB'\]")]),
+        Case("py matmul serial refuses, not hangs, where ulimit -v leaves NumPy's OpenBLAS too little room",
+             [py("matmul", "serial"), "-n", 512], 2, [stdout_empty, stderr_says("-n 512: needs about"), no_traceback],
+             memory_limit=300 << 20, needs=[py("matmul", "serial")]),
         Case("py matmul serial cannot write its result: exit 1", [py("matmul", "serial"), "-n", 8], 1,
              [stderr_says("cannot write"), no_traceback], stdout_path="/dev/full", needs=[py("matmul", "serial")]),
         Case("py matmul serial started with stdout closed (>&-): exit 1, said, no traceback",

@@ -47,8 +47,11 @@ BLOCK_ELEMENTS = 1 << 22
 CHECKSUM_PRIME = 2 ** 31 - 1
 # Values of C the checksum takes as they are (beyond: not a result, counted as 0).
 CHECKSUM_LIMIT = 2.0 ** 62
-# The interpreter and its libraries, besides the matrices (NumPy, OpenBLAS's buffers).
-INTERPRETER_BYTES = 256 << 20
+# The interpreter and its libraries, besides the matrices (NumPy, OpenBLAS's
+# buffers): the address space they map (py-serial at n = 512 maps 366 MiB in
+# all with Debian's NumPy and OpenBLAS 0.3.21). Under a `ulimit -v` tighter
+# than that, OpenBLAS's allocator retries forever: the run must be refused first.
+INTERPRETER_BYTES = 384 << 20
 
 KERNELS = ("numpy", "python")
 MATMUL_FLAGS = (

@@ -282,7 +282,7 @@ static double reclaimed_bytes(const struct download *d)
     char part[NAME_MAX + 1];
     struct stat st;
     for (size_t i = 0; i < d->count; i++) {
-        snprintf(part, sizeof part, "%s" DOWNLOAD_PART_SUFFIX, d->names[i]);
+        download_part_name(d, i, part);
         if (fstatat(d->dir_fd, d->names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
             bytes += (double)st.st_blocks * 512;
         if (fstatat(d->dir_fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))

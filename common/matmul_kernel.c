@@ -31,7 +31,6 @@
  */
 #include "matmul.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -230,10 +229,8 @@ static size_t env_size(const char *name, size_t fallback)
     const char *text = getenv(name);
     if (!text || !*text)
         return fallback;
-    char *end = NULL;
-    errno = 0;
-    unsigned long value = text[0] >= '0' && text[0] <= '9' ? strtoul(text, &end, 10) : 0;
-    return errno == 0 && end && *end == '\0' && value >= 1 && value <= TUNING_MAX ? (size_t)value : 0;
+    unsigned long long value;
+    return cli_parse_count(text, 1, TUNING_MAX, &value) == 0 ? (size_t)value : 0;
 }
 
 enum outcome matmul_tuning_check(void)

@@ -62,8 +62,9 @@ def url_name(url):
     refused only when empty, '.' or '..'; every such name is a plain name in -o.
     """
     host = written_host(url)
-    if host.startswith("[") and host_problem(url, host):  # said as C says it, before Python's parser does
-        raise ValueError(host_problem(url, host))
+    problem = host_problem(url, host)
+    if problem and host.startswith("["):  # said as C says it, before Python's parser does
+        raise ValueError(problem)
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # a port that is not a number is refused here
@@ -73,8 +74,8 @@ def url_name(url):
         raise ValueError("'%s' is not a URL" % url)
     if parts.scheme not in ("http", "https"):
         raise ValueError("'%s' is not an http:// or https:// URL" % url)
-    if host_problem(url, host):
-        raise ValueError(host_problem(url, host))
+    if problem:
+        raise ValueError(problem)
     last = parts.path.rpartition("/")[2]
     if last in ("", ".", ".."):
         raise ValueError("'%s' names no file (its path must end in a file name)" % url)

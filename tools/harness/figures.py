@@ -97,12 +97,15 @@ def worker_axis(axis, kind, workers):
 
 def mark_cores(axis, usable, said_at="top"):
     """A dotted vertical line at the usable core count, said at the top of the
-    line or (said_at="bottom", where a wide legend covers the top) at its foot."""
+    line, or (said_at="middle", where a wide legend covers the top and the
+    lines start at the foot) written up along it, halfway."""
     axis.axvline(usable, color="gray", linestyle=":", linewidth=1)
-    top = said_at == "top"
-    axis.annotate("usable cores", (usable, 0.98 if top else 0.02), xycoords=("data", "axes fraction"),
-                  color="gray", fontsize=8, ha="left", va="top" if top else "bottom", xytext=(3, 0),
-                  textcoords="offset points")
+    if said_at == "middle":
+        axis.annotate("usable cores", (usable, 0.5), xycoords=("data", "axes fraction"), color="gray", fontsize=8,
+                      rotation=90, ha="left", va="center", xytext=(3, 0), textcoords="offset points")
+        return
+    axis.annotate("usable cores", (usable, 0.98), xycoords=("data", "axes fraction"),
+                  color="gray", fontsize=8, ha="left", va="top", xytext=(3, 0), textcoords="offset points")
 
 
 def speedup_panels(chosen, kinds, usable, out):
@@ -291,7 +294,7 @@ def python_panels(study, n, models, kind, usable, note, out):
     serial code of either language on a log scale, and against the same
     model at one worker."""
     chunks = panels_of(models)
-    figure, axes = plt.subplots(len(chunks), 2, figsize=(13, 4.8 * len(chunks)), squeeze=False)
+    figure, axes = plt.subplots(len(chunks), 2, figsize=(15, 4.8 * len(chunks)), squeeze=False)
     for (left, right), chunk in zip(axes, chunks):
         most = max(r["workers"] for runs in chunk.values() for r in runs)
         baseline = next((r["baseline"] + ", " + r["baseline_lane"] for runs in chunk.values() for r in runs
@@ -319,8 +322,14 @@ def python_panels(study, n, models, kind, usable, note, out):
             mark_cores(axis, usable)
             axis.set_xlabel("workers")
             axis.grid(alpha=0.3)
-            axis.legend(fontsize=8)
         right.set_ylim(0, self_speedup_top(runs for runs in chunk.values() if len(runs) > 1))
+        # One key for the row, beside it: the panels share their colours, and
+        # up to MAX_LINES lines leave no corner of a panel that no line crosses.
+        keyed = {}
+        for axis in (left, right):
+            for handle, label in zip(*axis.get_legend_handles_labels()):
+                keyed.setdefault(label, handle)
+        right.legend(keyed.values(), keyed.keys(), fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     figure.suptitle("%s, n = %d: the Python lanes%s" % (study, n, " (%s)" % note if note else ""), fontsize=11)
     figure.tight_layout()
     figure.savefig(out, dpi=DPI)
@@ -338,7 +347,9 @@ def gil_figure(lines, usable, out):
         most = max(most, max(workers))
     ideal_line(axis, most)
     worker_axis(axis, "io", [r["workers"] for line in lines for r in line["rows"]])
-    mark_cores(axis, usable, said_at="bottom")  # the legend's five long lines cover the top
+    # The key's five long lines cover the top; every line starts at 1 on the foot,
+    # while halfway up, at the cores, only the ideal line passes (far to the right).
+    mark_cores(axis, usable, said_at="middle")
     axis.set_xlabel("workers (log scale)")
     axis.set_ylabel("speedup over the same model at one worker (×)")
     axis.set_ylim(0, self_speedup_top(line["rows"] for line in lines))

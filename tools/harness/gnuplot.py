@@ -34,7 +34,7 @@ MODEL_COLOURS = {"serial": "#000000", "threads": "#1f77b4", "processes": "#ff7f0
 OTHER_COLOUR = "#7f7f7f"
 # The most models one panel draws: more, and the lines cannot be told apart.
 MAX_LINES = 7
-PYTHON_PNG_SIZE = "1440,640"
+PYTHON_PNG_SIZE = "1680,640"
 # In the terminal plot, where there is no colour, each model is drawn with its initial.
 OTHER_MARK = "x"
 PNG_SIZE = "960,640"
@@ -293,14 +293,21 @@ def python_plot(data, models, study, n, kind, usable, note, output):
                         model if len(rows) > 1 else model + " (P=1)"))
     lines += ['set title "speedup against %s: the best serial code (log scale)"' % baseline,
               'set ylabel "speedup (times faster than the baseline)"', "set logscale y", 'set format y "%g"',
-              "plot " + ", \\\n     ".join(plots), "unset logscale y", 'set format y "% h"']
-    plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
+              "unset key", "plot " + ", \\\n     ".join(plots), "unset logscale y", 'set format y "% h"']
+    # One key for both panels, beside the right one (up to MAX_LINES lines
+    # leave no corner of a panel free): the left panel's own lines are
+    # keyed there as curves of no points (NaN), drawn nowhere.
+    plots = ['x title "ideal" with lines dashtype 2 lc "gray"',
+             'NaN title "as fast as the baseline" with lines dashtype 3 lc "black"']
     plots += ["'%s' index %d using 1:5 with linespoints lw 2 dt %d pt %d lc rgb '%s' title '%s'"
               % (data, index, LINK_DASHES[link_rank(model, models)], LINK_POINTS[link_rank(model, models)],
-                 colour(model), model) for index, (model, rows) in enumerate(models.items()) if len(rows) > 1]
+                 colour(model), model) if len(rows) > 1
+              else "NaN with points pt %d lc rgb '%s' title '%s (P=1)'"
+              % (LINK_POINTS[link_rank(model, models)], colour(model), model)
+              for index, (model, rows) in enumerate(models.items())]
     lines += ['set title "speedup over the same model at one worker"',
               'set ylabel "speedup (times faster than itself at P = 1)"',
-              "set yrange [0:%g]" % self_speedup_top(models.values()),
+              "set yrange [0:%g]" % self_speedup_top(models.values()), "set key outside right top",
               "plot " + ", \\\n     ".join(plots), "unset multiplot"]
     return "\n".join(lines) + "\n"
 

@@ -6,6 +6,7 @@ set ylabel "speedup (times faster than the baseline)"
 set key top left
 set grid
 set xrange [0.5:4.5]
+set xtics (1, 2, 3, 4)
 set object 1 rect from 2, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind
 set label 1 "more workers than usable cores (2)" at 2, graph 0.04 offset 1,0 tc rgb "#777777"
 plot x title "ideal" with lines dashtype 2 lc "gray", \
@@ -21,7 +22,11 @@ set xlabel "workers (threads, processes or MPI ranks)"
 set ylabel "efficiency (1 = every worker fully useful)"
 set key bottom left
 set grid
-set yrange [0:*]
+set yrange [0:1.2]
+set xrange [0.5:4.5]
+set xtics (1, 2, 3, 4)
+set object 1 rect from 2, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind
+set label 1 "more workers than usable cores (2)" at 2, graph 0.04 offset 1,0 tc rgb "#777777"
 plot 1 title "ideal" with lines dashtype 2 lc "gray", \
      'factorial-big-n100000.dat' index 0 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#9467bd' title 'gmp', \
      'factorial-big-n100000.dat' index 1 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#000000' title 'serial', \

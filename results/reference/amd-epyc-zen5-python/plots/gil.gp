@@ -5,9 +5,10 @@ set xlabel "workers (log scale)"
 set ylabel "speedup over the same model at one worker"
 set key top left
 set grid
+set yrange [0:25.0178]
 set logscale x 2
 set xrange [0.8:40]
-set yrange [0:25.0178]
+set xtics (1, 2, 3, 4, 8, 16, 32)
 set object 1 rect from 2, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind
 set label 1 "more workers than usable cores (2)" at 2, graph 0.04 offset 1,0 tc rgb "#777777"
 plot x title "ideal" with lines dashtype 2 lc "gray", \

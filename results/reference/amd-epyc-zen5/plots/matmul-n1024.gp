@@ -1,0 +1,43 @@
+set terminal pngcairo size 960,640 enhanced font ",11"
+set output "speedup-matmul-n1024.png"
+set title "matmul, n = 1024: speedup against matmul-serial (P=1), the best serial code"
+set xlabel "workers (threads, processes or MPI ranks)"
+set ylabel "speedup (times faster than the baseline)"
+set key top left
+set grid
+set xrange [0.5:4.5]
+set xtics (1, 2, 3, 4)
+set object 1 rect from 2, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind
+set label 1 "more workers than usable cores (2)" at 2, graph 0.04 offset 1,0 tc rgb "#777777"
+plot x title "ideal" with lines dashtype 2 lc "gray", \
+     'matmul-n1024.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#9467bd' title 'blas (Amdahl fit: serial fraction 0.07)', \
+     [x=1:4] 0.992746 / (0.0658715 + (1 - 0.0658715) / x) with lines dashtype 2 lc rgb '#9467bd' notitle, \
+     'matmul-n1024.dat' index 1 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#d62728' title 'mpi (Amdahl fit: serial fraction 0.17)', \
+     [x=1:4] 0.947109 / (0.174383 + (1 - 0.174383) / x) with lines dashtype 2 lc rgb '#d62728' notitle, \
+     'matmul-n1024.dat' index 2 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#2ca02c' title 'openmp (Amdahl fit: serial fraction 0.03)', \
+     [x=1:4] 1.0132 / (0.0265159 + (1 - 0.0265159) / x) with lines dashtype 2 lc rgb '#2ca02c' notitle, \
+     'matmul-n1024.dat' index 3 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#ff7f0e' title 'processes (Amdahl fit: serial fraction 0.27)', \
+     [x=1:4] 0.826149 / (0.272385 + (1 - 0.272385) / x) with lines dashtype 2 lc rgb '#ff7f0e' notitle, \
+     'matmul-n1024.dat' index 4 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#000000' title 'serial', \
+     'matmul-n1024.dat' index 5 using 1:2:3:4 with yerrorlines lw 2 dt 1 pt 7 lc rgb '#1f77b4' title 'threads (Amdahl fit: serial fraction 0.15)', \
+     [x=1:4] 1.0043 / (0.15094 + (1 - 0.15094) / x) with lines dashtype 2 lc rgb '#1f77b4' notitle
+reset
+set terminal pngcairo size 960,640 enhanced font ",11"
+set output "efficiency-matmul-n1024.png"
+set title "matmul, n = 1024: parallel efficiency (speedup against matmul-serial (P=1) / workers)"
+set xlabel "workers (threads, processes or MPI ranks)"
+set ylabel "efficiency (1 = every worker fully useful)"
+set key bottom left
+set grid
+set yrange [0:1.21584]
+set xrange [0.5:4.5]
+set xtics (1, 2, 3, 4)
+set object 1 rect from 2, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind
+set label 1 "more workers than usable cores (2)" at 2, graph 0.04 offset 1,0 tc rgb "#777777"
+plot 1 title "ideal" with lines dashtype 2 lc "gray", \
+     'matmul-n1024.dat' index 0 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#9467bd' title 'blas', \
+     'matmul-n1024.dat' index 1 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#d62728' title 'mpi', \
+     'matmul-n1024.dat' index 2 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#2ca02c' title 'openmp', \
+     'matmul-n1024.dat' index 3 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#ff7f0e' title 'processes', \
+     'matmul-n1024.dat' index 4 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#000000' title 'serial', \
+     'matmul-n1024.dat' index 5 using 1:5 with linespoints lw 2 dt 1 pt 7 lc rgb '#1f77b4' title 'threads'

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "matmul.h"
@@ -46,6 +47,13 @@
  * check: under a tighter `ulimit -v` its allocator retries forever instead of
  * failing, so the run would hang rather than be refused. */
 #define OPENBLAS_ROOM (384.0 * 1024 * 1024)
+/* What each OpenBLAS thread past the ones it started as it loaded maps: its
+ * buffer (128 MiB with Debian's 0.3.21) and its stack. Measured on 2 CPUs at
+ * n = 512: 326 MiB at -p 2, 606 at -p 4, 2286 at -p 16, 140 MiB a thread.
+ * Address space, hardly touched: counted against `ulimit -v` only, not against
+ * the memory (a laptop's -p 32 fits its RAM), and for the same reason as
+ * OPENBLAS_ROOM: past the limit, the thread's allocation retries forever. */
+#define OPENBLAS_THREAD_ROOM (160.0 * 1024 * 1024)
 
 /* OpenBLAS's own calls for what it runs (declared by cblas.h in newer versions only). */
 char *openblas_get_corename(void);
@@ -179,9 +187,32 @@ static double bytes_needed(unsigned long n, unsigned workers)
     return matmul_workload.bytes_needed(n, workers) + OPENBLAS_ROOM;
 }
 
-/* set_threads: give OpenBLAS -p threads, refusing counts this build cannot run. */
-static enum outcome set_threads(unsigned workers)
+/* check_address_space: refuse -p when OpenBLAS's threads past those it has
+ * started would map more than `ulimit -v` allows (OPENBLAS_THREAD_ROOM). */
+static enum outcome check_address_space(unsigned long n, unsigned workers)
 {
+    int started = openblas_get_num_threads();
+    unsigned more = workers > (unsigned)started ? workers - (unsigned)started : 0;
+    struct rlimit limit;
+    if (more == 0 || getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+        return OUTCOME_OK;
+    double needed = bytes_needed(n, workers) + more * OPENBLAS_THREAD_ROOM;
+    if (needed <= (double)limit.rlim_cur)
+        return OUTCOME_OK;
+    char need_said[REPORT_SIZE_ROOM], have_said[REPORT_SIZE_ROOM];
+    return report_usage_error("-p %u: OpenBLAS's %u threads past the %d it has started need about %s of address "
+                              "space in all (a buffer and a stack each), more than the %s ulimit -v allows",
+                              workers, more, started, report_size(needed, need_said),
+                              report_size((double)limit.rlim_cur, have_said));
+}
+
+/* set_threads: give OpenBLAS -p threads, refusing counts this build cannot run
+ * or this address space cannot hold. */
+static enum outcome set_threads(unsigned long n, unsigned workers)
+{
+    enum outcome o = check_address_space(n, workers);
+    if (o != OUTCOME_OK)
+        return o;
     openblas_set_num_threads((int)workers);
     int got = openblas_get_num_threads();
     if (got != (int)workers)
@@ -198,7 +229,7 @@ int main(int argc, char **argv)
     blas.bytes_needed = bytes_needed;
     enum outcome o = options_parse(&opt, argc, argv, &blas, MODEL, MANY_WORKERS);
     if (o == OUTCOME_OK)
-        o = set_threads(opt.workers);
+        o = set_threads(opt.n, opt.workers);
     if (o != OUTCOME_OK)
         return outcome_exit_code(o);
     choose_core(argv);

@@ -48,6 +48,11 @@ def defaults(default):
     return {"executor": default, **pools.START_DEFAULTS}
 
 
+def in_threads(options):
+    """Whether the workers are threads of this process."""
+    return options.executor == "thread"
+
+
 def use_start_method(options):
     """A ProcessPoolExecutor's workers start the way --start-method says; threads take no start method."""
     if options.executor == "thread" and "start_method" in options.given:

@@ -52,6 +52,11 @@ program_pid = None  # this program's pid, which its forked children check their 
 libc = None         # the C library, loaded before any fork (a child just forked calls prctl through it)
 
 
+def in_threads(options):
+    """Whether the workers are threads of this process."""
+    return options.backend == "threading"
+
+
 def model_figures(options):
     """joblib's own key=value pairs for every result line."""
     return [("backend", options.backend)]

@@ -21,6 +21,8 @@ loops, no BLAS); above it Freivalds' test, C·w against A·(B·w), by
 element-wise products and sums.
 """
 import copy
+import resource
+import threading
 
 from . import blas, cli, mix, pools, report, run
 
@@ -52,6 +54,17 @@ CHECKSUM_LIMIT = 2.0 ** 62
 # all with Debian's NumPy and OpenBLAS 0.3.21). Under a `ulimit -v` tighter
 # than that, OpenBLAS's allocator retries forever: the run must be refused first.
 INTERPRETER_BYTES = 384 << 20
+# What each worker thread that calls NumPy's BLAS maps besides (address space,
+# hardly touched): OpenBLAS's buffer for the thread (128 MiB with 0.3.21), a
+# malloc arena (64 MiB), and its stack (thread_stack_bytes). Measured at
+# n = 512: py-threading 437 MiB at -p 1, 837 at -p 4, 1235 at -p 8; joblib's
+# threading backend 1264 at -p 4, with its pool's own threads besides
+# (POOL_THREADS: multiprocessing's ThreadPool has three, which call no BLAS).
+OPENBLAS_BUFFER_BYTES = 128 << 20
+MALLOC_ARENA_BYTES = 64 << 20
+POOL_THREADS = 3
+# A thread's stack where `ulimit -s` is unlimited (the C library's default then, on x86-64).
+UNLIMITED_STACK_THREAD_BYTES = 32 << 20
 
 KERNELS = ("numpy", "python")
 MATMUL_FLAGS = (
@@ -73,9 +86,10 @@ WORKLOAD = cli.Workload("matmul", "Dense matrix multiply C = A·B (double, n×n)
 np = None  # NumPy, once parse has chosen the BLAS core it loads with
 
 
-def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None):
+def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None, in_threads=False):
     """The command line, checked; then NumPy loaded on the right BLAS core.
-    own_kernel: (name, help) of a model's own kernel (python/numba/'s), the only one its --kernel takes."""
+    own_kernel: (name, help) of a model's own kernel (python/numba/'s), the only one its --kernel takes.
+    in_threads: whether the workers are threads of this process (True, or a function of the options)."""
     global np
     workload, kernel = WORKLOAD, "numpy"
     if own_kernel:
@@ -89,6 +103,8 @@ def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None):
                                 "multiply-adds) that takes far too long; use --kernel numpy"
                                 % (options.n, PYTHON_KERNEL_MAX_N, PYTHON_KERNEL_MAX_N ** 3 // 10 ** 6))
     cli.check_memory(options)
+    if options.kernel == "numpy" and (in_threads(options) if callable(in_threads) else in_threads):
+        check_address_space(options)
     if options.kernel == "numpy":
         options.blas = blas.choose_core()
     else:
@@ -96,6 +112,33 @@ def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None):
     np = report.require("numpy", "python3-numpy", "matmul")
     options.startup = run.startup_seconds()
     return options
+
+
+def thread_stack_bytes():
+    """The stack a new thread gets: threading.stack_size's, else the C library's default (ulimit -s)."""
+    chosen = threading.stack_size()
+    if chosen:
+        return chosen
+    soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    return UNLIMITED_STACK_THREAD_BYTES if soft == resource.RLIM_INFINITY else soft
+
+
+def check_address_space(options):
+    """Refuse -p when its worker threads, each calling OpenBLAS, would map more
+    than `ulimit -v` allows: past it, a thread's OpenBLAS buffer is retried
+    forever and the run hangs. Address space, not memory: checked against that
+    limit alone (check_memory holds the matrices against the memory)."""
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return
+    needed = (bytes_needed(options) + options.workers * OPENBLAS_BUFFER_BYTES
+              + (options.workers + POOL_THREADS) * (MALLOC_ARENA_BYTES + thread_stack_bytes()))
+    if needed > limit:
+        raise report.UsageError("-p %d: %d threads calling OpenBLAS need about %s of address space in all (each: "
+                                "OpenBLAS's buffer, a malloc arena and a stack; and the pool's own threads), more than the %s ulimit -v allows; "
+                                "fewer workers fit, or workers that are processes (each has its own)"
+                                % (options.workers, options.workers, report.size_said(needed),
+                                   report.size_said(limit)))
 
 
 class Problem:

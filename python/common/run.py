@@ -21,6 +21,7 @@ line as startup= (see startup_seconds for how it is measured).
 """
 import errno
 import os
+import resource
 import statistics
 import sys
 import threading
@@ -245,10 +246,10 @@ def main(body):
     """Run a program's main() and end the process with its exit status.
 
     Usage errors (exit 2), runtime failures and wrong results (exit 1),
-    Ctrl-C (exit 1) and a pool that cannot start its worker processes for
-    lack of descriptors, processes or memory (exit 1) become one message on
-    stderr, never a traceback. A
-    process pool has already been ended by its with-block when the exception
+    Ctrl-C (exit 1), a pool that cannot start its worker processes for
+    lack of descriptors, processes or memory (exit 1) and a worker thread the
+    system will not start (exit 1) become one message on stderr, never a
+    traceback. A process pool has already been ended by its with-block when the exception
     gets here; threads cannot be ended from outside, so a program stopped
     while its threads still run leaves at once (os._exit) instead of waiting
     for them.
@@ -276,11 +277,30 @@ def main(body):
         code = report.EXIT_FAILED
     except Exception as e:
         cause = workers_not_started(e)
-        if cause is None:
+        if cause is not None:
+            report.error("cannot start the pool's worker processes: %s" % cause.strerror)
+        elif thread_not_started(e):
+            report.error("cannot start a worker thread: the system refused it (%s)" % thread_limits())
+        else:
             raise  # not one we know: a bug, whose traceback is worth seeing
-        report.error("cannot start the pool's worker processes: %s" % cause.strerror)
         code = report.EXIT_FAILED
-    leave(code)
+    leave(code)  # leaves at once when threads started before the failure still run
+
+
+def thread_not_started(e):
+    """Whether exception e is Python's threading failing to start a thread (the
+    C library could not map its stack, or the process may start no more)."""
+    return isinstance(e, RuntimeError) and str(e) == "can't start new thread" and raised_in(e, ("/threading.py",))
+
+
+def thread_limits():
+    """What limits a new thread: its stack within `ulimit -v`, and `ulimit -u`."""
+    said = []
+    for name, limit in (("ulimit -v", resource.RLIMIT_AS), ("ulimit -u", resource.RLIMIT_NPROC)):
+        soft = resource.getrlimit(limit)[0]
+        if soft != resource.RLIM_INFINITY:
+            said.append("%s is %s" % (name, report.size_said(soft) if limit == resource.RLIMIT_AS else soft))
+    return "each thread needs room for its stack" + (": " + ", ".join(said) if said else "")
 
 
 def workers_not_started(e):

@@ -59,6 +59,11 @@ LOST_WORKER_ERRORS = ("BrokenProcessPool", "KilledWorker")
 dask = None  # the dask package, once load() has imported it
 
 
+def in_threads(options):
+    """Whether the workers are threads of this process."""
+    return options.scheduler == "threads"
+
+
 def load(options):
     """The dask package (and, for --scheduler distributed, distributed), or exit
     status 2 naming the Debian package that brings the missing one."""

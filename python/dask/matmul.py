@@ -54,7 +54,8 @@ def multiply(problem):
 def main():
     global dask, session
     # ---- parse (and load NumPy on the right BLAS core, and Dask) ----
-    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [schedulers.FLAG], schedulers.DEFAULTS)
+    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [schedulers.FLAG], schedulers.DEFAULTS,
+                           in_threads=schedulers.in_threads)
     dask = schedulers.load(options)
 
     # ---- prepare: A and B from the seed, outside the timed region ----

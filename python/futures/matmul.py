@@ -41,7 +41,7 @@ def multiply(problem):
 def main():
     # ---- parse (and load NumPy on the right BLAS core) ----
     options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, executors.flags(DEFAULT_EXECUTOR),
-                           executors.defaults(DEFAULT_EXECUTOR))
+                           executors.defaults(DEFAULT_EXECUTOR), in_threads=executors.in_threads)
     executors.use_start_method(options)
     options.model_figures = executors.model_figures(options)
 

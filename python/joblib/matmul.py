@@ -44,7 +44,8 @@ def multiply(problem):
 def main():
     global joblib
     # ---- parse (and load NumPy on the right BLAS core, and find joblib) ----
-    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [jobs.BACKEND_FLAG], jobs.DEFAULTS)
+    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [jobs.BACKEND_FLAG], jobs.DEFAULTS,
+                           in_threads=jobs.in_threads)
     options.model_figures = jobs.model_figures(options)
     joblib = jobs.load(options)
 

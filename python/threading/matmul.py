@@ -37,7 +37,7 @@ def multiply(problem):
 
 def main():
     # ---- parse (and load NumPy on the right BLAS core) ----
-    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS)
+    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, in_threads=True)
 
     # ---- prepare: A and B from the seed, outside the timed region ----
     problem = matmul.prepare(options)

@@ -173,6 +173,11 @@ def bad_input():
                                                  "OSError: Could not find/load shared object file: libllvmlite.so "
                                                  "Error was: libLLVM-14.so.1"), no_traceback, one_line],
                       env={"PYTHONPATH": str(broken_packages())}, needs=[NUMBA]))
+    cases.append(Case("pyengine matmul-py-numba refuses a NUMBA_THREADING_LAYER Numba does not know, naming those "
+                      "it knows", [NUMBA, "-n", 8], 2,
+                      [stdout_empty, stderr_says("NUMBA_THREADING_LAYER=bogus: Numba knows default, safe, forksafe, "
+                                                 "threadsafe, tbb, omp, workqueue"), no_traceback],
+                      env={"NUMBA_THREADING_LAYER": "bogus"}, needs=[NUMBA]))
     return cases
 
 

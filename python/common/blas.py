@@ -109,7 +109,10 @@ def choose_core():
     if os.environ.get(CORRECTED):
         return Blas(core, "corrected", threads)
     if os.environ.get(CORETYPE) and not os.environ.get(DETECTED_BY_TEST):
-        if core_tier(core) < best:
+        if core.lower() != os.environ[CORETYPE].lower():  # a name OpenBLAS does not know, as C says it
+            report.error("warning: OPENBLAS_CORETYPE=%s is set, but OpenBLAS runs its %s core (it did not take "
+                         "that name); kept as set" % (os.environ[CORETYPE], core))
+        elif core_tier(core) < best:
             report.error("warning: OPENBLAS_CORETYPE=%s runs the %s core, below the %s this CPU supports; "
                          "kept, since you set it" % (os.environ[CORETYPE], core, BEST_CORE[best]))
         return Blas(core, "user", threads)

@@ -26,6 +26,7 @@ Shared: python/common/matmul.py (inputs, the check, the figures), python/common/
         (timing, result lines), python/common/cli.py (flags).
 """
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -42,6 +43,8 @@ KERNEL = ("numba", "the textbook loops, compiled by Numba (this model's only ker
 # The types the kernels are compiled for: C-contiguous matrices of doubles, row bounds as 64-bit integers.
 ROWS_SIGNATURE = "void(float64[:, ::1], float64[:, ::1], float64[:, ::1], int64, int64)"
 BLOCKS_SIGNATURE = "void(float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])"
+# What NUMBA_THREADING_LAYER may name (Numba's documentation): a layer, or a rule for choosing one.
+THREADING_LAYERS = ("default", "safe", "forksafe", "threadsafe", "tbb", "omp", "workqueue")
 
 numba = None       # the module, once load_numba has found it
 kernel = None      # multiply_rows compiled (nogil=True: the GIL is let go while it runs)
@@ -105,13 +108,30 @@ def multiply_nogil(problem):
 # ---- Numba itself: loading and compiling ----
 
 def load_numba(options):
-    """Numba, with room for -p threads (NUMBA_NUM_THREADS, read as Numba loads, raised to -p if below it)."""
+    """Numba, with room for -p threads (NUMBA_NUM_THREADS, read as Numba loads, raised to -p if below it).
+    A NUMBA_THREADING_LAYER Numba does not know is refused here: Numba says so
+    only deep inside a failed compilation."""
     global numba
+    layer = os.environ.get("NUMBA_THREADING_LAYER", "")
+    if layer and layer not in THREADING_LAYERS:
+        raise report.UsageError("NUMBA_THREADING_LAYER=%s: Numba knows %s" % (layer, ", ".join(THREADING_LAYERS)))
     room = os.environ.get("NUMBA_NUM_THREADS", "")
     if not cli.DIGITS.fullmatch(room) or int(room) < options.workers:
         os.environ["NUMBA_NUM_THREADS"] = str(max(options.workers, os.cpu_count() or 1))
     numba = report.require("numba", "python3-numba", "the numba model")
     options.startup = run.startup_seconds()  # importing Numba (and LLVM) is start-up too
+
+
+def numba_reason(e):
+    """Why Numba failed, in one line, without its terminal colours: the
+    innermost error its message names, else the line after "Failed in
+    nopython mode pipeline (step: ...)" (which names only the step), else the
+    first (a thread pool that cannot start is said deep inside a failed lowering)."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(e)).splitlines() if line.strip()]
+    inner = [line.split(": ", 1)[1] for line in lines if re.match(r"\w+Error: ", line)]
+    if inner:
+        return inner[-1]
+    return lines[1] if len(lines) > 1 and lines[0].startswith("Failed in ") else (lines or ["(no message)"])[0]
 
 
 def compile_kernels(problem):
@@ -131,8 +151,9 @@ def compile_kernels(problem):
             one = np.ones((1, 1))
             all_blocks(one, one, np.empty((1, 1)), np.array([0, 1], dtype=np.int64))
     except (numba.core.errors.NumbaError, ValueError) as e:
-        raise report.Failure("Numba could not compile or start the kernel: %s" % str(e).strip().splitlines()[0]) \
-            from None
+        layer = os.environ.get("NUMBA_THREADING_LAYER")
+        raise report.Failure("Numba could not compile or start the kernel: %s%s"
+                             % (numba_reason(e), " (NUMBA_THREADING_LAYER=%s)" % layer if layer else "")) from None
     options.model_figures = [("style", options.style), ("jit", "%.3f" % (run.clock() - start))]
     if options.style == "prange":
         options.model_figures.append(("threading_layer", numba.threading_layer()))

@@ -197,6 +197,56 @@ def stdout_lacks_pml(outcome):
     return "it chose a pml: %s" % chosen[0] if chosen else None
 
 
+# A Slurm made for one case: stand-ins for scontrol and srun, first on PATH, that say the
+# site's MpiDefault ($FAKE_MPI_DEFAULT) and srun's MPI plugins ($FAKE_MPI_PLUGINS), around
+# one run of tools/mpirun (sh -c FAKE_SLURM MPIRUN ARGS...); their folder goes with the shell.
+FAKE_SLURM = r"""stand_ins=$(mktemp -d) || exit 1
+trap 'rm -rf "$stand_ins"' EXIT
+printf '#!/bin/sh\necho "MpiDefault              = $FAKE_MPI_DEFAULT"\n' >"$stand_ins/scontrol"
+printf '#!/bin/sh\necho "MPI plugin types are..."\necho "$FAKE_MPI_PLUGINS"\n' >"$stand_ins/srun"
+chmod +x "$stand_ins/scontrol" "$stand_ins/srun"
+PATH="$stand_ins:$PATH" "$0" "$@"
+"""
+# A two-task job on one node that asks tools/mpirun for srun (as salloc -n 2 and MPI_LAUNCHER=srun do).
+SRUN_JOB = {"SLURM_JOB_ID": "1", "SLURM_NTASKS": "2", "SLURM_JOB_NUM_NODES": "1", "MPI_LAUNCHER": "srun",
+            "SLURM_MPI_TYPE": None, "FAKE_MPI_DEFAULT": "none", "FAKE_MPI_PLUGINS": "pmix none pmi2"}
+
+
+def in_fake_slurm(*args):
+    """argv: tools/mpirun ARGS under FAKE_SLURM's stand-ins."""
+    return ["sh", "-c", FAKE_SLURM, MPIRUN] + list(args)
+
+
+def slurm_launches():
+    """tools/mpirun under Slurm with MPI_LAUNCHER=srun, and the harness in salloc's shell (a fake Slurm:
+    CI has no real one)."""
+    needs_open_mpi = [program("matmul-mpi")]   # --mpi=pmix is for Open MPI's ranks only
+    return [
+        Case("tools/mpirun refuses an MPI_LAUNCHER it does not know, naming it", [MPIRUN, "--explain", 2], 2,
+             [stderr_says("MPI_LAUNCHER='srn'", "'srun'"), stdout_empty], env={"MPI_LAUNCHER": "srn"}),
+        Case("tools/mpirun with MPI_LAUNCHER=srun where Slurm's MpiDefault is none: srun --mpi=pmix, "
+             "and --overcommit past the job's tasks", in_fake_slurm("--explain", 4), 0,
+             [stdout_says(r"(?m)^launcher=srun$"), stdout_says(r"(?m)^mpirun_flags=--overcommit --mpi=pmix$")],
+             env=SRUN_JOB, needs=needs_open_mpi),
+        Case("tools/mpirun with MPI_LAUNCHER=srun keeps the site's MpiDefault", in_fake_slurm("--explain", 2), 0,
+             [stdout_says(r"(?m)^launcher=srun$"), stdout_says(r"(?m)^mpirun_flags=$")],
+             env=dict(SRUN_JOB, FAKE_MPI_DEFAULT="pmix"), needs=needs_open_mpi),
+        Case("tools/mpirun with MPI_LAUNCHER=srun keeps the caller's SLURM_MPI_TYPE", in_fake_slurm("--explain", 2),
+             0, [stdout_says(r"(?m)^mpirun_flags=$")], env=dict(SRUN_JOB, SLURM_MPI_TYPE="pmix_v4"),
+             needs=needs_open_mpi),
+        Case("tools/mpirun with MPI_LAUNCHER=srun refuses a Slurm without PMIx: exit 2 before srun, "
+             "naming the way out", in_fake_slurm("-np", 2, "true"), 2,
+             [stderr_says("srun --mpi=list", "no pmix", "leave MPI_LAUNCHER unset"), stdout_empty],
+             env=dict(SRUN_JOB, FAKE_MPI_PLUGINS="none pmi2"), needs=needs_open_mpi),
+        Case("tools/bench.py in salloc's shell (SLURM_JOB_ID, but not on the job's node): preset full refused, "
+             "pointing at srun and tools/bench.sbatch",
+             [sys.executable, ROOT / "tools" / "bench.py", "--preset", "full"], 1,
+             [stderr_says("salloc's shell", "srun -n 1 make bench PRESET=full", "tools/bench.sbatch")],
+             env={"SLURM_JOB_ID": "1", "SLURMD_NODENAME": None, "PBS_JOBID": None, "LSB_JOBID": None,
+                  "JOB_ID": None, "FORCE": None, "RESUME": None}),
+    ]
+
+
 def launcher():
     """tools/mpirun adds oversubscription only past the usable cores."""
     return [
@@ -259,7 +309,7 @@ def launcher():
         Case("tools/mpirun says what a broken mpirun says, not that it is missing", [MPIRUN, "-np", 2, "true"], 1,
              [stderr_says("'mpirun --version' failed", "    "), stdout_empty],
              env={"OMPI_MCA_mca_base_param_files": "/etc"}, needs=[program("matmul-mpi")]),
-    ] + own_cpus()
+    ] + own_cpus() + slurm_launches()
 
 
 # tools/cores and tools/mpirun under a narrower affinity mask: the first CPU this test may use.

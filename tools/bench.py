@@ -414,6 +414,14 @@ def expected_wall(walls, config, warmup_round):
     return sum(walls.values()) / len(walls)
 
 
+def resume_command():
+    """What goes on with an interrupted sweep: make bench RESUME=1, or in a Slurm
+    batch job (a batch script, not one of srun's steps), a new job of tools/bench.sbatch."""
+    if machine.batch_job() and os.environ.get("SLURM_JOB_ID") and not os.environ.get("SLURM_STEP_ID"):
+        return "'RESUME=1 sbatch tools/bench.sbatch', from the same folder,"
+    return "'make bench RESUME=1'"
+
+
 def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
     """Run every (round, configuration) not yet in runs.csv; returns (runs done, harness seconds).
     hosts: the Clusters the configurations' links run on (None: no cluster)."""
@@ -468,8 +476,8 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
                     len(str(len(plan))), index, len(plan), round_number, repeats, config.label(),
                     result.wall, format_duration(remaining)))
     except KeyboardInterrupt:
-        say("interrupted after %d of %d runs; every finished run is in %s; "
-            "'make bench RESUME=1' goes on from there" % (index - 1, len(plan), runs_path))
+        say("interrupted after %d of %d runs; every finished run is in %s; %s goes on from there"
+            % (index - 1, len(plan), runs_path, resume_command()))
         raise
     finally:
         for server in servers.values():
@@ -595,7 +603,11 @@ def names_not_here(options):
 
 
 def interrupt(signum, frame):
-    """SIGTERM (a batch job's time limit, kill) ends the sweep as Ctrl-C does."""
+    """SIGTERM (a batch job's time limit, scancel, kill) ends the sweep as Ctrl-C does,
+    once: a second one must not cut short the recording of where it stopped. A Slurm
+    batch job can send two at once (with proctrack/linuxproc Slurm signals every
+    process of the job, and tools/bench.sbatch passes on the one it gets)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -609,6 +621,11 @@ def main():
         return redraw(options.plot, options.force)
     folder, meta = resumed(options) if options.resume else (None, None)
     if not PRESETS[options.preset]["anywhere"] and not machine.batch_job() and not options.force:
+        if machine.slurm_allocation_shell():  # SLURM_JOB_ID is set, and yet this is no batch job
+            sys.exit("bench: preset '%s' runs for a long time on every core, and this is salloc's shell, which "
+                     "runs where salloc ran (a login node), not on the job's node: start the sweep there "
+                     "(srun -n 1 make bench PRESET=%s), or submit tools/bench.sbatch"
+                     % (options.preset, options.preset))
         sys.exit("bench: preset '%s' runs for a long time on every core; outside a batch job it needs FORCE=1 "
                  "(login nodes kill heavy jobs; see tools/bench.sbatch)" % options.preset)
     if options.preset == studies.PYTHON_PRESET and not options.python:

@@ -117,11 +117,21 @@ def virtualized():
 
 
 def batch_job():
-    """The scheduler's job id if this is a batch job, else None."""
+    """The scheduler's job id if this is a batch job, else None: salloc's shell
+    is not one, though it has the job's SLURM_JOB_ID (slurm_allocation_shell)."""
     for variable in BATCH_JOB_VARIABLES:
-        if os.environ.get(variable):
+        if os.environ.get(variable) and not (variable == "SLURM_JOB_ID" and slurm_allocation_shell()):
             return "%s=%s" % (variable, os.environ[variable])
     return None
+
+
+def slurm_allocation_shell():
+    """Whether this runs in salloc's shell: inside a Slurm allocation, but where
+    salloc ran (on most sites the login node) rather than on the job's node.
+    slurmd, which starts a batch script and srun's tasks on the job's nodes,
+    sets SLURMD_NODENAME; salloc's own shell has SLURM_JOB_ID without it (a
+    site that starts that shell on the node, with srun, gives it both)."""
+    return bool(os.environ.get("SLURM_JOB_ID")) and not os.environ.get("SLURMD_NODENAME")
 
 
 def openmp_version(cc, ompflags):

@@ -291,11 +291,12 @@ fuzz: $(FUZZ_PROGRAMS)
 # program whose packages that interpreter lacks is not made, and `make` names
 # it with the Debian package that would enable it. Not in sanitizer builds.
 # PY_NEEDS_<workload or model>: the Python modules it imports (configure
-# writes the ones found as PY_PACKAGES), and the Debian package of each.
+# writes the ones found as PY_PACKAGES), and the Debian package of each;
+# mpirun, which runs the mpi4py programs, counts as one (HAVE_MPIRUN).
 PY_NEEDS_matmul   := numpy threadpoolctl
 PY_NEEDS_download := requests crcmod
 PY_NEEDS_joblib   := joblib
-PY_NEEDS_mpi4py   := mpi4py
+PY_NEEDS_mpi4py   := mpi4py mpirun
 PY_NEEDS_dask     := dask
 PY_DEBIAN_numpy := python3-numpy
 PY_DEBIAN_threadpoolctl := python3-threadpoolctl
@@ -309,10 +310,12 @@ PY_DEBIAN_ipyparallel := python3-ipyparallel
 PY_DEBIAN_numba := python3-numba
 PY_DEBIAN_aiohttp := python3-aiohttp
 PY_DEBIAN_mpi4py := python3-mpi4py
+PY_DEBIAN_mpirun := openmpi-bin
 PY_DEBIAN_dask := python3-dask
 PY_MODELS    := $(filter-out common,$(notdir $(patsubst %/,%,$(wildcard python/*/))))
 PY_WORKLOADS  = $(basename $(notdir $(wildcard python/$(1)/*.py)))
-py_missing    = $(filter-out $(PY_PACKAGES),$(PY_NEEDS_$(1)) $(PY_NEEDS_$(2)))
+PY_FOUND     := $(PY_PACKAGES) $(if $(filter yes,$(HAVE_MPIRUN)),mpirun)
+py_missing    = $(filter-out $(PY_FOUND),$(PY_NEEDS_$(1)) $(PY_NEEDS_$(2)))
 PY_ALL       := $(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),$(w)-py-$(m)))
 PY_PROGRAMS  := $(if $(PYTHON_LANE),$(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),\
                   $(if $(call py_missing,$(w),$(m)),,bin/$(w)-py-$(m)))))
@@ -332,8 +335,11 @@ $(PY_CRC_LIBRARY): common/content.c common/mix.c common/content.h common/mix.h $
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ common/content.c common/mix.c
 
+# A launcher made before what it needs went away (a module unloaded) is removed:
+# it could only fail, and the tests and make bench would run it.
 .PHONY: python-lane-skipped
 python-lane-skipped:
+	@rm -f $(addprefix bin/,$(PY_SKIPPED))
 	@echo "make: Python lane not built: $(if $(PYTHON_LANE),$(foreach p,$(PY_SKIPPED),$(p) (needs \
 	  $(foreach m,$(call py_missing,$(word 1,$(subst -py-, ,$(p))),$(word 2,$(subst -py-, ,$(p)))),$(PY_DEBIAN_$(m))));),\
 	  all of it ($(PY_ALL)): no Python 3 interpreter (see tools/configure.sh's message above))" >&2
@@ -353,7 +359,8 @@ $(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),$(eval $(call PY_
         clean help
 
 # The first line of every recipe that runs Python: stop, saying why, when there is none.
-NEEDS_PYTHON = @test -n "$(PYTHON)" || { echo "make $@: needs Python 3 (see tools/configure.sh's message)" >&2; exit 1; }
+NEEDS_PYTHON = @command -v "$(PYTHON)" >/dev/null 2>&1 || { echo "make $@: needs Python 3$(if $(PYTHON),; PYTHON=$(PYTHON) \
+  cannot be run) (see tools/configure.sh's message)" >&2; exit 1; }
 
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.

@@ -19,7 +19,14 @@ Blocks run as a reader would type them, each in one bash (so a block's exit
 status is that of its last command), from the top folder of a scratch copy
 of the tree (tracked files, bin/ and build/), one lesson per copy, so a
 lesson's `make bench` never touches the real results/ folder and lessons can
-run side by side. Exit status 0 when every block kept its promises.
+run side by side.
+
+A block that needs what this machine lacks is not run, and says why: a
+program of bin/ it names that was not built (bin/matmul-mpi without Open
+MPI), Open MPI's mpirun (tools/mpirun, mpirun), a cluster on this machine
+(tools/cluster, CLUSTER=: tools/cluster check says whether one can be made).
+Exit status 0 when every block kept its promises; SKIPPED when every block
+that ran did, but some could not run here (the last line names them).
 """
 import os
 import re
@@ -35,6 +42,14 @@ FENCE = re.compile(r"^(\s*)```+\s*([\w-]*)")
 ANNOTATION = re.compile(r"^\s*<!--\s*([a-z-]+):\s*(.*?)\s*-->\s*$")
 DEFAULT_TIMEOUT = 300
 KNOWN = {"expect", "expect-exit", "creates", "test-env", "timeout", "skip"}
+# The exit status of a lesson whose blocks that ran kept their promises, some not run (see above).
+SKIPPED = 3
+# A program of the suite a block runs: bin/matmul-mpi, bin/tsan/lessons/race; not one that a
+# shell variable completes (bin/factorial-$m), a glob (bin/*-py-*) or a folder (bin/).
+PROGRAM = re.compile(r"(?<![\w/.$-])(bin/[\w./+-]*[\w+])(?![\w$/.*-])")
+# A block that starts MPI jobs (tools/mpirun, or mpirun by hand), and one that makes a cluster.
+USES_MPIRUN = re.compile(r"\bmpirun\b")
+USES_CLUSTER = re.compile(r"\btools/cluster\b|\bCLUSTER=")
 
 
 class Block:
@@ -117,15 +132,66 @@ def scratch_copy():
     return folder
 
 
+class Machine:
+    """What the blocks may need that this machine may lack, each looked for once."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.answers = {}
+
+    def lacks(self, block):
+        """What block needs that is not here, as phrases; none when it can run."""
+        lacking = ["%s (not built here)" % name for name in sorted(set(PROGRAM.findall(block.text)))
+                   if not (self.folder / name).exists()]
+        if USES_MPIRUN.search(block.text) and not self.known("mpirun", self.find_mpirun):
+            lacking.append("Open MPI's mpirun (apt-get install openmpi-bin, or module load openmpi)")
+        if USES_CLUSTER.search(block.text) and not self.known("cluster", self.cluster_possible):
+            lacking.append("a cluster on this machine (tools/cluster check says why not)")
+        return lacking
+
+    def known(self, what, look):
+        """look()'s answer, asked the first time what is wanted."""
+        if what not in self.answers:
+            self.answers[what] = look()
+        return self.answers[what]
+
+    @staticmethod
+    def find_mpirun():
+        """Whether tools/mpirun finds an mpirun ($MPIRUN, or on the PATH)."""
+        return shutil.which(os.environ.get("MPIRUN") or "mpirun") is not None
+
+    def cluster_possible(self):
+        """Whether tools/cluster up would work here (check makes nothing that lasts)."""
+        check = subprocess.run([str(self.folder / "tools" / "cluster"), "check"], cwd=self.folder,
+                               stdin=subprocess.DEVNULL, capture_output=True)
+        return check.returncode == 0
+
+
+def cluster_down(folder):
+    """Take down a cluster the lesson left up in its copy (a block failed before the lesson's
+    own tools/cluster down): its hosts would outlive the copy."""
+    cluster = folder / "build" / "cluster"
+    if (cluster / "cluster.conf").exists():
+        subprocess.run([str(folder / "tools" / "cluster"), "down"], cwd=folder, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, CLUSTER_DIR=str(cluster)), capture_output=True, timeout=DEFAULT_TIMEOUT)
+
+
 def run(path):
     blocks = parse(path)
     lesson = Path(path).name
     folder = scratch_copy()
+    machine, not_run, lacked = Machine(folder), [], []
     try:
         for block in blocks:
             where = "%s:%d" % (lesson, block.line)
             if block.skip:
                 print("%s: skipped (%s)" % (where, block.skip))
+                continue
+            lacking = machine.lacks(block)
+            if lacking:
+                print("%s: not run: it needs %s" % (where, ", ".join(lacking)))
+                not_run.append(str(block.line))
+                lacked += [what for what in lacking if what not in lacked]
                 continue
             env = dict(os.environ, **block.env)
             started = time.monotonic()
@@ -149,7 +215,12 @@ def run(path):
                 return 1
             print("%s: ok (%.1f s)" % (where, time.monotonic() - started))
     finally:
+        cluster_down(folder)
         shutil.rmtree(folder, ignore_errors=True)
+    if not_run:
+        print("%s: the blocks at lines %s not run: this machine lacks %s (the others kept their promises)" % (
+            lesson, ", ".join(not_run), ", ".join(lacked)))
+        return SKIPPED
     return 0
 
 

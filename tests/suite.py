@@ -58,6 +58,14 @@ DEFAULT_TIMEOUT = 120
 ADMIN_PATH = "/usr/sbin:/sbin"
 
 
+def needs_mpirun():
+    """needs= of a case that runs Open MPI's mpirun (through tools/mpirun): that mpirun,
+    where tools/mpirun finds it ($MPIRUN, or on the PATH); where it is not, a reason
+    in place of a file, so the case is skipped saying why."""
+    name = os.environ.get("MPIRUN") or "mpirun"
+    return [shutil.which(name) or "(%s not found: apt-get install openmpi-bin, or module load openmpi)" % name]
+
+
 def admin_command(name):
     """An administration command (ip, tc) where tools/cluster finds it: on the
     PATH or in ADMIN_PATH; the bare name when nowhere."""
@@ -92,7 +100,7 @@ class Case:
 
     def __init__(self, name, argv, expect_exit=0, checks=(), env=None,
                  timeout=DEFAULT_TIMEOUT, stdout_path=None, memory_limit=None,
-                 needs=(), must_fail=False):
+                 needs=(), must_fail=False, skip_exit=None):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.expect_exit = expect_exit
@@ -103,6 +111,8 @@ class Case:
         self.memory_limit = memory_limit    # RLIMIT_AS in bytes, like ulimit -v
         self.needs = tuple(str(p) for p in needs)  # files that must exist to run it
         self.must_fail = must_fail          # argv is a broken stand-in the expectations must catch
+        self.skip_exit = skip_exit          # the exit status by which argv says part of it could not
+                                            # run on this machine (its last stdout line says what): skipped
 
 
 def fails_on(case, stand_in, what, needs=()):
@@ -135,6 +145,9 @@ def run_case(case):
     # its own session directory instead, removed afterwards.
     session = tempfile.mkdtemp(prefix="ompi-case-")
     env["OMPI_MCA_orte_tmpdir_base"] = session
+    # Dask's LocalCluster keeps its workers' lock files in /tmp/dask-worker-space (or
+    # -<uid> when another user's is there) and leaves them; in the case's folder they go with it.
+    env.setdefault("DASK_TEMPORARY_DIRECTORY", session)
     # The cases share the cores: a rank waiting for a message (a verdict, a
     # hung exchange) lets other cases' processes have its core (sched_yield),
     # as on an oversubscribed node, rather than spinning on it, which is Open
@@ -205,6 +218,8 @@ def run_argv(case, env):
             stdout_file.close()
     outcome = Outcome(proc.returncode, (out or b"").decode(errors="replace"),
                       err.decode(errors="replace"), time.monotonic() - start)
+    if case.skip_exit is not None and outcome.exit_code == case.skip_exit:
+        return None, tail(outcome.stdout, 1)
     problems = []
     if outcome.exit_code != case.expect_exit:
         problems.append("exit status %s, expected %s" % (outcome.exit_code, case.expect_exit))

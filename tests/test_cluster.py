@@ -20,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 
-from suite import ADMIN_PATH, ROOT, Case, program, result_lines, stderr_says, stdout_empty, stdout_says
+from suite import (ADMIN_PATH, ROOT, Case, needs_mpirun, program, result_lines, stderr_says, stdout_empty,
+                   stdout_says)
 from test_download import FIGURES as DOWNLOAD_FIGURES
 from test_factorial import BIG_FIGURES, MANY_FIGURES, figures_agree
 from test_matmul import FIGURES as MATMUL_FIGURES
@@ -31,6 +32,11 @@ CHECKS = ROOT / "tests" / "cluster_checks.py"
 HOSTS = 3                                 # the table's cluster
 HEAD = "169.254.100.254"                  # its head's address, where the file server listens
 WORKERS = (2, 3, 4)                       # P below, at and above the hosts
+# What tools/mpirun --cluster needs before it reads the cluster: Open MPI's mpirun.
+OPEN_MPI = needs_mpirun()
+# setup()'s first job, across two hosts: where it fails, every job on the cluster would, each
+# after its case's timeout, so the table fails at once instead, saying why.
+FIRST_JOB_SECONDS = 60
 # make doctor's section on clusters, alone (the whole of make doctor takes seconds more).
 DOCTOR_CLUSTER = "import sys; sys.path.insert(0, %r); import doctor; doctor.cluster()" % str(ROOT / "tools")
 
@@ -81,8 +87,11 @@ def setup():
     env = dict(os.environ, CLUSTER_DIR=STATE["dir"])
     up = subprocess.run([str(CLUSTER), "up", str(HOSTS), "--down-with", str(os.getpid())], cwd=ROOT, env=env,
                         capture_output=True, text=True, timeout=120)
-    if up.returncode != 0:
-        raise RuntimeError("tools/cluster up %d: exit %d: %s" % (HOSTS, up.returncode, up.stderr.strip()))
+    problem = ("tools/cluster up %d: exit %d: %s" % (HOSTS, up.returncode, up.stderr.strip()) if up.returncode
+               else first_job_fails(env))
+    if problem:   # the run calls teardown() only after a setup() that worked
+        teardown()
+        raise RuntimeError(problem)
     if not program("fileserver").exists():
         return
     server = subprocess.Popen([str(CLUSTER), "exec", "head", str(program("fileserver")), "--bind", HEAD,
@@ -91,8 +100,27 @@ def setup():
     STATE["server"] = server
     first = server.stdout.readline().strip()   # port=NNNN, once it listens
     if not first.startswith("port="):
+        teardown()
         raise RuntimeError("the file server on the head did not start: %r" % first)
     STATE["port"] = int(first[len("port="):])
+
+
+def first_job_fails(env):
+    """Why a small job across two of the table's hosts failed, or None when it ran (or
+    cannot run here: no MPI, whose cases are skipped)."""
+    exe = program("matmul-mpi")
+    if not exe.exists() or not os.path.exists(OPEN_MPI[0]):
+        return None
+    argv = [str(MPIRUN), "--cluster", "--hosts", "2", "-np", "2", str(exe), "-n", "8"]
+    try:
+        job = subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             timeout=FIRST_JOB_SECONDS)
+    except subprocess.TimeoutExpired:
+        return "the first job on the cluster did not end within %d s: %s" % (FIRST_JOB_SECONDS, " ".join(argv))
+    if job.returncode != 0:
+        return "the first job on the cluster failed (exit %d), as every job on it would: %s: %s" % (
+            job.returncode, " ".join(argv), job.stderr.strip()[-600:])
+    return None
 
 
 def teardown():
@@ -181,7 +209,7 @@ def checks():
         Case("shaping: comm at 100 Mbit/s takes the link's time, clearly above unshaped",
              [python, CHECKS, "shaping"], env=cluster_env(), needs=[program("matmul-mpi")]),
         Case("ranks run where tools/mpirun --explain places them (block, round-robin)",
-             [python, CHECKS, "placement"], env=cluster_env()),
+             [python, CHECKS, "placement"], env=cluster_env(), needs=OPEN_MPI),
     ]
 
 
@@ -271,9 +299,11 @@ def bad_input():
              [stdout_says(r"hosts +(ip netns|user namespaces) .*will work")]),
         Case("mpirun --cluster with no cluster up names tools/cluster up",
              [MPIRUN, "--cluster", "-np", 2, program("matmul-mpi")], 2,
-             [stderr_says("no cluster is up", "tools/cluster up")], env={"CLUSTER_DIR": scratch}),
+             [stderr_says("no cluster is up", "tools/cluster up")], env={"CLUSTER_DIR": scratch},
+             needs=[program("matmul-mpi")] + OPEN_MPI),
         Case("mpirun --cluster --hosts past the cluster's", [MPIRUN, "--cluster", "--hosts", 4, "-np", 2, "true"], 2,
-             [stderr_says("--hosts (the cluster has 3 hosts) must be a whole number from 1 to 3, not '4'")], env=table),
+             [stderr_says("--hosts (the cluster has 3 hosts) must be a whole number from 1 to 3, not '4'")], env=table,
+             needs=OPEN_MPI),
         Case("mpirun --cluster --map-by an unknown placement",
              [MPIRUN, "--cluster", "--map-by", "diagonal", "-np", 2, "true"], 2, [stderr_says("'diagonal'")], env=table),
         Case("mpirun --cluster and --hostfile together", [MPIRUN, "--cluster", "-np", 2, "--hostfile",
@@ -285,13 +315,15 @@ def bad_input():
              [MPIRUN, "--explain", 5, "--cluster", "--map-by", "round-robin"], 0,
              [stdout_says(r"(?m)^placement=node1:0,3 node2:1,4 node3:2$"), stdout_says(r"(?m)^cluster_hosts=3$"),
               stdout_says(r"--host node1:2,node2:2,node3:1 --map-by node --bind-to none"),
-              stdout_says(r"(?m)^transports=.*tcp"), stdout_says(r"(?m)^cluster_rate=unshaped$")], env=table),
+              stdout_says(r"(?m)^transports=.*tcp"), stdout_says(r"(?m)^cluster_rate=unshaped$")], env=table,
+             needs=OPEN_MPI),
         Case("mpirun --explain --cluster --hosts 2, block: 5 ranks are 0 1 2 | 3 4",
              [MPIRUN, "--explain", 5, "--cluster", "--hosts", 2], 0,
              [stdout_says(r"(?m)^placement=node1:0,1,2 node2:3,4$"), stdout_says(r"(?m)^cluster_hosts=2$")],
-             env=table),
+             env=table, needs=OPEN_MPI),
         Case("mpirun --explain --cluster, block: 2 ranks on 3 hosts run on the first two",
-             [MPIRUN, "--explain", 2, "--cluster"], 0, [stdout_says(r"(?m)^placement=node1:0 node2:1$")], env=table),
+             [MPIRUN, "--explain", 2, "--cluster"], 0, [stdout_says(r"(?m)^placement=node1:0 node2:1$")], env=table,
+             needs=OPEN_MPI),
     ]
     return cases
 

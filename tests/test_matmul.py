@@ -4,7 +4,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, no_sanitizer_report, parse_result_line, program,
+from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, needs_mpirun, no_sanitizer_report, parse_result_line, program,
                    result_lines, sanitizer_env, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
                    usable_cores, wrong_warmup_line)
 
@@ -247,6 +247,10 @@ def slurm_launches():
     ]
 
 
+# What the cases on Open MPI's own settings need: its mpirun (suite.needs_mpirun: skipped, saying why, without).
+OPEN_MPI = needs_mpirun()
+
+
 def launcher():
     """tools/mpirun adds oversubscription only past the usable cores."""
     return [
@@ -258,7 +262,8 @@ def launcher():
         Case("tools/mpirun --explain 1: no oversubscription", [MPIRUN, "--explain", 1], 0,
              [stdout_says(r"oversubscribed=no")]),
         Case("tools/mpirun --explain 1000: oversubscribed", [MPIRUN, "--explain", 1000], 0,
-             [stdout_says(r"oversubscribed=yes"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe")]),
+             [stdout_says(r"oversubscribed=yes"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe")],
+             needs=OPEN_MPI),
         Case("tools/mpirun in a Slurm job over 4 nodes: 64 ranks fit its 64 tasks",
              [MPIRUN, "--explain", 64], 0,
              [stdout_says(r"oversubscribed=no"), stdout_says(r"slots=64"), stdout_says(r"mpirun_flags=\n")],
@@ -267,12 +272,12 @@ def launcher():
              [MPIRUN, "--explain", 2], 0,
              [stdout_says(r"slots=1"), stdout_says(r"mpirun_flags=.*OVERSUBSCRIBE|--oversubscribe"),
               stdout_says(r"oversubscribed=no"), stdout_says(r"OMPI_MCA_mpi_yield_when_idle=0")],
-             env={"SLURM_JOB_ID": "1", "SLURM_NTASKS": "1", "SLURM_JOB_NUM_NODES": "1"}),
+             env={"SLURM_JOB_ID": "1", "SLURM_NTASKS": "1", "SLURM_JOB_NUM_NODES": "1"}, needs=OPEN_MPI),
         Case("tools/mpirun with a hostfile of 2 nodes: 32 ranks fit their 32 slots",
              [MPIRUN, "--explain", 32, "--hostfile", ROOT / "tests" / "data" / "hosts-2x16"], 0,
              [stdout_says(r"slots=32"), stdout_says(r"oversubscribed=no"), stdout_says(r"mpirun_flags=\n")]),
         Case("tools/mpirun with every rank on this host: pml ob1 (shared memory, no probing for other fabrics)",
-             [MPIRUN, "--explain", 2], 0, [stdout_says(ONE_HOST_PML)], env={"OMPI_MCA_pml": ""}),
+             [MPIRUN, "--explain", 2], 0, [stdout_says(ONE_HOST_PML)], env={"OMPI_MCA_pml": ""}, needs=OPEN_MPI),
         Case("tools/mpirun leaves the pml to Open MPI over several hosts (a hostfile, a Slurm job's nodes)",
              ["sh", "-c", '"$0" --explain 32 --hostfile "$1"; SLURM_JOB_ID=1 SLURM_NTASKS=64 SLURM_JOB_NUM_NODES=4 '
               '"$0" --explain 64', MPIRUN, ROOT / "tests" / "data" / "hosts-2x16"], 0, [stdout_lacks_pml]),
@@ -284,11 +289,12 @@ def launcher():
                  ROOT / "tests" / "data" / "mca-pml-chosen.conf")}),
         Case("tools/mpirun still chooses ob1 past a parameter file that only rules pmls out",
              [MPIRUN, "--explain", 2], 0, [stdout_says(ONE_HOST_PML)],
-             env={"OMPI_MCA_pml": "", "OMPI_MCA_mca_base_param_files": ROOT / "tests" / "data" / "mca-pml-excluded.conf"}),
+             env={"OMPI_MCA_pml": "", "OMPI_MCA_mca_base_param_files": ROOT / "tests" / "data" / "mca-pml-excluded.conf"},
+             needs=OPEN_MPI),
         Case("tools/mpirun ends a failed job's other ranks at once (no second of grace per signal)",
              [MPIRUN, "--explain", 2], 0,
              [stdout_says(r"(?m)^mpi_environment=.*\bOMPI_MCA_odls_base_sigkill_timeout=0( |$)")],
-             env={"OMPI_MCA_odls_base_sigkill_timeout": ""}),
+             env={"OMPI_MCA_odls_base_sigkill_timeout": ""}, needs=OPEN_MPI),
         Case("tools/mpirun keeps the caller's own grace before SIGKILL", [MPIRUN, "--explain", 2], 0,
              [stdout_says(r"(?m)^mpi_environment=((?!sigkill_timeout).)*$")],
              env={"OMPI_MCA_odls_base_sigkill_timeout": "3"}),

@@ -111,9 +111,11 @@ python_ok() {
     "$1" -c "import sys; assert sys.version_info >= (3, 6)${2:+; import $2}" >/dev/null 2>&1
 }
 
+# check_python: the interpreter of the tests and the harness: PYTHON when the user named one
+# (make runs that one, whatever else is found), else python3 on the PATH or Debian's.
 check_python() {
     local candidate
-    for candidate in $PYTHON python3 /usr/bin/python3; do
+    for candidate in ${PYTHON:-python3 /usr/bin/python3}; do
         if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate"; then
             PYTHON_FOUND=$(command -v "$candidate")
             return 0
@@ -227,7 +229,7 @@ check_iproute2() {
 # ---- the table: component | check | Debian packages | RHEL packages | module | what needs it
 components=(
   "OpenMP|check_openmp|libgomp1|libgomp|gcc|the openmp variants (*-openmp)"
-  "MPI|check_mpi|openmpi-bin libopenmpi-dev|openmpi-devel|openmpi|the MPI variants (*-mpi)"
+  "MPI|check_mpi|openmpi-bin libopenmpi-dev|openmpi-devel|openmpi|the MPI variants (*-mpi), and (its mpirun) the mpi4py lane (*-py-mpi4py)"
   "GMP|check_gmp|libgmp-dev|gmp-devel|gmp|the factorial programs (factorial-*)"
   "libcurl|check_curl|libcurl4-openssl-dev|libcurl-devel|curl|the download clients (download-*)"
   "OpenBLAS|check_blas|libopenblas-dev|openblas-devel|openblas|the reference lane matmul-blas"
@@ -285,6 +287,9 @@ for row in "${missing[@]}"; do
     say "$(field "$row" 1) not found; it is needed by $(field "$row" 6)."
     say "  install: apt-get install $(field "$row" 3)   |   dnf install $(field "$row" 4)   |   module load $(field "$row" 5)"
     [ "$(field "$row" 2)" = check_python_lane ] && say_python_lane_gaps
+    [ "$(field "$row" 2)" = check_python ] && [ -n "$PYTHON" ] &&
+        say "  PYTHON=$PYTHON is not a Python 3.6 or newer that runs here, and make runs the one named:" \
+            "name another, or leave PYTHON out"
 done
 if ((${#missing[@]})) && [ "${CI:-}" = true ]; then
     say "CI must build every variant; stopping"
@@ -298,6 +303,8 @@ tmp_out="$out.tmp.$$"
     echo "CONFIG_COMPLETE := $( ((${#missing[@]})) && echo no || echo yes)"
     echo "HAVE_OPENMP := ${found[check_openmp]}"
     echo "HAVE_MPI := ${found[check_mpi]}"
+    # mpirun alone (Debian's python3-mpi4py brings it, not mpicc): the mpi4py lane runs with it.
+    echo "HAVE_MPIRUN := $(command -v "$MPIRUN" >/dev/null 2>&1 && echo yes || echo no)"
     echo "HAVE_GMP := ${found[check_gmp]}"
     echo "GMP_LIBS := ${GMP_LIBS:-}"
     echo "HAVE_CURL := ${found[check_curl]}"

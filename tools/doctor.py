@@ -94,6 +94,10 @@ def main():
     for ranks in sorted({1, usable, usable + 1}):
         explained = machine.key_values(machine.command_output([str(ROOT / "tools" / "mpirun"), "--explain",
                                                               str(ranks)], ""))
+        if explained.get("mpi") == "none":   # no mpirun: the MPI lanes, C and mpi4py, cannot run
+            line("mpirun", "MISSING", "not on the PATH (or MPIRUN=): apt-get install openmpi-bin, "
+                 "or module load openmpi")
+            break
         line("%d ranks" % ranks, explained.get("mpirun_flags") or "no extra flags",
              explained.get("mpi_environment") or "no extra environment")
 

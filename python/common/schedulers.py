@@ -30,7 +30,9 @@ this process and thread, so the phases come out as in the pool models.
 """
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
 
 from . import cli, pools, report, run
@@ -89,7 +91,7 @@ class Session:
     LocalCluster and its Client, closed at the end of the block however it ends."""
 
     def __init__(self, options):
-        self.options, self.cluster, self.client = options, None, None
+        self.options, self.cluster, self.client, self.scratch = options, None, None, None
         workers = options.workers
         if options.scheduler == "threads":
             self.compute_options = {"scheduler": "threads", "num_workers": workers}
@@ -137,12 +139,15 @@ class Session:
                                       ("cluster_start", "%.3f" % (run.clock() - started))]
 
     def make_cluster(self, distributed, outcome):
-        """start_cluster's thread: the LocalCluster and its Client, or outcome["error"] saying why not."""
+        """start_cluster's thread: the LocalCluster and its Client, or outcome["error"] saying why not.
+        The workers' scratch space (their lock files) is a folder of this program's, removed
+        as the cluster closes (Dask's default, dask-worker-space in the temporary folder, stays)."""
         try:
+            self.scratch = tempfile.mkdtemp(prefix="dask-scratch-", dir=os.environ.get("DASK_TEMPORARY_DIRECTORY"))
             self.cluster = distributed.LocalCluster(
                 n_workers=self.options.workers, threads_per_worker=1, processes=True, host=LOOPBACK,
                 dashboard_address=LOOPBACK + ":0", worker_dashboard_address=LOOPBACK + ":0",
-                silence_logs=logging.ERROR)
+                silence_logs=logging.ERROR, local_directory=self.scratch)
             self.client = distributed.Client(self.cluster)
         except Exception as e:  # whatever it is, the main thread says it (this thread has nobody to tell)
             outcome["error"] = "%s: %s" % (type(e).__name__, e)
@@ -168,6 +173,9 @@ class Session:
             report.error("closing the Dask cluster failed: %s: %s" % (type(e).__name__, e))
         finally:
             self.client = self.cluster = None
+            if self.scratch:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+                self.scratch = None
 
     def __exit__(self, kind, error, trace):
         """Close the cluster; a worker that died in the middle of a run becomes a

@@ -4,9 +4,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, needs_mpirun, no_sanitizer_report, parse_result_line, program,
-                   result_lines, sanitizer_env, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
-                   usable_cores, wrong_warmup_line)
+from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, needs_mpirun,
+                   no_sanitizer_report, parse_result_line, program, result_lines, sanitizer_env, stderr_lacks,
+                   stderr_says, stdout_empty, stdout_says, summary_line, usable_cores, wrong_warmup_line)
 
 WORKLOAD = "matmul"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi", "blas")
@@ -289,7 +289,8 @@ def launcher():
                  ROOT / "tests" / "data" / "mca-pml-chosen.conf")}),
         Case("tools/mpirun still chooses ob1 past a parameter file that only rules pmls out",
              [MPIRUN, "--explain", 2], 0, [stdout_says(ONE_HOST_PML)],
-             env={"OMPI_MCA_pml": "", "OMPI_MCA_mca_base_param_files": ROOT / "tests" / "data" / "mca-pml-excluded.conf"},
+             env={"OMPI_MCA_pml": "",
+                  "OMPI_MCA_mca_base_param_files": ROOT / "tests" / "data" / "mca-pml-excluded.conf"},
              needs=OPEN_MPI),
         Case("tools/mpirun ends a failed job's other ranks at once (no second of grace per signal)",
              [MPIRUN, "--explain", 2], 0,

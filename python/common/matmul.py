@@ -103,9 +103,9 @@ def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None, i
                                 "multiply-adds) that takes far too long; use --kernel numpy"
                                 % (options.n, PYTHON_KERNEL_MAX_N, PYTHON_KERNEL_MAX_N ** 3 // 10 ** 6))
     cli.check_memory(options)
-    if options.kernel == "numpy" and (in_threads(options) if callable(in_threads) else in_threads):
-        check_address_space(options)
     if options.kernel == "numpy":
+        if in_threads(options) if callable(in_threads) else in_threads:
+            check_address_space(options)
         options.blas = blas.choose_core()
     else:
         options.blas = None
@@ -135,7 +135,8 @@ def check_address_space(options):
               + (options.workers + POOL_THREADS) * (MALLOC_ARENA_BYTES + thread_stack_bytes()))
     if needed > limit:
         raise report.UsageError("-p %d: %d threads calling OpenBLAS need about %s of address space in all (each: "
-                                "OpenBLAS's buffer, a malloc arena and a stack; and the pool's own threads), more than the %s ulimit -v allows; "
+                                "OpenBLAS's buffer, a malloc arena and a stack; and the pool's own threads), "
+                                "more than the %s ulimit -v allows; "
                                 "fewer workers fit, or workers that are processes (each has its own)"
                                 % (options.workers, options.workers, report.size_said(needed),
                                    report.size_said(limit)))

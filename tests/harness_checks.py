@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
-Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|sweep|failing|resume|broken|
+Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|failing|resume|broken|
        interrupt_early|python|cluster|compare|record
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
@@ -32,6 +32,8 @@ from suite import admin_command, command_line  # noqa: E402
 FAKE = HERE / "fake_program"
 # Seconds within which the runner check's Ctrl-C must take its run down (it needs a moment).
 CTRL_C_WITHIN = 20
+# Seconds by which an MPI job's ranks are up and at work (about 0.5 s on an idle 2-core machine).
+MPI_UP_WITHIN = 4
 
 
 class CheckFailed(Exception):
@@ -306,6 +308,11 @@ def check_runner():
     expect(done.exit_code == runner.EXIT_TIMEOUT and done.timed_out and done.wall < 5,
            "at its time limit: exit %s after %.1f s" % (done.exit_code, done.wall))
     expect(not left_running(marker), "the timed-out run's group is still running")
+    # SIGTERM first, then SIGKILL for what ignores it (ignored signals stay ignored across exec).
+    done = runner.run(["sh", "-c", "trap '' TERM; sleep %s & sleep %s" % (marker, marker)], 0.5)
+    expect(done.timed_out and runner.TERM_GRACE <= done.wall < runner.TERM_GRACE + 5,
+           "a run that ignores SIGTERM, at its time limit: %s after %.1f s" % (done.exit_code, done.wall))
+    expect(not left_running(marker), "the timed-out run that ignores SIGTERM is still running")
     # Ctrl-C from another process, after delays that sweep over fork(), exec and the wait. A run
     # that sleeps through it ends only at its time limit, which fails the check (bounds generous
     # for a loaded machine: a Ctrl-C held back waits for the whole run, far longer).
@@ -323,6 +330,23 @@ def check_runner():
         finally:
             killer.wait()
         expect(not left_running(marker), "a Ctrl-C after %.4f s left its run going" % delay)
+
+
+def check_runner_mpi():
+    """An MPI run stopped at its time limit leaves nothing: runner.run's SIGTERM lets mpirun end
+    its ranks and remove its session folder and shared-memory files (SIGKILL left them in /tmp
+    and /dev/shm). Open MPI is told to keep both in a folder of this check's, to look in."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, OMPI_MCA_orte_tmpdir_base=folder, OMPI_MCA_btl_vader_backing_directory=folder)
+        marker = "%d" % (200000 + os.getpid() % 100000)  # an n of its own: minutes of work, found by it
+        argv = [str(ROOT / "tools" / "mpirun"), "-np", "2", str(ROOT / "bin" / "factorial-mpi"), "--mode", "many",
+                "-n", marker]
+        done = runner.run(argv, MPI_UP_WITHIN, env=env)
+        expect(done.timed_out, "the MPI run was not stopped at its time limit: exit %s, %s"
+               % (done.exit_code, done.stderr.strip()))
+        made = [str(Path(top, name)) for top, dirs, files in os.walk(folder) for name in dirs + files]
+        expect(not left_running(marker), "the timed-out MPI run left a process running")
+        expect(not made, "the timed-out MPI run left Open MPI's files: %s" % ", ".join(made[:5]))
 
 
 def left_running(marker):
@@ -744,7 +768,8 @@ def check_record():
 
 
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
-          "fileserver": check_fileserver, "runner": check_runner, "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
+          "fileserver": check_fileserver, "runner": check_runner, "runner_mpi": check_runner_mpi,
+          "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
           "broken": check_broken, "interrupt_early": check_interrupt_early}
 

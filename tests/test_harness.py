@@ -1,7 +1,7 @@
 """tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python, clusters."""
 import sys
 
-from suite import ROOT, Case, program, stderr_says, stdout_empty
+from suite import ROOT, Case, needs_mpirun, program, stderr_says, stdout_empty
 
 sys.path.insert(0, str(ROOT / "tests"))
 from harness_checks import PYTHON_SWEEP  # noqa: E402
@@ -27,6 +27,9 @@ def cases():
         Case("harness runner.py: exit codes, output, a timed-out run's whole group killed, a Ctrl-C at any "
              "moment of a run (around fork() too) raised without waiting for the run, nothing left running",
              [sys.executable, CHECKS, "runner"]),
+        Case("harness runner.py: an MPI run stopped at its time limit gets SIGTERM first, so mpirun ends its "
+             "ranks and removes its session folder and shared-memory files; nothing of it left",
+             [sys.executable, CHECKS, "runner_mpi"], needs=[program("factorial-mpi")] + needs_mpirun()),
         Case("harness compare.py (make compare): what differs between two sweeps' machines; faster or slower "
              "only beyond both intervals (the runs' ranges under 6 runs); a folder that is not a sweep refused, "
              "exit 2", [sys.executable, CHECKS, "compare"]),

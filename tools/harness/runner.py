@@ -19,6 +19,11 @@ STOPPING = (signal.SIGINT, signal.SIGTERM)
 WATCHED = STOPPING + (signal.SIGCHLD,)
 # The longest a wait sleeps before looking again, should a signal reach another thread (seconds).
 LOOK_UP = 0.5
+# How long a run stopped at its time limit or by a Ctrl-C has, after SIGTERM, to end on its own
+# before its process group is killed (seconds): mpirun then ends its ranks and removes its
+# session folder and shared-memory files, and srun cancels its job step, none of which
+# SIGKILL lets them do (they were left in /tmp, /dev/shm and the Slurm job).
+TERM_GRACE = 2.0
 
 
 class RunResult:
@@ -36,7 +41,7 @@ class RunResult:
 
 
 def run(argv, timeout, env=None, cwd=None):
-    """Run argv to completion (or kill its process group after timeout seconds)."""
+    """Run argv to completion (or stop its process group after timeout seconds: stop_group)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         # Held back until the run is reaped, and taken only by reap(): a Ctrl-C can then come
         # neither between fork() and the code that would kill the run, nor just before a wait
@@ -54,7 +59,7 @@ def run(argv, timeout, env=None, cwd=None):
             try:
                 status, usage, stopped_by, timed_out = reap(pid, start + timeout)
             except KeyboardInterrupt:  # from a thread of ours that did not block the Ctrl-C
-                kill_group(pid)
+                stop_group(pid)
                 os.wait4(pid, 0)
                 raise
             wall = time.monotonic() - start
@@ -93,8 +98,8 @@ def become(argv, env, cwd, out, err, mask):
 
 
 def reap(pid, deadline):
-    """Wait for pid with WATCHED blocked, killing its group at the deadline or on a Ctrl-C
-    (or SIGTERM). Returns its wait status and usage, the signal that stopped the wait (or
+    """Wait for pid with WATCHED blocked, stopping its group (stop_group) at the deadline or on
+    a Ctrl-C (or SIGTERM). Returns its wait status and usage, the signal that stopped the wait (or
     None), and whether the deadline killed it."""
     stopped_by, timed_out = None, False
     while not (stopped_by or timed_out):
@@ -107,14 +112,27 @@ def reap(pid, deadline):
         else:
             got = signal.sigtimedwait(WATCHED, min(left, LOOK_UP))
             stopped_by = got.si_signo if got and got.si_signo in STOPPING else None
-    kill_group(pid)
+    stop_group(pid)
     _, status, usage = os.wait4(pid, 0)
     return status, usage, stopped_by, timed_out
 
 
-def kill_group(pid):
-    """SIGKILL the run's process group (pid leads it), if any of it is left."""
+def stop_group(pid):
+    """SIGTERM to the run's process group (pid leads it); once pid has ended, or TERM_GRACE
+    seconds on, SIGKILL to whatever is left of the group. pid is left to be reaped."""
+    signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + TERM_GRACE
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        signal.sigtimedwait((signal.SIGCHLD,), min(left, LOOK_UP))  # SIGCHLD is blocked here
+    signal_group(pid, signal.SIGKILL)
+
+
+def signal_group(pid, signo):
+    """Send signo to the run's process group, if any of it is left."""
     try:
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(pid, signo)
     except (ProcessLookupError, PermissionError):
         pass

@@ -356,11 +356,13 @@ def left_running(marker):
 
 def check_sweep():
     """configurations x (repeats + 1 warm-up) rows, and every output file; a WORKERS= count or a
-    SIZES= size past a program's limits said, and left out (the program would refuse it)."""
+    SIZES= size past a program's limits said, and left out (the program would refuse it); run as a
+    batch job (PBS's, which changes nothing else), report.md names the job."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder)
         results = Path(folder) / "results"
-        out = bench(bin_dir, results, ["--workers", "1,2,5000", "--repeats", "3", "--sizes", "32,40000"])
+        out = bench(bin_dir, results, ["--workers", "1,2,5000", "--repeats", "3", "--sizes", "32,40000"],
+                    env=dict(os.environ, PBS_JOBID="4242.pbs-server"))
         expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
         runs = runs_of(results)
         configs = 1 + 2  # serial at P=1, threads at P=1 and 2 (5000 is past its limit, 1024)
@@ -389,7 +391,8 @@ def check_sweep():
         scripts = list((latest / "plots").glob("*.gp"))
         expect(scripts and all("set xtics (1, 2)\n" in p.read_text() for p in scripts),
                "a plot's x axis is not ticked at the workers that ran (1, 2) alone")
-        expect((latest / "report.md").stat().st_size > 0, "report.md empty")
+        report = (latest / "report.md").read_text()
+        expect("Run as batch job PBS_JOBID=4242.pbs-server." in report, "report.md does not name the batch job")
         expect("speedup against" in out.stdout, "no terminal plot on stdout")
 
 

@@ -50,6 +50,9 @@ def write(results_dir, meta, summary, pngs, dumb_plots):
                                               machine["total_cpus"], machine["threads_per_core"],
                                               machine["governor"], machine["turbo"], machine["virtualized"],
                                               machine["git_commit"]), ""]
+    if machine.get("batch_job"):  # the job, to look up with the scheduler (sacct -j ID), and where it ran
+        nodes = machine.get("environment", {}).get("SLURM_JOB_NODELIST")
+        lines[-1:] = ["Run as batch job %s%s." % (machine["batch_job"], " on %s" % nodes if nodes else ""), ""]
     lanes = machine.get("reference_lanes", {})
     if lanes:
         blas, gmp = lanes.get("matmul-blas", {}), lanes.get("factorial-gmp", {})

@@ -18,6 +18,7 @@ tests/test_python.py (serial, threading, multiprocessing), test_python_pools.py
 """
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -51,6 +52,36 @@ CLEANUPS = []
 def py(workload, model):
     """bin/<workload>-py-<model>."""
     return program("%s-py-%s" % (workload, model))
+
+
+def lane_config(name):
+    """A value make's configure wrote in build/config.mk (PYTHON_LANE, PY_PACKAGES), or None."""
+    try:
+        match = re.search(r"^%s := (.*)$" % name, (ROOT / "build" / "config.mk").read_text(), re.M)
+    except OSError:
+        return None
+    return match.group(1).strip() if match else None
+
+
+def lane_python():
+    """The interpreter the Python lane's programs run (build/config.mk's PYTHON_LANE)."""
+    return lane_config("PYTHON_LANE") or "/usr/bin/python3"
+
+
+def needs_package(module, debian):
+    """needs= of a case whose program needs an optional package of the Python lane
+    (gmpy2 for --kernel gmpy2, crcmod for the units): nothing where the lane's
+    interpreter imports it (build/config.mk's PY_PACKAGES, or where make has not
+    said), else a reason in place of a file, so the case is skipped saying why."""
+    packages = lane_config("PY_PACKAGES")
+    if packages is None or module in packages.split():
+        return []
+    return ["(%s cannot import %s: apt-get install %s)" % (lane_python(), module, debian)]
+
+
+def kernel_needs(args):
+    """needs= for a Python program's arguments: the package --kernel gmpy2 needs."""
+    return needs_package("gmpy2", "python3-gmpy2") if "gmpy2" in [str(a) for a in args] else []
 
 
 # ---- a table's fixtures ----

@@ -8,7 +8,8 @@ Usage: tests/run_tests.py [--jobs J] [--table NAME] [--filter TEXT] [--list] [--
   --list         print the case names and run nothing
   --slowest K    at the end, the K cases that took longest, and each table's total
 
-A case whose program was not built is skipped (and counted as failed under
+A case that needs what is not here (a program not built, a command or
+package not installed) is skipped, saying what (and counted as failed under
 CI=true, where everything must build). Every 10 seconds a progress line says
 how many cases are done and how many failed so far. The last line is "N passed, N failed";
 the exit status is 1 if any case failed. Ctrl-C stops the run: no further case
@@ -190,7 +191,7 @@ def main():
     if options.slowest and not tally.interrupted:
         print_slowest(tally.durations, options.slowest)
     if tally.skipped:
-        print("%d skipped (not built on this machine)" % tally.skipped)
+        print("%d skipped (what they need is not here: a program not built, a command or package not installed)" % tally.skipped)
     if tally.interrupted and not tally.total:
         print("interrupted (Ctrl-C) while the tables were set up; no case ran")
     elif tally.interrupted:

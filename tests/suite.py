@@ -138,7 +138,7 @@ def run_case(case):
     """Run one case; return (ok, message). Never raises for a misbehaving program."""
     missing = [p for p in case.needs if not Path(p).exists()]
     if missing:
-        return None, "not built: " + ", ".join(missing)
+        return None, "not here: " + ", ".join(missing)
     env = dict(os.environ)
     # Open MPI jobs that start at once share /tmp/ompi.<host>.<uid> and race to
     # create and remove it (MPI_Init then fails now and then); each case gets

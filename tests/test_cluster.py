@@ -332,6 +332,6 @@ def cases():
     """The table; every case skipped, saying why, where namespaces cannot be made."""
     table = checks() + on_the_cluster() + bad_input()   # the longest first: they overlap the rest
     if STATE["unavailable"]:
-        for case in table:   # skipped as "not built", with the reason as what is missing
+        for case in table:   # skipped, the reason said as what is not here
             case.needs = ("(%s)" % STATE["unavailable"],)
     return table

@@ -25,7 +25,8 @@ from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_l
                    result_lines, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
                    wrong_warmup_line)
 from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
-                           figures_are, finish, in_group, live_processes, no_traceback, none_left, one_line,
+                           figures_are, finish, in_group, kernel_needs, lane_python, live_processes, needs_package,
+                           no_traceback, none_left, one_line,
                            pool_not_started, py, read_all, run_probe, run_program, same_figures, scratch_folder,
                            start, wait_for, whole_files_only)
 
@@ -82,7 +83,7 @@ def workload_args(workload, p, n=None):
 def verified_case(workload, model, p, extra=(), n=None, label="", reps=1, checks=()):
     args = workload_args(workload, p, n) + ["-r", reps, "--warmup", 1] + list(extra)
     size = DEFAULT_SIZES[workload] if n is None else n
-    needs = [py(workload, model)] + ([FILESERVER] if workload == "download" else [])
+    needs = [py(workload, model)] + ([FILESERVER] if workload == "download" else []) + kernel_needs(extra)
     return Case("py %s %s p=%d%s" % (workload, model, p, label), [py(workload, model), "-p", p] + args, 0,
                 [result_lines(workload, "py-" + model, size, p, reps=reps, figures=FIGURES[workload]), no_traceback]
                 + list(checks), needs=needs, timeout=90)
@@ -404,20 +405,8 @@ def dying():
                       needs=[py("factorial", "multiprocessing")], timeout=90))
     cases.append(Case("py common: splitmix64, the made-up files and CRC-32C (crcmod's, and the C clients' "
                       "through ctypes) as C and tools/harness/content.py make them",
-                      [lane_python(), THIS, "probe", "units"], 0))
+                      [lane_python(), THIS, "probe", "units"], 0, needs=needs_package("crcmod", "python3-crcmod")))
     return cases
-
-
-def lane_python():
-    """The interpreter the Python lane's programs run (build/config.mk's PYTHON_LANE)."""
-    try:
-        text = (ROOT / "build" / "config.mk").read_text()
-        match = re.search(r"^PYTHON_LANE := (\S+)$", text, re.M)
-        if match:
-            return match.group(1)
-    except OSError:
-        pass
-    return "/usr/bin/python3"
 
 
 def cases():

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_lines, stderr_says,  # noqa: E402
                    stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
-                           kill_all, marked, no_traceback, none_left, one_line, pool_not_started, py, run_probe,
+                           kernel_needs, kill_all, marked, no_traceback, none_left, one_line, pool_not_started, py, run_probe,
                            same_figures, scratch_folder, start, wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
@@ -110,7 +110,7 @@ def launched(workload, model, p, args):
 
 def verified(workload, model, p, extra=(), n=None, label="", checks=(), warmup=1):
     args = workload_args(workload, n) + ["--warmup", warmup] + list(extra)
-    needs = [py(workload, model)] + ([FILESERVER] if workload == "download" else [])
+    needs = [py(workload, model)] + ([FILESERVER] if workload == "download" else []) + kernel_needs(extra)
     return Case("py %s %s p=%d%s" % (workload, model, p, label), launched(workload, model, p, args), 0,
                 [result_lines(workload, "py-" + model, SIZES[workload] if n is None else n, p,
                               figures=FIGURES[workload]), no_traceback] + list(checks), needs=needs, timeout=120)

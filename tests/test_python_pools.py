@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_lines, stderr_says,  # noqa: E402
                    stdout_empty, stdout_says)
 from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
-                           finish, in_group, no_traceback, none_left, one_line, pool_not_started, py, run_probe,
+                           finish, in_group, kernel_needs, no_traceback, none_left, one_line, pool_not_started, py,
+                           run_probe,
                            same_figures, scratch_folder, start, wait_for, whole_files_only)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
@@ -75,7 +76,7 @@ def verified_case(workload, model, kind, p, extra=(), n=None, label="", reps=1, 
     size = n or {"matmul": MATMUL_N, "factorial": FACTORIAL_N, "download": FILES}[workload]
     argv = [py(workload, model), "-p", p] + workload_args(workload, n) + kind_args(model, workload, kind) + \
         ["-r", reps, "--warmup", 0] + list(extra)
-    needs = [py(workload, model)] + ([FILESERVER] if workload == "download" else [])
+    needs = [py(workload, model)] + ([FILESERVER] if workload == "download" else []) + kernel_needs(extra)
     return Case("pools %s %s %s=%s p=%d%s" % (workload, model, key, kind, p, label), argv, 0,
                 [result_lines(workload, "py-" + model, size, p, reps=reps, figures=FIGURES[workload]), no_traceback,
                  figures_are({key: kind})] + list(checks), needs=needs, timeout=CASE_TIMEOUT)

@@ -48,6 +48,8 @@ BACKEND_FLAG = cli.Flag("--backend", "|".join(BACKENDS), "choice", "backend",
                         choices=BACKENDS)
 DEFAULTS = {"backend": "loky"}
 
+# The threads the threading backend's pool (multiprocessing's ThreadPool) runs besides its workers.
+POOL_THREADS = 3
 program_pid = None  # this program's pid, which its forked children check their parent against
 libc = None         # the C library, loaded before any fork (a child just forked calls prctl through it)
 

@@ -57,12 +57,13 @@ INTERPRETER_BYTES = 384 << 20
 # What each worker thread that calls NumPy's BLAS maps besides (address space,
 # hardly touched): OpenBLAS's buffer for the thread (128 MiB with 0.3.21), a
 # malloc arena (64 MiB), and its stack (thread_stack_bytes). Measured at
-# n = 512: py-threading 437 MiB at -p 1, 837 at -p 4, 1235 at -p 8; joblib's
-# threading backend 1264 at -p 4, with its pool's own threads besides
-# (POOL_THREADS: multiprocessing's ThreadPool has three, which call no BLAS).
+# n = 512, peak VmPeak at -p 1, 2, 4, 8, 16 (MiB): py-threading 437, 637, 845,
+# 845, 1037; futures' threads 437, 637, 909, 1363, 1579; Dask's threads 446,
+# 646, 1046, 1516, 1694; joblib's threading backend 383, 864, 1264, 1808, 1872,
+# with its pool's own threads besides (pool_threads: multiprocessing's
+# ThreadPool has three, which call no BLAS; futures and Dask have none).
 OPENBLAS_BUFFER_BYTES = 128 << 20
 MALLOC_ARENA_BYTES = 64 << 20
-POOL_THREADS = 3
 # A thread's stack where `ulimit -s` is unlimited (the C library's default then, on x86-64).
 UNLIMITED_STACK_THREAD_BYTES = 32 << 20
 
@@ -86,10 +87,11 @@ WORKLOAD = cli.Workload("matmul", "Dense matrix multiply C = A·B (double, n×n)
 np = None  # NumPy, once parse has chosen the BLAS core it loads with
 
 
-def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None, in_threads=False):
+def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None, in_threads=False, pool_threads=0):
     """The command line, checked; then NumPy loaded on the right BLAS core.
     own_kernel: (name, help) of a model's own kernel (python/numba/'s), the only one its --kernel takes.
-    in_threads: whether the workers are threads of this process (True, or a function of the options)."""
+    in_threads: whether the workers are threads of this process (True, or a function of the options);
+    pool_threads: how many threads their pool runs besides them (joblib's threading backend: 3)."""
     global np
     workload, kernel = WORKLOAD, "numpy"
     if own_kernel:
@@ -105,7 +107,7 @@ def parse(argv, model, policy, model_flags=(), defaults=None, own_kernel=None, i
     cli.check_memory(options)
     if options.kernel == "numpy":
         if in_threads(options) if callable(in_threads) else in_threads:
-            check_address_space(options)
+            check_address_space(options, pool_threads)
         options.blas = blas.choose_core()
     else:
         options.blas = None
@@ -123,22 +125,24 @@ def thread_stack_bytes():
     return UNLIMITED_STACK_THREAD_BYTES if soft == resource.RLIM_INFINITY else soft
 
 
-def check_address_space(options):
+def check_address_space(options, pool_threads):
     """Refuse -p when its worker threads, each calling OpenBLAS, would map more
     than `ulimit -v` allows: past it, a thread's OpenBLAS buffer is retried
     forever and the run hangs. Address space, not memory: checked against that
-    limit alone (check_memory holds the matrices against the memory)."""
+    limit alone (check_memory holds the matrices against the memory). Each
+    worker may hold a buffer of its own at once, and each thread, the pool's
+    own pool_threads too, a malloc arena and a stack."""
     limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     if limit == resource.RLIM_INFINITY:
         return
     needed = (bytes_needed(options) + options.workers * OPENBLAS_BUFFER_BYTES
-              + (options.workers + POOL_THREADS) * (MALLOC_ARENA_BYTES + thread_stack_bytes()))
+              + (options.workers + pool_threads) * (MALLOC_ARENA_BYTES + thread_stack_bytes()))
     if needed > limit:
+        besides = "; and the pool's %d threads of its own" % pool_threads if pool_threads else ""
         raise report.UsageError("-p %d: %d threads calling OpenBLAS need about %s of address space in all (each: "
-                                "OpenBLAS's buffer, a malloc arena and a stack; and the pool's own threads), "
-                                "more than the %s ulimit -v allows; "
-                                "fewer workers fit, or workers that are processes (each has its own)"
-                                % (options.workers, options.workers, report.size_said(needed),
+                                "OpenBLAS's buffer, a malloc arena and a stack%s), more than the %s ulimit -v "
+                                "allows; fewer workers fit, or workers that are processes (each has its own)"
+                                % (options.workers, options.workers, report.size_said(needed), besides,
                                    report.size_said(limit)))
 
 

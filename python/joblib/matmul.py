@@ -45,7 +45,7 @@ def main():
     global joblib
     # ---- parse (and load NumPy on the right BLAS core, and find joblib) ----
     options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, [jobs.BACKEND_FLAG], jobs.DEFAULTS,
-                           in_threads=jobs.in_threads)
+                           in_threads=jobs.in_threads, pool_threads=jobs.POOL_THREADS)
     options.model_figures = jobs.model_figures(options)
     joblib = jobs.load(options)
 

@@ -299,6 +299,11 @@ def launcher():
         Case("tools/mpirun keeps the caller's own grace before SIGKILL", [MPIRUN, "--explain", 2], 0,
              [stdout_says(r"(?m)^mpi_environment=((?!sigkill_timeout).)*$")],
              env={"OMPI_MCA_odls_base_sigkill_timeout": "3"}),
+        Case("tools/mpirun: a job whose output cannot be written (stdout on a full disk) is exit 1, said; "
+             "mpirun alone drops it and says 0", [MPIRUN, "-np", 2, program("matmul-mpi"), "-n", 32], 1,
+             [stderr_says("cat: write error: No space left on device",
+                          "the job succeeded, but its output could not all be written to stdout")],
+             stdout_path="/dev/full", needs=[program("matmul-mpi")] + OPEN_MPI),
         Case("tools/mpirun refuses a hostfile it cannot read", [MPIRUN, "-np", 2, "--hostfile", "/nonexistent"],
              2, [stderr_says("cannot read '/nonexistent'")]),
         Case("tools/mpirun refuses -np 0", [MPIRUN, "-np", 0, "true"], 2, [stderr_says("'0'")]),

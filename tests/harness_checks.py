@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
-Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|failing|resume|broken|
+Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|failing|resume|broken|
        interrupt_early|python|cluster|compare|record
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
@@ -32,6 +32,8 @@ from suite import admin_command, command_line  # noqa: E402
 FAKE = HERE / "fake_program"
 # Seconds within which the runner check's Ctrl-C must take its run down (it needs a moment).
 CTRL_C_WITHIN = 20
+# The most a file may grow to in check_unwritable (ulimit -f): meta.json fits, runs.csv does not.
+UNWRITABLE_BYTES = 6 << 10
 # Seconds by which an MPI job's ranks are up and at work (about 0.5 s on an idle 2-core machine).
 MPI_UP_WITHIN = 4
 
@@ -445,6 +447,37 @@ def check_resume():
         expect(len(runs) == configs * 4, "%d rows after resuming, expected %d" % (len(runs), configs * 4))
 
 
+def check_unwritable():
+    """A results folder that stops taking data (a full disk, a quota; here ulimit -f, which
+    needs no root): the sweep stops at once with exit 1, one line naming the file, the
+    system's reason and RESUME=1, no traceback; runs.csv holds whole rows only, and
+    RESUME=1 with room again finishes it."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder)
+        results = Path(folder) / "results"
+        extra = ["--workers", "1,2", "--repeats", "9"]  # 30 rows, about 7 KiB
+        argv = [sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir), "--results", str(results),
+                "--workloads", "matmul", "--sizes", "32", "--seed", "7"] + extra
+        limited = ["sh", "-c", 'ulimit -f %d && exec "$@"' % (UNWRITABLE_BYTES // 1024), "sh"] + argv
+        out = subprocess.run(limited, capture_output=True, text=True, timeout=600)
+        said = [line for line in out.stderr.splitlines() if "cannot write" in line]
+        expect(out.returncode == 1 and "Traceback" not in out.stderr,
+               "past ulimit -f: exit %s, %s" % (out.returncode, out.stderr[-1500:]))
+        expect(said and "runs.csv: File too large" in said[0] and "RESUME=1" in said[0],
+               "past ulimit -f, the line does not name runs.csv, the reason and RESUME=1: %s" % said)
+        with open(results / "latest" / "runs.csv", newline="") as f:
+            rows = list(csv.reader(f))
+        expect(1 < len(rows) < 31 and all(len(row) == len(rows[0]) for row in rows),
+               "runs.csv after the refusal: %d rows, lengths %s" % (len(rows), sorted({len(r) for r in rows})))
+        out = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir),
+                              "--results", str(results)], capture_output=True, text=True, timeout=600,
+                             env=dict(os.environ, RESUME="1"))
+        expect(out.returncode == 0, "RESUME=1 with room again failed: %s" % out.stderr[-2000:])
+        runs = runs_of(results)
+        keys = [(r["model"], r["workers"], r["round"]) for r in runs]
+        expect(len(runs) == 30 and len(set(keys)) == 30, "%d rows after resuming, expected 30" % len(runs))
+
+
 def check_broken():
     """A results folder a sweep left half-written (meta.json empty, cut short, not an object, or short of
     what a sweep writes; a runs.csv row cut short): make plot and RESUME=1 name the file, exit 2, no
@@ -774,6 +807,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "fileserver": check_fileserver, "runner": check_runner, "runner_mpi": check_runner_mpi,
           "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
+          "unwritable": check_unwritable,
           "broken": check_broken, "interrupt_early": check_interrupt_early}
 
 

@@ -41,6 +41,9 @@ def cases():
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",
              [sys.executable, CHECKS, "failing"], needs=needs, timeout=300),
+        Case("harness on a results folder that stops taking data (ulimit -f standing in for a full disk): exit 1, "
+             "a line naming runs.csv, the reason and RESUME=1, no traceback; whole rows only; RESUME=1 finishes",
+             [sys.executable, CHECKS, "unwritable"], needs=needs, timeout=300),
         Case("harness resumes an interrupted sweep without duplicate or lost rows",
              [sys.executable, CHECKS, "resume"], needs=needs, timeout=300),
         Case("harness make plot and RESUME=1 of a half-written results folder: the file named, exit 2, no "

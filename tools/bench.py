@@ -32,6 +32,7 @@ says why and exits 2 before any run.
 """
 import argparse
 import csv
+import io
 import datetime
 import json
 import math
@@ -402,6 +403,49 @@ def server_for(options, config, hosts):
     return hosts.file_server(config.link, flags, binary)
 
 
+class ResultsUnwritable(Exception):
+    """A results file the system would not let the harness write (a full disk, a quota,
+    ulimit -f): its path and the system's reason."""
+
+    def __init__(self, path, error):
+        super().__init__(path)
+        self.path, self.reason = path, error.strerror or str(error)
+
+
+class RunsFile:
+    """runs.csv, opened to add rows, each row whole or not at all: written with one
+    write() at the end of the file, and cut back to where it began when the system
+    refuses part of it (ResultsUnwritable), so that RESUME=1 and make plot read every
+    row recorded before and lose none."""
+
+    def __init__(self, path, columns, header):
+        self.path, self.columns = path, columns
+        try:
+            self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise ResultsUnwritable(path, e) from e
+        if header:
+            self.write(dict(zip(columns, columns)))
+
+    def write(self, row):
+        text = io.StringIO()
+        csv.DictWriter(text, fieldnames=self.columns, extrasaction="ignore").writerow(row)
+        data = text.getvalue().encode()
+        start = os.lseek(self.fd, 0, os.SEEK_END)
+        try:
+            while data:
+                data = data[os.write(self.fd, data):]
+        except OSError as e:
+            try:
+                os.ftruncate(self.fd, start)
+            except OSError:
+                pass  # nothing more to do: make plot names a last row cut short
+            raise ResultsUnwritable(self.path, e) from e
+
+    def close(self):
+        os.close(self.fd)
+
+
 def expected_wall(walls, config, warmup_round):
     """Seconds a run of config will take, for the ETA: its last run of the same
     kind (walls: by (key, warm-up round or not)); a timed run whose configuration
@@ -448,38 +492,36 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
     harness_seconds = 0.0
     started = time.monotonic()
     index = 0
+    runs_file = None
     try:
-        with open(runs_path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-            if new_file:
-                writer.writeheader()
-            for index, (round_number, config) in enumerate(plan, 1):
-                extra = []
-                if config.study.kind == "io":
-                    where = (config.study.name, config.link)
-                    if where not in servers:
-                        servers[where] = server_for(options, config, hosts)
-                    extra = ["--server", servers[where].address, "-o", str(scratch)]
-                before = time.monotonic()
-                result = runner.run(command(config, extra, warmup_round=round_number == 0), timeout,
-                                    env=hosts.env(config.link) if hosts else None)
-                row = row_for(config, round_number, result)
-                writer.writerow(row)
-                f.flush()
-                harness_seconds += time.monotonic() - before - result.wall
-                walls[config.key(), round_number == 0] = result.wall
-                if result.exit_code != 0:
-                    say("%s failed (exit %s): %s" % (config.label(), result.exit_code,
-                                                      (result.stderr.strip().splitlines() or ["no message"])[-1]))
-                remaining = sum(expected_wall(walls, c, r == 0) for r, c in plan[index:])
-                say("[%*d/%d] round %d/%d  %-40s %8.3f s   ETA %s" % (
-                    len(str(len(plan))), index, len(plan), round_number, repeats, config.label(),
-                    result.wall, format_duration(remaining)))
+        runs_file = RunsFile(runs_path, columns, header=new_file)
+        for index, (round_number, config) in enumerate(plan, 1):
+            extra = []
+            if config.study.kind == "io":
+                where = (config.study.name, config.link)
+                if where not in servers:
+                    servers[where] = server_for(options, config, hosts)
+                extra = ["--server", servers[where].address, "-o", str(scratch)]
+            before = time.monotonic()
+            result = runner.run(command(config, extra, warmup_round=round_number == 0), timeout,
+                                env=hosts.env(config.link) if hosts else None)
+            runs_file.write(row_for(config, round_number, result))
+            harness_seconds += time.monotonic() - before - result.wall
+            walls[config.key(), round_number == 0] = result.wall
+            if result.exit_code != 0:
+                say("%s failed (exit %s): %s" % (config.label(), result.exit_code,
+                                                  (result.stderr.strip().splitlines() or ["no message"])[-1]))
+            remaining = sum(expected_wall(walls, c, r == 0) for r, c in plan[index:])
+            say("[%*d/%d] round %d/%d  %-40s %8.3f s   ETA %s" % (
+                len(str(len(plan))), index, len(plan), round_number, repeats, config.label(),
+                result.wall, format_duration(remaining)))
     except KeyboardInterrupt:
         say("interrupted after %d of %d runs; every finished run is in %s; %s goes on from there"
             % (index - 1, len(plan), runs_path, resume_command()))
         raise
     finally:
+        if runs_file:
+            runs_file.close()
         for server in servers.values():
             server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
@@ -681,7 +723,13 @@ def main():
                 return 1
         if hosts:
             meta["cluster"] = hosts.describe(max(c.workers for c in across))
-        write_meta(folder, meta)
+        try:
+            write_meta(folder, meta)
+        except OSError as e:  # a full disk or a quota: no run made, nothing worth keeping
+            if not options.resume:
+                shutil.rmtree(folder, ignore_errors=True)
+            say("cannot write %s: %s; no run was made" % (folder / "meta.json", e.strerror or e))
+            return 1
         point_latest(folder)  # only now: results/latest is always a folder with its meta.json
         say("results in %s" % folder)
         count, harness_seconds = sweep(options, configs, folder, meta["seed"], meta["repeats"], meta["timeout"],
@@ -695,6 +743,10 @@ def main():
                 shutil.rmtree(folder, ignore_errors=True)  # made a moment ago, nothing in it yet
             say("interrupted before the first run; nothing was recorded")
         return 130
+    except ResultsUnwritable as e:  # a full disk, a quota, ulimit -f: the rows written so far are whole
+        say("cannot write %s: %s; every run before it is in it: once there is room, %s goes on from there"
+            % (e.path, e.reason, resume_command()))
+        return 1
     except FileServerError as e:  # the I/O-bound study's server: not built, or it did not start
         sys.exit("bench: %s; every finished run is in %s" % (e, folder / "runs.csv"))
     except clusters.ClusterError as e:  # a cluster that could not be brought up: no run was made
@@ -716,6 +768,10 @@ def main():
         say("interrupted while drawing the plots; every run is in %s/runs.csv, and make plot RESULTS=%s "
             "draws them" % (folder, folder))
         return 130
+    except OSError as e:  # writing the summary, plots or report: a full disk, a quota
+        say("cannot write %s: %s; every run is in %s/runs.csv, and once there is room make plot RESULTS=%s "
+            "draws them" % (e.filename or "the summary, plots and report", e.strerror or e, folder, folder))
+        return 1
     print("\n".join(dumb.values()))
     say("done: %s/report.md (summary.csv, runs.csv, meta.json, plots/)" % folder)
     return 0

@@ -148,10 +148,14 @@ def openmp_version(cc, ompflags):
 
 
 def git_commit():
-    """The commit measured, with "-dirty" when the tree had uncommitted changes."""
+    """The commit measured, with "-dirty" when the tree had uncommitted changes.
+    git status only reads: without --no-optional-locks it writes the index back
+    when it can, under .git/index.lock, which a git of the user's running at the
+    same moment then finds taken, and which a git killed while writing it (past
+    ulimit -f, SIGXFSZ) leaves behind."""
     commit = command_output(["git", "-C", str(ROOT), "rev-parse", "HEAD"])
-    if commit != UNREADABLE and command_output(["git", "-C", str(ROOT), "status", "--porcelain",
-                                                "--untracked-files=no"], ""):
+    if commit != UNREADABLE and command_output(["git", "--no-optional-locks", "-C", str(ROOT), "status",
+                                                "--porcelain", "--untracked-files=no"], ""):
         commit += "-dirty"
     return commit
 

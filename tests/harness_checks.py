@@ -451,7 +451,7 @@ def check_unwritable():
     """A results folder that stops taking data (a full disk, a quota; here ulimit -f, which
     needs no root): the sweep stops at once with exit 1, one line naming the file, the
     system's reason and RESUME=1, no traceback; runs.csv holds whole rows only, and
-    RESUME=1 with room again finishes it."""
+    RESUME=1 with room again finishes it; make plot with no room says so, exit 1."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder)
         results = Path(folder) / "results"
@@ -476,6 +476,11 @@ def check_unwritable():
         runs = runs_of(results)
         keys = [(r["model"], r["workers"], r["round"]) for r in runs]
         expect(len(runs) == 30 and len(set(keys)) == 30, "%d rows after resuming, expected 30" % len(runs))
+        redraw = ["sh", "-c", 'ulimit -f 1 && exec "$@"', "sh", sys.executable, str(ROOT / "tools" / "bench.py"),
+                  "--plot", str(results / "latest")]
+        out = subprocess.run(redraw, capture_output=True, text=True, timeout=600)
+        expect(out.returncode == 1 and "Traceback" not in out.stderr and "once there is room make plot" in out.stderr,
+               "make plot past ulimit -f: exit %s, %s" % (out.returncode, out.stderr[-1500:]))
 
 
 def check_broken():

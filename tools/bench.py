@@ -583,6 +583,16 @@ def finish(folder, meta, chosen, programs):
     return dumb
 
 
+def drawn(folder, meta, chosen, programs):
+    """finish(); or None, said, where the folder will not take the files (a full disk, a quota)."""
+    try:
+        return finish(folder, meta, chosen, programs)
+    except OSError as e:
+        say("cannot write %s: %s; every run is in %s/runs.csv, and once there is room make plot RESULTS=%s "
+            "draws them" % (e.filename or "the summary, plots and report", e.strerror or e, folder, folder))
+        return None
+
+
 def python_with_matplotlib():
     """An interpreter that can import matplotlib (the one running this may not), or None."""
     for candidate in (sys.executable, "python3", "/usr/bin/python3"):
@@ -617,7 +627,9 @@ def redraw(folder, force=False):
     except summary.FolderError as e:
         say("cannot redraw %s: %s" % (folder, e))
         return 2
-    dumb = finish(folder, meta, studies_in(runs), [])
+    dumb = drawn(folder, meta, studies_in(runs), [])
+    if dumb is None:
+        return 1
     print("\n".join(dumb.values()))
     say("redrawn: %s/report.md" % folder)
     return 0
@@ -763,14 +775,12 @@ def main():
     if count:
         meta["harness_overhead_ms_per_run"] = round(1e3 * harness_seconds / count, 3)
     try:
-        dumb = finish(folder, meta, chosen, programs)
+        dumb = drawn(folder, meta, chosen, programs)
     except KeyboardInterrupt:
         say("interrupted while drawing the plots; every run is in %s/runs.csv, and make plot RESULTS=%s "
             "draws them" % (folder, folder))
         return 130
-    except OSError as e:  # writing the summary, plots or report: a full disk, a quota
-        say("cannot write %s: %s; every run is in %s/runs.csv, and once there is room make plot RESULTS=%s "
-            "draws them" % (e.filename or "the summary, plots and report", e.strerror or e, folder, folder))
+    if dumb is None:
         return 1
     print("\n".join(dumb.values()))
     say("done: %s/report.md (summary.csv, runs.csv, meta.json, plots/)" % folder)

@@ -9,9 +9,12 @@ tests/test_harness.py runs each as a case of its own.
 The sweeps run tools/bench.py against a bin/ of its own: links to real
 programs, and tests/fake_program under names that make it fail or run slowly.
 """
+import contextlib
 import csv
+import io
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -32,6 +35,8 @@ from suite import admin_command, command_line  # noqa: E402
 FAKE = HERE / "fake_program"
 # Seconds within which the runner check's Ctrl-C must take its run down (it needs a moment).
 CTRL_C_WITHIN = 20
+# Lines a check prints in check_record's record that a full disk cuts short (about 20 KB).
+RECORD_LINES = 2000
 # The most a file may grow to in check_unwritable (ulimit -f): meta.json fits, runs.csv does not.
 UNWRITABLE_BYTES = 6 << 10
 # Seconds by which an MPI job's ranks are up and at work (about 0.5 s on an idle 2-core machine).
@@ -806,6 +811,26 @@ def check_record():
         status, text, _, _ = recorded(interrupted)   # Ctrl-C: exit status 130, no traceback, kept
         expect(status == 130 and "figure 3" in text and text.splitlines()[-1].startswith("# interrupted (Ctrl-C), "),
                "a check interrupted: status %r, the record:\n%s" % (status, text))
+
+        # A folder that stops taking data part way (ulimit -f standing in for a full disk), or from the start:
+        # the check runs on, its figures on the terminal, said, and no record cut short is left.
+        def many_figures():
+            for line in range(RECORD_LINES):
+                print("figure %d" % line)
+            return 0
+
+        for limit, said in ((8 << 10, "cannot keep the record in"), (1 << 10, "cannot keep a record in")):
+            before = resource.getrlimit(resource.RLIMIT_FSIZE)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, before[1]))
+            stderr = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(io.StringIO()) as stdout, contextlib.redirect_stderr(stderr):
+                    status, _, _, made = recorded(many_figures)
+            finally:
+                resource.setrlimit(resource.RLIMIT_FSIZE, before)
+            expect(status == 0 and not made and said in stderr.getvalue() and
+                   stdout.getvalue().count("figure") == RECORD_LINES,
+                   "past ulimit -f %d: status %r, files %s, said %r" % (limit, status, made, stderr.getvalue()))
 
 
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,

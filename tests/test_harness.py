@@ -34,7 +34,8 @@ def cases():
              "only beyond both intervals (the runs' ranges under 6 runs); a folder that is not a sweep refused, "
              "exit 2", [sys.executable, CHECKS, "compare"]),
         Case("harness record.py (make bench-*): a speed check's figures kept under results/speed/, headed by its "
-             "machine, ended by how it ended; none for a check that printed nothing",
+             "machine, ended by how it ended; none for a check that printed nothing; on a full disk the check runs on, "
+             "said, and no record cut short is left",
              [sys.executable, CHECKS, "record"]),
         *bad_variables(),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",

@@ -12,6 +12,7 @@ says how it ended. Their counts and sizes are read with whole_number, so a
 mistyped one is refused before anything is measured or recorded.
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -38,20 +39,42 @@ def whole_number(least):
 
 
 class Both:
-    """A stream that writes to the terminal and to a file."""
+    """A stream that writes to the terminal and to a file; once the file will not
+    take more (a full disk, a quota), to the terminal alone (refused: the reason)."""
 
     def __init__(self, terminal, file):
         self.terminal, self.file = terminal, file
         self.wrote = False  # whether the check printed anything at all
+        self.refused = None
 
     def write(self, text):
         self.wrote = self.wrote or bool(text)
-        self.file.write(text)
+        self.to_file(self.file.write, text)
         return self.terminal.write(text)
 
     def flush(self):
-        self.file.flush()
+        self.to_file(self.file.flush)
         self.terminal.flush()
+
+    def to_file(self, call, *args):
+        if self.refused is None:
+            try:
+                call(*args)
+            except OSError as e:
+                self.refused = e.strerror or str(e)
+
+
+class Closing:
+    """A record file whose close() fails quietly: what it could not write is said already (Both)."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def close(self):
+        try:
+            self.file.close()
+        except OSError:
+            pass
 
 
 def header(check, argv, info):
@@ -81,12 +104,20 @@ def run_recorded(check, main):
         taken += 1
         name = name.rsplit("+", 1)[0] + "+%d" % taken
     text, machine_json = SPEED_FOLDER / (name + ".txt"), SPEED_FOLDER / (name + ".json")
-    machine_json.write_text(json.dumps(info, indent=1) + "\n")
     ending = "finished"
-    with open(text, "w") as record:
-        record.write("\n".join(header(check, [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:], info)) + "\n")
+    try:
+        machine_json.write_text(json.dumps(info, indent=1) + "\n")
+        record = open(text, "w")
+    except OSError as e:  # a full disk, a quota: the check runs, unrecorded
+        print("%s: cannot keep a record in %s (%s); the figures go to the terminal alone" % (
+            check, os.path.relpath(SPEED_FOLDER), e.strerror or e), file=sys.stderr)
+        machine_json.unlink(missing_ok=True)
+        return main()
+    with contextlib.closing(Closing(record)):
         terminal = sys.stdout
         sys.stdout = both = Both(terminal, record)
+        both.to_file(record.write, "\n".join(header(check, [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:],
+                                                     info)) + "\n")
         try:
             return main()
         except SystemExit as e:
@@ -104,9 +135,15 @@ def run_recorded(check, main):
             raise
         finally:
             sys.stdout = terminal
-            record.write("\n# %s, %s, load average %.2f\n" % (
+            both.to_file(record.write, "\n# %s, %s, load average %.2f\n" % (
                 ending, datetime.datetime.now().isoformat(timespec="seconds"), os.getloadavg()[0]))
-            if both.wrote:
+            both.to_file(record.flush)
+            if both.refused is not None:  # a record cut short would pass for a whole one: none
+                print("%s: cannot keep the record in %s (%s); the figures above are all there is" % (
+                    check, os.path.relpath(text), both.refused), file=sys.stderr)
+                text.unlink(missing_ok=True)
+                machine_json.unlink(missing_ok=True)
+            elif both.wrote:
                 print("%s: recorded in %s (the machine in %s)" % (
                     check, os.path.relpath(text), os.path.relpath(machine_json)), file=sys.stderr)
             else:

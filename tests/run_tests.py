@@ -191,7 +191,8 @@ def main():
     if options.slowest and not tally.interrupted:
         print_slowest(tally.durations, options.slowest)
     if tally.skipped:
-        print("%d skipped (what they need is not here: a program not built, a command or package not installed)" % tally.skipped)
+        print("%d skipped (what they need is not here: a program not built, a command or package not installed)"
+              % tally.skipped)
     if tally.interrupted and not tally.total:
         print("interrupted (Ctrl-C) while the tables were set up; no case ran")
     elif tally.interrupted:

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_lines, stderr_says,  # noqa: E402
                    stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
-                           kernel_needs, kill_all, marked, no_traceback, none_left, one_line, pool_not_started, py, run_probe,
-                           same_figures, scratch_folder, start, wait_for)
+                           kernel_needs, kill_all, marked, no_traceback, none_left, one_line, pool_not_started, py,
+                           run_probe, same_figures, scratch_folder, start, wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)

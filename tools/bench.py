@@ -32,8 +32,8 @@ says why and exits 2 before any run.
 """
 import argparse
 import csv
-import io
 import datetime
+import io
 import json
 import math
 import os

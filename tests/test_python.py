@@ -116,6 +116,9 @@ def correctness():
             cases.append(verified_case("download", model, p))
         extra_p = 1 if model == "serial" else 3
         cases.append(verified_case("matmul", model, extra_p, ["--kernel", "python"], n=17, label=" --kernel python"))
+        if model != "serial":  # a worker with no rows at all
+            cases.append(verified_case("matmul", model, 3, ["--kernel", "python"], n=2,
+                                       label=" --kernel python, more workers than rows"))
         cases.append(verified_case("matmul", model, extra_p, n=300, label=" (Freivalds)"))
         cases.append(verified_case("factorial", model, extra_p, ["--kernel", "gmpy2", "--mode", "many", "--schedule",
                                                                  "static"], n=300, label=" gmpy2 many static",

@@ -119,10 +119,10 @@ def verified(workload, model, p, extra=(), n=None, label="", checks=(), warmup=1
 # Each P's arguments besides the common ones (-n, -o): one row covers several ideas, so
 # that every decomposition, mode and kernel is met without a case of its own.
 MPI_EXTRA = {("matmul", 2): ([], 300, " (Freivalds' check)"),
-             ("matmul", 3): (["--kernel", "python"], 17, " --kernel python"),
+             ("matmul", 3): (["--kernel", "python"], 2, " --kernel python, a rank with no rows"),
              ("factorial", 2): (["--mode", "many", "--schedule", "cyclic", "--chunk", 4, "--kernel", "gmpy2"], 100,
                                 " many cyclic gmpy2")}
-DASK_EXTRA = {("matmul", "processes", 3): (["--kernel", "python"], 17, " --kernel python"),
+DASK_EXTRA = {("matmul", "processes", 3): (["--kernel", "python"], 2, " --kernel python, a task with no rows"),
               ("factorial", "processes", 2): (["--mode", "many", "--kernel", "gmpy2"], 100, " many gmpy2"),
               ("factorial", "threads", 3): (["--mode", "many", "--schedule", "static"], 300, " many static")}
 

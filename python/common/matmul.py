@@ -211,7 +211,7 @@ def multiply_rows(kernel, a_rows, b, out):
     """The kernel every model calls: a_rows times B into out (numpy: arrays; python: lists of floats)."""
     if kernel == "numpy":
         np.matmul(a_rows, b, out=out)
-    else:
+    elif len(a_rows) > 0:  # a worker with no rows (P > n) has none to write: NumPy takes no [] for a (0, n) block
         out[:] = python_rows(a_rows, b, len(b))
 
 
@@ -244,7 +244,7 @@ def rows_times_b(kernel, a_rows, b, out=None):
         out = np.empty((a_rows.shape[0], b.shape[1]))
     if kernel == "numpy":
         np.matmul(a_rows, b, out=out)
-    else:
+    elif a_rows.shape[0] > 0:  # as in multiply_rows
         out[:] = python_rows(a_rows.tolist(), b.tolist(), b.shape[0])
     return out
 

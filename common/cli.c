@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdio.h"
 #include "memory.h"
 #include "pipe.h"
 #include "team.h"
@@ -312,6 +313,10 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
                            enum worker_policy policy)
 {
     report_set_program(argv[0]);
+    if (fdio_keep_standard() != 0) { /* a program started with >&- or 2>&- */
+        report_error("cannot open /dev/null in place of a closed stdin, stdout or stderr: %s", strerror(errno));
+        return OUTCOME_FAILED;
+    }
     /* stdout closed at the other end (| head): a write then fails with EPIPE,
      * said and ended with exit 1, instead of SIGPIPE killing the program without a word */
     if (pipe_ignore_sigpipe() != OUTCOME_OK)

@@ -2,6 +2,7 @@
 #include "fdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 int fdio_write_all(int fd, const void *buf, size_t bytes)
@@ -62,4 +63,23 @@ ssize_t fdio_pread(int fd, void *buf, size_t bytes, uint64_t offset)
         n = pread(fd, buf, bytes, (off_t)offset);
     while (n < 0 && errno == EINTR);
     return n;
+}
+
+int fdio_keep_standard(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        /* every lower one is open by now, so open() gives back fd itself */
+        int got = open("/dev/null", fd == STDERR_FILENO ? O_WRONLY : O_RDONLY);
+        if (got < 0)
+            return -1;
+        if (got != fd) { /* a descriptor taken between the two calls: not by this single thread, but be sure */
+            int moved = dup2(got, fd);
+            close(got);
+            if (moved < 0)
+                return -1;
+        }
+    }
+    return 0;
 }

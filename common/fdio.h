@@ -27,4 +27,12 @@ ssize_t fdio_read_full(int fd, void *buf, size_t bytes);
  * the count read (0 at end of file), or -1 with errno set. */
 ssize_t fdio_pread(int fd, void *buf, size_t bytes, uint64_t offset);
 
+/* fdio_keep_standard: open /dev/null on whichever of descriptors 0, 1 and 2
+ * the program was started without (`>&-`, `2>&-`): read-only on 0 and 1, so
+ * a write to stdout fails with EBADF as on a closed descriptor, write-only on
+ * 2, so messages are lost as on a closed stderr. Without it, the next file
+ * the program opens (a memory file, a download's output) gets the number,
+ * and the result line or a message goes into it. 0, or -1 with errno set. */
+int fdio_keep_standard(void);
+
 #endif

@@ -28,11 +28,14 @@
  *         answered with; http.c the request parser (io_bound/fileserver.h).
  * Plain POSIX sockets and the C library only, so it builds on any login node.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "content.h"
+#include "fdio.h"
 #include "fileserver.h"
 #include "report.h"
 
@@ -126,6 +129,10 @@ int main(int argc, char **argv)
 {
     /* ---- parse ---- */
     report_set_program(argv[0]);
+    if (fdio_keep_standard() != 0) { /* started with >&- or 2>&-: no socket may take descriptor 1 or 2 */
+        report_error("cannot open /dev/null in place of a closed stdin, stdout or stderr: %s", strerror(errno));
+        return outcome_exit_code(OUTCOME_FAILED);
+    }
     struct server *s = calloc(1, sizeof *s);
     if (!s) {
         report_error("out of memory");

@@ -218,6 +218,7 @@ def bad_input():
             cases.append(Case("factorial %s refuses %s" % (model, " ".join(args) or "''"), [exe] + args, 2,
                               [stdout_empty, stderr_says(named)], needs=[exe]))
     serial, threads, mpi = program("factorial-serial"), program("factorial-threads"), program("factorial-mpi")
+    processes = program("factorial-processes")
     cases += [
         Case("factorial serial refuses -p 2", [serial, "-p", "2"], 2,
              [stdout_empty, stderr_says("-p 2", "exactly one worker")], needs=[serial]),
@@ -253,6 +254,10 @@ def bad_input():
              [result_lines(WORKLOAD, "serial", 33, 1, verified="skipped", figures=MANY_FIGURES)], needs=[serial]),
         Case("factorial serial cannot write its result: exit 1", [serial, "-n", "8"], 1,
              [stderr_says("cannot write")], stdout_path="/dev/full", needs=[serial]),
+        # The memory files it opens before the runs must not take descriptor 1 and swallow the result line.
+        Case("factorial processes started with stdout closed (>&-): exit 1, said",
+             ["sh", "-c", 'exec "$0" -n 1000 -p 2 >&-', processes], 1,
+             [stderr_says("cannot write the result line to stdout: Bad file descriptor")], needs=[processes]),
     ]
     return cases
 

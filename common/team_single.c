@@ -21,6 +21,9 @@ enum outcome team_adopt_workers(struct options *opt)
      * fewer threads, and none past OMP_THREAD_LIMIT, while the result line
      * would still say workers=P. So the team is made exactly P, or refused. */
     omp_set_dynamic(0);
+    /* OMP_MAX_ACTIVE_LEVELS=0 makes every parallel region a team of one, as quietly */
+    if (omp_get_max_active_levels() < 1)
+        omp_set_max_active_levels(1);
     if ((unsigned)omp_get_thread_limit() < opt->workers)
         return report_usage_error("-p %u: OMP_THREAD_LIMIT=%s lets OpenMP run at most %d thread%s (unset it, "
                                   "or ask for fewer)", opt->workers, getenv("OMP_THREAD_LIMIT"),

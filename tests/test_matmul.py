@@ -133,6 +133,9 @@ def bad_input():
              [result_lines(WORKLOAD, "serial", 33, 1, verified="skipped", figures=FIGURES)], needs=[serial]),
         Case("serial cannot write its result: exit 1", [serial, "-n", "8"], 1,
              [stderr_says("cannot write")], stdout_path="/dev/full", needs=[serial]),
+        Case("serial writing its results past ulimit -f: exit 1, said, not killed by SIGXFSZ",
+             ["sh", "-c", 'f=$(mktemp) && ulimit -f 1 && "$0" -n 4 -r 40 >"$f"; s=$?; rm -f "$f"; exit $s', serial], 1,
+             [stderr_says("cannot write the result line to stdout: File too large")], needs=[serial]),
         Case("serial started with stdout closed (>&-): exit 1, said", ["sh", "-c", 'exec "$0" -n 8 >&-', serial], 1,
              [stderr_says("cannot write the result line to stdout: Bad file descriptor")], needs=[serial]),
         Case("serial cannot write its --help: exit 1, said", [serial, "--help"], 1,
@@ -156,12 +159,24 @@ def bad_input():
         Case("openmp refuses -p 2 where OMP_THREAD_LIMIT=1 would quietly run one thread", [program("matmul-openmp"),
              "-n", "16", "-p", "2"], 2, [stdout_empty, stderr_says("-p 2: OMP_THREAD_LIMIT=1 lets OpenMP run at "
                                                                    "most 1 thread ")],
-             env={"OMP_THREAD_LIMIT": "1"}, needs=[program("matmul-openmp")])]
+             env={"OMP_THREAD_LIMIT": "1"}, needs=[program("matmul-openmp")]),
+        Case("openmp runs its 2 threads where OMP_MAX_ACTIVE_LEVELS=0 would quietly run one",
+             [sys.executable, "-c", MOST_THREADS, program("matmul-openmp"), "-n", "600", "-p", "2", "-r", "3"], 0,
+             [result_lines(WORKLOAD, "openmp", 600, 2, reps=3, figures=FIGURES), stderr_says("most threads: 2\n")],
+             env={"OMP_MAX_ACTIVE_LEVELS": "0"}, needs=[program("matmul-openmp")])]
     return cases
 
 
 # Runs the program after it (argv[1:]) with its stdout the write end of a pipe
 # whose read end is already closed, as `prog | head -1` is once head has gone.
+# Runs a program, looking at its threads (/proc/PID/task) every few milliseconds
+# until it ends; says the most it saw on stderr, and exits with its status.
+MOST_THREADS = ("import os, subprocess, sys, time; p = subprocess.Popen(sys.argv[1:]); most = 0\n"
+                "while p.poll() is None:\n"
+                "    try: most = max(most, len(os.listdir('/proc/%d/task' % p.pid)))\n"
+                "    except OSError: pass\n"
+                "    time.sleep(0.002)\n"
+                "print('most threads: %d' % most, file=sys.stderr); sys.exit(p.returncode)")
 CLOSED_PIPE = ("import os, subprocess, sys; r, w = os.pipe(); os.close(r); "
                "sys.exit(subprocess.call(sys.argv[1:], stdout=w))")
 

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,13 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
      * said and ended with exit 1, instead of SIGPIPE killing the program without a word */
     if (pipe_ignore_sigpipe() != OUTCOME_OK)
         return OUTCOME_FAILED;
+    /* a file past `ulimit -f` likewise: EFBIG, said, instead of SIGXFSZ killing it (exit 153, no word) */
+    struct sigaction ignore = {.sa_handler = SIG_IGN};
+    sigemptyset(&ignore.sa_mask);
+    if (sigaction(SIGXFSZ, &ignore, NULL) != 0) {
+        report_error("sigaction(SIGXFSZ) failed: %s", strerror(errno));
+        return OUTCOME_FAILED;
+    }
     set_defaults(opt, workload, model);
     struct parse p = {.tables = {shared_flags, workload->flags}, .target = opt, .opt = opt, .policy = policy};
     const struct flag *stop = NULL;

@@ -377,6 +377,15 @@ def behaviour():
                       [program("download-serial"), "--server", "127.0.0.1:%d" % port("plain"), "--files", 1,
                        "--size", 10, "-o", out_dir()], 1, [stderr_says("cannot write")], stdout_path="/dev/full",
                       needs=needs("serial")))
+    # `ulimit -f` stands in for a full disk: each file given up on and named, none killed by SIGXFSZ (exit 153).
+    directory = out_dir()
+    cases.append(Case("download threads writing past ulimit -f: exit 1, each file named, none under its final name",
+                      ["sh", "-c", 'ulimit -f 50; exec "$0" "$@"', program("download-threads"), "-p", 2, "--server",
+                       "127.0.0.1:%d" % port("plain"), "--files", 3, "--size", "100K", "-o", directory, "--warmup",
+                       0], 1,
+                      [stderr_says("giving up on file-42-000003.bin", "File too large",
+                                                 "3 of 3 files could not be downloaded"),
+                       files_intact(directory, {}, absent=list(server_files(3, 1)))], needs=needs("threads")))
     return cases
 
 

@@ -57,6 +57,7 @@
 
 /* OpenBLAS's own calls for what it runs (declared by cblas.h in newer versions only). */
 char *openblas_get_corename(void);
+char *openblas_get_config(void);
 
 /* The widest vector instructions an OpenBLAS core uses, lowest first. */
 enum blas_tier { TIER_GENERIC, TIER_AVX, TIER_AVX2, TIER_AVX512 };
@@ -206,6 +207,15 @@ static enum outcome check_address_space(unsigned long n, unsigned workers)
                               report_size((double)limit.rlim_cur, have_said));
 }
 
+/* build_max_threads: the most threads this OpenBLAS was built to run (its
+ * configuration says MAX_THREADS=N), or fallback when it does not say. */
+static unsigned build_max_threads(unsigned fallback)
+{
+    const char *said = strstr(openblas_get_config(), "MAX_THREADS=");
+    unsigned long most = said ? strtoul(said + strlen("MAX_THREADS="), NULL, 10) : 0;
+    return most > 0 && most < fallback ? (unsigned)most : fallback;
+}
+
 /* set_threads: give OpenBLAS -p threads, refusing counts this build cannot run
  * or this address space cannot hold. */
 static enum outcome set_threads(unsigned long n, unsigned workers)
@@ -227,6 +237,7 @@ int main(int argc, char **argv)
     struct workload blas = matmul_workload;
     blas.flags = NULL; /* no --kernel or --isa: OpenBLAS's dgemm and its own kernels (Cores above) run */
     blas.bytes_needed = bytes_needed;
+    blas.max_workers = build_max_threads(blas.max_workers); /* what -p and --describe allow */
     enum outcome o = options_parse(&opt, argc, argv, &blas, MODEL, MANY_WORKERS);
     if (o == OUTCOME_OK)
         o = set_threads(opt.n, opt.workers);

@@ -104,6 +104,10 @@ def bad_input():
              [stdout_empty, stderr_says("-p 2", "exactly one worker")], needs=[serial]),
         Case("blas refuses --kernel", [blas, "--kernel", "naive"], 2,
              [stdout_empty, stderr_says("--kernel")], needs=[blas]),
+        # The harness leaves out worker counts past max_workers, so each one up to it must run.
+        Case("blas runs the most workers its --describe offers (its OpenBLAS's MAX_THREADS)",
+             ["sh", "-c", 'm=$("$0" --describe | sed -n "s/.* max_workers=\\([0-9]*\\).*/\\1/p") && '
+              'exec "$0" -n 8 -p "$m" --warmup 0', blas], 0, [stdout_says("workers=[0-9]+ rep=1")], needs=[blas]),
         Case("blas refuses --isa (OpenBLAS chooses its own kernels)", [blas, "--isa", "avx2"], 2,
              [stdout_empty, stderr_says("unknown flag '--isa'")], needs=[blas]),
         Case("blas refuses, not hangs, where ulimit -v leaves OpenBLAS too little room for its buffers",

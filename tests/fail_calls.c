@@ -2,14 +2,18 @@
  *
  * Run:    LD_PRELOAD=build/fail_calls.so FAIL_CALL=munmap bin/matmul-processes -n 8 -p 2
  * FAIL_CALL names the call that fails, every time, with EINVAL and without
- * doing anything: munmap, prctl, pwrite or memfd_create. Every other call reaches the C library.
+ * doing anything: munmap, prctl, pwrite or memfd_create; or pthread_create,
+ * with EAGAIN (no more threads), after the first FAIL_AFTER calls (default 0)
+ * have gone through. Every other call reaches the C library.
  * Calls the C library makes inside itself are not affected, only a
  * program's own (tests/test_checked_calls.py). Not for the sanitizer builds:
  * their runtime must come first.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,4 +80,15 @@ int memfd_create(const char *name, unsigned int flags)
     }
     int (*real)(const char *, unsigned int) = (int (*)(const char *, unsigned int))next("memfd_create");
     return real(name, flags);
+}
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
+{
+    static atomic_ulong calls;
+    const char *after = getenv("FAIL_AFTER");
+    if (failing("pthread_create") && atomic_fetch_add(&calls, 1) >= (after ? strtoul(after, NULL, 10) : 0))
+        return EAGAIN;
+    int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
+        (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))next("pthread_create");
+    return real(thread, attr, start, arg);
 }

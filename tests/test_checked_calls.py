@@ -45,9 +45,16 @@ def cases():
     """Each checked call, failing."""
     preload = preloadable(FAIL_CALLS)
     matmul, factorial = program("matmul-processes"), program("factorial-processes")
+    threads = program("factorial-threads")
     numbers_dir = tempfile.mkdtemp(prefix="factorial-numbers-")
     atexit.register(shutil.rmtree, numbers_dir, True)  # gone even where its case does not run (--list, --filter)
     return [
+        # A thread that cannot be started fails the run at once: the one already
+        # running takes no more tasks (each k! whole, up to 100000!: minutes of work).
+        Case("pthread_create failing for worker 1 is reported, and the running worker stops (factorial-threads)",
+             [threads, "--mode", "many", "-n", 100000, "-p", 2], 1,
+             [stdout_empty, stderr_says("pthread_create for worker 1 failed: Resource temporarily unavailable")],
+             env=dict(failing("pthread_create", preload), FAIL_AFTER="1"), timeout=30, needs=[threads, FAIL_CALLS]),
         # Shared memory given back at the end: the results stand (exit 0), the failure is said.
         Case("munmap failing is reported (matmul-processes)", [matmul, "-n", 8, "-p", 2], 0,
              [result_lines("matmul", "processes", 8, 2, figures=("gflops", "kernel")),

@@ -23,6 +23,9 @@
 
 /* The lock around the dealer: one thread at a time may take a chunk. */
 static pthread_mutex_t dealer_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Set (under the lock) when a thread of the run could not be started: the
+ * run has failed, so the threads already running take no more chunks. */
+static int dealer_closed;
 
 /* What one thread is handed: the problem, and which range, pair or worker is its own. */
 struct worker {
@@ -49,7 +52,7 @@ static int take_chunk(struct worker *w, struct chunk *c)
         w->failed = 1;
         return 0;
     }
-    int more = factorial_deal(w->f, w->index, c);
+    int more = !dealer_closed && factorial_deal(w->f, w->index, c);
     rc = pthread_mutex_unlock(&dealer_lock);
     if (rc != 0) {
         report_error("pthread_mutex_unlock for worker %u failed: %s", w->index, strerror(rc));
@@ -69,6 +72,16 @@ static void *tasks_main(void *arg)
     return NULL;
 }
 
+/* close_dealer: no more chunks for anyone in this run (a lock that fails
+ * here leaves them dealt as before: the run has failed either way). */
+static void close_dealer(void)
+{
+    if (pthread_mutex_lock(&dealer_lock) != 0)
+        return;
+    dealer_closed = 1;
+    (void)pthread_mutex_unlock(&dealer_lock);
+}
+
 /* in_threads: one thread running body for each index = 0, stride, 2·stride,
  * ... below f->workers - step, then join them all: a loop of serial/factorial.c,
  * its turns run at once. Creating and joining them is part of the time. */
@@ -81,12 +94,14 @@ static enum outcome in_threads(struct factorial *f, void *(*body)(void *), unsig
     }
     enum outcome o = OUTCOME_OK;
     unsigned started = 0;
+    dealer_closed = 0; /* no thread of this run is running yet */
     for (unsigned w = 0; w < f->workers - step; w += stride, started++) {
         workers[started] = (struct worker){.f = f, .index = w, .step = step};
         int rc = pthread_create(&workers[started].thread, NULL, body, &workers[started]);
         if (rc != 0) {
             report_error("pthread_create for worker %u failed: %s", w, strerror(rc));
             o = OUTCOME_FAILED;
+            close_dealer();
             break;
         }
     }

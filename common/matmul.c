@@ -52,11 +52,15 @@ static const struct flag matmul_flags[] = {
     {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
-/* validate: --isa names a build this CPU can run; the tuning variables are usable. */
+/* validate: --isa names a build this CPU can run, of the kernel that has
+ * builds; the tuning variables are usable. */
 static enum outcome validate(const struct options *opt)
 {
     if (matmul_tuning_check() != OUTCOME_OK)
         return OUTCOME_USAGE;
+    if (opt->isa > 0 && opt->kernel == KERNEL_NAIVE)
+        return report_usage_error("--isa %s: only the blocked kernel has builds to choose from; --kernel naive is "
+                                  "plain C, one build", matmul_isa_names[opt->isa - 1]);
     if (opt->isa > 0 && !matmul_isa_runs_here((enum matmul_isa)(opt->isa - 1)))
         return report_usage_error("--isa %s: this CPU cannot run that build (it runs up to %s)",
                                   matmul_isa_names[opt->isa - 1], matmul_isa_names[matmul_isa_detect()]);

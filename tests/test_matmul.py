@@ -509,6 +509,9 @@ def kernel_edges():
                           needs=[threads]))
     cases.append(Case("--isa auto picks a build and says which", [exe, "-n", 64], 0,
                       [stdout_says(r"isa=(portable|avx2|avx512)\b")], needs=[exe]))
+    cases.append(Case("--isa refuses a build with --kernel naive, which has none", [exe, "-n", 8, "--kernel", "naive",
+                                                                              "--isa", "portable"], 2,
+                      [stdout_empty, stderr_says("--isa portable: only the blocked kernel")], needs=[exe]))
     cases.append(Case("--isa refuses a build it does not know", [exe, "-n", 64, "--isa", "sse9"], 2,
                       [stdout_empty, stderr_says("--isa: 'sse9' is not one of auto|portable|avx2|avx512")],
                       needs=[exe]))

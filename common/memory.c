@@ -270,6 +270,16 @@ int memory_file_open(const char *name)
     fd = memfd_create(name, MFD_CLOEXEC);
     if (fd >= 0)
         return fd;
+    if (errno == EMFILE || errno == ENFILE) { /* a file in TMPDIR would need a descriptor too */
+        const char *why = strerror(errno);
+        struct rlimit open_files;
+        if (errno == EMFILE && getrlimit(RLIMIT_NOFILE, &open_files) == 0 && open_files.rlim_cur != RLIM_INFINITY)
+            report_error("cannot open a memory file: %s (ulimit -n is %llu)", why,
+                         (unsigned long long)open_files.rlim_cur);
+        else
+            report_error("cannot open a memory file: %s", why);
+        return -1;
+    }
 #endif
     const char *dir = getenv("TMPDIR");
     char path[PATH_MAX];

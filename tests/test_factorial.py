@@ -258,6 +258,10 @@ def bad_input():
         Case("factorial processes started with stdout closed (>&-): exit 1, said",
              ["sh", "-c", 'exec "$0" -n 1000 -p 2 >&-', processes], 1,
              [stderr_says("cannot write the result line to stdout: Bad file descriptor")], needs=[processes]),
+        Case("factorial processes with too few descriptors for its memory files: exit 1, ulimit -n named",
+             ["sh", "-c", 'ulimit -n 5 && exec "$0" -n 1000 -p 2', processes], 1,
+             [stdout_empty, stderr_says("cannot open a memory file: Too many open files (ulimit -n is 5)")],
+             needs=[processes]),
     ]
     return cases
 

@@ -44,16 +44,28 @@ endif
 USER_BLAS_LIBS := $(BLAS_LIBS)
 USER_PYTHON    := $(PYTHON)
 USER_PYTHON_LANE := $(PYTHON_LANE)
-CONFIG_SIG := $(CC)|$(MPICC)|$(MPIRUN)|$(OMPFLAGS)|$(USER_BLAS_LIBS)|$(USER_PYTHON)|$(USER_PYTHON_LANE)
+# The toolchain as chosen, and the modules loaded (module load gcc/13 changes
+# the compiler CC=gcc names); configure looks again when it differs.
+CONFIG_SIG := $(CC)|$(MPICC)|$(MPIRUN)|$(OMPFLAGS)|$(USER_BLAS_LIBS)|$(USER_PYTHON)|$(USER_PYTHON_LANE)|$(LOADEDMODULES)
+# The package managers' databases: an install since configure ran changes them.
+PACKAGE_DATABASES := $(wildcard /var/lib/dpkg/status /var/lib/rpm/Packages /var/lib/rpm/rpmdb.sqlite)
 NO_CONFIG_GOALS := help clean config
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(CONFIG)
-# Look again when the toolchain changed, or when something was missing last
-# time (it may have been installed since); once per make, not after restarts.
-# (A FORCE prerequisite, not .PHONY: make re-reads a remade include only then.)
+# The programs configure found, by path, that are no longer there (an
+# interpreter removed, a module unloaded); not those given on the command line.
+CONFIG_GONE := $(strip $(foreach v,PYTHON PYTHON_LANE PYTHON_MPL GNUPLOT,$(if $(filter file,$(origin $(v))),\
+                 $(if $($(v)),$(if $(wildcard $($(v))),,$(v))))))
+# Look again when the toolchain changed or something found is gone, and when
+# something was missing last time and packages were installed since; once per
+# make, not after restarts. (A FORCE prerequisite, not .PHONY: make re-reads
+# a remade include only then.)
 ifeq ($(MAKE_RESTARTS),)
-ifneq ($(CONFIG_SIG)|yes,$(CONFIGURED_SIG)|$(CONFIG_COMPLETE))
+ifneq ($(CONFIG_SIG)|$(CONFIG_GONE),$(CONFIGURED_SIG)|)
 $(CONFIG): FORCE
+endif
+ifeq ($(CONFIG_COMPLETE),no)
+$(CONFIG): $(PACKAGE_DATABASES)
 endif
 endif
 endif
@@ -122,6 +134,34 @@ endif
 $(BIN) $(BUILD):
 	@mkdir -p $@
 
+# ---- what the programs are built with ----------------------------------------
+# $(BUILD)/flags: the compilers (as named, where they are, their version) and
+# every flag, one NAME=value a line. Every object and program depends on it, and
+# it is rewritten only when it changes: a changed CC, MPICC, CFLAGS, OMPFLAGS,
+# library flag or compiler rebuilds what they compile, and a make with nothing
+# changed rebuilds nothing. meta.json records it (tools/harness/machine.py).
+BUILD_FLAGS := $(BUILD)/flags
+# $(call shell_quoted,TEXT): TEXT as one word for the shell.
+shell_quoted = '$(subst ','\'',$(1))'
+# compiler_said(NAME, COMMAND): where the compiler is and the first line of its --version.
+compiler_said = printf '%s_PATH=%s\n%s_VERSION=%s\n' $(1) "$$(command -v $(firstword $(2)))" \
+                  $(1) "$$($(2) --version 2>/dev/null | head -n 1)"
+# With -march=native (or the like) the build is for this machine's CPU: a build on another (a shared
+# home seen from another kind of node) is not this one.
+NATIVE_FLAGS := -march=native -mtune=native -mcpu=native -xHost
+$(BUILD_FLAGS): FORCE | $(BUILD)
+	@{ printf '# Written by make: what the programs in $(BIN)/ are built with.\n'; \
+	   printf '%s\n' $(foreach v,CC MPICC CFLAGS OMPFLAGS ALL_CFLAGS GMP_LIBS CURL_LIBS BLAS_CFLAGS BLAS_LIBS,\
+	     $(call shell_quoted,$(v)=$(strip $($(v))))); \
+	   $(call compiler_said,CC,$(CC)); $(call compiler_said,MPICC,$(MPICC)); \
+	   $(if $(filter $(NATIVE_FLAGS),$(CFLAGS)),printf 'NATIVE_CPU=%s\n' \
+	     "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)";) \
+	 } >$@.new.$$$$ && \
+	 if cmp -s $@.new.$$$$ $@; then rm -f $@.new.$$$$; else \
+	   if test -e $@; then echo "make: the build changed ($@); rebuilding what it builds, now with:" >&2; \
+	     grep -vxF -f $@ $@.new.$$$$ | sed 's/^/  /' >&2; fi; \
+	   mv -f $@.new.$$$$ $@; fi
+
 # ---- one template for every program -----------------------------------------
 # A model names its compiler, its flags beyond ALL_CFLAGS, and its team object
 # (who takes part in a run: this process alone, or every MPI rank; common/team.h).
@@ -148,7 +188,7 @@ DEPFLAGS = -MMD -MP -MF $(BUILD)/$(@F).d
 # objects from common/, <library>_OBJS) and its LIBS_<library>; a program may
 # add EXTRA_CFLAGS_<name> and EXTRA_LIBS_<name>.
 define PROGRAM
-$$(BIN)/$(1): $(2) $$(BUILD)/lib$(3).a $$(BUILD)/libcommon.a $$(BUILD)/$$(TEAM_$(4)) | $$(BIN)
+$$(BIN)/$(1): $(2) $$(BUILD)/lib$(3).a $$(BUILD)/libcommon.a $$(BUILD)/$$(TEAM_$(4)) $$(BUILD_FLAGS) | $$(BIN)
 	$$(COMPILER_$(4)) $$(ALL_CFLAGS) $$(FLAGS_$(4)) $$(EXTRA_CFLAGS_$(1)) $$(DEPFLAGS) -o $$@ $$< \
 	  $$(BUILD)/lib$(3).a $$(BUILD)/libcommon.a $$(BUILD)/$$(TEAM_$(4)) $$(EXTRA_LIBS_$(1)) $$(LIBS_$(3))
 endef
@@ -168,44 +208,41 @@ $(eval $(call PROGRAM,factorial-gmp,reference/factorial.c,factorial,serial))
 $(eval $(call PROGRAM,download-async,io_bound/download.c,download,serial))
 $(eval $(call PROGRAM,fileserver,io_bound/fileserver.c,fileserver,serial))
 
-$(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c | $(BUILD)
+$(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c $(BUILD_FLAGS) | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -pthread $(DEPFLAGS) -o $@ $<
 
-$(addprefix $(BIN)/lessons/,$(LESSON_MPI_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c | $(BUILD)
+$(addprefix $(BIN)/lessons/,$(LESSON_MPI_EXAMPLES)): $(BIN)/lessons/%: lessons/examples/%.c $(BUILD_FLAGS) | $(BUILD)
 	@mkdir -p $(@D)
 	$(MPICC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $<
 
-build/cma-probe: tools/cma_probe.c
+build/cma-probe: tools/cma_probe.c $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
 
-build/peak: tools/peak.c
+build/peak: tools/peak.c $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
 
-build/fail_calls.so: tests/fail_calls.c
+build/fail_calls.so: tests/fail_calls.c $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -shared -fPIC -o $@ $< -ldl
 
 # ---- the shared code ---------------------------------------------------------
-$(BUILD)/%.o: common/%.c | $(BUILD)
+$(BUILD)/%.o: common/%.c $(BUILD_FLAGS) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/team_mpi.o: common/team_mpi.c | $(BUILD)
+$(BUILD)/team_mpi.o: common/team_mpi.c $(BUILD_FLAGS) | $(BUILD)
 	$(MPICC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The OpenMP programs' team: team_single.c with OpenMP, which holds their teams to -p threads.
-$(BUILD)/team_openmp.o: common/team_single.c | $(BUILD)
+$(BUILD)/team_openmp.o: common/team_single.c $(BUILD_FLAGS) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(OMPFLAGS) -MMD -MP -c -o $@ $<
 
 # Each archive is made afresh: ar would keep members the list no longer names.
 $(BUILD)/libcommon.a: $(addprefix $(BUILD)/,$(COMMON_OBJS))
 	@rm -f $@
 	$(AR) rcs $@ $^
-
-# Keep the objects: they are intermediate to make, but rebuilt needlessly if removed.
-.SECONDARY:
 
 .SECONDEXPANSION:
 $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$($$*_OBJS))
@@ -222,14 +259,20 @@ FILESERVER_PARTS := http.o fileserver_loop.o fileserver_response.o
 fileserver_OBJS  += $(addprefix io_bound/,$(FILESERVER_PARTS))
 $(BIN)/fileserver: $(addprefix $(BUILD)/io_bound/,$(FILESERVER_PARTS))
 
-$(BUILD)/io_bound/%.o: io_bound/%.c
+# The libraries' objects reach make only through the lib%.a pattern above,
+# which makes them intermediate: they are kept, and not rebuilt when removed,
+# by name. (.SECONDARY: naming nothing makes every target secondary, FORCE
+# too, which then never fired: a changed compiler went unnoticed.)
+.SECONDARY: $(addprefix $(BUILD)/,$(sort $(foreach w,$(ALL_WORKLOADS) fileserver,$($(w)_OBJS))))
+
+$(BUILD)/io_bound/%.o: io_bound/%.c $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The HTTP parser alone, driven by tests/test_http.py's table of requests.
 HTTP_DRIVER := $(BIN)/tests/http-parse
 all: $(HTTP_DRIVER)
-$(HTTP_DRIVER): tests/http_parse.c $(BUILD)/io_bound/http.o
+$(HTTP_DRIVER): tests/http_parse.c $(BUILD)/io_bound/http.o $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iio_bound $(DEPFLAGS) -o $@ $< $(BUILD)/io_bound/http.o
 
@@ -241,7 +284,7 @@ HALVES_CHECK := $(BIN)/tests/halves-check
 ifeq ($(HAVE_GMP),yes)
 all: $(HALVES_CHECK)
 endif
-$(HALVES_CHECK): tests/halves_check.c $(BUILD)/libfactorial.a $(BUILD)/libcommon.a
+$(HALVES_CHECK): tests/halves_check.c $(BUILD)/libfactorial.a $(BUILD)/libcommon.a $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libfactorial.a $(BUILD)/libcommon.a $(LIBS_factorial)
 
@@ -331,7 +374,7 @@ endif
 # PY_CRC_LIBRARY: the C clients' CRC-32C (common/content.c) as a shared
 # library, which python/common/content.py calls through ctypes with the GIL
 # let go (crcmod, its fallback, holds the GIL).
-$(PY_CRC_LIBRARY): common/content.c common/mix.c common/content.h common/mix.h $(CONFIG)
+$(PY_CRC_LIBRARY): common/content.c common/mix.c common/content.h common/mix.h $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ common/content.c common/mix.c
 
@@ -453,3 +496,5 @@ help:
 	@echo "make clean        remove bin/ and build/"
 	@echo "Variables: CC MPICC MPIRUN CFLAGS OMPFLAGS BLAS_LIBS PYTHON PYTHON_LANE; NO_INSTALL=1 never installs packages"
 	@echo "           (PYTHON_LANE: the interpreter bin/*-py-* run, one that imports NumPy and the lane's packages)"
+	@echo "           A changed compiler makes make look for libraries again; a changed compiler or flag rebuilds"
+	@echo "           what it compiles (build/flags: what bin/ is built with, which meta.json records)"

@@ -2,7 +2,7 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|broken|interrupt_early|python|cluster|compare|record
+       failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -37,8 +38,8 @@ FAKE = HERE / "fake_program"
 CTRL_C_WITHIN = 20
 # Lines a check prints in check_record's record that a full disk cuts short (about 20 KB).
 RECORD_LINES = 2000
-# The most a file may grow to in check_unwritable (ulimit -f): meta.json fits, runs.csv does not.
-UNWRITABLE_BYTES = 6 << 10
+# The most a file may grow to in check_unwritable (ulimit -f): meta.json (about 6 KiB) fits, runs.csv does not.
+UNWRITABLE_BYTES = 10 << 10
 # Seconds by which an MPI job's ranks are up and at work (about 0.5 s on an idle 2-core machine).
 MPI_UP_WITHIN = 4
 
@@ -460,7 +461,7 @@ def check_unwritable():
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder)
         results = Path(folder) / "results"
-        extra = ["--workers", "1,2", "--repeats", "9"]  # 30 rows, about 7 KiB
+        extra = ["--workers", "1,2", "--repeats", "19"]  # 60 rows, about 14 KiB
         argv = [sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir), "--results", str(results),
                 "--workloads", "matmul", "--sizes", "32", "--seed", "7"] + extra
         limited = ["sh", "-c", 'ulimit -f %d && exec "$@"' % (UNWRITABLE_BYTES // 1024), "sh"] + argv
@@ -472,7 +473,7 @@ def check_unwritable():
                "past ulimit -f, the line does not name runs.csv, the reason and RESUME=1: %s" % said)
         with open(results / "latest" / "runs.csv", newline="") as f:
             rows = list(csv.reader(f))
-        expect(1 < len(rows) < 31 and all(len(row) == len(rows[0]) for row in rows),
+        expect(1 < len(rows) < 61 and all(len(row) == len(rows[0]) for row in rows),
                "runs.csv after the refusal: %d rows, lengths %s" % (len(rows), sorted({len(r) for r in rows})))
         out = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir),
                               "--results", str(results)], capture_output=True, text=True, timeout=600,
@@ -480,7 +481,7 @@ def check_unwritable():
         expect(out.returncode == 0, "RESUME=1 with room again failed: %s" % out.stderr[-2000:])
         runs = runs_of(results)
         keys = [(r["model"], r["workers"], r["round"]) for r in runs]
-        expect(len(runs) == 30 and len(set(keys)) == 30, "%d rows after resuming, expected 30" % len(runs))
+        expect(len(runs) == 60 and len(set(keys)) == 60, "%d rows after resuming, expected 60" % len(runs))
         redraw = ["sh", "-c", 'ulimit -f 1 && exec "$@"', "sh", sys.executable, str(ROOT / "tools" / "bench.py"),
                   "--plot", str(results / "latest")]
         out = subprocess.run(redraw, capture_output=True, text=True, timeout=600)
@@ -715,6 +716,119 @@ def results_folder(folder, cpu, rows):
     return folder
 
 
+# ---- make: what bin/ is built with --------------------------------------------
+
+# What make reads from the environment that would change the build in a copy
+# (the check's makes give their own values, or none).
+MAKE_SETTINGS = ("CC", "MPICC", "MPIRUN", "CFLAGS", "OMPFLAGS", "BLAS_LIBS", "PYTHON", "PYTHON_LANE", "CI",
+                 "FLAVOR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+# What the rebuild check builds in its copy: one program and every object it is made of.
+REBUILT = "bin/matmul-serial"
+# The package managers' databases the Makefile watches (PACKAGE_DATABASES) while something is missing.
+PACKAGE_DATABASES = ("/var/lib/dpkg/status", "/var/lib/rpm/Packages", "/var/lib/rpm/rpmdb.sqlite")
+
+
+def checkout_copy(folder):
+    """The files git tracks (or would: new ones not ignored), and build/config.mk: a checkout
+    to build in, as configured here."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in listed + ["build/config.mk"]:
+        if name and (ROOT / name).exists():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, folder / name, follow_symlinks=False)
+    return folder
+
+
+def compiled(out):
+    """The files a make's output says it compiled or linked (each command's -o)."""
+    words = [line.split() for line in out.stdout.splitlines()]
+    return {line[line.index("-o") + 1] for line in words if "-o" in line[:-1]}
+
+
+def check_rebuild():
+    """make in a copy of the checkout: a changed CFLAGS rebuilds every object of a program with it, said,
+    and the same make again rebuilds nothing; an interpreter configure found that is gone, or a package
+    installed since configure missed something, makes it look again, rebuilding nothing when the build is
+    the same; another CC looks again and rebuilds everything with it; meta.json's build and compiler are
+    build/flags', what bin/ was built with."""
+    other_cc = "clang" if shutil.which("clang") else "gcc"
+    env = {k: v for k, v in os.environ.items() if k not in MAKE_SETTINGS}
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = checkout_copy(Path(scratch))
+        config, flags = copy / "build" / "config.mk", copy / "build" / "flags"
+
+        def make(*settings):
+            out = subprocess.run(["make", "--no-print-directory", "-j2", "NO_INSTALL=1"] + list(settings) + [REBUILT],
+                                 cwd=copy, capture_output=True, text=True, timeout=600, env=env)
+            expect(out.returncode == 0, "make %s: exit %d: %s" % (" ".join(settings), out.returncode,
+                                                                 out.stderr[-600:]))
+            return out
+
+        def configured(*settings):
+            """Whether a make looked again (rewrote build/config.mk), and the make."""
+            before = config.stat().st_mtime_ns
+            out = make(*settings)
+            return config.stat().st_mtime_ns != before, out
+
+        first = compiled(make("CFLAGS=-O0"))
+        expect(REBUILT in first and "build/matmul.o" in first, "make built %s" % sorted(first))
+        looked, same = configured("CFLAGS=-O0")
+        expect(not looked and not compiled(same), "make again, nothing changed: configure ran %s, built %s"
+               % (looked, sorted(compiled(same))))
+        changed = make("CFLAGS=-O1")
+        expect(compiled(changed) >= first and all(" -O1 " in line + " " for line in changed.stdout.splitlines()
+                                                    if " -o " in line),
+               "CFLAGS=-O1 rebuilt %s of %s:\n%s" % (sorted(compiled(changed)), sorted(first), changed.stdout[-800:]))
+        expect("the build changed" in changed.stderr and "CFLAGS=-O1" in changed.stderr,
+               "CFLAGS=-O1 rebuilt without saying why: %r" % changed.stderr[-400:])
+        expect("CFLAGS=-O1" in flags.read_text().splitlines(), "build/flags:\n%s" % flags.read_text())
+        expect(not compiled(make("CFLAGS=-O1")), "make CFLAGS=-O1 a second time rebuilt something")
+
+        config.write_text(re.sub(r"(?m)^PYTHON := .*$", "PYTHON := /nonexistent/python3", config.read_text()))
+        looked, out = configured("CFLAGS=-O1")
+        expect(looked and "/nonexistent/" not in config.read_text() and not compiled(out),
+               "the interpreter configure found is gone: configure ran %s, built %s" % (looked, sorted(compiled(out))))
+
+        config.write_text(re.sub(r"(?m)^CONFIG_COMPLETE := .*$", "CONFIG_COMPLETE := no", config.read_text()))
+        os.utime(copy / "tools" / "configure.sh", (1e9, 1e9))  # 2001: older than any package database
+        looked, _ = configured("CFLAGS=-O1")
+        expect(not looked, "something missing, nothing installed since: configure ran again")
+        database = next((Path(p) for p in PACKAGE_DATABASES if Path(p).exists()), None)
+        if database:  # as though a package had been installed after configure ran
+            before = database.stat().st_mtime - 60
+            os.utime(config, (before, before))
+            looked, _ = configured("CFLAGS=-O1")
+            expect(looked, "something missing and %s changed since: configure did not look again" % database)
+
+        looked, out = configured("CC=" + other_cc, "CFLAGS=-O1")
+        expect(looked and "CONFIGURED_SIG := %s|" % other_cc in config.read_text(),
+               "CC=%s: configure did not look again:\n%s" % (other_cc, config.read_text()[:300]))
+        lines = [line for line in out.stdout.splitlines() if " -o " in line and not line.startswith("ar ")]
+        expect(compiled(out) >= first and all(line.startswith(other_cc + " ") for line in lines),
+               "CC=%s rebuilt %s of %s:\n%s" % (other_cc, sorted(compiled(out)), sorted(first), out.stdout[-800:]))
+        if other_cc == "clang":
+            comment = subprocess.run(["readelf", "-p", ".comment", str(copy / REBUILT)], capture_output=True,
+                                     text=True).stdout
+            expect("clang version" in comment, "%s's .comment: %s" % (REBUILT, comment))
+        looked, again = configured("CC=" + other_cc, "CFLAGS=-O1")
+        expect(not looked and not compiled(again), "make CC=%s again: configure ran %s, built %s"
+               % (other_cc, looked, sorted(compiled(again))))
+
+        described = subprocess.run(
+            [sys.executable, "-c", "import json, sys; sys.path.insert(0, 'tools'); from harness import machine; "
+             "info = machine.describe({'CC': 'env-cc', 'CFLAGS': '-Oenv'}); "
+             "print(json.dumps([info['compiler'], info['build'], info['build_flags']]))"],
+            cwd=copy, capture_output=True, text=True, timeout=120, env=dict(env, CC="env-cc", CFLAGS="-Oenv"))
+        expect(described.returncode == 0, "machine.describe: %s" % described.stderr[-400:])
+        compiler, build, recorded = json.loads(described.stdout)
+        version = subprocess.run([other_cc, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+        expect(build == {"CC": other_cc, "CFLAGS": "-O1", "OMPFLAGS": "-fopenmp", "MPICC": "mpicc"}
+               and compiler == [version] and recorded.get("CC_VERSION") == version,
+               "meta.json would record build %s, compiler %s (built with %s -O1, %s)"
+               % (build, compiler, other_cc, version))
+
+
 def check_compare():
     """make compare's tool: what differs between two sweeps' machines, and a verdict per configuration both
     ran that says faster or slower only beyond both intervals; bad folders refused with status 2."""
@@ -837,7 +951,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "fileserver": check_fileserver, "runner": check_runner, "runner_mpi": check_runner_mpi,
           "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
-          "unwritable": check_unwritable,
+          "unwritable": check_unwritable, "rebuild": check_rebuild,
           "broken": check_broken, "interrupt_early": check_interrupt_early}
 
 

@@ -37,6 +37,10 @@ def cases():
              "machine, ended by how it ended; none for a check that printed nothing; on a full disk the check runs on, "
              "said, and no record cut short is left",
              [sys.executable, CHECKS, "record"]),
+        Case("harness make (in a copy of the checkout): a changed CFLAGS or CC rebuilds every object with it, "
+             "said, and the same make again rebuilds nothing; configure looks again for another CC, an interpreter "
+             "it found gone, a package installed while something was missing; meta.json records build/flags",
+             [sys.executable, CHECKS, "rebuild"], needs=[ROOT / "build" / "config.mk"], timeout=400),
         *bad_variables(),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),

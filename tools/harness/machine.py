@@ -21,6 +21,10 @@ RECORDED_PREFIXES = ("OMP_", "GOMP_", "KMP_", "OMPI_", "PMIX_", "SLURM_", "OPENB
 BATCH_JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "JOB_ID")
 # A load average above this share of the usable cores makes timings suspect.
 LOAD_WARNING_SHARE = 0.10
+# What make last built bin/ with (the Makefile's $(BUILD)/flags): NAME=value lines.
+BUILD_FLAGS = ROOT / "build" / "flags"
+# The compiler settings meta.json's build holds (build_flags has the rest of the file).
+BUILD_SETTINGS = ("CC", "CFLAGS", "OMPFLAGS", "MPICC")
 
 
 def read(path, default=UNREADABLE):
@@ -160,6 +164,18 @@ def git_commit():
     return commit
 
 
+def built_with(path=BUILD_FLAGS):
+    """What the programs in bin/ were built with, as make wrote it in build/flags:
+    the compilers as named, where they are and their version, every flag; None
+    where make has not written it (programs built before make wrote it, or not
+    by make)."""
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return None
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+
+
 def recorded_environment():
     """Every variable that changes how the models run."""
     return {k: v for k, v in sorted(os.environ.items()) if k.startswith(RECORDED_PREFIXES)}
@@ -217,8 +233,16 @@ def reference_warnings(lanes):
             "it is slower than OpenBLAS can be here" % (blas.get("blas_core"), why)]
 
 
-def describe(build):
-    """meta.json's machine part; build: the compiler settings make passed in."""
+def describe(environment_build=None):
+    """meta.json's machine part. The build is what make built bin/ with
+    (build/flags), not what this make was given: make rebuilds what a change
+    affects, and a program not run through make builds nothing; only where
+    build/flags is missing, environment_build (CC, CFLAGS, OMPFLAGS, MPICC as
+    make passed them in)."""
+    flags = built_with()
+    build = {k: flags.get(k, "") for k in BUILD_SETTINGS} if flags is not None else dict(environment_build or {})
+    compiler = ([flags["CC_VERSION"]] if flags and flags.get("CC_VERSION")
+                else command_output([build.get("CC") or "cc", "--version"]).splitlines()[0:1])
     info = {"host": socket.gethostname(), "cpu_model": cpu_model()}
     info.update(cores())
     info.update({
@@ -229,9 +253,10 @@ def describe(build):
         "kernel": "%s %s" % (platform.system(), platform.release()),
         "load_before": list(os.getloadavg()),
         "batch_job": batch_job(),
-        "compiler": command_output([build.get("CC", "cc"), "--version"]).splitlines()[0:1],
+        "compiler": compiler,
         "build": build,
-        "openmp_version": openmp_version(build.get("CC", "cc"), build.get("OMPFLAGS", "-fopenmp")),
+        "build_flags": flags,
+        "openmp_version": openmp_version(build.get("CC") or "cc", build.get("OMPFLAGS") or "-fopenmp"),
         "mpi": key_values(command_output([str(ROOT / "tools" / "mpirun"), "--explain", "1"], "")),
         "environment": recorded_environment(),
         "reference_lanes": reference_lanes(),

@@ -96,7 +96,7 @@ def run_recorded(check, main):
     results/speed/ (named on stderr at the end), however it ends; a check
     that ends before it prints anything (a program not built) leaves none.
     Ctrl-C ends it with a line saying so and exit status 130."""
-    info = machine.describe({})
+    info = machine.describe()
     SPEED_FOLDER.mkdir(parents=True, exist_ok=True)
     name = "%s-%s-%s" % (check, datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname())
     taken = 1

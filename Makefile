@@ -28,6 +28,12 @@ endif
 BIN   := bin$(if $(FLAVOR),/$(FLAVOR))
 BUILD := build$(if $(FLAVOR),/$(FLAVOR))
 
+# $(call shell_quoted,TEXT): TEXT as one word for a recipe's shell, whatever it holds
+# (a space, a quote: RESULTS='my results', CFLAGS="-DNAME='x'"); $(call
+# environment,NAMES): NAME='value' for each, the value of the make variable.
+shell_quoted = '$(subst ','\'',$(1))'
+environment = $(foreach name,$(1),$(name)=$(call shell_quoted,$($(name))))
+
 # -Werror in CI, so a warning cannot land; everywhere else warnings stay warnings.
 WARNINGS   := -Wall -Wextra $(if $(filter true,$(CI)),-Werror)
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Icommon $(CURL_CFLAGS) $(WARNINGS) $(CFLAGS) $(FLAVOR_FLAGS)
@@ -73,8 +79,9 @@ FORCE:
 
 $(CONFIG): tools/configure.sh
 	@mkdir -p $(@D)
-	@CC='$(CC)' MPICC='$(MPICC)' MPIRUN='$(MPIRUN)' OMPFLAGS='$(OMPFLAGS)' BLAS_LIBS='$(USER_BLAS_LIBS)' \
-	  PYTHON='$(USER_PYTHON)' PYTHON_LANE='$(USER_PYTHON_LANE)' CONFIG_SIG='$(CONFIG_SIG)' tools/configure.sh $@
+	@$(call environment,CC MPICC MPIRUN OMPFLAGS CONFIG_SIG) BLAS_LIBS=$(call shell_quoted,$(USER_BLAS_LIBS)) \
+	  PYTHON=$(call shell_quoted,$(USER_PYTHON)) PYTHON_LANE=$(call shell_quoted,$(USER_PYTHON_LANE)) \
+	  tools/configure.sh $@
 
 # ---- what to build ----------------------------------------------------------
 # Every <model>/<workload>.c becomes bin/<workload>-<model>, for the models
@@ -141,8 +148,6 @@ $(BIN) $(BUILD):
 # library flag or compiler rebuilds what they compile, and a make with nothing
 # changed rebuilds nothing. meta.json records it (tools/harness/machine.py).
 BUILD_FLAGS := $(BUILD)/flags
-# $(call shell_quoted,TEXT): TEXT as one word for the shell.
-shell_quoted = '$(subst ','\'',$(1))'
 # compiler_said(NAME, COMMAND): where the compiler is and the first line of its --version.
 compiler_said = printf '%s_PATH=%s\n%s_VERSION=%s\n' $(1) "$$(command -v $(firstword $(2)))" \
                   $(1) "$$($(2) --version 2>/dev/null | head -n 1)"
@@ -423,8 +428,7 @@ sanitizers:
 
 # The sweep. PRESET=quick|full, WORKLOADS=, MODELS=, WORKERS=, SIZES=, REPEATS=,
 # SEED=, CLUSTER=, RATE=, FORCE=1 and RESUME=1 reach tools/bench.py through the environment.
-BENCH_ENV = CC='$(CC)' CFLAGS='$(CFLAGS)' OMPFLAGS='$(OMPFLAGS)' MPICC='$(MPICC)' \
-            GNUPLOT='$(GNUPLOT)' PYTHON_MPL='$(PYTHON_MPL)' PYTHON_LANE='$(PYTHON_LANE)'
+BENCH_ENV = $(call environment,CC CFLAGS OMPFLAGS MPICC GNUPLOT PYTHON_MPL PYTHON_LANE)
 
 bench: all
 	$(NEEDS_PYTHON)
@@ -433,15 +437,16 @@ bench: all
 # Redraw the plots and the report of a results folder (default: the latest).
 plot:
 	$(NEEDS_PYTHON)
-	@$(BENCH_ENV) $(PYTHON) tools/bench.py --plot $(or $(RESULTS),results/latest)
+	@$(BENCH_ENV) $(PYTHON) tools/bench.py --plot $(call shell_quoted,$(or $(RESULTS),results/latest))
 
 # Two results folders side by side (tools/harness/compare.py): RESULTS= (default:
 # the latest) held against WITH=, e.g. a reference run of results/reference/.
 compare:
 	$(NEEDS_PYTHON)
-	@test -n "$(WITH)" || { echo "make compare: say which sweep to hold $(or $(RESULTS),results/latest) against:" \
-	  "WITH=results/<folder>, or a reference run:" $(patsubst %/,WITH=%,$(wildcard results/reference/*/)) >&2; exit 2; }
-	@$(PYTHON) tools/harness/compare.py $(or $(RESULTS),results/latest) $(WITH)
+	@test -n $(call shell_quoted,$(WITH)) || { echo "make compare: say which sweep to hold" \
+	  $(call shell_quoted,$(or $(RESULTS),results/latest)) "against: WITH=results/<folder>, or a reference run:" \
+	  $(patsubst %/,WITH=%,$(wildcard results/reference/*/)) >&2; exit 2; }
+	@$(PYTHON) tools/harness/compare.py $(call shell_quoted,$(or $(RESULTS),results/latest)) $(call shell_quoted,$(WITH))
 
 # What make bench will do on this machine, and why. PY_SKIPPED_NEEDS: each
 # Python program not built, with the Debian packages it lacks (program:package,package).
@@ -452,8 +457,8 @@ py_skipped_needs = $(foreach p,$(PY_SKIPPED),$(p):$(subst $(space),$(comma),$(st
   py_missing,$(word 1,$(subst -py-, ,$(p))),$(word 2,$(subst -py-, ,$(p)))),$(PY_DEBIAN_$(m))))))
 doctor:
 	$(NEEDS_PYTHON)
-	@$(BENCH_ENV) HAVE_OPENMP='$(HAVE_OPENMP)' HAVE_MPI='$(HAVE_MPI)' HAVE_GMP='$(HAVE_GMP)' \
-	  HAVE_CURL='$(HAVE_CURL)' HAVE_BLAS='$(HAVE_BLAS)' PY_SKIPPED_NEEDS='$(py_skipped_needs)' \
+	@$(BENCH_ENV) $(call environment,HAVE_OPENMP HAVE_MPI HAVE_GMP HAVE_CURL HAVE_BLAS) \
+	  PY_SKIPPED_NEEDS=$(call shell_quoted,$(py_skipped_needs)) \
 	  $(PYTHON) tools/doctor.py
 
 # matmul's speed targets, measured in one run: serial against OpenBLAS, and

@@ -402,6 +402,13 @@ def check_sweep():
         report = (latest / "report.md").read_text()
         expect("Run as batch job PBS_JOBID=4242.pbs-server." in report, "report.md does not name the batch job")
         expect("speedup against" in out.stdout, "no terminal plot on stdout")
+        # make plot passes RESULTS= whole to the harness: a space and a quote in it too.
+        spaced = Path(folder) / "my sweep's copy"
+        shutil.copytree(latest, spaced)
+        made = subprocess.run(["make", "--no-print-directory", "plot", "RESULTS=%s" % spaced], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+        expect(made.returncode == 0 and "redrawn: %s/report.md" % spaced in made.stderr,
+               "make plot RESULTS=%r: exit %d, %r" % (str(spaced), made.returncode, made.stderr[-600:]))
 
 
 def check_failing():
@@ -864,6 +871,15 @@ def check_compare():
         same = compare(here, here)
         expect(same.returncode == 0 and "Nothing recorded" in same.stdout and "no clear difference in 4;"
                in same.stdout, "a sweep against itself: %s" % same.stdout[-600:])
+        # make compare passes RESULTS= and WITH= whole to the tool: a space and a quote in them too.
+        spaced, other_spaced = Path(scratch) / "my sweep's copy", Path(scratch) / "the other one"
+        shutil.copytree(here, spaced)
+        shutil.copytree(other, other_spaced)
+        made = subprocess.run(["make", "--no-print-directory", "compare", "RESULTS=%s" % spaced,
+                               "WITH=%s" % other_spaced], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        expect(made.returncode == 0 and "| CPU | Intel Xeon | AMD EPYC |" in made.stdout,
+               "make compare RESULTS=%r WITH=%r: exit %d, %r" % (str(spaced), str(other_spaced), made.returncode,
+                                                                 (made.stderr or made.stdout)[-600:]))
         cut = results_folder(Path(scratch) / "cut", "AMD EPYC", [("matmul", "serial", 1, 2.0, None, (1.8, 2.2))])
         (cut / "summary.csv").write_text((cut / "summary.csv").read_text()[:-40])
         unlike = results_folder(Path(scratch) / "unlike", "AMD EPYC", [("matmul", "serial", 1, 2.0, None, (1, 3))])

@@ -32,7 +32,7 @@ def cases():
              [sys.executable, CHECKS, "runner_mpi"], needs=[program("factorial-mpi")] + needs_mpirun()),
         Case("harness compare.py (make compare): what differs between two sweeps' machines; faster or slower "
              "only beyond both intervals (the runs' ranges under 6 runs); a folder that is not a sweep refused, "
-             "exit 2", [sys.executable, CHECKS, "compare"]),
+             "exit 2; RESULTS= and WITH= with a space and a quote", [sys.executable, CHECKS, "compare"]),
         Case("harness record.py (make bench-*): a speed check's figures kept under results/speed/, headed by its "
              "machine, ended by how it ended; none for a check that printed nothing; on a full disk the check runs on, "
              "said, and no record cut short is left",
@@ -42,7 +42,8 @@ def cases():
              "it found gone, a package installed while something was missing; meta.json records build/flags",
              [sys.executable, CHECKS, "rebuild"], needs=[ROOT / "build" / "config.mk"], timeout=400),
         *bad_variables(),
-        Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs",
+        Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs; make plot RESULTS= of a path "
+             "with a space and a quote",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",
              [sys.executable, CHECKS, "failing"], needs=needs, timeout=300),

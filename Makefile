@@ -427,14 +427,17 @@ sanitizers:
 	  bin/tsan/lessons/race bin/tsan/lessons/race_fixed
 
 # The sweep. PRESET=quick|full, WORKLOADS=, MODELS=, WORKERS=, SIZES=, REPEATS=,
-# SEED=, CLUSTER=, RATE=, FORCE=1 and RESUME=1 reach tools/bench.py through the environment.
+# SEED=, CLUSTER=, RATE=, FORCE=1 and RESUME=1 reach tools/bench.py through the environment;
+# RESULTS=DIR is the folder the sweep's folder goes in (default results/; RESUME=1 looks there).
 BENCH_ENV = $(call environment,CC CFLAGS OMPFLAGS MPICC GNUPLOT PYTHON_MPL PYTHON_LANE)
 
 bench: all
 	$(NEEDS_PYTHON)
-	@$(BENCH_ENV) $(PYTHON) tools/bench.py $(if $(BENCH_PYTHON_LANE),--no-python)
+	@$(BENCH_ENV) $(PYTHON) tools/bench.py $(if $(BENCH_PYTHON_LANE),--no-python) \
+	  $(if $(RESULTS),--results $(call shell_quoted,$(RESULTS)))
 
-# Redraw the plots and the report of a results folder (default: the latest).
+# Redraw the plots and the report of a results folder (default: the latest; a
+# folder make bench RESULTS= wrote into: its latest).
 plot:
 	$(NEEDS_PYTHON)
 	@$(BENCH_ENV) $(PYTHON) tools/bench.py --plot $(call shell_quoted,$(or $(RESULTS),results/latest))
@@ -487,10 +490,11 @@ help:
 	@echo "make test         build, then run the tests (ends with 'N passed, N failed')"
 	@echo "make bench        sweep worker counts, record results/<date>-<host>/, plot"
 	@echo "                  PRESET=quick|python|full WORKLOADS= MODELS= WORKERS= SIZES= REPEATS= SEED= FORCE=1 RESUME=1"
+	@echo "                  RESULTS=dir: record dir/<date>-<host>/ (and dir/latest) instead; RESUME=1 goes on there"
 	@echo "                  (quick runs a sample of the Python lane; PRESET=python all of it; PYTHON=0 leaves it out)"
 	@echo "                  CLUSTER=N [RATE=unshaped,1gbit,...]: the MPI lanes across N hosts of clusters on this"
 	@echo "                  machine, one per link rate, and on this machine alone beside them"
-	@echo "make plot         redraw the plots and report of results/latest (RESULTS=dir for another)"
+	@echo "make plot         redraw the plots and report of results/latest (RESULTS=dir: that sweep, or dir/latest)"
 	@echo "make compare WITH=dir  results/latest (RESULTS=dir for another) against another sweep: what differs, what is faster"
 	@echo "make doctor       what the machine has and what make bench will do on it"
 	@echo "make bench-matmul, bench-factorial, bench-download   each workload's speed targets (kept in results/speed/)"

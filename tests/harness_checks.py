@@ -2,7 +2,7 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild
+       failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -723,6 +723,56 @@ def results_folder(folder, cpu, rows):
     return folder
 
 
+# make bench's variables, which a check's make must not take from the environment it runs in.
+BENCH_SETTINGS = ("PRESET", "WORKLOADS", "MODELS", "WORKERS", "SIZES", "REPEATS", "SEED", "CLUSTER", "RATE",
+                  "FORCE", "RESUME", "RESULTS", "WITH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+# A sweep of two runs (a warm-up and one timed), as make bench's variables.
+TINY_SWEEP = ["WORKLOADS=matmul", "MODELS=serial", "WORKERS=1", "SIZES=32", "REPEATS=1", "PYTHON=0", "SEED=7"]
+
+
+def make_bench(*variables):
+    """make bench with these variables, run in the checkout as a user would (-o all: the
+    programs as built, nothing rebuilt); results/ must stay as it was: a sweep that went
+    there is taken out again, and said."""
+    results = ROOT / "results"
+    before = set(results.iterdir())
+    latest = os.readlink(results / "latest") if os.path.islink(results / "latest") else None
+    env = {k: v for k, v in os.environ.items() if k not in BENCH_SETTINGS}
+    out = subprocess.run(["make", "--no-print-directory", "-o", "all", "bench"] + list(variables), cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, env=env)
+    strays = sorted(set(results.iterdir()) - before - {results / "latest"})
+    if os.path.islink(results / "latest") and os.readlink(results / "latest") != latest:
+        strays.append(results / "latest")
+        os.unlink(results / "latest")
+        if latest:
+            os.symlink(latest, results / "latest")
+    for stray in strays:
+        shutil.rmtree(stray, ignore_errors=True)
+    expect(not strays, "make bench %s wrote into the checkout's results/: %s" % (" ".join(variables),
+                                                                                [s.name for s in strays]))
+    return out
+
+
+def check_results_dir():
+    """make bench RESULTS=DIR (a space in it): the sweep's folder and latest in DIR, none in results/;
+    make plot RESULTS=DIR redraws DIR/latest; make bench RESUME=1 RESULTS=DIR goes on with that sweep."""
+    with tempfile.TemporaryDirectory() as scratch:
+        results = Path(scratch) / "my results"
+        out = make_bench("RESULTS=%s" % results, *TINY_SWEEP)
+        expect(out.returncode == 0 and "results in %s/" % results in out.stderr,
+               "make bench RESULTS=%r: exit %d, %r" % (str(results), out.returncode, out.stderr[-800:]))
+        folders = [f for f in results.iterdir() if f.name != "latest"]
+        expect(len(folders) == 1 and (results / "latest").resolve() == folders[0].resolve()
+               and len(runs_of(results)) == 2, "RESULTS=%s holds %s" % (results, sorted(results.iterdir())))
+        plot = subprocess.run(["make", "--no-print-directory", "plot", "RESULTS=%s" % results], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+        expect(plot.returncode == 0 and "redrawn: %s/report.md" % folders[0] in plot.stderr,
+               "make plot RESULTS=%r: exit %d, %r" % (str(results), plot.returncode, plot.stderr[-600:]))
+        out = make_bench("RESUME=1", "RESULTS=%s" % results)
+        expect(out.returncode == 0 and "nothing left to run" in out.stderr and len(list(results.iterdir())) == 2,
+               "make bench RESUME=1 RESULTS=%r: exit %d, %r" % (str(results), out.returncode, out.stderr[-600:]))
+
+
 # ---- make: what bin/ is built with --------------------------------------------
 
 # What make reads from the environment that would change the build in a copy
@@ -967,7 +1017,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "fileserver": check_fileserver, "runner": check_runner, "runner_mpi": check_runner_mpi,
           "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
-          "unwritable": check_unwritable, "rebuild": check_rebuild,
+          "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
           "broken": check_broken, "interrupt_early": check_interrupt_early}
 
 

@@ -41,6 +41,9 @@ def cases():
              "said, and the same make again rebuilds nothing; configure looks again for another CC, an interpreter "
              "it found gone, a package installed while something was missing; meta.json records build/flags",
              [sys.executable, CHECKS, "rebuild"], needs=[ROOT / "build" / "config.mk"], timeout=400),
+        Case("harness make bench RESULTS=DIR (a space in it): the sweep in DIR, not in results/; make plot "
+             "RESULTS=DIR redraws DIR/latest; RESUME=1 RESULTS=DIR goes on with it",
+             [sys.executable, CHECKS, "results_dir"], needs=[program("matmul-serial")], timeout=300),
         *bad_variables(),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs; make plot RESULTS= of a path "
              "with a space and a quote",
@@ -128,5 +131,6 @@ def bad_variables():
         Case("harness make bench where it cannot make its results folder: says where and why, exit 1, runs nothing",
              bench(ROOT / "bin") + ["--workloads", "matmul", "--models", "serial", "--workers", "1", "--sizes", "64",
                                     "--results", ROOT / "README.md" / "results"],  # the last --results counts
-             1, [stderr_says("cannot make a results folder in", "README.md/results", "Not a directory"),
+             1, [stderr_says("cannot make a results folder in", "README.md/results", "Not a directory",
+                             "give it RESULTS=DIR"),
                  stdout_empty], needs=[program("matmul-serial")])]

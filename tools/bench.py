@@ -8,7 +8,9 @@ Usage: tools/bench.py [--preset quick|python|full] [--workloads W,..] [--models 
        tools/bench.py --plot RESULTS_DIR      redraw plots and report from runs.csv
 `make bench` runs it; the make variables PRESET, WORKLOADS, MODELS, WORKERS,
 SIZES, REPEATS, SEED, CLUSTER, RATE, FORCE=1 and RESUME=1 become these flags,
-and PYTHON=0 becomes --no-python.
+PYTHON=0 becomes --no-python, and RESULTS=DIR --results DIR: the folder the
+sweep's own folder (<date>T<time>-<host>) and the latest link go in
+(default: results/), where RESUME=1 finds the sweep to go on with.
 
 Every program in bin/ named <workload>-<model> is swept over worker counts
 (tools/harness/studies.py says which sizes and workers per preset), each run
@@ -38,6 +40,7 @@ import json
 import math
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -142,7 +145,8 @@ def parse_arguments():
     parser.add_argument("--force", action="store_true", default=env("FORCE") == "1")
     parser.add_argument("--resume", action="store_true", default=env("RESUME") == "1")
     parser.add_argument("--bin", default=str(ROOT / "bin"))
-    parser.add_argument("--results", default=str(ROOT / "results"))
+    parser.add_argument("--results", default=str(ROOT / "results"),
+                        help="the folder the sweep's folder and latest go in (make bench RESULTS=DIR)")
     parser.add_argument("--plot", metavar="RESULTS_DIR", help="only redraw from an existing folder")
     options = parser.parse_args()
     options.preset_given, options.preset = options.preset, options.preset or DEFAULT_PRESET
@@ -458,12 +462,14 @@ def expected_wall(walls, config, warmup_round):
     return sum(walls.values()) / len(walls)
 
 
-def resume_command():
-    """What goes on with an interrupted sweep: make bench RESUME=1, or in a Slurm
-    batch job (a batch script, not one of srun's steps), a new job of tools/bench.sbatch."""
+def resume_command(options):
+    """What goes on with an interrupted sweep: make bench RESUME=1 (with its RESULTS=
+    where the sweep is not in results/), or in a Slurm batch job (a batch script, not
+    one of srun's steps), a new job of tools/bench.sbatch."""
+    results = "" if Path(options.results).resolve() == ROOT / "results" else " RESULTS=" + shlex.quote(options.results)
     if machine.batch_job() and os.environ.get("SLURM_JOB_ID") and not os.environ.get("SLURM_STEP_ID"):
-        return "'RESUME=1 sbatch tools/bench.sbatch', from the same folder,"
-    return "'make bench RESUME=1'"
+        return "'RESUME=1%s sbatch tools/bench.sbatch', from the same folder," % results
+    return "'make bench RESUME=1%s'" % results
 
 
 def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
@@ -517,7 +523,7 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
                 result.wall, format_duration(remaining)))
     except KeyboardInterrupt:
         say("interrupted after %d of %d runs; every finished run is in %s; %s goes on from there"
-            % (index - 1, len(plan), runs_path, resume_command()))
+            % (index - 1, len(plan), runs_path, resume_command(options)))
         raise
     finally:
         if runs_file:
@@ -611,7 +617,9 @@ def studies_in(runs):
 
 def redraw(folder, force=False):
     """make plot: summary, plots and report again from a folder's runs.csv
-    (a reference sweep, whose files are the project's own, only with FORCE=1)."""
+    (a reference sweep, whose files are the project's own, only with FORCE=1); a
+    folder that holds sweeps (make bench RESULTS=folder): its latest."""
+    folder = summary.sweep_in(folder)
     problem = summary.not_a_sweep(folder, ("runs.csv", "meta.json"))
     if problem:
         say(problem)
@@ -731,7 +739,8 @@ def main():
                 folder = new_folder(options)
             except OSError as e:  # a checkout this user cannot write to (a shared one on a login node)
                 say("cannot make a results folder in %s: %s; run make bench in a checkout you can write to, "
-                    "or give tools/bench.py --results DIR" % (options.results, e.strerror or e))
+                    "or give it RESULTS=DIR, a folder you can write to (tools/bench.py: --results DIR)"
+                    % (options.results, e.strerror or e))
                 return 1
         if hosts:
             meta["cluster"] = hosts.describe(max(c.workers for c in across))
@@ -757,7 +766,7 @@ def main():
         return 130
     except ResultsUnwritable as e:  # a full disk, a quota, ulimit -f: the rows written so far are whole
         say("cannot write %s: %s; every run before it is in it: once there is room, %s goes on from there"
-            % (e.path, e.reason, resume_command()))
+            % (e.path, e.reason, resume_command(options)))
         return 1
     except FileServerError as e:  # the I/O-bound study's server: not built, or it did not start
         sys.exit("bench: %s; every finished run is in %s" % (e, folder / "runs.csv"))

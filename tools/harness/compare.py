@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness import stats  # noqa: E402
-from harness.summary import not_a_sweep, read_meta, read_summary, series_name  # noqa: E402
+from harness.summary import not_a_sweep, read_meta, read_summary, series_name, sweep_in  # noqa: E402
 
 USAGE_ERROR = 2
 # The fields of meta.json's machine part, and of meta.json itself, that decide whether two sweeps'
@@ -42,9 +42,9 @@ SWEEP_FIELDS = [("preset", "preset"), ("repeats", "timed runs per configuration"
 
 def load(folder):
     """(summary rows, meta.json) of a results folder; exits with status 2 when it is not one."""
-    path = Path(folder)
+    path = sweep_in(folder)
     summary = path / "summary.csv"
-    problem = not_a_sweep(folder, ("summary.csv", "meta.json"))
+    problem = not_a_sweep(path, ("summary.csv", "meta.json"))
     if problem:
         usage_error(problem)
     try:

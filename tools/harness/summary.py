@@ -39,6 +39,15 @@ SUMMARY_COLUMNS = ["study", "workload", "model", "n", "workers", "oversubscribed
                    "baseline_lane", "startup", "link", "hosts"]
 
 
+def sweep_in(folder):
+    """The sweep folder names: itself, or its latest where it is no sweep's but holds
+    the sweeps make bench RESULTS=folder put there (their folders and latest)."""
+    path = Path(folder)
+    if path.is_dir() and not (path / "meta.json").exists() and (path / "latest" / "meta.json").is_file():
+        return path / "latest"
+    return path
+
+
 def not_a_sweep(folder, files):
     """Why folder is not a results folder holding every one of files (a line
     for the user: make plot needs runs.csv, make compare summary.csv, both

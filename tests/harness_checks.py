@@ -2,7 +2,8 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir
+       failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
+       same_second
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -18,6 +19,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,8 @@ CTRL_C_WITHIN = 20
 RECORD_LINES = 2000
 # The most a file may grow to in check_unwritable (ulimit -f): meta.json (about 6 KiB) fits, runs.csv does not.
 UNWRITABLE_BYTES = 10 << 10
+# Seconds ahead for which check_same_second takes a sweep's folder names (the sweep starts well within).
+SAME_SECOND_WINDOW = 120
 # Seconds by which an MPI job's ranks are up and at work (about 0.5 s on an idle 2-core machine).
 MPI_UP_WITHIN = 4
 
@@ -537,6 +541,33 @@ def check_broken():
                "RESUME=1 with other settings: exit %d, %r" % (out.returncode, out.stderr[-400:]))
 
 
+def check_same_second():
+    """Sweeps started in the same second in one results folder: each gets a folder of its own
+    (<time>-<host>+2, +3, ...), where the second was refused ('File exists', said as a folder it
+    could not make); results/latest points at the last one; the folders taken are left alone."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, real=["matmul-serial"])
+        results = Path(folder) / "results"
+        results.mkdir()
+        # Every name the sweep could take in the next two minutes, and its +2, taken already.
+        start, host = time.time(), socket.gethostname()
+        taken = []
+        for second in range(SAME_SECOND_WINDOW):
+            stamp = time.strftime("%Y-%m-%dT%H%M%S", time.localtime(start + second))
+            taken += [results / ("%s-%s" % (stamp, host)), results / ("%s-%s+2" % (stamp, host))]
+        for name in taken:
+            name.mkdir(exist_ok=True)
+        out = bench(bin_dir, results, ["--workers", "1", "--repeats", "1"])
+        expect(out.returncode == 0, "a sweep in a second whose name is taken: exit %d, %r"
+               % (out.returncode, out.stderr[-800:]))
+        made = sorted(set(results.iterdir()) - set(taken) - {results / "latest"})
+        expect(len(made) == 1 and made[0].name.endswith("-%s+3" % host) and (made[0] / "runs.csv").is_file(),
+               "the sweep made %s" % [m.name for m in made])
+        expect(os.readlink(results / "latest") == made[0].name, "results/latest -> %s, not %s"
+               % (os.readlink(results / "latest"), made[0].name))
+        expect(not any(any(name.iterdir()) for name in taken), "a sweep wrote into a folder that was taken")
+
+
 def check_interrupt_early():
     """Ctrl-C as soon as a sweep has said its first line (before or just after its results folder is made):
     exit 130, a line, no traceback; no results folder without its meta.json, and results/latest, if
@@ -1018,6 +1049,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
           "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
+          "same_second": check_same_second,
           "broken": check_broken, "interrupt_early": check_interrupt_early}
 
 

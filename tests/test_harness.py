@@ -57,6 +57,9 @@ def cases():
              [sys.executable, CHECKS, "resume"], needs=needs, timeout=300),
         Case("harness make plot and RESUME=1 of a half-written results folder: the file named, exit 2, no "
              "traceback; RESUME=1 with settings that would change the sweep refused", [sys.executable, CHECKS, "broken"]),
+        Case("harness a sweep whose <time>-<host> folder (and +2) is taken, as by another sweep started in the "
+             "same second: its own folder, +3, and results/latest on it; the others untouched",
+             [sys.executable, CHECKS, "same_second"], needs=[program("matmul-serial")]),
         Case("harness Ctrl-C at a sweep's first line: exit 130, a line, no traceback, no folder without meta.json",
              [sys.executable, CHECKS, "interrupt_early"], needs=[program("matmul-serial")]),
         Case("harness tiny sweep with the Python lane: its rows and baselines, its plots and the GIL figure, "

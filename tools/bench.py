@@ -311,10 +311,22 @@ def resumed(options):
 
 
 def new_folder(options):
-    """A fresh, empty results/<time>-<host> (point_latest follows once it holds meta.json)."""
-    folder = Path(options.results) / ("%s-%s" % (datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname()))
-    folder.mkdir(parents=True)
-    return folder
+    """A fresh, empty results/<time>-<host>, this sweep's alone (point_latest follows once it
+    holds meta.json): a sweep started in the same second (another shell, a job array on a
+    shared file system) has taken that name, so this one takes <time>-<host>+2, +3, ... as
+    the speed checks' records do; mkdir, which refuses a name taken, decides between two
+    sweeps that try the same name at once."""
+    results = Path(options.results)
+    results.mkdir(parents=True, exist_ok=True)
+    name = "%s-%s" % (datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname())
+    taken = 1
+    while True:
+        folder = results / (name if taken == 1 else "%s+%d" % (name, taken))
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            taken += 1
 
 
 def point_latest(folder):

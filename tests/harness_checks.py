@@ -462,6 +462,19 @@ def check_resume():
         expect(len(keys) == len(set(keys)), "duplicate rows after resuming")
         configs = 1 + 3  # serial at P=1, sleepy at P=1..3
         expect(len(runs) == configs * 4, "%d rows after resuming, expected %d" % (len(runs), configs * 4))
+        # RESUME=1 given the settings the sweep was started with (as RESUME=1 sbatch passes them on,
+        # exported), written otherwise: nothing would change, so it goes on (nothing left); a setting
+        # that differs is refused, naming it and what the sweep has.
+        same = dict(env, WORKLOADS="matmul", WORKERS="3,2,1,2", SIZES="32", REPEATS="3", SEED="7", PRESET="quick")
+        out = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir),
+                              "--results", str(results)], capture_output=True, text=True, env=same, timeout=600)
+        expect(out.returncode == 0 and "nothing left to run" in out.stderr,
+               "RESUME=1 with the sweep's own settings: exit %d, %r" % (out.returncode, out.stderr[-800:]))
+        out = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir),
+                              "--results", str(results)], capture_output=True, text=True, timeout=600,
+                             env=dict(same, WORKERS="1,2", REPEATS="4"))
+        expect(out.returncode == 2 and "with WORKERS=1,2,3 REPEATS=3; WORKERS=1,2 REPEATS=4 would change it"
+               in out.stderr, "RESUME=1 with WORKERS=1,2 REPEATS=4: exit %d, %r" % (out.returncode, out.stderr[-800:]))
 
 
 def check_unwritable():
@@ -537,7 +550,8 @@ def check_broken():
         (results / "latest").symlink_to("sweep")
         out = subprocess.run(bench_py + ["--results", str(results), "--workloads", "factorial"], capture_output=True,
                              text=True, timeout=120, env=dict(os.environ, RESUME="1", PRESET="python"))
-        expect(out.returncode == 2 and "PRESET=python WORKLOADS=factorial would change it" in out.stderr,
+        expect(out.returncode == 2 and "with PRESET=quick WORKLOADS=matmul; PRESET=python WORKLOADS=factorial "
+               "would change it" in out.stderr,
                "RESUME=1 with other settings: exit %d, %r" % (out.returncode, out.stderr[-400:]))
 
 

@@ -110,17 +110,63 @@ def one_number(parser, name, text, least):
     return numbers[0] if numbers else None
 
 
-def given_settings(options):
-    """The settings that choose a sweep, as given to this run (PRESET=python, WORKLOADS=matmul, ...)."""
-    settings = [("PRESET", options.preset_given), ("WORKLOADS", options.workloads), ("MODELS", options.models),
-                ("WORKERS", options.workers), ("SIZES", options.sizes), ("REPEATS", options.repeats),
-                ("SEED", options.seed), ("CLUSTER", options.cluster), ("RATE", options.rate)]
-    given = ["%s=%s" % (name, value) for name, value in settings if value is not None and value != ""]
-    if not options.python:
-        given.append("PYTHON=0")
-    if options.timeout is not None:
-        given.append("--timeout %g" % options.timeout)
-    return given
+def as_set(text, cast=str):
+    """A list setting (WORKLOADS=, WORKERS=, ...) as the set it names, to compare: order and
+    repeats change no sweep; the text itself where it does not read as one."""
+    try:
+        return frozenset(split_list(text, cast) or ())
+    except ValueError:
+        return text
+
+
+def as_rates(text):
+    """RATE= as the set of links it names (empty: unshaped), to compare; the text where it names none."""
+    try:
+        return frozenset(clusters.parse_rates(text))
+    except clusters.ClusterError:
+        return text
+
+
+def as_hosts(text):
+    """CLUSTER= as a number of hosts (empty: None), to compare; the text where it is none."""
+    try:
+        return clusters.parse_hosts(text) if text else None
+    except clusters.ClusterError:
+        return text
+
+
+def changed_settings(options, meta):
+    """The settings given to RESUME=1 that would change the sweep it goes on with:
+    [("NAME=given", "NAME=recorded")], each compared as the sweep uses it (a list as
+    the set it names, a number as a number), so that the values the sweep was started
+    with, given again (RESUME=1 sbatch with the settings still exported), change nothing."""
+    selection = meta["selection"]
+
+    def recorded(name):
+        return selection.get(name) or ""
+
+    def said(name, value):
+        return "%s=%s" % (name, value) if value not in ("", None) else "no %s" % name
+
+    settings = [  # (name, given text, given as compared, recorded as compared, recorded text)
+        ("PRESET", options.preset_given, options.preset_given, meta["preset"], meta["preset"]),
+        ("WORKLOADS", options.workloads, as_set(options.workloads), as_set(recorded("workloads")),
+         recorded("workloads")),
+        ("MODELS", options.models, as_set(options.models), as_set(recorded("models")), recorded("models")),
+        ("WORKERS", options.workers, as_set(options.workers, int), as_set(recorded("workers"), int),
+         recorded("workers")),
+        ("SIZES", options.sizes, as_set(options.sizes, int), as_set(recorded("sizes"), int), recorded("sizes")),
+        ("REPEATS", options.repeats, options.repeats, meta["repeats"], meta["repeats"]),
+        ("SEED", options.seed, options.seed, meta["seed"], meta["seed"]),
+        ("CLUSTER", options.cluster, options.hosts, as_hosts(recorded("cluster")), recorded("cluster")),
+        ("RATE", options.rate, as_rates(options.rate), as_rates(recorded("rate")), recorded("rate"))]
+    changed = [(said(name, text), said(name, recorded_text)) for name, text, value, recorded_value, recorded_text
+               in settings if text not in (None, "") and value != recorded_value]
+    if not options.python and selection.get("python", True):
+        changed.append(("PYTHON=0", "the Python lane in"))
+    if options.timeout is not None and options.timeout != meta["timeout"]:
+        changed.append(("--timeout %g" % options.timeout, "--timeout %g" % meta["timeout"]))
+    return changed
 
 
 def parse_arguments():
@@ -292,11 +338,12 @@ def resumed(options):
     except summary.FolderError as e:
         say("cannot resume the sweep in %s: %s" % (latest, e))
         sys.exit(2)
-    given = given_settings(options)
-    if given:
-        say("RESUME=1 goes on with the sweep in %s as it was started (preset %s); %s would change it: leave %s "
-            "out, or start a new sweep without RESUME=1" % (latest, meta["preset"], " ".join(given),
-                                                          "it" if len(given) == 1 else "them"))
+    changed = changed_settings(options, meta)
+    if changed:
+        say("RESUME=1 goes on with the sweep in %s as it was started, with %s; %s would change it: leave %s out "
+            "(or give the values it was started with), or start a new sweep without RESUME=1"
+            % (latest, " ".join(was for _, was in changed), " ".join(given for given, _ in changed),
+               "it" if len(changed) == 1 else "them"))
         sys.exit(2)
     options.preset = meta["preset"]  # the sweep is the one that was started
     for name in ("workloads", "models", "workers", "sizes"):

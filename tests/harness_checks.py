@@ -3,7 +3,7 @@
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
-       same_second
+       same_second|git_commit
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -818,6 +818,36 @@ def check_results_dir():
                "make bench RESUME=1 RESULTS=%r: exit %d, %r" % (str(results), out.returncode, out.stderr[-600:]))
 
 
+def check_git_commit():
+    """meta.json's git_commit: this checkout's HEAD where it is a git work tree of its own; none
+    (unreadable, as for a plain export) for an export of it that sits inside another repository's
+    work tree, whose HEAD it had recorded."""
+    def recorded(root):
+        out = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'tools'); "
+                              "from harness import machine; print(machine.git_commit())"],
+                             cwd=root, capture_output=True, text=True, timeout=60)
+        expect(out.returncode == 0, "machine.git_commit() in %s: %s" % (root, out.stderr[-400:]))
+        return out.stdout.strip()
+
+    top = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    if top.returncode == 0 and Path(top.stdout.strip()).resolve() == ROOT.resolve():
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+        expect(recorded(ROOT).split("-dirty")[0] == head.stdout.strip(), "this checkout's commit: %s, HEAD %s"
+               % (recorded(ROOT), head.stdout.strip()))
+    with tempfile.TemporaryDirectory() as scratch:
+        outer = Path(scratch) / "projects"
+        outer.mkdir()
+        git = ["git", "-C", str(outer), "-c", "user.name=check", "-c", "user.email=check@localhost"]
+        (outer / "notes.txt").write_text("another repository\n")
+        for step in (["init", "-q"], ["add", "notes.txt"], ["commit", "-q", "-m", "another repository"]):
+            subprocess.run(git + step, capture_output=True, check=True)
+        export = outer / "suite"
+        shutil.copytree(ROOT / "tools" / "harness", export / "tools" / "harness",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        said = recorded(export)
+        expect(said == machine.UNREADABLE, "an export inside another repository records commit %s" % said)
+
+
 # ---- make: what bin/ is built with --------------------------------------------
 
 # What make reads from the environment that would change the build in a copy
@@ -1063,7 +1093,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
           "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
-          "same_second": check_same_second,
+          "same_second": check_same_second, "git_commit": check_git_commit,
           "broken": check_broken, "interrupt_early": check_interrupt_early}
 
 

@@ -44,6 +44,8 @@ def cases():
         Case("harness make bench RESULTS=DIR (a space in it): the sweep in DIR, not in results/; make plot "
              "RESULTS=DIR redraws DIR/latest; RESUME=1 RESULTS=DIR goes on with it",
              [sys.executable, CHECKS, "results_dir"], needs=[program("matmul-serial")], timeout=300),
+        Case("harness meta.json's git_commit: the checkout's HEAD; none for an export inside another "
+             "repository's work tree (it recorded that repository's HEAD)", [sys.executable, CHECKS, "git_commit"]),
         *bad_variables(),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs; make plot RESULTS= of a path "
              "with a space and a quote",

@@ -152,11 +152,17 @@ def openmp_version(cc, ompflags):
 
 
 def git_commit():
-    """The commit measured, with "-dirty" when the tree had uncommitted changes.
-    git status only reads: without --no-optional-locks it writes the index back
-    when it can, under .git/index.lock, which a git of the user's running at the
-    same moment then finds taken, and which a git killed while writing it (past
-    ulimit -f, SIGXFSZ) leaves behind."""
+    """The commit measured, with "-dirty" when the tree had uncommitted changes;
+    none (UNREADABLE) where the suite is not a git work tree of its own: an
+    export (git archive, a tarball) has no commit, even when it sits inside
+    another repository's work tree, whose HEAD git would otherwise find by
+    walking up. git status only reads: without --no-optional-locks it writes
+    the index back when it can, under .git/index.lock, which a git of the user's
+    running at the same moment then finds taken, and which a git killed while
+    writing it (past ulimit -f, SIGXFSZ) leaves behind."""
+    top = command_output(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel"])
+    if top == UNREADABLE or Path(top).resolve() != ROOT.resolve():
+        return UNREADABLE
     commit = command_output(["git", "-C", str(ROOT), "rev-parse", "HEAD"])
     if commit != UNREADABLE and command_output(["git", "--no-optional-locks", "-C", str(ROOT), "status",
                                                 "--porcelain", "--untracked-files=no"], ""):

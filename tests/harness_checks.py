@@ -232,6 +232,15 @@ def check_plan():
            and ("factorial-big", "gmp", 300000, 1) in full and ("factorial-big", "gmp", 1000000, 1) in full,
            "full: the Python lanes' own n, the C serial code at both: %s" % sizes)
 
+    # WORKERS= past a parallel program's limit leaves it out, as SIZES= out of its range does; a
+    # serial program runs at its one worker, the speedups' baseline.
+    few = [fake("matmul-serial", 1), fake("matmul-threads", 64)]
+    points, _ = studies.plan(few, "quick", 2, models=["threads"], workers=[2000])
+    expect(not points, "WORKERS=2000 MODELS=threads (64 at most) ran %s" % [(p.model, w) for _, p, _, w in points])
+    points, _ = studies.plan(few, "quick", 2, workers=[2, 2000])
+    expect(sorted((p.model, w) for _, p, _, w in points) == [("serial", 1), ("threads", 2)],
+           "WORKERS=2,2000: %s" % sorted((p.model, w) for _, p, _, w in points))
+
     mpi = [fake(w + "-" + m) for w in ("matmul", "factorial") for m in ("mpi", "py-mpi4py")]
     points, _ = studies.cluster_plan(every + mpi, "quick", 2, 2, ["unshaped", "1gbit"], workloads=["matmul"])
     across = {(p.model, w, link) for _, p, _, w, link in points}
@@ -406,6 +415,11 @@ def check_sweep():
         report = (latest / "report.md").read_text()
         expect("Run as batch job PBS_JOBID=4242.pbs-server." in report, "report.md does not name the batch job")
         expect("speedup against" in out.stdout, "no terminal plot on stdout")
+        # Every count in WORKERS= past the only program's limit: said, as for SIZES=, and nothing runs.
+        out = bench(bin_dir, results, ["--models", "threads", "--workers", "2000"])
+        expect(out.returncode == 1 and "matmul-threads takes at most 1024 workers, so 2000 left out" in out.stderr
+               and "leave nothing to run" in out.stderr, "MODELS=threads WORKERS=2000: exit %d, %r"
+               % (out.returncode, out.stderr[-600:]))
         # make plot passes RESULTS= whole to the harness: a space and a quote in it too.
         spaced = Path(folder) / "my sweep's copy"
         shutil.copytree(latest, spaced)

@@ -20,7 +20,8 @@ def cases():
         Case("harness programs.py: names (the Python lane's too), launch lines, result lines, discovery",
              [sys.executable, CHECKS, "programs"]),
         Case("harness plan: the Python lane sampled in quick, whole in PRESET=python or when MODELS names it, "
-             "out with PYTHON=0, its sizes with the C serial code and threads beside it",
+             "out with PYTHON=0, its sizes with the C serial code and threads beside it; a parallel program WORKERS= "
+             "leaves no count for left out",
              [sys.executable, CHECKS, "plan"]),
         Case("harness programs.py: the file server fixture serves content.py's files; a non-server is refused",
              [sys.executable, CHECKS, "fileserver"], needs=[program("fileserver")]),
@@ -47,8 +48,8 @@ def cases():
         Case("harness meta.json's git_commit: the checkout's HEAD; none for an export inside another "
              "repository's work tree (it recorded that repository's HEAD)", [sys.executable, CHECKS, "git_commit"]),
         *bad_variables(),
-        Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs; make plot RESULTS= of a path "
-             "with a space and a quote",
+        Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs; WORKERS= past the only "
+             "program's limit: nothing to run, exit 1; make plot RESULTS= of a path with a space and a quote",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",
              [sys.executable, CHECKS, "failing"], needs=needs, timeout=300),

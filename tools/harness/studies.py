@@ -252,7 +252,9 @@ def plan(programs_found, preset, usable, workloads=None, models=None, workers=No
 
     def add(study, program, ns, counts):
         if counts:
-            counts = [p for p in counts if p <= program.max_workers] or [1]
+            # A count past a program's limit is left out, as a size out of its range is: a
+            # parallel program left none runs none; a serial one (a worker at most) runs at one.
+            counts = [p for p in counts if p <= program.max_workers] or ([1] if program.max_workers == 1 else [])
             ns = [n for n in ns if program.n_min <= n <= program.n_max]  # the program would refuse the rest
             points.extend((study, program, n, p) for n in ns for p in counts)
 

@@ -6,6 +6,7 @@ tests/test_python.py (serial, threading, multiprocessing), test_python_pools.py
   Scratch        a table's scratch folder and file servers: made in setup(),
                  removed in teardown(), a fresh output folder per download case;
   the checks     no_traceback, one_line, figures_are, factorial_figures;
+                 stderr_closed, a program started with 2>&-;
   the probes     the cases that need more than one process (C against Python,
                  killing things), each of these files run as a program:
                  run_probe (which leaves nothing running and no scratch
@@ -131,6 +132,11 @@ def one_line(outcome):
     """Check: stderr is exactly one line."""
     lines = outcome.stderr.strip().splitlines()
     return None if len(lines) == 1 else "stderr has %d lines, expected one: %r" % (len(lines), outcome.stderr[-300:])
+
+
+def stderr_closed(argv):
+    """argv started as a shell starts it after 2>&-: with no descriptor 2 at all."""
+    return ["sh", "-c", 'exec "$0" "$@" 2>&-'] + [str(a) for a in argv]
 
 
 def figures_are(expected):

@@ -28,7 +28,7 @@ from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factoria
                            figures_are, finish, in_group, kernel_needs, lane_python, live_processes, needs_package,
                            no_traceback, none_left, one_line,
                            pool_not_started, py, read_all, run_probe, run_program, same_figures, scratch_folder,
-                           start, wait_for, whole_files_only)
+                           start, stderr_closed, wait_for, whole_files_only)
 
 MODELS = ("serial", "threading", "multiprocessing")
 APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
@@ -287,6 +287,15 @@ def bad_input():
              ["sh", "-c", 'exec "$0" --describe >&-', py("matmul", "serial")], 1,
              [stderr_says("cannot write the description to stdout: Bad file descriptor"), no_traceback],
              needs=[py("matmul", "serial")]),
+    ]
+    # Started with stderr closed (2>&-): messages are lost, as a C program's are, never printed on stdout.
+    threads = py("factorial", "threading")
+    cases += [
+        Case("py factorial threading -r 3 with stderr closed (2>&-): exit 0, stdout holds the result lines alone",
+             stderr_closed([threads, "-p", 2, "-n", 1000, "-r", 3, "--warmup", 0]), 0,
+             [result_lines("factorial", "py-threading", 1000, 2, reps=3)], needs=[threads]),
+        Case("py factorial threading -n x with stderr closed (2>&-): exit 2, no message on stdout",
+             stderr_closed([threads, "-n", "x"]), 2, [stdout_empty], needs=[threads]),
     ]
     for workload, package, args in (("matmul", "python3-numpy", ["-n", 8]),
                                     ("download", "python3-requests", ["--server", "127.0.0.1:1"]),

@@ -31,7 +31,7 @@ from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_line
                    stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
                            kernel_needs, kill_all, marked, no_traceback, none_left, one_line, pool_not_started, py,
-                           run_probe, same_figures, scratch_folder, start, wait_for)
+                           run_probe, same_figures, scratch_folder, start, stderr_closed, wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)
@@ -224,6 +224,16 @@ def bad_input():
                           % (workload, " ".join(map(str, args))), ["sh", "-c", 'exec "$0" "$@" >&-', exe] + args, 1,
                           [stderr_says("cannot write %s to stdout: Bad file descriptor" % what), no_traceback,
                            one_line], needs=[exe]))
+    # Started with stderr closed (2>&-): a run verifies, exit 0 (leaving flushed a stderr Python had not),
+    # and a message is lost, as a C program's, never printed on stdout.
+    for exe, args, model in ((dask, ["-p", 2, "-n", 100], "py-dask"), (mpi, ["-n", 100], "py-mpi4py")):
+        name = exe.name.split("-py-")[1]
+        cases += [
+            Case("py factorial %s with stderr closed (2>&-): exit 0, the result line alone on stdout" % name,
+                 stderr_closed([exe] + args), 0, [result_lines("factorial", model, 100, 2 if "-p" in args else 1)],
+                 needs=[exe]),
+            Case("py factorial %s -n x with stderr closed (2>&-): exit 2, no message on stdout" % name,
+                 stderr_closed([exe, "-n", "x"]), 2, [stdout_empty], needs=[exe])]
     for module, exe, args in (("mpi4py", mpi, ["-n", 8]), ("dask", dask, ["-n", 8]),
                               ("distributed", dask, ["-n", 8, "--scheduler", "distributed"])):
         package = "python3-" + module

@@ -26,7 +26,7 @@ from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_l
 from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
                            finish, in_group, kernel_needs, no_traceback, none_left, one_line, pool_not_started, py,
                            run_probe,
-                           same_figures, scratch_folder, start, wait_for, whole_files_only)
+                           same_figures, scratch_folder, start, stderr_closed, wait_for, whole_files_only)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
 MODELS = {
@@ -184,6 +184,16 @@ def bad_input():
                           [exe] + args, 2,
                           [stdout_empty, stderr_says("apt-get install %s" % package), no_traceback, one_line],
                           env={"PYTHONPATH": str(HIDE_PACKAGES)}, needs=[exe]))
+    # Started with stderr closed (2>&-): loky flushes sys.stderr, which Python then has not; a run
+    # verifies, exit 0, and a message is lost (as a C program's), never printed on stdout.
+    loky = py("factorial", "joblib")
+    cases += [
+        Case("pools factorial joblib loky with stderr closed (2>&-): exit 0, the result line alone on stdout",
+             stderr_closed([loky, "-p", 2, "-n", FACTORIAL_N, "--warmup", 0]), 0,
+             [result_lines("factorial", "py-joblib", FACTORIAL_N, 2)], needs=[loky], timeout=CASE_TIMEOUT),
+        Case("pools factorial joblib -n x with stderr closed (2>&-): exit 2, no message on stdout",
+             stderr_closed([loky, "-n", "x"]), 2, [stdout_empty], needs=[loky]),
+    ]
     return cases
 
 

@@ -223,11 +223,10 @@ def fail(e):
 def main(body):
     """run.main for the ranks of an MPI job: body(), then every rank leaves
     with the same exit status, and none is left waiting (see the top of this file)."""
-    if sys.stdout is None:  # started with descriptor 1 closed (>&-): writes fail as in run.main
-        sys.stdout = report.ClosedStdout()
-    hush(launcher_rank(), stderr_too=True)
     code = report.EXIT_OK
     try:
+        run.keep_standard_streams()  # started with descriptor 0, 1 or 2 closed: /dev/null there, as in run.main
+        hush(launcher_rank(), stderr_too=True)
         body()
     except Stopped as e:
         code = e.code

@@ -85,6 +85,8 @@ def size_said(size):
 
 def error(message):
     """Print "program: message" (under MPI "program (rank R): message") on stderr, at once."""
+    if sys.stderr is None:  # started with stderr closed, before run.keep_standard_streams: lost, as in C
+        return
     where = _program[0] if _rank[0] is None else "%s (rank %d)" % (_program[0], _rank[0])
     print("%s: %s" % (where, message), file=sys.stderr, flush=True)
 

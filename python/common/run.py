@@ -45,6 +45,11 @@ NO_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.ENOMEM)
 # for lack of NO_RESOURCES, is a pool that could not start its workers.
 POOL_STARTERS = ("/multiprocessing/", "/concurrent/futures/process.py", "/loky/")
 
+# The standard descriptors, each with how /dev/null is opened in its place
+# when the program was started without it (keep_standard_streams).
+STDIN, STDOUT, STDERR = 0, 1, 2
+STANDARD_DESCRIPTORS = ((STDIN, os.O_RDONLY), (STDOUT, os.O_RDONLY), (STDERR, os.O_WRONLY))
+
 # Exceptions raised in worker threads (threading.excepthook records them
 # here): a run in which one happened has failed, whatever its result says.
 thread_failures = []
@@ -255,10 +260,9 @@ def main(body):
     for them.
     """
     code = report.EXIT_OK
-    if sys.stdout is None:  # started with descriptor 1 closed (>&-)
-        sys.stdout = report.ClosedStdout()
     threading.excepthook = note_thread_failure
     try:
+        keep_standard_streams()
         body()
     except report.MissingPackage as e:
         report.error(str(e))
@@ -285,6 +289,42 @@ def main(body):
             raise  # not one we know: a bug, whose traceback is worth seeing
         code = report.EXIT_FAILED
     leave(code)  # leaves at once when threads started before the failure still run
+
+
+def keep_standard_streams():
+    """Put /dev/null in the place of whichever of descriptors 0, 1 and 2 the
+    program was started without (`<&-`, `>&-`, `2>&-`), as common/fdio.c's
+    fdio_keep_standard does for the C programs: read-only on 0 and 1, so a
+    write to stdout fails with EBADF as on a closed descriptor (ClosedStdout
+    says so, exit 1), write-only on 2, so messages are lost as they would be.
+    Without it the next file or socket the program opens takes the number,
+    and what a worker process, a C library or a message writes to stdout or
+    stderr goes into it. Python itself, started so, has sys.stdout or
+    sys.stderr None (where print(..., file=None) writes on stdout, and a
+    library's sys.stderr.flush() fails): they get a stdout whose writes fail
+    and a stderr that takes messages and drops them. Failure (exit 1) if
+    /dev/null cannot be opened."""
+    for fd, mode in STANDARD_DESCRIPTORS:
+        try:
+            os.fstat(fd)
+            continue
+        except OSError as e:
+            if e.errno != errno.EBADF:
+                continue
+        try:
+            got = os.open(os.devnull, mode)
+        except OSError as e:
+            raise report.Failure("cannot open %s in place of a closed stdin, stdout or stderr: %s"
+                                 % (os.devnull, e.strerror)) from None
+        if got != fd:  # taken between the two calls (not by a program starting in one thread): be sure
+            os.dup2(got, fd)
+            os.close(got)
+        os.set_inheritable(fd, True)  # the workers a program starts get it in their place too
+    if sys.stdout is None:
+        sys.stdout = report.ClosedStdout()
+    if sys.stderr is None:
+        sys.stderr = sys.__stderr__ = open(STDERR, "w", buffering=1, errors="backslashreplace",
+                                           closefd=False)
 
 
 def thread_not_started(e):

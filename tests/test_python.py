@@ -288,6 +288,16 @@ def bad_input():
              [stderr_says("cannot write the description to stdout: Bad file descriptor"), no_traceback],
              needs=[py("matmul", "serial")]),
     ]
+    # stdout in ASCII (PYTHONIOENCODING=ascii, or the C locale where Python keeps it): matmul's help
+    # holds · and ×, written as their escapes, not a UnicodeEncodeError.
+    for model, env in (("serial", {"PYTHONIOENCODING": "ascii"}),
+                       ("threading", {"LANG": "C", "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
+                                      "PYTHONIOENCODING": None})):
+        exe = py("matmul", model)
+        cases.append(Case("py matmul %s --help on an ASCII stdout (%s): exit 0, the help, no traceback"
+                          % (model, " ".join("%s=%s" % pair for pair in env.items() if pair[1] is not None)),
+                          [exe, "--help"], 0, [stdout_says(r"usage: matmul-py-%s" % model),
+                                               stdout_says(r"C = A\\xb7B"), no_traceback], env=env, needs=[exe]))
     # Started with stderr closed (2>&-): messages are lost, as a C program's are, never printed on stdout.
     threads = py("factorial", "threading")
     cases += [

@@ -210,6 +210,10 @@ def bad_input():
         Case("py factorial mpi4py --help under mpirun: printed once", [MPIRUN, "-np", 2, mpi, "--help"], 0,
              [lambda o: None if o.stdout.count("usage: factorial-py-mpi4py") == 1 else "usage printed %d times"
               % o.stdout.count("usage: factorial-py-mpi4py")], needs=[mpi]),
+        Case("py matmul mpi4py --help under mpirun on an ASCII stdout (PYTHONIOENCODING=ascii): exit 0, no "
+             "traceback (rank 1's too)", [MPIRUN, "-np", 2, py("matmul", "mpi4py"), "--help"], 0,
+             [stdout_says(r"C = A\\xb7B"), no_traceback], env={"PYTHONIOENCODING": "ascii"},
+             needs=[py("matmul", "mpi4py")]),
         Case("py download mpi4py refuses --server [zz]:80 (no IPv6 address), exit 2",
              [py("download", "mpi4py"), "--server", "[zz]:80", "--files", 1, "--size", 1], 2,
              [stdout_empty, stderr_says("--server '[zz]:80':", "is not a URL (Bad IPv6 address)"), no_traceback],

@@ -126,7 +126,7 @@ def hush(rank, stderr_too):
     before MPI has started every rank would say the same things."""
     if rank == 0:
         return
-    quiet = open(os.devnull, "w")
+    quiet = open(os.devnull, "w", errors=run.ANY_TEXT)
     sys.stdout.flush()
     sys.stdout = quiet
     if stderr_too:
@@ -226,6 +226,7 @@ def main(body):
     code = report.EXIT_OK
     try:
         run.keep_standard_streams()  # started with descriptor 0, 1 or 2 closed: /dev/null there, as in run.main
+        run.write_any_text()
         hush(launcher_rank(), stderr_too=True)
         body()
     except Stopped as e:

@@ -20,6 +20,7 @@ the timed region, like launching an MPI job, and reported on every result
 line as startup= (see startup_seconds for how it is measured).
 """
 import errno
+import io
 import os
 import resource
 import statistics
@@ -49,6 +50,9 @@ POOL_STARTERS = ("/multiprocessing/", "/concurrent/futures/process.py", "/loky/"
 # when the program was started without it (keep_standard_streams).
 STDIN, STDOUT, STDERR = 0, 1, 2
 STANDARD_DESCRIPTORS = ((STDIN, os.O_RDONLY), (STDOUT, os.O_RDONLY), (STDERR, os.O_WRONLY))
+
+# How stdout and stderr write a character their encoding lacks: as its escape (write_any_text).
+ANY_TEXT = "backslashreplace"
 
 # Exceptions raised in worker threads (threading.excepthook records them
 # here): a run in which one happened has failed, whatever its result says.
@@ -263,6 +267,7 @@ def main(body):
     threading.excepthook = note_thread_failure
     try:
         keep_standard_streams()
+        write_any_text()
         body()
     except report.MissingPackage as e:
         report.error(str(e))
@@ -323,8 +328,19 @@ def keep_standard_streams():
     if sys.stdout is None:
         sys.stdout = report.ClosedStdout()
     if sys.stderr is None:
-        sys.stderr = sys.__stderr__ = open(STDERR, "w", buffering=1, errors="backslashreplace",
-                                           closefd=False)
+        sys.stderr = sys.__stderr__ = open(STDERR, "w", buffering=1, errors=ANY_TEXT, closefd=False)
+
+
+def write_any_text():
+    """stdout and stderr take any text: a character their encoding lacks is
+    written as its escape (the help's · becomes \\xb7), as Python's own
+    stderr does, instead of failing with UnicodeEncodeError (a traceback).
+    Their encoding is the locale's or PYTHONIOENCODING's: ASCII under LANG=C
+    where Python does not switch to UTF-8 (PYTHONCOERCECLOCALE=0), and the
+    help of matmul, the names of files, the messages are not all ASCII."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=ANY_TEXT)
 
 
 def thread_not_started(e):

@@ -4,7 +4,8 @@ tests/test_python.py (serial, threading, multiprocessing), test_python_pools.py
 (futures, joblib), test_python_mpi_dask.py and test_python_engines.py
 (IPython Parallel, Numba, asyncio) check the same contract, so they share:
   Scratch        a table's scratch folder and file servers: made in setup(),
-                 removed in teardown(), a fresh output folder per download case;
+                 removed in teardown(), a fresh output folder per download case,
+                 a folder whose random.py and numpy.py a program run from it must not import;
   the checks     no_traceback, one_line, figures_are, factorial_figures;
                  stderr_closed, a program started with 2>&-;
   the probes     the cases that need more than one process (C against Python,
@@ -45,6 +46,9 @@ FINISH_TIMEOUT = 120
 FEW_DESCRIPTORS = 24
 # What a program says then, in its one line.
 NO_DESCRIPTORS_SAID = "cannot start the pool's worker processes: Too many open files"
+# Modules a folder of a user's own scripts may well hold a file of (Scratch.shadowing): a program
+# run from there must import Python's and NumPy's, in every process it starts.
+SHADOWED_MODULES = ("random", "numpy")
 # What a probe leaves to undo however it ends (run_probe runs them): its programs' process groups
 # to kill, processes found by their mark to kill, its scratch folders to remove.
 CLEANUPS = []
@@ -97,6 +101,10 @@ class Scratch:
 
     def setup(self):
         self.tmp = tempfile.mkdtemp(prefix=self.prefix)
+        self.shadowing().mkdir()
+        for module in SHADOWED_MODULES:
+            (self.shadowing() / (module + ".py")).write_text(
+                "raise RuntimeError('the %s.py of the current directory was imported')\n" % module)
         if FILESERVER.exists():
             for name, flags in self.server_flags.items():
                 self.servers[name] = FileServer(["--quiet"] + list(flags), stderr=subprocess.DEVNULL)
@@ -106,6 +114,14 @@ class Scratch:
             server.stop()
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def shadowing(self):
+        """A folder (made by setup) holding a random.py and a numpy.py that fail as they are imported."""
+        return Path(self.tmp or "/nonexistent", "shadowing")
+
+    def from_shadowing(self, argv):
+        """argv run from the shadowing folder, as a user runs a program from a folder of scripts of their own."""
+        return ["sh", "-c", 'cd "$0" && exec "$@"', str(self.shadowing())] + [str(a) for a in argv]
 
     def port(self, name):
         """The port of one of the servers, or 0 when it could not start (its cases are then skipped)."""

@@ -145,6 +145,11 @@ def correctness():
                 checks.append(figures_are(factorial_figures("many", 100)))
             cases.append(verified_case(workload, "multiprocessing", 2, extra + ["--start-method", method], n=n,
                                        label=" --start-method %s" % method, checks=checks))
+    # Run from a folder holding a random.py and a numpy.py: the forkserver, started as python -c, imports neither.
+    case = verified_case("matmul", "multiprocessing", 2, ["--start-method", "forkserver"],
+                         label=" --start-method forkserver, run from a folder holding random.py and numpy.py")
+    case.argv = SCRATCH.from_shadowing(case.argv)
+    cases.append(case)
     cases.append(verified_case("factorial", "threading", 3, ["--mode", "many", "--schedule", "cyclic", "--chunk", 4],
                                n=100, label=" many cyclic", checks=[figures_are(factorial_figures("many", 100))]))
     cases.append(verified_case("factorial", "serial", 1, ["--mode", "many"], n=0, label=" many n=0"))

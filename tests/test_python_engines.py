@@ -110,6 +110,12 @@ def correctness():
     cases.append(verified(ASYNC, "download", "asyncio", 4, download_args("slow", 8, "1000") + ["--warmup", 0], 8,
                           checks=[figures_are({"in_flight": 4})],
                           label=": four transfers in flight at once, from one thread"))
+    # Run from a folder holding a random.py and a numpy.py: the controller and the engines, started as
+    # python -m, import neither.
+    case = verified(IPP, "factorial", "ipyparallel", 2, ["--mode", "many", "-n", 60, "--warmup", 0], 60,
+                    label=", run from a folder holding random.py and numpy.py", timeout=CLUSTER_TIMEOUT)
+    case.argv = SCRATCH.from_shadowing(case.argv)
+    cases.append(case)
     cases.append(verified(NUMBA, "matmul", "numba", 3, ["-n", 100, "--style", "nogil"], 100, reps=2,
                           checks=[stdout_says(r"kernel=numba .* style=nogil jit=")], label=" --style nogil"))
     return cases

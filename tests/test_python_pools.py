@@ -108,6 +108,15 @@ def correctness():
                                    n=MANY_N, label=" many --start-method %s" % method,
                                    checks=[stdout_says("start_method=%s" % method),
                                            figures_are(factorial_figures("many", MANY_N))]))
+    # Run from a folder holding a random.py and a numpy.py: loky's workers and the forkserver, started as
+    # python -m and -c, import neither.
+    for workload, model, kind, extra, n in (("matmul", "joblib", "loky", [], None),
+                                            ("factorial", "futures", "process",
+                                             ["--mode", "many", "--start-method", "forkserver"], MANY_N)):
+        label = "".join(" " + a for a in extra[-2:]) + ", run from a folder holding random.py and numpy.py"
+        case = verified_case(workload, model, kind, 2, extra, n=n, label=label)
+        case.argv = SCRATCH.from_shadowing(case.argv)
+        cases.append(case)
     # A job's pure Python kernel makes its own lists (the pools' is tests/test_python.py's).
     cases.append(verified_case("matmul", "joblib", "threading", 3, ["--kernel", "python"], n=17,
                                label=" --kernel python"))

@@ -227,6 +227,7 @@ def main(body):
     try:
         run.keep_standard_streams()  # started with descriptor 0, 1 or 2 closed: /dev/null there, as in run.main
         run.write_any_text()
+        run.leave_current_directory_out()
         hush(launcher_rank(), stderr_too=True)
         body()
     except Stopped as e:

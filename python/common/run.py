@@ -54,6 +54,10 @@ STANDARD_DESCRIPTORS = ((STDIN, os.O_RDONLY), (STDOUT, os.O_RDONLY), (STDERR, os
 # How stdout and stderr write a character their encoding lacks: as its escape (write_any_text).
 ANY_TEXT = "backslashreplace"
 
+# The environment variable that keeps the current directory off a new interpreter's sys.path
+# (leave_current_directory_out).
+SAFE_PATH = "PYTHONSAFEPATH"
+
 # Exceptions raised in worker threads (threading.excepthook records them
 # here): a run in which one happened has failed, whatever its result says.
 thread_failures = []
@@ -268,6 +272,7 @@ def main(body):
     try:
         keep_standard_streams()
         write_any_text()
+        leave_current_directory_out()
         body()
     except report.MissingPackage as e:
         report.error(str(e))
@@ -341,6 +346,20 @@ def write_any_text():
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors=ANY_TEXT)
+
+
+def leave_current_directory_out():
+    """Every Python process this program starts imports Python's modules and
+    the suite's, never files of the same name in the current directory.
+    loky's workers and resource tracker, multiprocessing's forkserver and
+    IPython Parallel's controller and engines start as `python -c ...` or
+    `python -m ...`, which put the current directory first on sys.path: run
+    from a folder holding a random.py or a numpy.py, they imported it and
+    died (a loky worker with EXIT(3), the controller with 1). PYTHONSAFEPATH
+    (Python 3.11 and newer) tells them not to; this program itself runs from
+    its file, whose folder (not the current one) is first on its sys.path,
+    and every program puts python/ there by name."""
+    os.environ[SAFE_PATH] = "1"
 
 
 def thread_not_started(e):

@@ -7,8 +7,8 @@ per workload); the same n and seed give the same figures in C, mpi4py and
 Dask; bad command lines and missing packages exit 2 with one message and no
 traceback; --inject-error fails the check; a killed rank ends the MPI job
 with no process left; the distributed scheduler leaves no process behind,
-after a normal run and after its program is killed, and listens on
-127.0.0.1 only.
+after a normal run and after its program is killed, listens on 127.0.0.1
+only, and stopped by Ctrl-C says so in one line.
 
 Every MPI job and every Dask process pool costs a second or more to start,
 so the sizes are small and each idea has few cases. The probes that watch
@@ -56,6 +56,10 @@ RANK_BUSY_SECONDS, CLUSTER_WORKER_BUSY_SECONDS = 0.5, 3.0
 # workers on thousands of small tasks).
 LONG_MPI = ["--mode", "many", "-n", 20000, "--warmup", 0]
 LONG_DASK = ["-n", 3000000, "--warmup", 0, "--scheduler", "distributed", "-p", 2]
+# Thousands of small tasks on a LocalCluster (a minute of them): the Client waits on each.
+MANY_DASK = ["--mode", "many", "-n", 12000, "--warmup", 0, "--scheduler", "distributed", "-p", 2]
+# All a Ctrl-C'd program says.
+INTERRUPTED = "interrupted (Ctrl-C): stopping; no result for the run in progress"
 
 SCRATCH = Scratch("python-mpi-dask-tests-", {"plain": ["--latency", 2]})
 out_dir = SCRATCH.out_dir
@@ -273,6 +277,8 @@ def dying():
                        "no process left", [py("factorial", "mpi4py")]),
             probe_case("kill-cluster-parent", "py factorial dask distributed: its program killed with SIGKILL, no "
                        "worker left; the cluster listens on 127.0.0.1 only", [py("factorial", "dask")]),
+            probe_case("interrupt-distributed", "py factorial dask distributed --mode many: Ctrl-C mid-run is exit 1 "
+                       "and the one message, no traceback, no process left", [py("factorial", "dask")]),
             probe_case("no-descriptors", "py factorial dask processes: a pool that cannot start its workers "
                        "(ulimit -n 24) is one line, exit 1, no worker left", [py("factorial", "dask")])]
 
@@ -398,6 +404,25 @@ def probe_kill_cluster_parent(options):
         proc.wait()
         shutil.rmtree(proc.session, ignore_errors=True)
     all_gone(mark, "a LocalCluster whose program was killed")
+
+
+def probe_interrupt_distributed(options):
+    """Ctrl-C (SIGINT to the program's group) while a LocalCluster's workers run thousands
+    of small tasks: exit 1, the program's one line on stderr and nothing else (the Client's
+    gather left a task waiting on each future, and each reported its AllExit with a
+    traceback), no result line, no process left."""
+    mark = uuid.uuid4().hex
+    proc = start_marked([py("factorial", "dask")] + MANY_DASK, mark)
+    wait_for(lambda: busy(mark, proc.pid, 2, CLUSTER_WORKER_BUSY_SECONDS), START_TIMEOUT,
+             "the cluster's 2 workers at work", proc)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+    code, stdout, stderr = finish_marked(proc, timeout=60)
+    expect(code == 1, "exit status %d after Ctrl-C, expected 1: %r" % (code, stderr[-600:]))
+    lines = stderr.splitlines()
+    expect(lines == ["factorial-py-dask: " + INTERRUPTED], "stderr has %d lines, expected the one message; it "
+           "begins %r and ends %r" % (len(lines), stderr[:400], stderr[-300:]))
+    expect(stdout == "", "a result line after Ctrl-C: %r" % stdout[-200:])
+    all_gone(mark, "a LocalCluster's program stopped by Ctrl-C")
 
 
 def probe_no_descriptors(options):

@@ -84,6 +84,19 @@ def worker():
     return os.getpid(), threading.get_ident()
 
 
+def not_all_exit(record):
+    """A filter of asyncio's log: False for its record of a task whose AllExit
+    nobody retrieved. The Client's gather waits on each of the run's futures
+    in a task of its own, which raises AllExit, distributed's way of saying
+    "stop waiting", once its future is gone; it retrieves the first and leaves
+    the rest, which asyncio reports as they are collected, each with a
+    traceback. Ctrl-C in the middle of a run lets every future go: thousands
+    of them (one per task of --mode many), burying the one message of the
+    program's. Every other record of asyncio's is kept."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not (error is not None and type(error).__name__ == "AllExit")
+
+
 class Session:
     """--scheduler's workers for the whole program, as a with-block: as
     session.compute_options, what dask.compute is told on every run
@@ -113,6 +126,7 @@ class Session:
         # Worker processes read this as they start: they say errors only (not,
         # say, that they tidied up the scratch space an earlier cluster left).
         os.environ.setdefault(WORKER_LOGGING, "error")
+        logging.getLogger("asyncio").addFilter(not_all_exit)
         # Ctrl-C is this program's (it closes the cluster in order): the worker
         # processes start with it ignored, the one disposition that outlives
         # exec, so while they start this process ignores it too. A cluster

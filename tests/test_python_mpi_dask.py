@@ -23,6 +23,7 @@ import re
 import shutil
 import signal
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -30,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_lines, stderr_says,  # noqa: E402
                    stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
-                           kernel_needs, kill_all, marked, no_traceback, none_left, one_line, pool_not_started, py,
-                           run_probe, same_figures, scratch_folder, start, stderr_closed, wait_for)
+                           kernel_needs, kill_all, kill_group, marked, no_traceback, none_left, one_line,
+                           pool_not_started, py, run_probe, same_figures, scratch_folder, start, stderr_closed,
+                           wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)
@@ -44,6 +46,8 @@ THIS = Path(__file__).resolve()
 HIDDEN = ("mpi4py", "dask", "distributed")
 # The environment variable whose value marks every process a probed program started.
 MARK = "SUITE_PROBE_MARK"
+# Seconds between the harness's SIGTERM to a run's process group at its time limit and its SIGKILL to the rest.
+HARNESS_GRACE = 2
 # Seconds a program's processes get to be gone once it has ended or been killed.
 GONE_TIMEOUT = 20
 # Seconds a loaded machine may take to start an MPI job or a LocalCluster and get its workers busy.
@@ -276,7 +280,11 @@ def dying():
     return [probe_case("kill-rank", "py factorial mpi4py: a rank killed with SIGKILL ends the job (exit non-zero), "
                        "no process left", [py("factorial", "mpi4py")]),
             probe_case("kill-cluster-parent", "py factorial dask distributed: its program killed with SIGKILL, no "
-                       "worker left; the cluster listens on 127.0.0.1 only", [py("factorial", "dask")]),
+                       "worker and no scratch space left; the cluster listens on 127.0.0.1 only",
+                       [py("factorial", "dask")]),
+            probe_case("time-limit-cluster", "py factorial dask distributed: its group stopped as the harness stops "
+                       "a run at its time limit (SIGTERM, SIGKILL 2 s later), no process and no scratch space left",
+                       [py("factorial", "dask")]),
             probe_case("interrupt-distributed", "py factorial dask distributed --mode many: Ctrl-C mid-run is exit 1 "
                        "and the one message, no traceback, no process left", [py("factorial", "dask")]),
             probe_case("no-descriptors", "py factorial dask processes: a pool that cannot start its workers "
@@ -296,14 +304,24 @@ def all_gone(mark, what):
 
 
 def start_marked(argv, mark):
-    """Start a program in a session of its own, marked, with a folder of its own for Open MPI's session files;
-    whatever carries its mark is killed when the probe ends (a LocalCluster's workers leave its group)."""
+    """Start a program in a session of its own, marked, with a folder of its own for Open MPI's session files
+    and a temporary folder of its own (TMPDIR, where a LocalCluster's scratch space goes: DASK_TEMPORARY_DIRECTORY
+    unset), as proc.tmp; whatever carries its mark is killed when the probe ends (a LocalCluster's workers leave
+    its group)."""
     env = dict(os.environ, **{MARK: mark})
     env["OMPI_MCA_orte_tmpdir_base"] = scratch_folder("ompi-probe-")  # as suite.run_case does
+    env["TMPDIR"] = scratch_folder("probe-tmp-")
+    env.pop("DASK_TEMPORARY_DIRECTORY", None)
     CLEANUPS.append(lambda: kill_all(marked(MARK, mark)))
     proc = start(argv, env)
-    proc.session = env["OMPI_MCA_orte_tmpdir_base"]
+    proc.session, proc.tmp = env["OMPI_MCA_orte_tmpdir_base"], env["TMPDIR"]
     return proc
+
+
+def nothing_left(proc, what):
+    """Nothing is left in the program's temporary folder (all_gone has waited for its processes)."""
+    left = sorted(os.listdir(proc.tmp))
+    expect(not left, "%s left %s in its temporary folder" % (what, ", ".join(left)))
 
 
 def finish_marked(proc, timeout=120):
@@ -385,11 +403,13 @@ def probe_distributed_run(options):
            "cluster_start=: %r" % stdout[-200:])
     expect("Traceback" not in stderr, "a traceback on stderr: %s" % stderr[-600:])
     all_gone(mark, "a normal run on the distributed scheduler")
+    nothing_left(proc, "a normal run on the distributed scheduler")
 
 
 def probe_kill_cluster_parent(options):
     """A LocalCluster's program killed with SIGKILL while its workers compute: the
-    workers end too; while it ran, every socket its processes listened on was 127.0.0.1's."""
+    workers end too, and the workers' scratch space is removed; while it ran, every
+    socket its processes listened on was 127.0.0.1's."""
     mark = uuid.uuid4().hex
     proc = start_marked([py("factorial", "dask")] + LONG_DASK, mark)
     try:
@@ -402,8 +422,24 @@ def probe_kill_cluster_parent(options):
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        shutil.rmtree(proc.session, ignore_errors=True)
     all_gone(mark, "a LocalCluster whose program was killed")
+    nothing_left(proc, "a LocalCluster whose program was killed")
+
+
+def probe_time_limit_cluster(options):
+    """The harness's time limit on a LocalCluster's program while its workers compute:
+    SIGTERM to its process group, SIGKILL to whatever of the group is left HARNESS_GRACE
+    seconds later (tools/harness): no process left, nothing in its temporary folder."""
+    mark = uuid.uuid4().hex
+    proc = start_marked([py("factorial", "dask")] + LONG_DASK, mark)
+    wait_for(lambda: busy(mark, proc.pid, 2, CLUSTER_WORKER_BUSY_SECONDS), START_TIMEOUT,
+             "the cluster's 2 workers at work", proc)
+    os.killpg(proc.pid, signal.SIGTERM)
+    time.sleep(HARNESS_GRACE)
+    kill_group(proc.pid)
+    proc.wait()
+    all_gone(mark, "a LocalCluster whose program met the harness's time limit")
+    nothing_left(proc, "a LocalCluster whose program met the harness's time limit")
 
 
 def probe_interrupt_distributed(options):
@@ -423,6 +459,7 @@ def probe_interrupt_distributed(options):
            "begins %r and ends %r" % (len(lines), stderr[:400], stderr[-300:]))
     expect(stdout == "", "a result line after Ctrl-C: %r" % stdout[-200:])
     all_gone(mark, "a LocalCluster's program stopped by Ctrl-C")
+    nothing_left(proc, "a LocalCluster's program stopped by Ctrl-C")
 
 
 def probe_no_descriptors(options):

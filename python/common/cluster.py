@@ -26,7 +26,9 @@ inherit) and starts a small watcher process that waits for the program's end
 and then kills every marked process still alive and removes the profile
 folder. On a normal end the program first stops the cluster the polite way
 (the engines and the controller told to shut down); the guard then finds
-nothing left to kill.
+nothing left to kill. Dask's LocalCluster (schedulers.py) keeps its
+workers' scratch space in a Guard's folder too: its processes end with the
+program by themselves, but the folder would stay after a SIGKILL or SIGTERM.
 """
 import contextlib
 import os
@@ -90,11 +92,12 @@ shutil.rmtree(folder, ignore_errors=True)
 
 class Guard:
     """The folder a cluster keeps its files in, and the watcher that ends the
-    cluster's processes and removes the folder when the program ends (see above)."""
+    cluster's processes and removes the folder when the program ends (see above).
+    The folder is made in directory (None: the temporary folder), its name beginning with prefix."""
 
-    def __init__(self):
+    def __init__(self, prefix="suite-cluster-", directory=None):
         try:
-            self.folder = tempfile.mkdtemp(prefix="suite-cluster-")
+            self.folder = tempfile.mkdtemp(prefix=prefix, dir=directory)
         except OSError as e:
             raise report.Failure("cannot make a folder for the cluster's files: %s" % e.strerror) from None
         token = "%d-%s" % (os.getpid(), secrets.token_hex(8))
@@ -108,7 +111,6 @@ class Guard:
             raise report.Failure("cannot start the guard process that ends the cluster with this program: %s"
                                  % e.strerror) from None
         os.environ[MARKER] = token  # every process started from now on carries it
-        os.environ["IPYTHONDIR"] = self.folder  # and reads and writes IPython's files here, not in ~/.ipython
 
     def end(self):
         """Let the watcher kill whatever is left and remove the folder; wait for it."""
@@ -140,6 +142,7 @@ def started(ipp, options, engines):
     way, and nothing left behind (Guard). IPython Parallel's errors become
     report.Failure (exit status 1, one line)."""
     guard = Guard()
+    os.environ["IPYTHONDIR"] = guard.folder  # IPython's files are read and written here, not in ~/.ipython
     try:
         begin = run.clock()
         cluster = ipp.Cluster(n=engines, profile_dir=guard.folder, controller_ip=LOOPBACK,

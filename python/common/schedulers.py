@@ -23,19 +23,23 @@ tasks and hand it to dask.compute; --scheduler says who runs it:
                servers (Dask's own defaults listen on every interface). A
                worker process dies with this one even when it is killed with
                SIGKILL (distributed watches its parent through a pipe), and
-               leaves Ctrl-C to it (it starts with SIGINT ignored).
+               leaves Ctrl-C to it (it starts with SIGINT ignored). The
+               workers' scratch space is a folder of this program's, which a
+               watcher process (cluster.Guard, as IPython Parallel's cluster
+               has) removes when the program ends, however: closed, failed,
+               or killed (SIGKILL, or the harness's SIGTERM at its time
+               limit); it also kills any process of the cluster still there.
 
 Every result line says scheduler=. Every task stamps its span with worker(),
 this process and thread, so the phases come out as in the pool models.
 """
 import logging
 import os
-import shutil
 import signal
-import tempfile
 import threading
+from multiprocessing import resource_tracker
 
-from . import cli, pools, report, run
+from . import cli, cluster, pools, report, run
 
 SCHEDULERS = ("threads", "processes", "distributed")
 FLAG = cli.Flag("--scheduler", "|".join(SCHEDULERS), "choice", "scheduler",
@@ -104,7 +108,7 @@ class Session:
     LocalCluster and its Client, closed at the end of the block however it ends."""
 
     def __init__(self, options):
-        self.options, self.cluster, self.client, self.scratch = options, None, None, None
+        self.options, self.cluster, self.client, self.guard = options, None, None, None
         workers = options.workers
         if options.scheduler == "threads":
             self.compute_options = {"scheduler": "threads", "num_workers": workers}
@@ -127,6 +131,12 @@ class Session:
         # say, that they tidied up the scratch space an earlier cluster left).
         os.environ.setdefault(WORKER_LOGGING, "error")
         logging.getLogger("asyncio").addFilter(not_all_exit)
+        # The workers' scratch space, and what removes it however this program ends (Dask's
+        # default, dask-worker-space in the temporary folder, stays), after multiprocessing's
+        # resource tracker has started: it removes the semaphores of the workers' start once
+        # this program is gone, so the guard must not count it as one of the cluster's.
+        resource_tracker.ensure_running()
+        self.guard = cluster.Guard("dask-scratch-", os.environ.get("DASK_TEMPORARY_DIRECTORY"))
         # Ctrl-C is this program's (it closes the cluster in order): the worker
         # processes start with it ignored, the one disposition that outlives
         # exec, so while they start this process ignores it too. A cluster
@@ -154,14 +164,12 @@ class Session:
 
     def make_cluster(self, distributed, outcome):
         """start_cluster's thread: the LocalCluster and its Client, or outcome["error"] saying why not.
-        The workers' scratch space (their lock files) is a folder of this program's, removed
-        as the cluster closes (Dask's default, dask-worker-space in the temporary folder, stays)."""
+        The workers' scratch space (their lock files) is the guard's folder."""
         try:
-            self.scratch = tempfile.mkdtemp(prefix="dask-scratch-", dir=os.environ.get("DASK_TEMPORARY_DIRECTORY"))
             self.cluster = distributed.LocalCluster(
                 n_workers=self.options.workers, threads_per_worker=1, processes=True, host=LOOPBACK,
                 dashboard_address=LOOPBACK + ":0", worker_dashboard_address=LOOPBACK + ":0",
-                silence_logs=logging.ERROR, local_directory=self.scratch)
+                silence_logs=logging.ERROR, local_directory=self.guard.folder)
             self.client = distributed.Client(self.cluster)
         except Exception as e:  # whatever it is, the main thread says it (this thread has nobody to tell)
             outcome["error"] = "%s: %s" % (type(e).__name__, e)
@@ -187,9 +195,9 @@ class Session:
             report.error("closing the Dask cluster failed: %s: %s" % (type(e).__name__, e))
         finally:
             self.client = self.cluster = None
-            if self.scratch:
-                shutil.rmtree(self.scratch, ignore_errors=True)
-                self.scratch = None
+            if self.guard is not None:  # the scratch space removed, and any process of the cluster left killed
+                self.guard.end()
+                self.guard = None
 
     def __exit__(self, kind, error, trace):
         """Close the cluster; a worker that died in the middle of a run becomes a

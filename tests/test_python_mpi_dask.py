@@ -32,8 +32,8 @@ from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_line
                    stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
                            kernel_needs, kill_all, kill_group, marked, no_traceback, none_left, one_line,
-                           pool_not_started, py, run_probe, same_figures, scratch_folder, start, stderr_closed,
-                           wait_for)
+                           pool_not_started, py, read_all, run_probe, same_figures, scratch_folder, start,
+                           stderr_closed, wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)
@@ -318,6 +318,12 @@ def start_marked(argv, mark):
     return proc
 
 
+def nothing_said(proc, what):
+    """A killed program's stderr is empty, once every process it started (its resource tracker too) has gone."""
+    said = read_all(proc.err)
+    expect(said == "", "%s: something said on its stderr: %r" % (what, said[-400:]))
+
+
 def nothing_left(proc, what):
     """Nothing is left in the program's temporary folder (all_gone has waited for its processes)."""
     left = sorted(os.listdir(proc.tmp))
@@ -424,6 +430,7 @@ def probe_kill_cluster_parent(options):
         proc.wait()
     all_gone(mark, "a LocalCluster whose program was killed")
     nothing_left(proc, "a LocalCluster whose program was killed")
+    nothing_said(proc, "a LocalCluster whose program was killed")
 
 
 def probe_time_limit_cluster(options):
@@ -440,6 +447,7 @@ def probe_time_limit_cluster(options):
     proc.wait()
     all_gone(mark, "a LocalCluster whose program met the harness's time limit")
     nothing_left(proc, "a LocalCluster whose program met the harness's time limit")
+    nothing_said(proc, "a LocalCluster whose program met the harness's time limit")
 
 
 def probe_interrupt_distributed(options):

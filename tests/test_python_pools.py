@@ -25,8 +25,8 @@ from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_l
                    stdout_empty, stdout_says)
 from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
                            finish, in_group, kernel_needs, no_traceback, none_left, one_line, pool_not_started, py,
-                           run_probe,
-                           same_figures, scratch_folder, start, stderr_closed, wait_for, whole_files_only)
+                           read_all, run_probe, same_figures, scratch_folder, start, stderr_closed, wait_for,
+                           whole_files_only)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
 MODELS = {
@@ -288,6 +288,17 @@ def loky_files_of(pid):
     return [n for n in names if n.startswith(("sem.loky-%d-" % pid, "joblib_memmapping_folder_%d_" % pid))]
 
 
+def said_alone(proc, message):
+    """Once the program and every process of its group (loky's resource trackers too) are gone,
+    its stderr holds its one line saying message, or nothing at all (None: it was killed)."""
+    lines = read_all(proc.err).splitlines()
+    if message is None:
+        expect(not lines, "stderr after the program was killed: %r" % lines[:6])
+    else:
+        expect(len(lines) == 1 and message in lines[0], "stderr holds more than the program's one line "
+               "saying %r: %r" % (message, lines[:6]))
+
+
 def start_long_download(options, directory):
     """A download long enough to be caught in the middle (the slow server), in its own process group, once a
     first file is delivered (the workers are at work)."""
@@ -309,6 +320,7 @@ def probe_kill_worker(options, directory):
     expect("died in the middle of the run" in stderr and "Traceback" not in stderr, "stderr: %r" % stderr[-600:])
     expect(stdout == "", "a result line after a killed worker: %r" % stdout)
     all_gone(proc, "a killed worker")
+    said_alone(proc, "died in the middle of the run")
     whole_files_only(directory, LONG_SIZE)
 
 
@@ -318,6 +330,7 @@ def probe_kill_parent(options, directory):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     all_gone(proc, "a killed parent")
+    said_alone(proc, None)
     expect(not loky_files_of(proc.pid), "loky's files outlived the program: %s" % loky_files_of(proc.pid))
     whole_files_only(directory, LONG_SIZE)
 
@@ -329,6 +342,7 @@ def probe_interrupt(options, directory):
     expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
            "exit status %d, stderr %r" % (code, stderr[-600:]))
     all_gone(proc, "Ctrl-C")
+    said_alone(proc, "interrupted (Ctrl-C)")
     expect(not loky_files_of(proc.pid), "loky's files outlived the program: %s" % loky_files_of(proc.pid))
     whole_files_only(directory, LONG_SIZE)
 

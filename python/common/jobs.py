@@ -73,7 +73,7 @@ def load(options):
         # loky's resource tracker, started now, before the hook: it must outlive a
         # killed program, to remove loky's temporary files once the workers are gone.
         from joblib.externals.loky.backend import resource_tracker
-        resource_tracker.ensure_running()
+        pools.start_quiet_tracker(resource_tracker)
     program_pid, libc = os.getpid(), ctypes.CDLL(None, use_errno=True)
     os.register_at_fork(after_in_child=die_with_program)
     if options.backend == "loky":

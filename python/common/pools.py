@@ -20,6 +20,8 @@
                  worker's task is lost, and multiprocessing.Pool would wait
                  for it forever) and ends the program with exit status 1,
                  leaving no named semaphore of the pool's behind.
+  start_quiet_tracker  a resource tracker (multiprocessing's, loky's) that
+                 removes what the program left without warning of it.
 """
 import ctypes
 import multiprocessing
@@ -67,6 +69,28 @@ def model_figures(options):
 def use_start_method(options):
     """Have every pool (and ProcessPoolExecutor) of this run start its workers the way --start-method says."""
     multiprocessing.set_start_method(options.start_method, force=True)
+
+
+def start_quiet_tracker(tracker):
+    """Start a resource tracker (tracker: the module multiprocessing.resource_tracker,
+    or loky's) that removes what the program's processes left, unsaid.
+
+    A tracker is a process of its own, which outlives the program for a moment
+    and removes the named semaphores and folders registered with it that the
+    program did not remove itself: after a SIGKILL or SIGTERM, a killed worker,
+    or Ctrl-C, where the program leaves at once (run.leave) with its pool's
+    semaphores registered. Each time it warns, on the stderr it shares with
+    the program, after the program's own message or after the shell's prompt:
+    "UserWarning: resource_tracker: There appear to be 8 leaked semlock
+    objects to clean up at shutdown" and the line of code that warns. Nothing
+    is left (it has just removed them), so it starts with its warnings
+    ignored (-W, which it takes from sys.warnoptions as it starts)."""
+    quiet = "ignore::UserWarning:%s" % tracker.__name__
+    sys.warnoptions.append(quiet)
+    try:
+        tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(quiet)
 
 
 def become_worker(pipes_only=False):

@@ -135,7 +135,7 @@ class Session:
         # default, dask-worker-space in the temporary folder, stays), after multiprocessing's
         # resource tracker has started: it removes the semaphores of the workers' start once
         # this program is gone, so the guard must not count it as one of the cluster's.
-        resource_tracker.ensure_running()
+        pools.start_quiet_tracker(resource_tracker)
         self.guard = cluster.Guard("dask-scratch-", os.environ.get("DASK_TEMPORARY_DIRECTORY"))
         # Ctrl-C is this program's (it closes the cluster in order): the worker
         # processes start with it ignored, the one disposition that outlives

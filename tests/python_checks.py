@@ -7,7 +7,7 @@ tests/test_python.py (serial, threading, multiprocessing), test_python_pools.py
                  removed in teardown(), a fresh output folder per download case,
                  a folder whose random.py and numpy.py a program run from it must not import;
   the checks     no_traceback, one_line, figures_are, factorial_figures;
-                 stderr_closed, a program started with 2>&-;
+                 schedules_listed; stderr_closed, a program started with 2>&-;
   the probes     the cases that need more than one process (C against Python,
                  killing things), each of these files run as a program:
                  run_probe (which leaves nothing running and no scratch
@@ -153,6 +153,15 @@ def one_line(outcome):
 def stderr_closed(argv):
     """argv started as a shell starts it after 2>&-: with no descriptor 2 at all."""
     return ["sh", "-c", 'exec "$0" "$@" 2>&-'] + [str(a) for a in argv]
+
+
+def schedules_listed(words):
+    """Check (of --help): --schedule lists exactly words, e.g. "static|dynamic" where cyclic is refused."""
+    def check(outcome):
+        found = re.search(r"--schedule (\S+)", outcome.stdout)
+        said = found.group(1) if found else None
+        return None if said == words else "--help lists --schedule %s, expected %s" % (said, words)
+    return check
 
 
 def figures_are(expected):

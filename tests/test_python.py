@@ -27,8 +27,8 @@ from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_l
 from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
                            figures_are, finish, in_group, kernel_needs, lane_python, live_processes, needs_package,
                            no_traceback, none_left, one_line,
-                           pool_not_started, py, read_all, run_probe, run_program, same_figures, scratch_folder,
-                           start, stderr_closed, wait_for, whole_files_only)
+                           pool_not_started, py, read_all, run_probe, run_program, same_figures, schedules_listed,
+                           scratch_folder, start, stderr_closed, wait_for, whole_files_only)
 
 MODELS = ("serial", "threading", "multiprocessing")
 APIS = ("map", "imap_unordered", "apply", "apply_async", "starmap", "starmap_async")
@@ -254,6 +254,11 @@ def bad_input():
         Case("py factorial multiprocessing refuses --schedule cyclic (a pool deals on request)",
              [mp, "--mode", "many", "--schedule", "cyclic"], 2, [stdout_empty, stderr_says("cyclic"), no_traceback],
              needs=[mp]),
+        Case("py factorial multiprocessing --help lists --schedule static|dynamic, the ones it takes",
+             [mp, "--help"], 0, [schedules_listed("static|dynamic"), no_traceback], needs=[mp]),
+        Case("py factorial threading --help lists --schedule static|cyclic|dynamic, all three",
+             [py("factorial", "threading"), "--help"], 0, [schedules_listed("static|cyclic|dynamic"), no_traceback],
+             needs=[py("factorial", "threading")]),
         Case("py factorial multiprocessing refuses --api pool.map", [mp, "--api", "pool.map"], 2,
              [stdout_empty, stderr_says("'pool.map'"), no_traceback], needs=[mp]),
         Case("py factorial multiprocessing refuses --start-method vfork", [mp, "--start-method", "vfork"], 2,

@@ -33,7 +33,7 @@ from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, parse_result_line
                    result_lines, stderr_says, stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, ProbeFailed, Scratch, expect, figures_are, finish,  # noqa: E402
                            kill_all, marked, no_traceback, none_left, one_line, run_probe, same_figures,
-                           scratch_folder, start, wait_for, whole_files_only)
+                           schedules_listed, scratch_folder, start, wait_for, whole_files_only)
 
 THIS = Path(__file__).resolve()
 # numba.py, aiohttp.py and ipyparallel.py, each raising ImportError: on PYTHONPATH, the package is missing.
@@ -173,6 +173,16 @@ def bad_input():
                           env={"PYTHONPATH": str(HIDE_PACKAGES)}, needs=[exe]))
         cases.append(Case("pyengine %s --help" % exe.name, [exe, "--help"], 0,
                           [stdout_says(r"usage: %s" % exe.name), no_traceback], needs=[exe]))
+    # IPython Parallel runs --mode many only, dealt on request: its help and description say that mode's.
+    cases += [
+        Case("pyengine factorial-py-ipyparallel --help: --mode many, required; --schedule static|dynamic; -n's "
+             "default 20000", [IPP, "--help"], 0,
+             [stdout_says(r"--mode many +many: .*required"), schedules_listed("static|dynamic"),
+              stdout_says(r"-n N is the n of the last task, n! \(0 to 1000000, default 20000\)"), no_traceback],
+             needs=[IPP]),
+        Case("pyengine factorial-py-ipyparallel --describe: --mode many's n", [IPP, "--describe"], 0,
+             [stdout_says(r" n_min=0 n_max=1000000 n_default=20000 ")], needs=[IPP]),
+    ]
     cases.append(Case("pyengine matmul-py-numba: a Numba that is there but fails to load (OSError) is one line "
                       "saying why, exit 1", [NUMBA, "-n", 8], 1,
                       [stdout_empty, stderr_says("'numba' (python3-numba), which is installed but failed to load: "

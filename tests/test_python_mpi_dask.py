@@ -32,8 +32,8 @@ from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_line
                    stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
                            kernel_needs, kill_all, kill_group, marked, no_traceback, none_left, one_line,
-                           pool_not_started, py, read_all, run_probe, same_figures, scratch_folder, start,
-                           stderr_closed, wait_for)
+                           pool_not_started, py, read_all, run_probe, same_figures, schedules_listed, scratch_folder,
+                           start, stderr_closed, wait_for)
 
 WORKLOADS = ("matmul", "factorial", "download")
 WORKERS = (1, 2, 3)
@@ -204,6 +204,8 @@ def bad_input():
         Case("py factorial dask refuses --schedule cyclic (Dask deals tasks on request)",
              [dask, "--mode", "many", "--schedule", "cyclic"], 2, [stdout_empty, stderr_says("cyclic"), no_traceback],
              needs=[dask]),
+        Case("py factorial dask --help lists --schedule static|dynamic, the ones it takes", [dask, "--help"], 0,
+             [schedules_listed("static|dynamic"), no_traceback], needs=[dask]),
         Case("py matmul dask --help names --scheduler", [py("matmul", "dask"), "--help"], 0,
              [stdout_says(r"--scheduler threads\|processes\|distributed"), no_traceback],
              needs=[py("matmul", "dask")]),

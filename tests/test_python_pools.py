@@ -25,8 +25,8 @@ from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_l
                    stdout_empty, stdout_says)
 from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
                            finish, in_group, kernel_needs, no_traceback, none_left, one_line, pool_not_started, py,
-                           read_all, run_probe, same_figures, scratch_folder, start, stderr_closed, wait_for,
-                           whole_files_only)
+                           read_all, run_probe, same_figures, schedules_listed, scratch_folder, start, stderr_closed,
+                           wait_for, whole_files_only)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
 MODELS = {
@@ -186,6 +186,10 @@ def bad_input():
                                                              HELP_DEFAULT[model] % defaults[workload])),
                                no_traceback],
                               needs=[exe]))
+    for model in MODELS:  # a pool refuses cyclic: its help does not list it
+        exe = py("factorial", model)
+        cases.append(Case("pools factorial %s --help lists --schedule static|dynamic, the ones it takes" % model,
+                          [exe, "--help"], 0, [schedules_listed("static|dynamic"), no_traceback], needs=[exe]))
     for workload, model, package, args in (("factorial", "joblib", "python3-joblib", ["-n", 8]),
                                            ("matmul", "futures", "python3-numpy", ["-n", 8])):
         exe = py(workload, model)

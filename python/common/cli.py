@@ -36,7 +36,10 @@ class Flag:
 
     kind: "switch" (sets field to True, or False for --no-...), "count" (a whole
     number in [low, high]), "choice" (one word of choices), "bytes" (a count
-    with an optional K, M or G suffix), "text" (any non-empty text).
+    with an optional K, M or G suffix), "text" (any non-empty text). A choice's
+    metavar names the words the program takes (--help, and the refusal of any
+    other); choices may hold more, which the program then refuses itself,
+    saying why (a pool's --schedule cyclic).
     """
 
     def __init__(self, name, metavar, kind, field, help, low=0, high=0, choices=()):
@@ -125,7 +128,7 @@ def take_value(options, flag, text, policy):
         value = text
     elif flag.kind == "choice":
         if text not in flag.choices:
-            raise report.UsageError("%s: '%s' is not one of %s" % (flag.name, text, "|".join(flag.choices)))
+            raise report.UsageError("%s: '%s' is not one of %s" % (flag.name, text, flag.metavar))
         value = text
     elif flag.kind == "bytes":
         value = parse_bytes(text, flag.low, flag.high)

@@ -46,18 +46,37 @@ UNSET_RESIDUE = 2 ** 64 - 1
 
 MODES = ("big", "many")
 SCHEDULES = ("static", "cyclic", "dynamic")
+# What a pool can deal: it gives each chunk to whichever worker is free, so not cyclic (fixed in advance).
+POOL_SCHEDULES = ("static", "dynamic")
 KERNELS = ("python", "gmpy2")
-FACTORIAL_FLAGS = (
-    cli.Flag("--mode", "big|many", "choice", "mode",
-             "big: one n! (default); many: the factorials of 1..n as tasks (try -n 3000)", choices=MODES),
-    cli.Flag("--schedule", "static|cyclic|dynamic", "choice", "schedule",
-             "--mode many: one block per worker, chunks round-robin, or chunks on request (default)",
-             choices=SCHEDULES),
-    cli.Flag("--chunk", "K", "count", "chunk", "--mode many, cyclic and dynamic: tasks handed out at a time "
-             "(default 1)", 1, MAX_CHUNK),
-    cli.Flag("--kernel", "python|gmpy2", "choice", "kernel",
-             "python: Python's own integers (default); gmpy2: GMP's, through gmpy2", choices=KERNELS),
-)
+
+
+def factorial_flags(pool=False, many_only=False):
+    """The workload's flags as a model takes them, and its --help says them: a
+    pool's --schedule has no cyclic, and a model that runs --mode many only
+    (IPython Parallel's) says so. Each still parses every word of --mode and
+    --schedule, so that parse refuses the one the model lacks saying why."""
+    if many_only:
+        mode = ("many", "many: the factorials of 1..n as tasks (try -n 3000); required: this model has no "
+                        "--mode big")
+    else:
+        mode = ("big|many", "big: one n! (default); many: the factorials of 1..n as tasks (try -n 3000)")
+    if pool:
+        schedule = ("|".join(POOL_SCHEDULES), "--mode many: one block per worker, or chunks on request (default); "
+                    "no cyclic: the pool gives each chunk to whichever worker is free")
+        chunked = "dynamic"
+    else:
+        schedule = ("|".join(SCHEDULES), "--mode many: one block per worker, chunks round-robin, or chunks on "
+                    "request (default)")
+        chunked = "cyclic and dynamic"
+    return (
+        cli.Flag("--mode", mode[0], "choice", "mode", mode[1], choices=MODES),
+        cli.Flag("--schedule", schedule[0], "choice", "schedule", schedule[1], choices=SCHEDULES),
+        cli.Flag("--chunk", "K", "count", "chunk", "--mode many, %s: tasks handed out at a time (default 1)"
+                 % chunked, 1, MAX_CHUNK),
+        cli.Flag("--kernel", "python|gmpy2", "choice", "kernel",
+                 "python: Python's own integers (default); gmpy2: GMP's, through gmpy2", choices=KERNELS),
+    )
 
 
 def log2_factorial(m):
@@ -74,19 +93,29 @@ def bytes_needed(options):
     return BIG_COPIES * factorial_bytes(options.n) + options.workers * WORKER_BYTES
 
 
-WORKLOAD = cli.Workload("factorial", "Exact factorials: one huge n! (--mode big) or the factorials of 1..n as "
+def workload(pool=False, many_only=False):
+    """The factorial workload's command line for a model (factorial_flags); for
+    one that runs --mode many only, -n is that mode's: at most MANY_MAX_N, MANY_DEFAULT_N if left out."""
+    if many_only:
+        return cli.Workload("factorial", "Exact factorials: the factorials of 1..n as tasks (--mode many)",
+                            "n of the last task, n!", 0, MANY_MAX_N, MANY_DEFAULT_N, MAX_WORKERS,
+                            factorial_flags(pool, many_only), bytes_needed)
+    return cli.Workload("factorial", "Exact factorials: one huge n! (--mode big) or the factorials of 1..n as "
                         "tasks (--mode many)", "n of n! (--mode many: the last task, n!; default 20000 there)",
-                        0, MAX_N, DEFAULT_N, MAX_WORKERS, FACTORIAL_FLAGS, bytes_needed)
+                        0, MAX_N, DEFAULT_N, MAX_WORKERS, factorial_flags(pool, many_only), bytes_needed)
+
 
 gmpy2 = None  # the gmpy2 module, when --kernel gmpy2 asked for it
 
 
-def parse(argv, model, policy, model_flags=(), defaults=None, pool=False):
+def parse(argv, model, policy, model_flags=(), defaults=None, pool=False, many_only=False):
     """The command line, with what depends on --mode (common/factorial.c's
     factorial_options). pool: the model hands tasks to a pool, which gives
-    each chunk to whichever worker is free, so it cannot deal them cyclic."""
+    each chunk to whichever worker is free, so it cannot deal them cyclic.
+    many_only: the model runs --mode many only (it refuses big itself); its
+    -n and --help are that mode's."""
     global gmpy2
-    options = cli.parse(argv, WORKLOAD, model, policy, model_flags,
+    options = cli.parse(argv, workload(pool, many_only), model, policy, model_flags,
                         dict({"mode": "big", "schedule": "dynamic", "chunk": 1, "kernel": "python"},
                              **(defaults or {})))
     cli.check_memory(options)

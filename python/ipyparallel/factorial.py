@@ -59,7 +59,7 @@ def load_engines(options):
 
 def main():
     # ---- parse ----
-    options = factorial.parse(sys.argv, MODEL, cli.MANY_WORKERS, pool=True)
+    options = factorial.parse(sys.argv, MODEL, cli.MANY_WORKERS, pool=True, many_only=True)
     ipp = load_engines(options)
 
     # ---- prepare: room for the results, outside the timed region ----

@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_lines, stderr_says,  # noqa: E402
-                   stdout_empty, stdout_says)
+from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_lines, stderr_lacks,  # noqa: E402
+                   stderr_says, stdout_empty, stdout_says)
 from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
                            finish, in_group, kernel_needs, no_traceback, none_left, one_line, pool_not_started, py,
                            read_all, run_probe, same_figures, schedules_listed, scratch_folder, start, stderr_closed,
@@ -116,6 +116,14 @@ def correctness():
         label = "".join(" " + a for a in extra[-2:]) + ", run from a folder holding random.py and numpy.py"
         case = verified_case(workload, model, kind, 2, extra, n=n, label=label)
         case.argv = SCRATCH.from_shadowing(case.argv)
+        cases.append(case)
+    # Under PYTHONWARNINGS=default, Python says of every socket nobody closed "ResourceWarning: unclosed
+    # <socket.socket ...>": each worker's session is closed, thread or process, run after run.
+    for model, kind in (("futures", "thread"), ("joblib", "loky"), ("joblib", "threading")):
+        case = verified_case("download", model, kind, 2, reps=2, label=" -r 2 under PYTHONWARNINGS=default: no "
+                             "ResourceWarning (every worker's session closed)",
+                             checks=[stderr_lacks("ResourceWarning", "Warning:")])
+        case.env = {"PYTHONWARNINGS": "default"}
         cases.append(case)
     # A job's pure Python kernel makes its own lists (the pools' is tests/test_python.py's).
     cases.append(verified_case("matmul", "joblib", "threading", 3, ["--kernel", "python"], n=17,

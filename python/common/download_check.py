@@ -10,7 +10,7 @@ fails the run (check_failures: with --no-verify too).
 import os
 import resource
 
-from . import content, download, download_list, report, run
+from . import content, download, download_fetch, download_list, report, run
 
 # Bytes read back at a time by the check.
 CHECK_CHUNK = 256 << 10
@@ -26,7 +26,9 @@ def cpu_seconds():
 
 def finish(problem, start):
     """The phases of a run (comm: the longest any worker spent in its transfers,
-    waiting on the network; compute: none), its CPU time, the files given up on."""
+    waiting on the network; compute: none), its CPU time, the files given up on;
+    first the sessions of the run's worker threads are closed (in combine)."""
+    download_fetch.close_workers_fetchers()
     phases = run.phases_from_spans(start, problem.spans)
     phases.comm, phases.compute = phases.compute, 0.0
     now = cpu_seconds()

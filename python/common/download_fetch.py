@@ -12,6 +12,7 @@ retry, give_up) are also python/asyncio/download.py's, which awaits instead.
 Last, how a pool's worker or a joblib job gets its own session and fetches.
 """
 import email.utils
+import multiprocessing.util
 import os
 import re
 import threading
@@ -308,13 +309,39 @@ def retry(problem, file, after, reason):
 # In a pool worker: its own fetcher (worker.fetcher), made once by the pool's
 # initializer. Each thread has its own: an executor's threads are its workers.
 worker = threading.local()
+# The fetchers this process's workers made (worker_fetcher), until they are closed.
+workers_fetchers, workers_fetchers_lock = [], threading.Lock()
+
+
+def worker_fetcher(problem):
+    """A new fetcher for this worker (a thread, or a worker process), closed with
+    its connections when the run ends: a worker thread's by the program once the
+    pool is done (close_workers_fetchers), a worker process's as it leaves
+    (multiprocessing's finalizers, which every pool's process, loky's too, runs
+    then). A session nobody closes leaves its sockets to the garbage collector,
+    which says so under PYTHONWARNINGS=default: "ResourceWarning: unclosed
+    <socket.socket ...>", once per connection."""
+    fetcher = Fetcher(problem, run.worker_id())
+    with workers_fetchers_lock:
+        workers_fetchers.append(fetcher)
+    multiprocessing.util.Finalize(fetcher, fetcher.close, exitpriority=0)
+    return fetcher
+
+
+def close_workers_fetchers():
+    """Close the sessions this process's worker threads made (none where the workers are processes)."""
+    with workers_fetchers_lock:
+        fetchers = workers_fetchers[:]
+        del workers_fetchers[:]
+    for fetcher in fetchers:
+        fetcher.close()
 
 
 def start_worker(problem):
     """A pool's initializer: become a worker (pools.py), make this worker's own session."""
     pools.become_worker()
     download.load_packages()  # already there after fork; a spawned worker imports them here
-    worker.fetcher = Fetcher(problem, run.worker_id())
+    worker.fetcher = worker_fetcher(problem)
 
 
 def fetch_task(index):
@@ -341,7 +368,7 @@ def fetch_job(file):
     fetcher = getattr(worker, "fetcher", None)
     if fetcher is None:
         download.load_packages()  # a loky worker is a fresh interpreter: it imports them here
-        fetcher = worker.fetcher = Fetcher(file, run.worker_id())
+        fetcher = worker.fetcher = worker_fetcher(file)
     fetcher.problem = file
     record, span = fetch(fetcher, file.index)
     return file.index, record, span

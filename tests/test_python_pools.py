@@ -25,8 +25,8 @@ from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, program, result_l
                    stderr_says, stdout_empty, stdout_says)
 from python_checks import (FILESERVER, Scratch, children_of, expect, factorial_figures, figures_are,  # noqa: E402
                            finish, in_group, kernel_needs, no_traceback, none_left, one_line, pool_not_started, py,
-                           read_all, run_probe, same_figures, schedules_listed, scratch_folder, start, stderr_closed,
-                           wait_for, whole_files_only)
+                           read_all, run_probe, run_program, same_figures, schedules_listed, scratch_folder, start,
+                           stderr_closed, wait_for, whole_files_only)
 
 # Each model, its flag, its kinds, and the kind it runs when the flag is left out (per workload).
 MODELS = {
@@ -254,6 +254,13 @@ def dying():
         cases.append(Case("pools download %s %s: %s" % (model, kind, text),
                           [sys.executable, THIS, "probe", name, "--model", model, "--kind", kind,
                            "--server", server("slow")], 0, needs=[exe, FILESERVER], timeout=CASE_TIMEOUT))
+    # A worker started as a new interpreter (loky's, spawn's) names the program in its messages too.
+    for model, kind, extra in (("joblib", "loky", ""), ("futures", "process", "--start-method spawn")):
+        cases.append(Case("pools download %s %s%s: a worker's message names the program" % (
+                          model, kind, " " + extra if extra else ""),
+                          [sys.executable, THIS, "probe", "worker-named", "--model", model, "--kind", kind,
+                           "--server", server("plain"), "--args", extra], 0,
+                          needs=[py("download", model), FILESERVER], timeout=CASE_TIMEOUT))
     for model, kind in (("futures", "process"), ("joblib", "loky")):
         cases.append(Case("pools factorial %s %s: a pool that cannot start its workers (ulimit -n 24) is one line, "
                           "exit 1, no worker left" % (model, kind),
@@ -364,10 +371,23 @@ def probe_no_descriptors(options, directory):
     pool_not_started([py("factorial", options.model), "-p", 64, "-n", 2000, flag, options.kind], GONE_TIMEOUT)
 
 
+def probe_worker_named(options, directory):
+    """A file the server refuses (404), given up on in a worker: the message carries the program's name."""
+    listing = Path(directory, "urls.txt")
+    listing.write_text("http://%s/nothing/a.bin\nhttp://%s/files/b.bin?size=10\n" % (options.server, options.server))
+    flag = MODELS[options.model][0]
+    argv = [py("download", options.model), "-p", 2, flag, options.kind] + options.args.split()
+    status, _, stderr = run_program(argv + ["-i", listing, "-o", Path(directory, "out"), "--warmup", 0])
+    name = "download-py-%s" % options.model
+    expect(status == 1 and "%s: giving up on a.bin (" % name in stderr and not stderr.startswith("program:")
+           and "\nprogram:" not in stderr, "exit status %d, stderr %r" % (status, stderr[-400:]))
+
+
 def main():
     parser = argparse.ArgumentParser(description="the probes of tests/test_python_pools.py (run by tests/run_tests.py)")
     parser.add_argument("command", choices=["probe"])
-    parser.add_argument("name", choices=["same", "kill-worker", "kill-parent", "interrupt", "no-descriptors"])
+    parser.add_argument("name", choices=["same", "kill-worker", "kill-parent", "interrupt", "no-descriptors",
+                                         "worker-named"])
     parser.add_argument("--model", choices=sorted(MODELS), default="futures")
     parser.add_argument("--kind", default="")
     parser.add_argument("--server", default="127.0.0.1:0")

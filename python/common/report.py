@@ -7,13 +7,19 @@ exceptions into a message and an exit status.
 """
 import errno
 import importlib
+import os
 import sys
 
 EXIT_OK = 0       # ran, and every result verified (or was not checked)
 EXIT_FAILED = 1   # a runtime failure (a package that is there but fails to load, too), or a wrong result
 EXIT_USAGE = 2    # a bad command line, or a package the program needs is missing
 
-_program = ["program"]
+# Where a worker started as a new interpreter (loky's, spawn's, forkserver's,
+# Dask's, IPython Parallel's engines) finds the program's name: the
+# environment it inherits (set_program), since none of the program's memory.
+PROGRAM_VARIABLE = "SUITE_PROGRAM"
+
+_program = [os.environ.get(PROGRAM_VARIABLE) or "program"]
 _rank = [None]  # under MPI with more than one rank: this rank's number, which error() names
 
 
@@ -34,8 +40,10 @@ class WrongResult(Failure):
 
 
 def set_program(name):
-    """Name every later message after this program, e.g. "matmul-py-threading"."""
+    """Name every later message after this program, e.g. "matmul-py-threading",
+    its workers' too, however they are started."""
     _program[0] = name
+    os.environ[PROGRAM_VARIABLE] = name
 
 
 def program():

@@ -128,3 +128,8 @@ size_t download_next(struct download *d)
     size_t index = atomic_fetch_add(d->next, 1);
     return index < d->count ? index : d->count;
 }
+
+void download_stop(struct download *d)
+{
+    atomic_store(d->next, d->count);
+}

@@ -155,6 +155,10 @@ enum outcome download_again(struct fetcher *f);
 /* download_next: take the next file from the shared queue; d->count when none is left. */
 size_t download_next(struct download *d);
 
+/* download_stop: the shared queue gives no more files (a run that has
+ * failed: its workers finish the file in hand and take no other). */
+void download_stop(struct download *d);
+
 /* download_finish: at the end of a run, once every record is in this
  * process: the phases (comm: the longest any worker spent in its transfers,
  * which is waiting on the network; compute: none), the CPU time used since

@@ -30,6 +30,7 @@ from suite import (Case, FileServer, MPIRUN, PROXY_VARIABLES, ROOT, fails_on, la
                    no_sanitizer_report, parsed_stdout, program, result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
                    wrong_warmup_line)
 from harness.content import made_up  # noqa: E402  (suite puts tools/ on the path)
+from test_checked_calls import FAIL_CALLS, preloadable  # noqa: E402
 
 WORKLOAD = "download"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi", "async")
@@ -192,6 +193,14 @@ def files_intact(directory, expected, absent=()):
 def server_name(i):
     """The name --server gives file i (from 1) with the default seed."""
     return "file-%d-%06d.bin" % (SEED, i)
+
+
+def at_most_files(directory, most):
+    """Check: directory holds at most most files under their final names."""
+    def check(outcome):
+        whole = [name for name in os.listdir(directory) if not name.endswith(".part")]
+        return None if len(whole) <= most else "%d files downloaded, expected at most %d" % (len(whole), most)
+    return check
 
 
 def server_files(count, size):
@@ -377,6 +386,16 @@ def behaviour():
                       [program("download-serial"), "--server", "127.0.0.1:%d" % port("plain"), "--files", 1,
                        "--size", 10, "-o", out_dir()], 1, [stderr_says("cannot write")], stdout_path="/dev/full",
                       needs=needs("serial")))
+    # A thread that cannot be started fails the run at once: the one already running takes no more files
+    # (40 files at 100 ms each, one after another, without it).
+    directory = out_dir()
+    cases.append(Case("download threads: pthread_create failing for worker 1 is reported, and worker 0 stops",
+                      launch(WORKLOAD, "threads", 2, ["--server", "127.0.0.1:%d" % port("slow"), "--files", 40,
+                                                      "--size", 1000, "-o", directory, "--warmup", 0]), 1,
+                      [stderr_says("pthread_create for worker 1 failed: Resource temporarily unavailable"),
+                       at_most_files(directory, 2)],
+                      env={"LD_PRELOAD": preloadable(FAIL_CALLS), "FAIL_CALL": "pthread_create", "FAIL_AFTER": "1"},
+                      needs=needs("threads") + [FAIL_CALLS]))
     # `ulimit -f` stands in for a full disk: each file given up on and named, none killed by SIGXFSZ (exit 153).
     directory = out_dir()
     cases.append(Case("download threads writing past ulimit -f: exit 1, each file named, none under its final name",

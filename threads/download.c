@@ -79,6 +79,7 @@ static enum outcome fetch_all(void *work, struct phases *phases)
         if (rc != 0) {
             report_error("pthread_create for worker %u failed: %s", w, strerror(rc));
             o = OUTCOME_FAILED;
+            download_stop(d); /* the run has failed: the threads running take no more files */
             break;
         }
     }

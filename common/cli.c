@@ -323,12 +323,8 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
     if (pipe_ignore_sigpipe() != OUTCOME_OK)
         return OUTCOME_FAILED;
     /* a file past `ulimit -f` likewise: EFBIG, said, instead of SIGXFSZ killing it (exit 153, no word) */
-    struct sigaction ignore = {.sa_handler = SIG_IGN};
-    sigemptyset(&ignore.sa_mask);
-    if (sigaction(SIGXFSZ, &ignore, NULL) != 0) {
-        report_error("sigaction(SIGXFSZ) failed: %s", strerror(errno));
+    if (pipe_ignore_signal(SIGXFSZ, "SIGXFSZ") != OUTCOME_OK)
         return OUTCOME_FAILED;
-    }
     set_defaults(opt, workload, model);
     struct parse p = {.tables = {shared_flags, workload->flags}, .target = opt, .opt = opt, .policy = policy};
     const struct flag *stop = NULL;

@@ -13,15 +13,20 @@
 /* What a pool's pipes ask for: 1 MiB, Linux's default limit for a user (pipe-max-size). */
 #define PIPE_ROOM (1 << 20)
 
-enum outcome pipe_ignore_sigpipe(void)
+enum outcome pipe_ignore_signal(int sig, const char *name)
 {
     struct sigaction ignore = {.sa_handler = SIG_IGN};
     sigemptyset(&ignore.sa_mask);
-    if (sigaction(SIGPIPE, &ignore, NULL) != 0) {
-        report_error("sigaction(SIGPIPE) failed: %s", strerror(errno));
+    if (sigaction(sig, &ignore, NULL) != 0) {
+        report_error("sigaction(%s) failed: %s", name, strerror(errno));
         return OUTCOME_FAILED;
     }
     return OUTCOME_OK;
+}
+
+enum outcome pipe_ignore_sigpipe(void)
+{
+    return pipe_ignore_signal(SIGPIPE, "SIGPIPE");
 }
 
 enum outcome pipe_write(int fd, const void *buf, size_t bytes, const char *who)

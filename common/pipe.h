@@ -31,6 +31,11 @@ enum pipe_status {
  * SIGPIPE. Once, in main, before any worker exists. */
 enum outcome pipe_ignore_sigpipe(void);
 
+/* pipe_ignore_signal: ignore signal sig (named name in the message if that
+ * fails), as pipe_ignore_sigpipe does SIGPIPE: e.g. SIGXFSZ, so that a write
+ * past `ulimit -f` fails with EFBIG, which is reported. */
+enum outcome pipe_ignore_signal(int sig, const char *name);
+
 /* pipe_write: all bytes to fd, through short writes and signals; who names
  * the reader in a message if it fails. */
 enum outcome pipe_write(int fd, const void *buf, size_t bytes, const char *who);

@@ -38,6 +38,8 @@ from python_checks import (CLEANUPS, FILESERVER, ProbeFailed, Scratch, expect, f
 THIS = Path(__file__).resolve()
 # numba.py, aiohttp.py and ipyparallel.py, each raising ImportError: on PYTHONPATH, the package is missing.
 HIDE_PACKAGES = ROOT / "tests" / "data" / "hide-engines"
+# sitecustomize.py that makes IPython Parallel's controller stall: on PYTHONPATH, a loaded machine's.
+SLOW_CONTROLLER = ROOT / "tests" / "data" / "slow-controller"
 IPP = program("factorial-py-ipyparallel")
 NUMBA = program("matmul-py-numba")
 ASYNC = program("download-py-asyncio")
@@ -115,6 +117,13 @@ def correctness():
     case = verified(IPP, "factorial", "ipyparallel", 2, ["--mode", "many", "-n", 60, "--warmup", 0], 60,
                     label=", run from a folder holding random.py and numpy.py", timeout=CLUSTER_TIMEOUT)
     case.argv = SCRATCH.from_shadowing(case.argv)
+    cases.append(case)
+    # A controller that stalls, as on a loaded machine: the engines and the client wait for it as long as
+    # registering may take (ENGINE_TIMEOUT), not IPython Parallel's 5 s and 10 s.
+    case = verified(IPP, "factorial", "ipyparallel", 1, ["--mode", "many", "-n", 20, "--warmup", 0], 20,
+                    label=", its controller stalling 6 s on an engine's registration and 11 s on the client's first "
+                    "request", timeout=CLUSTER_TIMEOUT)
+    case.env = {"PYTHONPATH": str(SLOW_CONTROLLER)}
     cases.append(case)
     cases.append(verified(NUMBA, "matmul", "numba", 3, ["-n", 100, "--style", "nogil"], 100, reps=2,
                           checks=[stdout_says(r"kernel=numba .* style=nogil jit=")], label=" --style nogil"))

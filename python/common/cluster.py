@@ -31,6 +31,7 @@ workers' scratch space in a Guard's folder too: its processes end with the
 program by themselves, but the folder would stay after a SIGKILL or SIGTERM.
 """
 import contextlib
+import logging
 import os
 import secrets
 import subprocess
@@ -136,8 +137,8 @@ def describe(error):
 @contextlib.contextmanager
 def started(ipp, options, engines):
     """A client of a cluster of this program's own: a controller and `engines`
-    engines on 127.0.0.1, started (ipp.Cluster(n=...).start_and_connect_sync(),
-    as IPython Parallel's documentation starts one), the start-up added to the
+    engines on 127.0.0.1, started (ipp.Cluster(n=...), connected() as
+    IPython Parallel's documentation starts one), the start-up added to the
     result line as cluster_start=; stopped when the with-block ends, whatever
     way, and nothing left behind (Guard). IPython Parallel's errors become
     report.Failure (exit status 1, one line)."""
@@ -149,12 +150,14 @@ def started(ipp, options, engines):
                               controller_location=LOOPBACK, engine_timeout=ENGINE_TIMEOUT, config=settings(),
                               controller_args=["--HeartMonitor.period=%d" % HEARTBEAT_MS,
                                                "--HeartMonitor.max_heartmonitor_misses=%d" % HEARTBEAT_MISSES],
-                              delay=0, load_profile=False, shutdown_atexit=False)
+                              delay=0, load_profile=False, shutdown_atexit=False,
+                              log_level=logging.ERROR)  # its warnings (an engine stopped) would add lines to ours
         try:
-            client = cluster.start_and_connect_sync()
+            client = connected(cluster, engines)
         except TimeoutError:
-            raise report.Failure("the %d engines did not all register with the controller within %d s" % (
-                engines, ENGINE_TIMEOUT)) from None
+            raise report.Failure("%s with the controller within %d s" % (
+                "the engine did not register" if engines == 1 else "the %d engines did not all register" % engines,
+                ENGINE_TIMEOUT)) from None
         options.model_figures.append(("cluster_start", "%.3f" % (run.clock() - begin)))
         try:
             yield client
@@ -167,13 +170,28 @@ def started(ipp, options, engines):
         guard.end()
 
 
+def connected(cluster, engines):
+    """A client of cluster, once its controller and all its engines are up:
+    start_and_connect_sync()'s three steps, each given what is left of
+    ENGINE_TIMEOUT. (start_and_connect_sync() gives the client's first
+    request to the controller IPython Parallel's 10 s, which a controller
+    busy registering engines on a loaded machine can take longer to answer.)"""
+    deadline = run.clock() + ENGINE_TIMEOUT
+    cluster.start_cluster_sync()
+    client = cluster.connect_client_sync(timeout=max(deadline - run.clock(), 1))
+    client.wait_for_engines(engines, timeout=max(deadline - run.clock(), 0))
+    return client
+
+
 def settings():
     """The launchers' settings: every engine at once, each willing to wait for
-    the controller's connection file as long as registering may take."""
+    the controller's connection file, and for its answer to registering, as
+    long as registering may take."""
     from traitlets.config import Config  # IPython Parallel's own configuration system
     config = Config()
     config.LocalEngineSetLauncher.delay = 0
-    config.EngineLauncher.engine_args = ["--IPEngine.wait_for_url_file=%d" % ENGINE_TIMEOUT]
+    config.EngineLauncher.engine_args = ["--IPEngine.wait_for_url_file=%d" % ENGINE_TIMEOUT,
+                                         "--IPEngine.timeout=%d" % ENGINE_TIMEOUT]  # its registration's answer too
     return config
 
 

@@ -145,7 +145,9 @@ enum outcome matmul_prepare(struct matmul *m, const struct options *opt, enum me
     m->scratch = calloc(m->local, sizeof *m->scratch);
     if (whole) {
         m->a = memory_alloc(bytes, MEMORY_PRIVATE);
-        m->c = part == MATMUL_CHILDREN ? children_c(n, m->workers) : memory_alloc(bytes, c_memory);
+        /* c_memory decides, for the children too: matmul_release frees C as that kind */
+        m->c = part == MATMUL_CHILDREN && c_memory == MEMORY_SHARED ? children_c(n, m->workers)
+                                                                   : memory_alloc(bytes, c_memory);
     }
     enum outcome o = m->b && m->span && m->copied && m->scratch && (!whole || (m->a && m->c)) ? OUTCOME_OK
                                                                                             : OUTCOME_FAILED;

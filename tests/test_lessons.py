@@ -1,5 +1,8 @@
 """tests/test_lessons.py — the lessons: their bug/fix examples, every command in them, every link."""
+import atexit
+import shutil
 import sys
+import tempfile
 
 from lesson_blocks import SKIPPED as BLOCKS_NOT_RUN
 from suite import MPIRUN, ROOT, Case, fails_on, parsed_stdout, program, sanitizer_env, stderr_says, stdout_says
@@ -19,6 +22,18 @@ RACE_LOST = 1
 # other's whole time slice of additions). Up to RACE_TRIES runs, stopping at
 # the first that loses some, make missing it vanishingly rare.
 RACE_THREADS, RACE_N, RACE_TRIES = 2, 100000000, 10
+# Lesson 3's exercise 1, done: processes/matmul.c with C allocated MEMORY_PRIVATE, built beside
+# the suite's own objects into a folder of its own, by the compiler build/flags names (split into
+# words: "ccache cc"). A failed build exits BUILD_FAILED, which no
+# case expects.
+BUILD_FAILED = 3
+PRIVATE_C = """
+sed 's/MEMORY_SHARED, MATMUL_CHILDREN/MEMORY_PRIVATE, MATMUL_CHILDREN/' processes/matmul.c > "$2/private_c.c"
+grep -q 'MEMORY_PRIVATE, MATMUL_CHILDREN' "$2/private_c.c" || exit %d
+$1 -std=c11 -D_GNU_SOURCE -Icommon -o "$2/private_c" "$2/private_c.c" build/libmatmul.a build/libcommon.a \\
+    build/team_single.o -lm || exit %d
+exec "$2/private_c" -n 512 -p 2
+""" % (BUILD_FAILED, BUILD_FAILED)
 
 
 def until_it_shows(argv, tries=RACE_TRIES):
@@ -69,6 +84,26 @@ def race_check_fails(race, fixed):
                      "a line that lost nothing")]
 
 
+def built_with(key, default):
+    """A setting that build/flags (written by make) records for bin/, e.g. CC."""
+    flags = ROOT / "build" / "flags"
+    lines = flags.read_text().splitlines() if flags.exists() else []
+    return next((line.split("=", 1)[1] for line in lines if line.startswith(key + "=")), default)
+
+
+def private_c_case():
+    """Lesson 3's exercise 1 asks what a private C would do to matmul-processes; its solution
+    says: the children's rows vanish with them, the warm-up run fails its check (rep=0,
+    verified=no, compute=0: their times vanish too) and the program exits 1."""
+    folder = tempfile.mkdtemp(prefix="lesson-private-c-")
+    atexit.register(shutil.rmtree, folder, True)  # gone even where its case does not run (--list, --filter)
+    objects = [ROOT / "build" / name for name in ("libmatmul.a", "libcommon.a", "team_single.o")]
+    return Case("lessons 03 exercise 1: a private C in matmul-processes fails its check, as the solution says",
+                ["sh", "-c", PRIVATE_C, "sh", built_with("CC", "cc"), folder], 1,
+                [stdout_says(r"\brep=0 .*\bcompute=0\.0+ .*\bverified=no\b"),
+                 stderr_says("wrong result", "no timed run was made")], needs=objects)
+
+
 def examples():
     """Each fix is right; each bug shows wherever it shows deterministically,
     and the plain race where it shows on nearly every run, retried."""
@@ -79,7 +114,7 @@ def examples():
     zombies, zombies_fixed = lessons / "zombies", lessons / "zombies_fixed"
     deadlock, deadlock_fixed = lessons / "deadlock", lessons / "deadlock_fixed"
     tsan = sanitizer_env("tsan", "threads")
-    return [race_case(race, RACE_N)] + race_check_fails(race, fixed) + [
+    return [race_case(race, RACE_N)] + race_check_fails(race, fixed) + [private_c_case()] + [
         Case("lessons race_fixed --lock mutex loses nothing", [fixed, "-p", 4, "-n", 200000, "--lock", "mutex"], 0,
              [stdout_says(r"lost=0\b")], needs=[fixed]),
         Case("lessons race_fixed --lock atomic loses nothing", [fixed, "-p", 4, "-n", 200000, "--lock", "atomic"],

@@ -5,7 +5,8 @@
  *        is three steps (load, add, store); two threads interleaving them can
  *        both load 41 and both store 42. How many are lost changes run to run.
  *        The fix, two ways: race_fixed.c (diff -u race.c race_fixed.c).
- *        ThreadSanitizer names the race every time: make bin/tsan/lessons/race.
+ *        ThreadSanitizer names the race every time:
+ *        make FLAVOR=tsan bin/tsan/lessons/race, then bin/tsan/lessons/race -p 2 -n 1000.
  */
 #include <errno.h>
 #include <pthread.h>

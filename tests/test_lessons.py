@@ -146,7 +146,7 @@ def examples():
 
 
 def cases():
-    """The examples, then every lesson's commands, then the links of every page."""
+    """The examples, then every lesson's commands, its Python quotes, then the links of every page."""
     pages = LESSONS + [ROOT / "lessons" / "README.md", ROOT / "README.md", ROOT / "results" / "README.md",
                        ROOT / "results" / "reference" / "README.md"]
     pages = [p for p in pages if p.exists()]
@@ -155,5 +155,7 @@ def cases():
                     [sys.executable, ROOT / "tests" / "lesson_blocks.py", lesson], timeout=900,
                     skip_exit=BLOCKS_NOT_RUN)   # some need what this machine lacks (MPI, a cluster)
                for lesson in LESSONS]
+            + [Case("lessons: every Python block quotes the real files under python/",
+                    [sys.executable, ROOT / "tests" / "lesson_quotes.py"] + LESSONS)]
             + [Case("lessons: every link in the lessons and READMEs leads somewhere",
                     [sys.executable, ROOT / "tests" / "doc_links.py"] + pages)])

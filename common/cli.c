@@ -265,8 +265,11 @@ static void print_help(const struct options *opt, enum worker_policy policy)
 {
     const struct workload *w = opt->workload;
     printf("usage: %s [flags]\n%s, %s model.\n\n", report_program(), w->summary, opt->model);
+    char workers[32] = "always 1 here";
+    if (policy != ONE_WORKER)
+        snprintf(workers, sizeof workers, "1 to %u", w->max_workers);
     printf("  -n N is the %s (%lu to %lu, default %lu); -p P is %s.\n\n", w->n_meaning, w->n_min,
-           w->n_max, w->n_default, policy == ONE_WORKER ? "always 1 here" : "1 or more");
+           w->n_max, w->n_default, workers);
     cli_print_flags(shared_flags, HELP_WIDTH);
     cli_print_flags(w->flags, HELP_WIDTH);
     printf("\nOutput: one line of key=value pairs on stdout per timed run; messages on stderr.\n"

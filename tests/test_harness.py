@@ -1,4 +1,5 @@
 """tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python, clusters."""
+import re
 import sys
 
 from suite import ROOT, Case, needs_mpirun, program, stderr_says, stdout_empty
@@ -48,6 +49,7 @@ def cases():
         Case("harness meta.json's git_commit: the checkout's HEAD; none for an export inside another "
              "repository's work tree (it recorded that repository's HEAD)", [sys.executable, CHECKS, "git_commit"]),
         *bad_variables(),
+        *workers_offered(),
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs; WORKERS= past the only "
              "program's limit: nothing to run, exit 1; make plot RESULTS= of a path with a space and a quote",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
@@ -95,6 +97,28 @@ BAD_FLAGS = [(["--plot", ""], "--plot: which results folder?"),
              (["--timeout", "nan"], "--timeout nan: seconds above 0"),
              (["--timeout", "-1"], "--timeout -1.0: seconds above 0"),
              (["--no-python", "--models", "serial,py-serial"], "names a Python lane, and PYTHON=0 leaves")]
+
+
+def workers_said(outcome):
+    """Check: the help (after --describe's line) gives -p the range --describe's max_workers does."""
+    described = re.search(r"max_workers=(\d+)", outcome.stdout)
+    helped = re.search(r"-p P is ([^.]*)\.", outcome.stdout)
+    if not described or not helped:
+        return "no max_workers= line or no '-p P is ...' in the help:\n%s" % outcome.stdout[:400]
+    top = int(described.group(1))
+    said = "always 1 here" if top == 1 else "1 to %d" % top
+    return None if helped.group(1) == said else "--help says -p P is %s; --describe offers %d (%s)" % (
+        helped.group(1), top, said)
+
+
+def workers_offered():
+    """The workers a program's --help offers are the ones its --describe gives the harness: a serial
+    program, one whose limit is found at run time (OpenBLAS's), one of C's and one of Python's (the help
+    said '1 or more' of every one)."""
+    exes = [program(name) for name in ("matmul-serial", "matmul-blas", "download-threads", "download-py-threading")]
+    return [Case("harness %s: --help offers -p the workers --describe gives the harness" % exe.name,
+                 ["sh", "-c", '"$0" --describe && exec "$0" --help', exe], 0, [workers_said], needs=[exe])
+            for exe in exes]
 
 
 def bad_variables():

@@ -237,7 +237,8 @@ def print_help(options, policy, model_flags):
     report.write_stdout(
         "usage: %s [flags]\n%s, %s model (Python).\n\n" % (report.program(), w.summary, options.model)
         + "  -n N is the %s (%d to %d, default %d); -p P is %s.\n\n" % (
-            w.n_meaning, w.n_min, w.n_max, w.n_default, "always 1 here" if policy == ONE_WORKER else "1 or more")
+            w.n_meaning, w.n_min, w.n_max, w.n_default,
+            "always 1 here" if policy == ONE_WORKER else "1 to %d" % w.max_workers)
         + "".join(flag_help(flag) for flag in SHARED_FLAGS + w.flags + tuple(model_flags))
         + "\nOutput: one line of key=value pairs on stdout per timed run; messages on stderr.\n"
           "Exit status: 0 success, 1 runtime failure or wrong result, 2 bad command line or a missing package.\n"

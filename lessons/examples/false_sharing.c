@@ -3,10 +3,10 @@
  * Run:   bin/lessons/false_sharing -p 2 -n 100000000
  * Shows: "total=... expected=... seconds=...". No slot is shared, so there is no
  *        race and the total is right; but the slots sit side by side, 8 bytes
- *        apart, so all of them share one 64-byte cache line, and every add by
- *        one core takes that line away from the others. The fix pads each slot
- *        to a line of its own: false_sharing_fixed.c (diff -u the two); compare
- *        the seconds.
+ *        apart, so neighbouring ones share a 64-byte cache line (up to eight to
+ *        a line), and every add by one core takes that line away from the
+ *        others. The fix pads each slot to a line of its own:
+ *        false_sharing_fixed.c (diff -u the two); compare the seconds.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -3,7 +3,7 @@
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
-       same_second|git_commit
+       same_second|git_commit|gnuplot_fails
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -443,6 +443,39 @@ def check_failing():
             row = next(r for r in csv.DictReader(f) if r["model"] == "broken")
         expect(row["runs"] == "0" and row["failed"] == "2" and row["speedup"] == "n/a",
                "failed runs are excluded from speedups: %s" % row)
+
+
+# What a gnuplot built without cairo says of every plot script (its first line sets the terminal).
+NO_PNGCAIRO = "line 1: unknown or ambiguous terminal type; type just 'set terminal' for a list"
+
+
+def check_gnuplot_fails():
+    """A gnuplot that cannot draw (built without pngcairo, or not there at all: GNUPLOT= names it) costs
+    the gnuplot plots alone, said with gnuplot's own words: the sweep ends with exit 0, its summary and
+    report.md written (it ended in a traceback after the last run, with no report), and make plot too."""
+    with tempfile.TemporaryDirectory() as folder:
+        fake = Path(folder) / "gnuplot"
+        fake.write_text("#!/bin/sh\necho \"%s\" >&2\nexit 1\n" % NO_PNGCAIRO)
+        fake.chmod(0o755)
+        bin_dir = make_bin(folder, real=["matmul-serial"])
+        results = Path(folder) / "results"
+        out = bench(bin_dir, results, ["--workers", "1", "--repeats", "1"], env=dict(os.environ, GNUPLOT=str(fake)))
+        expect(out.returncode == 0 and "Traceback" not in out.stderr,
+               "a sweep with a gnuplot that fails: exit %d, %s" % (out.returncode, out.stderr[-1500:]))
+        expect("gnuplot (%s) failed on plots/matmul-n32.gp: %s" % (fake, NO_PNGCAIRO) in out.stderr,
+               "gnuplot's failure not said with its message: %s" % out.stderr[-1500:])
+        latest = results / "latest"
+        expect((latest / "summary.csv").is_file() and (latest / "report.md").is_file(),
+               "no summary.csv or report.md after gnuplot failed")
+        expect("plots/speedup-" not in (latest / "report.md").read_text(), "report.md shows a gnuplot plot not drawn")
+        (latest / "report.md").unlink()
+        redraw = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--plot", str(latest)],
+                                capture_output=True, text=True, timeout=300,
+                                env=dict(os.environ, GNUPLOT=str(Path(folder) / "no-gnuplot")))
+        expect(redraw.returncode == 0 and "Traceback" not in redraw.stderr and (latest / "report.md").is_file()
+               and "gnuplot (%s) cannot run: No such file or directory" % (Path(folder) / "no-gnuplot")
+               in redraw.stderr, "make plot with GNUPLOT= a gnuplot not there: exit %d, %s"
+               % (redraw.returncode, redraw.stderr[-1500:]))
 
 
 def check_resume():
@@ -1108,7 +1141,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
           "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
           "same_second": check_same_second, "git_commit": check_git_commit,
-          "broken": check_broken, "interrupt_early": check_interrupt_early}
+          "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails}
 
 
 def main():

@@ -55,6 +55,9 @@ def cases():
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
         Case("harness records a failing variant instead of dropping it",
              [sys.executable, CHECKS, "failing"], needs=needs, timeout=300),
+        Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
+             "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
+             [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),
         Case("harness on a results folder that stops taking data (ulimit -f standing in for a full disk): exit 1, "
              "a line naming runs.csv, the reason and RESUME=1, no traceback; whole rows only; RESUME=1 finishes",
              [sys.executable, CHECKS, "unwritable"], needs=needs, timeout=300),

@@ -630,8 +630,12 @@ def finish(folder, meta, chosen, programs):
     gnuplot_exe = os.environ.get("GNUPLOT") or shutil.which("gnuplot")
     usable = meta["machine"]["usable_cores"]
     if gnuplot_exe:
-        dumb = gnuplot.draw(folder, rows, chosen, usable, gnuplot_exe, meta.get("sizes"))
-        pngs += sorted("plots/" + p.name for p in (folder / "plots").glob("*.png"))
+        try:
+            dumb = gnuplot.draw(folder, rows, chosen, usable, gnuplot_exe, meta.get("sizes"))
+            pngs += sorted("plots/" + p.name for p in (folder / "plots").glob("*.png"))
+        except gnuplot.GnuplotFailed as e:  # the matplotlib figures and the report are drawn all the same
+            say("%s: no gnuplot PNGs or terminal plots (plots/ keeps their data and scripts; make plot draws "
+                "them with a gnuplot that runs and has the pngcairo terminal: GNUPLOT=/path/to/gnuplot)" % e)
     else:
         say("gnuplot not found: no PNG or terminal plots (install gnuplot-nox or 'module load gnuplot')")
     python_mpl = os.environ.get("PYTHON_MPL") or python_with_matplotlib()

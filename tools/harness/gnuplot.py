@@ -168,10 +168,31 @@ def efficiency_plot(data, models, study, n, kind, usable, baseline, terminal):
     return "\n".join(lines) + "\n"
 
 
+class GnuplotFailed(Exception):
+    """A gnuplot that would not draw (one built without the pngcairo terminal, a broken
+    install): which gnuplot, on which script, and gnuplot's own last line."""
+
+
+def run_gnuplot(gnuplot, plots, script=None, text=None):
+    """gnuplot on plots/script (or on text, given on its stdin), in plots/; its stdout.
+    GnuplotFailed where it cannot be started or ends with an error."""
+    said = "plots/%s" % script if script else "a terminal plot"
+    try:
+        out = subprocess.run([gnuplot] + ([script] if script else []), input=text or "", cwd=plots,
+                             capture_output=True, text=True)
+    except OSError as e:
+        raise GnuplotFailed("gnuplot (%s) cannot run: %s" % (gnuplot, e.strerror or e)) from None
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["exit status %d" % out.returncode])[-1].strip()
+        raise GnuplotFailed("gnuplot (%s) failed on %s: %s" % (gnuplot, said, last))
+    return out.stdout
+
+
 def draw(results_dir, summary, studies, usable, gnuplot="gnuplot", sizes=None):
     """Write the PNGs (and scripts) under results_dir; return the dumb-terminal
     plots as text: each study's C speedup plot at its largest size, and the
-    GIL figure. sizes: meta.json's sizes (which n each lane ran), for the titles."""
+    GIL figure. sizes: meta.json's sizes (which n each lane ran), for the titles.
+    GnuplotFailed (run_gnuplot) where gnuplot cannot draw them."""
     plots = Path(results_dir) / "plots"
     plots.mkdir(exist_ok=True)
     kind_of = {s.name: s.kind for s in studies}
@@ -195,20 +216,18 @@ def draw(results_dir, summary, studies, usable, gnuplot="gnuplot", sizes=None):
                   + efficiency_plot(data.name, models, study, n, kind, usable, baseline,
                                     png % ("efficiency-" + stem + ".png")))
         (plots / (stem + ".gp")).write_text(script)
-        subprocess.run([gnuplot, stem + ".gp"], cwd=plots, check=True, capture_output=True)
+        run_gnuplot(gnuplot, plots, stem + ".gp")
         dumb = speedup_plot(data.name, models, study, n, kind, usable, baseline,
                             "set terminal dumb size %s" % DUMB_SIZE)
-        out = subprocess.run([gnuplot], input=dumb, cwd=plots, capture_output=True, text=True)
-        texts[study] = out.stdout  # the largest size wins: sizes come in increasing order
+        texts[study] = run_gnuplot(gnuplot, plots, text=dumb)  # the largest size wins: sizes come in increasing order
     lines = gil_lines(summary, kind_of)
     if lines:
         write_gil_data(plots / "gil.dat", lines)
         png = 'set terminal pngcairo size %s enhanced font ",11"\nset output "gil.png"' % PNG_SIZE
         (plots / "gil.gp").write_text(gil_plot("gil.dat", lines, usable, png))
-        subprocess.run([gnuplot, "gil.gp"], cwd=plots, check=True, capture_output=True)
-        out = subprocess.run([gnuplot], input=gil_plot("gil.dat", lines, usable, "set terminal dumb size %s"
-                                                       % DUMB_SIZE), cwd=plots, capture_output=True, text=True)
-        texts["gil"] = out.stdout
+        run_gnuplot(gnuplot, plots, "gil.gp")
+        texts["gil"] = run_gnuplot(gnuplot, plots, text=gil_plot("gil.dat", lines, usable,
+                                                                 "set terminal dumb size %s" % DUMB_SIZE))
     return texts
 
 
@@ -319,7 +338,7 @@ def python_plots(plots, models, study, n, kind, usable, note, gnuplot):
         write_python_data(plots / (stem + ".dat"), chunk)
         (plots / (stem + ".gp")).write_text(python_plot(stem + ".dat", chunk, study, n, kind, usable, note,
                                                         stem + ".png"))
-        subprocess.run([gnuplot, stem + ".gp"], cwd=plots, check=True, capture_output=True)
+        run_gnuplot(gnuplot, plots, stem + ".gp")
 
 
 # ---- the GIL figure ---------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
-       same_second|git_commit|gnuplot_fails
+       same_second|git_commit|gnuplot_fails|no_baseline
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -443,6 +444,48 @@ def check_failing():
             row = next(r for r in csv.DictReader(f) if r["model"] == "broken")
         expect(row["runs"] == "0" and row["failed"] == "2" and row["speedup"] == "n/a",
                "failed runs are excluded from speedups: %s" % row)
+
+
+def check_no_baseline():
+    """The serial code failing every run (as at a size past the time limit, which the slowest lane meets
+    first) leaves the speedups unmeasured: the plots leave those points out and their titles say why,
+    where gnuplot and matplotlib had drawn every model flat at a speedup of 0."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, fakes=["matmul-serial"], real=["matmul-threads"])
+        results = Path(folder) / "results"
+        out = bench(bin_dir, results, ["--workers", "1,2", "--repeats", "1"],
+                    env=dict(os.environ, FAKE_BROKEN="1", GNUPLOT=shutil.which("gnuplot") or ""))
+        expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
+        latest = results / "latest"
+        rows = summary.read_summary(latest / "summary.csv")
+        expect(all(r["speedup"] is None for r in rows) and any(r["speedup_self"] for r in rows),
+               "the failing serial code left a speedup: %s" % rows)
+        if shutil.which("gnuplot"):
+            data = [line.split() for line in (latest / "plots" / "matmul-n32.dat").read_text().splitlines()
+                    if line and not line.startswith("#")]
+            expect(data and all(fields[1:] == ["NaN"] * 4 for fields in data),
+                   "gnuplot's data draws speedups no run measured: %s" % data)
+            script = (latest / "plots" / "matmul-n32.gp").read_text()
+            expect("no serial code ran to a verified result" in script,
+                   "the gnuplot titles do not say why there is no speedup")
+        try:
+            import matplotlib.axes
+            from harness import figures
+        except ImportError:
+            return  # no matplotlib here: its figures are not drawn
+        drawn = []
+        errorbar = matplotlib.axes.Axes.errorbar
+
+        def recording(axis, x, y, *args, **kwargs):
+            drawn.append((kwargs.get("label"), list(y)))
+            return errorbar(axis, x, y, *args, **kwargs)
+        matplotlib.axes.Axes.errorbar = recording
+        chosen = figures.largest_sizes(figures.lane_groups(figures.plot_groups(rows), python=False))
+        with warnings.catch_warnings():  # matplotlib's "All-NaN axis" for error bars of no points
+            warnings.simplefilter("ignore", RuntimeWarning)
+            figures.speedup_panels(chosen, {"matmul": "cpu"}, 2, Path(folder) / "report.png")
+        expect(drawn and all(value != value for _, ys in drawn for value in ys),  # NaN: not drawn
+               "report.png draws speedups no run measured: %s" % drawn)
 
 
 # What a gnuplot built without cairo says of every plot script (its first line sets the terminal).
@@ -1141,7 +1184,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
           "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
           "same_second": check_same_second, "git_commit": check_git_commit,
-          "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails}
+          "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
+          "no_baseline": check_no_baseline}
 
 
 def main():

@@ -21,6 +21,7 @@ harness itself runs under may not). Writes into RESULTS_DIR:
 and prints the names of the files it wrote.
 """
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -31,8 +32,8 @@ matplotlib.use("Agg")
 import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
-from harness.gnuplot import (MOST_WORKER_TICS, colour, gil_lines, link_rank, panels_of, plot_groups,  # noqa: E402
-                             python_note, self_speedup_top)
+from harness.gnuplot import (MOST_WORKER_TICS, NO_BASELINE, colour, gil_lines, link_rank, panels_of,  # noqa: E402
+                             plot_groups, python_note, self_speedup_top)
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
 from harness.summary import read_summary, series_link  # noqa: E402
@@ -53,6 +54,12 @@ CROWDED_BARS = 5
 BAR_HEADROOM = 0.08
 # Inches at the top of the phases figure for its key.
 KEY_INCHES = 0.35
+
+
+def value_or_nan(value):
+    """A point's value, or NaN (matplotlib leaves the point out) where it was not measured: a speedup
+    where no serial code ran to a verified result at its size, a self speedup where the model failed at one worker."""
+    return math.nan if value is None else value
 
 
 def line_style(name, names):
@@ -118,7 +125,7 @@ def speedup_panels(chosen, kinds, usable, out):
         most = 1
         for model, runs in models.items():
             workers = [r["workers"] for r in runs]
-            speedup = [r["speedup"] or 0 for r in runs]
+            speedup = [value_or_nan(r["speedup"]) for r in runs]
             base = runs[0]["baseline_median"] or 0
             low = [s - (base / r["ci_high"] if r["ci_high"] else s) for s, r in zip(speedup, runs)]
             high = [(base / r["ci_low"] if r["ci_low"] else s) - s for s, r in zip(speedup, runs)]
@@ -130,7 +137,8 @@ def speedup_panels(chosen, kinds, usable, out):
         worker_axis(axis, kinds.get(study), [r["workers"] for runs in models.values() for r in runs])
         mark_cores(axis, usable)
         baseline = next(iter(models.values()))[0]["baseline"]
-        axis.set_title("%s, n = %d\nspeedup against %s" % (study, n, baseline), fontsize=10)
+        axis.set_title("%s, n = %d\n%s" % (study, n, "speedup against %s" % baseline if baseline != "n/a"
+                                             else NO_BASELINE), fontsize=10)
         axis.set_xlabel("workers")
         axis.set_ylabel("speedup (×)")
         axis.grid(alpha=0.3)
@@ -219,7 +227,7 @@ def cpu_versus_io(chosen, kinds, usable, out):
             continue
         workers = [r["workers"] for r in runs]
         style = "-" if kinds.get(study) == "io" else "--"
-        axis.plot(workers, [r["speedup_self"] or 0 for r in runs], style, marker="o",
+        axis.plot(workers, [value_or_nan(r["speedup_self"]) for r in runs], style, marker="o",
                   label="%s (%s, %s-bound)" % (study, model, "I/O" if kinds.get(study) == "io" else "CPU"))
         most = max(most, max(workers))
         drawn += workers
@@ -268,7 +276,7 @@ def matmul_gflops(groups, usable, out, blas_lane, peak):
     models = groups[("matmul", sizes[-1])]
     figure, axis = plt.subplots(figsize=(10, 5.2))
     for model, runs in models.items():
-        values = [r["figure_median"] or 0 for r in runs]
+        values = [value_or_nan(r["figure_median"]) for r in runs]
         style, marker = line_style(model, models)
         style = "--" if model == "blas" else style
         axis.plot([r["workers"] for r in runs], values, linestyle=style, marker=marker, color=colour(model),
@@ -306,7 +314,7 @@ def python_panels(study, n, models, kind, usable, note, out):
                 left.plot([r["workers"] for r in measured], [r["speedup"] for r in measured], marker=marker,
                           linestyle=style, color=colour(model), label=model if len(runs) > 1 else model + " (P=1)")
             if len(runs) > 1:
-                right.plot([r["workers"] for r in runs], [r["speedup_self"] or 0 for r in runs], marker=marker,
+                right.plot([r["workers"] for r in runs], [value_or_nan(r["speedup_self"]) for r in runs], marker=marker,
                            linestyle=style, color=colour(model), label=model)
         left.axhline(1, color="black", linestyle=":", linewidth=1, label="as fast as the baseline")
         left.set_yscale("log")
@@ -342,8 +350,8 @@ def gil_figure(lines, usable, out):
     most = 1
     for line in lines:
         workers = [r["workers"] for r in line["rows"]]
-        axis.plot(workers, [r["speedup_self"] or 0 for r in line["rows"]], "--" if line["kind"] == "io" else "-",
-                  marker="o", color=colour(line["model"]), label=line["label"])
+        axis.plot(workers, [value_or_nan(r["speedup_self"]) for r in line["rows"]],
+                  "--" if line["kind"] == "io" else "-", marker="o", color=colour(line["model"]), label=line["label"])
         most = max(most, max(workers))
     ideal_line(axis, most)
     worker_axis(axis, "io", [r["workers"] for line in lines for r in line["rows"]])

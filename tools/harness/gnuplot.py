@@ -75,17 +75,28 @@ def plot_groups(summary):
 
 
 def write_data(path, models):
-    """One block per model: workers speedup speedup_low speedup_high efficiency."""
+    """One block per model: workers speedup speedup_low speedup_high efficiency (NaN where there
+    is no speedup: no serial code ran to a verified result at this size; gnuplot leaves the point out)."""
     with open(path, "w") as f:
         for model, rows in models.items():
             f.write("# %s\n" % model)
             for r in rows:
-                speedup = r["speedup"] or 0
-                base = r["baseline_median"] or 0
-                low = base / r["ci_high"] if r.get("ci_high") else speedup
-                high = base / r["ci_low"] if r.get("ci_low") else speedup
-                f.write("%d %.6g %.6g %.6g %.6g\n" % (r["workers"], speedup, low, high, r["efficiency"] or 0))
+                speedup, base = r["speedup"], r["baseline_median"] or 0
+                low = base / r["ci_high"] if r.get("ci_high") and speedup else speedup
+                high = base / r["ci_low"] if r.get("ci_low") and speedup else speedup
+                f.write("%d %s %s %s %s\n" % (r["workers"], number(speedup), number(low), number(high),
+                                              number(r["efficiency"])))
             f.write("\n\n")
+
+
+# What a speedup plot's title says where no serial code ran to a verified result at its size (baseline n/a:
+# MODELS= left it out, or it failed every run).
+NO_BASELINE = "no speedup: no serial code ran to a verified result at this size"
+
+
+def against(baseline):
+    """A speedup plot's title's words on its baseline."""
+    return NO_BASELINE if baseline == "n/a" else "speedup against %s, the best serial code" % baseline
 
 
 # Past this many different worker counts, the x axis keeps gnuplot's own tics
@@ -123,7 +134,7 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
     """The gnuplot commands for one speedup plot on the given terminal."""
     most = max(r["workers"] for rows in models.values() for r in rows)
     lines = [terminal,
-             'set title "%s, n = %d: speedup against %s, the best serial code"' % (study, n, baseline),
+             'set title "%s, n = %d: %s"' % (study, n, against(baseline)),
              'set xlabel "workers (threads, processes or MPI ranks)"',
              'set ylabel "speedup (times faster than the baseline)"',
              "set key top left", "set grid"]
@@ -153,7 +164,8 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
 def efficiency_plot(data, models, study, n, kind, usable, baseline, terminal):
     """The gnuplot commands for one efficiency plot."""
     lines = [terminal,
-             'set title "%s, n = %d: parallel efficiency (speedup against %s / workers)"' % (study, n, baseline),
+             'set title "%s, n = %d: parallel efficiency (%s)"' % (
+                 study, n, NO_BASELINE if baseline == "n/a" else "speedup against %s / workers" % baseline),
              'set xlabel "workers (threads, processes or MPI ranks)"',
              'set ylabel "efficiency (1 = every worker fully useful)"',
              "set key bottom left", "set grid", "set yrange [0:%g]" % efficiency_top(models.values())]

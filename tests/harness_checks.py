@@ -843,13 +843,15 @@ def check_python():
 
 
 def results_folder(folder, cpu, rows):
-    """A results folder of summary.csv rows (study, model, workers, median, ci, (min, max)) and a meta.json."""
+    """A results folder of summary.csv rows (study, model, workers, median, ci, (min, max)[, runs: 6 unless
+    given]) and a meta.json."""
     folder.mkdir()
     summary.write_summary(folder / "summary.csv", [
-        {"study": study, "workload": "matmul", "model": model, "n": 64, "workers": workers, "runs": 6,
-         "median": median, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
-         "min": spread[0], "max": spread[1], "speedup": 1.0, "link": clusters.LOCAL}
-        for study, model, workers, median, ci, spread in rows])
+        {"study": study, "workload": "matmul", "model": model, "n": 64, "workers": workers,
+         "runs": (runs or [6])[0], "median": median, "ci_low": ci[0] if ci else None,
+         "ci_high": ci[1] if ci else None, "min": spread[0], "max": spread[1], "speedup": 1.0,
+         "link": clusters.LOCAL}
+        for study, model, workers, median, ci, spread, *runs in rows])
     (folder / "meta.json").write_text(json.dumps({
         "preset": "quick", "repeats": 6, "warnings": [],
         "machine": {"cpu_model": cpu, "usable_cores": 2, "kernel": "Linux 6.1", "git_commit": "abc",
@@ -1060,11 +1062,15 @@ def check_compare():
             ("matmul", "serial", 1, 1.0, (0.9, 1.1), (0.8, 1.2)),      # apart from 2.0's interval: faster
             ("matmul", "threads", 2, 1.0, (0.9, 1.1), (0.8, 1.2)),     # overlapping: no clear difference
             ("matmul", "openmp", 2, 3.0, None, (2.9, 3.1)),             # no interval: the ranges decide
+            ("matmul", "processes", 2, 1.0, None, (1.0, 1.0), 1),        # one run each: a point, no range
+            ("matmul", "blas", 2, 1.0, None, (0.9, 1.1), 2),             # two runs each: ranges apart by chance
             ("matmul", "mpi", 2, 1.0, (0.9, 1.1), (0.8, 1.2))])         # only here
         other = results_folder(Path(scratch) / "other", "AMD EPYC", [
             ("matmul", "serial", 1, 2.0, (1.9, 2.1), (1.8, 2.2)),
             ("matmul", "threads", 2, 1.05, (1.0, 1.2), (0.9, 1.3)),
-            ("matmul", "openmp", 2, 1.0, None, (0.9, 1.1))])
+            ("matmul", "openmp", 2, 1.0, None, (0.9, 1.1)),
+            ("matmul", "processes", 2, 2.0, None, (2.0, 2.0), 1),
+            ("matmul", "blas", 2, 2.0, None, (1.9, 2.1), 2)])
 
         def compare(*folders):
             return subprocess.run([sys.executable, str(tool)] + [str(f) for f in folders], capture_output=True,
@@ -1079,12 +1085,15 @@ def check_compare():
                "a field both sweeps share said as a difference:\n%s" % out.stdout)
         verdicts = {line.split(" | ")[2]: line.split(" | ")[7] for line in lines if line.startswith("| matmul | 64 |")}
         expect(verdicts == {"serial": "faster", "threads": "no clear difference",
-                            "openmp": "slower (runs' ranges apart; under 6 runs)"},
-               "verdicts %s, expected faster, no clear difference, slower on the ranges" % verdicts)
-        expect("faster in 1, slower in 1, no clear difference in 1; 1 configurations only here, 0 only in"
+                            "openmp": "slower (runs' ranges apart; under 6 runs)",
+                            "processes": "no clear difference (1 and 1 runs: too few to tell)",
+                            "blas": "no clear difference (2 and 2 runs: too few to tell)"},
+               "verdicts %s, expected faster, no clear difference, slower on the ranges, too few runs to tell "
+               "twice" % verdicts)
+        expect("faster in 1, slower in 1, no clear difference in 3; 1 configurations only here, 0 only in"
                in out.stdout, "the counts are wrong:\n%s" % out.stdout[-400:])
         same = compare(here, here)
-        expect(same.returncode == 0 and "Nothing recorded" in same.stdout and "no clear difference in 4;"
+        expect(same.returncode == 0 and "Nothing recorded" in same.stdout and "no clear difference in 6;"
                in same.stdout, "a sweep against itself: %s" % same.stdout[-600:])
         # make compare passes RESULTS= and WITH= whole to the tool: a space and a quote in them too.
         spaced, other_spaced = Path(scratch) / "my sweep's copy", Path(scratch) / "the other one"

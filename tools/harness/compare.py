@@ -15,7 +15,8 @@ the same machine before a change, or another machine. Prints, as Markdown:
     model at one worker). The verdict is "faster" or "slower" only where the
     two 95% confidence intervals of the median do not overlap (each needs 6
     runs or more); with fewer runs it falls back on the ranges of the runs
-    (min to max), and says so; otherwise "no clear difference";
+    (min to max), and says so, where each has 3 runs or more (fewer cannot
+    tell: one run's range is a point); otherwise "no clear difference";
   - a count of each verdict, and of the configurations only one sweep ran.
 A difference is a place to look, not a conclusion: read the first part
 before trusting the second (a faster time on another CPU says nothing about
@@ -38,6 +39,10 @@ MACHINE_FIELDS = [("cpu_model", "CPU"), ("usable_cores", "usable cores"), ("thre
                   ("kernel", "kernel"), ("compiler", "compiler"), ("build", "build flags"),
                   ("batch_job", "batch job")]
 SWEEP_FIELDS = [("preset", "preset"), ("repeats", "timed runs per configuration")]
+# The fewest runs each configuration needs for the runs' ranges (min to max) to decide, where either
+# has no interval: two sweeps of one speed have their ranges apart by chance 2 a! b! / (a + b)! of the
+# time (a and b runs): 1 in 10 at 3 runs each, 1 in 3 at 2, always at 1 (one run's range is a point).
+RANGE_LEAST_RUNS = 3
 
 
 def load(folder):
@@ -114,6 +119,9 @@ def verdict(row, other):
     low, high, basis = interval(row)
     other_low, other_high, other_basis = interval(other)
     weak = basis != "ci" or other_basis != "ci"
+    runs = (int(row.get("runs") or 0), int(other.get("runs") or 0))
+    if weak and min(runs) < RANGE_LEAST_RUNS:
+        return "no clear difference (%d and %d runs: too few to tell)" % runs
     if high < other_low:
         word = "faster"
     elif low > other_high:

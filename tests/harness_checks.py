@@ -129,6 +129,15 @@ def check_summary():
     expect(python["baseline"] == "w-serial (P=1)" and python["baseline_lane"] == "C",
            "C serial is faster: the Python lane's baseline is C: %s" % python["baseline"])
 
+    # A run inside one tick of a coarse clock says seconds=0: no speedup of it (there was a ZeroDivisionError,
+    # make bench and make plot ended in a traceback with no summary.csv); the others' speedups stand.
+    runs = [row("serial", 1, 0.0), row("serial", 1, 0.0), row("threads", 1, 2.0), row("threads", 2, 0.0),
+            row("threads", 4, 1.0)]
+    rows = {(r["model"], r["workers"]): r for r in summary.summarize(runs, [Study("s", "w", "cpu")])}
+    expect(rows[("threads", 2)]["median"] == 0.0 and rows[("threads", 2)]["speedup_self"] is None
+           and rows[("threads", 4)]["speedup"] is None and near(rows[("threads", 4)]["speedup_self"], 2.0),
+           "runs of 0 seconds: %s" % rows)
+
 
 # ---- the shared layer: names, launch lines, result lines, the file server -------
 

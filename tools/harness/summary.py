@@ -222,8 +222,9 @@ def summarize(runs, studies):
                 summary[phase] = stats.median([float(r[phase]) for r in ok if r[phase] not in ("", "n/a")] or [0.0])
             # one rank of its own, or where a cluster ran none, the same model's one rank on this machine
             own_one = medians.get((study, workload, model, link, n, 1)) or medians.get((study, workload, model, local, n, 1))
-            speedup = baseline_median / median if baseline_median else None
-            speedup_self = own_one / median if own_one else None
+            # a median of 0 s (a run inside one tick of a coarse clock; make bench warns of those) has no ratio
+            speedup = baseline_median / median if baseline_median and median > 0 else None
+            speedup_self = own_one / median if own_one and median > 0 else None
             summary.update({
                 "speedup": speedup, "speedup_self": speedup_self,
                 "efficiency": speedup / workers if speedup else None,

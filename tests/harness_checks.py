@@ -3,7 +3,7 @@
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
-       same_second|git_commit|gnuplot_fails|no_baseline
+       same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -495,6 +495,26 @@ def check_no_baseline():
             figures.speedup_panels(chosen, {"matmul": "cpu"}, 2, Path(folder) / "report.png")
         expect(drawn and all(value != value for _, ys in drawn for value in ys),  # NaN: not drawn
                "report.png draws speedups no run measured: %s" % drawn)
+
+
+def check_coarse_timer():
+    """Runs under 1000 ticks of their program's clock are warned of, in meta.json and report.md, by the
+    sweep and again by make plot, which has no programs to ask (it had dropped the warning from both)."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, fakes=["matmul-sleepy"], real=[])
+        results = Path(folder) / "results"
+        # the fake's clock ticks 1e-08 s: its runs of 1e-06 s last 100 ticks
+        out = bench(bin_dir, results, ["--workers", "1", "--repeats", "1"], env=dict(os.environ, FAKE_SLEEP="0.000001"))
+        expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
+        latest = results / "latest"
+        warned = "matmul sleepy: some runs last under 1000 clock ticks"
+        for stage in ("the sweep", "make plot"):
+            meta = json.loads((latest / "meta.json").read_text())
+            expect(any(w.startswith(warned) for w in meta["warnings"]) and warned in (latest / "report.md").read_text(),
+                   "after %s, no warning of runs under 1000 clock ticks: %s" % (stage, meta["warnings"]))
+            redraw = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--plot", str(latest)],
+                                    capture_output=True, text=True, timeout=300)
+            expect(redraw.returncode == 0, "make plot failed: %s" % redraw.stderr[-1500:])
 
 
 # What a gnuplot built without cairo says of every plot script (its first line sets the terminal).
@@ -1203,7 +1223,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
           "same_second": check_same_second, "git_commit": check_git_commit,
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
-          "no_baseline": check_no_baseline}
+          "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer}
 
 
 def main():

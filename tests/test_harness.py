@@ -59,6 +59,8 @@ def cases():
         Case("harness a serial code that failed every run: the speedups it leaves unmeasured are left out of "
              "the plots (gnuplot and matplotlib), whose titles say why, not drawn flat at 0",
              [sys.executable, CHECKS, "no_baseline"], needs=[program("matmul-threads")], timeout=300),
+        Case("harness runs under 1000 clock ticks warned of in meta.json and report.md, by the sweep and again "
+             "by make plot", [sys.executable, CHECKS, "coarse_timer"], timeout=300),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

@@ -594,15 +594,16 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
     return len(plan), harness_seconds
 
 
-def run_warnings(runs, summary_rows, programs):
-    """Warnings about the measurements themselves: noisy configurations, coarse timer."""
+def run_warnings(runs, summary_rows, clock_ticks):
+    """Warnings about the measurements themselves: noisy configurations, coarse timer (clock_ticks:
+    meta.json's clock_tick, each program's, as the sweep recorded them: make plot has no programs to ask)."""
     warnings = []
     for row in summary_rows:
         if row.get("cv") is not None and row["runs"] >= 3 and row["cv"] > stats.NOISY_CV:
             warnings.append("%s %s n=%d P=%d: runs vary by %.0f%% (CV above %.0f%%)" % (
                 row["study"], summary.series_name(row), row["n"], row["workers"], row["cv"] * 100,
                 stats.NOISY_CV * 100))
-    tick = max([p.clock_tick for p in programs] or [0])
+    tick = max([t for t in clock_ticks.values() if isinstance(t, (int, float))] or [0])
     short = sorted({(r["study"], r["model"]) for r in runs if r["warmup"] == "0" and r["seconds"] not in ("n/a", "")
                     and tick and float(r["seconds"]) < MIN_TICKS_PER_RUN * tick})
     for study, model in short:
@@ -616,12 +617,13 @@ def run_warnings(runs, summary_rows, programs):
     return warnings
 
 
-def finish(folder, meta, chosen, programs):
+def finish(folder, meta, chosen):
     """summary.csv, plots, report.md; returns the terminal plots' text."""
     runs = summary.read_runs(folder / "runs.csv")
     rows = summary.summarize(runs, chosen)
     summary.write_summary(folder / "summary.csv", rows)
-    meta["warnings"] = [w for w in meta.get("start_warnings", [])] + run_warnings(runs, rows, programs)
+    ticks = meta.get("clock_tick") if isinstance(meta.get("clock_tick"), dict) else {}
+    meta["warnings"] = [w for w in meta.get("start_warnings", [])] + run_warnings(runs, rows, ticks)
     for warning in meta["warnings"][len(meta.get("start_warnings", [])):]:
         say("warning: " + warning)
     write_meta(folder, meta)
@@ -652,10 +654,10 @@ def finish(folder, meta, chosen, programs):
     return dumb
 
 
-def drawn(folder, meta, chosen, programs):
+def drawn(folder, meta, chosen):
     """finish(); or None, said, where the folder will not take the files (a full disk, a quota)."""
     try:
-        return finish(folder, meta, chosen, programs)
+        return finish(folder, meta, chosen)
     except OSError as e:
         say("cannot write %s: %s; every run is in %s/runs.csv, and once there is room make plot RESULTS=%s "
             "draws them" % (e.filename or "the summary, plots and report", e.strerror or e, folder, folder))
@@ -698,7 +700,7 @@ def redraw(folder, force=False):
     except summary.FolderError as e:
         say("cannot redraw %s: %s" % (folder, e))
         return 2
-    dumb = drawn(folder, meta, studies_in(runs), [])
+    dumb = drawn(folder, meta, studies_in(runs))
     if dumb is None:
         return 1
     print("\n".join(dumb.values()))
@@ -847,7 +849,7 @@ def main():
     if count:
         meta["harness_overhead_ms_per_run"] = round(1e3 * harness_seconds / count, 3)
     try:
-        dumb = drawn(folder, meta, chosen, programs)
+        dumb = drawn(folder, meta, chosen)
     except KeyboardInterrupt:
         say("interrupted while drawing the plots; every run is in %s/runs.csv, and make plot RESULTS=%s "
             "draws them" % (folder, folder))

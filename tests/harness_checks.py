@@ -3,7 +3,7 @@
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
-       same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer
+       same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -939,6 +939,25 @@ def check_results_dir():
                "make bench RESUME=1 RESULTS=%r: exit %d, %r" % (str(results), out.returncode, out.stderr[-600:]))
 
 
+def check_caches():
+    """meta.json's caches: as sysfs lists cpu0's, or where it lists none (many VMs and containers), as
+    sysconf reports them, which the matmul kernel sizes its blocks from (it said "unreadable" there)."""
+    l1d = subprocess.run(["getconf", "LEVEL1_DCACHE_SIZE"], capture_output=True, text=True).stdout.strip()
+    reported = {"L1d": "%dK" % (int(l1d) // 1024)} if l1d.isdigit() and int(l1d) > 0 else {}
+    found = machine.caches()
+    expect(found != machine.UNREADABLE or not reported, "caches unreadable where sysconf reports %s" % reported)
+    with tempfile.TemporaryDirectory() as sysfs:
+        index = Path(sysfs) / "index0"
+        index.mkdir()
+        for name, value in (("level", "1"), ("type", "Data"), ("size", "32K")):
+            (index / name).write_text(value + "\n")
+        expect(machine.caches(sysfs) == {"L1d": "32K"}, "sysfs's caches: %s" % machine.caches(sysfs))
+        shutil.rmtree(index)
+        found = machine.caches(sysfs)
+        expect(found == machine.UNREADABLE if not reported else found.get("L1d") == reported["L1d"],
+               "no caches in sysfs: %s, where sysconf reports %s" % (found, reported or "none"))
+
+
 def check_git_commit():
     """meta.json's git_commit: this checkout's HEAD where it is a git work tree of its own; none
     (unreadable, as for a plain export) for an export of it that sits inside another repository's
@@ -1223,7 +1242,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
           "same_second": check_same_second, "git_commit": check_git_commit,
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
-          "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer}
+          "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
+          "caches": check_caches}
 
 
 def main():

@@ -47,6 +47,8 @@ def cases():
         Case("harness make bench RESULTS=DIR (a space in it): the sweep in DIR, not in results/; make plot "
              "RESULTS=DIR redraws DIR/latest; RESUME=1 RESULTS=DIR goes on with it",
              [sys.executable, CHECKS, "results_dir"], needs=[program("matmul-serial")], timeout=300),
+        Case("harness meta.json's caches: sysfs's, or where sysfs lists none (a VM, a container) sysconf's, "
+             "as the matmul kernel reads them, not 'unreadable'", [sys.executable, CHECKS, "caches"]),
         Case("harness meta.json's git_commit: the checkout's HEAD; none for an export inside another "
              "repository's work tree (it recorded that repository's HEAD)", [sys.executable, CHECKS, "git_commit"]),
         *bad_variables(),

@@ -79,14 +79,28 @@ def cpu_model():
     return platform.processor() or UNREADABLE
 
 
-def caches():
-    """cpu0's caches, e.g. {"L1d": "48K", "L2": "1024K", "L3": "32768K"}."""
+# Where sysfs lists cpu0's caches.
+CPU0_CACHES = Path("/sys/devices/system/cpu/cpu0/cache")
+# The caches as glibc's sysconf reports them (getconf's names), where sysfs lists none (many VMs and
+# containers): the sizes the matmul kernel sizes its blocks from (common/matmul_kernel.c).
+SYSCONF_CACHES = (("L1d", "LEVEL1_DCACHE_SIZE"), ("L1i", "LEVEL1_ICACHE_SIZE"), ("L2", "LEVEL2_CACHE_SIZE"),
+                  ("L3", "LEVEL3_CACHE_SIZE"))
+
+
+def caches(sysfs=CPU0_CACHES):
+    """cpu0's caches, e.g. {"L1d": "48K", "L2": "1024K", "L3": "32768K"}: as sysfs lists them, or
+    where it lists none, as sysconf reports them (getconf)."""
     found = {}
-    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+    for index in sorted(Path(sysfs).glob("index*")):
         level, kind = read(index / "level", ""), read(index / "type", "")
         suffix = {"Data": "d", "Instruction": "i"}.get(kind, "")
         if level:
             found["L%s%s" % (level, suffix)] = read(index / "size")
+    if not found:
+        for name, variable in SYSCONF_CACHES:
+            size = command_output(["getconf", variable], "")
+            if size.isdigit() and int(size) > 0:
+                found[name] = "%dK" % (int(size) // 1024)
     return found or UNREADABLE
 
 

@@ -3,7 +3,8 @@
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
-       same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches
+       same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
+       many_cores
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -515,6 +516,45 @@ def check_coarse_timer():
             redraw = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--plot", str(latest)],
                                     capture_output=True, text=True, timeout=300)
             expect(redraw.returncode == 0, "make plot failed: %s" % redraw.stderr[-1500:])
+
+
+def check_many_cores():
+    """matplotlib's figures of a sweep on far fewer workers than the usable cores (the quick preset's 1, 2
+    and 4 on a node of 64): the x axis spans the workers that ran and its label names the cores, where a
+    line at 64 stretched it so that every run was squeezed against its left edge."""
+    try:
+        import matplotlib.pyplot as plt
+        from harness import figures
+    except ImportError:
+        return  # no matplotlib here: its figures are not drawn
+
+    def row(model, workers, seconds):
+        return {"study": "matmul", "workload": "matmul", "model": model, "n": "64", "workers": str(workers),
+                "round": "1", "warmup": "0", "seconds": str(seconds), "setup": "0", "comm": "0",
+                "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
+                "max_rss_kb": "1", "exit": "0", "verified": "yes", "oversubscribed": "no",
+                "figures": "gflops=%g" % (1 / seconds)}
+    runs = [row("serial", 1, 4.0), row("threads", 1, 4.0), row("threads", 2, 2.0), row("threads", 4, 1.0)]
+    with tempfile.TemporaryDirectory() as folder:
+        summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, [studies.STUDIES[0]]))
+        rows = summary.read_summary(Path(folder) / "summary.csv")
+        groups = figures.lane_groups(figures.plot_groups(rows), python=False)
+        chosen = figures.largest_sizes(groups)
+        drawn = []
+        close = plt.close
+        plt.close = lambda figure: drawn.append(figure)
+        try:
+            figures.speedup_panels(chosen, {"matmul": "cpu"}, 64, Path(folder) / "report.png")
+            figures.cpu_versus_io(chosen, {"matmul": "cpu"}, 64, Path(folder) / "cpu-vs-io.png")
+            figures.matmul_gflops(groups, 64, Path(folder) / "matmul-gflops.png", {}, {})
+        finally:
+            plt.close = close
+        for figure in drawn:
+            axis = figure.axes[0]
+            expect(axis.get_xlim()[1] < 8 and "usable cores: 64" in axis.get_xlabel(),
+                   "%s: x axis to %g, labelled %r, for workers 1 to 4 of 64 usable cores"
+                   % (axis.get_title(), axis.get_xlim()[1], axis.get_xlabel()))
+            close(figure)
 
 
 # What a gnuplot built without cairo says of every plot script (its first line sets the terminal).
@@ -1243,7 +1283,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "same_second": check_same_second, "git_commit": check_git_commit,
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
-          "caches": check_caches}
+          "caches": check_caches, "many_cores": check_many_cores}
 
 
 def main():

@@ -63,6 +63,9 @@ def cases():
              [sys.executable, CHECKS, "no_baseline"], needs=[program("matmul-threads")], timeout=300),
         Case("harness runs under 1000 clock ticks warned of in meta.json and report.md, by the sweep and again "
              "by make plot", [sys.executable, CHECKS, "coarse_timer"], timeout=300),
+        Case("harness matplotlib's figures of workers 1 to 4 on 64 usable cores: the x axis spans the workers, "
+             "its label names the cores (a line at 64 squeezed every run against the left edge)",
+             [sys.executable, CHECKS, "many_cores"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

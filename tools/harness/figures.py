@@ -105,14 +105,21 @@ def worker_axis(axis, kind, workers):
 def mark_cores(axis, usable, said_at="top"):
     """A dotted vertical line at the usable core count, said at the top of the
     line, or (said_at="middle", where a wide legend covers the top and the
-    lines start at the foot) written up along it, halfway."""
+    lines start at the foot) written up along it, halfway. Returns what the
+    x axis's label adds: "" then; where the usable cores are past every worker
+    count drawn (a quick sweep on a node of many cores), no line, which would
+    stretch the axis to them and squeeze every run against its left edge, and
+    the label says them instead."""
+    if usable > axis.dataLim.x1:  # the largest x drawn so far: the callers draw the runs first
+        return " (usable cores: %d, more than any run used)" % usable
     axis.axvline(usable, color="gray", linestyle=":", linewidth=1)
     if said_at == "middle":
         axis.annotate("usable cores", (usable, 0.5), xycoords=("data", "axes fraction"), color="gray", fontsize=8,
                       rotation=90, ha="left", va="center", xytext=(3, 0), textcoords="offset points")
-        return
+        return ""
     axis.annotate("usable cores", (usable, 0.98), xycoords=("data", "axes fraction"),
                   color="gray", fontsize=8, ha="left", va="top", xytext=(3, 0), textcoords="offset points")
+    return ""
 
 
 def speedup_panels(chosen, kinds, usable, out):
@@ -135,11 +142,11 @@ def speedup_panels(chosen, kinds, usable, out):
             most = max(most, max(workers))
         ideal_line(axis, most)
         worker_axis(axis, kinds.get(study), [r["workers"] for runs in models.values() for r in runs])
-        mark_cores(axis, usable)
+        cores_said = mark_cores(axis, usable)
         baseline = next(iter(models.values()))[0]["baseline"]
         axis.set_title("%s, n = %d\n%s" % (study, n, "speedup against %s" % baseline if baseline != "n/a"
                                              else NO_BASELINE), fontsize=10)
-        axis.set_xlabel("workers")
+        axis.set_xlabel("workers" + cores_said)
         axis.set_ylabel("speedup (×)")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
@@ -233,8 +240,7 @@ def cpu_versus_io(chosen, kinds, usable, out):
         drawn += workers
     ideal_line(axis, most)
     worker_axis(axis, "io", drawn)
-    mark_cores(axis, usable)
-    axis.set_xlabel("workers (log scale)")
+    axis.set_xlabel("workers (log scale)" + mark_cores(axis, usable))
     axis.set_ylabel("speedup over the same model at one worker (×)")
     axis.set_title("CPU-bound work stops scaling at the core count; I/O-bound work keeps going")
     axis.grid(alpha=0.3)
@@ -284,8 +290,7 @@ def matmul_gflops(groups, usable, out, blas_lane, peak):
     workers = [r["workers"] for runs in models.values() for r in runs]
     peak_line(axis, peak, usable, workers)
     worker_axis(axis, "cpu", workers)
-    mark_cores(axis, usable)
-    axis.set_xlabel("workers")
+    axis.set_xlabel("workers" + mark_cores(axis, usable))
     axis.set_ylabel("GFLOP/s (median run)")
     axis.set_title("matmul, n = %d: our kernel in every model against OpenBLAS" % sizes[-1])
     axis.grid(alpha=0.3)
@@ -327,8 +332,7 @@ def python_panels(study, n, models, kind, usable, note, out):
         for axis in (left, right):
             ideal_line(axis, most)
             worker_axis(axis, kind, [r["workers"] for runs in chunk.values() for r in runs])
-            mark_cores(axis, usable)
-            axis.set_xlabel("workers")
+            axis.set_xlabel("workers" + mark_cores(axis, usable))
             axis.grid(alpha=0.3)
         right.set_ylim(0, self_speedup_top(runs for runs in chunk.values() if len(runs) > 1))
         # One key for the row, beside it: the panels share their colours, and
@@ -357,8 +361,7 @@ def gil_figure(lines, usable, out):
     worker_axis(axis, "io", [r["workers"] for line in lines for r in line["rows"]])
     # The key's five long lines cover the top; every line starts at 1 on the foot,
     # while halfway up, at the cores, only the ideal line passes (far to the right).
-    mark_cores(axis, usable, said_at="middle")
-    axis.set_xlabel("workers (log scale)")
+    axis.set_xlabel("workers (log scale)" + mark_cores(axis, usable, said_at="middle"))
     axis.set_ylabel("speedup over the same model at one worker (×)")
     axis.set_ylim(0, self_speedup_top(line["rows"] for line in lines))
     axis.set_title("The GIL: Python threads speed up waiting, not computing; processes do both")

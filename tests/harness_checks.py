@@ -138,6 +138,12 @@ def check_summary():
     expect(rows[("threads", 2)]["median"] == 0.0 and rows[("threads", 2)]["speedup_self"] is None
            and rows[("threads", 4)]["speedup"] is None and near(rows[("threads", 4)]["speedup_self"], 2.0),
            "runs of 0 seconds: %s" % rows)
+    # One run has no spread: its IQR and CV are n/a, not 0 (which said its runs agree); two runs have them.
+    threads = rows[("threads", 4)]
+    expect(threads["runs"] == 1 and threads["iqr"] is None and threads["cv"] is None,
+           "one run's spread: IQR %s, CV %s" % (threads["iqr"], threads["cv"]))
+    expect(near(rows[("serial", 1)]["iqr"], 0.0) and near(rows[("serial", 1)]["cv"], 0.0),
+           "two runs of 0 s: IQR and CV 0: %s" % rows[("serial", 1)])
 
 
 # ---- the shared layer: names, launch lines, result lines, the file server -------

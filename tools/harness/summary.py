@@ -215,8 +215,9 @@ def summarize(runs, studies):
             ci = stats.median_ci(times)
             summary.update({
                 "median": median, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
-                "min": min(times), "max": max(times), "iqr": stats.iqr(times),
-                "cv": stats.coefficient_of_variation(times),
+                # one run has no spread to measure: n/a, not 0 (which says the runs agree)
+                "min": min(times), "max": max(times), "iqr": stats.iqr(times) if len(times) > 1 else None,
+                "cv": stats.coefficient_of_variation(times) if len(times) > 1 else None,
             })
             for phase in ("setup", "comm", "compute", "combine", "wall", "user", "sys"):
                 summary[phase] = stats.median([float(r[phase]) for r in ok if r[phase] not in ("", "n/a")] or [0.0])

@@ -4,7 +4,7 @@
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
        same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
-       many_cores
+       many_cores|cores_shading
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -561,6 +561,29 @@ def check_many_cores():
                    "%s: x axis to %g, labelled %r, for workers 1 to 4 of 64 usable cores"
                    % (axis.get_title(), axis.get_xlim()[1], axis.get_xlabel()))
             close(figure)
+
+
+def check_cores_shading():
+    """gnuplot's plots shade the workers past the usable cores, and say so, only where a run had more
+    workers than the cores: on a 4-core laptop the quick preset's 1, 2 and 4 workers got a sliver at
+    the axis's right end, beside no run, its words running off the plot."""
+    from harness import gnuplot
+    rows = [{"workers": p, "speedup": 1.0, "baseline_median": 1.0, "efficiency": 1.0 / p, "speedup_self": 1.0,
+             "ci_low": None, "ci_high": None, "amdahl_serial_fraction": None, "baseline": "matmul-serial (P=1)"}
+            for p in (1, 2, 4)]
+    models = {"threads": rows}
+    for usable, shaded in ((4, False), (64, False), (2, True)):
+        scripts = [gnuplot.speedup_plot("d.dat", models, "matmul", 64, "cpu", usable, "matmul-serial (P=1)",
+                                        "set terminal pngcairo"),
+                   gnuplot.efficiency_plot("d.dat", models, "matmul", 64, "cpu", usable, "matmul-serial (P=1)",
+                                           "set terminal pngcairo"),
+                   gnuplot.speedup_plot("d.dat", models, "matmul", 64, "cpu", usable, "matmul-serial (P=1)",
+                                        "set terminal dumb")]
+        for script in scripts:
+            expect(("set object 1 rect" in script or "set arrow 1" in script) == shaded,
+                   "workers 1, 2, 4 on %d usable cores: %s" % (usable, "not shaded past them" if shaded
+                                                               else "shaded past them, beside no run"))
+        expect(("more workers than usable cores (2)" in scripts[0]) == shaded, "the shading's words")
 
 
 # What a gnuplot built without cairo says of every plot script (its first line sets the terminal).
@@ -1289,7 +1312,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "same_second": check_same_second, "git_commit": check_git_commit,
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
-          "caches": check_caches, "many_cores": check_many_cores}
+          "caches": check_caches, "many_cores": check_many_cores,
+          "cores_shading": check_cores_shading}
 
 
 def main():

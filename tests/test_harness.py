@@ -66,6 +66,9 @@ def cases():
         Case("harness matplotlib's figures of workers 1 to 4 on 64 usable cores: the x axis spans the workers, "
              "its label names the cores (a line at 64 squeezed every run against the left edge)",
              [sys.executable, CHECKS, "many_cores"]),
+        Case("harness gnuplot's plots shade the workers past the usable cores only where a run had more "
+             "(workers 1, 2, 4 on 4 cores: no sliver beside no run, its words off the plot)",
+             [sys.executable, CHECKS, "cores_shading"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

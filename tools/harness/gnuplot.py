@@ -117,9 +117,13 @@ def worker_axis(kind, rows):
     return lines
 
 
-def cores_mark(usable, dumb, label=True):
+def cores_mark(usable, dumb, most, label=True):
     """Where workers outnumber the usable cores: shaded (and said, with label) in a PNG,
-    a vertical line of dots at the usable cores in text."""
+    a vertical line of dots at the usable cores in text. Nothing where no run had more
+    workers (most) than the cores: a sliver at the axis's right end, its words running
+    off the plot, would mark no run."""
+    if most <= usable:
+        return []
     if dumb:
         return ['set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable)]
     lines = ['set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind'
@@ -140,7 +144,7 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
              "set key top left", "set grid"]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
     dumb = terminal.startswith("set terminal dumb")
-    lines += cores_mark(usable, dumb)
+    lines += cores_mark(usable, dumb, most)
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
     for index, (model, rows) in enumerate(models.items()):
         fraction = rows[0].get("amdahl_serial_fraction")
@@ -170,7 +174,7 @@ def efficiency_plot(data, models, study, n, kind, usable, baseline, terminal):
              'set ylabel "efficiency (1 = every worker fully useful)"',
              "set key bottom left", "set grid", "set yrange [0:%g]" % efficiency_top(models.values())]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
-    lines += cores_mark(usable, dumb=False)
+    lines += cores_mark(usable, False, max(r["workers"] for rows in models.values() for r in rows))
     plots = ['1 title "ideal" with lines dashtype 2 lc "gray"']
     for index, model in enumerate(models):
         rank = link_rank(model, models)
@@ -313,7 +317,7 @@ def python_plot(data, models, study, n, kind, usable, note, output):
              % (study, n, " (%s)" % note if note else ""),
              'set xlabel "workers (threads, processes, MPI ranks, engines)"', "set key top left", "set grid"]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
-    lines += cores_mark(usable, dumb=False, label=False)
+    lines += cores_mark(usable, False, max(r["workers"] for rows in models.values() for r in rows), label=False)
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"',
              '1 title "as fast as the baseline" with lines dashtype 3 lc "black"']
     for index, (model, rows) in enumerate(models.items()):
@@ -412,7 +416,7 @@ def gil_plot(data, lines, usable, terminal):
                 'set xlabel "workers (log scale)"', 'set ylabel "speedup over the same model at one worker"',
                 "set key top left", "set grid", "set yrange [0:%g]" % self_speedup_top(line["rows"] for line in lines)]
     commands += worker_axis("io", [r for line in lines for r in line["rows"]])
-    commands += cores_mark(usable, dumb)
+    commands += cores_mark(usable, dumb, max(r["workers"] for line in lines for r in line["rows"]))
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
     for index, line in enumerate(lines):
         if dumb:

@@ -641,10 +641,35 @@ def check_resume():
         expect("RESUME=1" in err, "the interruption message does not say how to resume")
         kept = runs_of(results)
         expect(0 < len(kept) < 16, "%d rows after the interruption" % len(kept))
+        # make plot of the sweep stopped part of the way: report.md says so and how far it came, where
+        # it read as a whole sweep of 3 runs a configuration; once resumed to its end, no more.
+        report = results / "latest" / "report.md"
+
+        def said_interrupted():
+            redraw = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--plot", str(results)],
+                                    capture_output=True, text=True, timeout=300)
+            expect(redraw.returncode == 0, "make plot failed: %s" % redraw.stderr[-1500:])
+            return re.search(r"\*\*Interrupted\*\* at [^,]*, before the sweep finished: (\d+) of its 12 timed runs "
+                             r"are recorded.*RESUME=1", report.read_text())
+        timed = sum(r["warmup"] == "0" for r in kept)
+        found = said_interrupted()
+        expect(found and int(found.group(1)) == timed, "report.md of the interrupted sweep (%d timed runs): %s"
+               % (timed, report.read_text()[:600]))
         env = dict(os.environ, RESUME="1")
         out = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir),
                               "--results", str(results)], capture_output=True, text=True, env=env, timeout=600)
         expect(out.returncode == 0, "resumed bench failed: %s" % out.stderr[-2000:])
+        expect("Interrupted" not in report.read_text() and not said_interrupted(),
+               "report.md of the resumed sweep still says it was interrupted")
+        # A sweep killed without a word (SIGKILL, a node lost) has neither end in meta.json: make plot says so.
+        meta = json.loads((results / "latest" / "meta.json").read_text())
+        del meta["finished"]
+        (results / "latest" / "meta.json").write_text(json.dumps(meta))
+        subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--plot", str(results)],
+                       capture_output=True, text=True, timeout=300)
+        expect("**Unfinished**: no end of this sweep is recorded" in report.read_text()
+               and "12 of its 12 timed runs are recorded" in report.read_text(),
+               "report.md of a sweep with no end recorded: %s" % report.read_text()[:600])
         runs = runs_of(results)
         keys = [(r["model"], r["workers"], r["round"]) for r in runs]
         expect(len(keys) == len(set(keys)), "duplicate rows after resuming")

@@ -75,8 +75,9 @@ def cases():
         Case("harness on a results folder that stops taking data (ulimit -f standing in for a full disk): exit 1, "
              "a line naming runs.csv, the reason and RESUME=1, no traceback; whole rows only; RESUME=1 finishes",
              [sys.executable, CHECKS, "unwritable"], needs=needs, timeout=300),
-        Case("harness resumes an interrupted sweep without duplicate or lost rows; RESUME=1 given the sweep's own "
-             "settings goes on, given others refuses them, naming the sweep's",
+        Case("harness resumes an interrupted sweep without duplicate or lost rows (make plot of it before: report.md "
+             "says it was interrupted, and how far it came); RESUME=1 given the sweep's own settings goes on, given "
+             "others refuses them, naming the sweep's",
              [sys.executable, CHECKS, "resume"], needs=needs, timeout=300),
         Case("harness make plot and RESUME=1 of a half-written results folder: the file named, exit 2, no "
              "traceback; RESUME=1 with settings that would change the sweep refused", [sys.executable, CHECKS, "broken"]),

@@ -50,6 +50,8 @@ def write(results_dir, meta, summary, pngs, dumb_plots):
                                               machine["total_cpus"], machine["threads_per_core"],
                                               machine["governor"], machine["turbo"], machine["virtualized"],
                                               machine["git_commit"]), ""]
+    if not meta.get("finished"):  # make plot of a sweep stopped part of the way, or still running
+        lines[4:4] = [unfinished(meta, summary), ""]
     if machine.get("batch_job"):  # the job, to look up with the scheduler (sacct -j ID), and where it ran
         nodes = machine.get("environment", {}).get("SLURM_JOB_NODELIST")
         lines[-1:] = ["Run as batch job %s%s." % (machine["batch_job"], " on %s" % nodes if nodes else ""), ""]
@@ -98,6 +100,19 @@ def write(results_dir, meta, summary, pngs, dumb_plots):
         for study, text in dumb_plots.items():
             lines += ["```", text.rstrip(), "```", ""]
     (Path(results_dir) / "report.md").write_text("\n".join(lines))
+
+
+def unfinished(meta, summary):
+    """The report's line on a sweep with no end recorded: stopped before it (Ctrl-C, a batch job's time
+    limit: meta.json's interrupted), killed without a word (SIGKILL, a node lost), or still running. How
+    much of it ran, since its configurations may have fewer runs than the repeats, or none."""
+    recorded = sum(int(row.get("runs") or 0) + int(row.get("failed") or 0) for row in summary)
+    planned = (meta.get("configurations") or 0) * meta["repeats"]
+    when = ("**Interrupted** at %s, before the sweep finished" % str(meta["interrupted"])[:19]
+            if meta.get("interrupted") else "**Unfinished**: no end of this sweep is recorded (it is still "
+            "running, or was killed without a chance to say so)")
+    return ("%s: %d of its %s timed runs are recorded, so a configuration may have fewer runs than %d, or "
+            "none (`make bench RESUME=1` goes on with it)." % (when, recorded, planned or "?", meta["repeats"]))
 
 
 def python_lane(meta):

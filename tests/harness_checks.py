@@ -1206,13 +1206,15 @@ def check_compare():
             ("matmul", "openmp", 2, 3.0, None, (2.9, 3.1)),             # no interval: the ranges decide
             ("matmul", "processes", 2, 1.0, None, (1.0, 1.0), 1),        # one run each: a point, no range
             ("matmul", "blas", 2, 1.0, None, (0.9, 1.1), 2),             # two runs each: ranges apart by chance
+            ("matmul", "threads", 4, None, None, (None, None), 0),      # every run failed here (not "only there")
             ("matmul", "mpi", 2, 1.0, (0.9, 1.1), (0.8, 1.2))])         # only here
         other = results_folder(Path(scratch) / "other", "AMD EPYC", [
             ("matmul", "serial", 1, 2.0, (1.9, 2.1), (1.8, 2.2)),
             ("matmul", "threads", 2, 1.05, (1.0, 1.2), (0.9, 1.3)),
             ("matmul", "openmp", 2, 1.0, None, (0.9, 1.1)),
             ("matmul", "processes", 2, 2.0, None, (2.0, 2.0), 1),
-            ("matmul", "blas", 2, 2.0, None, (1.9, 2.1), 2)])
+            ("matmul", "blas", 2, 2.0, None, (1.9, 2.1), 2),
+            ("matmul", "threads", 4, 0.5, (0.4, 0.6), (0.3, 0.7))])
 
         def compare(*folders):
             return subprocess.run([sys.executable, str(tool)] + [str(f) for f in folders], capture_output=True,
@@ -1225,17 +1227,21 @@ def check_compare():
                "the CPUs' difference not said:\n%s" % out.stdout)
         expect(not any(line.startswith(("| kernel |", "| usable cores |", "| reference lanes |")) for line in lines),
                "a field both sweeps share said as a difference:\n%s" % out.stdout)
-        verdicts = {line.split(" | ")[2]: line.split(" | ")[7] for line in lines if line.startswith("| matmul | 64 |")}
+        verdicts = {line.split(" | ")[2] + (" P=4" if line.split(" | ")[3] == "4" else ""): line.split(" | ")[7]
+                    for line in lines if line.startswith("| matmul | 64 |")}
         expect(verdicts == {"serial": "faster", "threads": "no clear difference",
                             "openmp": "slower (runs' ranges apart; under 6 runs)",
                             "processes": "no clear difference (1 and 1 runs: too few to tell)",
-                            "blas": "no clear difference (2 and 2 runs: too few to tell)"},
+                            "blas": "no clear difference (2 and 2 runs: too few to tell)",
+                            "threads P=4": "every run failed here"},
                "verdicts %s, expected faster, no clear difference, slower on the ranges, too few runs to tell "
-               "twice" % verdicts)
-        expect("faster in 1, slower in 1, no clear difference in 3; 1 configurations only here, 0 only in"
+               "twice, every run failed here" % verdicts)
+        expect("faster in 1, slower in 1, no clear difference in 3, every run failed here in 1; "
+               "1 configurations only here, 0 only in"
                in out.stdout, "the counts are wrong:\n%s" % out.stdout[-400:])
         same = compare(here, here)
-        expect(same.returncode == 0 and "Nothing recorded" in same.stdout and "no clear difference in 6;"
+        expect(same.returncode == 0 and "Nothing recorded" in same.stdout
+               and "no clear difference in 6, every run failed in both in 1;"
                in same.stdout, "a sweep against itself: %s" % same.stdout[-600:])
         # make compare passes RESULTS= and WITH= whole to the tool: a space and a quote in them too.
         spaced, other_spaced = Path(scratch) / "my sweep's copy", Path(scratch) / "the other one"

@@ -33,9 +33,9 @@ def cases():
              "ranks and removes its session folder and shared-memory files; nothing of it left",
              [sys.executable, CHECKS, "runner_mpi"], needs=[program("factorial-mpi")] + needs_mpirun()),
         Case("harness compare.py (make compare): what differs between two sweeps' machines; faster or slower "
-             "only beyond both intervals (the runs' ranges under 6 runs, never on 1 or 2 runs); a folder that is not "
-             "a sweep refused, exit 2; RESULTS= and WITH= with a space and a quote",
-             [sys.executable, CHECKS, "compare"]),
+             "only beyond both intervals (the runs' ranges under 6 runs, never on 1 or 2 runs); every run failed "
+             "in one said, not 'only in the other'; a folder that is not a sweep refused, exit 2; RESULTS= and "
+             "WITH= with a space and a quote", [sys.executable, CHECKS, "compare"]),
         Case("harness record.py (make bench-*): a speed check's figures kept under results/speed/, headed by its "
              "machine, ended by how it ended; none for a check that printed nothing; on a full disk the check runs on, "
              "said, and no record cut short is left",

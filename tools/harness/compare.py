@@ -16,7 +16,9 @@ the same machine before a change, or another machine. Prints, as Markdown:
     two 95% confidence intervals of the median do not overlap (each needs 6
     runs or more); with fewer runs it falls back on the ranges of the runs
     (min to max), and says so, where each has 3 runs or more (fewer cannot
-    tell: one run's range is a point); otherwise "no clear difference";
+    tell: one run's range is a point); otherwise "no clear difference". A
+    configuration whose every run failed in one sweep (or both) is said so,
+    not counted as one only the other sweep ran;
   - a count of each verdict, and of the configurations only one sweep ran.
 A difference is a place to look, not a conclusion: read the first part
 before trusting the second (a faster time on another CPU says nothing about
@@ -136,7 +138,13 @@ def key_of(row):
 
 
 def by_key(rows):
-    return {key_of(r): r for r in rows if r.get("median") is not None}
+    """Every configuration a summary holds, by key_of; one whose every run failed has no median."""
+    return {key_of(r): r for r in rows}
+
+
+# The verdicts where a configuration both sweeps ran has no verified run in one of them, or in both.
+FAILED = {(True, False): "every run failed here", (False, True): "every run failed in the other",
+          (True, True): "every run failed in both"}
 
 
 def number(value, digits=4):
@@ -164,16 +172,18 @@ def report(folder, other_folder, rows, meta, other_rows, other_meta):
     counts = {}
     for key in both:
         row, other = mine[key], theirs[key]
-        said_verdict = verdict(row, other)
+        failed = (row.get("median") is None, other.get("median") is None)
+        said_verdict = FAILED[failed] if any(failed) else verdict(row, other)
         counts[said_verdict.split(" (")[0]] = counts.get(said_verdict.split(" (")[0], 0) + 1
-        ratio = "%.2f" % (row["median"] / other["median"]) if other["median"] > 0 else "n/a"
+        ratio = "%.2f" % (row["median"] / other["median"]) if not any(failed) and other["median"] > 0 else "n/a"
         lines.append("| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s |" % (
             key + (number(row["median"]), number(other["median"]), ratio, said_verdict,
                    number(row.get("speedup_self"), 3), number(other.get("speedup_self"), 3))))
     lines += ["", "ratio: this median / the other's (below 1: faster here); it compares the machines' speed. "
               "Self speedup (over the same model at one worker) compares how well each scales, a different "
               "question: hold it against the other's only up to the smaller machine's usable cores."]
-    said_counts = ", ".join("%s in %d" % (word, counts[word]) for word in ("faster", "slower", "no clear difference")
+    said_counts = ", ".join("%s in %d" % (word, counts[word]) for word in
+                            ("faster", "slower", "no clear difference") + tuple(FAILED.values())
                             if word in counts) or "nothing to compare"
     lines += ["", "%s: %s; %d configurations only here, %d only in %s." % (
         folder, said_counts, len(set(mine) - set(theirs)), len(set(theirs) - set(mine)), other_folder)]

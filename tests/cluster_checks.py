@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/cluster_checks.py — checks of the cluster on one machine, one per invocation.
 
-Usage: tests/cluster_checks.py updown|updown-userns|undo|kill|cut|shaping|placement
+Usage: tests/cluster_checks.py updown|updown-userns|undo|spaced|by-hand-userns|kill|cut|shaping|placement
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_cluster.py runs each as a case of its own.
 
@@ -174,6 +174,33 @@ def check_spaced():
         expect(not Path(link).exists(), "the agent's link %s is left behind" % link)
 
 
+def check_by_hand_userns():
+    """mpirun started by hand on the head of a --userns cluster, as lesson 9 does it (the
+    cluster's mca-params.conf, no tools/mpirun), while TMPDIR holds another user's ompi.head.0:
+    inside the user namespace every user is uid 0 on a host named head, so Open MPI's session
+    folder would be TMPDIR/ompi.head.0 for every student on the machine. The job runs, and
+    leaves nothing in TMPDIR."""
+    with tempfile.TemporaryDirectory(prefix="cluster-check-tmp-") as tmp:
+        theirs = Path(tmp) / "ompi.head.0"   # another user's session folder (or, not root, a file)
+        if os.geteuid() == 0:
+            theirs.mkdir(mode=0o700)
+            os.chown(theirs, 65534, 65534)
+        else:
+            theirs.write_text("")
+        env = dict(os.environ, TMPDIR=tmp, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+        env.pop("OMPI_MCA_orte_tmpdir_base", None)   # the lesson's user sets none
+        with Cluster(2, "--userns", env=env) as cluster:
+            folder = cluster.status().get("dir")
+            hostfile = Path(cluster.folder) / "my-hosts"
+            hostfile.write_text("node1 slots=1\nnode2 slots=1\n")
+            by_hand = dict(cluster.env, OMPI_MCA_mca_base_param_files=os.path.join(folder, "mca-params.conf"))
+            job = run([CLUSTER, "exec", "head", "mpirun", "--hostfile", hostfile, "-np", 2, BIN / "matmul-mpi",
+                       "-n", 64], by_hand)
+            expect("hosts=2" in job.stdout, "a job on 2 hosts says %r" % job.stdout.strip())
+            left = sorted(set(os.listdir(tmp)) - {theirs.name})
+            expect(not left, "the job left %s in TMPDIR" % left)
+
+
 def check_undo():
     """An up that fails half-way (CLUSTER_TEST_FAIL_AT) undoes everything it made."""
     links_before = links()
@@ -308,7 +335,8 @@ def userns_available():
 
 CHECKS = {"updown": check_updown, "updown-userns": lambda: check_updown(userns=True), "undo": check_undo,
           "kill": lambda: check_fault("kill"), "cut": lambda: check_fault("cut"), "shaping": check_shaping,
-          "placement": check_placement, "spaced": check_spaced}
+          "placement": check_placement, "spaced": check_spaced,
+          "by-hand-userns": check_by_hand_userns}
 
 
 def main():

@@ -20,8 +20,8 @@ import subprocess
 import sys
 import tempfile
 
-from suite import (ADMIN_PATH, ROOT, Case, needs_mpirun, program, result_lines, stderr_says, stdout_empty,
-                   stdout_says)
+from suite import (ADMIN_PATH, ROOT, Case, needs_mpirun, program, result_lines, stderr_lacks, stderr_says,
+                   stdout_empty, stdout_says)
 from test_download import FIGURES as DOWNLOAD_FIGURES
 from test_factorial import BIG_FIGURES, MANY_FIGURES, figures_agree
 from test_matmul import FIGURES as MATMUL_FIGURES
@@ -247,6 +247,7 @@ def bad_input():
     """tools/cluster and tools/mpirun --cluster refuse bad command lines and impossible requests."""
     cases = []
     scratch = os.path.join(STATE["tmp"] or tempfile.gettempdir(), "never-made")
+    unmakeable = str(ROOT / "README.md" / "build" / "cluster")   # under a file: root cannot make it either
     for args, env, named in BAD_UP:
         cases.append(Case("cluster up %s%s refused" % (" ".join(args) or "(no N)",
                                                      " with " + " ".join("%s=%s" % kv for kv in env.items())
@@ -259,6 +260,10 @@ def bad_input():
              [CLUSTER, "up", 2], 2, [stderr_says("not root", "user namespaces are not available",
                                                  "what would allow it", "run it as root"), nothing_made(scratch)],
              env={"CLUSTER_DIR": scratch, "CLUSTER_TEST_UNPRIVILEGED": "1"}),
+        Case("cluster up where its folder cannot be made (a read-only checkout without build/): says so at once",
+             [CLUSTER, "up", 2], 2, [stderr_says("cannot write in %s" % unmakeable, "set CLUSTER_DIR"),
+                                     stderr_lacks("locked"), stdout_empty],
+             env={"CLUSTER_DIR": unmakeable}),
         Case("cluster up with other settings while one is up: refused, the cluster untouched",
              [CLUSTER, "up", 2], 2, [stderr_says("already up", "other settings", "tools/cluster down first")],
              env=table),

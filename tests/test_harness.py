@@ -2,7 +2,7 @@
 import re
 import sys
 
-from suite import ROOT, Case, needs_mpirun, program, stderr_says, stdout_empty
+from suite import ROOT, Case, needs_mpirun, program, stderr_lacks, stderr_says, stdout_empty, stdout_says
 
 sys.path.insert(0, str(ROOT / "tests"))
 from harness_checks import PYTHON_SWEEP  # noqa: E402
@@ -177,6 +177,13 @@ def bad_variables():
               stdout_empty])
         for check, flags, least in (("matmul", ["--rounds", "0"], 1), ("factorial", ["--big-n", "1e7"], 1),
                                     ("download", ["--latency", "-5"], 0), ("python", ["--rounds", "0"], 1))] + [
+        Case("harness make's configure with a TMPDIR that names no folder (a site's scratch not made yet): its "
+             "probes go to /tmp, as the compilers' and Python's do; it finds what the machine has",
+             ["sh", "-c", 'out=$(TMPDIR= mktemp -d) || exit 1; "$0" "$out/config.mk" && cat "$out/config.mk"; '
+                          'status=$?; rm -rf "$out"; exit $status', ROOT / "tools" / "configure.sh"], 0,
+             [stdout_says(r"(?m)^HAVE_GMP := yes$"), stderr_lacks("mktemp", "configure.XXXXXX")],
+             env={"TMPDIR": "/nonexistent/scratch", "NO_INSTALL": "1", "CI": None},
+             needs=[program("factorial-serial")], timeout=120),
         Case("harness make bench where it cannot make its results folder: says where and why, exit 1, runs nothing",
              bench(ROOT / "bin") + ["--workloads", "matmul", "--models", "serial", "--workers", "1", "--sizes", "64",
                                     "--results", ROOT / "README.md" / "results"],  # the last --results counts

@@ -22,10 +22,14 @@ PYTHON=${PYTHON:-}
 FUZZ_CC=${FUZZ_CC:-clang}
 PYTHON_LANE=${PYTHON_LANE:-}
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/configure.XXXXXX") || exit 1
-trap 'rm -rf "$scratch"' EXIT
-
 say() { printf 'configure: %s\n' "$*" >&2; }
+
+# The probes' folder in TMPDIR, taken as the compilers and Python take it: where it names no
+# folder this user can write in (a site's scratch not made yet, another node's job folder), /tmp.
+temporary=${TMPDIR:-/tmp}
+[ -d "$temporary" ] && [ -w "$temporary" ] || temporary=/tmp
+scratch=$(mktemp -d "$temporary/configure.XXXXXX") || { say "cannot make a folder for its probes in $temporary"; exit 1; }
+trap 'rm -rf "$scratch"' EXIT
 
 # try_link "COMPILER FLAGS" "LIBS" < program: does this C program compile and link?
 try_link() {

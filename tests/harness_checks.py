@@ -1256,9 +1256,17 @@ def check_compare():
         (cut / "summary.csv").write_text((cut / "summary.csv").read_text()[:-40])
         unlike = results_folder(Path(scratch) / "unlike", "AMD EPYC", [("matmul", "serial", 1, 2.0, None, (1, 3))])
         (unlike / "meta.json").write_text("[]")
+        # a sweep cut short (Ctrl-C, scancel, a batch job's time limit): runs.csv, meta.json, no summary.csv yet
+        stopped = results_folder(Path(scratch) / "stopped", "AMD EPYC", [("matmul", "serial", 1, 2.0, None, (1, 3))])
+        (stopped / "summary.csv").rename(stopped / "runs.csv")
+        meta = json.loads((stopped / "meta.json").read_text())
+        (stopped / "meta.json").write_text(json.dumps(dict(meta, interrupted="2026-01-01T00:00:00")))
         for folder, said in ((Path(scratch) / "nowhere", "no such folder"),
                              (Path(scratch), "is not a results folder: it has no summary.csv"),
-                             (cut, "summary.csv line 2 has"), (unlike, "meta.json is not a sweep's record")):
+                             (cut, "summary.csv line 2 has"), (unlike, "meta.json is not a sweep's record"),
+                             (stopped, "%s is a sweep that was interrupted before its summary: make bench RESUME=1 "
+                                       "finishes it, make plot RESULTS=%s summarises the runs it has"
+                              % (stopped, stopped))):
             bad = compare(here, folder)
             expect(bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr
                    and bad.stdout == "", "compare with %s: exit %d, %r" % (folder, bad.returncode, bad.stderr))

@@ -56,9 +56,21 @@ def not_a_sweep(folder, files):
     if not path.is_dir():
         return "%s: no such folder" % folder
     missing = [name for name in files if not (path / name).is_file()]
+    if missing == ["summary.csv"] and interrupted(path):   # a sweep writes it when it ends, and this one did not
+        return ("%s is a sweep that was interrupted before its summary: make bench RESUME=1 finishes it, make plot "
+                "RESULTS=%s summarises the runs it has (RESUME=1 goes on with the latest sweep)" % (folder, folder))
     if missing:
         return "%s is not a results folder: it has no %s (make bench writes one)" % (folder, " or ".join(missing))
     return None
+
+
+def interrupted(path):
+    """Whether the sweep in path was cut short (Ctrl-C, scancel, a time limit): meta.json says when."""
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and bool(meta.get("interrupted")) and (path / "runs.csv").is_file()
 
 
 class FolderError(ValueError):

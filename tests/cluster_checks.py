@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tests/cluster_checks.py — checks of the cluster on one machine, one per invocation.
 
-Usage: tests/cluster_checks.py updown|updown-userns|undo|spaced|by-hand-userns|kill|cut|shaping|placement
+Usage: tests/cluster_checks.py updown|updown-userns|undo|spaced|by-hand-userns|elsewhere|kill|cut|shaping|
+                               placement
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_cluster.py runs each as a case of its own.
 
@@ -201,6 +202,32 @@ def check_by_hand_userns():
             expect(not left, "the job left %s in TMPDIR" % left)
 
 
+def check_elsewhere():
+    """A cluster folder two machines see (a home on a network file system, two login nodes): on the
+    one that did not make the cluster, down, up, exec, pids and tools/mpirun --cluster exit 2 naming
+    the one that did, and status says cluster=elsewhere (exit 3); the cluster is left whole (its
+    files, namespaces and processes), where down used to remove its files and leave its processes."""
+    with Cluster(2) as cluster:
+        conf = Path(cluster.env["CLUSTER_DIR"]) / "cluster.conf"
+        made_here = conf.read_text()
+        # the same folder as the other machine sees it: the cluster is that machine's
+        conf.write_text(re.sub(r"(?m)^machine=.*\n", "", made_here) + "machine=login-elsewhere\n")
+        for argv in ([CLUSTER, "down"], [CLUSTER, "up", 2], [CLUSTER, "exec", "node1", "true"], [CLUSTER, "pids"],
+                     [MPIRUN, "--cluster", "-np", 2, "true"]):
+            out = run(argv, cluster.env, check=False)
+            expect(out.returncode == 2 and "made on login-elsewhere" in out.stderr,
+                   "%s on another machine: exit %d, %r" % (" ".join(map(str, argv[1:])), out.returncode, out.stderr))
+        status = run([CLUSTER, "status"], cluster.env, check=False)
+        expect(status.returncode == 3 and "cluster=elsewhere" in status.stdout
+               and "machine=login-elsewhere" in status.stdout, "status on another machine: exit %d, %r"
+               % (status.returncode, status.stdout))
+        expect(conf.exists(), "the cluster's files were removed from another machine")
+        conf.write_text(made_here)   # back on the machine that made it: still whole
+        status = cluster.status()
+        expect(status.get("cluster") == "up", "the cluster is %s after the other machine's commands"
+               % status.get("cluster"))
+
+
 def check_undo():
     """An up that fails half-way (CLUSTER_TEST_FAIL_AT) undoes everything it made."""
     links_before = links()
@@ -336,7 +363,7 @@ def userns_available():
 CHECKS = {"updown": check_updown, "updown-userns": lambda: check_updown(userns=True), "undo": check_undo,
           "kill": lambda: check_fault("kill"), "cut": lambda: check_fault("cut"), "shaping": check_shaping,
           "placement": check_placement, "spaced": check_spaced,
-          "by-hand-userns": check_by_hand_userns}
+          "by-hand-userns": check_by_hand_userns, "elsewhere": check_elsewhere}
 
 
 def main():

@@ -200,6 +200,9 @@ def checks():
         Case("the same with --userns (unprivileged user namespaces): the launcher reaches the hosts",
              [python, CHECKS, "updown-userns"], needs=[program("matmul-mpi")]),
         Case("an up that fails half-way undoes what it made", [python, CHECKS, "undo"]),
+        Case("a cluster folder another machine sees (a shared home, two login nodes): there, down, up, exec and "
+             "mpirun --cluster refuse naming the machine that made it, status says elsewhere; the cluster untouched",
+             [python, CHECKS, "elsewhere"], needs=OPEN_MPI),
         Case("mpirun by hand on a --userns cluster's head (lesson 9) beside another user's /tmp/ompi.head.0",
              [python, CHECKS, "by-hand-userns"], needs=[program("matmul-mpi")] + OPEN_MPI),
         Case("a cluster folder with a space in its path: a job across its hosts, down leaves nothing",

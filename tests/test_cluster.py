@@ -40,6 +40,11 @@ FIRST_JOB_SECONDS = 60
 # make doctor's section on clusters, alone (the whole of make doctor takes seconds more).
 DOCTOR_CLUSTER = "import sys; sys.path.insert(0, %r); import doctor; doctor.cluster()" % str(ROOT / "tools")
 
+# A one-task Slurm job on this machine, as its shell sees it (Open MPI reads these).
+IN_SLURM_JOB = {"SLURM_JOB_ID": "1", "SLURM_JOBID": "1", "SLURM_NODELIST": "localhost",
+                "SLURM_JOB_NODELIST": "localhost", "SLURM_TASKS_PER_NODE": "1", "SLURM_NNODES": "1",
+                "SLURM_JOB_NUM_NODES": "1", "SLURM_NTASKS": "1"}
+
 # What setup() made: the cluster's folder, the file server and its port, why not (if not).
 STATE = {"tmp": None, "dir": None, "server": None, "port": 0, "unavailable": None, "cases": 0}
 
@@ -183,6 +188,11 @@ def on_the_cluster():
                                   [MPIRUN, "--cluster"] + placing + ["-np", p, program(name)] + args_now, 0,
                                   [result_lines(workload, "mpi", n, p, figures=figures), hosts_are(min(p, hosts))]
                                   + checks, env=cluster_env(), needs=[program(name)]))
+    # inside a Slurm job (salloc's shell, srun --pty, tools/bench.sbatch): the job's nodes are not the cluster's
+    cases.append(Case("matmul on 2 hosts from inside a one-task Slurm job, P=2",
+                      [MPIRUN, "--cluster", "--hosts", 2, "-np", 2, program("matmul-mpi"), "-n", 96], 0,
+                      [result_lines("matmul", "mpi", 96, 2, figures=MATMUL_FIGURES), hosts_are(2)],
+                      env=cluster_env(IN_SLURM_JOB), needs=[program("matmul-mpi")]))
     # the Python lane's MPI program crosses the hosts the same way (mpi4py on the same Open MPI)
     cases.append(Case("matmul py-mpi4py on 2 hosts, P=2", [MPIRUN, "--cluster", "--hosts", 2, "-np", 2,
                                                           program("matmul-py-mpi4py"), "-n", 96], 0,

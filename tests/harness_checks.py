@@ -447,7 +447,7 @@ def check_sweep():
 
 
 def check_failing():
-    """A variant that fails is recorded with its exit code, not dropped."""
+    """A variant that fails is recorded with its exit code, not dropped, and said with its message."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder, fakes=["matmul-broken"], real=["matmul-serial"])
         results = Path(folder) / "results"
@@ -456,6 +456,9 @@ def check_failing():
         broken = [r for r in runs_of(results) if r["model"] == "broken"]
         expect(len(broken) == 3, "%d rows for the failing variant, expected 3" % len(broken))
         expect(all(r["exit"] == "1" and r["verified"] == "no" for r in broken), "failing rows keep exit 1")
+        # its line says why, not the frame around it
+        expect("failed (exit 1): matmul-broken: this variant always fails" in out.stderr,
+               "the failure is not said with the program's message:\n%s" % out.stderr[-1000:])
         with open(results / "latest" / "summary.csv", newline="") as f:
             row = next(r for r in csv.DictReader(f) if r["model"] == "broken")
         expect(row["runs"] == "0" and row["failed"] == "2" and row["speedup"] == "n/a",

@@ -574,8 +574,7 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
             harness_seconds += time.monotonic() - before - result.wall
             walls[config.key(), round_number == 0] = result.wall
             if result.exit_code != 0:
-                say("%s failed (exit %s): %s" % (config.label(), result.exit_code,
-                                                  (result.stderr.strip().splitlines() or ["no message"])[-1]))
+                say("%s failed (exit %s): %s" % (config.label(), result.exit_code, last_words(result.stderr)))
             remaining = sum(expected_wall(walls, c, r == 0) for r, c in plan[index:])
             say("[%*d/%d] round %d/%d  %-40s %8.3f s   ETA %s" % (
                 len(str(len(plan))), index, len(plan), round_number, repeats, config.label(),
@@ -592,6 +591,13 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
         shutil.rmtree(scratch, ignore_errors=True)
     say("swept in %s" % format_duration(time.monotonic() - started))
     return len(plan), harness_seconds
+
+
+def last_words(stderr):
+    """A failed run's last line that says something: Open MPI frames its messages in lines of
+    dashes, and mpirun's failures end with the frame."""
+    said = [line.strip() for line in stderr.splitlines() if any(c.isalnum() for c in line)]
+    return said[-1] if said else "no message"
 
 
 def run_warnings(runs, summary_rows, clock_ticks):

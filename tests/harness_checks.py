@@ -2,7 +2,7 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
+       failing|resume|hangup|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
        same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
        many_cores|cores_shading
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
@@ -693,6 +693,49 @@ def check_resume():
                in out.stderr, "RESUME=1 with WORKERS=1,2 REPEATS=4: exit %d, %r" % (out.returncode, out.stderr[-800:]))
 
 
+def check_hangup():
+    """SIGHUP (the terminal or ssh connection of the sweep gone) ends it as Ctrl-C does: the run
+    under way stopped, not left to run to its end, meta.json saying it was interrupted, nothing
+    left in TMPDIR; where the sweep died at once, leaving all three."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, fakes=["matmul-sleepy"], real=["matmul-serial"])
+        results, tmp = Path(folder) / "results", Path(folder) / "tmp"
+        tmp.mkdir()
+        count = Path(folder) / "runs-so-far"
+        held = dict(os.environ, FAKE_COUNT=str(count), FAKE_QUICK_RUNS="5", TMPDIR=str(tmp))
+        process = bench(bin_dir, results, ["--workers", "1,2,3", "--repeats", "3"], wait=False, env=held)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (count.exists() and len(count.read_text().splitlines()) > 5):
+            time.sleep(0.05)   # the sixth run has begun, and holds for a minute
+        process.send_signal(signal.SIGHUP)
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise CheckFailed("the sweep still ran 30 s after SIGHUP")
+        left = marked("FAKE_COUNT=%s" % count)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        expect(not left, "the run under way outlived the sweep: processes %s" % left)
+        expect(process.returncode == 130, "the sweep exited %s after SIGHUP: %s" % (process.returncode, err[-500:]))
+        meta = json.loads((results / "latest" / "meta.json").read_text())
+        expect(meta.get("interrupted"), "meta.json does not say the sweep was interrupted")
+        expect(not os.listdir(tmp), "left in TMPDIR: %s" % os.listdir(tmp))
+
+
+def marked(mark):
+    """The processes whose environment holds mark (NAME=value)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark.encode() in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
 def check_unwritable():
     """A results folder that stops taking data (a full disk, a quota; here ulimit -f, which
     needs no root): the sweep stops at once with exit 1, one line naming the file, the
@@ -1355,7 +1398,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
           "caches": check_caches, "many_cores": check_many_cores,
-          "cores_shading": check_cores_shading}
+          "cores_shading": check_cores_shading, "hangup": check_hangup}
 
 
 def main():

@@ -79,6 +79,9 @@ def cases():
              "says it was interrupted, and how far it came); RESUME=1 given the sweep's own settings goes on, given "
              "others refuses them, naming the sweep's",
              [sys.executable, CHECKS, "resume"], needs=needs, timeout=300),
+        Case("harness SIGHUP (the terminal or ssh connection gone) ends a sweep as Ctrl-C does: the run under way "
+             "stopped, meta.json's interrupted, nothing left in TMPDIR",
+             [sys.executable, CHECKS, "hangup"], needs=needs, timeout=300),
         Case("harness make plot and RESUME=1 of a half-written results folder: the file named, exit 2, no "
              "traceback; RESUME=1 with settings that would change the sweep refused", [sys.executable, CHECKS, "broken"]),
         Case("harness a sweep whose <time>-<host> folder (and +2) is taken, as by another sweep started in the "

@@ -741,14 +741,31 @@ def interrupt(signum, frame):
     batch job can send two at once (with proctrack/linuxproc Slurm signals every
     process of the job, and tools/bench.sbatch passes on the one it gets)."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
+# stdout and stderr where they go to a terminal (as main() began: one hung up is no longer one).
+ON_TERMINAL = []
+
+
+def hang_up(signum, frame):
+    """SIGHUP (the terminal or ssh connection the sweep ran in is gone) ends it as Ctrl-C does,
+    its last lines sent to /dev/null where they went to that terminal, which refuses them (EIO)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    for stream in ON_TERMINAL:
+        os.dup2(null, stream.fileno())
+    os.close(null)
+    interrupt(signum, frame)
+
+
 def main():
-    # Ctrl-C and SIGTERM stop the sweep cleanly, even when started from a
+    # Ctrl-C, SIGTERM and SIGHUP stop the sweep cleanly, even when started from a
     # shell that ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, interrupt)
+    ON_TERMINAL.extend(stream for stream in (sys.stdout, sys.stderr) if stream.isatty())
+    signal.signal(signal.SIGHUP, hang_up)
     options = parse_arguments()
     if options.plot:
         return redraw(options.plot, options.force)
@@ -873,6 +890,7 @@ if __name__ == "__main__":
     except KeyboardInterrupt:  # before the sweep began, or while make plot redrew: a line, not a traceback
         say("interrupted")
         status = 130
-    for signum in (signal.SIGINT, signal.SIGTERM):  # all is said: now they would only break Python's own exit
+    # all is said: now they would only break Python's own exit
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     sys.exit(status)

@@ -14,8 +14,9 @@ import time
 
 # Exit code recorded for a run killed at its time limit (as timeout(1) does).
 EXIT_TIMEOUT = 124
-# The signals that stop a sweep; SIGCHLD, which says a run has ended, wakes the wait at once.
-STOPPING = (signal.SIGINT, signal.SIGTERM)
+# The signals that stop a sweep (SIGHUP: its terminal or ssh connection gone); SIGCHLD, which
+# says a run has ended, wakes the wait at once.
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 WATCHED = STOPPING + (signal.SIGCHLD,)
 # The longest a wait sleeps before looking again, should a signal reach another thread (seconds).
 LOOK_UP = 0.5
@@ -99,7 +100,7 @@ def become(argv, env, cwd, out, err, mask):
 
 def reap(pid, deadline):
     """Wait for pid with WATCHED blocked, stopping its group (stop_group) at the deadline or on
-    a Ctrl-C (or SIGTERM). Returns its wait status and usage, the signal that stopped the wait (or
+    a Ctrl-C (or SIGTERM, SIGHUP). Returns its wait status and usage, the signal that stopped the wait (or
     None), and whether the deadline killed it."""
     stopped_by, timed_out = None, False
     while not (stopped_by or timed_out):

@@ -244,8 +244,11 @@ BAD_UP = (
     (["2", "--rate", "99999999999tbit"], {}, "from 1kbit to 1000tbit"),
     (["2", "--rate"], {}, "--rate needs a value"),
     (["2", "--down-with", "x"], {}, "--down-with: 'x'"),
-    (["2"], {"IP": "/nonexistent/ip"}, "'/nonexistent/ip' not found: it comes with iproute2"),
-    (["2", "--rate", "1gbit"], {"TC": "/nonexistent/tc"}, "'/nonexistent/tc' not found: it comes with iproute2"),
+    # the packages named as Debian and RHEL (Rocky, Alma: most clusters' login nodes) call them
+    (["2"], {"IP": "/nonexistent/ip"},
+     "'/nonexistent/ip' not found: it comes with iproute2 (apt-get install iproute2 | dnf install iproute)"),
+    (["2", "--rate", "1gbit"], {"TC": "/nonexistent/tc"},
+     "'/nonexistent/tc' not found: it comes with iproute2 (apt-get install iproute2 | dnf install iproute-tc)"),
 )
 
 
@@ -307,6 +310,11 @@ def bad_input():
         Case("cluster exec with a normal user's PATH (no /usr/sbin): the host's tc and ip run",
              [CLUSTER, "exec", "head", "sh", "-c", "tc qdisc show dev lo && ip -o link show dev lo"], 0,
              [stdout_says(r"\d+: lo:")], env=cluster_env({"PATH": user_path()})),
+        Case("cluster check --rate without tc: tc missing, named as Debian and RHEL package it, exit 2",
+             [CLUSTER, "check", "--rate"], 2,
+             [stdout_says(r"(?m)^tc=missing \(apt-get install iproute2 \| dnf install iproute-tc\)$"),
+              stderr_says("dnf install iproute-tc"), nothing_made(scratch)],
+             env={"CLUSTER_DIR": scratch, "TC": "/nonexistent/tc"}),
         Case("cluster check without namespaces: mode=none, exit 2, why and what would allow it",
              [CLUSTER, "check"], 2, [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^userns=no: "),
                                      stderr_says("what would allow it"), nothing_made(scratch)],

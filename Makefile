@@ -154,18 +154,21 @@ compiler_said = printf '%s_PATH=%s\n%s_VERSION=%s\n' $(1) "$$(command -v $(first
 # With -march=native (or the like) the build is for this machine's CPU: a build on another (a shared
 # home seen from another kind of node) is not this one.
 NATIVE_FLAGS := -march=native -mtune=native -mcpu=native -xHost
+# The new description is written in TMPDIR and compared there: a checkout this user may not
+# write to (a workshop's shared one, built by its owner) runs make bench RESULTS=DIR as it is.
 $(BUILD_FLAGS): FORCE | $(BUILD)
-	@{ printf '# Written by make: what the programs in $(BIN)/ are built with.\n'; \
+	@new=$$(mktemp 2>/dev/null || mktemp -p /tmp) || exit 1; \
+	 { printf '# Written by make: what the programs in $(BIN)/ are built with.\n'; \
 	   printf '%s\n' $(foreach v,CC MPICC CFLAGS OMPFLAGS ALL_CFLAGS GMP_LIBS CURL_LIBS BLAS_CFLAGS BLAS_LIBS,\
 	     $(call shell_quoted,$(v)=$(strip $($(v))))); \
 	   $(call compiler_said,CC,$(CC)); $(call compiler_said,MPICC,$(MPICC)); \
 	   $(if $(filter $(NATIVE_FLAGS),$(CFLAGS)),printf 'NATIVE_CPU=%s\n' \
 	     "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)";) \
-	 } >$@.new.$$$$ && \
-	 if cmp -s $@.new.$$$$ $@; then rm -f $@.new.$$$$; else \
+	 } >"$$new" && \
+	 if cmp -s "$$new" $@; then rm -f "$$new"; else \
 	   if test -e $@; then echo "make: the build changed ($@); rebuilding what it builds, now with:" >&2; \
-	     grep -vxF -f $@ $@.new.$$$$ | sed 's/^/  /' >&2; fi; \
-	   mv -f $@.new.$$$$ $@; fi
+	     grep -vxF -f $@ "$$new" | sed 's/^/  /' >&2; fi; \
+	   cp "$$new" $@.new.$$$$ && mv -f $@.new.$$$$ $@; status=$$?; rm -f "$$new" $@.new.$$$$; exit $$status; fi
 
 # ---- one template for every program -----------------------------------------
 # A model names its compiler, its flags beyond ALL_CFLAGS, and its team object

@@ -1,4 +1,5 @@
 """tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python, clusters."""
+import os
 import re
 import sys
 
@@ -8,6 +9,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 from harness_checks import PYTHON_SWEEP  # noqa: E402
 
 CHECKS = ROOT / "tests" / "harness_checks.py"
+# sh -c COMMAND run in this checkout made read-only (a private mount namespace: a bind mount of it, read-only),
+# as root or not (a user namespace of this user's).
+READ_ONLY_CHECKOUT = (["unshare", "--mount"] if os.geteuid() == 0 else
+                      ["unshare", "--user", "--map-root-user", "--mount"]) + [
+    "sh", "-c", 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && cd "$0" && eval "$1"', ROOT]
 
 
 def cases():
@@ -180,6 +186,11 @@ def bad_variables():
               stdout_empty])
         for check, flags, least in (("matmul", ["--rounds", "0"], 1), ("factorial", ["--big-n", "1e7"], 1),
                                     ("download", ["--latency", "-5"], 0), ("python", ["--rounds", "0"], 1))] + [
+        Case("harness make in a read-only checkout, built (a workshop's shared one): nothing to do, nothing "
+             "written, so make bench RESULTS=DIR runs there",
+             READ_ONLY_CHECKOUT + ["make --no-print-directory all"], 0,
+             [stderr_lacks("cannot create", "Read-only file system", "Permission denied")],
+             needs=[program("matmul-serial"), ROOT / "build" / "flags"], timeout=120),
         Case("harness make's configure with a TMPDIR that names no folder (a site's scratch not made yet): its "
              "probes go to /tmp, as the compilers' and Python's do; it finds what the machine has",
              ["sh", "-c", 'out=$(TMPDIR= mktemp -d) || exit 1; "$0" "$out/config.mk" && cat "$out/config.mk"; '

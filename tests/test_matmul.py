@@ -349,8 +349,8 @@ CORES = ROOT / "tools" / "cores"
 
 
 def own_cpus():
-    """The cores a user leaves the suite (taskset) are the ones it counts and runs on; the
-    threads asked of OpenMP (OMP_NUM_THREADS, often set by HPC modules) are not cores."""
+    """The cores a user leaves the suite (taskset, a cgroup's CPU quota on any cgroup above it) are the ones
+    it counts and runs on; the threads asked of OpenMP (OMP_NUM_THREADS, often set by HPC modules) are not cores."""
     taskset = shutil.which("taskset") or "taskset"
     return [
         Case("tools/cores counts cores, not the threads OMP_NUM_THREADS or OMP_THREAD_LIMIT ask for",
@@ -360,6 +360,18 @@ def own_cpus():
              [stderr_says("unknown argument '--bogus'"), stdout_empty]),
         Case("tools/cores under taskset -c %d: 1" % ONE_CPU, [taskset, "-c", ONE_CPU, CORES], 0,
              [stdout_says(r"^1\n$")], needs=[taskset]),
+    ] + [
+        Case("tools/cores under a CPU quota on %s: cgroup_cpu_quota=%d" % (where, quota), [CORES, "--explain"], 0,
+             [stdout_says(r"(?m)^cgroup_cpu_quota=%d$" % quota),
+              stdout_says(r"(?m)^usable_cores=%d$" % min(quota, usable_cores()))],
+             env={"SUITE_CORES_TEST_ROOT": ROOT / "tests" / "data" / tree})
+        for where, tree, quota in (
+            ("the user slice above this process's cgroup (cgroup v2, systemd's CPUQuota=100% on a login node)",
+             "cgroup-v2-user-slice", 1),
+            ("this process's own cgroup below the mount (cgroup v1, systemd-run -p CPUQuota=150%)",
+             "cgroup-v1-own-scope", 2),
+            ("a container's own cgroup, the top of its mount (cgroup v2, docker --cpus 0.5)", "cgroup-v2-container", 1))
+    ] + [
         Case("tools/mpirun under taskset -c %d: every rank stays on that CPU (Open MPI would bind one elsewhere)"
              % ONE_CPU,
              [taskset, "-c", ONE_CPU, MPIRUN, "-np", 2, "sh", "-c", "grep ^Cpus_allowed_list: /proc/self/status"],

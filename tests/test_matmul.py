@@ -1,5 +1,6 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -361,16 +362,18 @@ def own_cpus():
         Case("tools/cores under taskset -c %d: 1" % ONE_CPU, [taskset, "-c", ONE_CPU, CORES], 0,
              [stdout_says(r"^1\n$")], needs=[taskset]),
     ] + [
-        Case("tools/cores under a CPU quota on %s: cgroup_cpu_quota=%d" % (where, quota), [CORES, "--explain"], 0,
-             [stdout_says(r"(?m)^cgroup_cpu_quota=%d$" % quota),
-              stdout_says(r"(?m)^usable_cores=%d$" % min(quota, usable_cores()))],
+        Case("tools/cores under a CPU quota on %s: cgroup_cpu_quota=%s, at most %d usable" % (where, said, cores),
+             [CORES, "--explain"], 0,
+             [stdout_says(r"(?m)^cgroup_cpu_quota=%s$" % re.escape(said)),
+              stdout_says(r"(?m)^usable_cores=%d$" % min(cores, usable_cores()))],
              env={"SUITE_CORES_TEST_ROOT": ROOT / "tests" / "data" / tree})
-        for where, tree, quota in (
+        for where, tree, said, cores in (
             ("the user slice above this process's cgroup (cgroup v2, systemd's CPUQuota=100% on a login node)",
-             "cgroup-v2-user-slice", 1),
-            ("this process's own cgroup below the mount (cgroup v1, systemd-run -p CPUQuota=150%)",
-             "cgroup-v1-own-scope", 2),
-            ("a container's own cgroup, the top of its mount (cgroup v2, docker --cpus 0.5)", "cgroup-v2-container", 1))
+             "cgroup-v2-user-slice", "1", 1),
+            ("this process's own cgroup below the mount (cgroup v1, systemd-run -p CPUQuota=150%): the quota "
+             "as it is, the cores rounded up", "cgroup-v1-own-scope", "1.5", 2),
+            ("a container's own cgroup, the top of its mount (cgroup v2, docker --cpus 0.5)", "cgroup-v2-container",
+             "0.5", 1))
     ] + [
         Case("tools/mpirun under taskset -c %d: every rank stays on that CPU (Open MPI would bind one elsewhere)"
              % ONE_CPU,

@@ -375,6 +375,10 @@ def own_cpus():
             ("a container's own cgroup, the top of its mount (cgroup v2, docker --cpus 0.5)", "cgroup-v2-container",
              "0.5", 1))
     ] + [
+        Case("tools/cores on a POWER9 core of 4 hardware threads (cpu0's siblings 0-3): threads_per_core=4",
+             [CORES, "--explain"], 0, [stdout_says(r"(?m)^threads_per_core=4$")],
+             env={"SUITE_CORES_TEST_ROOT": ROOT / "tests" / "data" / "cpu-power9-smt4"}),
+    ] + [
         Case("tools/mpirun under taskset -c %d: every rank stays on that CPU (Open MPI would bind one elsewhere)"
              % ONE_CPU,
              [taskset, "-c", ONE_CPU, MPIRUN, "-np", 2, "sh", "-c", "grep ^Cpus_allowed_list: /proc/self/status"],

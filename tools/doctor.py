@@ -42,7 +42,8 @@ def main():
     line("usable cores", usable, "affinity %d, cgroup quota %s, %d CPUs online" % (
         cores["affinity_cpus"], cores["cgroup_cpu_quota"], cores["total_cpus"]))
     line("threads per core", cores["threads_per_core"],
-         "SMT: two workers on one core share it" if cores["threads_per_core"] > 1 else "no SMT")
+         "SMT: %d workers on one core share it" % cores["threads_per_core"] if cores["threads_per_core"] > 1
+         else "no SMT")
     line("virtualized", machine.virtualized())
     line("governor", machine.governor(), "want 'performance' for stable clocks")
     line("turbo", machine.turbo())

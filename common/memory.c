@@ -26,8 +26,12 @@
 #define SHARED_FILES 16
 /* The most memory_heap_reserve grows malloc's heap by: half glibc's largest mmap threshold (32 MiB). */
 #define HEAP_RESERVE_MAX (16u << 20)
-/* Where cgroup v2 says how much memory this process's group may use. */
-#define CGROUP_MEMORY_MAX "/sys/fs/cgroup/memory.max"
+/* Which cgroups this process is in ("0::PATH" for v2, "N:memory:PATH" for
+ * v1), and where each hierarchy is mounted. */
+#define PROC_CGROUP "/proc/self/cgroup"
+#define PROC_MOUNTINFO "/proc/self/mountinfo"
+/* The file that holds a cgroup's memory limit: cgroup v2, cgroup v1. */
+static const char *const cgroup_limit_files[] = {"memory.max", "memory.limit_in_bytes"};
 
 /* A shared mapping and the memory files (memfd) behind it, one after
  * another, so that memory_write_shared can write into a file rather than
@@ -293,15 +297,110 @@ int memory_file_open(const char *name)
     return fd;
 }
 
+/* has_word: whether a comma-separated list ("rw,memory") holds word. */
+static int has_word(const char *list, const char *word)
+{
+    size_t length = strlen(word);
+    for (const char *at = list; at; at = strchr(at, ','), at = at ? at + 1 : NULL)
+        if (strncmp(at, word, length) == 0 && (at[length] == ',' || at[length] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* own_cgroup: into path, this process's cgroup in the v2 hierarchy (v1 = 0)
+ * or in v1's memory hierarchy (v1 = 1), as /proc/self/cgroup names it; 0
+ * where it is in none. */
+static int own_cgroup(int v1, char *path, size_t size)
+{
+    FILE *f = fopen(PROC_CGROUP, "r");
+    if (!f)
+        return 0;
+    char line[PATH_MAX + 256];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *controllers = strchr(line, ':');
+        char *cgroup = controllers ? strchr(controllers + 1, ':') : NULL;
+        if (!cgroup)
+            continue;
+        *controllers++ = '\0';
+        *cgroup++ = '\0';
+        cgroup[strcspn(cgroup, "\n")] = '\0';
+        if (v1 ? has_word(controllers, "memory") : strcmp(line, "0") == 0 && *controllers == '\0')
+            found = snprintf(path, size, "%s", cgroup) < (int)size;
+    }
+    fclose(f);
+    return found;
+}
+
+/* cgroup_mount: into root and point, the part of the hierarchy a mount
+ * shows and where it is mounted (size bytes each), for the v2 hierarchy
+ * (v1 = 0) or v1's memory one; 0 where none is mounted. mountinfo's lines:
+ * ID PARENT DEV ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE OPTIONS. */
+static int cgroup_mount(int v1, char *root, char *point, size_t size)
+{
+    FILE *f = fopen(PROC_MOUNTINFO, "r");
+    if (!f)
+        return 0;
+    char line[3 * PATH_MAX], type[64], options[1024], format[64];
+    snprintf(format, sizeof format, "%%*s %%*s %%*s %%%zus %%%zus", size - 1, size - 1);
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        const char *after = strstr(line, " - ");
+        if (after && sscanf(after, " - %63s %*s %1023s", type, options) == 2 &&
+            (v1 ? strcmp(type, "cgroup") == 0 && has_word(options, "memory") : strcmp(type, "cgroup2") == 0))
+            found = sscanf(line, format, root, point) == 2;
+    }
+    fclose(f);
+    return found;
+}
+
+/* cgroup_limit: the smallest memory limit on this process's cgroup or one
+ * above it, up to the top of the mount (v2's hierarchy, or v1 = 1: v1's
+ * memory one); 0 where none says one. A limit holds every cgroup below it:
+ * on a host this process's cgroup is a folder below the mount (a login
+ * node's user slice under systemd's MemoryMax=, a job's cgroup), not the
+ * mount's top, which only a container's own cgroup namespace shows it as. */
+static double cgroup_limit(int v1)
+{
+    char cgroup[PATH_MAX], root[PATH_MAX], point[PATH_MAX], dir[2 * PATH_MAX + 32];
+    if (!own_cgroup(v1, cgroup, sizeof cgroup) || !cgroup_mount(v1, root, point, sizeof root))
+        return 0;
+    size_t root_length = strlen(root);
+    const char *below = ""; /* the cgroup's folder below the mount point */
+    if (strstr(cgroup, "/..") == NULL) {    /* not outside what a cgroup namespace shows */
+        if (strcmp(root, "/") == 0)
+            below = cgroup;
+        else if (strncmp(cgroup, root, root_length) == 0 && (cgroup[root_length] == '/' || !cgroup[root_length]))
+            below = cgroup + root_length;
+    }
+    size_t top = (size_t)snprintf(dir, sizeof dir, "%s", point);
+    snprintf(dir + top, sizeof dir - top, "%s", below);
+    double smallest = 0;
+    for (;;) {
+        size_t length = strlen(dir);
+        snprintf(dir + length, sizeof dir - length, "/%s", cgroup_limit_files[v1]);
+        FILE *f = fopen(dir, "r");
+        unsigned long long limit; /* "max" (v2) is no limit; v1 says none with a huge number */
+        if (f && fscanf(f, "%llu", &limit) == 1 && (smallest == 0 || (double)limit < smallest))
+            smallest = (double)limit;
+        if (f)
+            fclose(f);
+        dir[length] = '\0';
+        char *slash = strrchr(dir, '/');
+        if (length <= top || !slash || (size_t)(slash - dir) < top)
+            break;
+        *slash = '\0';
+    }
+    return smallest;
+}
+
 double memory_total(void)
 {
     double total = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    FILE *f = fopen(CGROUP_MEMORY_MAX, "r");
-    if (f) {
-        unsigned long long limit;
-        if (fscanf(f, "%llu", &limit) == 1 && (double)limit < total)
-            total = (double)limit;
-        fclose(f);
+    for (int v1 = 0; v1 <= 1; v1++) {
+        double limit = cgroup_limit(v1);
+        if (limit > 0 && limit < total)
+            total = limit;
     }
     struct rlimit address_space;
     if (getrlimit(RLIMIT_AS, &address_space) == 0 && address_space.rlim_cur != RLIM_INFINITY &&

@@ -80,7 +80,8 @@ enum outcome memory_write_shared(void *to, const void *from, size_t bytes);
 int memory_file_open(const char *name);
 
 /* memory_total: bytes of RAM this process may use: physical memory, or less
- * where the cgroup's limit or the address-space limit (ulimit -v) says so. */
+ * where a cgroup's limit (its own cgroup's or one above it, v1 or v2) or the
+ * address-space limit (ulimit -v) says so. */
 double memory_total(void);
 
 #endif

@@ -80,6 +80,12 @@ def usable_cores():
         return 1
 
 
+# tests/under_memory_cgroup: a command in a cgroup below one with a memory limit, and the exit
+# status by which it says no such cgroup can be made here.
+UNDER_MEMORY_CGROUP = ROOT / "tests" / "under_memory_cgroup"
+UNDER_MEMORY_CGROUP_CANNOT = 77
+
+
 # More MPI ranks than usable cores, as few as that takes (the tables' oversubscribed
 # case: each rank is a process to launch, and a launch of many costs seconds).
 MPI_MORE_THAN_CORES = usable_cores() + 1

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, needs_mpirun,
                    no_sanitizer_report, parse_result_line, program, result_lines, sanitizer_env, stderr_lacks,
-                   stderr_says, stdout_empty, stdout_says, summary_line, usable_cores, wrong_warmup_line)
+                   stderr_says, stdout_empty, stdout_says, summary_line, UNDER_MEMORY_CGROUP,
+                   UNDER_MEMORY_CGROUP_CANNOT, usable_cores, wrong_warmup_line)
 
 WORKLOAD = "matmul"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi", "blas")
@@ -129,6 +130,11 @@ def bad_input():
              [serial, "-n", "8000"], 2, [stdout_empty, stderr_says("needs about 1.9 GiB of memory, more than the "
                                                                  "400.0 MiB this machine has")],
              memory_limit=400 << 20, needs=[serial]),
+        Case("serial refuses a size a memory limit on the cgroup above its own cannot hold (systemd's MemoryMax= "
+             "on a login node's user slice), where it was killed for memory (137)",
+             [UNDER_MEMORY_CGROUP, 1 << 30, serial, "-n", "12000"], 2,
+             [stdout_empty, stderr_says("-n 12000: needs about 4.3 GiB of memory, more than the 1.0 GiB")],
+             needs=[serial], skip_exit=UNDER_MEMORY_CGROUP_CANNOT),
         Case("serial --help", [serial, "--help"], 0, [stdout_says(r"usage: matmul-serial")], needs=[serial]),
         Case("serial -n17 (value attached)", [serial, "-n17"], 0,
              [result_lines(WORKLOAD, "serial", 17, 1, figures=FIGURES)], needs=[serial]),

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_line, program,  # noqa: E402
                    result_lines, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
-                   wrong_warmup_line)
+                   UNDER_MEMORY_CGROUP, UNDER_MEMORY_CGROUP_CANNOT, wrong_warmup_line)
 from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
                            figures_are, finish, in_group, kernel_needs, lane_python, live_processes, needs_package,
                            no_traceback, none_left, one_line,
@@ -274,6 +274,11 @@ def bad_input():
         Case("py matmul serial refuses, not hangs, where ulimit -v leaves NumPy's OpenBLAS too little room",
              [py("matmul", "serial"), "-n", 512], 2, [stdout_empty, stderr_says("-n 512: needs about"), no_traceback],
              memory_limit=300 << 20, needs=[py("matmul", "serial")]),
+        Case("py matmul serial refuses a size a memory limit on the cgroup above its own cannot hold (systemd's "
+             "MemoryMax= on a login node's user slice), where it was killed for memory (137)",
+             [UNDER_MEMORY_CGROUP, 1 << 30, py("matmul", "serial"), "-n", 12000], 2,
+             [stdout_empty, stderr_says("-n 12000: needs about", "more than the 1.0 GiB"), no_traceback],
+             needs=[py("matmul", "serial")], skip_exit=UNDER_MEMORY_CGROUP_CANNOT),
         Case("py matmul threading refuses, not hangs, -p whose threads' OpenBLAS buffers ulimit -v cannot hold",
              [py("matmul", "threading"), "-n", 64, "-p", 4], 2,
              [stdout_empty, stderr_says("-p 4: 4 threads calling OpenBLAS need about", "ulimit -v allows"),

@@ -11,6 +11,7 @@ import os
 import re
 import resource
 import sys
+from pathlib import Path
 
 from . import report, run
 
@@ -27,8 +28,10 @@ DIGITS = re.compile(r"[0-9]+")
 BYTE_SUFFIXES = {"K": 1, "M": 2, "G": 3}
 # -p's policies: the serial model takes only -p 1.
 ONE_WORKER, MANY_WORKERS = "one", "many"
-# Where cgroup v2 says how much memory this process's group may use.
-CGROUP_MEMORY_MAX = "/sys/fs/cgroup/memory.max"
+# Which cgroups this process is in ("0::PATH" for v2, "N:memory:PATH" for v1), and where each hierarchy is mounted.
+PROC_CGROUP, PROC_MOUNTINFO = "/proc/self/cgroup", "/proc/self/mountinfo"
+# The file that holds a cgroup's memory limit: cgroup v2, cgroup v1.
+CGROUP_LIMIT_FILES = {"v2": "memory.max", "v1": "memory.limit_in_bytes"}
 
 
 class Flag:
@@ -212,17 +215,52 @@ def check_memory(options):
 def memory_total():
     """Bytes this process may use: the RAM, or less under a cgroup limit or ulimit -v (common/memory.c's)."""
     total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    try:
-        with open(CGROUP_MEMORY_MAX) as f:
-            text = f.read().strip()
-        if text.isdigit():
-            total = min(total, int(text))
-    except OSError:
-        pass
+    for hierarchy in CGROUP_LIMIT_FILES:
+        total = min([total] + cgroup_limits(hierarchy))
     limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     if limit != resource.RLIM_INFINITY:
         total = min(total, limit)
     return total
+
+
+def cgroup_limits(hierarchy):
+    """The memory limits on this process's cgroup and every one above it, up to the top of the mount, in the
+    v2 hierarchy or v1's memory one (common/memory.c's cgroup_limit): a limit holds every cgroup below it, and
+    on a host this process's cgroup is a folder below the mount (a login node's user slice under systemd's
+    MemoryMax=), not the mount's top, which only a container's own cgroup namespace shows it as."""
+    try:
+        with open(PROC_CGROUP) as f:
+            lines = [line.rstrip("\n").split(":", 2) for line in f]
+        with open(PROC_MOUNTINFO) as f:
+            mounts = [line.split() for line in f]
+    except OSError:
+        return []
+    cgroups = []
+    for fields in lines:
+        if len(fields) == 3:
+            number, controllers, path = fields
+            if number == "0" and not controllers if hierarchy == "v2" else "memory" in controllers.split(","):
+                cgroups.append(path)
+    for fields in mounts:
+        after = fields[fields.index("-") + 1:] if "-" in fields[6:] else []
+        if len(after) < 3 or not (after[0] == "cgroup2" if hierarchy == "v2"
+                                  else after[0] == "cgroup" and "memory" in after[2].split(",")):
+            continue
+        if not cgroups:
+            return []
+        root, top, cgroup = fields[3], fields[4], cgroups[0]
+        below = ("" if "/.." in cgroup else cgroup if root == "/" else
+                 cgroup[len(root):] if cgroup == root or cgroup.startswith(root + "/") else "")
+        limits, folder = [], Path(top + below.rstrip("/"))
+        for place in [folder] + [p for p in folder.parents if len(str(p)) >= len(top)]:
+            try:
+                text = (place / CGROUP_LIMIT_FILES[hierarchy]).read_text().strip()
+            except OSError:
+                continue
+            if text.isdigit():
+                limits.append(int(text))
+        return limits
+    return []
 
 
 def flag_help(flag):

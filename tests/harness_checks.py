@@ -4,7 +4,7 @@
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|hangup|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
        same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
-       many_cores|cores_shading
+       many_cores|cores_shading|quota_peak
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -564,6 +564,28 @@ def check_many_cores():
                    "%s: x axis to %g, labelled %r, for workers 1 to 4 of 64 usable cores"
                    % (axis.get_title(), axis.get_xlim()[1], axis.get_xlabel()))
             close(figure)
+
+
+def check_quota_peak():
+    """matmul-gflops.png's peak line under a cgroup quota of 1.5 CPUs (docker --cpus 1.5): 2 usable
+    cores, but 2 workers get 1.5 CPUs' time, so the physical limit at P = 2 is 1.5 cores' peak, where
+    the line said 2 and every lane looked a quarter short of a limit it could not reach."""
+    try:
+        import matplotlib.pyplot as plt
+        from harness import figures
+    except ImportError:
+        return  # no matplotlib here: its figures are not drawn
+    figure, axis = plt.subplots()
+    try:
+        for quota, want in (("1.5", [100.0, 150.0, 150.0]), ("max", [100.0, 200.0, 200.0]),
+                            ("4", [100.0, 200.0, 200.0])):
+            axis.clear()
+            figures.peak_line(axis, {"peak_gflops_per_core": "100"}, 2, [1, 2, 4], quota)
+            drawn = list(axis.get_lines()[0].get_ydata())
+            expect(drawn == want, "peak line under cgroup_cpu_quota %s on 2 usable cores: %s GFLOP/s at P = 1, 2, "
+                   "4, expected %s" % (quota, drawn, want))
+    finally:
+        plt.close(figure)
 
 
 def check_cores_shading():
@@ -1398,7 +1420,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
           "caches": check_caches, "many_cores": check_many_cores,
-          "cores_shading": check_cores_shading, "hangup": check_hangup}
+          "cores_shading": check_cores_shading, "hangup": check_hangup, "quota_peak": check_quota_peak}
 
 
 def main():

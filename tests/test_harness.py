@@ -72,6 +72,8 @@ def cases():
         Case("harness matplotlib's figures of workers 1 to 4 on 64 usable cores: the x axis spans the workers, "
              "its label names the cores (a line at 64 squeezed every run against the left edge)",
              [sys.executable, CHECKS, "many_cores"]),
+        Case("harness matplotlib's peak line under a cgroup quota of 1.5 CPUs on 2 usable cores: 1.5 cores' "
+             "peak at 2 workers, not 2", [sys.executable, CHECKS, "quota_peak"]),
         Case("harness gnuplot's plots shade the workers past the usable cores only where a run had more "
              "(workers 1, 2, 4 on 4 cores: no sliver beside no run, its words off the plot)",
              [sys.executable, CHECKS, "cores_shading"]),

@@ -13,7 +13,8 @@ harness itself runs under may not). Writes into RESULTS_DIR:
   cpu-vs-io.png  speedup against workers on a log2 axis: CPU-bound work flattens at the
                  usable cores, I/O-bound work keeps rising far past them
   matmul-gflops.png  matmul's GFLOP/s per model against OpenBLAS's (its core in the key) and
-                 under the machine's estimated peak times the cores used (meta.json's peak)
+                 under the machine's estimated peak times the cores used (meta.json's peak;
+                 at most the CPUs a cgroup quota allows, 1.5 under docker --cpus 1.5)
   python-<study>.png the Python lanes of one study, at their largest size: speedup against
                  the best serial code of either language (log scale), and against themselves at P = 1
   gil.png        the GIL figure: Python threads on CPU-bound and on I/O-bound work, Python
@@ -260,22 +261,29 @@ def blas_label(lane):
     return "OpenBLAS dgemm\n(core %s%s)" % (core, below)
 
 
-def peak_line(axis, peak, usable, workers):
+def peak_line(axis, peak, usable, workers, quota="max"):
     """The machine's estimated peak (meta.json's peak_gflops_per_core: vector width x FMA
-    units x clock) times the cores P workers can use, at each P that ran: the physical limit."""
+    units x clock) times the cores P workers can use, at each P that ran: the physical limit.
+    A cgroup's CPU quota of part of a core (quota: meta.json's cgroup_cpu_quota, 1.5) holds
+    them to that share of the usable cores, which round it up (2)."""
     try:
         per_core = float(peak.get("peak_gflops_per_core"))
     except (TypeError, ValueError):
         return   # not estimated on this machine
+    try:
+        cpus = min(float(usable), float(quota))
+    except (TypeError, ValueError):
+        cpus = usable   # no quota ("max"), or none recorded
     xs = sorted(set(workers))
-    axis.plot(xs, [per_core * min(p, usable) for p in xs], linestyle="-.", color="gray",
-              label="peak: %.0f GFLOP/s a core\n(vector × FMA × clock)" % per_core)
+    axis.plot(xs, [per_core * min(p, cpus) for p in xs], linestyle="-.", color="gray",
+              label="peak: %.0f GFLOP/s a core\n(vector × FMA × clock)%s" % (
+                  per_core, "\nat most %g CPUs (cgroup quota)" % cpus if cpus < usable else ""))
 
 
-def matmul_gflops(groups, usable, out, blas_lane, peak):
+def matmul_gflops(groups, usable, out, blas_lane, peak, quota="max"):
     """matmul-gflops.png: GFLOP/s per model against workers, OpenBLAS as the reference line
     (blas_lane: meta.json's reference_lanes["matmul-blas"], what its key says) and the
-    machine's peak (meta.json's peak) above them."""
+    machine's peak (meta.json's peak, under quota: its cgroup_cpu_quota) above them."""
     sizes = sorted(n for (study, n) in groups if study == "matmul")
     if not sizes:
         return False
@@ -288,7 +296,7 @@ def matmul_gflops(groups, usable, out, blas_lane, peak):
         axis.plot([r["workers"] for r in runs], values, linestyle=style, marker=marker, color=colour(model),
                   label=blas_label(blas_lane) if model == "blas" else model)
     workers = [r["workers"] for runs in models.values() for r in runs]
-    peak_line(axis, peak, usable, workers)
+    peak_line(axis, peak, usable, workers, quota)
     worker_axis(axis, "cpu", workers)
     axis.set_xlabel("workers" + mark_cores(axis, usable))
     axis.set_ylabel("GFLOP/s (median run)")
@@ -412,7 +420,8 @@ def main():
         cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png")
         written.append("cpu-vs-io.png")
     blas_lane = meta["machine"].get("reference_lanes", {}).get("matmul-blas", {})
-    if matmul_gflops(groups, usable, results / "matmul-gflops.png", blas_lane, meta["machine"].get("peak") or {}):
+    if matmul_gflops(groups, usable, results / "matmul-gflops.png", blas_lane, meta["machine"].get("peak") or {},
+                     meta["machine"].get("cgroup_cpu_quota", "max")):
         written.append("matmul-gflops.png")
     for study, (n, models) in python_chosen.items():
         name = "python-%s.png" % study

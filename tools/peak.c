@@ -45,12 +45,15 @@ static double seconds(void)
 }
 
 #if X86
-/* add_chain: steps × 4 dependent additions; returns the sum so nothing is optimized away. */
+/* add_chain: steps × 4 dependent additions; returns the sum so nothing is optimized away. The
+ * addend is a register, not an immediate: a core's renamer may fold additions of a small
+ * constant into one without the adder, which would read as several times the clock; a
+ * register's value it cannot know in advance. */
 __attribute__((noinline)) static long add_chain(long steps)
 {
-    long x = 0;
+    long x = 0, one = 1;
     for (long i = 0; i < steps; i++)
-        __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+        __asm__ volatile("add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0" : "+r"(x) : "r"(one));
     return x;
 }
 

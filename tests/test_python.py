@@ -17,14 +17,16 @@ import os
 import re
 import signal
 import socket
+import ssl
 import sys
+import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (PROXY_VARIABLES, SHARED_BAD_INPUT, Case, ROOT, parse_result_line, program,  # noqa: E402
                    result_lines, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
                    UNDER_MEMORY_CGROUP, UNDER_MEMORY_CGROUP_CANNOT, wrong_warmup_line)
-from python_checks import (FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
+from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, expect, factorial_figures,  # noqa: E402
                            figures_are, finish, in_group, kernel_needs, lane_python, live_processes, needs_package,
                            no_traceback, none_left, one_line,
                            pool_not_started, py, read_all, run_probe, run_program, same_figures, schedules_listed,
@@ -188,6 +190,10 @@ def same_answers():
                       "and request the same ones", [sys.executable, THIS, "probe", "same-names", "--port",
                                                     port_of("plain")], 0,
                       needs=[program("download-serial"), py("download", "serial"), FILESERVER], timeout=90))
+    for scenario, (text, _, _, _) in ODD_SERVERS.items():
+        cases.append(Case("py download (requests, asyncio) and C make the same of a server that %s" % text,
+                          [sys.executable, THIS, "probe", "odd-server", "--scenario", scenario], 0,
+                          needs=[client for _, client in odd_clients()], timeout=90))
     return cases
 
 
@@ -486,6 +492,102 @@ def probe_same_names(options):
                "gave up on %s" % (c_saved, c_refused, py_saved, py_refused))
 
 
+# ---- odd servers: a server that answers strangely, and what every client must make of it ----
+
+# A certificate no authority signed (and its key), for 127.0.0.1, valid until 2126.
+SELF_SIGNED = ROOT / "tests" / "data" / "self-signed.pem"
+# The file the odd servers serve.
+ODD_FILE = bytes(range(256)) * 40
+# scenario: (what the server does, the clients' exit status, words their stderr must hold, the a.bin saved or None).
+ODD_SERVERS = {
+    "self-signed": ("has a self-signed certificate: given up on at once, no traceback", 1,
+                    ("SSL certificate problem: self-signed certificate (not retried)",), None),
+}
+
+
+def odd_clients():
+    """(name, program) of each client an odd server is tried on: C's, Python's through requests and through aiohttp."""
+    return [("C", program("download-serial")), ("Python", py("download", "serial")),
+            ("Python asyncio", py("download", "asyncio"))]
+
+
+def odd_answer(scenario):
+    """The bytes an odd server answers every request with (then it closes the connection)."""
+    headers, body, status = [], ODD_FILE, "200 OK"
+    lines = ["HTTP/1.1 " + status] + ["%s: %s" % h for h in headers + [("Content-Length", len(body)),
+                                                                       ("Connection", "close")]]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class OddServer:
+    """A server on a free port of 127.0.0.1, in a thread, that answers every request with odd_answer(scenario)
+    (through TLS with the self-signed certificate for that scenario); stopped by stop()."""
+
+    def __init__(self, scenario):
+        self.answer, self.stopped = odd_answer(scenario), threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        if scenario == "self-signed":
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(SELF_SIGNED)
+            self.listener = context.wrap_socket(self.listener, server_side=True)
+        self.listener.settimeout(LOOK_AGAIN)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # a timeout to look at stopped, or a client that refused the certificate
+                continue
+            with connection:
+                try:
+                    connection.settimeout(ODD_READ_TIMEOUT)
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        data = connection.recv(4096)
+                        if not data:
+                            break
+                        request += data
+                    connection.sendall(self.answer)
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+        self.listener.close()
+
+
+# Seconds the odd server's accept waits before looking whether it was stopped; a request may take to arrive.
+LOOK_AGAIN = 0.1
+ODD_READ_TIMEOUT = 10
+
+
+def probe_odd_server(options):
+    """Each client fetches a.bin from an odd server: the same exit status, the same file saved (or none,
+    and no NAME.part), the same words on stderr, no traceback."""
+    _, code, said, saved = ODD_SERVERS[options.scenario]
+    for name, client in odd_clients():
+        server = OddServer(options.scenario)
+        CLEANUPS.append(server.stop)
+        folder = scratch_folder("odd-")
+        listing = Path(folder, "urls.txt")
+        listing.write_text("%s://127.0.0.1:%d/files/a.bin\n" % ("https" if options.scenario == "self-signed"
+                                                                else "http", server.port))
+        out = Path(folder, "out")
+        status, _, stderr = run_program([client, "-i", listing, "-o", out, "--warmup", 0])
+        expect("Traceback" not in stderr, "%s: a traceback: %s" % (name, stderr[-1500:]))
+        expect(status == code and all(words in stderr for words in said),
+               "%s: exit status %d, expected %d, and %s on stderr: %s"
+               % (name, status, code, said, stderr[-600:]))
+        files = {p.name: p.read_bytes() for p in out.iterdir()}
+        expect(files == ({"a.bin": saved} if saved is not None else {}),
+               "%s left %s, expected %s" % (name, ", ".join("%s (%d bytes)" % (n, len(b)) for n, b in files.items())
+                                           or "nothing", "a.bin (%d bytes)" % len(saved) if saved else "nothing"))
+
+
 def probe_no_descriptors(options):
     pool_not_started([py("factorial", "multiprocessing"), "-p", 64, "-n", 2000], GONE_TIMEOUT)
 
@@ -635,6 +737,7 @@ def main():
     parser.add_argument("--workload", default="")
     parser.add_argument("--keys", default="")
     parser.add_argument("--args", default="", help="the programs' arguments, in one word")
+    parser.add_argument("--scenario", default="", help="probe odd-server: how the server answers (ODD_SERVERS)")
     options = parser.parse_args()
     if options.name == "same":
         return run_probe(options.name, lambda: probe_same(options, options.args.split()))

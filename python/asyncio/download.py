@@ -99,6 +99,9 @@ async def attempt(session, problem, file):
 def classify(error):
     """(transient, reason) for an exception of aiohttp: whether trying again may
     help, and what happened (common/download_fetch.py's classify, in aiohttp's terms)."""
+    refused = download_fetch.certificate_problem(error)  # a ClientConnectorError, whose os_error it lacks
+    if refused:
+        return False, refused
     if isinstance(error, aiohttp.ClientConnectorError):  # no server there, or no such host
         cause = error.os_error
         return False, "could not connect to the server: %s" % (os.strerror(cause.errno) if cause.errno else cause)

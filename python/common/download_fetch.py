@@ -6,7 +6,7 @@ the server's CRC-32C when it sends one), renamed to NAME only then; transient
 failures (408, 429, 5xx, a connection cut short or reset, a timeout, a body
 whose size or CRC-32C is wrong) retried with capped, jittered exponential
 backoff that honours Retry-After; permanent ones (other statuses, no server
-listening, a bad URL, a local write error) not. A transfer cut short resumes
+listening, a bad URL, a local write error, a refused certificate) not. A transfer cut short resumes
 with a Range request. Its steps (Attempts, begin_body, write_part, judge,
 retry, give_up) are also python/asyncio/download.py's, which awaits instead.
 Last, how a pool's worker or a joblib job gets its own session and fetches.
@@ -15,6 +15,7 @@ import email.utils
 import multiprocessing.util
 import os
 import re
+import ssl
 import threading
 import time
 
@@ -211,9 +212,34 @@ def short(error):
     return match.group(0) if match else text[:200]
 
 
+def causes(error):
+    """error and the exceptions it was made from, however requests, urllib3 and aiohttp nest them
+    (in args, reason, certificate_error, __cause__)."""
+    found, pending = [], [error]
+    while pending:
+        e = pending.pop(0)
+        if isinstance(e, BaseException) and all(e is not seen for seen in found):
+            found.append(e)
+            pending += [getattr(e, "reason", None), getattr(e, "certificate_error", None), e.__cause__] + list(e.args)
+    return found
+
+
+def certificate_problem(error):
+    """What was wrong with the server's certificate, in libcurl's words, if the
+    exception comes from one that was refused (self-signed, expired, another
+    host's), else None. Never retried, as in C: the next attempt would be shown the same certificate."""
+    for cause in causes(error):
+        if isinstance(cause, ssl.SSLCertVerificationError) and getattr(cause, "verify_message", None):
+            return "SSL certificate problem: %s" % cause.verify_message
+    return None
+
+
 def classify(error):
     """(transient, reason) for an exception of requests: whether trying again may help, and what happened."""
     e = download.requests.exceptions
+    refused = certificate_problem(error)  # an SSLError, a ConnectionError that would otherwise be retried
+    if refused:
+        return False, refused
     if isinstance(error, e.ConnectTimeout):
         return True, "connecting timed out after %d s" % CONNECT_TIMEOUT
     if isinstance(error, e.ReadTimeout):

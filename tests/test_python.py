@@ -502,6 +502,10 @@ ODD_FILE = bytes(range(256)) * 40
 ODD_SERVERS = {
     "self-signed": ("has a self-signed certificate: given up on at once, no traceback", 1,
                     ("SSL certificate problem: self-signed certificate (not retried)",), None),
+    "redirect-ftp": ("redirects to ftp://: given up on at once, no traceback, no NAME.part", 1, ("(not retried)",),
+                     None),
+    "redirect-unparsable": ("redirects to a URL that does not parse: given up on at once, no traceback, no "
+                            "NAME.part", 1, ("(not retried)",), None),
 }
 
 
@@ -514,6 +518,9 @@ def odd_clients():
 def odd_answer(scenario):
     """The bytes an odd server answers every request with (then it closes the connection)."""
     headers, body, status = [], ODD_FILE, "200 OK"
+    if scenario.startswith("redirect"):
+        location = "ftp://127.0.0.1/a.bin" if scenario == "redirect-ftp" else "http://[::1"
+        headers, body, status = [("Location", location)], b"", "302 Found"
     lines = ["HTTP/1.1 " + status] + ["%s: %s" % h for h in headers + [("Content-Length", len(body)),
                                                                        ("Connection", "close")]]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

@@ -91,6 +91,8 @@ async def attempt(session, problem, file):
         if not transient:
             return download_fetch.give_up(problem, file, reason + " (not retried)")
         return download_fetch.retry(problem, file, 0, reason)
+    except ValueError as e:  # a redirect to ftp:// and the like: aiohttp's ValueError, no ClientError
+        return download_fetch.give_up(problem, file, download_fetch.redirect_refused(e))
     finally:
         problem.in_flight -= 1
     return download_fetch.judge(problem, file, status, reply, keep)

@@ -122,7 +122,15 @@ def attempt(fetcher, file):
         return retry(problem, file, 0, reason)
     except OSError as e:  # the socket itself, below what requests wraps
         return retry(problem, file, 0, "the connection broke: %s" % (e.strerror or e))
+    except ValueError as e:  # a Location that does not parse: urllib.parse's, which requests lets through
+        return give_up(problem, file, redirect_refused(e))
     return judge(problem, file, status, reply, keep)
+
+
+def redirect_refused(error):
+    """Why a redirect could not be followed (a ValueError: its Location does not
+    parse, or names no http(s) URL), not retried: the server would send it again."""
+    return "the server redirected to a URL that cannot be followed: %s (not retried)" % error
 
 
 def begin_body(file, status, reply, resume_from):

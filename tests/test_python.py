@@ -13,6 +13,7 @@ against Python, killing things) are this file run as a program, each case
 in its own process: python3 tests/test_python.py probe NAME [--port P].
 """
 import argparse
+import gzip
 import os
 import re
 import signal
@@ -496,10 +497,13 @@ def probe_same_names(options):
 
 # A certificate no authority signed (and its key), for 127.0.0.1, valid until 2126.
 SELF_SIGNED = ROOT / "tests" / "data" / "self-signed.pem"
-# The file the odd servers serve.
+# The file the odd servers serve, and the same gzipped (a fixed mtime: the same bytes every time).
 ODD_FILE = bytes(range(256)) * 40
+ODD_GZIPPED = gzip.compress(ODD_FILE, mtime=0)
 # scenario: (what the server does, the clients' exit status, words their stderr must hold, the a.bin saved or None).
 ODD_SERVERS = {
+    "gzip": ("gzips the file though asked for identity (Apache's AddEncoding x-gzip .gz): the bytes as sent kept",
+             0, (), ODD_GZIPPED),
     "self-signed": ("has a self-signed certificate: given up on at once, no traceback", 1,
                     ("SSL certificate problem: self-signed certificate (not retried)",), None),
     "redirect-ftp": ("redirects to ftp://: given up on at once, no traceback, no NAME.part", 1, ("(not retried)",),
@@ -521,6 +525,8 @@ def odd_answer(scenario):
     if scenario.startswith("redirect"):
         location = "ftp://127.0.0.1/a.bin" if scenario == "redirect-ftp" else "http://[::1"
         headers, body, status = [("Location", location)], b"", "302 Found"
+    elif scenario == "gzip":
+        headers, body = [("Content-Encoding", "gzip")], ODD_GZIPPED
     lines = ["HTTP/1.1 " + status] + ["%s: %s" % h for h in headers + [("Content-Length", len(body)),
                                                                        ("Connection", "close")]]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

@@ -111,7 +111,7 @@ def attempt(fetcher, file):
             status, reply = response.status_code, response.headers
             keep = begin_body(file, status, reply, resume_from)
             if keep:
-                for data in response.iter_content(download.RECEIVE_CHUNK):
+                for data in body_as_sent(response):
                     write_part(file, data)
     except LocalWriteError as e:
         return give_up(problem, file, "writing %s failed: %s" % (file.part, e))
@@ -140,6 +140,23 @@ def begin_body(file, status, reply, resume_from):
         restart_file(file)  # a 200 is the whole file, from byte 0, whatever was asked
         return True
     return status == HTTP_PARTIAL and resume_from > 0 and range_of(reply)[0] == file.written
+
+
+def body_as_sent(response):
+    """The body's bytes as the server sent them, RECEIVE_CHUNK at a time: iter_content,
+    with its exceptions, but without undoing a Content-Encoding (gzip) that the server
+    applied though asked for identity (Apache does, to a .gz): so their size is
+    Content-Length's, their CRC-32C the server's, and the file the bytes that C and
+    asyncio (auto_decompress=False) save. urllib3 gives the connection back once they are all read."""
+    e, u = download.requests.exceptions, download.urllib3.exceptions
+    try:
+        yield from response.raw.stream(download.RECEIVE_CHUNK, decode_content=False)
+    except u.ProtocolError as error:
+        raise e.ChunkedEncodingError(error) from None
+    except u.ReadTimeoutError as error:
+        raise e.ConnectionError(error) from None
+    except u.SSLError as error:
+        raise e.SSLError(error) from None
 
 
 def judge(problem, file, status, reply, kept):

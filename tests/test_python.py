@@ -506,11 +506,16 @@ ODD_SERVERS = {
              0, (), ODD_GZIPPED),
     "self-signed": ("has a self-signed certificate: given up on at once, no traceback", 1,
                     ("SSL certificate problem: self-signed certificate (not retried)",), None),
+    "tls-garbled": ("answers the first TLS handshake in plain HTTP (retried, as a handshake cut short), then "
+                    "has a self-signed certificate", 1, ("retries=1", "SSL certificate problem: self-signed"), None),
     "redirect-ftp": ("redirects to ftp://: given up on at once, no traceback, no NAME.part", 1, ("(not retried)",),
                      None),
     "redirect-unparsable": ("redirects to a URL that does not parse: given up on at once, no traceback, no "
                             "NAME.part", 1, ("(not retried)",), None),
 }
+
+# The scenarios whose URL is https://.
+HTTPS_SCENARIOS = ("self-signed", "tls-garbled")
 
 
 def odd_clients():
@@ -539,10 +544,12 @@ class OddServer:
     def __init__(self, scenario):
         self.answer, self.stopped = odd_answer(scenario), threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(SELF_SIGNED)
+        # tls-garbled: the first connection is answered in plain HTTP (the TLS handshake fails), the next with TLS
+        self.garbled, self.tls_next = scenario == "tls-garbled", False
         if scenario == "self-signed":
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(SELF_SIGNED)
-            self.listener = context.wrap_socket(self.listener, server_side=True)
+            self.listener = self.context.wrap_socket(self.listener, server_side=True)
         self.listener.settimeout(LOOK_AGAIN)
         self.port = self.listener.getsockname()[1]
         self.thread = threading.Thread(target=self.serve, daemon=True)
@@ -556,6 +563,12 @@ class OddServer:
                 continue
             with connection:
                 try:
+                    if self.garbled:
+                        self.garbled, self.tls_next = False, True
+                        connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                        continue
+                    if self.tls_next:  # the client refuses the certificate here
+                        connection = self.context.wrap_socket(connection, server_side=True)
                     connection.settimeout(ODD_READ_TIMEOUT)
                     request = b""
                     while b"\r\n\r\n" not in request:
@@ -587,14 +600,14 @@ def probe_odd_server(options):
         CLEANUPS.append(server.stop)
         folder = scratch_folder("odd-")
         listing = Path(folder, "urls.txt")
-        listing.write_text("%s://127.0.0.1:%d/files/a.bin\n" % ("https" if options.scenario == "self-signed"
+        listing.write_text("%s://127.0.0.1:%d/files/a.bin\n" % ("https" if options.scenario in HTTPS_SCENARIOS
                                                                 else "http", server.port))
         out = Path(folder, "out")
-        status, _, stderr = run_program([client, "-i", listing, "-o", out, "--warmup", 0])
+        status, stdout, stderr = run_program([client, "-i", listing, "-o", out, "--warmup", 0])
         expect("Traceback" not in stderr, "%s: a traceback: %s" % (name, stderr[-1500:]))
-        expect(status == code and all(words in stderr for words in said),
-               "%s: exit status %d, expected %d, and %s on stderr: %s"
-               % (name, status, code, said, stderr[-600:]))
+        expect(status == code and all(words in stdout + stderr for words in said),
+               "%s: exit status %d, expected %d, and %s said: %s"
+               % (name, status, code, said, (stdout + stderr)[-800:]))
         files = {p.name: p.read_bytes() for p in out.iterdir()}
         expect(files == ({"a.bin": saved} if saved is not None else {}),
                "%s left %s, expected %s" % (name, ", ".join("%s (%d bytes)" % (n, len(b)) for n, b in files.items())

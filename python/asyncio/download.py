@@ -104,6 +104,8 @@ def classify(error):
     refused = download_fetch.certificate_problem(error)  # a ClientConnectorError, whose os_error it lacks
     if refused:
         return False, refused
+    if isinstance(error, aiohttp.ClientSSLError):  # the handshake cut short or garbled: retried, as C's and requests'
+        return True, "the TLS handshake failed: %s" % error.os_error
     if isinstance(error, aiohttp.ClientConnectorError):  # no server there, or no such host
         cause = error.os_error
         return False, "could not connect to the server: %s" % (os.strerror(cause.errno) if cause.errno else cause)

@@ -112,6 +112,7 @@ struct reply {
     uint64_t range_first;  /* Content-Range: bytes FIRST-LAST/TOTAL */
     uint64_t range_total;  /* 0 when unknown */
     int write_errno;       /* writing NAME.part failed with this */
+    int retry_after_huge;  /* Retry-After: seconds past what libcurl reads (it says 0 then) */
 };
 
 /* A worker's tools: one libcurl easy handle, reused (with its connection)

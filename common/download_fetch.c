@@ -25,6 +25,9 @@
 #define BACKOFF_FIRST 0.1
 #define BACKOFF_CAP 5.0
 #define MAX_RETRY_AFTER 30
+/* Digits of a Retry-After in seconds that a curl_off_t always holds: libcurl
+ * reads a longer one as 0, no wait at all, where it asks for eons. */
+#define RETRY_AFTER_DIGITS 18
 /* No transfer hangs: connecting may take CONNECT_TIMEOUT_MS, and a transfer
  * slower than STALL_BYTES_PER_S for STALL_SECONDS counts as a timeout. */
 #define CONNECT_TIMEOUT_MS 10000L
@@ -131,6 +134,8 @@ static size_t on_header(char *data, size_t size, size_t count, void *arg)
         unsigned long crc = strtoul(value, &end, 16);
         f->reply.have_checksum = end != value && crc <= 0xffffffffUL;
         f->reply.checksum = (uint32_t)crc;
+    } else if ((value = header_value(line, "Retry-After"))) {
+        f->reply.retry_after_huge = strspn(value, "0123456789") > RETRY_AFTER_DIGITS;
     } else if ((value = header_value(line, "Content-Range"))) {
         int fields = sscanf(value, "bytes %llu-%llu/%llu", &first, &last, &total);
         f->reply.have_range = fields >= 2; /* TOTAL may be "*", unknown */
@@ -374,6 +379,8 @@ enum attempt_verdict download_judge(struct fetcher *f, CURLcode result, double *
         (status >= HTTP_SERVER_ERROR_FIRST && status <= HTTP_SERVER_ERROR_LAST)) {
         if (curl_easy_getinfo(f->handle, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
             retry_after = 0;
+        if (f->reply.retry_after_huge)
+            retry_after = (curl_off_t)LLONG_MAX; /* given up on below: far more than MAX_RETRY_AFTER */
         return retry(f, (long long)retry_after, reason, wait);
     }
     if (status == HTTP_RANGE_NOT_SATISFIABLE || status == HTTP_PARTIAL) {

@@ -508,6 +508,8 @@ ODD_SERVERS = {
                     ("SSL certificate problem: self-signed certificate (not retried)",), None),
     "tls-garbled": ("answers the first TLS handshake in plain HTTP (retried, as a handshake cut short), then "
                     "has a self-signed certificate", 1, ("retries=1", "SSL certificate problem: self-signed"), None),
+    "retry-after-huge": ("answers 503 with a Retry-After of 20 digits: given up on at once, as one above 30 s", 1,
+                         ("and the server asks to wait", "(more than 30)"), None),
     "redirect-ftp": ("redirects to ftp://: given up on at once, no traceback, no NAME.part", 1, ("(not retried)",),
                      None),
     "redirect-unparsable": ("redirects to a URL that does not parse: given up on at once, no traceback, no "
@@ -530,6 +532,8 @@ def odd_answer(scenario):
     if scenario.startswith("redirect"):
         location = "ftp://127.0.0.1/a.bin" if scenario == "redirect-ftp" else "http://[::1"
         headers, body, status = [("Location", location)], b"", "302 Found"
+    elif scenario == "retry-after-huge":
+        headers, body, status = [("Retry-After", "99999999999999999999")], b"", "503 Service Unavailable"
     elif scenario == "gzip":
         headers, body = [("Content-Encoding", "gzip")], ODD_GZIPPED
     lines = ["HTTP/1.1 " + status] + ["%s: %s" % h for h in headers + [("Content-Length", len(body)),

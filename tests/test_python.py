@@ -1,7 +1,9 @@
 """tests/test_python.py — the Python lane (bin/<workload>-py-<model>): the C programs' contract, kept.
 
 Every program × P ∈ {1, 2, 3} (and each --api of the pool) verifies; the same
-n and seed give the same figures in C and Python; bad command lines and
+n and seed give the same figures in C and Python, and a server that answers
+oddly (gzip unasked, a self-signed certificate, a bad redirect, ...) the same
+outcome from C's client and Python's (requests and asyncio); bad command lines and
 missing packages exit 2 with a message and no traceback; --inject-error
 fails the check; a killed worker, a killed parent and Ctrl-C leave no
 process behind; the BLAS core is recorded and corrected by issue 9's rule.

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -240,16 +239,24 @@ def read_port_line(proc):
 
 def fetch_while_shrinking(port, path):
     """GET the file with a small receive buffer, so the server fills its send
-    buffer and waits; cut the file short meanwhile; then read on. Returns
+    buffer and waits; cut the file short once its head has come (the server has
+    the file open and has promised its whole size); then read on. Returns
     (what happened, body bytes received, Content-Length)."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.connect(("127.0.0.1", port))
         s.sendall(b"GET /files/big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(1.0)  # the server sends until the socket takes no more (EAGAIN), then waits for POLLOUT
+        # The head, not a fixed wait: a server that had not yet opened the file when
+        # it shrank (a loaded machine) would promise the short size and prove nothing.
+        s.settimeout(SERVER_START_TIMEOUT)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
         os.truncate(path, SHRUNK_SIZE)
         s.settimeout(CLOSE_TIMEOUT)
-        data = b""
         try:
             while True:
                 chunk = s.recv(1 << 16)

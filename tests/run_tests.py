@@ -81,9 +81,13 @@ class Progress:
 
 
 def timed_case(case):
-    """run_case, and the seconds it took."""
+    """run_case, and the seconds it took. A case the runner itself breaks on (an
+    exception) fails alone, saying so: it must not end the run before its summary line."""
     started = time.monotonic()
-    ok, message = run_case(case)
+    try:
+        ok, message = run_case(case)
+    except Exception as e:
+        ok, message = False, "the test runner broke on this case: %s: %s" % (type(e).__name__, e)
     return ok, message, time.monotonic() - started
 
 

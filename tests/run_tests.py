@@ -14,7 +14,9 @@ CI=true, where everything must build). Every 10 seconds a progress line says
 how many cases are done and how many failed so far. The last line is "N passed, N failed";
 the exit status is 1 if any case failed. Ctrl-C stops the run: no further case
 starts, the running ones are killed, every table's teardown still runs (its
-servers and clusters go down), and the exit status is 130.
+servers and clusters go down), and the exit status is 130. A case killed (Ctrl-C,
+its time limit) takes with it what it started in sessions of its own; a case
+that ends leaving processes in its group fails, and they are killed.
 
 A table module defines cases(), returning its Case rows; it may also define
 setup() (run before cases(), e.g. to start a server the cases talk to) and

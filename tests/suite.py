@@ -53,6 +53,15 @@ SHARED_BAD_INPUT = (
 )
 # Seconds a case may run before it counts as hung.
 DEFAULT_TIMEOUT = 120
+# Every process of a case carries this variable, its value the case's own: what it started in a
+# session of its own (a probe's program, a cluster's daemons) is found by it and killed when the
+# case is killed (a time limit, Ctrl-C), not left running beside the later cases.
+CASE_MARK = "TEST_SUITE_CASE"
+# Seconds a case's processes may take to end after its first process did (Python's resource
+# tracker, an exiting child); any still there then are killed and fail the case.
+LEFTOVER_GRACE = 5.0
+# Seconds the output of a killed case may take to reach its end (every writer killed).
+DRAIN_SECONDS = 10
 # Where administration commands (ip, tc) are when a normal user's PATH leaves
 # them out, as Debian's does (tools/cluster looks there too).
 ADMIN_PATH = "/usr/sbin:/sbin"
@@ -151,6 +160,7 @@ def run_case(case):
     # its own session directory instead, removed afterwards.
     session = tempfile.mkdtemp(prefix="ompi-case-")
     env["OMPI_MCA_orte_tmpdir_base"] = session
+    env[CASE_MARK] = session
     # Dask's LocalCluster keeps its workers' lock files in /tmp/dask-worker-space (or
     # -<uid> when another user's is there) and leaves them; in the case's folder they go with it.
     env.setdefault("DASK_TEMPORARY_DIRECTORY", session)
@@ -170,19 +180,19 @@ def run_case(case):
         shutil.rmtree(session, ignore_errors=True)
 
 
-# The cases' processes running now (each the leader of a process group of its own),
-# so that a Ctrl-C of the run can end them (stop_running).
-RUNNING = set()
+# The cases' processes running now (each the leader of a process group of its own), and
+# their CASE_MARK values, so that a Ctrl-C of the run can end them (stop_running).
+RUNNING = {}
 RUNNING_LOCK = threading.Lock()
 STOPPED = threading.Event()   # set by stop_running: a case started after it is killed at once
 
 
 def stop_running():
-    """Kill every running case's process group (the run was interrupted), and any started later."""
+    """Kill every running case's processes (the run was interrupted), and any started later."""
     with RUNNING_LOCK:
         STOPPED.set()
-        for proc in RUNNING:
-            kill_group(proc)
+        for proc, mark in RUNNING.items():
+            kill_case(proc, mark)
 
 
 def kill_group(proc):
@@ -191,6 +201,76 @@ def kill_group(proc):
         os.killpg(proc.pid, 9)
     except OSError:
         pass  # ended already
+
+
+def kill_case(proc, mark):
+    """SIGKILL to a case's process group and to every process carrying its mark
+    (those it started in sessions of their own), until none is left."""
+    kill_group(proc)
+    for _ in range(10):   # a process not yet killed may fork meanwhile
+        found = [pid for pid, _ in case_processes(mark)]
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass  # ended meanwhile
+
+
+def case_processes(mark, group=None):
+    """(pid, state) of the processes whose environment carries CASE_MARK=mark (and of
+    process group `group`, if given); zombies are not counted, they hold nothing."""
+    needle, found = ("%s=%s" % (CASE_MARK, mark)).encode(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rpartition(")")[2].split()
+            if fields[0] in ("Z", "X") or (group is not None and fields[2] != str(group)):
+                continue
+            with open("/proc/%s/environ" % entry, "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append((int(entry), fields[0]))
+        except (OSError, IndexError):
+            continue   # gone meanwhile, or not ours to read
+    return found
+
+
+def leftovers(proc, mark):
+    """The processes a case that ended left running in its process group, once
+    LEFTOVER_GRACE has passed (then killed), described; [] when there are none."""
+    try:
+        os.killpg(proc.pid, 0)   # cheap: almost always the group is empty (ESRCH)
+    except OSError:
+        return []
+    deadline = time.monotonic() + LEFTOVER_GRACE
+    while True:
+        left = [pid for pid, _ in case_processes(mark, group=proc.pid)]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    described = ["%d (%s)" % (pid, command_line(pid)[:80].rstrip()) for pid in left]
+    for pid in left:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass  # ended meanwhile
+    return described
+
+
+def drain(proc):
+    """The rest of a killed case's output; given up after DRAIN_SECONDS (a process
+    outside its reach, without its mark, holding the pipes) rather than hanging the run."""
+    try:
+        return proc.communicate(timeout=DRAIN_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe:
+                pipe.close()
+        return b"", b""
 
 
 def run_argv(case, env):
@@ -204,19 +284,21 @@ def run_argv(case, env):
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                 stdout=stdout_file, stderr=subprocess.PIPE,
                                 start_new_session=True)
+        mark = env[CASE_MARK]
         with RUNNING_LOCK:
-            RUNNING.add(proc)
+            RUNNING[proc] = mark
             if STOPPED.is_set():
-                kill_group(proc)
+                kill_case(proc, mark)
         try:
             out, err = proc.communicate(timeout=case.timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.communicate()
+            kill_case(proc, mark)
+            drain(proc)
             return False, "timed out after %ss (a hang?)" % case.timeout
         finally:
             with RUNNING_LOCK:
-                RUNNING.discard(proc)
+                RUNNING.pop(proc, None)
+        left = leftovers(proc, mark)
     except OSError as e:
         return False, "could not start %s: %s" % (case.argv[0], e)
     finally:
@@ -227,6 +309,8 @@ def run_argv(case, env):
     if case.skip_exit is not None and outcome.exit_code == case.skip_exit:
         return None, tail(outcome.stdout, 1)
     problems = []
+    if left:
+        problems.append("left processes running after it ended (killed now): %s" % "; ".join(left))
     if outcome.exit_code != case.expect_exit:
         problems.append("exit status %s, expected %s" % (outcome.exit_code, case.expect_exit))
     for check in case.checks:

@@ -143,11 +143,14 @@ def run_tables(tables, options, ready, tally):
     print("running %d cases, %d at a time" % (len(cases), options.jobs), flush=True)
     progress = Progress(len(cases), in_ci)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        futures = [(table, case, pool.submit(timed_case, case)) for table, case in cases]
-        for _, _, future in futures:
-            future.add_done_callback(progress.count)
         progress.start()
         try:
+            # Submitted inside the try: a Ctrl-C while they are (the first cases already
+            # running) must cancel the rest too, not leave the pool to run them all.
+            futures = []
+            for table, case in cases:
+                futures.append((table, case, pool.submit(timed_case, case)))
+                futures[-1][2].add_done_callback(progress.count)
             for table, case, future in futures:
                 ok, message, seconds = future.result()
                 tally.durations.append((seconds, table, case.name))

@@ -10,7 +10,7 @@ Ctrl-C sends, and expects the runner to end within STOP_SECONDS with exit
 status 130, to say it was interrupted and end with its "N passed, N failed"
 line, and to leave no process behind: none of the run's processes (each
 started with a mark in its environment, which every program of the run
-inherits) is still there a moment later. Prints what it found; exit status
+inherits) is still there GRACE_SECONDS later. Prints what it found; exit status
 0 when all of that holds, 1 when not (what is left is killed then).
 """
 import os
@@ -27,21 +27,37 @@ HERE = Path(__file__).resolve().parent
 START_SECONDS = 60
 # How long the runner may take to end after Ctrl-C (its cases and servers stopped, teardown run).
 STOP_SECONDS = 20
-# How long the run's processes may take to be gone after the runner ended.
-GRACE_SECONDS = 2.0
+# How long the run's processes may take to be gone after the runner ended (looked at until they are).
+GRACE_SECONDS = 10.0
+# How often the process table is read while waiting.
+POLL_SECONDS = 0.01
+# The variable tests/suite.py marks each case's processes with.
+CASE_MARK = "TEST_SUITE_CASE"
 
 
-def marked(mark):
-    """Processes (not zombies) whose environment holds mark."""
+def marked(mark, in_a_case=False):
+    """Processes (not zombies) whose environment holds mark (and, if in_a_case, a case's mark too)."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if mark.encode() in (proc / "environ").read_bytes().split(b"\0") and \
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            if mark.encode() in environ and \
+                    (not in_a_case or any(v.startswith(CASE_MARK.encode() + b"=") for v in environ)) and \
                     (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
                 found.append(int(proc.name))
         except (OSError, IndexError):
             continue
     return found
+
+
+def wait_until(condition, seconds):
+    """condition() once it holds, polled for up to seconds; its last value if it never does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(POLL_SECONDS)
 
 
 def main():
@@ -58,7 +74,9 @@ def main():
         lines.append(line)
         if line.startswith("running ") or time.monotonic() > deadline:
             break
-    time.sleep(1)   # some cases in
+    # Ctrl-C while a case runs (not a fixed wait, which a loaded machine could spend before the first case).
+    if not wait_until(lambda: marked(mark, in_a_case=True), START_SECONDS):
+        problems.append("no case was running within %d s: Ctrl-C came before any" % START_SECONDS)
     os.killpg(runner.pid, signal.SIGINT)
     interrupted = time.monotonic()
     try:
@@ -78,7 +96,7 @@ def main():
         problems.append("the run does not end with its 'N passed, N failed' line")
     if "Traceback" in text:
         problems.append("a traceback")
-    time.sleep(GRACE_SECONDS)
+    wait_until(lambda: not marked(mark), GRACE_SECONDS)
     left = marked(mark)
     for pid in left:
         try:

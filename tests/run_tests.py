@@ -196,7 +196,12 @@ def main():
     finally:   # the tables' servers and clusters go down, whatever happened
         for module in ready:
             if hasattr(module, "teardown"):
-                module.teardown()
+                try:
+                    module.teardown()
+                except Exception as e:  # a broken teardown fails its table; the others still run
+                    tally.failed += 1
+                    print("FAIL  [%s] teardown: %s: %s" % (module.__name__[len("test_"):], type(e).__name__, e),
+                          flush=True)
     if options.slowest and not tally.interrupted:
         print_slowest(tally.durations, options.slowest)
     if tally.skipped:

@@ -44,6 +44,8 @@ from . import report, run
 LOOPBACK = "127.0.0.1"
 # Seconds the engines may take to find the controller and register (a loaded machine is slow to start Python).
 ENGINE_TIMEOUT = 60
+# Seconds between asking the controller again which engines have registered (see connected()).
+RECHECK_S = 2
 # How often the controller's heart beats, milliseconds, and how many beats in a
 # row an engine may miss before it counts as dead: 30 s, as IPython Parallel's
 # default (3 s times 10), at a beat quick enough not to hold up registration.
@@ -175,12 +177,24 @@ def connected(cluster, engines):
     start_and_connect_sync()'s three steps, each given what is left of
     ENGINE_TIMEOUT. (start_and_connect_sync() gives the client's first
     request to the controller IPython Parallel's 10 s, which a controller
-    busy registering engines on a loaded machine can take longer to answer.)"""
+    busy registering engines on a loaded machine can take longer to answer.)
+    A client hears of an engine's registration from a notification, which it
+    misses if it comes before the client has subscribed (the controller
+    answered its first request as the engine registered): every RECHECK_S
+    the client is replaced by a new one, which the controller tells of every
+    engine registered so far."""
     deadline = run.clock() + ENGINE_TIMEOUT
     cluster.start_cluster_sync()
     client = cluster.connect_client_sync(timeout=max(deadline - run.clock(), 1))
-    client.wait_for_engines(engines, timeout=max(deadline - run.clock(), 0))
-    return client
+    while True:
+        try:
+            client.wait_for_engines(engines, timeout=min(RECHECK_S, max(deadline - run.clock(), 0)))
+            return client
+        except TimeoutError:
+            if run.clock() >= deadline:
+                raise
+        client.close()
+        client = cluster.connect_client_sync(timeout=max(deadline - run.clock(), 1))
 
 
 def settings():

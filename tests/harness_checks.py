@@ -34,6 +34,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from harness import clusters, machine, programs, runner, stats, studies, summary  # noqa: E402
 from harness.content import crc32c, made_up  # noqa: E402
+from python_checks import marked  # noqa: E402
 from harness.studies import Study  # noqa: E402
 from suite import admin_command, command_line  # noqa: E402
 
@@ -736,7 +737,7 @@ def check_hangup():
             process.kill()
             process.communicate()
             raise CheckFailed("the sweep still ran 30 s after SIGHUP")
-        left = marked("FAKE_COUNT=%s" % count)
+        left = marked("FAKE_COUNT", count)
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         expect(not left, "the run under way outlived the sweep: processes %s" % left)
@@ -744,18 +745,6 @@ def check_hangup():
         meta = json.loads((results / "latest" / "meta.json").read_text())
         expect(meta.get("interrupted"), "meta.json does not say the sweep was interrupted")
         expect(not os.listdir(tmp), "left in TMPDIR: %s" % os.listdir(tmp))
-
-
-def marked(mark):
-    """The processes whose environment holds mark (NAME=value)."""
-    found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if mark.encode() in environ.read_bytes().split(b"\0"):
-                found.append(int(environ.parent.name))
-        except OSError:
-            continue
-    return found
 
 
 def check_unwritable():

@@ -239,7 +239,8 @@ def cgroup_limits(hierarchy):
     for fields in lines:
         if len(fields) == 3:
             number, controllers, path = fields
-            if number == "0" and not controllers if hierarchy == "v2" else "memory" in controllers.split(","):
+            if ((number == "0" and not controllers) if hierarchy == "v2"
+                    else "memory" in controllers.split(",")):
                 cgroups.append(path)
     for fields in mounts:
         after = fields[fields.index("-") + 1:] if "-" in fields[6:] else []

@@ -224,6 +224,7 @@ static enum outcome verify(void *work)
     return verdict;
 }
 
+/* corrupt: spoil the first delivered file in a way its check reads. */
 static void corrupt(void *work)
 {
     struct download *d = work;
@@ -232,14 +233,18 @@ static void corrupt(void *work)
         i++;
     if (i == d->count)
         return; /* nothing was delivered: the check fails anyway */
+    /* A file whose bytes the check reads (--server's, or one the server sent
+     * a CRC-32C for) gets a byte flipped in its middle; of any other the check
+     * knows only the size, so it gets a byte too many (an empty file too). */
+    int content_checked = d->generated || (d->record[i].checksum & CHECKSUM_KNOWN);
     unsigned char byte = 0;
-    off_t at = (off_t)(d->record[i].bytes / 2); /* of an empty file: a byte too many */
+    off_t at = (off_t)(content_checked ? d->record[i].bytes / 2 : d->record[i].bytes);
     int fd = openat(d->dir_fd, d->names[i], O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         report_error("--inject-error: cannot open %s: %s", d->names[i], strerror(errno));
         return;
     }
-    if (d->record[i].bytes > 0 && pread(fd, &byte, 1, at) != 1)
+    if ((uint64_t)at < d->record[i].bytes && pread(fd, &byte, 1, at) != 1)
         report_error("--inject-error: cannot read %s: %s", d->names[i], strerror(errno));
     byte = (unsigned char)~byte;
     if (pwrite(fd, &byte, 1, at) != 1)

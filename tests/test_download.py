@@ -287,6 +287,13 @@ def failures_and_checks():
                           [result_lines(WORKLOAD, model, 5, p, verified="no", figures=FIGURES),
                            stderr_says("wrong result: file-42-000001.bin byte 500")],
                           needs=needs(model)))
+        # Python's http.server sends no CRC-32C: the check knows only a.txt's size, and must still fail.
+        cases.append(Case("download %s catches a corrupted file from a server that sends no checksum" % model,
+                          launch(WORKLOAD, model, p, ["-i", write_list(["http://127.0.0.1:%d/a.txt" % port("python")]),
+                                                      "-o", out_dir(), "--warmup", 0, "--inject-error"]), 1,
+                          [result_lines(WORKLOAD, model, 1, p, verified="no", figures=FIGURES),
+                           stderr_says("wrong result: a.txt has 7 bytes, expected 6")],
+                          needs=needs(model)))
         cases.append(Case("download %s stops at a corrupted warm-up run" % model,
                           launch(WORKLOAD, model, p, ["--server", "127.0.0.1:%d" % port("plain"), "--files", 2,
                                                       "--size", 100, "-o", out_dir(), "--inject-error"]), 1,

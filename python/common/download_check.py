@@ -128,14 +128,18 @@ def verify(problem):
 
 
 def corrupt(problem):
-    """Flip a byte in the middle of the first delivered file."""
+    """Spoil the first delivered file in a way its check reads: a byte flipped in
+    its middle where the check reads its bytes (--server's, or a file the server
+    sent a CRC-32C for); of any other the check knows only the size, so a byte too many."""
     index = next((i for i, r in enumerate(problem.records) if r.state == download.DONE), None)
     if index is None:
         return  # nothing was delivered: the check fails anyway
-    path, at = os.path.join(problem.dir, problem.names[index]), problem.records[index].bytes // 2
+    record = problem.records[index]
+    content_checked = problem.generated or record.checksum is not None
+    path, at = os.path.join(problem.dir, problem.names[index]), record.bytes // 2 if content_checked else record.bytes
     try:
         with open(path, "r+b") as f:
-            byte = os.pread(f.fileno(), 1, at) if problem.records[index].bytes else b"\0"
+            byte = os.pread(f.fileno(), 1, at) if at < record.bytes else b"\0"
             os.pwrite(f.fileno(), bytes([byte[0] ^ 0xff]), at)
     except OSError as e:
         report.error("--inject-error: cannot change %s: %s" % (path, e.strerror))

@@ -22,14 +22,15 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, program, result_lines, stderr_says,  # noqa: E402
-                   stdout_empty, stdout_says)
+from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, parse_result_line, program, result_lines,  # noqa: E402
+                   stderr_says, stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
                            kernel_needs, kill_all, kill_group, marked, no_traceback, none_left, one_line,
                            pool_not_started, py, read_all, run_probe, same_figures, schedules_listed, scratch_folder,
@@ -62,6 +63,16 @@ LONG_MPI = ["--mode", "many", "-n", 20000, "--warmup", 0]
 LONG_DASK = ["-n", 3000000, "--warmup", 0, "--scheduler", "distributed", "-p", 2]
 # Thousands of small tasks on a LocalCluster (a minute of them): the Client waits on each.
 MANY_DASK = ["--mode", "many", "-n", 12000, "--warmup", 0, "--scheduler", "distributed", "-p", 2]
+# A rank on another host: its monotonic clock a day ahead (each host's counts from its own boot),
+# through a time namespace; and the exit status of a probe that cannot make one here (skipped).
+HOST_CLOCK_AHEAD = 86400
+CANNOT_SHIFT_CLOCK = 77
+# factorial --mode big across 2 ranks, runs of a tenth of a second or more with gmpy2: two range
+# products, then rank 0's last multiplication of the halves, which combine= holds: a fifth to a
+# half of compute= (measured). Left out, combine= is rank 1's sending alone, a twentieth or less,
+# unless rank 1 waited for rank 0 that run: the median run's share is held to this.
+SHIFTED_RUN = ["-n", 1000000, "--kernel", "gmpy2", "--warmup", 0, "-r", 5]
+COMBINE_SHARE = 0.1
 # All a Ctrl-C'd program says.
 INTERRUPTED = "interrupted (Ctrl-C): stopping; no result for the run in progress"
 
@@ -150,6 +161,9 @@ def correctness():
                                       checks=[stdout_says(r"scheduler=%s( |$)" % scheduler)]))
     cases += [
         verified("factorial", "mpi4py", 3, ["--mode", "many"], n=300, label=" many (the farm, dynamic)"),
+        Case("py factorial mpi4py p=2, rank 1's clock a day ahead (another host's): combine= is still rank 0's "
+             "last multiplication", [sys.executable, THIS, "probe", "clock-ahead"], 0,
+             needs=[py("factorial", "mpi4py")], timeout=120, skip_exit=CANNOT_SHIFT_CLOCK),
         Case("py factorial mpi4py runs as a lone process, -p 1 (no mpirun)",
              [py("factorial", "mpi4py"), "-n", 100, "-p", 1], 0,
              [result_lines("factorial", "py-mpi4py", 100, 1, figures=FIGURES["factorial"]), no_traceback],
@@ -474,6 +488,34 @@ def probe_interrupt_distributed(options):
 
 def probe_no_descriptors(options):
     pool_not_started([py("factorial", "dask"), "--scheduler", "processes", "-p", 64, "-n", 2000], GONE_TIMEOUT)
+
+
+def probe_clock_ahead(options):
+    """An MPI job whose rank 1 reads a monotonic clock a day ahead of rank 0's, as a rank on
+    another host does: the phases rank 0 reports are its own (combine=: from the later range's end
+    until n! is whole), not one reckoned from rank 1's clock."""
+    ahead = ["unshare", "--time", "--monotonic", str(HOST_CLOCK_AHEAD)]
+    try:
+        shifted = subprocess.run(ahead + [sys.executable, "-c", "import time; print(time.monotonic())"],
+                                 capture_output=True, text=True, timeout=30)
+        shift = float(shifted.stdout) - time.monotonic() if shifted.returncode == 0 else 0.0
+    except (OSError, ValueError):
+        shift = 0.0
+    if shift < HOST_CLOCK_AHEAD / 2:
+        print("skipped: no time namespace here (unshare --time needs Linux 5.6 and the right to make one)")
+        sys.exit(CANNOT_SHIFT_CLOCK)
+    rank_one_ahead = ('[ "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}" = 1 ] && exec %s "$0" "$@"; exec "$0" "$@"'
+                      % " ".join(ahead))
+    mark = uuid.uuid4().hex
+    code, stdout, stderr = finish_marked(start_marked([MPIRUN, "-np", 2, "sh", "-c", rank_one_ahead,
+                                                       py("factorial", "mpi4py")] + SHIFTED_RUN, mark))
+    expect(code == 0 and stdout, "exit status %d: %s" % (code, stderr[-400:]))
+    runs = [parse_result_line(line) for line in stdout.splitlines()]
+    shares = sorted(float(pairs["combine"]) / float(pairs["compute"]) for pairs in runs)
+    expect(shares[len(shares) // 2] >= COMBINE_SHARE, "combine= is %s of compute= in the median run, below %g: "
+           "rank 0's last multiplication left out, timed from rank 1's clock (%s)"
+           % (round(shares[len(shares) // 2], 3), COMBINE_SHARE, "; ".join(
+               "combine=%s compute=%s" % (pairs["combine"], pairs["compute"]) for pairs in runs)))
 
 
 def probe_kill_rank(options):

@@ -54,19 +54,21 @@ def one_factorial(problem):
     start = run.clock()
     factorial.multiply_range(problem, rank)
     last_end, comm_seconds = problem.spans[-1].end, 0.0  # last_end: the latest range's end that reached here
+    # A moment travels as seconds since the run's start (the ranks left the barrier
+    # together), never as a clock reading: each host's monotonic clock counts from its own boot.
     for step in factorial.tree_steps(size):
         if rank % (2 * step) == step:  # this rank's turn to send: then it is done
             began = run.clock()
-            comm.send((problem.partial[rank], last_end), dest=rank - step, tag=TAG_NUMBER)
+            comm.send((problem.partial[rank], last_end - start), dest=rank - step, tag=TAG_NUMBER)
             comm_seconds += run.clock() - began
             break
         if rank + step < size:
             comm.probe(source=rank + step, tag=TAG_NUMBER)
             began = run.clock()
-            problem.partial[rank + step], partner_end = comm.recv(source=rank + step, tag=TAG_NUMBER)
+            problem.partial[rank + step], partner_since_start = comm.recv(source=rank + step, tag=TAG_NUMBER)
             comm_seconds += run.clock() - began
             factorial.combine(problem, rank, rank + step)
-            last_end = max(last_end, partner_end)
+            last_end = max(last_end, start + partner_since_start)
     factorial.take_result(problem)  # rank 0: the tree's root is n!
     phases = run.phases_from_spans(start, problem.spans)
     phases.setup, phases.comm, phases.combine = 0.0, comm_seconds, run.clock() - last_end  # setup: the ranks exist

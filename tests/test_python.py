@@ -446,6 +446,10 @@ def dying():
                                             port_of("slow")], 0,
                           needs=[py("factorial", "multiprocessing"), py("download", "threading"), FILESERVER],
                           timeout=90))
+    cases.append(Case("py download multiprocessing and futures (process): cpu_user/cpu_sys count the workers a "
+                      "forkserver started (not the program's children) as they count forked ones",
+                      [sys.executable, THIS, "probe", "forkserver-cpu", "--port", port_of("plain")], 0,
+                      needs=[py("download", "multiprocessing"), py("download", "futures"), FILESERVER], timeout=120))
     cases.append(Case("py factorial multiprocessing: a pool that cannot start its workers (ulimit -n 24) is one "
                       "line, exit 1, no worker left", [sys.executable, THIS, "probe", "no-descriptors"], 0,
                       needs=[py("factorial", "multiprocessing")], timeout=90))
@@ -625,6 +629,31 @@ def probe_odd_server(options):
         expect(files == ({"a.bin": saved} if saved is not None else {}),
                "%s left %s, expected %s" % (name, ", ".join("%s (%d bytes)" % (n, len(b)) for n, b in files.items())
                                            or "nothing", "a.bin (%d bytes)" % len(saved) if saved else "nothing"))
+
+
+# Downloads whose workers' CPU time (each file's transfer, CRC-32C and write) is most of the run's:
+# the program's own share, handing out the files, is a fifth or less of it. Counted with a forkserver's
+# workers (which import what fork's inherit), the figure is fork's or more; left out, a fifth or less.
+CPU_RUN = ["-p", 2, "--files", 24, "--size", "1M", "--warmup", 0]
+FORKSERVER_CPU_SHARE = 0.5
+
+
+def probe_forkserver_cpu(options):
+    """cpu_user + cpu_sys with --start-method forkserver is at least half of what fork's run
+    says, for the multiprocessing pool and the process executor alike."""
+    for model, extra in (("multiprocessing", []), ("futures", ["--executor", "process"])):
+        cpu = {}
+        for method in ("fork", "forkserver"):
+            argv = [py("download", model)] + CPU_RUN + extra + ["--start-method", method, "--server",
+                                                                "127.0.0.1:%d" % options.port,
+                                                                "-o", scratch_folder("cpu-")]
+            status, stdout, stderr = run_program(argv)
+            expect(status == 0 and stdout, "%s %s: exit status %d: %s" % (model, method, status, stderr[-400:]))
+            pairs = parse_result_line(stdout.splitlines()[0])
+            cpu[method] = float(pairs["cpu_user"]) + float(pairs["cpu_sys"])
+        expect(cpu["forkserver"] >= FORKSERVER_CPU_SHARE * cpu["fork"],
+               "%s: cpu_user + cpu_sys is %.3f s with forkserver, %.3f s with fork: the workers a forkserver "
+               "started are left out" % (model, cpu["forkserver"], cpu["fork"]))
 
 
 def probe_no_descriptors(options):

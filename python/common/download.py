@@ -18,6 +18,7 @@ download's common code, one concern to a file, as common/download*.c:
   download_fetch.py  one file fetched: the session, the file in hand, the retry policy; pool tasks and jobs
   download_check.py  the task around each run (reset, check, --inject-error, figures), and its end
 """
+import os
 import threading
 
 from . import cli, content, download_list, report, run
@@ -83,15 +84,17 @@ def load_packages():
 # ---- one run: the files' records, the problem, the shared queue ----
 
 class Record:
-    """What became of one file: its state, the delivered bytes, the retries, the CRC-32C the server announced."""
+    """What became of one file: its state, the delivered bytes, the retries, the CRC-32C the server announced;
+    and cpu: (user, system) CPU seconds the worker process that fetched it had used by then, when that
+    process is not a child of the program (a forkserver's), whose time no wait() brings back (fetch_task)."""
 
-    __slots__ = ("state", "bytes", "retries", "checksum")
+    __slots__ = ("state", "bytes", "retries", "checksum", "cpu")
 
-    def __init__(self, state=PENDING, size=0, retries=0, checksum=None):
-        self.state, self.bytes, self.retries, self.checksum = state, size, retries, checksum
+    def __init__(self, state=PENDING, size=0, retries=0, checksum=None, cpu=None):
+        self.state, self.bytes, self.retries, self.checksum, self.cpu = state, size, retries, checksum, cpu
 
     def __reduce__(self):  # travels back from a pool worker as a plain tuple
-        return (Record, (self.state, self.bytes, self.retries, self.checksum))
+        return (Record, (self.state, self.bytes, self.retries, self.checksum, self.cpu))
 
 
 class Problem:
@@ -105,6 +108,8 @@ class Problem:
         self.spans = []
         self.next_index, self.queue_lock = 0, threading.Lock()
         self.cpu_at_reset, self.cpu = (0.0, 0.0), (0.0, 0.0)
+        self.program_pid = os.getpid()  # a worker whose parent this is not reports its own CPU time
+        self.others_cpu = {}  # such workers' CPU seconds (user, system) so far, by worker
         self.failed_total = 0
 
     def __getstate__(self):  # a pool that spawns its workers pickles the problem: a lock does not travel
@@ -139,5 +144,7 @@ def store(problem, results):
     recorded = {id(span) for span in problem.spans}
     for index, record, span in results:
         problem.records[index] = record
+        if record.cpu is not None:  # the worker's time so far: its last file's figure is its whole run's
+            problem.others_cpu[span.worker] = max(problem.others_cpu.get(span.worker, (0.0, 0.0)), record.cpu)
         if id(span) not in recorded:
             problem.spans.append(span)

@@ -32,7 +32,8 @@ def finish(problem, start):
     phases = run.phases_from_spans(start, problem.spans)
     phases.comm, phases.compute = phases.compute, 0.0
     now = cpu_seconds()
-    problem.cpu = (now[0] - problem.cpu_at_reset[0], now[1] - problem.cpu_at_reset[1])
+    others = [sum(times) for times in zip((0.0, 0.0), *problem.others_cpu.values())]
+    problem.cpu = (now[0] - problem.cpu_at_reset[0] + others[0], now[1] - problem.cpu_at_reset[1] + others[1])
     problem.failed_total += sum(r.state == download.FAILED for r in problem.records)
     return phases
 
@@ -58,7 +59,7 @@ def reset(problem):
             except OSError as e:
                 report.error("cannot remove the last run's %s: %s" % (path, e.strerror))
     problem.records = [download.Record() for _ in problem.urls]
-    problem.spans, problem.next_index = [], 0
+    problem.spans, problem.next_index, problem.others_cpu = [], 0, {}
     problem.cpu_at_reset = cpu_seconds()
 
 

@@ -132,10 +132,16 @@ PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe) build/peak
 # The tests make chosen C library calls fail with this (LD_PRELOAD).
 TEST_HELPERS := build/fail_calls.so
 
+# What to install, said where something is missing: configure said it when it looked, which may
+# have been many makes ago (MISSING_DEBIAN: the Debian packages of everything it did not find).
+MISSING_SAID = $(if $(MISSING_DEBIAN),everything missing$(comma) as root on Debian or Ubuntu: apt-get install \
+  $(MISSING_DEBIAN) (then make again; make config says what each is for),see tools/configure.sh's message)
+
 .PHONY: all
 all: $(PROGRAMS) $(PROBE) $(TEST_HELPERS)
 ifneq ($(strip $(SKIPPED)),)
-	@echo "make: not built (a compiler or library is missing; see tools/configure.sh's message above): $(notdir $(SKIPPED))" >&2
+	@echo "make: not built (a compiler or library is missing): $(notdir $(SKIPPED))" >&2
+	@echo "make: $(MISSING_SAID)" >&2
 endif
 
 $(BIN) $(BUILD):
@@ -393,7 +399,8 @@ python-lane-skipped:
 	@rm -f $(addprefix bin/,$(PY_SKIPPED))
 	@echo "make: Python lane not built: $(if $(PYTHON_LANE),$(foreach p,$(PY_SKIPPED),$(p) (needs \
 	  $(foreach m,$(call py_missing,$(word 1,$(subst -py-, ,$(p))),$(word 2,$(subst -py-, ,$(p)))),$(PY_DEBIAN_$(m))));),\
-	  all of it ($(PY_ALL)): no Python 3 interpreter (see tools/configure.sh's message above))" >&2
+	  all of it ($(PY_ALL)): no Python 3 interpreter)" >&2
+	$(if $(strip $(SKIPPED)),,@echo "make: $(MISSING_SAID)" >&2)
 
 # bin/<workload>-py-<model>: exec the interpreter on the file, arguments passed on.
 define PY_LAUNCHER
@@ -411,7 +418,7 @@ $(foreach m,$(PY_MODELS),$(foreach w,$(call PY_WORKLOADS,$(m)),$(eval $(call PY_
 
 # The first line of every recipe that runs Python: stop, saying why, when there is none.
 NEEDS_PYTHON = @command -v "$(PYTHON)" >/dev/null 2>&1 || { echo "make $@: needs Python 3$(if $(PYTHON),; PYTHON=$(PYTHON) \
-  cannot be run) (see tools/configure.sh's message)" >&2; exit 1; }
+  cannot be run) ($(MISSING_SAID))" >&2; exit 1; }
 
 # The tests run the timed binaries, an ASan+UBSan build of them, and a TSan
 # build of the pthreads variants.

@@ -15,6 +15,18 @@ READ_ONLY_CHECKOUT = (["unshare", "--mount"] if os.geteuid() == 0 else
                       ["unshare", "--user", "--map-root-user", "--mount"]) + [
     "sh", "-c", 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && cd "$0" && eval "$1"', ROOT]
 
+# A line that names every package of Open MPI, GMP, OpenBLAS and libFuzzer (whatever else this
+# machine lacks beside them), as a regular expression.
+MISSING_ON_ONE_LINE = "".join(r"(?=[\w .+-]*\b%s\b)" % re.escape(package) for package in (
+    "openmpi-bin", "libopenmpi-dev", "libgmp-dev", "libopenblas-dev", "clang", "libclang-rt-14-dev"))
+
+
+def stderr_matches(pattern):
+    """Check: stderr matches a regular expression somewhere."""
+    def check(outcome):
+        return None if re.search(pattern, outcome.stderr) else "stderr does not match %r" % pattern
+    return check
+
 
 def cases():
     """Each check of tests/harness_checks.py, in its own process."""
@@ -200,6 +212,18 @@ def bad_variables():
              [stdout_says(r"(?m)^HAVE_GMP := yes$"), stderr_lacks("mktemp", "configure.XXXXXX")],
              env={"TMPDIR": "/nonexistent/scratch", "NO_INSTALL": "1", "CI": None},
              needs=[program("factorial-serial")], timeout=120),
+        Case("harness make's configure where Open MPI, GMP, OpenBLAS and clang are missing: each named with its "
+             "packages, then every Debian package on a line of its own that runs as pasted (not joined to dnf and "
+             "module by '|', a pipeline that installed nothing); config.mk keeps them for later makes' messages",
+             ["sh", "-c", 'out=$(mktemp -d) || exit 1; "$0" "$out/config.mk" && cat "$out/config.mk"; '
+                          'status=$?; rm -rf "$out"; exit $status', ROOT / "tools" / "configure.sh"], 0,
+             [stderr_says("GMP not found", "apt-get install libgmp-dev (Debian)"),
+              stderr_matches(r"(?m)^  apt-get install %s[\w .+-]*$" % MISSING_ON_ONE_LINE),
+              stderr_lacks("|"),
+              stdout_says(r"(?m)^MISSING_DEBIAN := %s[\w .+-]*$" % MISSING_ON_ONE_LINE)],
+             env={"MPICC": "/nonexistent/mpicc", "GMP_LIBS": "-lno-such-gmp", "BLAS_LIBS": "-lno-such-blas",
+                  "FUZZ_CC": "/nonexistent/clang", "NO_INSTALL": "1", "CI": None},
+             timeout=120),
         Case("harness make bench where it cannot make its results folder: says where and why, exit 1, runs nothing",
              bench(ROOT / "bin") + ["--workloads", "matmul", "--models", "serial", "--workers", "1", "--sizes", "64",
                                     "--results", ROOT / "README.md" / "results"],  # the last --results counts

@@ -287,14 +287,25 @@ if ((${#missing[@]})) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&
     fi
 fi
 
+# missing_debian: the Debian packages of every missing component, once each, on one line.
+missing_debian() { for row in "${missing[@]}"; do field "$row" 3; done | tr ' ' '\n' | awk 'NF && !seen[$0]++' | paste -sd ' ' -; }
+
+# Each component's packages, then all of them as one command on a line of its own: a line a
+# user pastes runs as it is (the ways to install, once joined by '|', ran as a pipeline in
+# which apt-get's prompt went to a dnf that is not there, and nothing was installed).
 for row in "${missing[@]}"; do
     say "$(field "$row" 1) not found; it is needed by $(field "$row" 6)."
-    say "  install: apt-get install $(field "$row" 3)   |   dnf install $(field "$row" 4)   |   module load $(field "$row" 5)"
+    say "  install: apt-get install $(field "$row" 3) (Debian), dnf install $(field "$row" 4) (RHEL)," \
+        "or module load $(field "$row" 5)"
     [ "$(field "$row" 2)" = check_python_lane ] && say_python_lane_gaps
     [ "$(field "$row" 2)" = check_python ] && [ -n "$PYTHON" ] &&
         say "  PYTHON=$PYTHON is not a Python 3.6 or newer that runs here, and make runs the one named:" \
             "name another, or leave PYTHON out"
 done
+if ((${#missing[@]})); then
+    say "everything missing, in one command to run as root on Debian or Ubuntu (then make again):"
+    printf '  apt-get install %s\n' "$(missing_debian)" >&2
+fi
 if ((${#missing[@]})) && [ "${CI:-}" = true ]; then
     say "CI must build every variant; stopping"
     exit 1
@@ -305,6 +316,7 @@ tmp_out="$out.tmp.$$"
     echo "# Written by tools/configure.sh; 'make config' looks again."
     echo "CONFIGURED_SIG := ${CONFIG_SIG:-}"
     echo "CONFIG_COMPLETE := $( ((${#missing[@]})) && echo no || echo yes)"
+    echo "MISSING_DEBIAN := $( ((${#missing[@]})) && missing_debian)"
     echo "HAVE_OPENMP := ${found[check_openmp]}"
     echo "HAVE_MPI := ${found[check_mpi]}"
     # mpirun alone (Debian's python3-mpi4py brings it, not mpicc): the mpi4py lane runs with it.

@@ -14,6 +14,9 @@ promises (a reader of the rendered page sees none of them):
   <!-- test-env: A=1 B=2 -->  extra environment for the test's run only, e.g. smaller sizes
   <!-- timeout: SECONDS -->   the block's time limit (default 300)
   <!-- skip: REASON -->       not run by the test (e.g. it needs a cluster); REASON is required
+  <!-- needs: WHAT -->        what the block needs that its text does not show the test, by its
+                              Debian package: a command of that name (curl), or a Python module
+                              (python3-matplotlib: python3 imports matplotlib)
 
 Blocks run as a reader would type them, each in one bash (so a block's exit
 status is that of its last command), from the top folder of a scratch copy
@@ -23,8 +26,11 @@ run side by side.
 
 A block that needs what this machine lacks is not run, and says why: a
 program of bin/ it names that was not built (bin/matmul-mpi without Open
-MPI), Open MPI's mpirun (tools/mpirun, mpirun), a cluster on this machine
-(tools/cluster, CLUSTER=: tools/cluster check says whether one can be made).
+MPI; bin/factorial-$m for each word of a `for m in ...` loop), a model or
+workload a `make bench` sweep names (MODELS=serial,blas without OpenBLAS)
+with no program built, Open MPI's mpirun (tools/mpirun, mpirun), a cluster
+on this machine (tools/cluster, CLUSTER=: tools/cluster check says whether
+one can be made), what its needs: annotation names.
 Exit status 0 when every block kept its promises; SKIPPED when every block
 that ran did, but some could not run here (the last line names them).
 """
@@ -41,12 +47,18 @@ ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^(\s*)```+\s*([\w-]*)")
 ANNOTATION = re.compile(r"^\s*<!--\s*([a-z-]+):\s*(.*?)\s*-->\s*$")
 DEFAULT_TIMEOUT = 300
-KNOWN = {"expect", "expect-exit", "creates", "test-env", "timeout", "skip"}
+KNOWN = {"expect", "expect-exit", "creates", "test-env", "timeout", "skip", "needs"}
 # The exit status of a lesson whose blocks that ran kept their promises, some not run (see above).
 SKIPPED = 3
 # A program of the suite a block runs: bin/matmul-mpi, bin/tsan/lessons/race; not one that a
 # shell variable completes (bin/factorial-$m), a glob (bin/*-py-*) or a folder (bin/).
 PROGRAM = re.compile(r"(?<![\w/.$-])(bin/[\w./+-]*[\w+])(?![\w$/.*-])")
+# A shell loop's variable and its words (for m in threads processes; do), and a program of the
+# suite named through a variable (bin/factorial-$m, bin/matmul-${m}).
+LOOP = re.compile(r"\bfor\s+(\w+)\s+in\s+([^;\n]*)")
+PROGRAM_OF = r"(?<![\w/.$-])bin/[\w./+-]*\$\{?%s\}?[\w./+-]*"
+# A sweep of chosen workloads or models (make bench MODELS=serial,blas).
+SWEEP_NAMES = re.compile(r"\b(WORKLOADS|MODELS)=([\w,.-]+)")
 # A block that starts MPI jobs (tools/mpirun, or mpirun by hand), and one that makes a cluster.
 USES_MPIRUN = re.compile(r"\bmpirun\b")
 USES_CLUSTER = re.compile(r"\btools/cluster\b|\bCLUSTER=")
@@ -64,6 +76,7 @@ class Block:
         self.env = {}
         self.timeout = DEFAULT_TIMEOUT
         self.skip = None
+        self.needs = []
 
 
 def annotate(block, key, value, where):
@@ -80,6 +93,8 @@ def annotate(block, key, value, where):
         block.env.update(pair.split("=", 1) for pair in value.split())
     elif key == "timeout":
         block.timeout = float(value)
+    elif key == "needs":
+        block.needs += value.split()
     elif key == "skip":
         if not value:
             raise SystemExit("%s: skip needs a reason" % where)
@@ -141,13 +156,48 @@ class Machine:
 
     def lacks(self, block):
         """What block needs that is not here, as phrases; none when it can run."""
-        lacking = ["%s (not built here)" % name for name in sorted(set(PROGRAM.findall(block.text)))
+        lacking = ["%s (not built here)" % name for name in sorted(set(PROGRAM.findall(block.text)) |
+                                                                 set(looped_programs(block.text)))
                    if not (self.folder / name).exists()]
+        lacking += self.sweep_lacks(block.text)
+        lacking += ["%s (apt-get install %s)" % (what, what) for what in block.needs
+                    if not self.known(what, lambda: self.has(what))]
         if USES_MPIRUN.search(block.text) and not self.known("mpirun", self.find_mpirun):
             lacking.append("Open MPI's mpirun (apt-get install openmpi-bin, or module load openmpi)")
         if USES_CLUSTER.search(block.text) and not self.known("cluster", self.cluster_possible):
             lacking.append("a cluster on this machine (tools/cluster check says why not)")
         return lacking
+
+    def sweep_lacks(self, text):
+        """The models and workloads a make bench of the block names (MODELS=, WORKLOADS=) with no
+        program built among the others it names: the sweep would refuse them."""
+        if "make bench" not in text:
+            return []
+        named = {variable: set(value.split(",")) - {""} for variable, value in SWEEP_NAMES.findall(text)}
+        built = [path.name.split("-", 1) for path in (self.folder / "bin").glob("*-*")
+                 if path.is_file() and os.access(path, os.X_OK)]
+        workloads, models = named.get("WORKLOADS"), named.get("MODELS")
+        lacking = []
+        for model in sorted(models or ()):
+            if not any(m == model and (not workloads or w in {n.split("-")[0] for n in workloads}) for w, m in built):
+                lacking.append("a program of the model %s (MODELS=%s; not built here)"
+                               % (model, ",".join(sorted(models))))
+        for workload in sorted(workloads or ()):
+            if not any(w == workload.split("-")[0] and (not models or m in models) for w, m in built):
+                lacking.append("a program of the workload %s (WORKLOADS=%s; not built here)"
+                               % (workload, ",".join(sorted(workloads))))
+        return lacking
+
+    @staticmethod
+    def has(what):
+        """Whether a needs: annotation's WHAT is here: a Python module by its Debian package
+        (python3-matplotlib: python3 imports matplotlib), else a command on the PATH."""
+        if what.startswith("python3-"):
+            module = what[len("python3-"):]
+            return any(shutil.which(python) and subprocess.run([python, "-c", "import " + module],
+                                                               capture_output=True).returncode == 0
+                       for python in (sys.executable, "python3", "/usr/bin/python3"))
+        return shutil.which(what) is not None
 
     def known(self, what, look):
         """look()'s answer, asked the first time what is wanted."""
@@ -165,6 +215,16 @@ class Machine:
         check = subprocess.run([str(self.folder / "tools" / "cluster"), "check"], cwd=self.folder,
                                stdin=subprocess.DEVNULL, capture_output=True)
         return check.returncode == 0
+
+
+def looped_programs(text):
+    """The programs of the suite a shell loop runs, each word in place of its variable:
+    for m in threads openmp; do bin/factorial-$m ...: bin/factorial-threads, bin/factorial-openmp."""
+    programs = []
+    for variable, words in LOOP.findall(text):
+        for named in re.findall(PROGRAM_OF % variable, text):
+            programs += [re.sub(r"\$\{?%s\}?" % variable, word, named) for word in words.split()]
+    return programs
 
 
 def cluster_down(folder):

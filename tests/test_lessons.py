@@ -155,6 +155,16 @@ def cases():
                     [sys.executable, ROOT / "tests" / "lesson_blocks.py", lesson], timeout=900,
                     skip_exit=BLOCKS_NOT_RUN)   # some need what this machine lacks (MPI, a cluster)
                for lesson in LESSONS]
+            + [Case("lessons: a block that needs what is not built or installed (a model MODELS= names, a loop's "
+                    "bin/matmul-$m, a command its needs: names) is not run, and said, not failed",
+                    [sys.executable, ROOT / "tests" / "lesson_blocks.py",
+                     ROOT / "tests" / "data" / "lesson-lacking.md"],
+                    BLOCKS_NOT_RUN,
+                    [stdout_says(r"lesson-lacking.md:5: ok"),
+                     stdout_says(r"lesson-lacking.md:12: not run: it needs a program of the model nosuchmodel "),
+                     stdout_says(r"lesson-lacking.md:18: not run: it needs bin/matmul-nosuchmodel \(not built here\)"),
+                     stdout_says(r"lesson-lacking.md:26: not run: it needs no-such-command \(apt-get install "
+                                 r"no-such-command\)")], timeout=120)]
             + [Case("lessons: every Python block quotes the real files under python/",
                     [sys.executable, ROOT / "tests" / "lesson_quotes.py"] + LESSONS)]
             + [Case("lessons: every link in the lessons and READMEs leads somewhere",

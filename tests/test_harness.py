@@ -1,6 +1,7 @@
 """tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python, clusters."""
 import os
 import re
+import subprocess
 import sys
 
 from suite import ROOT, Case, needs_mpirun, program, stderr_lacks, stderr_says, stdout_empty, stdout_says
@@ -26,6 +27,19 @@ def stderr_matches(pattern):
     def check(outcome):
         return None if re.search(pattern, outcome.stderr) else "stderr does not match %r" % pattern
     return check
+
+
+def read_only_unavailable():
+    """needs= of a case run in READ_ONLY_CHECKOUT: nothing where this user can make a mount namespace,
+    else why not (not root, and no unprivileged user namespaces: a container's seccomp profile, a
+    kernel or sysctl that forbids them), so the case is skipped saying so rather than failed."""
+    try:
+        probe = subprocess.run(READ_ONLY_CHECKOUT[:READ_ONLY_CHECKOUT.index("sh")] + ["true"], capture_output=True,
+                               text=True, stdin=subprocess.DEVNULL, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return ["(no read-only view of the checkout can be made here: %s)" % e]
+    return [] if probe.returncode == 0 else [
+        "(no read-only view of the checkout can be made here: %s)" % (probe.stderr.strip() or "unshare failed")]
 
 
 def cases():
@@ -204,7 +218,7 @@ def bad_variables():
              "written, so make bench RESULTS=DIR runs there",
              READ_ONLY_CHECKOUT + ["make --no-print-directory all"], 0,
              [stderr_lacks("cannot create", "Read-only file system", "Permission denied")],
-             needs=[program("matmul-serial"), ROOT / "build" / "flags"], timeout=120),
+             needs=[program("matmul-serial"), ROOT / "build" / "flags"] + read_only_unavailable(), timeout=120),
         Case("harness make's configure with a TMPDIR that names no folder (a site's scratch not made yet): its "
              "probes go to /tmp, as the compilers' and Python's do; it finds what the machine has",
              ["sh", "-c", 'out=$(TMPDIR= mktemp -d) || exit 1; "$0" "$out/config.mk" && cat "$out/config.mk"; '

@@ -648,6 +648,33 @@ def check_gnuplot_fails():
                % (redraw.returncode, redraw.stderr[-1500:]))
 
 
+def check_no_plotters():
+    """A machine with neither gnuplot nor matplotlib (a fresh Debian): the sweep ends with exit 0, and
+    report.md, whose Plots section was empty without a word, says why none was drawn and what to
+    install; the last line names no plots/ folder, since there is none."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, real=["matmul-serial"])
+        results = Path(folder) / "results"
+        # The PATH's commands but gnuplot, in one folder; matplotlib hidden from every interpreter.
+        commands = Path(folder) / "path"
+        commands.mkdir()
+        for directory in os.environ.get("PATH", "").split(os.pathsep):
+            for command in (Path(directory).iterdir() if directory and Path(directory).is_dir() else ()):
+                if command.name != "gnuplot" and not os.path.lexists(commands / command.name):
+                    (commands / command.name).symlink_to(command)
+        hidden = dict(os.environ, PATH=str(commands), PYTHONPATH=str(HERE / "data" / "hide-packages"))
+        for name in ("GNUPLOT", "PYTHON_MPL"):
+            hidden.pop(name, None)
+        out = bench(bin_dir, results, ["--workers", "1", "--repeats", "1"], env=hidden)
+        expect(out.returncode == 0 and "Traceback" not in out.stderr,
+               "a sweep without gnuplot and matplotlib: exit %d, %s" % (out.returncode, out.stderr[-1500:]))
+        plots = (results / "latest" / "report.md").read_text().split("## Plots", 1)[-1].split("\n## ", 1)[0]
+        expect("gnuplot not found" in plots and "install gnuplot-nox" in plots and "python3-matplotlib" in plots,
+               "report.md's Plots section does not say why it has none: %r" % plots)
+        expect("bench: done:" in out.stderr and "plots/)" not in out.stderr,
+               "the sweep's last line names a plots/ folder it did not make: %s" % out.stderr[-300:])
+
+
 def check_resume():
     """Ctrl-C keeps every finished row; RESUME finishes without duplicates or gaps."""
     with tempfile.TemporaryDirectory() as folder:
@@ -1410,6 +1437,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
           "same_second": check_same_second, "git_commit": check_git_commit,
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
+          "no_plotters": check_no_plotters,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
           "caches": check_caches, "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "quota_peak": check_quota_peak}

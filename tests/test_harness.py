@@ -106,6 +106,9 @@ def cases():
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),
+        Case("harness make bench with neither gnuplot nor matplotlib (a fresh Debian): exit 0, and report.md says "
+             "why it has no plots and what to install, where its Plots section was empty",
+             [sys.executable, CHECKS, "no_plotters"], needs=[program("matmul-serial")], timeout=300),
         Case("harness on a results folder that stops taking data (ulimit -f standing in for a full disk): exit 1, "
              "a line naming runs.csv, the reason and RESUME=1, no traceback; whole rows only; RESUME=1 finishes",
              [sys.executable, CHECKS, "unwritable"], needs=needs, timeout=300),

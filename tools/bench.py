@@ -635,6 +635,7 @@ def finish(folder, meta, chosen):
     write_meta(folder, meta)
     rows = summary.read_summary(folder / "summary.csv")
     pngs, dumb = [], {}
+    not_drawn = []  # why plots are missing, said here and in report.md, where a reader finds none
     gnuplot_exe = os.environ.get("GNUPLOT") or shutil.which("gnuplot")
     usable = meta["machine"]["usable_cores"]
     if gnuplot_exe:
@@ -642,10 +643,12 @@ def finish(folder, meta, chosen):
             dumb = gnuplot.draw(folder, rows, chosen, usable, gnuplot_exe, meta.get("sizes"))
             pngs += sorted("plots/" + p.name for p in (folder / "plots").glob("*.png"))
         except gnuplot.GnuplotFailed as e:  # the matplotlib figures and the report are drawn all the same
-            say("%s: no gnuplot PNGs or terminal plots (plots/ keeps their data and scripts; make plot draws "
-                "them with a gnuplot that runs and has the pngcairo terminal: GNUPLOT=/path/to/gnuplot)" % e)
+            not_drawn.append("%s: no gnuplot PNGs or terminal plots (plots/ keeps their data and scripts; make "
+                             "plot draws them with a gnuplot that runs and has the pngcairo terminal: "
+                             "GNUPLOT=/path/to/gnuplot)" % e)
     else:
-        say("gnuplot not found: no PNG or terminal plots (install gnuplot-nox or 'module load gnuplot')")
+        not_drawn.append("gnuplot not found: no PNG or terminal plots (install gnuplot-nox or 'module load "
+                         "gnuplot', then make plot)")
     python_mpl = os.environ.get("PYTHON_MPL") or python_with_matplotlib()
     if python_mpl:
         out = subprocess.run([python_mpl, str(ROOT / "tools" / "harness" / "figures.py"), str(folder)],
@@ -653,10 +656,13 @@ def finish(folder, meta, chosen):
         if out.returncode == 0:
             pngs = out.stdout.split() + pngs
         else:
-            say("matplotlib figures failed: " + (out.stderr.strip().splitlines() or ["?"])[-1])
+            not_drawn.append("matplotlib figures failed: " + (out.stderr.strip().splitlines() or ["?"])[-1])
     else:
-        say("no Python with matplotlib found: report figures skipped (install python3-matplotlib)")
-    report.write(folder, meta, rows, pngs, dumb)
+        not_drawn.append("no Python with matplotlib found: report figures skipped (install python3-matplotlib, "
+                         "then make plot)")
+    for reason in not_drawn:
+        say(reason)
+    report.write(folder, meta, rows, pngs, dumb, not_drawn)
     return dumb
 
 
@@ -880,7 +886,8 @@ def main():
     if dumb is None:
         return 1
     print("\n".join(dumb.values()))
-    say("done: %s/report.md (summary.csv, runs.csv, meta.json, plots/)" % folder)
+    files = ["summary.csv", "runs.csv", "meta.json"] + (["plots/"] if (folder / "plots").is_dir() else [])
+    say("done: %s/report.md (%s)" % (folder, ", ".join(files)))
     return 0
 
 

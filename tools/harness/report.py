@@ -39,8 +39,8 @@ def cell(row, key):
     return number(row.get(key), 4 if key == "median" else 3)
 
 
-def write(results_dir, meta, summary, pngs, dumb_plots):
-    """results_dir/report.md."""
+def write(results_dir, meta, summary, pngs, dumb_plots, not_drawn=()):
+    """results_dir/report.md (not_drawn: why plots are missing, each a sentence, said under Plots)."""
     machine = meta["machine"]
     lines = ["# Benchmark report: %s" % Path(results_dir).name, "",
              "Preset `%s`, %d repeats per configuration (plus a warm-up run, excluded), shuffled with seed %s."
@@ -67,6 +67,7 @@ def write(results_dir, meta, summary, pngs, dumb_plots):
     if meta.get("warnings"):
         lines += ["## Warnings", ""] + ["- " + w for w in meta["warnings"]] + [""]
     lines += ["## Plots", ""]
+    lines += ["- Not drawn: %s." % reason for reason in not_drawn] + ([""] if not_drawn else [])
     for png in pngs:
         lines += ["![%s](%s)" % (png, png), ""]
     if any(is_python(row["model"]) for row in summary):

@@ -241,6 +241,14 @@ def bad_variables():
              env={"MPICC": "/nonexistent/mpicc", "GMP_LIBS": "-lno-such-gmp", "BLAS_LIBS": "-lno-such-blas",
                   "FUZZ_CC": "/nonexistent/clang", "NO_INSTALL": "1", "CI": None},
              timeout=120),
+        Case("harness make bench-matmul where programs are not built (no OpenBLAS, no Open MPI): it names them and "
+             "points at make config, not at 'run make', which make bench-matmul had just run",
+             ["sh", "-c", 'copy=$(mktemp -d) || exit 1; cp -r "$0/tools" "$copy/" && mkdir "$copy/bin" && '
+                          '"$1" "$copy/tools/harness/speed_matmul.py"; status=$?; rm -rf "$copy"; exit $status',
+              ROOT, sys.executable], 1,
+             [stderr_says("bench_matmul: not built: blas, mpi, openmp, processes, serial, threads (make built every "
+                          "program it could; make config says what the others need, and what to install)"),
+              stderr_lacks("run make", "Traceback")], timeout=120),
         Case("harness make bench where it cannot make its results folder: says where and why, exit 1, runs nothing",
              bench(ROOT / "bin") + ["--workloads", "matmul", "--models", "serial", "--workers", "1", "--sizes", "64",
                                     "--results", ROOT / "README.md" / "results"],  # the last --results counts

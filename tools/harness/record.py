@@ -25,6 +25,9 @@ from .programs import ROOT
 
 SPEED_FOLDER = ROOT / "results" / "speed"
 TIME_STAMP = "%Y-%m-%dT%H%M%S"
+# What a speed check says of the programs it needs that are not built: make has run (make bench-*
+# runs it first), so running it again would build nothing; make config names what each lacks.
+NOT_BUILT = "make built every program it could; make config says what the others need, and what to install"
 
 
 def whole_number(least):

@@ -132,7 +132,7 @@ def speed_check(options):
     missing = sorted({"download-" + m for m, _ in CONFIGS if not (BIN / ("download-" + m)).exists()}
                      | ({"fileserver"} if not (BIN / "fileserver").exists() else set()))
     if missing:
-        sys.exit("bench_download: not built: %s (run make)" % ", ".join(missing))
+        sys.exit("bench_download: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
     if not shutil.which("curl"):
         sys.exit("bench_download: needs the curl command (apt-get install curl) for the comparison")
     server, port = start_server(options.latency)

@@ -178,7 +178,7 @@ def speed_check(options):
     needed = {m for m, _, _ in BIG + MANY}
     missing = sorted(m for m in needed if not (ROOT / "bin" / ("factorial-" + m)).exists())
     if missing:
-        sys.exit("bench_factorial: not built: %s (run make)" % ", ".join(missing))
+        sys.exit("bench_factorial: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
     order = random.Random(options.seed)
     if "big" in parts:
         print("--mode big n=%d" % options.big_n, file=sys.stderr)

@@ -84,7 +84,7 @@ def speed_check(options):
     lanes, env_lane = blas_lanes()
     missing = sorted({m for _, m, _, _ in lanes if not (ROOT / "bin" / ("matmul-" + m)).exists()})
     if missing:
-        sys.exit("bench_matmul: not built: %s (run make)" % ", ".join(missing))
+        sys.exit("bench_matmul: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
     limit = machine.peak()
     peak = float(limit["peak_gflops_per_core"]) if limit.get("peak_gflops_per_core", "unknown") != "unknown" else None
     order = random.Random(options.seed)

@@ -250,8 +250,8 @@ def run_part(key, options, order, scratch):
             skipped.append("%s: skipped, bin/%s-%s is not built (make; make doctor says why)"
                            % (label, part.workload, model))
     if not any(c[1] == "py-serial" for c in configs):
-        print("%s: skipped: bin/%s-py-serial is not built, and every figure here is against it (run make)\n"
-              % (part.name, part.workload))
+        print("%s: skipped: bin/%s-py-serial is not built, and every figure here is against it (%s)\n"
+              % (part.name, part.workload, record.NOT_BUILT))
         return
     server, server_args = None, []
     if part.workload == "download":

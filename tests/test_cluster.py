@@ -246,9 +246,11 @@ BAD_UP = (
     (["2", "--down-with", "x"], {}, "--down-with: 'x'"),
     # the packages named as Debian and RHEL (Rocky, Alma: most clusters' login nodes) call them
     (["2"], {"IP": "/nonexistent/ip"},
-     "'/nonexistent/ip' not found: it comes with iproute2 (apt-get install iproute2 | dnf install iproute)"),
+     "'/nonexistent/ip' not found: it comes with iproute2 (Debian: apt-get install iproute2; RHEL: dnf install "
+     "iproute)"),
     (["2", "--rate", "1gbit"], {"TC": "/nonexistent/tc"},
-     "'/nonexistent/tc' not found: it comes with iproute2 (apt-get install iproute2 | dnf install iproute-tc)"),
+     "'/nonexistent/tc' not found: it comes with iproute2 (Debian: apt-get install iproute2; RHEL: dnf install "
+     "iproute-tc)"),
 )
 
 
@@ -312,7 +314,7 @@ def bad_input():
              [stdout_says(r"\d+: lo:")], env=cluster_env({"PATH": user_path()})),
         Case("cluster check --rate without tc: tc missing, named as Debian and RHEL package it, exit 2",
              [CLUSTER, "check", "--rate"], 2,
-             [stdout_says(r"(?m)^tc=missing \(apt-get install iproute2 \| dnf install iproute-tc\)$"),
+             [stdout_says(r"(?m)^tc=missing \(Debian: apt-get install iproute2; RHEL: dnf install iproute-tc\)$"),
               stderr_says("dnf install iproute-tc"), nothing_made(scratch)],
              env={"CLUSTER_DIR": scratch, "TC": "/nonexistent/tc"}),
         Case("cluster check without namespaces: mode=none, exit 2, why and what would allow it",

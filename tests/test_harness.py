@@ -241,6 +241,13 @@ def bad_variables():
              env={"MPICC": "/nonexistent/mpicc", "GMP_LIBS": "-lno-such-gmp", "BLAS_LIBS": "-lno-such-blas",
                   "FUZZ_CC": "/nonexistent/clang", "NO_INSTALL": "1", "CI": None},
              timeout=120),
+        Case("harness make doctor where gnuplot and matplotlib were not found: each line names its packages",
+             [sys.executable, "-c", "import sys; sys.path.insert(0, %r); import doctor; doctor.toolchains()"
+              % str(ROOT / "tools")], 0,
+             [stdout_says(r"(?m)^  gnuplot +MISSING .*apt-get install gnuplot-nox.*dnf install gnuplot\)$"),
+              stdout_says(r"(?m)^  matplotlib +MISSING .*apt-get install python3-matplotlib.*"
+                          r"dnf install python3-matplotlib\)$")],
+             env={"GNUPLOT": None, "PYTHON_MPL": None}, timeout=60),
         Case("harness make bench-matmul where programs are not built (no OpenBLAS, no Open MPI): it names them and "
              "points at make config, not at 'run make', which make bench-matmul had just run",
              ["sh", "-c", 'copy=$(mktemp -d) || exit 1; cp -r "$0/tools" "$copy/" && mkdir "$copy/bin" && '

@@ -55,13 +55,7 @@ def main():
     line("batch job", job or "no", "preset full allowed" if job else
          "a login node or a workstation: only the quick preset runs unless FORCE=1")
 
-    print("toolchains (build/config.mk)")
-    for variable, name, programs in COMPONENTS:
-        found = os.environ.get(variable) == "yes"
-        line(name, "found" if found else "MISSING", "" if found else programs + " not built; see 'make config'")
-    line("gnuplot", os.environ.get("GNUPLOT") or "MISSING", "" if os.environ.get("GNUPLOT") else "no plots")
-    line("matplotlib", os.environ.get("PYTHON_MPL") or "MISSING",
-         "" if os.environ.get("PYTHON_MPL") else "no report figures")
+    toolchains()
 
     print("reference lanes (what a user would pick instead)")
     lanes = machine.reference_lanes(ROOT / "bin")
@@ -124,6 +118,18 @@ def main():
     line("runs", "%d" % (len(points) * 4), "each configuration: 1 warm-up + 3 timed runs, shuffled")
     line("Python lane", "a sample", "PRESET=python sweeps all of it; MODELS=py-... one model; PYTHON=0 none")
     return 0
+
+
+def toolchains():
+    """What the build found (build/config.mk, through make's environment), and what a missing one costs."""
+    print("toolchains (build/config.mk)")
+    for variable, name, programs in COMPONENTS:
+        found = os.environ.get(variable) == "yes"
+        line(name, "found" if found else "MISSING", "" if found else programs + " not built; see 'make config'")
+    line("gnuplot", os.environ.get("GNUPLOT") or "MISSING",
+         "" if os.environ.get("GNUPLOT") else "no plots; Debian: apt-get install gnuplot-nox, RHEL: dnf install gnuplot")
+    line("matplotlib", os.environ.get("PYTHON_MPL") or "MISSING", "" if os.environ.get("PYTHON_MPL") else
+         "no report figures; Debian: apt-get install python3-matplotlib, RHEL: dnf install python3-matplotlib")
 
 
 def sweep_said(by_n):

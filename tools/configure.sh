@@ -272,9 +272,14 @@ fi
 
 run_checks
 
+# missing_debian: the Debian packages of every missing component, once each, on one line.
+missing_debian() {
+    for row in "${missing[@]}"; do field "$row" 3; done | tr ' ' '\n' | awk 'NF && !seen[$0]++' | paste -sd ' ' -
+}
+
 if ((${#missing[@]})) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 &&
    [ "${NO_INSTALL:-0}" != 1 ]; then
-    packages=$(for row in "${missing[@]}"; do field "$row" 3; echo; done | tr ' ' '\n' | sort -u | tr '\n' ' ')
+    packages=$(missing_debian)
     say "installing missing Debian packages: $packages"
     export DEBIAN_FRONTEND=noninteractive
     log="$scratch/apt.log"
@@ -286,9 +291,6 @@ if ((${#missing[@]})) && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&
         say "apt-get failed (above); building what the machine already has"
     fi
 fi
-
-# missing_debian: the Debian packages of every missing component, once each, on one line.
-missing_debian() { for row in "${missing[@]}"; do field "$row" 3; done | tr ' ' '\n' | awk 'NF && !seen[$0]++' | paste -sd ' ' -; }
 
 # Each component's packages, then all of them as one command on a line of its own: a line a
 # user pastes runs as it is (the ways to install, once joined by '|', ran as a pipeline in

@@ -36,6 +36,7 @@
 /* Independent FMA chains: more than latency (4 cycles) × units (2), so they never wait on each other. */
 #define FMA_CHAINS 12
 
+#if X86 /* the measurements (elsewhere main says "unknown", and nothing below is built) */
 /* seconds: the monotonic clock. */
 static double seconds(void)
 {
@@ -44,7 +45,6 @@ static double seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-#if X86
 /* add_chain: steps × 4 dependent additions; returns the sum so nothing is optimized away. The
  * addend is a register, not an immediate: a core's renamer may fold additions of a small
  * constant into one without the adder, which would read as several times the clock; a
@@ -78,7 +78,6 @@ __attribute__((noinline)) static long add_chain(long steps)
     }
 FMA_LOOP(fma512, "avx512f", __m512d, _mm512_set1_pd, _mm512_fmadd_pd, 8)
 FMA_LOOP(fma256, "avx2,fma", __m256d, _mm256_set1_pd, _mm256_fmadd_pd, 4)
-#endif
 
 /* best_rate: the most operations per second over TRIES timings of work(steps). */
 static double best_rate(double (*work)(long), long steps, double operations)
@@ -95,7 +94,6 @@ static double best_rate(double (*work)(long), long steps, double operations)
     return best;
 }
 
-#if X86
 static double chain_work(long steps)
 {
     return (double)add_chain(steps);

@@ -34,6 +34,10 @@
 /* Elements of C the checksum takes as whole numbers (|x| below 2^62); NaN
  * and anything larger count as 0. */
 #define CHECKSUM_LIMIT 4611686018427387904.0
+/* A double's exponent and fraction bits: all exponent bits set and a fraction
+ * not zero is a NaN. */
+#define EXPONENT_BITS UINT64_C(0x7ff0000000000000)
+#define FRACTION_BITS UINT64_C(0x000fffffffffffff)
 /* Streams of the input generator: A, B and the check's weights differ. */
 enum stream { STREAM_A = 1, STREAM_B = 2, STREAM_WEIGHTS = 3 };
 
@@ -198,6 +202,16 @@ void matmul_reset_rows(double *c, size_t rows, size_t n)
         c[i] = NAN;
 }
 
+/* is_nan: whether x is a NaN, from its bits: a build with -ffast-math (and
+ * icx's default, fp-model fast) assumes no NaN ever occurs, and there isnan(x)
+ * is false and a NaN compares equal to anything. */
+static int is_nan(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (bits & EXPONENT_BITS) == EXPONENT_BITS && (bits & FRACTION_BITS) != 0;
+}
+
 /* ---- the task: what runs_repeat does around each timed multiplication ---- */
 
 static void reset(void *work)
@@ -281,9 +295,24 @@ static enum outcome check_freivalds(struct matmul *m)
     return verdict;
 }
 
+/* check_written: no element of C is still the NaN matmul_reset_rows put there. */
+static enum outcome check_written(const struct matmul *m)
+{
+    size_t n = m->n;
+    for (size_t i = 0; i < n * n; i++)
+        if (is_nan(m->c[i])) {
+            report_error("wrong result: C[%zu][%zu] was never written (it is still the NaN it was reset to)",
+                         i / n, i % n);
+            return OUTCOME_FAILED;
+        }
+    return OUTCOME_OK;
+}
+
 static enum outcome verify(void *work)
 {
     struct matmul *m = work;
+    if (check_written(m) != OUTCOME_OK)
+        return OUTCOME_FAILED;
     return m->n <= EXACT_CHECK_MAX_N ? check_exact(m) : check_freivalds(m);
 }
 
@@ -301,7 +330,7 @@ static uint64_t checksum(const struct matmul *m)
     uint64_t total = 0; /* below n² · 2^31 <= 2^61: no reduction needed until the end */
     for (size_t i = 0; i < count; i++) {
         double x = m->c[i];
-        int64_t whole = fabs(x) < CHECKSUM_LIMIT ? (int64_t)x : 0; /* NaN compares false: 0 */
+        int64_t whole = !is_nan(x) && fabs(x) < CHECKSUM_LIMIT ? (int64_t)x : 0;
         uint64_t residue = (uint64_t)(whole % (int64_t)CHECKSUM_PRIME + (int64_t)CHECKSUM_PRIME) % CHECKSUM_PRIME;
         total += residue * ((i + 1) % CHECKSUM_PRIME) % CHECKSUM_PRIME;
     }

@@ -494,6 +494,13 @@ def program(name, flavor=""):
     return (BIN / flavor / name) if flavor else (BIN / name)
 
 
+def built_with(key, default):
+    """A setting that build/flags (written by make) records for bin/, e.g. CC."""
+    flags = ROOT / "build" / "flags"
+    lines = flags.read_text().splitlines() if flags.exists() else []
+    return next((line.split("=", 1)[1] for line in lines if line.startswith(key + "=")), default)
+
+
 def launch(workload, model, workers, args, flavor="", cluster=False):
     """argv that runs bin/<workload>-<model> (or its sanitizer build) with the
     given workers: MPI models through tools/mpirun -np workers, the others

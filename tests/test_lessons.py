@@ -5,7 +5,8 @@ import sys
 import tempfile
 
 from lesson_blocks import SKIPPED as BLOCKS_NOT_RUN
-from suite import MPIRUN, ROOT, Case, fails_on, parsed_stdout, program, sanitizer_env, stderr_says, stdout_says
+from suite import (MPIRUN, ROOT, Case, built_with, fails_on, parsed_stdout, program, sanitizer_env, stderr_says,
+                   stdout_says)
 
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))
 # TSan's exit status when it reports (its default exitcode).
@@ -82,13 +83,6 @@ def race_check_fails(race, fixed):
             fails_on(race_case(race, RACE_N), ["false"], "a program that prints nothing and exits 1"),
             fails_on(race_case(race, RACE_N), ["sh", "-c", "echo %s; exit 1" % counted_right],
                      "a line that lost nothing")]
-
-
-def built_with(key, default):
-    """A setting that build/flags (written by make) records for bin/, e.g. CC."""
-    flags = ROOT / "build" / "flags"
-    lines = flags.read_text().splitlines() if flags.exists() else []
-    return next((line.split("=", 1)[1] for line in lines if line.startswith(key + "=")), default)
 
 
 def private_c_case():

@@ -1,11 +1,13 @@
 """tests/test_matmul.py — matmul's tables: correctness, bad input, the check failing, sanitizers."""
+import atexit
 import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
-from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, launch, needs_mpirun,
+from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, built_with, launch, needs_mpirun,
                    no_sanitizer_report, parse_result_line, program, result_lines, sanitizer_env, stderr_lacks,
                    stderr_says, stdout_empty, stdout_says, summary_line, UNDER_MEMORY_CGROUP,
                    UNDER_MEMORY_CGROUP_CANNOT, usable_cores, wrong_warmup_line)
@@ -190,6 +192,41 @@ MOST_THREADS = ("import os, subprocess, sys, time; p = subprocess.Popen(sys.argv
                 "print('most threads: %d' % most, file=sys.stderr); sys.exit(p.returncode)")
 CLOSED_PIPE = ("import os, subprocess, sys; r, w = os.pipe(); os.close(r); "
                "sys.exit(subprocess.call(sys.argv[1:], stdout=w))")
+
+
+# A worker that never computes: threads/matmul.c with worker 1's call to matmul_block edited
+# out, built with the check (common/matmul.c) compiled afresh with the flags given ($3), beside
+# the suite's own objects, by the compiler build/flags names. Its rows stay the NaN that
+# matmul_reset_rows put there. A failed build exits SKIPPED_BUILD_FAILED, which no case expects.
+SKIPPED_BUILD_FAILED = 3
+SKIPPED_ROWS = """
+mkdir -p "$2" || exit %d
+sed 's/^    matmul_block(w->m, w->index);$/    if (w->index != 1) matmul_block(w->m, w->index);/' \\
+    threads/matmul.c > "$2/skipped_rows.c"
+grep -q 'w->index != 1' "$2/skipped_rows.c" || exit %d
+$1 -std=c11 -D_GNU_SOURCE -Icommon -O2 $3 -pthread -o "$2/skipped_rows" "$2/skipped_rows.c" common/matmul.c \\
+    build/libmatmul.a build/libcommon.a build/team_single.o -lm || exit %d
+exec "$2/skipped_rows" -n $4 -p 2 --warmup 0
+""" % ((SKIPPED_BUILD_FAILED,) * 3)
+
+
+def skipped_rows():
+    """Rows no worker wrote must fail the check, by both methods, and also where the check is
+    built with -ffast-math (as icx builds by default: its fp-model fast), under which a NaN
+    compares equal to anything."""
+    folder = tempfile.mkdtemp(prefix="matmul-skipped-rows-")
+    atexit.register(shutil.rmtree, folder, True)  # gone even where its case does not run (--list, --filter)
+    objects = [ROOT / "build" / name for name in ("libmatmul.a", "libcommon.a", "team_single.o")]
+    cases = []
+    for flags in ("", "-ffast-math"):
+        for n, method in ((64, "exact"), (300, "Freivalds")):
+            cases.append(Case("rows a worker never wrote fail the check (%s, n=%d, built with -O2 %s)"
+                              % (method, n, flags or "alone"),
+                              ["sh", "-c", SKIPPED_ROWS, "sh", built_with("CC", "cc"),
+                               os.path.join(folder, "%s%d" % (flags.strip("-"), n)), flags, str(n)], 1,
+                              [result_lines(WORKLOAD, "threads", n, 2, verified="no", figures=FIGURES),
+                               stderr_says("wrong result", "never written")], needs=objects, timeout=60))
+    return cases
 
 
 def check_fails():
@@ -572,5 +609,6 @@ def children_files():
 
 def cases():
     """Every matmul table, in the order they are reported."""
-    return (correctness() + large_and_naive() + bad_input() + check_fails() + summaries() + blas_lane() + kernel_edges() + launcher()
-            + children_files() + correctness("asan") + correctness("tsan"))
+    return (correctness() + large_and_naive() + bad_input() + check_fails() + skipped_rows() + summaries()
+            + blas_lane() + kernel_edges() + launcher() + children_files() + correctness("asan")
+            + correctness("tsan"))

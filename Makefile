@@ -12,7 +12,8 @@
 # ---- toolchain (each can be overridden on the command line) ----------------
 MPICC    ?= mpicc
 MPIRUN   ?= mpirun
-CFLAGS   ?= -O3 -march=native
+# NATIVE_CFLAGS: -march=native, or what CC says instead (gcc on POWER: -mcpu=native); from build/config.mk.
+CFLAGS   ?= -O3 $(NATIVE_CFLAGS)
 OMPFLAGS ?= -fopenmp
 
 # FLAVOR=asan or FLAVOR=tsan: the sanitizer builds the tests run, kept apart

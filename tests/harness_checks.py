@@ -2,7 +2,7 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|hangup|broken|interrupt_early|python|cluster|compare|record|rebuild|results_dir|
+       failing|resume|hangup|broken|interrupt_early|python|cluster|compare|record|rebuild|native_flag|results_dir|
        same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
        many_cores|cores_shading|quota_peak
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
@@ -1282,6 +1282,33 @@ def check_rebuild():
                % (build, compiler, other_cc, version))
 
 
+# A C compiler that has no -march (gcc on POWER: it takes -mcpu=native instead): cc, refusing -march=.
+NO_MARCH_CC = """#!/bin/sh
+for argument; do
+    case $argument in -march=*) echo "cc: error: unrecognized command-line option '$argument'" >&2; exit 1;; esac
+done
+exec cc "$@"
+"""
+
+
+def check_native_flag():
+    """make with the default CFLAGS and a compiler that has no -march=native (gcc on POWER) builds:
+    configure finds the flag it takes instead, or none, and build/flags records it."""
+    env = {k: v for k, v in os.environ.items() if k not in MAKE_SETTINGS}
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = checkout_copy(Path(scratch) / "checkout")
+        compiler = Path(scratch) / "no-march-cc"
+        compiler.write_text(NO_MARCH_CC)
+        compiler.chmod(0o755)
+        out = subprocess.run(["make", "--no-print-directory", "-j2", "NO_INSTALL=1", "CC=%s" % compiler, REBUILT],
+                             cwd=copy, capture_output=True, text=True, timeout=600, env=env)
+        expect(out.returncode == 0, "make CC=%s: exit %d: %s" % (compiler.name, out.returncode, out.stderr[-600:]))
+        flags = (copy / "build" / "flags").read_text().splitlines() if (copy / "build" / "flags").exists() else []
+        cflags = next((line for line in flags if line.startswith("CFLAGS=")), "no CFLAGS= line")
+        expect(cflags.startswith("CFLAGS=-O3") and "-march=" not in cflags,
+               "build/flags records %r for a compiler without -march" % cflags)
+
+
 def check_compare():
     """make compare's tool: what differs between two sweeps' machines, and a verdict per configuration both
     ran that says faster or slower only beyond both intervals; bad folders refused with status 2."""
@@ -1434,7 +1461,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "fileserver": check_fileserver, "runner": check_runner, "runner_mpi": check_runner_mpi,
           "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
-          "unwritable": check_unwritable, "rebuild": check_rebuild, "results_dir": check_results_dir,
+          "unwritable": check_unwritable, "rebuild": check_rebuild, "native_flag": check_native_flag,
+          "results_dir": check_results_dir,
           "same_second": check_same_second, "git_commit": check_git_commit,
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
           "no_plotters": check_no_plotters,

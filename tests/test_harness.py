@@ -76,6 +76,9 @@ def cases():
              "said, and the same make again rebuilds nothing; configure looks again for another CC, an interpreter "
              "it found gone, a package installed while something was missing; meta.json records build/flags",
              [sys.executable, CHECKS, "rebuild"], needs=[ROOT / "build" / "config.mk"], timeout=400),
+        Case("harness make with the default CFLAGS and a compiler that has no -march=native (gcc on POWER) "
+             "builds: configure finds the flag it takes instead (-mcpu=native), or none",
+             [sys.executable, CHECKS, "native_flag"], needs=[ROOT / "build" / "config.mk"], timeout=300),
         Case("harness make bench RESULTS=DIR (a space in it): the sweep in DIR, not in results/; make plot "
              "RESULTS=DIR redraws DIR/latest; RESUME=1 RESULTS=DIR goes on with it",
              [sys.executable, CHECKS, "results_dir"], needs=[program("matmul-serial")], timeout=300),

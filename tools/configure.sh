@@ -45,6 +45,21 @@ int main(void) { return 0; }
 C
 }
 
+# native_cflags: how CC asks for code for this machine's CPU, the flag it takes without a word:
+# -march=native (gcc, clang and icx on x86, gcc on ARM), else -mcpu=native (gcc on POWER, which
+# has no -march; clang before 15 on ARM), else nothing (the default CFLAGS are then -O3 alone).
+native_cflags() {
+    local flag
+    for flag in -march=native -mcpu=native; do
+        if try_link "$CC $flag" <<'C' && ! [ -s "$scratch/probe.log" ]; then
+int main(void) { return 0; }
+C
+            echo "$flag"
+            return
+        fi
+    done
+}
+
 check_openmp() {
     try_link "$CC $OMPFLAGS" "" <<'C'
 #include <omp.h>
@@ -319,6 +334,7 @@ tmp_out="$out.tmp.$$"
     echo "CONFIGURED_SIG := ${CONFIG_SIG:-}"
     echo "CONFIG_COMPLETE := $( ((${#missing[@]})) && echo no || echo yes)"
     echo "MISSING_DEBIAN := $( ((${#missing[@]})) && missing_debian)"
+    echo "NATIVE_CFLAGS := $(native_cflags)"
     echo "HAVE_OPENMP := ${found[check_openmp]}"
     echo "HAVE_MPI := ${found[check_mpi]}"
     # mpirun alone (Debian's python3-mpi4py brings it, not mpicc): the mpi4py lane runs with it.

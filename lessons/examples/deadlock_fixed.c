@@ -18,13 +18,13 @@
 
 #define DEFAULT_BYTES (4 << 20)  /* far above any eager limit */
 #define MAX_BYTES (256 << 20)
-#define WATCHDOG_SECONDS 5
+#define WATCHDOG_SECONDS 3
 
 /* watchdog: the exchange has not finished in time: say so and leave. */
 static void watchdog(int signum)
 {
     (void)signum;
-    static const char message[] = "deadlock: no progress after 5 s; every rank is waiting for another\n";
+    static const char message[] = "deadlock: no progress after 3 s; every rank is waiting for another\n";
     if (write(2, message, sizeof message - 1) < 0)
         _exit(4);
     _exit(3);

@@ -125,9 +125,17 @@ check_gnuplot() {
         "$GNUPLOT" -e 'set terminal png' >/dev/null 2>&1
 }
 
-# python_ok INTERPRETER [MODULE]: is it Python 3.6 or newer (and has MODULE)?
+# python_ok INTERPRETER [MODULE]: is it Python 3.6 or newer (and does it import MODULE,
+# matplotlib or one of the lane's)? From probe's answer.
 python_ok() {
-    "$1" -c "import sys; assert sys.version_info >= (3, 6)${2:+; import $2}" >/dev/null 2>&1
+    probe "$(command -v "$1")"
+    python_at_least 6 "$PROBED" && { [ -z "${2:-}" ] || [[ " $PROBED " == *" $2 "* ]]; }
+}
+
+# python_at_least MINOR ANSWER: probe's answer names a Python 3.MINOR or newer.
+python_at_least() {
+    local version; read -r version _ <<<"$2"
+    [ "${version%%.*}" = 3 ] && [ "${version#*.}" -ge "$1" ] 2>/dev/null
 }
 
 # check_python: the interpreter of the tests and the harness: PYTHON when the user named one
@@ -191,12 +199,20 @@ py_modules=(
 )
 py_module_names() { local row; for row in "${py_modules[@]}"; do printf '%s ' "${row%%|*}"; done; }
 
-# importable INTERPRETER: the lane's modules this interpreter imports (really
-# imports: a module whose own dependencies are broken counts as missing).
-importable() {
-    "$1" - $(py_module_names) 2>/dev/null <<'PY'
+# probe INTERPRETER (a path): its version (3.11), then which of matplotlib and the
+# lane's modules it imports (really imports: a module whose own dependencies are
+# broken counts as missing), in PROBED; empty when it does not run. Asked once per
+# interpreter and round of checks (run_checks empties `probed`): several checks
+# ask the same interpreter, and a pyenv shim in front of python3 costs most of a
+# second a call. (Called in a subshell, $(probe ...), it would forget the answer.)
+declare -A probed=()
+probe() {
+    PROBED=''
+    [ -n "$1" ] || return 0
+    if [ -z "${probed[$1]+set}" ]; then
+        probed[$1]=$("$1" - matplotlib $(py_module_names) 2>/dev/null <<'PY'
 import importlib, sys
-found = []
+found = ["%d.%d" % sys.version_info[:2]]
 for name in sys.argv[1:]:
     try:
         importlib.import_module(name)
@@ -205,6 +221,16 @@ for name in sys.argv[1:]:
         pass
 print(" ".join(found))
 PY
+)
+    fi
+    PROBED=${probed[$1]}
+}
+
+# lane_modules ANSWER: the lane's modules in probe's answer, in the table's order.
+lane_modules() {
+    local name found=()
+    for name in $(py_module_names); do [[ " $1 " == *" $name "* ]] && found+=("$name"); done
+    echo "${found[*]}"
 }
 
 # check_python_lane: the interpreter that imports the most of the lane's
@@ -215,8 +241,10 @@ check_python_lane() {
     local candidate path found best_count=-1
     PYTHON_LANE_FOUND='' PY_PACKAGES=''
     for candidate in ${PYTHON_LANE:-python3 /usr/bin/python3 /usr/local/bin/python3}; do
-        path=$(command -v "$candidate" 2>/dev/null) && "$path" -c "import sys; assert sys.version_info >= (3, 8)" >/dev/null 2>&1 || continue
-        found=$(importable "$path")
+        path=$(command -v "$candidate" 2>/dev/null) || continue
+        probe "$path"
+        python_at_least 8 "$PROBED" || continue
+        found=$(lane_modules "$PROBED")
         if [ "$(wc -w <<<"$found")" -gt "$best_count" ]; then
             PYTHON_LANE_FOUND=$path PY_PACKAGES=$found best_count=$(wc -w <<<"$found")
         fi
@@ -268,7 +296,7 @@ field() { cut -d'|' -f"$2" <<<"$1"; }
 # recording yes/no per check in $found and the failing rows in $missing.
 declare -A found
 run_checks() {
-    missing=()
+    missing=() probed=()
     local row check
     for row in "${components[@]}"; do
         check=$(field "$row" 2)

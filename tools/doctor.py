@@ -126,8 +126,8 @@ def toolchains():
     for variable, name, programs in COMPONENTS:
         found = os.environ.get(variable) == "yes"
         line(name, "found" if found else "MISSING", "" if found else programs + " not built; see 'make config'")
-    line("gnuplot", os.environ.get("GNUPLOT") or "MISSING",
-         "" if os.environ.get("GNUPLOT") else "no plots; Debian: apt-get install gnuplot-nox, RHEL: dnf install gnuplot")
+    line("gnuplot", os.environ.get("GNUPLOT") or "MISSING", "" if os.environ.get("GNUPLOT") else
+         "no plots; Debian: apt-get install gnuplot-nox, RHEL: dnf install gnuplot")
     line("matplotlib", os.environ.get("PYTHON_MPL") or "MISSING", "" if os.environ.get("PYTHON_MPL") else
          "no report figures; Debian: apt-get install python3-matplotlib, RHEL: dnf install python3-matplotlib")
 

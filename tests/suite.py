@@ -438,6 +438,11 @@ def stdout_empty(outcome):
     return "stdout should be empty, got %r" % outcome.stdout[:200] if outcome.stdout.strip() else None
 
 
+def stderr_empty(outcome):
+    """Check: nothing on stderr (a run that went well says nothing there)."""
+    return "stderr should be empty, got %r" % outcome.stderr[-300:] if outcome.stderr.strip() else None
+
+
 def stderr_says(*fragments):
     """Check: stderr contains each fragment (e.g. the bad argument, named)."""
     def check(outcome):

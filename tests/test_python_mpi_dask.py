@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, parse_result_line, program, result_lines,  # noqa: E402
-                   stderr_says, stdout_empty, stdout_says)
+                   stderr_empty, stderr_says, stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
                            kernel_needs, kill_all, kill_group, marked, no_traceback, none_left, one_line,
                            pool_not_started, py, read_all, run_probe, same_figures, schedules_listed, scratch_folder,
@@ -92,6 +92,21 @@ def setup():
         (folder / (module + ".py")).write_text("raise ImportError(\"No module named '%s' (hidden by the test)\")\n"
                                                % module)
         HIDING[module] = str(folder)
+    Path(literal_folder()).mkdir()
+
+
+def literal_folder():
+    """A folder whose path Python's parser warns on, read as a literal (as Dask reads DASK_* variables):
+    "3in" is a number run into a keyword ("<unknown>:1: SyntaxWarning: invalid decimal literal")."""
+    return os.path.join(SCRATCH.tmp, "3in-dask-scratch")
+
+
+def folder_empty(folder):
+    """Check: nothing is left in folder."""
+    def check(outcome):
+        left = sorted(os.listdir(folder))
+        return "left in %s: %s" % (folder, ", ".join(left)) if left else None
+    return check
 
 
 def teardown():
@@ -269,6 +284,12 @@ def bad_input():
             exe.name.split("-py-")[1], module, package), [exe] + args, 2,
             [stdout_empty, stderr_says("apt-get install %s" % package), no_traceback, one_line],
             env={"PYTHONPATH": HIDING.get(module, "")}, needs=[exe]))
+    # Dask reads DASK_TEMPORARY_DIRECTORY as a Python literal first, in the program and in each worker process.
+    cases.append(Case("py factorial dask distributed given a DASK_TEMPORARY_DIRECTORY Python's parser warns on "
+                      "(.../3in-...): verified, nothing on stderr, its scratch space made there and removed",
+                      [dask, "-p", 2, "-n", 300, "--scheduler", "distributed", "--warmup", 0], 0,
+                      [result_lines("factorial", "py-dask", 300, 2), stderr_empty, folder_empty(literal_folder())],
+                      env={"DASK_TEMPORARY_DIRECTORY": literal_folder()}, needs=[dask], timeout=120))
     return cases
 
 

@@ -37,6 +37,7 @@ import logging
 import os
 import signal
 import threading
+import warnings
 from multiprocessing import resource_tracker
 
 from . import cli, cluster, pools, report, run
@@ -56,6 +57,12 @@ CLUSTER_START_SECONDS, CLUSTER_START_SECONDS_PER_WORKER = 60, 5
 CLOSE_TIMEOUT = 30
 # Dask's setting (as an environment variable) of how much distributed's logs say.
 WORKER_LOGGING = "DASK_LOGGING__DISTRIBUTED"
+# Dask reads every DASK_* environment variable as a Python literal (ast.literal_eval), keeping
+# the string where it is none. A value such as the folder /tmp/run-3in/ makes Python's parser
+# warn on the way ("<unknown>:1: SyntaxWarning: invalid decimal literal"), in this process and
+# in every worker process that imports Dask, though the value is taken as written. This
+# warning filter, also passed to the worker processes, keeps those lines off stderr.
+LITERAL_WARNINGS = ("ignore", "invalid", SyntaxWarning)  # invalid decimal (octal, hex, binary) literal
 # What dask.compute raises when a worker process died: the processes scheduler's
 # pool is broken; distributed gives up on a task whose workers kept dying
 # (a single death it survives: the nanny starts a new worker, the task runs again).
@@ -74,6 +81,10 @@ def load(options):
     """The dask package (and, for --scheduler distributed, distributed), or exit
     status 2 naming the Debian package that brings the missing one."""
     global dask
+    action, message, category = LITERAL_WARNINGS
+    warnings.filterwarnings(action, message, category)
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                          "%s:%s:%s" % (action, message, category.__name__)]))
     dask = report.require("dask", "python3-dask", "the Dask lane")
     if options.scheduler == "distributed":
         report.require("distributed", "python3-distributed", "--scheduler distributed")
@@ -136,7 +147,7 @@ class Session:
         # resource tracker has started: it removes the semaphores of the workers' start once
         # this program is gone, so the guard must not count it as one of the cluster's.
         pools.start_quiet_tracker(resource_tracker)
-        self.guard = cluster.Guard("dask-scratch-", os.environ.get("DASK_TEMPORARY_DIRECTORY"))
+        self.guard = cluster.Guard("dask-scratch-", dask.config.get("temporary-directory", None))
         # Ctrl-C is this program's (it closes the cluster in order): the worker
         # processes start with it ignored, the one disposition that outlives
         # exec, so while they start this process ignores it too. A cluster

@@ -45,7 +45,7 @@ def cases():
     """Each checked call, failing."""
     preload = preloadable(FAIL_CALLS)
     matmul, factorial = program("matmul-processes"), program("factorial-processes")
-    threads = program("factorial-threads")
+    threads, openmp = program("factorial-threads"), program("factorial-openmp")
     numbers_dir = tempfile.mkdtemp(prefix="factorial-numbers-")
     atexit.register(shutil.rmtree, numbers_dir, True)  # gone even where its case does not run (--list, --filter)
     return [
@@ -55,6 +55,11 @@ def cases():
              [threads, "--mode", "many", "-n", 100000, "-p", 2], 1,
              [stdout_empty, stderr_says("pthread_create for worker 1 failed: Resource temporarily unavailable")],
              env=dict(failing("pthread_create", preload), FAIL_AFTER="1"), timeout=30, needs=[threads, FAIL_CALLS]),
+        # The OpenMP runtime starts the team's threads itself: GCC's says why it cannot and exits 1, no result.
+        Case("pthread_create failing for the OpenMP team's second thread is said by the runtime, exit 1, no result "
+             "(factorial-openmp)", [openmp, "-n", 1000, "-p", 2], 1,
+             [stdout_empty, stderr_says("Thread creation failed: Resource temporarily unavailable")],
+             env=failing("pthread_create", preload), timeout=30, needs=[openmp, FAIL_CALLS]),
         # Shared memory given back at the end: the results stand (exit 0), the failure is said.
         Case("munmap failing is reported (matmul-processes)", [matmul, "-n", 8, "-p", 2], 0,
              [result_lines("matmul", "processes", 8, 2, figures=("gflops", "kernel")),

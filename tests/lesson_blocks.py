@@ -284,15 +284,27 @@ def run(path):
     return 0
 
 
+USAGE = "usage: tests/lesson_blocks.py LESSON.md [--list]"
+
+
 def main():
-    if len(sys.argv) == 3 and sys.argv[2] == "--list":
-        for block in parse(sys.argv[1]):
+    args = sys.argv[1:]
+    if args in (["-h"], ["--help"]):
+        text = __doc__.split("\n\n", 2)[2]  # what follows the title and the Usage line
+        print("%s\n\n%s" % (USAGE, text), end="")
+        return 0
+    if len(args) not in (1, 2) or args[1:] not in ([], ["--list"]) or args[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    if not Path(args[0]).is_file():
+        print("lesson_blocks.py: %s: no such lesson file" % args[0], file=sys.stderr)
+        return 2
+    if args[1:] == ["--list"]:
+        for block in parse(args[0]):
             print("%d: %s%s" % (block.line, block.text.splitlines()[0] if block.text else "",
                                 " (skip: %s)" % block.skip if block.skip else ""))
         return 0
-    if len(sys.argv) != 2:
-        sys.exit("usage: lesson_blocks.py LESSON.md [--list]")
-    return run(sys.argv[1])
+    return run(args[0])
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ import sys
 import tempfile
 
 from lesson_blocks import SKIPPED as BLOCKS_NOT_RUN
-from suite import (MPIRUN, ROOT, Case, built_with, fails_on, parsed_stdout, program, sanitizer_env, stderr_says,
-                   stdout_says)
+from suite import (MPIRUN, ROOT, Case, built_with, fails_on, parsed_stdout, program, sanitizer_env, stderr_lacks,
+                   stderr_says, stdout_says)
 
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))
 # TSan's exit status when it reports (its default exitcode).
@@ -159,6 +159,12 @@ def cases():
                      stdout_says(r"lesson-lacking.md:18: not run: it needs bin/matmul-nosuchmodel \(not built here\)"),
                      stdout_says(r"lesson-lacking.md:26: not run: it needs no-such-command \(apt-get install "
                                  r"no-such-command\)")], timeout=120)]
+            + [Case("lessons: tests/lesson_blocks.py --help says how to use it, exit 0",
+                    [sys.executable, ROOT / "tests" / "lesson_blocks.py", "--help"], 0,
+                    [stdout_says(r"usage: tests/lesson_blocks.py LESSON.md \[--list\]"), stdout_says("expect-exit")]),
+               Case("lessons: tests/lesson_blocks.py given a lesson that is not there: exit 2, said, no traceback",
+                    [sys.executable, ROOT / "tests" / "lesson_blocks.py", "lessons/no-such-lesson.md"], 2,
+                    [stderr_says("lessons/no-such-lesson.md: no such lesson file"), stderr_lacks("Traceback")])]
             + [Case("lessons: every Python block quotes the real files under python/",
                     [sys.executable, ROOT / "tests" / "lesson_quotes.py"] + LESSONS)]
             + [Case("lessons: every link in the lessons and READMEs leads somewhere",

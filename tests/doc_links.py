@@ -9,7 +9,8 @@ punctuation dropped). Exit status 1, listing the broken links, if any is.
 """
 import re
 import sys
-from pathlib import Path
+
+from pages import named_pages
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
@@ -43,8 +44,7 @@ def links(page):
 
 def main():
     broken = []
-    for name in sys.argv[1:]:
-        page = Path(name)
+    for page in named_pages(sys.argv[1:], __doc__, "usage: tests/doc_links.py FILE.md..."):
         for number, target in links(page):
             if re.match(r"^[a-z]+:", target):
                 continue  # http:, https:, mailto:

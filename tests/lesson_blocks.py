@@ -43,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pages import named_pages
+
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^(\s*)```+\s*([\w-]*)")
 ANNOTATION = re.compile(r"^\s*<!--\s*([a-z-]+):\s*(.*?)\s*-->\s*$")
@@ -284,27 +286,17 @@ def run(path):
     return 0
 
 
-USAGE = "usage: tests/lesson_blocks.py LESSON.md [--list]"
-
-
 def main():
     args = sys.argv[1:]
-    if args in (["-h"], ["--help"]):
-        text = __doc__.split("\n\n", 2)[2]  # what follows the title and the Usage line
-        print("%s\n\n%s" % (USAGE, text), end="")
-        return 0
-    if len(args) not in (1, 2) or args[1:] not in ([], ["--list"]) or args[0].startswith("-"):
-        print(USAGE, file=sys.stderr)
-        return 2
-    if not Path(args[0]).is_file():
-        print("lesson_blocks.py: %s: no such lesson file" % args[0], file=sys.stderr)
-        return 2
-    if args[1:] == ["--list"]:
-        for block in parse(args[0]):
+    listing = args[1:] == ["--list"]
+    lesson, = named_pages(args[:1] if listing else args, __doc__, "usage: tests/lesson_blocks.py LESSON.md [--list]",
+                          at_most=1)
+    if listing:
+        for block in parse(lesson):
             print("%d: %s%s" % (block.line, block.text.splitlines()[0] if block.text else "",
                                 " (skip: %s)" % block.skip if block.skip else ""))
         return 0
-    return run(args[0])
+    return run(lesson)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import re
 import sys
 from pathlib import Path
 
+from pages import named_pages
+
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^\s*```+\s*([\w-]*)")
 TRAILING_COMMENT = re.compile(r"\s+#.*$")
@@ -44,11 +46,10 @@ def python_blocks(path):
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.exit("usage: lesson_quotes.py PAGE.md...")
+    pages = named_pages(sys.argv[1:], __doc__, "usage: tests/lesson_quotes.py PAGE.md...")
     sources = flattened("\n".join(p.read_text() for p in sorted((ROOT / "python").rglob("*.py"))))
     stale = 0
-    for page in sys.argv[1:]:
+    for page in pages:
         for start, body in python_blocks(page):
             for offset, line in enumerate(body):
                 code = TRAILING_COMMENT.sub("", line).strip()

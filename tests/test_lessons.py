@@ -159,12 +159,15 @@ def cases():
                      stdout_says(r"lesson-lacking.md:18: not run: it needs bin/matmul-nosuchmodel \(not built here\)"),
                      stdout_says(r"lesson-lacking.md:26: not run: it needs no-such-command \(apt-get install "
                                  r"no-such-command\)")], timeout=120)]
-            + [Case("lessons: tests/lesson_blocks.py --help says how to use it, exit 0",
-                    [sys.executable, ROOT / "tests" / "lesson_blocks.py", "--help"], 0,
-                    [stdout_says(r"usage: tests/lesson_blocks.py LESSON.md \[--list\]"), stdout_says("expect-exit")]),
-               Case("lessons: tests/lesson_blocks.py given a lesson that is not there: exit 2, said, no traceback",
-                    [sys.executable, ROOT / "tests" / "lesson_blocks.py", "lessons/no-such-lesson.md"], 2,
-                    [stderr_says("lessons/no-such-lesson.md: no such lesson file"), stderr_lacks("Traceback")])]
+            + [case for script, said in (("lesson_blocks.py", "expect-exit"), ("lesson_quotes.py", "drifted"),
+                                         ("doc_links.py", "#anchor"))
+               for case in (Case("lessons: tests/%s --help says how to use it, exit 0" % script,
+                                 [sys.executable, ROOT / "tests" / script, "--help"], 0,
+                                 [stdout_says(r"^usage: tests/%s " % script), stdout_says(said)]),
+                            Case("lessons: tests/%s given a page that is not there: exit 2, said, no traceback" % script,
+                                 [sys.executable, ROOT / "tests" / script, "lessons/no-such-lesson.md"], 2,
+                                 [stderr_says("%s: lessons/no-such-lesson.md: no such page" % script),
+                                  stderr_lacks("Traceback")]))]
             + [Case("lessons: every Python block quotes the real files under python/",
                     [sys.executable, ROOT / "tests" / "lesson_quotes.py"] + LESSONS)]
             + [Case("lessons: every link in the lessons and READMEs leads somewhere",

@@ -224,6 +224,9 @@ def check_plan():
            "quick runs the sample, and only it: %s" % sorted(python_lanes))
     expect(("download", "py-threading", 16, 16) in quick and ("download", "threads", 16, 16) in quick,
            "quick: py-threading on download far past the cores, and C threads beside it")
+    expect({w for s, m, _, w in quick if (s, m) == ("factorial-many", "py-multiprocessing")}
+           == {w for s, m, _, w in quick if (s, m) == ("factorial-many", "threads")} == {1, 2, 4},
+           "quick: py-multiprocessing on CPU-bound work on the C lanes' workers, past the 2 cores")
     expect(sizes["factorial-many"] == {"C": [3000], "Python": [3000]}, "quick's sizes: %s" % sizes)
     without, sizes = sweep("quick", python=False)
     expect(not any(programs.is_python(m) for _, m, _, _ in without), "PYTHON=0 left a Python lane in")

@@ -80,6 +80,8 @@ SCRATCH = Scratch("python-mpi-dask-tests-", {"plain": ["--latency", 2]})
 out_dir = SCRATCH.out_dir
 # Each hidden module's folder, made by setup().
 HIDING = {}
+# The ways a case gives DASK_TEMPORARY_DIRECTORY a folder Python's parser warns on (literal_folder).
+LITERAL_WAYS = {"plain": "one Python's parser warns on (.../3in-...)", "quoted": "quoted, as Dask allows"}
 
 
 # ---- the fixtures: a file server, a scratch folder, the hidden packages ----
@@ -92,13 +94,15 @@ def setup():
         (folder / (module + ".py")).write_text("raise ImportError(\"No module named '%s' (hidden by the test)\")\n"
                                                % module)
         HIDING[module] = str(folder)
-    Path(literal_folder()).mkdir()
+    for way in LITERAL_WAYS:
+        Path(literal_folder(way)).mkdir()
 
 
-def literal_folder():
+def literal_folder(way):
     """A folder whose path Python's parser warns on, read as a literal (as Dask reads DASK_* variables):
-    "3in" is a number run into a keyword ("<unknown>:1: SyntaxWarning: invalid decimal literal")."""
-    return os.path.join(SCRATCH.tmp, "3in-dask-scratch")
+    "3in" is a number run into a keyword ("<unknown>:1: SyntaxWarning: invalid decimal literal").
+    One for each way a case gives it (LITERAL_WAYS), so that cases side by side keep apart."""
+    return os.path.join(SCRATCH.tmp, "3in-dask-scratch-" + way)
 
 
 def folder_empty(folder):
@@ -284,12 +288,16 @@ def bad_input():
             exe.name.split("-py-")[1], module, package), [exe] + args, 2,
             [stdout_empty, stderr_says("apt-get install %s" % package), no_traceback, one_line],
             env={"PYTHONPATH": HIDING.get(module, "")}, needs=[exe]))
-    # Dask reads DASK_TEMPORARY_DIRECTORY as a Python literal first, in the program and in each worker process.
-    cases.append(Case("py factorial dask distributed given a DASK_TEMPORARY_DIRECTORY Python's parser warns on "
-                      "(.../3in-...): verified, nothing on stderr, its scratch space made there and removed",
-                      [dask, "-p", 2, "-n", 300, "--scheduler", "distributed", "--warmup", 0], 0,
-                      [result_lines("factorial", "py-dask", 300, 2), stderr_empty, folder_empty(literal_folder())],
-                      env={"DASK_TEMPORARY_DIRECTORY": literal_folder()}, needs=[dask], timeout=120))
+    # Dask reads DASK_TEMPORARY_DIRECTORY as a Python literal first, in the program and in each worker process:
+    # a value the parser warns on, and a quoted one (a string literal, which Dask takes without its quotes).
+    for way, what in LITERAL_WAYS.items():
+        folder = literal_folder(way)
+        cases.append(Case("py factorial dask distributed given a DASK_TEMPORARY_DIRECTORY %s: verified, nothing on "
+                          "stderr, its scratch space made there and removed" % what,
+                          [dask, "-p", 2, "-n", 300, "--scheduler", "distributed", "--warmup", 0], 0,
+                          [result_lines("factorial", "py-dask", 300, 2), stderr_empty, folder_empty(folder)],
+                          env={"DASK_TEMPORARY_DIRECTORY": repr(folder) if way == "quoted" else folder},
+                          needs=[dask], timeout=120))
     return cases
 
 

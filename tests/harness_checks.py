@@ -2,7 +2,8 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|hangup|broken|interrupt_early|python|cluster|compare|record|rebuild|native_flag|results_dir|
+       failing|resume|resume_elsewhere|hangup|broken|interrupt_early|python|cluster|compare|record|rebuild|
+       native_flag|results_dir|
        same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
        many_cores|cores_shading|quota_peak
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
@@ -749,6 +750,37 @@ def check_resume():
                in out.stderr, "RESUME=1 with WORKERS=1,2 REPEATS=4: exit %d, %r" % (out.returncode, out.stderr[-800:]))
 
 
+def check_resume_elsewhere():
+    """RESUME=1 where the usable cores or the CPU model are not those the sweep's runs had (a job resumed on
+    another node type, another --cpus-per-task, taskset): refused, exit 2, both named, runs.csv untouched;
+    where they are, it goes on."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, real=["matmul-serial"])
+        results = Path(folder) / "results"
+        out = bench(bin_dir, results, ["--workers", "1", "--repeats", "1"])
+        expect(out.returncode == 0, "the sweep to resume failed: %s" % out.stderr[-1500:])
+        meta_path = results / "latest" / "meta.json"
+        meta = json.loads(meta_path.read_text())
+        del meta["finished"]
+        usable, model = meta["machine"]["usable_cores"], meta["machine"]["cpu_model"]
+        rows = (results / "latest" / "runs.csv").read_text()
+        resume = [sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir), "--results", str(results)]
+        for key, was, said in (("usable_cores", usable + 2, "usable cores: %d here, %d in its runs"
+                                % (usable, usable + 2)),
+                               ("cpu_model", "Made-up CPU", "CPU: %s here, Made-up CPU in its runs" % model)):
+            moved = json.loads(json.dumps(meta))
+            moved["machine"][key] = was
+            meta_path.write_text(json.dumps(moved))
+            out = subprocess.run(resume, capture_output=True, text=True, timeout=300, env=dict(os.environ, RESUME="1"))
+            expect(out.returncode == 2 and said in out.stderr and "Traceback" not in out.stderr,
+                   "RESUME=1 with %s %r in meta.json: exit %d, %r" % (key, was, out.returncode, out.stderr[-800:]))
+            expect((results / "latest" / "runs.csv").read_text() == rows, "the refused RESUME=1 changed runs.csv")
+        meta_path.write_text(json.dumps(meta))
+        out = subprocess.run(resume, capture_output=True, text=True, timeout=300, env=dict(os.environ, RESUME="1"))
+        expect(out.returncode == 0 and "nothing left to run" in out.stderr,
+               "RESUME=1 on the sweep's own machine: exit %d, %r" % (out.returncode, out.stderr[-800:]))
+
+
 def check_hangup():
     """SIGHUP (the terminal or ssh connection of the sweep gone) ends it as Ctrl-C does: the run
     under way stopped, not left to run to its end, meta.json saying it was interrupted, nothing
@@ -1463,6 +1495,7 @@ def check_record():
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
           "fileserver": check_fileserver, "runner": check_runner, "runner_mpi": check_runner_mpi,
           "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
+          "resume_elsewhere": check_resume_elsewhere,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
           "unwritable": check_unwritable, "rebuild": check_rebuild, "native_flag": check_native_flag,
           "results_dir": check_results_dir,

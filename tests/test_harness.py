@@ -119,6 +119,10 @@ def cases():
              "says it was interrupted, and how far it came); RESUME=1 given the sweep's own settings goes on, given "
              "others refuses them, naming the sweep's",
              [sys.executable, CHECKS, "resume"], needs=needs, timeout=300),
+        Case("harness RESUME=1 where the usable cores or the CPU model differ from those the sweep's runs had (a "
+             "job resumed on another node type or --cpus-per-task): refused, exit 2, naming both, runs.csv untouched; "
+             "on the sweep's own machine it goes on",
+             [sys.executable, CHECKS, "resume_elsewhere"], needs=[program("matmul-serial")], timeout=300),
         Case("harness SIGHUP (the terminal or ssh connection gone) ends a sweep as Ctrl-C does: the run under way "
              "stopped, meta.json's interrupted, nothing left in TMPDIR",
              [sys.executable, CHECKS, "hangup"], needs=needs, timeout=300),

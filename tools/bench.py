@@ -357,6 +357,21 @@ def resumed(options):
     return latest.resolve(), meta
 
 
+def moved(meta, usable):
+    """What differs between the machine RESUME=1 would go on with a sweep on and the one its runs
+    ran on (meta.json's machine), that no run compares across: ["usable cores: 2 here, 4 in its runs", ...].
+    Those runs would share a median with the ones to come, and the worker counts and oversubscribed
+    flags of a sweep are its usable cores'."""
+    machine_was = meta["machine"]
+    differs = []
+    if machine_was.get("usable_cores") not in (None, usable):
+        differs.append("usable cores: %d here, %s in its runs" % (usable, machine_was["usable_cores"]))
+    model = machine.cpu_model()
+    if machine_was.get("cpu_model") not in (None, model):
+        differs.append("CPU: %s here, %s in its runs" % (model, machine_was["cpu_model"]))
+    return differs
+
+
 def new_folder(options):
     """A fresh, empty results/<time>-<host>, this sweep's alone (point_latest follows once it
     holds meta.json): a sweep started in the same second (another shell, a job array on a
@@ -800,6 +815,13 @@ def main():
             % (options.hosts, options.hosts, "ip netns" if mode == "root" else "user namespaces",
                ", ".join(options.links)))
     usable = machine.cores()["usable_cores"]
+    differs = moved(meta, usable) if meta else []
+    if differs:
+        say("RESUME=1 cannot go on with the sweep in %s here: %s (tools/cores --explain says where the cores "
+            "come from). Its runs would share their medians with runs that do not compare with them, and its "
+            "worker counts and oversubscribed flags are its own cores': resume it where it ran (the same node "
+            "type, --cpus-per-task, taskset), or start a new sweep without RESUME=1" % (folder, "; ".join(differs)))
+        return 2
     models = split_list(options.models)
     programs = studies.discover(options.bin, keep=lambda workload, model: (options.python or not is_python(model))
                                 and (not models or model in models))

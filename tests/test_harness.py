@@ -1,6 +1,7 @@
 """tests/test_harness.py — the benchmark harness: statistics, shared layer, sweeps, failures, resuming, Python, clusters."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -263,6 +264,18 @@ def bad_variables():
              [stderr_says("bench_matmul: not built: blas, mpi, openmp, processes, serial, threads (make built every "
                           "program it could; make config says what the others need, and what to install)"),
               stderr_lacks("run make", "Traceback")], timeout=120),
+        Case("harness make bench-download on one usable core (taskset, the first CPU of the mask): the line over "
+             "the threads' speedup at P = 32 says '1 usable core here', where it said '2 cores here' on any machine",
+             ["sh", "-c", 'copy=$(mktemp -d) || exit 1; cp -r "$0/tools" "$copy/" && ln -s "$0/bin" "$copy/bin" && '
+                          'cpu=$(sed -n "s/^Cpus_allowed_list:[[:space:]]*\\([0-9]*\\).*/\\1/p" /proc/self/status) '
+                          '&& taskset -c "$cpu" "$1" "$copy/tools/harness/speed_download.py" --files 2 --size 1 '
+                          '--latency 1 --rounds 1 --reps 1; status=$?; rm -rf "$copy"; exit $status',
+              ROOT, sys.executable], 0,
+             [stdout_says(r"(?m)^speedup of threads at P=32 over P=1 \(1 usable core here\):$")],
+             needs=[program("download-" + model) for model in ("serial", "threads", "processes", "openmp", "mpi",
+                                                              "async")]
+             + [program("fileserver"), program("matmul-threads"), shutil.which("taskset") or "(no taskset)",
+                shutil.which("curl") or "(no curl: apt-get install curl)"] + needs_mpirun(), timeout=300),
         Case("harness make bench where it cannot make its results folder: says where and why, exit 1, runs nothing",
              bench(ROOT / "bin") + ["--workloads", "matmul", "--models", "serial", "--workers", "1", "--sizes", "64",
                                     "--results", ROOT / "README.md" / "results"],  # the last --results counts

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import record, stats  # noqa: E402
+from harness import machine, record, stats  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, launch, parse_result_lines  # noqa: E402
 
 WIDE = 64                                  # the P of the speed target
@@ -193,7 +193,8 @@ def speed_check(options):
             lane, compared[lane], r, TARGET_CURL, "met" if r <= TARGET_CURL else "NOT met"))
 
     speedup = median[("threads", 1)] / median[("threads", 32)]
-    print("\nspeedup of threads at P=32 over P=1 (2 cores here):")
+    usable = machine.cores()["usable_cores"]
+    print("\nspeedup of threads at P=32 over P=1 (%d usable core%s here):" % (usable, "" if usable == 1 else "s"))
     print("  download (I/O-bound)  %6.1f×" % speedup)
     if matmul is not None:
         print("  matmul   (CPU-bound)  %6.1f×   (n=%d)" % (matmul, MATMUL_N))

@@ -30,6 +30,21 @@ def stderr_matches(pattern):
     return check
 
 
+def shares_of_one_core(outcome):
+    """Check: make bench-matmul on one usable CPU says so, and each lane's share of the peak, P = 2 too, is of
+    that one core's (its GFLOP/s over one core's peak), not of P cores' the CPU does not give it."""
+    peak = re.search(r"(?m)^one core's peak: ([\d.]+) GFLOP/s", outcome.stdout)
+    if not peak:
+        return "no peak measured (build/peak) to take a share of"
+    if not re.search(r"(?m)^usable here: 1 CPU \(tools/cores\)", outcome.stdout):
+        return "stdout does not say 'usable here: 1 CPU'"
+    rows = re.findall(r"(?m)^(\S+) +(\d+) +[\d.]+ +([\d.]+) +(\d+)%$", outcome.stdout)
+    wrong = [row for row in rows if abs(int(row[3]) - 100 * float(row[2]) / float(peak.group(1))) > 1]
+    if not any(row[1] == "2" for row in rows) or wrong:
+        return "shares not of one core's peak (%s GFLOP/s): %s" % (peak.group(1), wrong or rows)
+    return None
+
+
 def read_only_unavailable():
     """needs= of a case run in READ_ONLY_CHECKOUT: nothing where this user can make a mount namespace,
     else why not (not root, and no unprivileged user namespaces: a container's seccomp profile, a
@@ -276,6 +291,16 @@ def bad_variables():
                                                               "async")]
              + [program("fileserver"), program("matmul-threads"), shutil.which("taskset") or "(no taskset)",
                 shutil.which("curl") or "(no curl: apt-get install curl)"] + needs_mpirun(), timeout=300),
+        Case("harness make bench-matmul on one usable core (taskset, the first CPU of the mask): each lane's share "
+             "of the peak is of the cores its workers can use, one, where P = 2 lanes' was of two cores' peak, half "
+             "what one core let them reach",
+             ["sh", "-c", 'copy=$(mktemp -d) || exit 1; cp -r "$0/tools" "$copy/" && ln -s "$0/bin" "$copy/bin" && '
+                          'mkdir "$copy/build" && cp "$0/build/peak" "$copy/build/" && '
+                          'cpu=$(sed -n "s/^Cpus_allowed_list:[[:space:]]*\\([0-9]*\\).*/\\1/p" /proc/self/status) '
+                          '&& taskset -c "$cpu" "$1" "$copy/tools/harness/speed_matmul.py" -n 64 --rounds 1 --reps 1; '
+                          'status=$?; rm -rf "$copy"; exit $status', ROOT, sys.executable], 0, [shares_of_one_core],
+             needs=[program("matmul-" + model) for model in ("serial", "blas", "threads", "processes", "openmp", "mpi")]
+             + [ROOT / "build" / "peak", shutil.which("taskset") or "(no taskset)"] + needs_mpirun(), timeout=300),
         Case("harness make bench where it cannot make its results folder: says where and why, exit 1, runs nothing",
              bench(ROOT / "bin") + ["--workloads", "matmul", "--models", "serial", "--workers", "1", "--sizes", "64",
                                     "--results", ROOT / "README.md" / "results"],  # the last --results counts

@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 from harness.gnuplot import (MOST_WORKER_TICS, NO_BASELINE, colour, gil_lines, link_rank, panels_of,  # noqa: E402
                              plot_groups, python_note, self_speedup_top)
+from harness.machine import usable_cpus  # noqa: E402
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
 from harness.summary import read_summary, series_link  # noqa: E402
@@ -270,10 +271,7 @@ def peak_line(axis, peak, usable, workers, quota="max"):
         per_core = float(peak.get("peak_gflops_per_core"))
     except (TypeError, ValueError):
         return   # not estimated on this machine
-    try:
-        cpus = min(float(usable), float(quota))
-    except (TypeError, ValueError):
-        cpus = usable   # no quota ("max"), or none recorded
+    cpus = usable_cpus({"usable_cores": usable, "cgroup_cpu_quota": quota})
     xs = sorted(set(workers))
     axis.plot(xs, [per_core * min(p, cpus) for p in xs], linestyle="-.", color="gray",
               label="peak: %.0f GFLOP/s a core\n(vector × FMA × clock)%s" % (

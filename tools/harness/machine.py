@@ -61,6 +61,15 @@ def cores():
     }
 
 
+def usable_cpus(found):
+    """The CPUs' worth of time workers can use, from cores(): the usable cores, or
+    fewer under a cgroup quota of part of one (1.5, which usable_cores rounds up to 2)."""
+    try:
+        return min(float(found["usable_cores"]), float(found["cgroup_cpu_quota"]))
+    except (TypeError, ValueError):   # no quota ("max"), or none recorded
+        return float(found["usable_cores"])
+
+
 def mpi_cores(usable):
     """The cores MPI ranks can run on, as tools/mpirun counts them: this node's
     usable cores, or a Slurm job's tasks when it spans several nodes."""

@@ -7,7 +7,8 @@ At each size (default n = 1024 and 2048) it runs OpenBLAS (one thread and
 two), the serial blocked kernel, and every parallel model at P = 1 and 2,
 in a shuffled order each round, and prints medians:
   - one core's peak GFLOP/s (build/peak: clock x vector width x FMA units x 2)
-    and each lane's share of it;
+    and each lane's share of the peak of the cores its P workers can use (at
+    most the usable cores, or a cgroup quota's share of them: tools/cores);
   - serial blocked GFLOP/s as a fraction of single-threaded OpenBLAS on the
     core that fits this CPU, named (target >= 0.8);
   - OpenMP at P = 2 against OpenBLAS on two threads;
@@ -107,6 +108,10 @@ def speed_check(options):
             limit.get("clock_source")))
     else:
         print("one core's peak: unknown (build/peak measures it on x86-64 only)")
+    cpus = machine.usable_cpus(machine.cores())
+    if peak and cpus < max(p for _, _, p, _ in lanes):
+        print("usable here: %g CPU%s (tools/cores), so a lane's share is of min(P, %g) cores' peak" % (
+            cpus, "" if cpus == 1 else "s", cpus))
     for name in ("blas", "blas-fit"):
         if name in said:
             line = said[name]
@@ -123,10 +128,10 @@ def speed_check(options):
         flops = 2.0 * n ** 3
         print("\nmatmul n=%d, medians of the timed runs (%d rounds, shuffled, seed %d)" % (
             n, options.rounds, options.seed))
-        print("%-10s %2s %12s %9s %14s" % ("lane", "P", "seconds", "GFLOP/s", "of P cores' peak"))
+        print("%-10s %2s %12s %9s %14s" % ("lane", "P", "seconds", "GFLOP/s", "of its cores'"))
         for (name, p), seconds in sorted(median.items(), key=lambda kv: (kv[0][1], kv[0][0])):
             gflops = flops / seconds / 1e9
-            share = "%13.0f%%" % (100 * gflops / (p * peak)) if peak else "%14s" % "n/a"
+            share = "%13.0f%%" % (100 * gflops / (min(p, cpus) * peak)) if peak else "%14s" % "n/a"
             print("%-10s %2d %12.6f %9.2f %s" % (name, p, seconds, gflops, share))
         line = stats.noisy_line([("%s P=%d" % (name, p), runs) for (size, name, _, p), runs in samples.items()
                                  if size == n])

@@ -78,6 +78,10 @@ def check_stats():
         expect(got == ranks, "CI ranks for %d runs: %s, expected %s" % (count, got, ranks))
     expect(stats.median_ci([1, 2, 3, 4, 5]) is None, "no interval under 6 runs")
     expect(stats.median_ci([5, 1, 4, 2, 3, 6]) == (1, 6), "interval of 6 runs is [min, max]")
+    expect(stats.fewest_runs_with_ci() == 6, "the fewest runs with an interval: %d" % stats.fewest_runs_with_ci())
+    import bench  # tools/bench.py: the presets
+    full = bench.PRESETS["full"]["repeats"]
+    expect(stats.median_ci_ranks(full) is not None, "the full preset's %d runs give its medians no interval" % full)
     expect(stats.karp_flatt(2.0, 2) == 0.0, "perfect speedup: serial fraction 0")
     expect(near(stats.karp_flatt(1.0, 2), 1.0), "no speedup: serial fraction 1")
     expect(near(stats.karp_flatt(1.6, 4), 0.5), "S=1.6 at P=4: e = (1/1.6 - 1/4) / (3/4) = 0.5")

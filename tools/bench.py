@@ -59,11 +59,13 @@ from harness.programs import (ROOT, FileServer, FileServerError, is_mpi, is_pyth
 SEED_MOST = (1 << 64) - 1
 
 PRESETS = {
-    # repeats: timed runs per configuration; timeout: seconds one run may take;
+    # repeats: timed runs per configuration (full: the fewest whose medians have a
+    # 95 % confidence interval, which the error bars and make compare use);
+    # timeout: seconds one run may take;
     # anywhere: bounded enough for a login node (the others need a batch job or FORCE=1)
     "quick": {"repeats": 3, "timeout": 120, "anywhere": True},
     studies.PYTHON_PRESET: {"repeats": 3, "timeout": 120, "anywhere": True},
-    "full": {"repeats": 5, "timeout": 900, "anywhere": False},
+    "full": {"repeats": stats.fewest_runs_with_ci(), "timeout": 900, "anywhere": False},
 }
 DEFAULT_PRESET = "quick"
 # The sweeps kept in the project to compare with (make compare WITH=results/reference/<machine>).

@@ -56,6 +56,15 @@ def median_ci_ranks(count, confidence=CONFIDENCE):
     return None if best is None else (best, count + 1 - best)
 
 
+def fewest_runs_with_ci(confidence=CONFIDENCE):
+    """The fewest runs whose median has a confidence interval (6 at 95 %: their
+    fastest and slowest bracket it with probability 1 - 2/2^6, 0.969)."""
+    count = 1
+    while median_ci_ranks(count, confidence) is None:
+        count += 1
+    return count
+
+
 def median_ci(values, confidence=CONFIDENCE):
     """(low, high) confidence interval of the median, or None under 6 runs."""
     ranks = median_ci_ranks(len(values), confidence)

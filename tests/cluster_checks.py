@@ -273,7 +273,8 @@ def stop(job):
 
 def check_fault(how):
     """A rank killed (kill) or its host's link cut (cut): the job ends within FAULT_LIMIT
-    seconds, not 0, naming the rank and the host, and leaves no process on any host."""
+    seconds, not 0, naming the rank and the host, and leaves no process on any host; cut,
+    a job started while the link is still cut fails as soon (check_start_cut)."""
     with Cluster(2) as cluster, tempfile.TemporaryFile("w+") as stderr_file:
         job, rank_pid = start_long_job(cluster, stderr_file)
         try:
@@ -296,9 +297,29 @@ def check_fault(how):
         expect(took <= FAULT_LIMIT, "the job took %.1f s to end after losing rank 1 (limit %d s)" % (took, FAULT_LIMIT))
         expect(re.search(r"rank 1\b.*node2|node2\b.*ranks? 1\b", said),
                "stderr names neither rank 1 nor node2 together: %r" % said[-800:])
+        if how == "cut":
+            check_start_cut(cluster)
         left = cluster.pids()
         expect(not left, "processes left on the hosts: %s" % [(p, Path("/proc/%d/comm" % p).read_text().strip())
                                                                for p in left if Path("/proc/%d" % p).exists()])
+
+
+def check_start_cut(cluster):
+    """A job started while node2's link is still cut fails within FAULT_LIMIT seconds, naming
+    node2 (the daemon started there could not call mpirun back, and mpirun waited for ever)."""
+    started = time.monotonic()
+    try:
+        job = run([MPIRUN, "--cluster", "-np", "2", BIN / "factorial-mpi", "-n", "1000"], cluster.env,
+                  timeout=FAULT_LIMIT * 3, check=False)
+    except subprocess.TimeoutExpired:
+        raise CheckFailed("a job started with node2's link cut still ran %d s on" % (FAULT_LIMIT * 3))
+    took = time.monotonic() - started
+    print("a job started with node2's link cut ended in %.1f s, exit %d" % (took, job.returncode))
+    expect(job.returncode != 0, "a job started with node2's link cut exited 0")
+    expect(took <= FAULT_LIMIT, "a job started with node2's link cut took %.1f s to fail (limit %d s)"
+           % (took, FAULT_LIMIT))
+    expect("cannot reach node2: its link is down" in job.stderr,
+           "stderr does not say node2 cannot be reached: %r" % job.stderr[-800:])
 
 
 def median_comm(argv, env):

@@ -219,7 +219,8 @@ def checks():
              [python, CHECKS, "spaced"], needs=[program("matmul-mpi")]),
         Case("a killed rank ends the job within 10 s, named with its host, no process left",
              [python, CHECKS, "kill"], needs=[program("factorial-mpi")]),
-        Case("a cut link ends the job within 10 s, naming the host and its ranks, no process left",
+        Case("a cut link ends the job within 10 s, naming the host and its ranks, no process left; a job started "
+             "while it is cut fails as soon, saying the host cannot be reached",
              [python, CHECKS, "cut"], needs=[program("factorial-mpi")]),
         Case("shaping: comm at 100 Mbit/s takes the link's time, clearly above unshaped",
              [python, CHECKS, "shaping"], env=cluster_env(), needs=[program("matmul-mpi")]),

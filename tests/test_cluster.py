@@ -255,6 +255,14 @@ BAD_UP = (
 )
 
 
+def read_only_sysctls(argv):
+    """argv run where /proc/sys is read-only, as in a container (Docker's default, with the
+    capabilities for namespaces added): in a mount namespace of its own, as root there."""
+    as_root = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    return ["unshare", "--mount", "--propagation", "private"] + as_root + [
+        "sh", "-c", 'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec "$@"', "sh"] + argv
+
+
 def nothing_made(folder):
     """Check: the case left no cluster folder (and so no cluster) behind."""
     def check(outcome):
@@ -322,6 +330,15 @@ def bad_input():
              [CLUSTER, "check"], 2, [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^userns=no: "),
                                      stderr_says("what would allow it"), nothing_made(scratch)],
              env={"CLUSTER_DIR": scratch, "CLUSTER_TEST_UNPRIVILEGED": "1"}),
+        Case("cluster check where /proc/sys is read-only (a container): mode=none, exit 2, why and what would allow it",
+             read_only_sysctls([CLUSTER, "check"]), 2,
+             [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^root_netns=no: .*tcp_retries2 cannot be written"),
+              stderr_says("Read-only file system", "systempaths=unconfined"), nothing_made(scratch)],
+             env={"CLUSTER_DIR": scratch}),
+        Case("cluster up where /proc/sys is read-only (a container): exit 2 at once, saying so, nothing made",
+             read_only_sysctls([CLUSTER, "up", 2]), 2,
+             [stderr_says("tcp_retries2 cannot be written", "systempaths=unconfined"), stderr_lacks("undoing"),
+              nothing_made(scratch)], env={"CLUSTER_DIR": scratch}),
         Case("make doctor's cluster line: which mode works here, or NONE and why",
              [sys.executable, "-c", DOCTOR_CLUSTER], 0,
              [stdout_says(r"hosts +NONE .*CLUSTER=N exits 2"), stdout_says("what would allow it"),

@@ -29,6 +29,8 @@ from test_matmul import FIGURES as MATMUL_FIGURES
 CLUSTER = ROOT / "tools" / "cluster"
 MPIRUN = ROOT / "tools" / "mpirun"
 CHECKS = ROOT / "tests" / "cluster_checks.py"
+# tc on a kernel without the token bucket (sch_tbf: not built, or not loaded and not loadable)
+NO_TBF = str(ROOT / "tests" / "data" / "no-tbf" / "tc")
 HOSTS = 3                                 # the table's cluster
 HEAD = "169.254.100.254"                  # its head's address, where the file server listens
 WORKERS = (2, 3, 4)                       # P below, at and above the hosts
@@ -330,6 +332,15 @@ def bad_input():
              [CLUSTER, "check"], 2, [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^userns=no: "),
                                      stderr_says("what would allow it"), nothing_made(scratch)],
              env={"CLUSTER_DIR": scratch, "CLUSTER_TEST_UNPRIVILEGED": "1"}),
+        Case("cluster check --rate where tc cannot shape a link (no sch_tbf): shaping=no, exit 2, what would allow it",
+             [CLUSTER, "check", "--rate"], 2,
+             [stdout_says(r"(?m)^shaping=no: tc cannot shape a link here .*qdisc kind is unknown"),
+              stderr_says("modprobe sch_tbf"), nothing_made(scratch)],
+             env={"CLUSTER_DIR": scratch, "TC": NO_TBF}),
+        Case("cluster up --rate where tc cannot shape a link (no sch_tbf): exit 2 at once, saying so, nothing made",
+             [CLUSTER, "up", 2, "--rate", "1gbit"], 2,
+             [stderr_says("tc cannot shape a link here", "modprobe sch_tbf"), stderr_lacks("undoing"),
+              nothing_made(scratch)], env={"CLUSTER_DIR": scratch, "TC": NO_TBF}),
         Case("cluster check where /proc/sys is read-only (a container): mode=none, exit 2, why and what would allow it",
              read_only_sysctls([CLUSTER, "check"]), 2,
              [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^root_netns=no: .*tcp_retries2 cannot be written"),
@@ -343,6 +354,10 @@ def bad_input():
              [sys.executable, "-c", DOCTOR_CLUSTER], 0,
              [stdout_says(r"hosts +NONE .*CLUSTER=N exits 2"), stdout_says("what would allow it"),
               stdout_says(r"(?m)^  tc +/")], env={"CLUSTER_TEST_UNPRIVILEGED": "1"}),
+        Case("make doctor's cluster line where tc cannot shape a link (no sch_tbf): unshaped only, and why",
+             [sys.executable, "-c", DOCTOR_CLUSTER], 0,
+             [stdout_says(r"hosts +(ip netns|user namespaces) .*will work, unshaped only \(tc cannot shape"),
+              stdout_says("modprobe sch_tbf")], env={"TC": NO_TBF}),
         Case("make doctor's cluster line on this machine", [sys.executable, "-c", DOCTOR_CLUSTER], 0,
              [stdout_says(r"hosts +(ip netns|user namespaces) .*will work")]),
         Case("mpirun --cluster with no cluster up names tools/cluster up",

@@ -200,8 +200,13 @@ def cluster():
     found = {tool: not said.get(tool, "missing").startswith("missing") for tool in ("ip", "tc")}
     if mode in CLUSTER_MODES:
         kind, how = CLUSTER_MODES[mode]
-        works = ("make bench CLUSTER=N will work" + ("" if found["tc"] else ", unshaped only (no tc)")
-                 if found["ip"] else "but without ip no host can be made")
+        if not found["tc"]:
+            unshaped = ", unshaped only (no tc)"
+        elif said.get("shaping", "yes") != "yes":
+            unshaped = ", unshaped only (tc cannot shape a link here)"
+        else:
+            unshaped = ""
+        works = "make bench CLUSTER=N will work" + unshaped if found["ip"] else "but without ip no host can be made"
         line("hosts", kind, "%s; %s" % (how, works))
     else:
         line("hosts", "NONE", "neither kind of network namespace can be made here; make bench CLUSTER=N exits 2")

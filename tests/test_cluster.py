@@ -31,6 +31,8 @@ MPIRUN = ROOT / "tools" / "mpirun"
 CHECKS = ROOT / "tests" / "cluster_checks.py"
 # tc on a kernel without the token bucket (sch_tbf: not built, or not loaded and not loadable)
 NO_TBF = str(ROOT / "tests" / "data" / "no-tbf" / "tc")
+# ip on a kernel without bridges and veth pairs (not built, or not loaded and not loadable)
+NO_VETH = str(ROOT / "tests" / "data" / "no-veth" / "ip")
 HOSTS = 3                                 # the table's cluster
 HEAD = "169.254.100.254"                  # its head's address, where the file server listens
 WORKERS = (2, 3, 4)                       # P below, at and above the hosts
@@ -341,6 +343,14 @@ def bad_input():
              [CLUSTER, "up", 2, "--rate", "1gbit"], 2,
              [stderr_says("tc cannot shape a link here", "modprobe sch_tbf"), stderr_lacks("undoing"),
               nothing_made(scratch)], env={"CLUSTER_DIR": scratch, "TC": NO_TBF}),
+        Case("cluster check where the kernel has no bridge or veth (not built, or not loaded and not loadable): "
+             "mode=none, exit 2, what would allow it", [CLUSTER, "check"], 2,
+             [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^userns=no: .*cannot have the cluster's links"),
+              stderr_says("modprobe bridge veth"), nothing_made(scratch)], env={"CLUSTER_DIR": scratch, "IP": NO_VETH}),
+        Case("cluster up where the kernel has no bridge or veth: exit 2 at once, saying so, nothing made",
+             [CLUSTER, "up", 2], 2, [stderr_says("cannot have the cluster's links", "modprobe bridge veth"),
+                                     stderr_lacks("undoing"), nothing_made(scratch)],
+             env={"CLUSTER_DIR": scratch, "IP": NO_VETH}),
         Case("cluster check where /proc/sys is read-only (a container): mode=none, exit 2, why and what would allow it",
              read_only_sysctls([CLUSTER, "check"]), 2,
              [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^root_netns=no: .*tcp_retries2 cannot be written"),

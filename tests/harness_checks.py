@@ -949,8 +949,9 @@ def check_cluster():
     """make bench CLUSTER=2 RATE=1gbit, tiny: the MPI lane on this machine and across two shaped
     hosts, link and hosts in the results, the cluster in meta.json and report.md, brought up
     and taken down; a cluster of the user's that fits is used and left up (clusters.Clusters
-    alone: no sweep); bad CLUSTER= and RATE= refused. Where no cluster can be made here, the
-    sweep must refuse, exit 2, and say why."""
+    alone: no sweep); a sweep killed (SIGKILL) leaves no cluster and no folder of it (its
+    Clusters: killed_clusters); bad CLUSTER= and RATE= refused. Where no cluster can be made
+    here, the sweep must refuse, exit 2, and say why."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder, real=["matmul-mpi"])
         results = Path(folder) / "results"
@@ -1007,6 +1008,42 @@ def check_cluster():
             expect(still.returncode == 0 and "cluster=up" in still.stdout, "the user's cluster was not left up")
         finally:
             subprocess.run(cluster + ["down"], capture_output=True, env=env)
+    killed_clusters()
+
+
+# A sweep's Clusters, in a process of its own: up, its folder said, then waiting to be killed.
+CLUSTERS_THEN_WAIT = """import sys, time
+sys.path.insert(0, sys.argv[1])
+from harness import clusters
+hosts = clusters.Clusters(2, ["unshaped"], yours="/nonexistent/cluster")   # none of the user's to use
+hosts.up()
+print(hosts.folder("unshaped"), flush=True)
+time.sleep(600)
+"""
+# Seconds a killed sweep's clusters may take to go down (tools/cluster up --down-with).
+KILLED_DOWN_SECONDS = 30
+
+
+def killed_clusters():
+    """A sweep killed with its clusters up (SIGKILL: no finally runs): they go down with it,
+    and nothing of them is left, their folders included."""
+    sweep = subprocess.Popen([sys.executable, "-c", CLUSTERS_THEN_WAIT, str(ROOT / "tools")], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    folder = Path(sweep.stdout.readline().strip() or "/nonexistent")
+    sweep.kill()
+    _, err = sweep.communicate()
+    expect(folder.is_dir(), "the sweep's cluster did not come up: %s" % err[-500:])
+    tag = subprocess.run([str(ROOT / "tools" / "cluster"), "status"], capture_output=True, text=True,
+                         env=dict(os.environ, CLUSTER_DIR=str(folder))).stdout.split("tag=")[-1].split()[0]
+    deadline = time.monotonic() + KILLED_DOWN_SECONDS
+    while time.monotonic() < deadline and (folder.exists() or folder.parent.name.startswith("bench-cluster-")
+                                           and folder.parent.exists()):
+        time.sleep(0.2)
+    left = subprocess.run([admin_command("ip"), "netns", "list"], capture_output=True, text=True).stdout
+    expect(tag + "-" not in left, "a killed sweep's cluster is left: %s" % left)
+    expect(not folder.exists(), "a killed sweep's cluster folder is left: %s" % folder)
+    expect(not (folder.parent.name.startswith("bench-cluster-") and folder.parent.exists()),
+           "a killed sweep left its clusters' folder: %s" % folder.parent)
 
 
 PYTHON_SWEEP = ["factorial-py-serial", "factorial-py-threading", "factorial-py-multiprocessing", "factorial-serial",

@@ -154,7 +154,8 @@ def cases():
              [sys.executable, CHECKS, "python"], needs=[program(name) for name in PYTHON_SWEEP], timeout=400),
         Case("harness make bench CLUSTER=2 RATE=1gbit, tiny: the MPI lane on this machine and across shaped hosts, "
              "link and hosts in runs.csv and summary.csv, the cluster in meta.json and report.md, brought up and "
-             "down; a cluster of the user's that fits used and left up; bad CLUSTER= and RATE= refused",
+             "down; a cluster of the user's that fits used and left up; a killed sweep's clusters and their folders "
+             "gone; bad CLUSTER= and RATE= refused",
              [sys.executable, CHECKS, "cluster"], needs=[program("matmul-mpi")],
              timeout=300),
     ]

@@ -27,9 +27,9 @@ hosts of clusters on this machine, one per link rate in --rate
 (RATE=unshaped,1gbit,...; default unshaped), and on this machine alone beside
 them (tools/harness/clusters.py). A cluster of yours that is up with N hosts
 and one of those rates (tools/cluster up, in build/cluster/ or $CLUSTER_DIR)
-is used and left up; the sweep brings up the others itself, in --cluster-dir
-(default: a fresh temporary folder), one folder per rate, and takes them down
-at the end, on Ctrl-C and on an error too. Where no cluster can be made it
+is used and left up; the sweep brings up the others itself, one folder per
+rate, in --cluster-dir (default: a fresh temporary folder each), and takes them
+down at the end, on Ctrl-C and on an error too (killed, they go down with it). Where no cluster can be made it
 says why and exits 2 before any run.
 """
 import argparse
@@ -189,7 +189,7 @@ def parse_arguments():
     parser.add_argument("--rate", default=env("RATE", ""), metavar="R,..",
                         help="the clusters' link rates, one cluster each: unshaped, 1gbit, 100mbit, ... (RATE=)")
     parser.add_argument("--cluster-dir", default=None, metavar="DIR",
-                        help="where the clusters' folders go (default: a fresh temporary folder)")
+                        help="where the clusters' folders go (default: a fresh temporary folder each)")
     parser.add_argument("--force", action="store_true", default=env("FORCE") == "1")
     parser.add_argument("--resume", action="store_true", default=env("RESUME") == "1")
     parser.add_argument("--bin", default=str(ROOT / "bin"))

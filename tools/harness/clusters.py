@@ -17,10 +17,11 @@ else the rate of the cluster it ran on ("unshaped", "1gbit", ...).
 A cluster the user already has up (tools/cluster up, in $CLUSTER_DIR or
 build/cluster/) with the sweep's number of hosts and one of its rates is
 used as it is, and left up at the end. Every other cluster the sweep brings
-up itself, each in a folder of its own (PARENT/<rate>, PARENT a fresh
-temporary folder unless given), tied to this process (tools/cluster up
---down-with), so none outlives the sweep even when it is killed, and takes
-down at its end, on Ctrl-C and on an error too.
+up itself, each in a folder of its own (PARENT/<rate> where PARENT is given,
+else a fresh temporary folder, bench-cluster-<rate>-XXXXXX, which tools/cluster
+down removes), tied to this process (tools/cluster up --down-with), so none,
+nor its folder, outlives the sweep even when it is killed, and takes down at
+its end, on Ctrl-C and on an error too.
 """
 import os
 import re
@@ -122,14 +123,14 @@ class Clusters:
     """One cluster of `hosts` hosts per link rate, up from __enter__ (or up()) to __exit__ (or down())."""
 
     def __init__(self, hosts, rates, parent=None, owner=None, yours=None):
-        """parent: where the clusters brought up here go (default: a fresh temporary folder);
+        """parent: where the clusters brought up here go (default: a fresh temporary folder each);
         owner: the process they go down with (default: this one); yours: the folder of the
         user's own cluster (default: $CLUSTER_DIR, else build/cluster/)."""
         self.hosts = hosts
         self.yours = Path(yours or os.environ.get("CLUSTER_DIR") or programs.ROOT / "build" / "cluster").resolve()
         self.rates = list(rates)
-        self.made_parent = parent is None
-        self.parent = Path(parent or tempfile.mkdtemp(prefix="bench-cluster-")).resolve()
+        self.parent = Path(parent).resolve() if parent else None
+        self.made = {}        # rate -> the fresh temporary folder of its cluster (no parent given)
         self.owner = owner or os.getpid()
         self.up_ones = []     # the rates whose cluster this sweep brought up (or half-made), in order
         self.reused = {}      # rate -> the folder of the user's own cluster, used as it is and left up
@@ -137,7 +138,7 @@ class Clusters:
 
     def folder(self, link):
         """The cluster folder (CLUSTER_DIR) of a link."""
-        return self.reused.get(link) or self.parent / link
+        return self.reused.get(link) or self.made.get(link) or self.parent / link
 
     def users_cluster(self):
         """(rate, folder) of the cluster the user has up (in self.yours) when it has this
@@ -167,6 +168,8 @@ class Clusters:
             if rate in self.reused:
                 continue
             self.up_ones.append(rate)
+            if self.parent is None:   # no parent to outlive a killed sweep: down removes the folder itself
+                self.made[rate] = Path(tempfile.mkdtemp(prefix="bench-cluster-%s-" % rate)).resolve()
             argv = [str(CLUSTER), "up", str(self.hosts), "--down-with", str(self.owner)]
             if rate != UNSHAPED:
                 argv += ["--rate", rate]
@@ -218,8 +221,8 @@ class Clusters:
             subprocess.run([str(CLUSTER), "down"], capture_output=True, env=self.env(rate), stdin=subprocess.DEVNULL,
                            timeout=UP_TIMEOUT)
         self.up_ones = []
-        if self.made_parent:
-            shutil.rmtree(self.parent, ignore_errors=True)
+        for folder in self.made.values():
+            shutil.rmtree(folder, ignore_errors=True)
 
     def __enter__(self):
         self.up()

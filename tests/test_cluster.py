@@ -33,6 +33,8 @@ CHECKS = ROOT / "tests" / "cluster_checks.py"
 NO_TBF = str(ROOT / "tests" / "data" / "no-tbf" / "tc")
 # ip on a kernel without bridges and veth pairs (not built, or not loaded and not loadable)
 NO_VETH = str(ROOT / "tests" / "data" / "no-veth" / "ip")
+# mount and ip where mounts are denied (a container's AppArmor profile): ip netns add fails
+NO_MOUNTS = ROOT / "tests" / "data" / "no-mounts"
 HOSTS = 3                                 # the table's cluster
 HEAD = "169.254.100.254"                  # its head's address, where the file server listens
 WORKERS = (2, 3, 4)                       # P below, at and above the hosts
@@ -70,6 +72,15 @@ def unavailable():
         errors.append(probe.stderr.strip())
     who = "root without the right to make network namespaces" if os.geteuid() == 0 else "not root"
     return "no network namespaces here: %s, and no unprivileged user namespaces (%s)" % (who, "; ".join(errors))
+
+
+def userns_work():
+    """Unprivileged user namespaces work here (what tools/cluster up --userns makes)."""
+    try:
+        return subprocess.run(["unshare", "--user", "--map-root-user", "--net", "--uts", "true"],
+                              capture_output=True).returncode == 0
+    except OSError:
+        return False
 
 
 def user_path():
@@ -351,6 +362,14 @@ def bad_input():
              [CLUSTER, "up", 2], 2, [stderr_says("cannot have the cluster's links", "modprobe bridge veth"),
                                      stderr_lacks("undoing"), nothing_made(scratch)],
              env={"CLUSTER_DIR": scratch, "IP": NO_VETH}),
+        Case("cluster check as root where mounts are denied (a container's AppArmor), which ip netns add needs: "
+             "root_netns=no, saying why; mode=userns where user namespaces work",
+             [CLUSTER, "check"], 0 if userns_work() else 2,
+             [stdout_says(r"(?m)^root_netns=no: ip netns cannot name a namespace here .*permission denied"),
+              stdout_says(r"(?m)^mode=%s$" % ("userns" if userns_work() else "none")), nothing_made(scratch)],
+             env={"CLUSTER_DIR": scratch, "IP": str(NO_MOUNTS / "ip"),
+                  "PATH": os.pathsep.join([str(NO_MOUNTS), os.environ.get("PATH", "")])},
+             needs=[] if os.geteuid() == 0 else ["(root: ip netns)"]),
         Case("cluster check where /proc/sys is read-only (a container): mode=none, exit 2, why and what would allow it",
              read_only_sysctls([CLUSTER, "check"]), 2,
              [stdout_says(r"(?m)^mode=none$"), stdout_says(r"(?m)^root_netns=no: .*tcp_retries2 cannot be written"),

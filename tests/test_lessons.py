@@ -164,7 +164,8 @@ def cases():
                for case in (Case("lessons: tests/%s --help says how to use it, exit 0" % script,
                                  [sys.executable, ROOT / "tests" / script, "--help"], 0,
                                  [stdout_says(r"^usage: tests/%s " % script), stdout_says(said)]),
-                            Case("lessons: tests/%s given a page that is not there: exit 2, said, no traceback" % script,
+                            Case("lessons: tests/%s given a page that is not there: exit 2, said, no traceback"
+                                 % script,
                                  [sys.executable, ROOT / "tests" / script, "lessons/no-such-lesson.md"], 2,
                                  [stderr_says("%s: lessons/no-such-lesson.md: no such page" % script),
                                   stderr_lacks("Traceback")]))]

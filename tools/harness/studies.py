@@ -171,6 +171,10 @@ def studies_for(programs, wanted_workloads=None):
     return chosen
 
 
+# The quick preset's workers, C and Python alike on CPU-bound work (worker_counts).
+QUICK_WORKERS = [1, 2, 4]
+
+
 def worker_counts(kind, preset, usable, python=False):
     """How many workers each model is run with. quick: 1, 2 and 4, at most 4
     (a login node's share; the points of the plots' log2 axis, and a quarter
@@ -184,7 +188,7 @@ def worker_counts(kind, preset, usable, python=False):
     if python and preset in PYTHON_WORKERS:
         return PYTHON_WORKERS[preset][kind]
     if preset in ("quick", PYTHON_PRESET):
-        return [1, 2, 4]
+        return QUICK_WORKERS
     if kind == "io":
         return [1, 2, 4, 8, 16, 32, 64, 128]
     ladder = {1, usable, 2 * usable}
@@ -219,7 +223,7 @@ SAMPLED_PRESETS = ("quick",)
 # processes rise to the cores, and on two cores flatten past them, beside C
 # threads on the same points; a few seconds more than 1 and 2), 1 to 4 in
 # python; I/O-bound far past any core count, the GIL figure's point.
-PYTHON_WORKERS = {"quick": {"cpu": [1, 2, 4], "io": [1, 4, 16]},
+PYTHON_WORKERS = {"quick": {"cpu": QUICK_WORKERS, "io": [1, 4, 16]},
                   PYTHON_PRESET: {"cpu": [1, 2, 3, 4], "io": [1, 2, 4, 8, 16, 32]}}
 # The C models run beside the Python lanes at their sizes when those are not
 # the C lanes' own, besides the study's serial code (every Python lane's

@@ -190,6 +190,20 @@ static enum outcome check_file(const struct download *d, size_t index, unsigned 
     return o;
 }
 
+/* hint_loopback: when files failed from a loopback address while the ranks ran on
+ * several hosts, say why that cannot work: each host's loopback is its own. */
+static void hint_loopback(const struct download *d)
+{
+    char host[DOWNLOAD_REASON_BYTES];
+    for (size_t i = 0; i < d->count && team_hosts() > 1; i++)
+        if (d->record[i].state == FILE_FAILED && download_url_loopback(d->urls[i], host, sizeof host)) {
+            report_error("%s is a loopback address, and the ranks ran on %d hosts: through it each rank reaches "
+                         "its own host, not the server's; give an address every host reaches (under tools/cluster, "
+                         "the head's: bin/fileserver --bind 169.254.100.254)", host, team_hosts());
+            return;
+        }
+}
+
 static enum outcome verify(void *work)
 {
     struct download *d = work;
@@ -219,6 +233,7 @@ static enum outcome verify(void *work)
     if (verdict == OUTCOME_OK && failed > 0) {
         report_error("%zu of %zu files could not be downloaded (named above); the other %zu are intact", failed,
                      d->count, d->count - failed);
+        hint_loopback(d);
         verdict = OUTCOME_FAILED;
     }
     return verdict;

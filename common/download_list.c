@@ -1,4 +1,5 @@
 /* common/download_list.c — download's URL list (-i FILE, or made from --server) and its output directory (-o). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -120,6 +122,33 @@ static int url_name(const char *url, char *name, size_t capacity, char *reason, 
     curl_free(path);
     curl_url_cleanup(u);
     return ok;
+}
+
+int download_url_loopback(const char *url, char *host, size_t capacity)
+{
+    CURLU *u = curl_url();
+    char *name = NULL;
+    int loopback = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &name, 0) == CURLUE_OK) {
+        char bare[MAX_HOST] = "";
+        size_t length = strlen(name);
+        if (name[0] == '[' && length >= 2 && length - 2 < sizeof bare) /* [IPv6] */
+            memcpy(bare, name + 1, length - 2);
+        else
+            snprintf(bare, sizeof bare, "%s", name);
+        size_t bare_length = strlen(bare);
+        struct in_addr v4;
+        struct in6_addr v6;
+        loopback = strcasecmp(bare, "localhost") == 0 ||
+                   (bare_length > 10 && strcasecmp(bare + bare_length - 10, ".localhost") == 0) ||
+                   (inet_pton(AF_INET, bare, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127) ||
+                   (inet_pton(AF_INET6, bare, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6));
+        snprintf(host, capacity, "%s", name);
+    }
+    curl_free(name);
+    curl_url_cleanup(u);
+    return loopback;
 }
 
 /* trim: text without the white space (and CR of CRLF lines) around it. */

@@ -25,6 +25,10 @@
  * OUTCOME_USAGE for a bad list or server, or two URLs saved under one name. */
 enum outcome download_list_make(struct download *d, struct options *opt);
 
+/* download_url_loopback: whether url's host is a loopback address (localhost, 127.0.0.0/8,
+ * ::1), which names each host's own; its host, as the URL writes it, goes into host. */
+int download_url_loopback(const char *url, char *host, size_t capacity);
+
 /* download_output_open: -o DIR, created if missing, into d->dir_fd; for
  * --server's files, refuse a run that cannot fit there. OUTCOME_USAGE if not. */
 enum outcome download_output_open(struct download *d, const char *dir);

@@ -17,6 +17,9 @@ int team_rank(void);
 /* team_size: how many members run the program (1 outside MPI). */
 int team_size(void);
 
+/* team_hosts: how many hosts the members run on, as member 0 counted them (1 outside MPI). */
+int team_hosts(void);
+
 /* team_adopt_workers: reconcile -p with the team: under MPI, -p must equal the
  * number of ranks (set to it when not given); elsewhere nothing to do. */
 enum outcome team_adopt_workers(struct options *opt);

@@ -125,6 +125,8 @@ int team_size(void)
     return size;
 }
 
+int team_hosts(void) { return hosts_of_ranks; }
+
 enum outcome team_adopt_workers(struct options *opt)
 {
     unsigned ranks = (unsigned)team_size();

@@ -14,6 +14,8 @@ int team_rank(void) { return 0; }
 
 int team_size(void) { return 1; }
 
+int team_hosts(void) { return 1; }
+
 enum outcome team_adopt_workers(struct options *opt)
 {
 #ifdef _OPENMP

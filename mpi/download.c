@@ -7,7 +7,8 @@
  * MPI_Reduce with MPI_SUM assembles them all on rank 0 (combine=), which
  * checks every file and prints. A barrier lines the ranks up first; the time
  * reported is the slowest rank's; cpu_user and cpu_sys are the sum over
- * ranks. -o must be a directory every rank can reach.
+ * ranks. -o must be a directory every rank can reach, and the server an
+ * address every host reaches (127.0.0.1 is each host's own).
  *
  * Run:    tools/mpirun -np 64 bin/download-mpi --server 127.0.0.1:8080 --files 64 --size 256K -o /tmp/dl
  * Models: common/download.h lists every model of this workload, and the code they share.

@@ -213,6 +213,17 @@ def on_the_cluster():
                                                           program("matmul-py-mpi4py"), "-n", 96], 0,
                       [result_lines("matmul", "py-mpi4py", 96, 2, figures=MATMUL_FIGURES), hosts_are(2)],
                       env=cluster_env(), needs=[program("matmul-py-mpi4py")]))
+    # the server given as 127.0.0.1, as on one machine: each host's loopback is its own, where none listens
+    for name in ("download-mpi", "download-py-mpi4py"):
+        cases.append(Case("%s on 2 hosts from --server 127.0.0.1: fails, saying a loopback address is each "
+                          "host's own" % name,
+                          [MPIRUN, "--cluster", "--hosts", 2, "-np", 2, program(name), "--server",
+                           "127.0.0.1:%d" % STATE["port"], "--files", 2, "--size", "1K", "-o", out_dir(),
+                           "--warmup", 0], 1,
+                          [stderr_says("2 of 2 files could not be downloaded",
+                                       "127.0.0.1 is a loopback address, and the ranks ran on 2 hosts",
+                                       "give an address every host reaches")],
+                          env=cluster_env(), needs=[program(name)]))
     return cases
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fileserver_probes import PROBES  # noqa: E402
 from suite import (Case, FileServer, MPIRUN, PROXY_VARIABLES, ROOT, fails_on, launch,  # noqa: E402
-                   no_sanitizer_report, parsed_stdout, program, result_lines, sanitizer_env, stderr_says, stdout_empty, stdout_says,
-                   wrong_warmup_line)
+                   no_sanitizer_report, parsed_stdout, program, result_lines, sanitizer_env, stderr_lacks,
+                   stderr_says, stdout_empty, stdout_says, wrong_warmup_line)
 from harness.content import made_up  # noqa: E402  (suite puts tools/ on the path)
 from test_checked_calls import FAIL_CALLS, preloadable  # noqa: E402
 
@@ -278,7 +278,8 @@ def failures_and_checks():
                           launch(WORKLOAD, model, p, ["--server", "127.0.0.1:%d" % port("closed"), "--files", 3,
                                                       "-o", out_dir(), "--warmup", 0]), 1,
                           [result_lines(WORKLOAD, model, 3, p, verified="no", figures=FIGURES),
-                           stderr_says("giving up on file-42-000001.bin", "onnect", "3 of 3 files")],
+                           stderr_says("giving up on file-42-000001.bin", "onnect", "3 of 3 files"),
+                           stderr_lacks("loopback")],   # one host: its loopback is the server's
                           needs=needs(model)))
         cases.append(Case("download %s p=%d catches a corrupted file" % (model, p),
                           launch(WORKLOAD, model, p, ["--server", "127.0.0.1:%d" % port("plain"), "--files", 5,

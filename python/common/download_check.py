@@ -105,6 +105,18 @@ def check_file(problem, index):
             raise ValueError("%s has CRC-32C %08x, the server announced %08x" % (name, crc, record.checksum))
 
 
+def hint_loopback(problem):
+    """When files failed from a loopback address while the ranks ran on several hosts
+    (hosts=, mpi4py's), say why that cannot work: each host's loopback is its own."""
+    hosts = int(dict(problem.options.model_figures).get("hosts", 1))
+    failed = (url for url, record in zip(problem.urls, problem.records) if record.state == download.FAILED)
+    host = next(filter(None, map(download_list.loopback_host, failed)), None) if hosts > 1 else None
+    if host:
+        report.error("%s is a loopback address, and the ranks ran on %d hosts: through it each rank reaches its own "
+                     "host, not the server's; give an address every host reaches (under tools/cluster, the head's: "
+                     "bin/fileserver --bind 169.254.100.254)" % (host, hosts))
+
+
 def verify(problem):
     failed = pending = 0
     for index, record in enumerate(problem.records):
@@ -124,6 +136,7 @@ def verify(problem):
     if failed:
         report.error("%d of %d files could not be downloaded (named above); the other %d are intact" % (
             failed, problem.count, problem.count - failed))
+        hint_loopback(problem)
         return False
     return True
 

@@ -54,6 +54,20 @@ def host_problem(url, host):
     return None
 
 
+def loopback_host(url):
+    """url's host as it writes it (written_host), if that is a loopback address (localhost,
+    127.0.0.0/8, ::1), which names each host's own; else None. As common/download_list.c's
+    download_url_loopback."""
+    written = written_host(url)
+    bare = written.strip("[]").lower()
+    if bare == "localhost" or bare.endswith(".localhost"):
+        return written
+    try:
+        return written if ipaddress.ip_address(bare).is_loopback else None
+    except ValueError:
+        return None
+
+
 def url_name(url):
     """The file name an http(s) URL saves to, or raise ValueError saying why not.
 

@@ -10,7 +10,8 @@ Models: python/serial/download.py is the baseline; here P ranks, processes
         rank's records to rank 0 and comm.reduce sums their CPU times there
         (combine=); rank 0 checks every file and prints. The ranks meet at a
         barrier before the clock; the time is the slowest rank's. -o must be
-        a directory every rank reaches.
+        a directory every rank reaches, and the server an address every host
+        reaches (127.0.0.1 is each host's own).
         Siblings: python/multiprocessing/ (a pool, one machine); mpi/download.c (the same in C).
 Shared: python/common/download.py (flags, the records), download_list.py (the URL list, -o),
         download_fetch.py (the fetch with its retries), download_check.py (the check),

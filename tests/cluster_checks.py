@@ -330,6 +330,18 @@ def median_comm(argv, env):
     return statistics.median(float(p["comm"]) for p in pairs), pairs[0].get("hosts")
 
 
+def expect_shaping(cluster, code, shaping):
+    """tools/cluster status exits with code, saying each host's shaping (host: tbf/RATE, both ways)."""
+    out = run([CLUSTER, "status"], cluster.env, check=False)
+    said = key_values(out.stdout)
+    expect(out.returncode == code and said.get("cluster") == ("up" if code == 0 else "broken"),
+           "status: exit %d, cluster=%s; expected exit %d" % (out.returncode, said.get("cluster"), code))
+    for host, expected in shaping.items():
+        got = re.search(r"shaping:(\S+)", said.get(host, ""))
+        expect(got and got.group(1) == expected, "status says %s shaping:%s, expected %s" % (
+            host, got.group(1) if got else "nothing", expected))
+
+
 def check_shaping():
     """matmul's comm on two hosts at 100 Mbit/s: at least its bytes' time at that rate, and
     clearly above the same run unshaped (the table's cluster), measured in the same check."""
@@ -338,6 +350,10 @@ def check_shaping():
     expect(hosts == "2", "the unshaped run says hosts=%s" % hosts)
     with Cluster(2, "--rate", SHAPED_RATE) as cluster:
         shaped, hosts = median_comm(argv, cluster.env)
+        expect_shaping(cluster, 0, {"node1": "tbf/100Mbit", "node2": "tbf/100Mbit"})
+        # one way unshaped (the switch's end of node2's link): status says so, and that the cluster is broken
+        run([CLUSTER, "exec", "head", admin_command("tc"), "qdisc", "del", "dev", "node2", "root"], cluster.env)
+        expect_shaping(cluster, 1, {"node1": "tbf/100Mbit", "node2": "host:tbf/100Mbit,switch:none"})
     expect(hosts == "2", "the shaped run says hosts=%s" % hosts)
     # Rank 0 sends rank 1 half of A and all of B, and gets half of C back: 2 n^2 doubles.
     least = 2 * SHAPING_N ** 2 * 8 * 8 / SHAPED_BITS

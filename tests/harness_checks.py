@@ -2,7 +2,7 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|resume_elsewhere|hangup|broken|interrupt_early|python|cluster|compare|record|rebuild|
+       failing|resume|resume_elsewhere|hangup|killed|broken|interrupt_early|python|cluster|compare|record|rebuild|
        native_flag|results_dir|
        same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
        many_cores|cores_shading|quota_peak
@@ -50,6 +50,8 @@ UNWRITABLE_BYTES = 10 << 10
 SAME_SECOND_WINDOW = 120
 # Seconds by which an MPI job's ranks are up and at work (about 0.5 s on an idle 2-core machine).
 MPI_UP_WITHIN = 4
+# Seconds what a killed sweep started may take to be gone (its run given SIGTERM's grace first).
+KILLED_GONE_SECONDS = 10
 
 
 class CheckFailed(Exception):
@@ -816,6 +818,39 @@ def check_hangup():
         expect(not os.listdir(tmp), "left in TMPDIR: %s" % os.listdir(tmp))
 
 
+def check_killed():
+    """A download sweep killed with SIGKILL (the OOM killer, kill -9: no finally runs) in the middle
+    of a run: nothing of it is left, neither the run under way, nor its file server, nor its
+    scratch folder (with the files downloaded into it) in TMPDIR."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = make_bin(folder, fakes=["download-sleepy"], real=["fileserver"])
+        results, tmp = Path(folder) / "results", Path(folder) / "tmp"
+        tmp.mkdir()
+        count = Path(folder) / "runs-so-far"
+        held = dict(os.environ, FAKE_COUNT=str(count), FAKE_QUICK_RUNS="1", TMPDIR=str(tmp))
+        with open(Path(folder) / "said", "w+") as said:  # not a pipe: what outlives the sweep would hold it open
+            process = subprocess.Popen([sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir),
+                                        "--results", str(results), "--workloads", "download", "--sizes", "4",
+                                        "--workers", "1", "--repeats", "1"], stdout=subprocess.DEVNULL,
+                                       stderr=said, env=held)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not (count.exists() and len(count.read_text().splitlines()) > 1):
+                time.sleep(0.05)   # the second run has begun, and holds for a minute
+            process.kill()
+            process.wait()
+            said.seek(0)
+            expect(count.exists(), "the sweep made no run: %s" % said.read()[-800:])
+        deadline = time.monotonic() + KILLED_GONE_SECONDS
+        while time.monotonic() < deadline and (marked("FAKE_COUNT", count) or os.listdir(tmp)):
+            time.sleep(0.05)
+        left = marked("FAKE_COUNT", count)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        expect(not left, "processes of the killed sweep left running: %s"
+               % ["%d %s" % (pid, command_line(pid)) for pid in left])
+        expect(not os.listdir(tmp), "the killed sweep left in TMPDIR: %s" % os.listdir(tmp))
+
+
 def check_unwritable():
     """A results folder that stops taking data (a full disk, a quota; here ulimit -f, which
     needs no root): the sweep stops at once with exit 1, one line naming the file, the
@@ -1545,7 +1580,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "no_plotters": check_no_plotters,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
           "caches": check_caches, "many_cores": check_many_cores,
-          "cores_shading": check_cores_shading, "hangup": check_hangup, "quota_peak": check_quota_peak}
+          "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
+          "quota_peak": check_quota_peak}
 
 
 def main():

@@ -142,6 +142,9 @@ def cases():
         Case("harness SIGHUP (the terminal or ssh connection gone) ends a sweep as Ctrl-C does: the run under way "
              "stopped, meta.json's interrupted, nothing left in TMPDIR",
              [sys.executable, CHECKS, "hangup"], needs=needs, timeout=300),
+        Case("harness a download sweep killed with SIGKILL (kill -9, the OOM killer) in the middle of a run: "
+             "neither the run, nor the file server, nor the scratch folder in TMPDIR is left",
+             [sys.executable, CHECKS, "killed"], needs=[program("fileserver")], timeout=120),
         Case("harness make plot and RESUME=1 of a half-written results folder: the file named, exit 2, no "
              "traceback; RESUME=1 with settings that would change the sweep refused", [sys.executable, CHECKS, "broken"]),
         Case("harness a sweep whose <time>-<host> folder (and +2) is taken, as by another sweep started in the "

@@ -18,8 +18,10 @@ a fresh process, configurations interleaved in a shuffled order. The Python
 lane (bin/<workload>-py-<model>) is swept too: a sample of it under quick,
 all of it under python (with the C code it is measured against) and full;
 --no-python leaves it out. Each run's row lands in runs.csv at once, so
-Ctrl-C loses nothing and --resume goes on where it stopped. At the end:
-summary.csv, meta.json, plots, report.md, and the speedup plots as text.
+Ctrl-C loses nothing and --resume goes on where it stopped; killed with
+SIGKILL, it leaves no run, server or scratch folder behind (harness/guard.py).
+At the end: summary.csv, meta.json, plots, report.md, and the speedup plots
+as text.
 results/README.md documents every file and column.
 
 --cluster N (make bench CLUSTER=N) sweeps the MPI lanes instead, across the N
@@ -46,12 +48,11 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import clusters, gnuplot, machine, record, report, runner, stats, studies, summary  # noqa: E402
+from harness import clusters, gnuplot, guard, machine, record, report, runner, stats, studies, summary  # noqa: E402
 from harness.programs import (ROOT, FileServer, FileServerError, is_mpi, is_python, launch,  # noqa: E402
                               parse_result_line, split_name)
 
@@ -567,7 +568,10 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
         len(plan), len(configs), repeats, ", resuming" if done else ""))
 
     servers = {}
-    scratch = Path(tempfile.mkdtemp(prefix="bench-download-"))
+    # The download's scratch folder; the file servers and runs started from here on go with the
+    # sweep, and the folder too, even when it is killed with SIGKILL (guard.py).
+    guarded = guard.Guard("bench-download-")
+    scratch = Path(guarded.folder)
     new_file = not runs_path.exists()
     columns = summary.RUN_COLUMNS if new_file else summary.run_columns(runs_path)
     walls = {}
@@ -605,7 +609,7 @@ def sweep(options, configs, folder, seed, repeats, timeout, hosts=None):
             runs_file.close()
         for server in servers.values():
             server.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+        guarded.end()
     say("swept in %s" % format_duration(time.monotonic() - started))
     return len(plan), harness_seconds
 

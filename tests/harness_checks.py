@@ -2,7 +2,7 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|resume_elsewhere|hangup|killed|broken|interrupt_early|python|cluster|compare|record|rebuild|
+       failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|record|rebuild|
        native_flag|results_dir|
        same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
        many_cores|cores_shading|quota_peak
@@ -851,6 +851,61 @@ def check_killed():
         expect(not os.listdir(tmp), "the killed sweep left in TMPDIR: %s" % os.listdir(tmp))
 
 
+# A speed check run with its records kept in argv[1] (not the checkout's results/speed/): argv[2] is
+# tools/, argv[3] the check's script, the rest its arguments.
+SPEED_CHECK_ELSEWHERE = """import runpy, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from harness import record
+record.SPEED_FOLDER = Path(sys.argv[1])
+sys.argv = sys.argv[3:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+# The download speed check, small: a second a file, so that each client's run lasts seconds.
+SPEED_DOWNLOAD = ["--files", "4", "--size", "1024", "--latency", "1000", "--rounds", "1", "--reps", "1"]
+
+
+def check_speed_stopped():
+    """make bench-download stopped in the middle of a client's run, by SIGTERM (kill, scancel) and by
+    SIGKILL, sent to it alone: after SIGTERM, exit status 143 and a line saying so; after either,
+    neither its file servers nor the client are left, nor its scratch folder in TMPDIR. (Its record
+    goes in a folder of the check's; it prints nothing before the end, so it leaves none.)"""
+    for signo in (signal.SIGTERM, signal.SIGKILL):
+        with tempfile.TemporaryDirectory() as folder:
+            tmp, speed, mark = Path(folder) / "tmp", Path(folder) / "speed", "%d-%d" % (os.getpid(), signo)
+            tmp.mkdir()
+            env = dict(os.environ, TMPDIR=str(tmp), SPEED_CHECK_MARK=mark)
+            with open(Path(folder) / "said", "w+") as said:  # not a pipe: what outlives the check would hold it
+                check = subprocess.Popen([sys.executable, "-c", SPEED_CHECK_ELSEWHERE, str(speed), str(ROOT / "tools"),
+                                          str(ROOT / "tools" / "harness" / "speed_download.py")] + SPEED_DOWNLOAD,
+                                         stdout=subprocess.DEVNULL, stderr=said, env=env)
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and check.poll() is None and not any(
+                        "/download-" in command_line(pid) for pid in marked("SPEED_CHECK_MARK", mark)):
+                    time.sleep(0.05)   # until a client runs
+                check.send_signal(signo)
+                try:
+                    check.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    check.kill()
+                    check.wait()
+                said.seek(0)
+                err = said.read()
+            deadline = time.monotonic() + KILLED_GONE_SECONDS
+            while time.monotonic() < deadline and (marked("SPEED_CHECK_MARK", mark) or os.listdir(tmp)):
+                time.sleep(0.05)
+            left = marked("SPEED_CHECK_MARK", mark)
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            name = signal.Signals(signo).name
+            expect(not left, "processes of the check left after %s: %s"
+                   % (name, ["%d %s" % (pid, command_line(pid)) for pid in left]))
+            expect(not os.listdir(tmp), "left in TMPDIR after %s: %s" % (name, os.listdir(tmp)))
+            expect(signo == signal.SIGKILL or check.returncode == 128 + signo and "Traceback" not in err
+                   and "bench-download: stopped (SIGTERM)" in err,
+                   "after SIGTERM: exit %s, %r" % (check.returncode, err[-800:]))
+
+
 def check_unwritable():
     """A results folder that stops taking data (a full disk, a quota; here ulimit -f, which
     needs no root): the sweep stops at once with exit 1, one line naming the file, the
@@ -1581,7 +1636,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
           "caches": check_caches, "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
-          "quota_peak": check_quota_peak}
+          "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak}
 
 
 def main():

@@ -145,6 +145,13 @@ def cases():
         Case("harness a download sweep killed with SIGKILL (kill -9, the OOM killer) in the middle of a run: "
              "neither the run, nor the file server, nor the scratch folder in TMPDIR is left",
              [sys.executable, CHECKS, "killed"], needs=[program("fileserver")], timeout=120),
+        Case("harness make bench-download stopped by SIGTERM (kill, scancel) in the middle of a client's run: exit "
+             "143 and a line saying so; by SIGTERM or SIGKILL, no file server, client or scratch folder left",
+             [sys.executable, CHECKS, "speed_stopped"],
+             needs=[program("download-" + model) for model in ("serial", "threads", "processes", "openmp", "mpi",
+                                                              "async")]
+             + [program("fileserver"), shutil.which("curl") or "(no curl: apt-get install curl)"] + needs_mpirun(),
+             timeout=120),
         Case("harness make plot and RESUME=1 of a half-written results folder: the file named, exit 2, no "
              "traceback; RESUME=1 with settings that would change the sweep refused", [sys.executable, CHECKS, "broken"]),
         Case("harness a sweep whose <time>-<host> folder (and +2) is taken, as by another sweep started in the "

@@ -94,11 +94,24 @@ def header(check, argv, info):
             ""]
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (kill, scancel, timeout) in the middle of a check: raised as Ctrl-C is, so that
+    the check stops its servers and runs and removes its scratch folder on the way out."""
+
+
+def stop(signum, frame):
+    """SIGTERM's handler while a check runs: Stopped, once (a second SIGTERM must not cut short
+    the way out; a batch job can send two at once)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stopped()
+
+
 def run_recorded(check, main):
     """main()'s exit status, with its stdout also written to a record under
     results/speed/ (named on stderr at the end), however it ends; a check
     that ends before it prints anything (a program not built) leaves none.
-    Ctrl-C ends it with a line saying so and exit status 130."""
+    Ctrl-C ends it with a line saying so and exit status 130; SIGTERM the
+    same way, exit status 143."""
     info = machine.describe()
     SPEED_FOLDER.mkdir(parents=True, exist_ok=True)
     name = "%s-%s-%s" % (check, datetime.datetime.now().strftime(TIME_STAMP), socket.gethostname())
@@ -121,6 +134,7 @@ def run_recorded(check, main):
         sys.stdout = both = Both(terminal, record)
         both.to_file(record.write, "\n".join(header(check, [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:],
                                                      info)) + "\n")
+        before = signal.signal(signal.SIGTERM, stop)
         try:
             return main()
         except SystemExit as e:
@@ -129,14 +143,16 @@ def run_recorded(check, main):
             elif e.code:
                 ending = "ended with exit status %s" % e.code
             raise
-        except KeyboardInterrupt:   # said in a line, not a traceback; exit status 130, as a shell's
-            ending = "interrupted (Ctrl-C)"
-            print("%s: interrupted (Ctrl-C)" % check, file=sys.stderr)
-            return 128 + signal.SIGINT
+        except KeyboardInterrupt as e:   # said in a line, not a traceback; exit status 130 or 143, as a shell's
+            stopped = isinstance(e, Stopped)
+            ending = "stopped (SIGTERM)" if stopped else "interrupted (Ctrl-C)"
+            print("%s: %s" % (check, ending), file=sys.stderr)
+            return 128 + (signal.SIGTERM if stopped else signal.SIGINT)
         except Exception as e:  # a fault of the check itself: its traceback follows on stderr
             ending = "failed: %s: %s" % (type(e).__name__, e)
             raise
         finally:
+            signal.signal(signal.SIGTERM, before)
             sys.stdout = terminal
             both.to_file(record.write, "\n# %s, %s, load average %.2f\n" % (
                 ending, datetime.datetime.now().isoformat(timespec="seconds"), os.getloadavg()[0]))

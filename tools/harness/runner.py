@@ -14,6 +14,8 @@ import time
 
 # Exit code recorded for a run killed at its time limit (as timeout(1) does).
 EXIT_TIMEOUT = 124
+# The time limit of a run that may take as long as it takes (the speed checks' runs).
+NO_LIMIT = float("inf")
 # The signals that stop a sweep (SIGHUP: its terminal or ssh connection gone); SIGCHLD, which
 # says a run has ended, wakes the wait at once.
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -24,12 +24,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import machine, record, stats  # noqa: E402
+from harness import guard, machine, record, runner, stats  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, launch, parse_result_lines  # noqa: E402
 
 WIDE = 64                                  # the P of the speed target
@@ -55,9 +54,9 @@ def client_argv(model, workers, args):
 
 def result_seconds(argv):
     """Seconds of each timed run (the result lines' seconds=)."""
-    out = subprocess.run(argv, capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit("bench_download: %s failed (exit %d):\n%s" % (" ".join(argv), out.returncode, out.stderr[-2000:]))
+    out = runner.run(argv, runner.NO_LIMIT)  # stopped by Ctrl-C or SIGTERM, SIGTERM first: mpirun ends its ranks
+    if out.exit_code != 0:
+        sys.exit("bench_download: %s failed (exit %d):\n%s" % (" ".join(argv), out.exit_code, out.stderr[-2000:]))
     return [float(line["seconds"]) for line in parse_result_lines(out.stdout)]
 
 
@@ -135,13 +134,16 @@ def speed_check(options):
         sys.exit("bench_download: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
     if not shutil.which("curl"):
         sys.exit("bench_download: needs the curl command (apt-get install curl) for the comparison")
+    # The clients' scratch folder; the servers and clients started from here on go with this
+    # check, and the folder too, even when it is killed with SIGKILL (guard.py).
+    guarded = guard.Guard("bench-download-")
+    scratch = guarded.folder
     server, port = start_server(options.latency)
     try:
         bare, bare_port = start_server(0)
     except SystemExit:  # the first one must not outlive us
         server.stop()
         raise
-    scratch = tempfile.mkdtemp(prefix="bench-download-")
     try:
         order = random.Random(options.seed)
         samples = {c: [] for c in CONFIGS}
@@ -158,7 +160,7 @@ def speed_check(options):
     finally:
         for running in (server, bare):
             running.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+        guarded.end()
 
     median = {c: statistics.median(s) for c, s in samples.items()}
     latency, files, megabytes = options.latency / 1000.0, options.files, options.files * options.size / 1e6

@@ -24,12 +24,11 @@ Figures, not a test: nothing here fails the build.
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import record, stats  # noqa: E402
+from harness import record, runner, stats  # noqa: E402
 from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
 
 PARALLEL = ("threads", "processes", "openmp", "mpi")
@@ -54,9 +53,9 @@ def run(model, workers, args):
     """The result line of one process of bin/factorial-<model>, as a dict."""
     exe = str(ROOT / "bin" / ("factorial-" + model))
     argv = launch(exe, model, workers, args)
-    out = subprocess.run(argv, capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit("bench_factorial: %s failed (exit %d):\n%s" % (" ".join(argv), out.returncode, out.stderr))
+    out = runner.run(argv, runner.NO_LIMIT)  # stopped by Ctrl-C or SIGTERM, SIGTERM first: mpirun ends its ranks
+    if out.exit_code != 0:
+        sys.exit("bench_factorial: %s failed (exit %d):\n%s" % (" ".join(argv), out.exit_code, out.stderr))
     return parse_result_lines(out.stdout)[-1]
 
 

@@ -25,12 +25,11 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import machine, record, stats  # noqa: E402
+from harness import machine, record, runner, stats  # noqa: E402
 from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
 
 SERIAL_TARGET = 0.8
@@ -54,9 +53,9 @@ def run(model, workers, n, reps, env_changes):
             env.pop(key, None)
         else:
             env[key] = value
-    out = subprocess.run(argv, capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        sys.exit("bench_matmul: %s failed (exit %d):\n%s" % (" ".join(argv), out.returncode, out.stderr))
+    out = runner.run(argv, runner.NO_LIMIT, env=env)  # stopped by Ctrl-C or SIGTERM, SIGTERM first: mpirun ends ranks
+    if out.exit_code != 0:
+        sys.exit("bench_matmul: %s failed (exit %d):\n%s" % (" ".join(argv), out.exit_code, out.stderr))
     lines = parse_result_lines(out.stdout)
     return [float(line["seconds"]) for line in lines], lines[-1]
 

@@ -36,15 +36,12 @@ a failed run is reported and left out, and nothing here fails the build.
 """
 import argparse
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import record, stats  # noqa: E402
+from harness import guard, record, runner, stats  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, is_python, launch, parse_result_lines  # noqa: E402
 from harness.studies import PYTHON_CHUNK, PYTHON_MODEL_WORKLOADS, PYTHON_MODELS  # noqa: E402
 
@@ -125,12 +122,11 @@ def run(part, model, workers, extra, server_args):
     python_args = part.python_args if is_python(model) and model not in OWN_KERNEL else []
     args = ["-n", part.n] + part.args + python_args + list(extra)
     argv = launch(exe(part.workload, model), model, workers, args + server_args + ["--warmup", 1, "-r", 1])
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
+    out = runner.run(argv, RUN_TIMEOUT)  # stopped by Ctrl-C or SIGTERM, SIGTERM first: mpirun ends its ranks
+    if out.timed_out:
         return "took over %d s" % RUN_TIMEOUT
-    if out.returncode != 0:
-        return "exit %d: %s" % (out.returncode, (out.stderr.strip().splitlines() or ["no message"])[-1])
+    if out.exit_code != 0:
+        return "exit %d: %s" % (out.exit_code, (out.stderr.strip().splitlines() or ["no message"])[-1])
     try:
         return parse_result_lines(out.stdout)[-1]
     except (ValueError, IndexError):
@@ -284,12 +280,14 @@ def main():
 def speed_check(options):
     """The measurements and the figures printed, for the parsed options."""
     order = random.Random(options.seed)
-    scratch = Path(tempfile.mkdtemp(prefix="bench-python-"))
+    # download's scratch folder; the server and runs started from here on go with this check,
+    # and the folder too, even when it is killed with SIGKILL (guard.py).
+    guarded = guard.Guard("bench-python-")
     try:
         for key in options.only or ["factorial", "download", "matmul"]:
-            run_part(key, options, order, scratch)
+            run_part(key, options, order, Path(guarded.folder))
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        guarded.end()
     print("Figures from one machine at one time: on a shared or loaded machine they move; "
           "results/README.md says what each column means.")
     return 0

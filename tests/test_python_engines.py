@@ -20,10 +20,13 @@ Processes are followed by a tag in their environment (children inherit it),
 since a cluster's processes live in sessions of their own.
 """
 import argparse
+import contextlib
+import io
 import os
 import shutil
 import signal
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -233,6 +236,10 @@ def dying():
         argv = [sys.executable, THIS, "probe", name, "--py", exe, "--server", server("slow")]
         cases.append(Case("pyengine %s %s" % (exe.name, text), argv, 0,
                           needs=[exe] + ([FILESERVER] if exe == ASYNC else []), timeout=timeout))
+    # No cluster of its own (seconds of CPU): the polite stop given a client that never hears back.
+    cases.append(Case("pyengine %s an engine that never answers the polite stop (its nanny killed): the stop gives "
+                      "up after its time, says so, and leaves the processes to the guard, where it waited for ever"
+                      % IPP.name, [sys.executable, THIS, "probe", "unanswered-stop"], 0, timeout=60))
     return cases
 
 
@@ -335,6 +342,39 @@ def probe_interrupt_cluster(options):
     expect(code == 1 and "interrupted" in stderr and "Traceback" not in stderr,
            "exit status %d, stderr %r" % (code, stderr[-400:]))
     program_run.all_gone("Ctrl-C")
+
+
+class Unanswered:
+    """A cluster and its client as cluster.stop sees them, whose shutdown waits for an answer that
+    never comes (an engine whose nanny was killed: its control messages go through the nanny)."""
+
+    def __init__(self):
+        self.stopped = False
+
+    def shutdown(self, hub, block):
+        threading.Event().wait()
+
+    def close(self):
+        self.stopped = True
+
+    def stop_cluster_sync(self):
+        self.stopped = True
+
+
+def probe_unanswered_stop(options):
+    """cluster.stop of a cluster whose engine never answers: it returns within a second of
+    STOP_TIMEOUT (shortened here), saying so on stderr; it neither hangs nor raises."""
+    sys.path.insert(0, str(ROOT / "python"))
+    from common import cluster
+    cluster.STOP_TIMEOUT = 1
+    unanswered, said = Unanswered(), io.StringIO()
+    began = time.monotonic()
+    with contextlib.redirect_stderr(said):
+        cluster.stop(unanswered, unanswered)
+    took = time.monotonic() - began
+    expect(took < cluster.STOP_TIMEOUT + 1, "the stop took %.1f s" % took)
+    expect("stopping the cluster politely failed (TimeoutError: the engines and the controller did not all answer "
+           "within 1 s); its processes are killed instead" in said.getvalue(), "it said %r" % said.getvalue())
 
 
 def threads_of(pid):

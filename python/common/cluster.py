@@ -37,6 +37,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 
 from . import report, run
 
@@ -53,6 +54,10 @@ HEARTBEAT_MS = 200
 HEARTBEAT_MISSES = 30000 // HEARTBEAT_MS
 # Seconds the guard may take to kill what is left and remove the folder, once the program ends.
 GUARD_TIMEOUT = 30
+# Seconds the engines and the controller get to answer the polite shutdown (stop). An engine
+# whose nanny has died (killed by hand, or by the OOM killer) never hears it, since the nanny
+# carries its control messages, and Client.shutdown waited for its answer for ever.
+STOP_TIMEOUT = 10
 # The environment variable that marks every process started after the guard.
 MARKER = "SUITE_CLUSTER_GUARD"
 
@@ -211,10 +216,33 @@ def settings():
 
 def stop(cluster, client):
     """The polite end: the engines and the controller told to shut down, then
-    reaped; if that fails, the guard kills them instead (said on stderr)."""
+    reaped; if that fails, or they do not all answer within STOP_TIMEOUT, the
+    guard kills them instead (said on stderr)."""
     try:
-        client.shutdown(hub=True, block=True)
+        within(STOP_TIMEOUT, lambda: client.shutdown(hub=True, block=True))
         client.close()
         cluster.stop_cluster_sync()
     except Exception as e:  # whatever went wrong, the guard ends the processes: say so, do not fail the run
         report.error("stopping the cluster politely failed (%s); its processes are killed instead" % describe(e))
+
+
+def within(seconds, call):
+    """call() in a thread of its own, given `seconds` to return: what it raises is raised here;
+    TimeoutError if it is still waiting then (the thread is left to wait: run.leave does not
+    wait for it)."""
+    outcome = []
+
+    def calling():
+        try:
+            call()
+            outcome.append(None)
+        except Exception as e:  # raised again in the caller's thread
+            outcome.append(e)
+
+    thread = threading.Thread(target=calling, name="cluster-stop", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        raise TimeoutError("the engines and the controller did not all answer within %d s" % seconds)
+    if outcome[0] is not None:
+        raise outcome[0]

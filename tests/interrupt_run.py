@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
-"""tests/interrupt_run.py — Ctrl-C stops a test run at once, and the run leaves nothing behind.
+"""tests/interrupt_run.py — Ctrl-C (or SIGTERM) stops a test run at once, and the run leaves nothing behind.
 
-Usage: tests/interrupt_run.py TABLE
+Usage: tests/interrupt_run.py TABLE [--sigterm]
 
 Starts tests/run_tests.py --table TABLE --jobs 1 in a session of its own, as
 a terminal starts `make test`: the runner and the servers its tables start
 share one process group. Once cases run, it sends that group SIGINT, what
-Ctrl-C sends, and expects the runner to end within STOP_SECONDS with exit
-status 130, to say it was interrupted and end with its "N passed, N failed"
-line, and to leave no process behind: none of the run's processes (each
-started with a mark in its environment, which every program of the run
-inherits) is still there GRACE_SECONDS later. Prints what it found; exit status
-0 when all of that holds, 1 when not (what is left is killed then).
+Ctrl-C sends (with --sigterm: SIGTERM to the runner alone, what kill, Slurm
+and a batch job's time limit send), and expects the runner to end within
+STOP_SECONDS with exit status 130 (143), to say it was interrupted and end
+with its "N passed, N failed" line, and to leave no process behind: none of
+the run's processes (each started with a mark in its environment, which
+every program of the run inherits) is still there GRACE_SECONDS later, and
+nothing is left in its TMPDIR (a folder of this script's). Prints what it
+found; exit status 0 when all of that holds, 1 when not (what is left is
+killed then).
 """
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -61,12 +66,22 @@ def wait_until(condition, seconds):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: tests/interrupt_run.py TABLE")
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["--sigterm"]):
+        sys.exit("usage: tests/interrupt_run.py TABLE [--sigterm]")
+    signo, said = (signal.SIGTERM, "SIGTERM") if sys.argv[2:] else (signal.SIGINT, "Ctrl-C")
     mark = "INTERRUPT_RUN_MARK=%s" % uuid.uuid4().hex
     key, value = mark.split("=")
-    runner = subprocess.Popen([sys.executable, str(HERE / "run_tests.py"), "--table", sys.argv[1], "--jobs", "1"],
-                              env=dict(os.environ, **{key: value}), stdin=subprocess.DEVNULL,
+    tmp = tempfile.mkdtemp(prefix="interrupt-run-")
+    try:
+        return stop_run(sys.argv[1], signo, said, mark, dict(os.environ, TMPDIR=tmp, **{key: value}), tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def stop_run(table, signo, said, mark, env, tmp):
+    """Run the table, stop it with signo once a case runs, and look for what is left (see above)."""
+    runner = subprocess.Popen([sys.executable, str(HERE / "run_tests.py"), "--table", table, "--jobs", "1"],
+                              env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines, problems = [], []
     deadline = time.monotonic() + START_SECONDS
@@ -74,24 +89,27 @@ def main():
         lines.append(line)
         if line.startswith("running ") or time.monotonic() > deadline:
             break
-    # Ctrl-C while a case runs (not a fixed wait, which a loaded machine could spend before the first case).
+    # The signal while a case runs (not a fixed wait, which a loaded machine could spend before the first case).
     if not wait_until(lambda: marked(mark, in_a_case=True), START_SECONDS):
-        problems.append("no case was running within %d s: Ctrl-C came before any" % START_SECONDS)
-    os.killpg(runner.pid, signal.SIGINT)
+        problems.append("no case was running within %d s: %s came before any" % (START_SECONDS, said))
+    if signo == signal.SIGINT:
+        os.killpg(runner.pid, signo)
+    else:
+        runner.send_signal(signo)
     interrupted = time.monotonic()
     try:
         rest, _ = runner.communicate(timeout=STOP_SECONDS)
         lines += rest.splitlines(keepends=True)
     except subprocess.TimeoutExpired:
-        problems.append("the run did not end within %d s of Ctrl-C" % STOP_SECONDS)
+        problems.append("the run did not end within %d s of %s" % (STOP_SECONDS, said))
         os.killpg(runner.pid, signal.SIGKILL)
         runner.communicate()
     took = time.monotonic() - interrupted
     text = "".join(lines)
-    if runner.returncode != 128 + signal.SIGINT:
-        problems.append("exit status %s, expected %d" % (runner.returncode, 128 + signal.SIGINT))
-    if "interrupted (Ctrl-C)" not in text:
-        problems.append("the run does not say it was interrupted")
+    if runner.returncode != 128 + signo:
+        problems.append("exit status %s, expected %d" % (runner.returncode, 128 + signo))
+    if "interrupted (%s)" % said not in text:
+        problems.append("the run does not say it was interrupted (%s)" % said)
     if not re.search(r"\n\d+ passed, \d+ failed\n$", text):
         problems.append("the run does not end with its 'N passed, N failed' line")
     if "Traceback" in text:
@@ -105,7 +123,9 @@ def main():
             pass
     if left:
         problems.append("processes of the run left: %s" % left)
-    print("ended %.1f s after Ctrl-C, exit status %s, left %d processes" % (took, runner.returncode, len(left)))
+    if os.listdir(tmp):
+        problems.append("left in its TMPDIR: %s" % sorted(os.listdir(tmp)))
+    print("ended %.1f s after %s, exit status %s, left %d processes" % (took, said, runner.returncode, len(left)))
     for problem in problems:
         print("interrupt_run: %s" % problem, file=sys.stderr)
     if problems:

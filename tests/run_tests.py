@@ -15,7 +15,8 @@ CI=true, where everything must build). Every 10 seconds a progress line says
 how many cases are done and how many failed so far. The last line is "N passed, N failed";
 the exit status is 1 if any case failed. Ctrl-C stops the run: no further case
 starts, the running ones are killed, every table's teardown still runs (its
-servers and clusters go down), and the exit status is 130. A case killed (Ctrl-C,
+servers and clusters go down), and the exit status is 130. SIGTERM (kill, timeout(1),
+a batch job's time limit) stops it the same way, with exit status 143. A case killed (Ctrl-C,
 its time limit) takes with it what it started in sessions of its own; a case
 that ends leaving processes in its group fails, and they are killed.
 
@@ -118,14 +119,35 @@ def load_tables(only=""):
 
 
 class Tally:
-    """What the run came to: counts, each case's seconds, and whether Ctrl-C cut it short."""
+    """What the run came to: counts, each case's seconds, and what cut it short (None, or the
+    KeyboardInterrupt: Ctrl-C's, or SIGTERM's Stopped)."""
 
     def __init__(self):
         self.passed = self.failed = self.skipped = 0
         self.total = 0
         self.durations = []
-        self.interrupted = False
+        self.interrupted = None
         self.started = time.monotonic()
+
+    def stopped_by(self):
+        """The signal that cut the run short: its number, and how the last lines name it."""
+        if isinstance(self.interrupted, Stopped):
+            return signal.SIGTERM, "SIGTERM"
+        return signal.SIGINT, "Ctrl-C"
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (kill, timeout(1), a batch job's time limit): raised as Ctrl-C is, so that the
+    run stops the same way: its running cases killed, its tables' teardowns run, its last lines
+    said. Left to SIGTERM's default, the runner died at once, and the case under way, which
+    runs in a session of its own, went on running, with every table's scratch folder left."""
+
+
+def stop(signum, frame):
+    """SIGTERM's handler: Stopped, once (a second SIGTERM, as timeout(1) and Slurm can send to the whole
+    group, must not cut the teardowns short)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stopped()
 
 
 def run_tables(tables, options, ready, tally):
@@ -171,8 +193,8 @@ def run_tables(tables, options, ready, tally):
                 else:
                     tally.failed += 1
                     print("FAIL  [%s] %s: %s" % (table, case.name, message), flush=True)
-        except KeyboardInterrupt:
-            tally.interrupted = True
+        except KeyboardInterrupt as e:
+            tally.interrupted = e
             pool.shutdown(wait=False, cancel_futures=True)
             stop_running()   # the pool's threads return as their cases' processes die
         finally:
@@ -181,6 +203,7 @@ def run_tables(tables, options, ready, tally):
 
 def main():
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the docstring says why
+    signal.signal(signal.SIGTERM, stop)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=usable_cores() + JOBS_PAST_CORES)
     parser.add_argument("--table", default="")
@@ -200,8 +223,8 @@ def main():
     tally, ready = Tally(), []
     try:
         run_tables(tables, options, ready, tally)
-    except KeyboardInterrupt:   # while the tables were set up
-        tally.interrupted = True
+    except KeyboardInterrupt as e:   # while the tables were set up
+        tally.interrupted = e
     finally:   # the tables' servers and clusters go down, whatever happened
         for module in ready:
             if hasattr(module, "teardown"):
@@ -216,15 +239,16 @@ def main():
     if tally.skipped:
         print("%d skipped (what they need is not here: a program not built, a command or package not installed)"
               % tally.skipped)
+    signo, name = tally.stopped_by()
     if tally.interrupted and not tally.total:
-        print("interrupted (Ctrl-C) while the tables were set up; no case ran")
+        print("interrupted (%s) while the tables were set up; no case ran" % name)
     elif tally.interrupted:
-        print("interrupted (Ctrl-C) after %d of %d cases; the rest did not run" % (
-            tally.passed + tally.failed + tally.skipped, tally.total))
+        print("interrupted (%s) after %d of %d cases; the rest did not run" % (
+            name, tally.passed + tally.failed + tally.skipped, tally.total))
     print("took %.0f s" % (time.monotonic() - tally.started))
     print("%d passed, %d failed" % (tally.passed, tally.failed))
     if tally.interrupted:
-        return 128 + signal.SIGINT
+        return 128 + signo
     return 1 if tally.failed else 0
 
 

@@ -1,6 +1,6 @@
 """tests/test_orphans.py — a processes program killed by SIGKILL takes its fork()ed children with it.
 
-(And the test run itself, stopped by Ctrl-C, leaves nothing running: tests/interrupt_run.py.)
+(And the test run itself, stopped by Ctrl-C or SIGTERM, leaves nothing running: tests/interrupt_run.py.)
 
 Each case runs tests/kill_parent.py: start the program, wait until its
 children are at work, SIGKILL the parent, and find no child still running a
@@ -82,5 +82,10 @@ def cases():
         # servers (setup's) and running cases too, with exit status 130 and the last line as ever.
         Case("orphans: the test run interrupted by Ctrl-C ends at once, leaving no process",
              [sys.executable, INTERRUPT_RUN, "download"], 0, [stdout_says(r"left 0 processes")],
+             needs=[FILESERVER], timeout=90),
+        # SIGTERM to the runner alone (kill, a batch job's time limit): the same, exit status 143, where
+        # the runner died at once, leaving the download table's servers running and its folders in TMPDIR.
+        Case("orphans: the test run stopped by SIGTERM ends as after Ctrl-C, exit 143, leaving no process or folder",
+             [sys.executable, INTERRUPT_RUN, "download", "--sigterm"], 0, [stdout_says(r"left 0 processes")],
              needs=[FILESERVER], timeout=90),
     ]

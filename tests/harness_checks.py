@@ -2,7 +2,8 @@
 """tests/harness_checks.py — checks of the benchmark harness, one per invocation.
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
-       failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|record|rebuild|
+       failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
+       record|rebuild|
        native_flag|results_dir|
        same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
        many_cores|cores_shading|quota_peak

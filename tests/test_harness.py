@@ -293,6 +293,7 @@ def bad_variables():
         Case("harness make bench-download on one usable core (taskset, the first CPU of the mask): the line over "
              "the threads' speedup at P = 32 says '1 usable core here', where it said '2 cores here' on any machine",
              ["sh", "-c", 'copy=$(mktemp -d) || exit 1; cp -r "$0/tools" "$copy/" && ln -s "$0/bin" "$copy/bin" && '
+                          'ln -s "$0/python" "$copy/python" && '
                           'cpu=$(sed -n "s/^Cpus_allowed_list:[[:space:]]*\\([0-9]*\\).*/\\1/p" /proc/self/status) '
                           '&& taskset -c "$cpu" "$1" "$copy/tools/harness/speed_download.py" --files 2 --size 1 '
                           '--latency 1 --rounds 1 --reps 1; status=$?; rm -rf "$copy"; exit $status',

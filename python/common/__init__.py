@@ -22,6 +22,7 @@
     download_fetch.py  download's one fetch with its retries, and the pool tasks and jobs that call it
     download_check.py  download's task around each run: reset, the check, --inject-error, figures
     cluster.py   an IPython Parallel cluster a program starts and stops itself, leaving no process behind
+    guard.py     a folder, and the processes started after it, that go with their owner, however it ends
 
 A model file (python/<model>/<workload>.py) holds only its decomposition and
 a short main(); `diff -u python/serial/X.py python/<model>/X.py` is the lesson.

@@ -19,12 +19,12 @@ Stopping them is the hard part. IPython Parallel starts the controller and
 each engine in a session of their own (so Ctrl-C at the terminal reaches
 only the program), the controller forks helpers of its own and each engine
 starts a "nanny" process: a tree the program does not see, and a program
-killed with SIGKILL gets no chance to stop. So a Guard comes first: it marks
-every process started after it (an environment variable that children
-inherit) and starts a small watcher process that waits for the program's end
-— its pipe to the program closes when the program exits or dies, however —
-and then kills every marked process still alive and removes the profile
-folder. On a normal end the program first stops the cluster the polite way
+killed with SIGKILL gets no chance to stop. So a Guard (guard.py) comes
+first: it marks every process started after it (an environment variable
+that children inherit) and starts a small watcher process that waits for the
+program's end — its pipe to the program closes when the program exits or
+dies, however — and then kills every marked process still alive and removes
+the profile folder. On a normal end the program first stops the cluster the polite way
 (the engines and the controller told to shut down); the guard then finds
 nothing left to kill. Dask's LocalCluster (schedulers.py) keeps its
 workers' scratch space in a Guard's folder too: its processes end with the
@@ -33,13 +33,9 @@ program by themselves, but the folder would stay after a SIGKILL or SIGTERM.
 import contextlib
 import logging
 import os
-import secrets
-import subprocess
-import sys
-import tempfile
 import threading
 
-from . import report, run
+from . import guard, report, run
 
 # Every address the cluster listens on or connects to: this machine only.
 LOOPBACK = "127.0.0.1"
@@ -52,8 +48,6 @@ RECHECK_S = 2
 # default (3 s times 10), at a beat quick enough not to hold up registration.
 HEARTBEAT_MS = 200
 HEARTBEAT_MISSES = 30000 // HEARTBEAT_MS
-# Seconds the guard may take to kill what is left and remove the folder, once the program ends.
-GUARD_TIMEOUT = 30
 # Seconds the engines and the controller get to answer the polite shutdown (stop). An engine
 # whose nanny has died (killed by hand, or by the OOM killer) never hears it, since the nanny
 # carries its control messages, and Client.shutdown waited for its answer for ever.
@@ -61,73 +55,27 @@ STOP_TIMEOUT = 10
 # The environment variable that marks every process started after the guard.
 MARKER = "SUITE_CLUSTER_GUARD"
 
-# The watcher, run by a fresh interpreter (python -I -S -c): argv = marker,
-# folder, program's pid. It blocks reading its stdin, a pipe from the
-# program, until that closes (the program ended or died); then it kills, in
-# rounds, every process whose environment holds the marker (a process may
-# fork while the round runs) and removes the folder.
-GUARD_PROGRAM = r"""
-import os, shutil, signal, sys, time
-marker, folder, program = b"\0" + sys.argv[1].encode() + b"\0", sys.argv[2], int(sys.argv[3])
-ROUNDS, PAUSE = 100, 0.05
-sys.stdin.buffer.read()
 
-def marked():
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) not in (os.getpid(), program):
-            try:
-                with open("/proc/%s/environ" % entry, "rb") as f:
-                    if marker in b"\0" + f.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-for _ in range(ROUNDS):
-    found = marked()
-    if not found:
-        break
-    for pid in found:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    time.sleep(PAUSE)
-shutil.rmtree(folder, ignore_errors=True)
-"""
-
-
-class Guard:
-    """The folder a cluster keeps its files in, and the watcher that ends the
-    cluster's processes and removes the folder when the program ends (see above).
-    The folder is made in directory (None: the temporary folder), its name beginning with prefix."""
+class Guard(guard.Guard):
+    """The folder a cluster keeps its files in, and the watcher that kills the cluster's
+    processes and removes the folder when the program ends, however (guard.py); its
+    failures are the program's (report.Failure, report.error). The folder is made in
+    directory (None: the temporary folder), its name beginning with prefix."""
 
     def __init__(self, prefix="suite-cluster-", directory=None):
         try:
-            self.folder = tempfile.mkdtemp(prefix=prefix, dir=directory)
-        except OSError as e:
-            raise report.Failure("cannot make a folder for the cluster's files: %s" % e.strerror) from None
-        token = "%d-%s" % (os.getpid(), secrets.token_hex(8))
-        env = {key: value for key, value in os.environ.items() if key != MARKER}
-        try:
-            self.watcher = subprocess.Popen([sys.executable, "-I", "-S", "-c", GUARD_PROGRAM, "%s=%s" % (MARKER, token),
-                                             self.folder, str(os.getpid())], stdin=subprocess.PIPE,
-                                            stdout=subprocess.DEVNULL, env=env, start_new_session=True)
-        except OSError as e:
-            os.rmdir(self.folder)
+            super().__init__(prefix, MARKER, directory=directory)
+        except guard.NoWatcher as e:
             raise report.Failure("cannot start the guard process that ends the cluster with this program: %s"
                                  % e.strerror) from None
-        os.environ[MARKER] = token  # every process started from now on carries it
+        except OSError as e:
+            raise report.Failure("cannot make a folder for the cluster's files: %s" % e.strerror) from None
 
     def end(self):
         """Let the watcher kill whatever is left and remove the folder; wait for it."""
-        os.environ.pop(MARKER, None)
-        try:
-            self.watcher.stdin.close()
-            self.watcher.wait(timeout=GUARD_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            report.error("the guard process did not finish ending the cluster: %s" % e)
+        problem = super().end()
+        if problem:
+            report.error("the guard process did not finish ending the cluster: %s" % problem)
 
 
 def describe(error):

@@ -29,8 +29,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (MPIRUN, SHARED_BAD_INPUT, Case, Outcome, parse_result_line, program, result_lines,  # noqa: E402
-                   stderr_empty, stderr_says, stdout_empty, stdout_says)
+from suite import (MPIRUN, ROOT, SHARED_BAD_INPUT, Case, Outcome, parse_result_line, program,  # noqa: E402
+                   result_lines, stderr_empty, stderr_lacks, stderr_says, stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
                            kernel_needs, kill_all, kill_group, marked, no_traceback, none_left, one_line,
                            pool_not_started, py, read_all, run_probe, same_figures, schedules_listed, scratch_folder,
@@ -332,6 +332,15 @@ def dying():
                        [py("factorial", "dask")]),
             probe_case("interrupt-distributed", "py factorial dask distributed --mode many: Ctrl-C mid-run is exit 1 "
                        "and the one message, no traceback, no process left", [py("factorial", "dask")]),
+            # what each LocalCluster worker runs as it starts (its preload), logging as a worker logs
+            Case("py dask distributed: a worker's 'Scheduler was unaware of this worker' (a race of the cluster's "
+                 "shutdown) is kept off stderr, its other errors not",
+                 [sys.executable, "-c", "import logging, runpy; logging.basicConfig(); runpy.run_path(%r); "
+                  "log = logging.getLogger('distributed.worker'); log.error(\"Scheduler was unaware of this worker "
+                  "'tcp://127.0.0.1:1'. Shutting down.\"); log.error('another error')"
+                  % str(ROOT / "python" / "common" / "dask_worker.py")], 0,
+                 [stdout_empty, stderr_says("ERROR:distributed.worker:another error"),
+                  stderr_lacks("Scheduler was unaware")]),
             probe_case("no-descriptors", "py factorial dask processes: a pool that cannot start its workers "
                        "(ulimit -n 24) is one line, exit 1, no worker left", [py("factorial", "dask")])]
 

@@ -12,6 +12,7 @@
     mpi.py       an MPI job's ranks as one team (common/team_mpi.c's): -p against the ranks, the
                  barrier, the slowest rank's times, rank 0's verdict, leaving together
     schedulers.py  Dask's --scheduler, and the LocalCluster the distributed scheduler starts
+    dask_worker.py what each of that LocalCluster's worker processes runs as it starts (a log filter)
     blas.py      which OpenBLAS core NumPy runs, and its correction (issue 9's rule, as reference/matmul.c)
     matmul.py    matmul's inputs (common/matmul.c's), kernels (NumPy, pure Python), check, figures
     factorial.py factorial's ranges, kernel (Python ints, gmpy2), dealer, check, figures

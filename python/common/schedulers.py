@@ -39,6 +39,7 @@ import signal
 import threading
 import warnings
 from multiprocessing import resource_tracker
+from pathlib import Path
 
 from . import cli, cluster, pools, report, run
 
@@ -57,6 +58,8 @@ CLUSTER_START_SECONDS, CLUSTER_START_SECONDS_PER_WORKER = 60, 5
 CLOSE_TIMEOUT = 30
 # Dask's setting (as an environment variable) of how much distributed's logs say.
 WORKER_LOGGING = "DASK_LOGGING__DISTRIBUTED"
+# What every worker process runs as it starts: a filter of its log (dask_worker.py says why).
+WORKER_PRELOAD = Path(__file__).resolve().parent / "dask_worker.py"
 # Dask reads every DASK_* environment variable as a Python literal (ast.literal_eval), keeping
 # the string where it is none. A value such as the folder /tmp/run-3in/ makes Python's parser
 # warn on the way ("<unknown>:1: SyntaxWarning: invalid decimal literal"), in this process and
@@ -180,7 +183,7 @@ class Session:
             self.cluster = distributed.LocalCluster(
                 n_workers=self.options.workers, threads_per_worker=1, processes=True, host=LOOPBACK,
                 dashboard_address=LOOPBACK + ":0", worker_dashboard_address=LOOPBACK + ":0",
-                silence_logs=logging.ERROR, local_directory=self.guard.folder)
+                silence_logs=logging.ERROR, local_directory=self.guard.folder, preload=[str(WORKER_PRELOAD)])
             self.client = distributed.Client(self.cluster)
         except Exception as e:  # whatever it is, the main thread says it (this thread has nobody to tell)
             outcome["error"] = "%s: %s" % (type(e).__name__, e)

@@ -154,6 +154,22 @@ def check_summary():
     expect(near(rows[("serial", 1)]["iqr"], 0.0) and near(rows[("serial", 1)]["cv"], 0.0),
            "two runs of 0 s: IQR and CV 0: %s" % rows[("serial", 1)])
 
+    # Stopped while writing summary.csv (Ctrl-C on the second row): the last complete one stays, nothing aside.
+    class Interrupting(dict):
+        def get(self, *args):
+            raise KeyboardInterrupt
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "summary.csv"
+        summary.write_summary(path, list(rows.values()))
+        before = path.read_text()
+        try:
+            summary.write_summary(path, [rows[("serial", 1)], Interrupting()])
+        except KeyboardInterrupt:
+            pass
+        expect(path.read_text() == before and os.listdir(folder) == ["summary.csv"],
+               "a summary.csv stopped while written: %s, the folder holds %s" % (
+                   "intact" if path.read_text() == before else "cut short", os.listdir(folder)))
+
 
 # ---- the shared layer: names, launch lines, result lines, the file server -------
 

@@ -403,11 +403,9 @@ def point_latest(folder):
 
 
 def write_meta(folder, meta):
-    """folder/meta.json, whole or not at all (written aside, then renamed over
-    the old one): a sweep stopped in the middle leaves the last complete one."""
-    fresh = folder / ("meta.json.%d" % os.getpid())
-    fresh.write_text(json.dumps(meta, indent=2) + "\n")
-    os.replace(fresh, folder / "meta.json")
+    """folder/meta.json, whole or not at all (summary.write_whole): a sweep
+    stopped in the middle leaves the last complete one."""
+    summary.write_whole(folder / "meta.json", json.dumps(meta, indent=2) + "\n")
 
 
 def past_limits(options, programs, configs):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from .programs import is_python
 from .studies import PYTHON_CHUNK
-from .summary import series_name
+from .summary import series_name, write_whole
 
 # summary.csv columns the report's table shows, with their headings.
 TABLE = [("model", "model"), ("workers", "P"), ("runs", "runs"), ("median", "median s"),
@@ -100,7 +100,7 @@ def write(results_dir, meta, summary, pngs, dumb_plots, not_drawn=()):
         lines += ["## Terminal plots", ""]
         for study, text in dumb_plots.items():
             lines += ["```", text.rstrip(), "```", ""]
-    (Path(results_dir) / "report.md").write_text("\n".join(lines))
+    write_whole(Path(results_dir) / "report.md", "\n".join(lines))
 
 
 def unfinished(meta, summary):

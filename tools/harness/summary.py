@@ -17,7 +17,9 @@ machine, and a cluster's own speedup is against the same model's one rank
 on this machine when the cluster did not run one rank itself.
 """
 import csv
+import io
 import json
+import os
 from pathlib import Path
 
 from . import clusters, programs, stats
@@ -261,13 +263,28 @@ def summarize(runs, studies):
     return out
 
 
+def write_whole(path, text):
+    """path holding text, whole or not at all: written aside, then renamed over the old
+    one, so that a sweep or make plot stopped while writing (Ctrl-C, SIGTERM, SIGKILL)
+    leaves the last complete file, never one cut short that make compare would read."""
+    path = Path(path)
+    fresh = path.with_name(".%s.%d" % (path.name, os.getpid()))
+    try:
+        fresh.write_text(text)
+        os.replace(fresh, path)
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
+
+
 def write_summary(path, rows):
-    """summary.csv, n/a for what could not be computed."""
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(SUMMARY_COLUMNS)
-        for row in rows:
-            writer.writerow([fmt(row.get(column)) for column in SUMMARY_COLUMNS])
+    """summary.csv, n/a for what could not be computed (whole or not at all: write_whole)."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(SUMMARY_COLUMNS)
+    for row in rows:
+        writer.writerow([fmt(row.get(column)) for column in SUMMARY_COLUMNS])
+    write_whole(path, text.getvalue())
 
 
 def read_summary(path):

@@ -206,6 +206,11 @@ def bad_input():
                       [stdout_empty, stderr_says("NUMBA_THREADING_LAYER=bogus: Numba knows default, safe, forksafe, "
                                                  "threadsafe, tbb, omp, workqueue"), no_traceback],
                       env={"NUMBA_THREADING_LAYER": "bogus"}, needs=[NUMBA]))
+    cases.append(Case("pyengine matmul-py-numba refuses NUMBA_DISABLE_JIT=1, under which it ran Python's loops on "
+                      "one thread and said kernel=numba", [NUMBA, "-n", 8, "-p", 2], 2,
+                      [stdout_empty, stderr_says("NUMBA_DISABLE_JIT=1 turns Numba's compiler off: the kernel would "
+                                                 "run as plain Python loops on one thread"), no_traceback],
+                      env={"NUMBA_DISABLE_JIT": "1"}, needs=[NUMBA]))
     return cases
 
 

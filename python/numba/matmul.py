@@ -110,7 +110,8 @@ def multiply_nogil(problem):
 def load_numba(options):
     """Numba, with room for -p threads (NUMBA_NUM_THREADS, read as Numba loads, raised to -p if below it).
     A NUMBA_THREADING_LAYER Numba does not know is refused here: Numba says so
-    only deep inside a failed compilation."""
+    only deep inside a failed compilation; so is NUMBA_DISABLE_JIT, which Numba
+    obeys without a word, leaving neither compiled code nor threads to measure."""
     global numba
     layer = os.environ.get("NUMBA_THREADING_LAYER", "")
     if layer and layer not in THREADING_LAYERS:
@@ -119,6 +120,12 @@ def load_numba(options):
     if not cli.DIGITS.fullmatch(room) or int(room) < options.workers:
         os.environ["NUMBA_NUM_THREADS"] = str(max(options.workers, os.cpu_count() or 1))
     numba = report.require("numba", "python3-numba", "the numba model")
+    if numba.config.DISABLE_JIT:  # njit would hand back the Python loops, and prange would be range: one thread
+        where, remedy = (("NUMBA_DISABLE_JIT=%s" % os.environ["NUMBA_DISABLE_JIT"], "unset it")
+                         if os.environ.get("NUMBA_DISABLE_JIT") else ("disable_jit in ./.numba_config.yaml",
+                                                                      "remove that line"))
+        raise report.UsageError("%s turns Numba's compiler off: the kernel would run as plain Python loops on one "
+                                "thread, yet say kernel=numba; %s" % (where, remedy))
     options.startup = run.startup_seconds()  # importing Numba (and LLVM) is start-up too
 
 

@@ -188,6 +188,12 @@ def correctness():
              [result_lines("factorial", "py-mpi4py", 100, 1, figures=FIGURES["factorial"]), no_traceback],
              needs=[py("factorial", "mpi4py")]),
     ]
+    # Under PYTHONWARNINGS=default (or -X dev) Python says of every file nobody closed "ResourceWarning: unclosed
+    # file": rank 1, which writes nothing, leaves none.
+    case = verified("factorial", "mpi4py", 2, n=100, label=" under PYTHONWARNINGS=default: no ResourceWarning "
+                    "(rank 1's stdout)", checks=[stderr_lacks("ResourceWarning", "Warning:")])
+    case.env = {"PYTHONWARNINGS": "default"}
+    cases.append(case)
     for workload in WORKLOADS:  # the distributed scheduler: one small case each, whose processes must all end
         cases.append(probe_case("distributed-run", "py %s dask p=2 distributed: verified, cluster_start= said, "
                                 "no process left" % workload, [py(workload, "dask")], workload=workload))

@@ -55,6 +55,18 @@ MPI = None   # mpi4py.MPI, once start() has imported it (and so started MPI)
 team = None  # this job's Team, once start() has made it
 
 
+class Quiet:
+    """Where a rank other than 0 writes what rank 0 says for the job: nowhere.
+    No file is opened for it, so none is left unclosed, which Python would
+    say in a ResourceWarning (shown under PYTHONWARNINGS=default, -X dev)."""
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
 class Stopped(Exception):
     """Every rank stops here at once, with this exit status; the reason was said already, once."""
 
@@ -126,7 +138,7 @@ def hush(rank, stderr_too):
     before MPI has started every rank would say the same things."""
     if rank == 0:
         return
-    quiet = open(os.devnull, "w", errors=run.ANY_TEXT)
+    quiet = Quiet()
     sys.stdout.flush()
     sys.stdout = quiet
     if stderr_too:

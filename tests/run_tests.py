@@ -204,7 +204,7 @@ def run_tables(tables, options, ready, tally):
 def main():
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the docstring says why
     signal.signal(signal.SIGTERM, stop)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("--jobs", type=int, default=usable_cores() + JOBS_PAST_CORES)
     parser.add_argument("--table", default="")
     parser.add_argument("--filter", default="")

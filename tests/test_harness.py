@@ -251,6 +251,15 @@ def bad_variables():
               stdout_empty])
         for check, flags, least in (("matmul", ["--rounds", "0"], 1), ("factorial", ["--big-n", "1e7"], 1),
                                     ("download", ["--latency", "-5"], 0), ("python", ["--rounds", "0"], 1))] + [
+        Case("harness make bench, plot, compare, doctor, bench-* and test under PYTHONOPTIMIZE=2 (-OO, which strips "
+             "docstrings, whose first line each --help shows): usage, exit 0, no traceback",
+             ["sh", "-c", 'python=$0; for script; do "$python" "$script" --help || exit; done', sys.executable]
+             + [ROOT / "tools" / "bench.py", ROOT / "tools" / "doctor.py", ROOT / "tools" / "harness" / "compare.py"]
+             + [ROOT / "tools" / "harness" / ("speed_%s.py" % check) for check in ("matmul", "factorial", "download",
+                                                                                   "python")]
+             + [ROOT / "tests" / "run_tests.py"], 0,
+             [stdout_says(r"usage: doctor\.py"), stdout_says(r"usage: run_tests\.py"), stderr_lacks("Traceback")],
+             env={"PYTHONOPTIMIZE": "2"})] + [
         Case("harness make in a read-only checkout, built (a workshop's shared one): nothing to do, nothing "
              "written, so make bench RESULTS=DIR runs there",
              READ_ONLY_CHECKOUT + ["make --no-print-directory all"], 0,

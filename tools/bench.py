@@ -174,7 +174,7 @@ def changed_settings(options, meta):
 
 def parse_arguments():
     env = os.environ.get
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("--preset", default=env("PRESET") or None, choices=sorted(PRESETS))
     parser.add_argument("--workloads", default=env("WORKLOADS", ""), help="e.g. matmul,factorial-many")
     parser.add_argument("--models", default=env("MODELS", ""), help="e.g. serial,threads,mpi")

@@ -29,7 +29,7 @@ def line(label, value, note=""):
 
 
 def main():
-    argparse.ArgumentParser(description=__doc__.splitlines()[0].split(" — ", 1)[1],
+    argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0].partition(" — ")[2],
                             epilog="Run it as make doctor, which hands it what the build found.").parse_args()
     if not any(variable in os.environ for variable, _, _ in COMPONENTS):
         print("doctor: run it as make doctor: what the build found (tools/configure.sh) comes through make",

@@ -191,7 +191,7 @@ def report(folder, other_folder, rows, meta, other_rows, other_meta):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].split(" — ", 1)[1])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0].partition(" — ")[2])
     parser.add_argument("folder", help="the sweep asked about (make compare: results/latest)")
     parser.add_argument("other", help="the sweep it is held against")
     options = parser.parse_args()

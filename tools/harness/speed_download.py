@@ -115,7 +115,7 @@ def matmul_speedup(options):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("--files", type=record.whole_number(1), default=64)
     parser.add_argument("--size", type=record.whole_number(1), default=256 << 10)
     parser.add_argument("--latency", type=record.whole_number(0), default=50, help="milliseconds")

@@ -155,7 +155,7 @@ def compared(seconds, serial):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("--big-n", type=record.whole_number(1), default=10000000)
     parser.add_argument("--many-n", type=record.whole_number(1), default=20000)
     parser.add_argument("--tiny-n", type=record.whole_number(1), default=100)

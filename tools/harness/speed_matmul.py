@@ -70,7 +70,7 @@ def blas_lanes():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("-n", type=record.whole_number(1), nargs="+", default=[1024, 2048])
     parser.add_argument("--rounds", type=record.whole_number(1), default=5)
     parser.add_argument("--reps", type=record.whole_number(1), default=5, help="timed runs per process at n = 1024")

@@ -268,7 +268,7 @@ def run_part(key, options, order, scratch):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("--rounds", type=record.whole_number(1), default=3)
     parser.add_argument("--seed", type=record.whole_number(0), default=1)
     parser.add_argument("--only", action="append", choices=sorted(PARTS),

@@ -3,10 +3,8 @@
 
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
-       record|rebuild|
-       native_flag|results_dir|
-       same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|caches|
-       many_cores|cores_shading|quota_peak
+       record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
+       caches|environment|many_cores|cores_shading|quota_peak
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -1322,6 +1320,24 @@ def check_caches():
                "no caches in sysfs: %s, where sysconf reports %s" % (found, reported or "none"))
 
 
+def check_environment():
+    """meta.json's environment: every variable that changes how the models run, the suite's own block sizes
+    (MATMUL_KC: a sweep's matmul figures under it are another kernel's), Numba's and Dask's among them;
+    none that does not."""
+    told = {"MATMUL_KC": "16", "NUMBA_NUM_THREADS": "3", "DASK_DISTRIBUTED__WORKER__DAEMON": "False",
+            "GOTO_NUM_THREADS": "2", "OMP_PROC_BIND": "true"}
+    saved = dict(os.environ)
+    try:
+        os.environ.update(told, SUITE_CHECK_UNRELATED="1")
+        recorded = machine.recorded_environment()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    missing = {k: v for k, v in told.items() if recorded.get(k) != v}
+    expect(not missing, "meta.json's environment lacks %s: %s" % (missing, recorded))
+    expect("SUITE_CHECK_UNRELATED" not in recorded, "meta.json's environment records an unrelated variable")
+
+
 def check_git_commit():
     """meta.json's git_commit: this checkout's HEAD where it is a git work tree of its own; none
     (unreadable, as for a plain export) for an export of it that sits inside another repository's
@@ -1651,7 +1667,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
           "no_plotters": check_no_plotters,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
-          "caches": check_caches, "many_cores": check_many_cores,
+          "caches": check_caches, "environment": check_environment, "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak}
 

@@ -100,6 +100,9 @@ def cases():
              [sys.executable, CHECKS, "results_dir"], needs=[program("matmul-serial")], timeout=300),
         Case("harness meta.json's caches: sysfs's, or where sysfs lists none (a VM, a container) sysconf's, "
              "as the matmul kernel reads them, not 'unreadable'", [sys.executable, CHECKS, "caches"]),
+        Case("harness meta.json's environment records what changes the models' runs: the blocked kernel's "
+             "MATMUL_KC (a sweep tuned by it recorded no trace of it), Numba's, Dask's, GOTO_NUM_THREADS",
+             [sys.executable, CHECKS, "environment"]),
         Case("harness meta.json's git_commit: the checkout's HEAD; none for an export inside another "
              "repository's work tree (it recorded that repository's HEAD)", [sys.executable, CHECKS, "git_commit"]),
         *bad_variables(),

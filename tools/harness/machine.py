@@ -15,8 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 UNREADABLE = "unreadable"
-# Environment variables that change how the models run, recorded whole.
-RECORDED_PREFIXES = ("OMP_", "GOMP_", "KMP_", "OMPI_", "PMIX_", "SLURM_", "OPENBLAS_", "MKL_")
+# Environment variables that change how the models run, recorded whole: OpenMP's, Open MPI's and
+# Slurm's, the BLAS libraries' (OpenBLAS also reads GOTO_NUM_THREADS), the suite's own MATMUL_KC,
+# MATMUL_MC and MATMUL_NC (the blocked kernel's blocks), Numba's and Dask's.
+RECORDED_PREFIXES = ("OMP_", "GOMP_", "KMP_", "OMPI_", "PMIX_", "SLURM_", "OPENBLAS_", "GOTO_", "MKL_", "MATMUL_",
+                     "NUMBA_", "DASK_")
 # Variables that say "this is a batch job", per scheduler.
 BATCH_JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "JOB_ID")
 # A load average above this share of the usable cores makes timings suspect.

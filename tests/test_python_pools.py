@@ -49,6 +49,8 @@ CASE_TIMEOUT = 120
 GONE_TIMEOUT = 15
 # Seconds a loaded machine may take to start a program and get its workers writing files.
 START_TIMEOUT = 60
+# Characters of a TMPDIR past what the forkserver's socket in it allows (a Unix socket's path: 107 bytes).
+LONG_TMPDIR = 90
 # The slow server's latency (ms) and the files of a run long enough to be caught in the middle.
 SLOW_LATENCY_MS, LONG_FILES, LONG_SIZE = 300, 40, 4000
 
@@ -69,6 +71,13 @@ def kind_args(model, workload, kind):
     """The flag that picks kind; none for the model's default, which must then be what runs."""
     flag, _, _, default = MODELS[model]
     return [] if kind == default[workload] else [flag, kind]
+
+
+def in_long_tmpdir(argv):
+    """argv run with TMPDIR a folder (made, then removed) whose path is LONG_TMPDIR characters long."""
+    return ["sh", "-c", 'top=$(mktemp -d) || exit 1; long=$top/$(printf "%0$(($0 - ${#top} - 1))d" 0); '
+            'mkdir "$long" && TMPDIR=$long "$@"; status=$?; rm -rf "$top"; exit $status',
+            str(LONG_TMPDIR)] + [str(a) for a in argv]
 
 
 def verified_case(workload, model, kind, p, extra=(), n=None, label="", reps=1, checks=()):
@@ -103,11 +112,17 @@ def correctness():
                     cases.append(verified_case("factorial", model, kind, p, gmpy2, label=" gmpy2" if gmpy2 else "",
                                                checks=[figures_are(factorial_figures("big", FACTORIAL_N))]))
     # A ProcessPoolExecutor started the other two ways (fork is the default here; the pool's in tests/test_python.py).
+    # The forkserver's under a TMPDIR too long to hold its socket (a job's deep scratch folder), where Python 3.11's
+    # first pool stopped with a traceback, "OSError: AF_UNIX path too long".
     for method in ("forkserver", "spawn"):
-        cases.append(verified_case("factorial", "futures", "process", 2, ["--mode", "many", "--start-method", method],
-                                   n=MANY_N, label=" many --start-method %s" % method,
-                                   checks=[stdout_says("start_method=%s" % method),
-                                           figures_are(factorial_figures("many", MANY_N))]))
+        case = verified_case("factorial", "futures", "process", 2, ["--mode", "many", "--start-method", method],
+                             n=MANY_N, label=" many --start-method %s" % method,
+                             checks=[stdout_says("start_method=%s" % method),
+                                     figures_are(factorial_figures("many", MANY_N))])
+        if method == "forkserver":
+            case.name += ", TMPDIR %d characters long" % LONG_TMPDIR
+            case.argv = in_long_tmpdir(case.argv)
+        cases.append(case)
     # Run from a folder holding a random.py and a numpy.py: loky's workers and the forkserver, started as
     # python -m and -c, import neither.
     for workload, model, kind, extra, n in (("matmul", "joblib", "loky", [], None),

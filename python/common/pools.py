@@ -27,9 +27,11 @@ import ctypes
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.pool
+import multiprocessing.util
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 
@@ -53,6 +55,13 @@ START_DEFAULTS = {"start_method": multiprocessing.get_start_method()}
 # A pool model's flags and their values where left out.
 FLAGS = [API_FLAG, START_FLAG]
 DEFAULTS = {**API_DEFAULTS, **START_DEFAULTS}
+# The longest path a Unix socket can be bound to, in bytes (Linux's sun_path holds 108, the last a NUL).
+SOCKET_PATH_MAX = 107
+# What the forkserver's socket adds to the temporary folder: multiprocessing's own folder in it and the
+# socket's name, each 8 random letters long (tempfile's names).
+FORKSERVER_SOCKET = "/pymp-XXXXXXXX/listener-XXXXXXXX"
+# Where that folder goes when the temporary folder's path is too long for the socket (Python 3.13's own choice).
+SHORT_TEMP_FOLDERS = ("/tmp", "/var/tmp", "/usr/tmp")
 # prctl's request that sends this process a signal when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 # How often the watch looks at the pool's workers, seconds.
@@ -69,6 +78,32 @@ def model_figures(options):
 def use_start_method(options):
     """Have every pool (and ProcessPoolExecutor) of this run start its workers the way --start-method says."""
     multiprocessing.set_start_method(options.start_method, force=True)
+    if options.start_method == "forkserver":
+        keep_socket_path_short()
+
+
+def keep_socket_path_short():
+    """The forkserver listens on a Unix socket in multiprocessing's temporary folder, which it makes in
+    TMPDIR; where TMPDIR is long (a job's scratch folder), that path passes what a socket's may be, and
+    the first pool stopped with a traceback, "OSError: AF_UNIX path too long" (Python before 3.13). Then
+    the folder is made in /tmp instead, as newer Pythons do; multiprocessing removes it at exit."""
+    if len(os.fsencode(tempfile.gettempdir() + FORKSERVER_SOCKET)) <= SOCKET_PATH_MAX:
+        return
+    asked, tempfile.tempdir = tempfile.tempdir, None
+    try:
+        for folder in SHORT_TEMP_FOLDERS:
+            tempfile.tempdir = folder
+            try:
+                multiprocessing.util.get_temp_dir()  # made now, kept for the socket
+                return
+            except OSError:
+                continue
+    finally:
+        tempfile.tempdir = asked
+    raise report.Failure("cannot start the forkserver: its socket's path in TMPDIR=%s would be longer than "
+                         "the %d bytes a Unix socket's may have, and none of %s takes a folder; set a "
+                         "shorter TMPDIR" % (os.environ.get("TMPDIR", ""), SOCKET_PATH_MAX,
+                                             ", ".join(SHORT_TEMP_FOLDERS)))
 
 
 def start_quiet_tracker(tracker):

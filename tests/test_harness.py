@@ -254,6 +254,19 @@ def bad_variables():
               stdout_empty])
         for check, flags, least in (("matmul", ["--rounds", "0"], 1), ("factorial", ["--big-n", "1e7"], 1),
                                     ("download", ["--latency", "-5"], 0), ("python", ["--rounds", "0"], 1))] + [
+        Case("harness make plot with stdout on a full disk: exit 1, said in a line naming the sweep's folder, no "
+             "traceback (make bench ends the same way)",
+             ["sh", "-c", 'd=$(mktemp -d) || exit 1; cp "$0/runs.csv" "$0/meta.json" "$d/" && "$1" "$2" --plot "$d" '
+                          '>/dev/full; status=$?; rm -rf "$d"; exit $status',
+              ROOT / "results" / "reference" / "amd-epyc-zen5", sys.executable, ROOT / "tools" / "bench.py"], 1,
+             [stderr_says("bench: cannot write the plots to stdout: No space left on device; the sweep's files are "
+                          "whole in"), stderr_lacks("Traceback")],
+             env={"GNUPLOT": "/nonexistent/gnuplot", "PYTHON_MPL": None,  # no plotter: nothing drawn, all said
+                  "PYTHONPATH": str(ROOT / "tests" / "data" / "hide-packages")}),
+        Case("harness make bench and make plot started with stdout closed (>&-): they run (here, refuse a folder that "
+             "is none, exit 2), no traceback",
+             ["sh", "-c", 'exec "$0" "$1" --plot "$2" >&-', sys.executable, ROOT / "tools" / "bench.py",
+              ROOT / "tests" / "data" / "no-results"], 2, [stderr_says("no such folder"), stderr_lacks("Traceback")]),
         Case("harness make bench, plot, compare, doctor, bench-* and test under PYTHONOPTIMIZE=2 (-OO, which strips "
              "docstrings, whose first line each --help shows): usage, exit 0, no traceback",
              ["sh", "-c", 'python=$0; for script; do "$python" "$script" --help || exit; done', sys.executable]

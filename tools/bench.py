@@ -732,11 +732,21 @@ def redraw(folder, force=False):
         say("cannot redraw %s: %s" % (folder, e))
         return 2
     dumb = drawn(folder, meta, studies_in(runs))
-    if dumb is None:
+    if dumb is None or not shown(dumb, folder):
         return 1
-    print("\n".join(dumb.values()))
     say("redrawn: %s/report.md" % folder)
     return 0
+
+
+def shown(dumb, folder):
+    """The plots as text on stdout; False, having said so, where stdout cannot take them (a full disk, a
+    quota, a closed pipe): the sweep's files in folder are whole all the same."""
+    try:
+        print("\n".join(dumb.values()), flush=True)
+        return True
+    except OSError as e:
+        say("cannot write the plots to stdout: %s; the sweep's files are whole in %s" % (e.strerror, folder))
+        return False
 
 
 def names_not_here(options):
@@ -789,7 +799,8 @@ def main():
     # shell that ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, interrupt)
-    ON_TERMINAL.extend(stream for stream in (sys.stdout, sys.stderr) if stream.isatty())
+    # (a stream the shell closed, >&-, is None)
+    ON_TERMINAL.extend(stream for stream in (sys.stdout, sys.stderr) if stream is not None and stream.isatty())
     signal.signal(signal.SIGHUP, hang_up)
     options = parse_arguments()
     if options.plot:
@@ -909,9 +920,8 @@ def main():
         say("interrupted while drawing the plots; every run is in %s/runs.csv, and make plot RESULTS=%s "
             "draws them" % (folder, folder))
         return 130
-    if dumb is None:
+    if dumb is None or not shown(dumb, folder):
         return 1
-    print("\n".join(dumb.values()))
     files = ["summary.csv", "runs.csv", "meta.json"] + (["plots/"] if (folder / "plots").is_dir() else [])
     say("done: %s/report.md (%s)" % (folder, ", ".join(files)))
     return 0

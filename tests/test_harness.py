@@ -267,6 +267,14 @@ def bad_variables():
              "is none, exit 2), no traceback",
              ["sh", "-c", 'exec "$0" "$1" --plot "$2" >&-', sys.executable, ROOT / "tools" / "bench.py",
               ROOT / "tests" / "data" / "no-results"], 2, [stderr_says("no such folder"), stderr_lacks("Traceback")]),
+        Case("harness make compare with stdout on a full disk, then closed (>&-): exit 1 each, said, no traceback "
+             "(a traceback; and exit 0 with the comparison lost)",
+             ["sh", "-c", '"$0" "$1" "$2" "$2" >/dev/full; [ $? = 1 ] || exit 3; exec "$0" "$1" "$2" "$2" >&-',
+              sys.executable, ROOT / "tools" / "harness" / "compare.py",
+              ROOT / "results" / "reference" / "amd-epyc-zen5"],
+             1, [stderr_says("compare: cannot write the comparison to stdout: No space left on device",
+                             "compare: cannot write the comparison to stdout: Bad file descriptor"),
+                 stderr_lacks("Traceback")]),
         Case("harness make bench, plot, compare, doctor, bench-* and test under PYTHONOPTIMIZE=2 (-OO, which strips "
              "docstrings, whose first line each --help shows): usage, exit 0, no traceback",
              ["sh", "-c", 'python=$0; for script; do "$python" "$script" --help || exit; done', sys.executable]

@@ -26,6 +26,8 @@ the code).
 Exit status 0, or 2 for a folder that is not a results folder.
 """
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -197,7 +199,14 @@ def main():
     options = parser.parse_args()
     rows, meta = load(options.folder)
     other_rows, other_meta = load(options.other)
-    print("\n".join(report(options.folder, options.other, rows, meta, other_rows, other_meta)))
+    text = "\n".join(report(options.folder, options.other, rows, meta, other_rows, other_meta))
+    try:
+        if sys.stdout is None:  # started with stdout closed (>&-): print would lose it without a word
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        print(text, flush=True)
+    except OSError as e:  # a full disk, a quota, a closed pipe
+        print("compare: cannot write the comparison to stdout: %s" % e.strerror, file=sys.stderr)
+        return 1
     return 0
 
 

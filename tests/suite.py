@@ -103,6 +103,14 @@ MPI_MORE_THAN_CORES = usable_cores() + 1
 PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 # A stand-in for a broken program (fails_on): prints nothing, exits 0.
 SILENT_STAND_IN = ["true"]
+# Runs a program, looking at its threads (/proc/PID/task) every few milliseconds
+# until it ends; says the most it saw on stderr, and exits with its status.
+MOST_THREADS = ("import os, subprocess, sys, time; p = subprocess.Popen(sys.argv[1:]); most = 0\n"
+                "while p.poll() is None:\n"
+                "    try: most = max(most, len(os.listdir('/proc/%d/task' % p.pid)))\n"
+                "    except OSError: pass\n"
+                "    time.sleep(0.002)\n"
+                "print('most threads: %d' % most, file=sys.stderr); sys.exit(p.returncode)")
 
 
 class Case:

@@ -7,9 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from suite import (MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, built_with, launch, needs_mpirun,
-                   no_sanitizer_report, parse_result_line, program, result_lines, sanitizer_env, stderr_lacks,
-                   stderr_says, stdout_empty, stdout_says, summary_line, UNDER_MEMORY_CGROUP,
+from suite import (MOST_THREADS, MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, built_with, launch,
+                   needs_mpirun, no_sanitizer_report, parse_result_line, program, result_lines, sanitizer_env,
+                   stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line, UNDER_MEMORY_CGROUP,
                    UNDER_MEMORY_CGROUP_CANNOT, usable_cores, wrong_warmup_line)
 
 WORKLOAD = "matmul"
@@ -182,14 +182,6 @@ def bad_input():
 
 # Runs the program after it (argv[1:]) with its stdout the write end of a pipe
 # whose read end is already closed, as `prog | head -1` is once head has gone.
-# Runs a program, looking at its threads (/proc/PID/task) every few milliseconds
-# until it ends; says the most it saw on stderr, and exits with its status.
-MOST_THREADS = ("import os, subprocess, sys, time; p = subprocess.Popen(sys.argv[1:]); most = 0\n"
-                "while p.poll() is None:\n"
-                "    try: most = max(most, len(os.listdir('/proc/%d/task' % p.pid)))\n"
-                "    except OSError: pass\n"
-                "    time.sleep(0.002)\n"
-                "print('most threads: %d' % most, file=sys.stderr); sys.exit(p.returncode)")
 CLOSED_PIPE = ("import os, subprocess, sys; r, w = os.pipe(); os.close(r); "
                "sys.exit(subprocess.call(sys.argv[1:], stdout=w))")
 

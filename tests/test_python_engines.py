@@ -32,8 +32,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from suite import (SHARED_BAD_INPUT, Case, ROOT, command_line, parse_result_line, program,  # noqa: E402
-                   result_lines, stderr_says, stdout_empty, stdout_says)
+from suite import (MOST_THREADS, SHARED_BAD_INPUT, Case, ROOT, command_line, parse_result_line,  # noqa: E402
+                   program, result_lines, stderr_says, stdout_empty, stdout_says)
 from python_checks import (CLEANUPS, FILESERVER, ProbeFailed, Scratch, expect, figures_are, finish,  # noqa: E402
                            kill_all, marked, no_traceback, none_left, one_line, run_probe, same_figures,
                            schedules_listed, scratch_folder, start, wait_for, whole_files_only)
@@ -211,6 +211,19 @@ def bad_input():
                       [stdout_empty, stderr_says("NUMBA_DISABLE_JIT=1 turns Numba's compiler off: the kernel would "
                                                  "run as plain Python loops on one thread"), no_traceback],
                       env={"NUMBA_DISABLE_JIT": "1"}, needs=[NUMBA]))
+    # OpenMP as Numba's threading layer (libgomp, where TBB is not installed) under the variables a site may set: a
+    # prange loop ran on one thread while the result line said -p, as openmp/'s programs would without their care.
+    cases.append(Case("pyengine matmul-py-numba refuses -p 2 where OMP_THREAD_LIMIT=1 would quietly run one thread",
+                      [NUMBA, "-n", 8, "-p", 2], 2,
+                      [stdout_empty, stderr_says("-p 2: OMP_THREAD_LIMIT=1 lets OpenMP, Numba's threading layer here, "
+                                                 "run at most 1 thread"), no_traceback],
+                      env={"OMP_THREAD_LIMIT": "1", "NUMBA_THREADING_LAYER": "omp"}, needs=[NUMBA]))
+    cases.append(Case("pyengine matmul-py-numba runs its 2 threads where OMP_DYNAMIC=true would run one (the load "
+                      "average up)", [sys.executable, "-c", MOST_THREADS, NUMBA, "-n", 100, "-p", 2], 0,
+                      [result_lines("matmul", "py-numba", 100, 2, figures=FIGURES[NUMBA]),
+                       stdout_says(r"threading_layer=omp"), stderr_says("most threads: 2\n")],
+                      env={"OMP_DYNAMIC": "true", "NUMBA_THREADING_LAYER": "omp", "OPENBLAS_NUM_THREADS": "1"},
+                      needs=[NUMBA]))
     return cases
 
 

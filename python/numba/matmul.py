@@ -116,6 +116,10 @@ def load_numba(options):
     layer = os.environ.get("NUMBA_THREADING_LAYER", "")
     if layer and layer not in THREADING_LAYERS:
         raise report.UsageError("NUMBA_THREADING_LAYER=%s: Numba knows %s" % (layer, ", ".join(THREADING_LAYERS)))
+    # Numba's OpenMP layer (threading_layer=omp) is libgomp, which reads OMP_DYNAMIC as it loads: true lets it
+    # run a prange loop on fewer threads than -p (on one, where the load average is up), while the result line
+    # says -p; so it is turned off, as openmp/'s programs do (common/team_single.c). OMP_THREAD_LIMIT: below.
+    os.environ["OMP_DYNAMIC"] = "false"
     room = os.environ.get("NUMBA_NUM_THREADS", "")
     if not cli.DIGITS.fullmatch(room) or int(room) < options.workers:
         os.environ["NUMBA_NUM_THREADS"] = str(max(options.workers, os.cpu_count() or 1))
@@ -164,6 +168,11 @@ def compile_kernels(problem):
     options.model_figures = [("style", options.style), ("jit", "%.3f" % (run.clock() - start))]
     if options.style == "prange":
         options.model_figures.append(("threading_layer", numba.threading_layer()))
+        limit = os.environ.get("OMP_THREAD_LIMIT", "").strip()
+        if numba.threading_layer() == "omp" and limit.isdigit() and 0 < int(limit) < problem.workers:
+            raise report.UsageError("-p %d: OMP_THREAD_LIMIT=%s lets OpenMP, Numba's threading layer here, run at "
+                                    "most %s thread%s (unset it, ask for fewer, or --style nogil)"
+                                    % (problem.workers, limit, limit, "" if int(limit) == 1 else "s"))
 
 
 def main():

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -73,8 +75,22 @@ static void count_hosts(void)
     free(names);
 }
 
+/* keep_tmpdir_usable: /tmp as TMPDIR where TMPDIR names no folder this process can write in (a
+ * finished job's scratch folder). Open MPI makes its session folder in TMPDIR, and a process started
+ * alone, without mpirun, starts a daemon of its own there: MPI_Init failed ("A call to mkdir was
+ * unable to create the desired directory"; as root it made the whole path). tools/mpirun gives a
+ * job /tmp the same way; the compilers and Python fall back to it too. */
+static void keep_tmpdir_usable(void)
+{
+    const char *dir = getenv("TMPDIR");
+    struct stat folder;
+    if (dir && *dir && (stat(dir, &folder) != 0 || !S_ISDIR(folder.st_mode) || access(dir, W_OK | X_OK) != 0))
+        setenv("TMPDIR", "/tmp", 1);
+}
+
 enum outcome mpi_start(int *argc, char ***argv)
 {
+    keep_tmpdir_usable();
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
         report_error("MPI_Init failed");
         return OUTCOME_FAILED;

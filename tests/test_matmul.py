@@ -354,11 +354,17 @@ def launcher():
         Case("tools/mpirun keeps the caller's own grace before SIGKILL", [MPIRUN, "--explain", 2], 0,
              [stdout_says(r"(?m)^mpi_environment=((?!sigkill_timeout).)*$")],
              env={"OMPI_MCA_odls_base_sigkill_timeout": "3"}),
-        Case("tools/mpirun with a TMPDIR that names no folder (a finished job's scratch): the job runs, its session "
-             "folder in /tmp, where every job stopped in orte_init", [MPIRUN, "-np", 2, program("matmul-mpi"), "-n", 8],
-             0, [result_lines("matmul", "mpi", 8, 2)],
+        # One case, its jobs one after another: their session folders share /tmp/ompi.HOST.UID, which jobs started
+        # at once race to make and remove (suite.run_case gives every other case a folder of its own).
+        Case("tools/mpirun, and an MPI program started alone (C, mpi4py), with a TMPDIR that names no folder (a "
+             "finished job's scratch): each runs, its session folder in /tmp, where each stopped in orte_init",
+             ["sh", "-c", '"$0" -np 2 "$1" -n 8 && "$1" -n 8 && "$2" -n 8', MPIRUN, program("matmul-mpi"),
+              program("factorial-py-mpi4py")], 0,
+             [stdout_says(r"(?m)^workload=matmul model=mpi n=8 workers=2 .*verified=yes"),
+              stdout_says(r"(?m)^workload=matmul model=mpi n=8 workers=1 .*verified=yes"),
+              stdout_says(r"(?m)^workload=factorial model=py-mpi4py n=8 workers=1 .*verified=yes")],
              env={"TMPDIR": str(ROOT / "README.md" / "tmp"), "OMPI_MCA_orte_tmpdir_base": None},
-             needs=[program("matmul-mpi")] + OPEN_MPI),
+             needs=[program("matmul-mpi"), program("factorial-py-mpi4py")] + OPEN_MPI),
         Case("tools/mpirun: a job whose output cannot be written (stdout on a full disk) is exit 1, said; "
              "mpirun alone drops it and says 0", [MPIRUN, "-np", 2, program("matmul-mpi"), "-n", 32], 1,
              [stderr_says("cat: write error: No space left on device",

@@ -163,10 +163,21 @@ def adopt_workers(options, ranks):
                                 % (options.workers, ranks))
 
 
+def keep_tmpdir_usable():
+    """/tmp as TMPDIR where TMPDIR names no folder this process can write in (a finished job's scratch
+    folder): Open MPI makes its session folder there, and a rank started alone, without mpirun, starts a
+    daemon of its own there, so MPI_Init failed (as root it made the whole path). common/team_mpi.c's
+    keep_tmpdir_usable; tools/mpirun gives a job /tmp the same way."""
+    folder = os.environ.get("TMPDIR")
+    if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+        os.environ["TMPDIR"] = "/tmp"
+
+
 def start(options):
     """Start MPI, after the command line was parsed (and NumPy loaded: see the top of
     this file), make -p the number of ranks, and return mpi4py's MPI module."""
     global MPI, team
+    keep_tmpdir_usable()
     MPI = report.require("mpi4py.MPI", "python3-mpi4py", "the mpi4py lane")  # importing it runs MPI_Init
     team = Team(MPI.COMM_WORLD)
     if team.size > 1:

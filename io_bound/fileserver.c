@@ -109,8 +109,13 @@ static enum outcome settings_parse(struct settings *s, int argc, char **argv)
                            .max_connections = DEFAULT_MAX_CONNECTIONS};
     const struct flag *stop = NULL;
     enum outcome o = cli_parse(server_flags, s, argc, argv, &stop);
-    if (o == OUTCOME_HELP)
+    if (o == OUTCOME_HELP) {
         print_help();
+        if (fflush(stdout) != 0 || ferror(stdout)) { /* a full disk, a closed pipe or stdout, as every program's */
+            report_error("cannot write the help to stdout: %s", strerror(errno));
+            return OUTCOME_FAILED;
+        }
+    }
     return o;
 }
 

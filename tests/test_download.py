@@ -540,6 +540,9 @@ def server_cases():
                           [stdout_empty, stderr_says(named)], needs=[FILESERVER]))
     cases.append(Case("fileserver --help", [FILESERVER, "--help"], 0, [stdout_says(r"usage: fileserver")],
                       needs=[FILESERVER]))
+    cases.append(Case("fileserver --help with stdout on a full disk: exit 1, said (it said nothing, exit 0)",
+                      [FILESERVER, "--help"], 1, [stderr_says("cannot write the help to stdout: No space left on "
+                                                              "device")], stdout_path="/dev/full", needs=[FILESERVER]))
     for flavor in ("", "asan"):
         client = program("download-threads", flavor)
         cases.append(Case("fileserver %s: port=, probes, a client, SIGTERM ends it cleanly" % (flavor or "plain"),

@@ -275,6 +275,11 @@ def bad_variables():
              1, [stderr_says("compare: cannot write the comparison to stdout: No space left on device",
                              "compare: cannot write the comparison to stdout: Bad file descriptor"),
                  stderr_lacks("Traceback")]),
+        Case("harness make doctor with stdout on a full disk: exit 1, said in a line, no traceback",
+             [sys.executable, ROOT / "tools" / "doctor.py"], 1,
+             [stderr_says("doctor: cannot write what it found to stdout: No space left on device"),
+              stderr_lacks("Traceback")], stdout_path="/dev/full",
+             env={"HAVE_OPENMP": "yes", "PYTHONUNBUFFERED": "1"}),  # as make passes it; the first line fails at once
         Case("harness make bench, plot, compare, doctor, bench-* and test under PYTHONOPTIMIZE=2 (-OO, which strips "
              "docstrings, whose first line each --help shows): usage, exit 0, no traceback",
              ["sh", "-c", 'python=$0; for script; do "$python" "$script" --help || exit; done', sys.executable]

@@ -9,6 +9,7 @@ can be made (make bench CLUSTER=N: which kind, or why not; ip and tc), and
 the sweep the default preset would run.
 """
 import argparse
+import errno
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from harness import machine, studies  # noqa: E402
 from harness.programs import is_python, split_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# How a write to stdout fails where what doctor found cannot reach it (its own calls catch their errors).
+STDOUT_LOST = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EPIPE, errno.EBADF, errno.EIO)
 COMPONENTS = [("HAVE_OPENMP", "OpenMP", "*-openmp"), ("HAVE_MPI", "MPI", "*-mpi"),
               ("HAVE_GMP", "GMP", "factorial-*"), ("HAVE_CURL", "libcurl", "download-*"),
               ("HAVE_BLAS", "OpenBLAS", "matmul-blas")]
@@ -222,7 +225,16 @@ def cluster():
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        if sys.stdout is None:  # started with stdout closed (>&-): print would lose it all without a word
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        status = main()
+        sys.stdout.flush()
+        sys.exit(status)
     except KeyboardInterrupt:   # Ctrl-C: a line, not a traceback, and a shell's exit status
         print("doctor: interrupted (Ctrl-C)", file=sys.stderr)
         sys.exit(130)
+    except OSError as e:  # what it found could not be written: a full disk, a quota, a closed pipe or stdout
+        if e.errno not in STDOUT_LOST:
+            raise
+        print("doctor: cannot write what it found to stdout: %s" % e.strerror, file=sys.stderr)
+        sys.exit(1)

@@ -354,6 +354,16 @@ def launcher():
         Case("tools/mpirun keeps the caller's own grace before SIGKILL", [MPIRUN, "--explain", 2], 0,
              [stdout_says(r"(?m)^mpi_environment=((?!sigkill_timeout).)*$")],
              env={"OMPI_MCA_odls_base_sigkill_timeout": "3"}),
+        # Past `ulimit -n`, Open MPI's mpirun neither fails nor says a word: it waits forever (4 ranks at 32 files).
+        Case("tools/mpirun -np 4 under a soft ulimit -n of 32 (a login node's 1024 holds some 200 ranks): raised "
+             "to fit, the job runs, where mpirun waited forever",
+             ["sh", "-c", 'ulimit -Sn 32 && exec "$0" -np 4 "$1" -n 8', MPIRUN, program("matmul-mpi")], 0,
+             [result_lines("matmul", "mpi", 8, 4)], needs=[program("matmul-mpi")] + OPEN_MPI, timeout=60),
+        Case("tools/mpirun refuses -np 4 past a hard ulimit -n of 32: exit 2, said, where mpirun waited forever",
+             ["sh", "-c", 'ulimit -n 32 && exec "$0" -np 4 "$1" -n 8', MPIRUN, program("matmul-mpi")], 2,
+             [stdout_empty, stderr_says("-np 4: Open MPI's mpirun holds about 5 files open per rank, 52 in all, past "
+                                        "the hard limit of 'ulimit -n' (32)")],
+             needs=[program("matmul-mpi")] + OPEN_MPI, timeout=60),
         # One case, its jobs one after another: their session folders share /tmp/ompi.HOST.UID, which jobs started
         # at once race to make and remove (suite.run_case gives every other case a folder of its own).
         Case("tools/mpirun, and an MPI program started alone (C, mpi4py), with a TMPDIR that names no folder (a "

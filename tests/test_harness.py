@@ -347,7 +347,7 @@ def bad_variables():
              ["sh", "-c", 'copy=$(mktemp -d) || exit 1; cp -r "$0/tools" "$copy/" && ln -s "$0/bin" "$copy/bin" && '
                           'mkdir "$copy/build" && cp "$0/build/peak" "$copy/build/" && '
                           'cpu=$(sed -n "s/^Cpus_allowed_list:[[:space:]]*\\([0-9]*\\).*/\\1/p" /proc/self/status) '
-                          '&& taskset -c "$cpu" "$1" "$copy/tools/harness/speed_matmul.py" -n 64 --rounds 1 --reps 1; '
+                          '&& taskset -c "$cpu" "$1" "$copy/tools/harness/speed_matmul.py" -n 256 --rounds 1 --reps 1; '
                           'status=$?; rm -rf "$copy"; exit $status', ROOT, sys.executable], 0, [shares_of_one_core],
              needs=[program("matmul-" + model) for model in ("serial", "blas", "threads", "processes", "openmp", "mpi")]
              + [ROOT / "build" / "peak", shutil.which("taskset") or "(no taskset)"] + needs_mpirun(), timeout=300),

@@ -802,16 +802,23 @@ def check_resume_elsewhere():
                "RESUME=1 on the sweep's own machine: exit %d, %r" % (out.returncode, out.stderr[-800:]))
 
 
+def held_sweep(folder, fakes, real, quick_runs):
+    """What a sweep that is stopped mid-run needs, in folder: its bin/ (make_bin), its results/ and
+    TMPDIR folders, the file the fakes count their runs in, and the environment in which every run
+    after the first quick_runs holds for a minute (tests/fake_program's *-sleepy)."""
+    bin_dir = make_bin(folder, fakes=fakes, real=real)
+    results, tmp, count = Path(folder) / "results", Path(folder) / "tmp", Path(folder) / "runs-so-far"
+    tmp.mkdir()
+    held = dict(os.environ, FAKE_COUNT=str(count), FAKE_QUICK_RUNS=str(quick_runs), TMPDIR=str(tmp))
+    return bin_dir, results, tmp, count, held
+
+
 def check_hangup():
     """SIGHUP (the terminal or ssh connection of the sweep gone) ends it as Ctrl-C does: the run
     under way stopped, not left to run to its end, meta.json saying it was interrupted, nothing
     left in TMPDIR; where the sweep died at once, leaving all three."""
     with tempfile.TemporaryDirectory() as folder:
-        bin_dir = make_bin(folder, fakes=["matmul-sleepy"], real=["matmul-serial"])
-        results, tmp = Path(folder) / "results", Path(folder) / "tmp"
-        tmp.mkdir()
-        count = Path(folder) / "runs-so-far"
-        held = dict(os.environ, FAKE_COUNT=str(count), FAKE_QUICK_RUNS="5", TMPDIR=str(tmp))
+        bin_dir, results, tmp, count, held = held_sweep(folder, ["matmul-sleepy"], ["matmul-serial"], 5)
         process = bench(bin_dir, results, ["--workers", "1,2,3", "--repeats", "3"], wait=False, env=held)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (count.exists() and len(count.read_text().splitlines()) > 5):
@@ -838,11 +845,7 @@ def check_killed():
     of a run: nothing of it is left, neither the run under way, nor its file server, nor its
     scratch folder (with the files downloaded into it) in TMPDIR."""
     with tempfile.TemporaryDirectory() as folder:
-        bin_dir = make_bin(folder, fakes=["download-sleepy"], real=["fileserver"])
-        results, tmp = Path(folder) / "results", Path(folder) / "tmp"
-        tmp.mkdir()
-        count = Path(folder) / "runs-so-far"
-        held = dict(os.environ, FAKE_COUNT=str(count), FAKE_QUICK_RUNS="1", TMPDIR=str(tmp))
+        bin_dir, results, tmp, count, held = held_sweep(folder, ["download-sleepy"], ["fileserver"], 1)
         with open(Path(folder) / "said", "w+") as said:  # not a pipe: what outlives the sweep would hold it open
             process = subprocess.Popen([sys.executable, str(ROOT / "tools" / "bench.py"), "--bin", str(bin_dir),
                                         "--results", str(results), "--workloads", "download", "--sizes", "4",

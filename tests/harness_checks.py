@@ -840,6 +840,20 @@ def check_hangup():
         expect(not os.listdir(tmp), "left in TMPDIR: %s" % os.listdir(tmp))
 
 
+def left_behind(variable, mark, tmp):
+    """What a stopped sweep or check left: once its processes (variable=mark in their environment)
+    are gone and tmp is empty, or KILLED_GONE_SECONDS have passed, the processes still there,
+    each as 'PID COMMAND' (killed now, so that the check leaves nothing either)."""
+    deadline = time.monotonic() + KILLED_GONE_SECONDS
+    while time.monotonic() < deadline and (marked(variable, mark) or os.listdir(tmp)):
+        time.sleep(0.05)
+    left = marked(variable, mark)
+    said = ["%d %s" % (pid, command_line(pid)) for pid in left]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return said
+
+
 def check_killed():
     """A download sweep killed with SIGKILL (the OOM killer, kill -9: no finally runs) in the middle
     of a run: nothing of it is left, neither the run under way, nor its file server, nor its
@@ -858,14 +872,8 @@ def check_killed():
             process.wait()
             said.seek(0)
             expect(count.exists(), "the sweep made no run: %s" % said.read()[-800:])
-        deadline = time.monotonic() + KILLED_GONE_SECONDS
-        while time.monotonic() < deadline and (marked("FAKE_COUNT", count) or os.listdir(tmp)):
-            time.sleep(0.05)
-        left = marked("FAKE_COUNT", count)
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
-        expect(not left, "processes of the killed sweep left running: %s"
-               % ["%d %s" % (pid, command_line(pid)) for pid in left])
+        left = left_behind("FAKE_COUNT", count, tmp)
+        expect(not left, "processes of the killed sweep left running: %s" % left)
         expect(not os.listdir(tmp), "the killed sweep left in TMPDIR: %s" % os.listdir(tmp))
 
 
@@ -909,15 +917,9 @@ def check_speed_stopped():
                     check.wait()
                 said.seek(0)
                 err = said.read()
-            deadline = time.monotonic() + KILLED_GONE_SECONDS
-            while time.monotonic() < deadline and (marked("SPEED_CHECK_MARK", mark) or os.listdir(tmp)):
-                time.sleep(0.05)
-            left = marked("SPEED_CHECK_MARK", mark)
-            for pid in left:
-                os.kill(pid, signal.SIGKILL)
+            left = left_behind("SPEED_CHECK_MARK", mark, tmp)
             name = signal.Signals(signo).name
-            expect(not left, "processes of the check left after %s: %s"
-                   % (name, ["%d %s" % (pid, command_line(pid)) for pid in left]))
+            expect(not left, "processes of the check left after %s: %s" % (name, left))
             expect(not os.listdir(tmp), "left in TMPDIR after %s: %s" % (name, os.listdir(tmp)))
             expect(signo == signal.SIGKILL or check.returncode == 128 + signo and "Traceback" not in err
                    and "bench-download: stopped (SIGTERM)" in err,

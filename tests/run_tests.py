@@ -42,6 +42,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from suite import run_case, stop_running, usable_cores  # noqa: E402
+from harness import runner  # noqa: E402  (suite puts tools/ on the path)
 
 # Cases run at once beyond the usable cores: on 2 cores, the suite's cases kept them busy 79%
 # of the time two at a time; three at a time, the longest first, took 534 s where two took 585 s
@@ -131,23 +132,9 @@ class Tally:
 
     def stopped_by(self):
         """The signal that cut the run short: its number, and how the last lines name it."""
-        if isinstance(self.interrupted, Stopped):
+        if isinstance(self.interrupted, runner.Stopped):
             return signal.SIGTERM, "SIGTERM"
         return signal.SIGINT, "Ctrl-C"
-
-
-class Stopped(KeyboardInterrupt):
-    """SIGTERM (kill, timeout(1), a batch job's time limit): raised as Ctrl-C is, so that the
-    run stops the same way: its running cases killed, its tables' teardowns run, its last lines
-    said. Left to SIGTERM's default, the runner died at once, and the case under way, which
-    runs in a session of its own, went on running, with every table's scratch folder left."""
-
-
-def stop(signum, frame):
-    """SIGTERM's handler: Stopped, once (a second SIGTERM, as timeout(1) and Slurm can send to the whole
-    group, must not cut the teardowns short)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Stopped()
 
 
 def run_tables(tables, options, ready, tally):
@@ -203,7 +190,7 @@ def run_tables(tables, options, ready, tally):
 
 def main():
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the docstring says why
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, runner.stop_on_sigterm)  # as Ctrl-C, exit status 143
     parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("--jobs", type=int, default=usable_cores() + JOBS_PAST_CORES)
     parser.add_argument("--table", default="")

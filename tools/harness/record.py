@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 
-from . import machine
+from . import machine, runner
 from .programs import ROOT
 
 SPEED_FOLDER = ROOT / "results" / "speed"
@@ -94,18 +94,6 @@ def header(check, argv, info):
             ""]
 
 
-class Stopped(KeyboardInterrupt):
-    """SIGTERM (kill, scancel, timeout) in the middle of a check: raised as Ctrl-C is, so that
-    the check stops its servers and runs and removes its scratch folder on the way out."""
-
-
-def stop(signum, frame):
-    """SIGTERM's handler while a check runs: Stopped, once (a second SIGTERM must not cut short
-    the way out; a batch job can send two at once)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Stopped()
-
-
 def run_recorded(check, main):
     """main()'s exit status, with its stdout also written to a record under
     results/speed/ (named on stderr at the end), however it ends; a check
@@ -134,7 +122,7 @@ def run_recorded(check, main):
         sys.stdout = both = Both(terminal, record)
         both.to_file(record.write, "\n".join(header(check, [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:],
                                                      info)) + "\n")
-        before = signal.signal(signal.SIGTERM, stop)
+        before = signal.signal(signal.SIGTERM, runner.stop_on_sigterm)
         try:
             return main()
         except SystemExit as e:
@@ -144,7 +132,7 @@ def run_recorded(check, main):
                 ending = "ended with exit status %s" % e.code
             raise
         except KeyboardInterrupt as e:   # said in a line, not a traceback; exit status 130 or 143, as a shell's
-            stopped = isinstance(e, Stopped)
+            stopped = isinstance(e, runner.Stopped)
             ending = "stopped (SIGTERM)" if stopped else "interrupted (Ctrl-C)"
             print("%s: %s" % (check, ending), file=sys.stderr)
             return 128 + (signal.SIGTERM if stopped else signal.SIGINT)

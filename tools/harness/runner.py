@@ -29,6 +29,19 @@ LOOK_UP = 0.5
 TERM_GRACE = 2.0
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (kill, scancel, timeout(1), a batch job's time limit), raised as Ctrl-C is, so that
+    what is under way stops the same way: its runs stopped, its servers and scratch folders
+    tidied, its last lines said (naming SIGTERM: the class tells the two apart)."""
+
+
+def stop_on_sigterm(signum, frame):
+    """SIGTERM's handler: Stopped, once (a second SIGTERM, as timeout(1) and Slurm can send to the
+    whole group, must not cut the way out short)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stopped()
+
+
 class RunResult:
     """What one run did: exit code, times, and its stdout/stderr text."""
 

@@ -24,9 +24,9 @@ first: it marks every process started after it (an environment variable
 that children inherit) and starts a small watcher process that waits for the
 program's end — its pipe to the program closes when the program exits or
 dies, however — and then kills every marked process still alive and removes
-the profile folder. On a normal end the program first stops the cluster the polite way
-(the engines and the controller told to shut down); the guard then finds
-nothing left to kill. Dask's LocalCluster (schedulers.py) keeps its
+the profile folder. On a normal end the program first stops the cluster the
+polite way (the engines and the controller told to shut down); the guard
+then finds nothing left to kill. Dask's LocalCluster (schedulers.py) keeps its
 workers' scratch space in a Guard's folder too: its processes end with the
 program by themselves, but the folder would stay after a SIGKILL or SIGTERM.
 """

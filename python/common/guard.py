@@ -44,11 +44,11 @@ def marked():
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) not in (os.getpid(), owner):
             try:
-                with open("/proc/%s/stat" % entry) as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                        continue
                 with open("/proc/%s/environ" % entry, "rb") as f:
-                    if marker in b"\0" + f.read():
+                    if marker not in b"\0" + f.read():
+                        continue
+                with open("/proc/%s/stat" % entry) as f:  # a zombie is gone already
+                    if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
                         found.append(int(entry))
             except (OSError, IndexError):
                 pass

@@ -339,14 +339,15 @@ def dying():
             probe_case("interrupt-distributed", "py factorial dask distributed --mode many: Ctrl-C mid-run is exit 1 "
                        "and the one message, no traceback, no process left", [py("factorial", "dask")]),
             # what each LocalCluster worker runs as it starts (its preload), logging as a worker logs
-            Case("py dask distributed: a worker's 'Scheduler was unaware of this worker' (a race of the cluster's "
-                 "shutdown) is kept off stderr, its other errors not",
+            Case("py dask distributed: a worker's 'Scheduler was unaware of this worker' and 'Failed to communicate "
+                 "with scheduler during heartbeat' (races of the cluster's end) are kept off stderr, its other errors "
+                 "not",
                  [sys.executable, "-c", "import logging, runpy; logging.basicConfig(); runpy.run_path(%r); "
                   "log = logging.getLogger('distributed.worker'); log.error(\"Scheduler was unaware of this worker "
-                  "'tcp://127.0.0.1:1'. Shutting down.\"); log.error('another error')"
-                  % str(ROOT / "python" / "common" / "dask_worker.py")], 0,
+                  "'tcp://127.0.0.1:1'. Shutting down.\"); log.error('Failed to communicate with scheduler during "
+                  "heartbeat.'); log.error('another error')" % str(ROOT / "python" / "common" / "dask_worker.py")], 0,
                  [stdout_empty, stderr_says("ERROR:distributed.worker:another error"),
-                  stderr_lacks("Scheduler was unaware")]),
+                  stderr_lacks("Scheduler was unaware", "Failed to communicate")]),
             probe_case("no-descriptors", "py factorial dask processes: a pool that cannot start its workers "
                        "(ulimit -n 24) is one line, exit 1, no worker left", [py("factorial", "dask")])]
 

@@ -417,6 +417,16 @@ def own_cpus():
              [stderr_says("unknown argument '--bogus'"), stdout_empty]),
         Case("tools/cores under taskset -c %d: 1" % ONE_CPU, [taskset, "-c", ONE_CPU, CORES], 0,
              [stdout_says(r"^1\n$")], needs=[taskset]),
+        Case("tools/cores (plain, --explain, --help) and tools/mpirun (--explain 2, --help) with stdout on a full "
+             "disk, then closed (>&-): exit 1 each, said in a line (exit 0, the answer lost)",
+             ["sh", "-c", 'check() { "$@" >/dev/full; [ $? = 1 ] || exit 3; "$@" >&-; [ $? = 1 ] || exit 4; }; '
+                          'check "$0"; check "$0" --explain; check "$0" --help; check "$1" --explain 2; '
+                          'check "$1" --help; exit 1',
+              CORES, MPIRUN], 1,
+             [stderr_says("tools/cores: cannot write to stdout: No space left on device",
+                          "tools/cores: cannot write to stdout: Bad file descriptor",
+                          "tools/mpirun: cannot write to stdout: No space left on device",
+                          "tools/mpirun: cannot write to stdout: Bad file descriptor"), stderr_lacks("write error")]),
     ] + [
         Case("tools/cores under a CPU quota on %s: cgroup_cpu_quota=%s, at most %d usable" % (where, said, cores),
              [CORES, "--explain"], 0,

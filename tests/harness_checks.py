@@ -1367,8 +1367,8 @@ def check_git_commit():
         for step in (["init", "-q"], ["add", "notes.txt"], ["commit", "-q", "-m", "another repository"]):
             subprocess.run(git + step, capture_output=True, check=True)
         export = outer / "suite"
-        shutil.copytree(ROOT / "tools" / "harness", export / "tools" / "harness",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        for part in (("tools", "harness"), ("python", "common")):  # the harness's own, and the code it shares
+            shutil.copytree(ROOT.joinpath(*part), export.joinpath(*part), ignore=shutil.ignore_patterns("__pycache__"))
         said = recorded(export)
         expect(said == machine.UNREADABLE, "an export inside another repository records commit %s" % said)
 

@@ -267,6 +267,11 @@ def bad_variables():
              "is none, exit 2), no traceback",
              ["sh", "-c", 'exec "$0" "$1" --plot "$2" >&-', sys.executable, ROOT / "tools" / "bench.py",
               ROOT / "tests" / "data" / "no-results"], 2, [stderr_says("no such folder"), stderr_lacks("Traceback")]),
+        Case("harness make plot and make bench-python started with stderr closed (2>&-): usage errors, exit 2, "
+             "nothing on stdout (the message on stdout; the speed check's usage there and exit 1)",
+             ["sh", "-c", 'exec 2>&-; "$0" "$1" --plot "$3"; [ $? = 2 ] || exit 3; exec "$0" "$2" --rounds 0',
+              sys.executable, ROOT / "tools" / "bench.py", ROOT / "tools" / "harness" / "speed_python.py",
+              ROOT / "tests" / "data" / "no-results"], 2, [stdout_empty]),
         Case("harness make compare with stdout on a full disk, then closed (>&-): exit 1 each, said, no traceback "
              "(a traceback; and exit 0 with the comparison lost)",
              ["sh", "-c", '"$0" "$1" "$2" "$2" >/dev/full; [ $? = 1 ] || exit 3; exec "$0" "$1" "$2" "$2" >&-',
@@ -323,6 +328,7 @@ def bad_variables():
         Case("harness make bench-matmul where programs are not built (no OpenBLAS, no Open MPI): it names them and "
              "points at make config, not at 'run make', which make bench-matmul had just run",
              ["sh", "-c", 'copy=$(mktemp -d) || exit 1; cp -r "$0/tools" "$copy/" && mkdir "$copy/bin" && '
+                          'ln -s "$0/python" "$copy/python" && '
                           '"$1" "$copy/tools/harness/speed_matmul.py"; status=$?; rm -rf "$copy"; exit $status',
               ROOT, sys.executable], 1,
              [stderr_says("bench_matmul: not built: blas, mpi, openmp, processes, serial, threads (make built every "
@@ -345,6 +351,7 @@ def bad_variables():
              "of the peak is of the cores its workers can use, one, where P = 2 lanes' was of two cores' peak, half "
              "what one core let them reach",
              ["sh", "-c", 'copy=$(mktemp -d) || exit 1; cp -r "$0/tools" "$copy/" && ln -s "$0/bin" "$copy/bin" && '
+                          'ln -s "$0/python" "$copy/python" && '
                           'mkdir "$copy/build" && cp "$0/build/peak" "$copy/build/" && '
                           'cpu=$(sed -n "s/^Cpus_allowed_list:[[:space:]]*\\([0-9]*\\).*/\\1/p" /proc/self/status) '
                           '&& taskset -c "$cpu" "$1" "$copy/tools/harness/speed_matmul.py" -n 256 --rounds 1 --reps 1; '

@@ -225,8 +225,6 @@ def cluster():
 
 if __name__ == "__main__":
     try:
-        if sys.stdout is None:  # started with stdout closed (>&-): print would lose it all without a word
-            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         status = main()
         sys.stdout.flush()
         sys.exit(status)

@@ -69,6 +69,9 @@ class ClosedStdout:
     def flush(self):
         pass
 
+    def isatty(self):
+        return False
+
 
 def write_stdout(text, what):
     """text on stdout, flushed at once; Failure (exit 1) naming what could

@@ -4,7 +4,7 @@
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
-       caches|environment|many_cores|cores_shading|quota_peak
+       caches|environment|many_cores|cores_shading|quota_peak|no_one_worker
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -593,6 +593,49 @@ def check_many_cores():
                    "%s: x axis to %g, labelled %r, for workers 1 to 4 of 64 usable cores"
                    % (axis.get_title(), axis.get_xlim()[1], axis.get_xlabel()))
             close(figure)
+
+
+def check_no_one_worker():
+    """A sweep with no run at one worker but the serial code's (WORKERS=2,4, as an engineer skips the small
+    counts on a big node) has no self speedup: the figures of them (the GIL figure, cpu-vs-io.png) are not
+    drawn, and report.md says why, where they were drawn empty under a key naming five lines not there."""
+    from harness import gnuplot
+
+    def row(study, model, workers, seconds):
+        return {"study": study, "workload": study.split("-")[0], "model": model, "n": "16", "workers": str(workers),
+                "round": "1", "warmup": "0", "seconds": str(seconds), "setup": "0", "comm": "0",
+                "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
+                "max_rss_kb": "1", "exit": "0", "verified": "yes", "oversubscribed": "no", "figures": ""}
+    chosen = [s for s in studies.STUDIES if s.name in ("factorial-many", "download")]
+    kinds = {s.name: s.kind for s in chosen}
+    lanes = [("factorial-many", "threads"), ("factorial-many", "py-threading"),
+             ("factorial-many", "py-multiprocessing"), ("download", "threads"), ("download", "py-threading")]
+    runs = [row(study, "serial", 1, 4.0) for study in kinds] + [
+        row(study, model, p, 4.0 / p) for study, model in lanes for p in (2, 4)]
+    with tempfile.TemporaryDirectory() as folder:
+        summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, chosen))
+        rows = summary.read_summary(Path(folder) / "summary.csv")
+        lines = gnuplot.gil_lines(rows, kinds)
+        expect(not lines, "the GIL figure drawn with lines of no self speedup: %s" % [line["label"] for line in lines])
+        said = gnuplot.unmeasured(rows, kinds)
+        expect(len(said) == 2 and all("at one worker" in reason for reason in said),
+               "report.md does not say why gil.png and cpu-vs-io.png are not drawn: %s" % said)
+        try:
+            from harness import figures
+        except ImportError:
+            figures = None  # no matplotlib here: its figures are not drawn
+        if figures:
+            chosen_sizes = figures.largest_sizes(figures.lane_groups(figures.plot_groups(rows), python=False))
+            out = Path(folder) / "cpu-vs-io.png"
+            expect(not figures.cpu_versus_io(chosen_sizes, kinds, 2, out) and not out.exists(),
+                   "cpu-vs-io.png drawn with no self speedup to draw")
+        # with the runs at one worker, both are drawn, and nothing is said
+        runs += [row(study, model, 1, 4.0) for study, model in lanes]
+        summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, chosen))
+        rows = summary.read_summary(Path(folder) / "summary.csv")
+        expect(len(gnuplot.gil_lines(rows, kinds)) == 5 and not gnuplot.unmeasured(rows, kinds),
+               "with runs at one worker: %d GIL lines, said %s" % (len(gnuplot.gil_lines(rows, kinds)),
+                                                                  gnuplot.unmeasured(rows, kinds)))
 
 
 def check_quota_peak():
@@ -1674,7 +1717,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
           "caches": check_caches, "environment": check_environment, "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
-          "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak}
+          "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker}
 
 
 def main():

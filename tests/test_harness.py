@@ -125,6 +125,9 @@ def cases():
         Case("harness gnuplot's plots shade the workers past the usable cores only where a run had more "
              "(workers 1, 2, 4 on 4 cores: no sliver beside no run, its words off the plot)",
              [sys.executable, CHECKS, "cores_shading"]),
+        Case("harness a sweep with no run at one worker (WORKERS=2,4): the GIL figure and cpu-vs-io.png, which have "
+             "no self speedup to draw, are left out and report.md says why, not drawn empty under a key of lines",
+             [sys.executable, CHECKS, "no_one_worker"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

@@ -679,6 +679,9 @@ def finish(folder, meta, chosen):
     else:
         not_drawn.append("no Python with matplotlib found: report figures skipped (install python3-matplotlib, "
                          "then make plot)")
+    if gnuplot_exe or python_mpl:  # figures of self speedups left out for want of any: said, not silently
+        not_drawn += [reason for reason in gnuplot.unmeasured(rows, {s.name: s.kind for s in chosen})
+                      if python_mpl or not reason.startswith("cpu-vs-io")]
     for reason in not_drawn:
         say(reason)
     report.write(folder, meta, rows, pngs, dumb, not_drawn)

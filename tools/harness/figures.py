@@ -34,7 +34,7 @@ import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 from harness.gnuplot import (MOST_WORKER_TICS, NO_BASELINE, colour, gil_lines, link_rank, panels_of,  # noqa: E402
-                             plot_groups, python_note, self_speedup_top)
+                             plot_groups, python_note, self_line, self_speedup_top)
 from harness.machine import usable_cpus  # noqa: E402
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
@@ -217,8 +217,9 @@ def across_clusters(every):
 
 
 def best_parallel(models):
-    """The model with the highest speedup at its most workers (serial lanes excluded)."""
-    parallel = {m: runs for m, runs in models.items() if len(runs) > 1}
+    """The model with the highest speedup over itself at one worker (serial lanes, and models with no
+    self speedup to draw, excluded: gnuplot.self_line)."""
+    parallel = {m: runs for m, runs in models.items() if self_line(runs)}
     if not parallel:
         return None, None
     model = max(parallel, key=lambda m: max(r["speedup_self"] or 0 for r in parallel[m]))
@@ -227,7 +228,10 @@ def best_parallel(models):
 
 def cpu_versus_io(chosen, kinds, usable, out):
     """cpu-vs-io.png: each study's best parallel model, self-relative speedup
-    against workers on a log2 axis."""
+    against workers on a log2 axis. False, and nothing drawn, where no model has
+    a self speedup to draw (gnuplot.unmeasured says why)."""
+    if not any(best_parallel(models)[0] for _, models in chosen.values()):
+        return False
     figure, axis = plt.subplots(figsize=(8, 5.2))
     most, drawn = 1, [1]
     for study, (n, models) in chosen.items():
@@ -250,6 +254,7 @@ def cpu_versus_io(chosen, kinds, usable, out):
     figure.tight_layout()
     figure.savefig(out, dpi=DPI)
     plt.close(figure)
+    return True
 
 
 def blas_label(lane):
@@ -414,9 +419,10 @@ def main():
     elif chosen:
         phase_bars(chosen, usable, results / "phases.png")
         written.append("phases.png")
-    if chosen:
-        cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png")
+    if chosen and cpu_versus_io(chosen, kinds, usable, results / "cpu-vs-io.png"):
         written.append("cpu-vs-io.png")
+    else:  # none to draw: nor one an earlier make plot drew of fewer runs
+        (results / "cpu-vs-io.png").unlink(missing_ok=True)
     blas_lane = meta["machine"].get("reference_lanes", {}).get("matmul-blas", {})
     if matmul_gflops(groups, usable, results / "matmul-gflops.png", blas_lane, meta["machine"].get("peak") or {},
                      meta["machine"].get("cgroup_cpu_quota", "max")):
@@ -430,6 +436,8 @@ def main():
     if lines:
         gil_figure(lines, usable, results / "gil.png")
         written.append("gil.png")
+    else:
+        (results / "gil.png").unlink(missing_ok=True)
     print("\n".join(written))
     return 0
 

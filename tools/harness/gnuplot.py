@@ -244,6 +244,9 @@ def draw(results_dir, summary, studies, usable, gnuplot="gnuplot", sizes=None):
         run_gnuplot(gnuplot, plots, "gil.gp")
         texts["gil"] = run_gnuplot(gnuplot, plots, text=gil_plot("gil.dat", lines, usable,
                                                                  "set terminal dumb size %s" % DUMB_SIZE))
+    else:  # none to draw (unmeasured says why): nor one an earlier make plot drew of other runs
+        for name in ("gil.png", "gil.gp", "gil.dat"):
+            (plots / name).unlink(missing_ok=True)
     return texts
 
 
@@ -383,7 +386,7 @@ def gil_lines(summary, kind_of):
     found, python_n = [], {}
     for (model, candidates, label), mark in zip(GIL_LINES, GIL_MARKS):
         for study in candidates:
-            sizes = sorted(n for (s, n), models in groups.items() if s == study and len(models.get(model, [])) > 1)
+            sizes = sorted(n for (s, n), models in groups.items() if s == study and self_line(models.get(model, [])))
             if not sizes:
                 continue
             n = sizes[-1]
@@ -396,6 +399,39 @@ def gil_lines(summary, kind_of):
                           "rows": groups[(study, n)][model]})
             break
     return found if any(is_python(line["model"]) for line in found) else []
+
+
+def self_line(rows):
+    """Whether a model's rows (by workers) draw a line of self speedups: two points or more measured. None
+    without a verified run at one worker (WORKERS= without 1, or every run there failed): a line of NaN
+    would draw nothing, and its name in the key would name a line that is not there."""
+    return sum(1 for r in rows if r.get("speedup_self")) > 1
+
+
+def unmeasured(summary, kind_of):
+    """Why figures of self speedups that this sweep's lanes would draw are missing, each a sentence
+    for report.md: the GIL figure (both plotters) and cpu-vs-io.png (matplotlib), where no line of
+    theirs has a self speedup (self_line)."""
+    groups = plot_groups(summary)
+    reasons = []
+    gil_models = {(model, study) for model, studies, _ in GIL_LINES if is_python(model) for study in studies}
+    ran = any((series_model(name), study) in gil_models and len(rows) > 1
+              for (study, _), models in groups.items() for name, rows in models.items())
+    if ran and not gil_lines(summary, kind_of):
+        reasons.append("gil.png (the GIL figure): " + NO_SELF_SPEEDUP % "Python lane")
+    largest = {}  # cpu-vs-io.png's lines: the C models of each study at its largest size
+    for (study, _), models in sorted(groups.items()):
+        c_models = [rows for name, rows in models.items() if not is_python(name)]
+        largest[study] = c_models or largest.get(study, [])
+    c_lanes = [rows for lanes in largest.values() for rows in lanes]
+    if any(len(rows) > 1 for rows in c_lanes) and not any(self_line(rows) for rows in c_lanes):
+        reasons.append("cpu-vs-io.png: " + NO_SELF_SPEEDUP % "C model")
+    return reasons
+
+
+# Why a figure of self speedups is not drawn (unmeasured), of a kind of lane.
+NO_SELF_SPEEDUP = ("no %s ran to a verified result both at one worker and at more, so there is no speedup over "
+                   "the same model at one worker to draw (WORKERS= without 1, or every run at one worker failed)")
 
 
 def write_gil_data(path, lines):

@@ -4,7 +4,7 @@
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
-       caches|environment|many_cores|cores_shading|quota_peak|no_one_worker
+       caches|environment|many_cores|cores_shading|quota_peak|no_one_worker|amdahl_curves
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -636,6 +636,50 @@ def check_no_one_worker():
         expect(len(gnuplot.gil_lines(rows, kinds)) == 5 and not gnuplot.unmeasured(rows, kinds),
                "with runs at one worker: %d GIL lines, said %s" % (len(gnuplot.gil_lines(rows, kinds)),
                                                                   gnuplot.unmeasured(rows, kinds)))
+
+
+def check_amdahl_curves():
+    """report.png (matplotlib) draws each model's fitted Amdahl curve and names its serial fraction in the key,
+    as gnuplot's speedup plots do: it drew neither, so a machine without gnuplot (a login node before
+    module load gnuplot) had no Amdahl curve to read, and the two plotters told different stories."""
+    try:
+        import matplotlib.pyplot as plt
+        from harness import figures
+    except ImportError:
+        return  # no matplotlib here: its figures are not drawn
+    from harness import gnuplot
+
+    def row(model, workers, seconds):
+        return {"study": "matmul", "workload": "matmul", "model": model, "n": "64", "workers": str(workers),
+                "round": "1", "warmup": "0", "seconds": str(seconds), "setup": "0", "comm": "0",
+                "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
+                "max_rss_kb": "1", "exit": "0", "verified": "yes", "oversubscribed": "no", "figures": ""}
+    runs = [row("serial", 1, 4.0), row("threads", 1, 4.0), row("threads", 2, 2.5), row("threads", 4, 1.75)]
+    with tempfile.TemporaryDirectory() as folder:
+        summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, [studies.STUDIES[0]]))
+        rows = summary.read_summary(Path(folder) / "summary.csv")
+        chosen = figures.largest_sizes(figures.lane_groups(figures.plot_groups(rows), python=False))
+        threads = chosen["matmul"][1]["threads"]
+        fraction = threads[0]["amdahl_serial_fraction"]
+        script = gnuplot.speedup_plot("d.dat", chosen["matmul"][1], "matmul", 64, "cpu", 4, "matmul-serial (P=1)",
+                                      "set terminal pngcairo")
+        title = "threads (Amdahl fit: serial fraction %.2f)" % fraction
+        expect("title '%s'" % title in script, "gnuplot's key lacks %r:\n%s" % (title, script))
+        drawn = []
+        close = plt.close
+        plt.close = lambda figure: drawn.append(figure)
+        try:
+            figures.speedup_panels(chosen, {"matmul": "cpu"}, 4, Path(folder) / "report.png")
+        finally:
+            plt.close = close
+        axis = drawn[0].axes[0]
+        labels = [text.get_text() for text in axis.get_legend().get_texts()]
+        want = 1 / (fraction + (1 - fraction) / 4)   # the fit at P = 4 (threads is as fast as serial at one)
+        curves = [line for line in axis.get_lines() if line.get_linestyle() == "--" and line.get_label().startswith("_")
+                  and abs(line.get_ydata()[-1] - want) < 1e-6]
+        close(drawn[0])
+        expect(title in labels and curves, "report.png: key %s, a dashed fitted curve reaching %.3f at P = 4: %s"
+               % (labels, want, "drawn" if curves else "none"))
 
 
 def check_quota_peak():
@@ -1717,7 +1761,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
           "caches": check_caches, "environment": check_environment, "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
-          "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker}
+          "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,
+          "amdahl_curves": check_amdahl_curves}
 
 
 def main():

@@ -128,6 +128,8 @@ def cases():
         Case("harness a sweep with no run at one worker (WORKERS=2,4): the GIL figure and cpu-vs-io.png, which have "
              "no self speedup to draw, are left out and report.md says why, not drawn empty under a key of lines",
              [sys.executable, CHECKS, "no_one_worker"]),
+        Case("harness report.png (matplotlib) draws each model's fitted Amdahl curve and its serial fraction in the "
+             "key, as gnuplot's speedup plots do", [sys.executable, CHECKS, "amdahl_curves"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

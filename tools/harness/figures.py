@@ -5,7 +5,8 @@ Usage: PYTHON_WITH_MATPLOTLIB tools/harness/figures.py RESULTS_DIR
 
 Run by tools/bench.py with an interpreter that has matplotlib (the one the
 harness itself runs under may not). Writes into RESULTS_DIR:
-  report.png     speedup against the best serial code, one panel per study (the C models)
+  report.png     speedup against the best serial code, one panel per study (the C models), with
+                 each model's fitted Amdahl curve, as gnuplot's speedup plots draw it
   phases.png     where each model's time goes: setup, communication, compute, combine, waiting;
                  after a sweep across clusters (make bench CLUSTER=N), a panel per study and size
                  the MPI lanes ran across them, a bar per link: this machine alone, then each
@@ -33,8 +34,8 @@ matplotlib.use("Agg")
 import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
-from harness.gnuplot import (MOST_WORKER_TICS, NO_BASELINE, colour, gil_lines, link_rank, panels_of,  # noqa: E402
-                             plot_groups, python_note, self_line, self_speedup_top)
+from harness.gnuplot import (MOST_WORKER_TICS, NO_BASELINE, amdahl_fit, colour, fitted_title,  # noqa: E402
+                             gil_lines, link_rank, panels_of, plot_groups, python_note, self_line, self_speedup_top)
 from harness.machine import usable_cpus  # noqa: E402
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
@@ -124,14 +125,25 @@ def mark_cores(axis, usable, said_at="top"):
     return ""
 
 
+def amdahl_curve(axis, fit, most, colour_):
+    """A model's fitted Amdahl curve (gnuplot.amdahl_fit: its speedup at one worker, serial fraction f),
+    dashed in its colour, from one worker to most, as gnuplot's speedup plots draw it; no key of its own
+    (the model's name in the key gives f)."""
+    one, fraction = fit
+    xs = [most ** (i / IDEAL_POINTS) for i in range(IDEAL_POINTS + 1)]
+    axis.plot(xs, [one / (fraction + (1 - fraction) / x) for x in xs], linestyle="--", linewidth=1, color=colour_,
+              label="_nolegend_")
+
+
 def speedup_panels(chosen, kinds, usable, out):
-    """report.png: one speedup panel per study."""
+    """report.png: one speedup panel per study: each model's medians with their confidence intervals,
+    and its fitted Amdahl curve (named in the key with its serial fraction)."""
     count = len(chosen)
     columns = min(2, count)
     rows = (count + columns - 1) // columns
     figure, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.4 * rows), squeeze=False)
     for axis, (study, (n, models)) in zip(axes.flat, chosen.items()):
-        most = 1
+        most = max(r["workers"] for runs in models.values() for r in runs)
         for model, runs in models.items():
             workers = [r["workers"] for r in runs]
             speedup = [value_or_nan(r["speedup"]) for r in runs]
@@ -139,12 +151,15 @@ def speedup_panels(chosen, kinds, usable, out):
             low = [s - (base / r["ci_high"] if r["ci_high"] else s) for s, r in zip(speedup, runs)]
             high = [(base / r["ci_low"] if r["ci_low"] else s) - s for s, r in zip(speedup, runs)]
             style, marker = line_style(model, models)
+            fit = amdahl_fit(runs)
             axis.errorbar(workers, speedup, yerr=[low, high], marker=marker, linestyle=style, capsize=3,
-                          color=colour(model), label=model)
-            most = max(most, max(workers))
+                          color=colour(model), label=fitted_title(model, fit))
+            if fit:
+                amdahl_curve(axis, fit, most, colour(model))
         ideal_line(axis, most)
         worker_axis(axis, kinds.get(study), [r["workers"] for runs in models.values() for r in runs])
-        cores_said = mark_cores(axis, usable)
+        # the key, with the fitted fractions, is wide: the cores said halfway up, not under it at the top
+        cores_said = mark_cores(axis, usable, said_at="middle")
         baseline = next(iter(models.values()))[0]["baseline"]
         axis.set_title("%s, n = %d\n%s" % (study, n, "speedup against %s" % baseline if baseline != "n/a"
                                              else NO_BASELINE), fontsize=10)

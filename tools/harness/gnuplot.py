@@ -147,22 +147,34 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
     lines += cores_mark(usable, dumb, most)
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
     for index, (model, rows) in enumerate(models.items()):
-        fraction = rows[0].get("amdahl_serial_fraction")
-        one = next((r["speedup"] for r in rows if r["workers"] == 1), None)
-        fitted = fraction is not None and fraction < 1 and one and len(rows) > 1 and not dumb
         if dumb:
             plots.append("'%s' index %d using 1:2 with linespoints pt '%s' title '%s'"
                          % (data, index, (model or OTHER_MARK)[0], model))
             continue
-        title = "%s (Amdahl fit: serial fraction %.2f)" % (model, fraction) if fitted else model
+        fit = amdahl_fit(rows)
         rank = link_rank(model, models)
         plots.append("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 dt %d pt %d lc rgb '%s' title '%s'"
-                     % (data, index, LINK_DASHES[rank], LINK_POINTS[rank], colour(model), title))
-        if fitted:  # the fitted curve, dashed, in the model's colour, from one worker on
+                     % (data, index, LINK_DASHES[rank], LINK_POINTS[rank], colour(model), fitted_title(model, fit)))
+        if fit:  # the fitted curve, dashed, in the model's colour, from one worker on
+            one, fraction = fit
             plots.append("[x=1:%g] %.6g / (%.6g + (1 - %.6g) / x) with lines dashtype 2 lc rgb '%s' notitle"
                          % (most, one, fraction, fraction, colour(model)))
     lines.append("plot " + ", \\\n     ".join(plots))
     return "\n".join(lines) + "\n"
+
+
+def amdahl_fit(rows):
+    """(speedup at one worker, serial fraction f) of a model's fitted Amdahl curve, one / (f + (1 - f) / P),
+    drawn from one worker on in the speedup plots of both plotters; None where there is none to draw (no
+    fit, f = 1, no speedup at one worker, a single point)."""
+    fraction = rows[0].get("amdahl_serial_fraction")
+    one = next((r["speedup"] for r in rows if r["workers"] == 1), None)
+    return (one, fraction) if fraction is not None and fraction < 1 and one and len(rows) > 1 else None
+
+
+def fitted_title(model, fit):
+    """A model's name in a speedup plot's key, with its fitted serial fraction (amdahl_fit) where it has one."""
+    return "%s (Amdahl fit: serial fraction %.2f)" % (model, fit[1]) if fit else model
 
 
 def efficiency_plot(data, models, study, n, kind, usable, baseline, terminal):

@@ -860,8 +860,9 @@ def check_resume():
 
 def check_resume_elsewhere():
     """RESUME=1 where the usable cores or the CPU model are not those the sweep's runs had (a job resumed on
-    another node type, another --cpus-per-task, taskset): refused, exit 2, both named, runs.csv untouched;
-    where they are, it goes on."""
+    another node type, another --cpus-per-task, taskset), or a program is not the code they ran (make bench
+    RESUME=1 rebuilds an edited source first: its medians and plots mixed the two codes' runs): refused,
+    exit 2, named, runs.csv untouched; where they are, it goes on."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder, real=["matmul-serial"])
         results = Path(folder) / "results"
@@ -884,6 +885,19 @@ def check_resume_elsewhere():
                    "RESUME=1 with %s %r in meta.json: exit %d, %r" % (key, was, out.returncode, out.stderr[-800:]))
             expect((results / "latest" / "runs.csv").read_text() == rows, "the refused RESUME=1 changed runs.csv")
         meta_path.write_text(json.dumps(meta))
+        # bin/matmul-serial rebuilt since (an edited source, other CFLAGS): here, a byte more, which it ignores
+        program = bin_dir / "matmul-serial"
+        program.unlink()
+        shutil.copy(ROOT / "bin" / "matmul-serial", program)
+        with open(program, "ab") as f:
+            f.write(b"\0")
+        out = subprocess.run(resume, capture_output=True, text=True, timeout=300, env=dict(os.environ, RESUME="1"))
+        expect(out.returncode == 2 and "bin/matmul-serial is not the code its runs ran" in out.stderr
+               and "Traceback" not in out.stderr and (results / "latest" / "runs.csv").read_text() == rows,
+               "RESUME=1 with bin/matmul-serial rebuilt since its runs: exit %d, %r" % (out.returncode,
+                                                                                   out.stderr[-800:]))
+        program.unlink()
+        program.symlink_to(ROOT / "bin" / "matmul-serial")
         out = subprocess.run(resume, capture_output=True, text=True, timeout=300, env=dict(os.environ, RESUME="1"))
         expect(out.returncode == 0 and "nothing left to run" in out.stderr,
                "RESUME=1 on the sweep's own machine: exit %d, %r" % (out.returncode, out.stderr[-800:]))

@@ -144,8 +144,9 @@ def cases():
              "others refuses them, naming the sweep's",
              [sys.executable, CHECKS, "resume"], needs=needs, timeout=300),
         Case("harness RESUME=1 where the usable cores or the CPU model differ from those the sweep's runs had (a "
-             "job resumed on another node type or --cpus-per-task): refused, exit 2, naming both, runs.csv untouched; "
-             "on the sweep's own machine it goes on",
+             "job resumed on another node type or --cpus-per-task), or a program was rebuilt since (an edited "
+             "source): refused, exit 2, naming both or the program, runs.csv untouched; on the sweep's own machine "
+             "and code it goes on",
              [sys.executable, CHECKS, "resume_elsewhere"], needs=[program("matmul-serial")], timeout=300),
         Case("harness SIGHUP (the terminal or ssh connection gone) ends a sweep as Ctrl-C does: the run under way "
              "stopped, meta.json's interrupted, nothing left in TMPDIR",

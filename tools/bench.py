@@ -37,6 +37,7 @@ says why and exits 2 before any run.
 import argparse
 import csv
 import datetime
+import hashlib
 import io
 import json
 import math
@@ -375,6 +376,35 @@ def moved(meta, usable):
     return differs
 
 
+def fingerprints(programs):
+    """{program name: digest of what it runs}: its file, and for a Python lane the model's source and
+    python/common's besides (its bin/ file only starts the interpreter on them). meta.json's programs,
+    which RESUME=1 holds the programs it would run against."""
+    found = {}
+    for program in programs:
+        files = [Path(program.path)]
+        if is_python(program.model):
+            files += [ROOT / "python" / program.model[len("py-"):] / ("%s.py" % program.workload)]
+            files += sorted((ROOT / "python" / "common").glob("*.py"))
+        digest = hashlib.sha256()
+        for path in files:
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"unreadable")
+        found[Path(program.path).name] = digest.hexdigest()[:16]
+    return found
+
+
+def rebuilt(meta, configs):
+    """The programs RESUME=1 would run whose code is not what the sweep's runs ran (meta.json's programs:
+    rebuilt since, from an edited source, other CFLAGS or another commit; a Python lane's source edited),
+    by name; none for a sweep from before meta.json recorded them."""
+    was = meta.get("programs") if isinstance(meta.get("programs"), dict) else {}
+    now = fingerprints({c.program.path: c.program for c in configs}.values())
+    return sorted(name for name, digest in now.items() if name in was and was[name] != digest)
+
+
 def new_folder(options):
     """A fresh, empty results/<time>-<host>, this sweep's alone (point_latest follows once it
     holds meta.json): a sweep started in the same second (another shell, a job array on a
@@ -448,7 +478,7 @@ def start_meta(options, configs, programs, usable, sizes):
     meta = {"preset": options.preset, "seed": seed, "repeats": options.repeats or preset["repeats"],
             "timeout": options.timeout or preset["timeout"], "started": datetime.datetime.now().isoformat(),
             "configurations": len(configs), "machine": info,
-            "clock_tick": {p.path.name: p.clock_tick for p in programs},
+            "clock_tick": {p.path.name: p.clock_tick for p in programs}, "programs": fingerprints(programs),
             "selection": {"workloads": options.workloads, "models": options.models,
                           "workers": options.workers, "sizes": options.sizes, "python": options.python,
                           "cluster": options.cluster, "rate": options.rate},
@@ -847,6 +877,13 @@ def main():
         sys.exit("bench: no programs in %s%s; run make first" % (
             options.bin, "" if not models else " among MODELS=%s" % options.models))
     chosen, configs, sizes = build_configs(options, programs, usable)
+    changed = rebuilt(meta, configs) if meta else []
+    if changed:
+        say("RESUME=1 cannot go on with the sweep in %s: %s %s not the code its runs ran (rebuilt since: an edited "
+            "source, other CFLAGS, another commit). Its runs would share their medians, and its plots, with runs "
+            "of other code: start a new sweep without RESUME=1 (or put the code back as it was)"
+            % (folder, ", ".join("bin/" + name for name in changed), "is" if len(changed) == 1 else "are"))
+        return 2
     across = [c for c in configs if c.link != clusters.LOCAL]
     if not configs and not options.hosts:
         for warning in past_limits(options, programs, configs):

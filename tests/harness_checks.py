@@ -4,7 +4,8 @@
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
-       caches|environment|many_cores|cores_shading|quota_peak|no_one_worker|amdahl_curves
+       caches|environment|many_cores|cores_shading|quota_peak|no_one_worker|amdahl_curves|
+       log_axis
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -729,6 +730,47 @@ def check_cores_shading():
 
 # What a gnuplot built without cairo says of every plot script (its first line sets the terminal).
 NO_PNGCAIRO = "line 1: unknown or ambiguous terminal type; type just 'set terminal' for a list"
+
+
+def check_log_axis():
+    """The download study's axis of workers, log2 (1, 2, 4, 16 equally spaced by doublings), says it is a log
+    scale in every plot that draws it, gnuplot's and matplotlib's: the speedup, efficiency and Python plots
+    and report.png said "workers" alone, so a reader took 4 to 16 for a step like 2 to 4; a CPU-bound study's
+    linear axis does not."""
+    from harness import gnuplot
+    rows = [{"workers": p, "speedup": float(p), "baseline_median": 1.0, "efficiency": 1.0, "speedup_self": float(p),
+             "ci_low": None, "ci_high": None, "amdahl_serial_fraction": None, "baseline": "download-serial (P=1)",
+             "baseline_lane": "C", "median": 1.0 / p} for p in (1, 2, 4, 16)]
+    for kind in ("io", "cpu"):
+        scripts = {"speedup": gnuplot.speedup_plot("d.dat", {"threads": rows}, "download", 16, kind, 2,
+                                                   "download-serial (P=1)", "set terminal pngcairo"),
+                   "efficiency": gnuplot.efficiency_plot("d.dat", {"threads": rows}, "download", 16, kind, 2,
+                                                         "download-serial (P=1)", "set terminal pngcairo"),
+                   "Python": gnuplot.python_plot("d.dat", {"py-threading": rows}, "download", 16, kind, 2, "", "p.png")}
+        for name, script in scripts.items():
+            label = re.search(r'(?m)^set xlabel "(.*)"$', script).group(1)
+            expect(("log scale" in label) == (kind == "io"), "gnuplot's %s plot of a %s-bound study: x axis %r"
+                   % (name, "I/O" if kind == "io" else "CPU", label))
+    try:
+        import matplotlib.pyplot as plt
+        from harness import figures
+    except ImportError:
+        return  # no matplotlib here: its figures are not drawn
+    drawn = []
+    close = plt.close
+    plt.close = lambda figure: drawn.append(figure)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            figures.speedup_panels({"download": (16, {"threads": rows})}, {"download": "io"}, 2,
+                                   Path(folder) / "report.png")
+            figures.python_panels("download", 16, {"py-threading": rows}, "io", 2, "", Path(folder) / "p.png")
+    finally:
+        plt.close = close
+    labels = [axis.get_xlabel() for figure in drawn for axis in figure.axes if axis.get_xlabel()]
+    for figure in drawn:
+        close(figure)
+    expect(len(labels) == 3 and all("log scale" in label for label in labels),
+           "report.png and python-download.png: x axes %s" % labels)
 
 
 def check_gnuplot_fails():
@@ -1776,7 +1818,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "caches": check_caches, "environment": check_environment, "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,
-          "amdahl_curves": check_amdahl_curves}
+          "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis}
 
 
 def main():

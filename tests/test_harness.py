@@ -130,6 +130,8 @@ def cases():
              [sys.executable, CHECKS, "no_one_worker"]),
         Case("harness report.png (matplotlib) draws each model's fitted Amdahl curve and its serial fraction in the "
              "key, as gnuplot's speedup plots do", [sys.executable, CHECKS, "amdahl_curves"]),
+        Case("harness the download study's log2 axis of workers says 'log scale' in every plot of it, gnuplot's and "
+             "matplotlib's; a CPU-bound study's linear one does not", [sys.executable, CHECKS, "log_axis"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

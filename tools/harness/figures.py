@@ -163,7 +163,7 @@ def speedup_panels(chosen, kinds, usable, out):
         baseline = next(iter(models.values()))[0]["baseline"]
         axis.set_title("%s, n = %d\n%s" % (study, n, "speedup against %s" % baseline if baseline != "n/a"
                                              else NO_BASELINE), fontsize=10)
-        axis.set_xlabel("workers" + cores_said)
+        axis.set_xlabel("workers" + (" (log scale)" if kinds.get(study) == "io" else "") + cores_said)
         axis.set_ylabel("speedup (×)")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
@@ -358,7 +358,7 @@ def python_panels(study, n, models, kind, usable, note, out):
         for axis in (left, right):
             ideal_line(axis, most)
             worker_axis(axis, kind, [r["workers"] for runs in chunk.values() for r in runs])
-            axis.set_xlabel("workers" + mark_cores(axis, usable))
+            axis.set_xlabel("workers" + (" (log scale)" if kind == "io" else "") + mark_cores(axis, usable))
             axis.grid(alpha=0.3)
         right.set_ylim(0, self_speedup_top(runs for runs in chunk.values() if len(runs) > 1))
         # One key for the row, beside it: the panels share their colours, and

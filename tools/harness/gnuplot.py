@@ -117,6 +117,12 @@ def worker_axis(kind, rows):
     return lines
 
 
+def workers_label(kind, said):
+    """The x axis's label: said (what the workers are), and on an I/O-bound study's log2 axis that it is one,
+    where equal steps are doublings (1, 2, 4, 16: the last step four times the one before)."""
+    return "%s, log scale" % said if kind == "io" else said
+
+
 def cores_mark(usable, dumb, most, label=True):
     """Where workers outnumber the usable cores: shaded (and said, with label) in a PNG,
     a vertical line of dots at the usable cores in text. Nothing where no run had more
@@ -139,7 +145,7 @@ def speedup_plot(data, models, study, n, kind, usable, baseline, terminal):
     most = max(r["workers"] for rows in models.values() for r in rows)
     lines = [terminal,
              'set title "%s, n = %d: %s"' % (study, n, against(baseline)),
-             'set xlabel "workers (threads, processes or MPI ranks)"',
+             'set xlabel "workers (%s)"' % workers_label(kind, "threads, processes or MPI ranks"),
              'set ylabel "speedup (times faster than the baseline)"',
              "set key top left", "set grid"]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
@@ -182,7 +188,7 @@ def efficiency_plot(data, models, study, n, kind, usable, baseline, terminal):
     lines = [terminal,
              'set title "%s, n = %d: parallel efficiency (%s)"' % (
                  study, n, NO_BASELINE if baseline == "n/a" else "speedup against %s / workers" % baseline),
-             'set xlabel "workers (threads, processes or MPI ranks)"',
+             'set xlabel "workers (%s)"' % workers_label(kind, "threads, processes or MPI ranks"),
              'set ylabel "efficiency (1 = every worker fully useful)"',
              "set key bottom left", "set grid", "set yrange [0:%g]" % efficiency_top(models.values())]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
@@ -330,7 +336,8 @@ def python_plot(data, models, study, n, kind, usable, note, output):
     lines = ['set terminal pngcairo size %s enhanced font ",11"' % PYTHON_PNG_SIZE, 'set output "%s"' % output,
              'set multiplot layout 1,2 title "%s, n = %d: the Python lanes%s" font ",13"'
              % (study, n, " (%s)" % note if note else ""),
-             'set xlabel "workers (threads, processes, MPI ranks, engines)"', "set key top left", "set grid"]
+             'set xlabel "workers (%s)"' % workers_label(kind, "threads, processes, MPI ranks, engines"),
+             "set key top left", "set grid"]
     lines += worker_axis(kind, [r for rows in models.values() for r in rows])
     lines += cores_mark(usable, False, max(r["workers"] for rows in models.values() for r in rows), label=False)
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"',

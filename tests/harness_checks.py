@@ -5,7 +5,7 @@ Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|run
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
        caches|environment|many_cores|cores_shading|quota_peak|no_one_worker|amdahl_curves|
-       log_axis
+       log_axis|python_no_baseline
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -771,6 +771,37 @@ def check_log_axis():
         close(figure)
     expect(len(labels) == 3 and all("log scale" in label for label in labels),
            "report.png and python-download.png: x axes %s" % labels)
+
+
+def check_python_no_baseline():
+    """The Python plots of a sweep where no serial code ran (make bench MODELS=py-threading: the C serial code
+    and py-serial left out) say why their left panel has no speedup, as the C plots do: gnuplot's said
+    "speedup against n/a (no serial code ran at this size): the best serial code", matplotlib's "speedup
+    against n/a (the best serial code)"."""
+    from harness import gnuplot
+    rows = [{"workers": p, "speedup": None, "baseline_median": None, "efficiency": None, "speedup_self": float(p),
+             "ci_low": None, "ci_high": None, "amdahl_serial_fraction": None, "baseline": "n/a",
+             "baseline_lane": "n/a", "median": 1.0 / p} for p in (1, 2)]
+    script = gnuplot.python_plot("d.dat", {"py-threading": rows}, "matmul", 64, "cpu", 2, "", "p.png")
+    expect(gnuplot.NO_BASELINE in script and "against n/a" not in script,
+           "gnuplot's Python plot with no serial code run does not say so:\n%s" % script)
+    try:
+        import matplotlib.pyplot as plt
+        from harness import figures
+    except ImportError:
+        return  # no matplotlib here: its figures are not drawn
+    drawn = []
+    close = plt.close
+    plt.close = lambda figure: drawn.append(figure)
+    try:
+        with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a log axis with no point on it
+            figures.python_panels("matmul", 64, {"py-threading": rows}, "cpu", 2, "", Path(folder) / "p.png")
+    finally:
+        plt.close = close
+    title = drawn[0].axes[0].get_title().replace("\n", " ")
+    close(drawn[0])
+    expect(title == gnuplot.NO_BASELINE, "python-matmul.png's left panel: %r" % title)
 
 
 def check_gnuplot_fails():
@@ -1818,7 +1849,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "caches": check_caches, "environment": check_environment, "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,
-          "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis}
+          "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis,
+          "python_no_baseline": check_python_no_baseline}
 
 
 def main():

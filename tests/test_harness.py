@@ -132,6 +132,9 @@ def cases():
              "key, as gnuplot's speedup plots do", [sys.executable, CHECKS, "amdahl_curves"]),
         Case("harness the download study's log2 axis of workers says 'log scale' in every plot of it, gnuplot's and "
              "matplotlib's; a CPU-bound study's linear one does not", [sys.executable, CHECKS, "log_axis"]),
+        Case("harness the Python plots where no serial code ran (MODELS=py-threading): their titles say why there is "
+             "no speedup, as the C plots' do, not 'speedup against n/a'",
+             [sys.executable, CHECKS, "python_no_baseline"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

@@ -351,7 +351,8 @@ def python_panels(study, n, models, kind, usable, note, out):
         left.set_yscale("log")
         left.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: "%g" % y))
         left.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        left.set_title("speedup against %s\n(the best serial code; log scale)" % baseline, fontsize=10)
+        left.set_title(("speedup against %s\n(the best serial code; log scale)" % baseline) if baseline != "n/a"
+                       else NO_BASELINE.replace(": ", ":\n", 1), fontsize=10)
         left.set_ylabel("speedup (×)")
         right.set_title("speedup over the same model at one worker", fontsize=10)
         right.set_ylabel("speedup (×)")

@@ -332,7 +332,7 @@ def number(value):
 def python_plot(data, models, study, n, kind, usable, note, output):
     """The gnuplot commands for one Python plot: two panels side by side."""
     baseline = next((r["baseline"] + ", " + r["baseline_lane"] for rows in models.values() for r in rows
-                     if r["baseline"] != "n/a"), "n/a (no serial code ran at this size)")
+                     if r["baseline"] != "n/a"), None)
     lines = ['set terminal pngcairo size %s enhanced font ",11"' % PYTHON_PNG_SIZE, 'set output "%s"' % output,
              'set multiplot layout 1,2 title "%s, n = %d: the Python lanes%s" font ",13"'
              % (study, n, " (%s)" % note if note else ""),
@@ -348,7 +348,8 @@ def python_plot(data, models, study, n, kind, usable, note, output):
         plots.append("'%s' index %d using 1:2:3:4 with %s pt %d lc rgb '%s' title '%s'"
                      % (data, index, style, LINK_POINTS[rank], colour(model),
                         model if len(rows) > 1 else model + " (P=1)"))
-    lines += ['set title "speedup against %s: the best serial code (log scale)"' % baseline,
+    lines += ['set title "%s"' % (NO_BASELINE if baseline is None
+                                   else "speedup against %s: the best serial code (log scale)" % baseline),
               'set ylabel "speedup (times faster than the baseline)"', "set logscale y", 'set format y "%g"',
               "unset key", "plot " + ", \\\n     ".join(plots), "unset logscale y", 'set format y "% h"']
     # One key for both panels, beside the right one (up to MAX_LINES lines

@@ -5,7 +5,7 @@ Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|run
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
        caches|environment|many_cores|cores_shading|quota_peak|no_one_worker|amdahl_curves|
-       log_axis|python_no_baseline
+       log_axis|python_no_baseline|gil_cores_label
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -802,6 +802,25 @@ def check_python_no_baseline():
     title = drawn[0].axes[0].get_title().replace("\n", " ")
     close(drawn[0])
     expect(title == gnuplot.NO_BASELINE, "python-matmul.png's left panel: %r" % title)
+
+
+def check_gil_cores_label():
+    """gnuplot's GIL figure says its shade (more workers than usable cores) halfway up, clear of the
+    CPU-bound lines that lie flat at a speedup of 1 along its foot: at the foot (graph 0.04) the words sat on
+    them wherever the top was about 25 (the reference sweep's own plots/gil.png: I/O threads at 21x)."""
+    from harness import gnuplot
+
+    def line(model, study, kind, speedups):
+        return {"model": model, "study": study, "n": 16, "kind": kind, "label": model, "mark": "x",
+                "rows": [{"workers": p, "speedup_self": s} for p, s in zip((1, 2, 4, 8, 16, 32), speedups)]}
+    lines = [line("py-threading", "factorial-many", "cpu", (1, 0.9, 0.9, 1.0)),
+             line("threads", "download", "io", (1, 2, 3.8, 7.3, 12.7, 20.8))]
+    script = gnuplot.gil_plot("gil.dat", lines, 2, "set terminal pngcairo")
+    top = float(re.search(r"set yrange \[0:([\d.]+)\]", script).group(1))
+    said = re.search(r'set label 1 "more workers than usable cores \(2\)" at 2, graph ([\d.]+)', script)
+    expect(said and float(said.group(1)) > 1 / top + 0.1,
+           "the GIL figure's shade said at graph %s, where its flat lines lie (a speedup of 1: graph %.3f)"
+           % (said.group(1) if said else "(nowhere)", 1 / top))
 
 
 def check_gnuplot_fails():
@@ -1850,7 +1869,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,
           "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis,
-          "python_no_baseline": check_python_no_baseline}
+          "python_no_baseline": check_python_no_baseline, "gil_cores_label": check_gil_cores_label}
 
 
 def main():

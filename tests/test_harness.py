@@ -135,6 +135,8 @@ def cases():
         Case("harness the Python plots where no serial code ran (MODELS=py-threading): their titles say why there is "
              "no speedup, as the C plots' do, not 'speedup against n/a'",
              [sys.executable, CHECKS, "python_no_baseline"]),
+        Case("harness gnuplot's GIL figure says its shade past the usable cores halfway up, clear of the flat "
+             "CPU-bound lines along its foot", [sys.executable, CHECKS, "gil_cores_label"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

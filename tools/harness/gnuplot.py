@@ -123,18 +123,23 @@ def workers_label(kind, said):
     return "%s, log scale" % said if kind == "io" else said
 
 
-def cores_mark(usable, dumb, most, label=True):
+def cores_mark(usable, dumb, most, label=True, said_at="foot"):
     """Where workers outnumber the usable cores: shaded (and said, with label) in a PNG,
     a vertical line of dots at the usable cores in text. Nothing where no run had more
     workers (most) than the cores: a sliver at the axis's right end, its words running
-    off the plot, would mark no run."""
+    off the plot, would mark no run. said_at="middle": the words written up along the
+    shade's edge, halfway, where a plot's lines run along its foot (the GIL figure's
+    CPU-bound lines, flat at 1, crossed them at the foot)."""
     if most <= usable:
         return []
     if dumb:
         return ['set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype "."' % (usable, usable)]
     lines = ['set object 1 rect from %g, graph 0 to graph 1, graph 1 fc rgb "#eeeeee" fs solid noborder behind'
              % usable]
-    if label:
+    if label and said_at == "middle":
+        lines.append('set label 1 "more workers than usable cores (%d)" at %g, graph 0.5 center rotate by 90 '
+                     'offset 1,0 tc rgb "#777777"' % (usable, usable))
+    elif label:
         lines.append('set label 1 "more workers than usable cores (%d)" at %g, graph 0.04 offset 1,0 '
                      'tc rgb "#777777"' % (usable, usable))
     return lines
@@ -472,7 +477,8 @@ def gil_plot(data, lines, usable, terminal):
                 'set xlabel "workers (log scale)"', 'set ylabel "speedup over the same model at one worker"',
                 "set key top left", "set grid", "set yrange [0:%g]" % self_speedup_top(line["rows"] for line in lines)]
     commands += worker_axis("io", [r for line in lines for r in line["rows"]])
-    commands += cores_mark(usable, dumb, max(r["workers"] for line in lines for r in line["rows"]))
+    # its CPU-bound lines lie flat at 1, along the foot: the cores said halfway up (as gil.png says them)
+    commands += cores_mark(usable, dumb, max(r["workers"] for line in lines for r in line["rows"]), said_at="middle")
     plots = ['x title "ideal" with lines dashtype 2 lc "gray"']
     for index, line in enumerate(lines):
         if dumb:

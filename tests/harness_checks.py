@@ -5,7 +5,7 @@ Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|run
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
        caches|environment|many_cores|cores_shading|quota_peak|no_one_worker|amdahl_curves|
-       log_axis|python_no_baseline|gil_cores_label
+       log_axis|python_no_baseline|gil_cores_label|python_no_self
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -802,6 +802,40 @@ def check_python_no_baseline():
     title = drawn[0].axes[0].get_title().replace("\n", " ")
     close(drawn[0])
     expect(title == gnuplot.NO_BASELINE, "python-matmul.png's left panel: %r" % title)
+
+
+def check_python_no_self():
+    """The Python plots of a sweep with no run at one worker (WORKERS=2,4) say why their panel of self speedups
+    is empty, in gnuplot's and matplotlib's title; it was titled as if it held lines. With a run at one worker,
+    the title is the plain one."""
+    from harness import gnuplot
+
+    def rows(one):
+        return [{"workers": p, "speedup": 1.0, "baseline_median": 1.0, "efficiency": 1.0 / p,
+                 "speedup_self": float(p) if one else None, "ci_low": None, "ci_high": None,
+                 "amdahl_serial_fraction": None, "baseline": "matmul-serial (P=1)", "baseline_lane": "C",
+                 "median": 1.0} for p in ((1, 2, 4) if one else (2, 4))]
+    said = "speedup over the same model at one worker: none, no run at one worker to a verified result"
+    for one in (False, True):
+        script = gnuplot.python_plot("d.dat", {"py-threading": rows(one)}, "matmul", 64, "cpu", 2, "", "p.png")
+        expect((said in script) != one, "gnuplot's Python plot, %s run at one worker: %s"
+               % ("a" if one else "no", re.findall(r"(?m)^set title .*$", script)))
+    try:
+        import matplotlib.pyplot as plt
+        from harness import figures
+    except ImportError:
+        return  # no matplotlib here: its figures are not drawn
+    drawn = []
+    close = plt.close
+    plt.close = lambda figure: drawn.append(figure)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            figures.python_panels("matmul", 64, {"py-threading": rows(False)}, "cpu", 2, "", Path(folder) / "p.png")
+    finally:
+        plt.close = close
+    title = drawn[0].axes[1].get_title().replace("\n", " ")
+    close(drawn[0])
+    expect(title == said, "python-matmul.png's self-speedup panel with no run at one worker: %r" % title)
 
 
 def check_gil_cores_label():
@@ -1869,7 +1903,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,
           "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis,
-          "python_no_baseline": check_python_no_baseline, "gil_cores_label": check_gil_cores_label}
+          "python_no_baseline": check_python_no_baseline, "gil_cores_label": check_gil_cores_label,
+          "python_no_self": check_python_no_self}
 
 
 def main():

@@ -137,6 +137,8 @@ def cases():
              [sys.executable, CHECKS, "python_no_baseline"]),
         Case("harness gnuplot's GIL figure says its shade past the usable cores halfway up, clear of the flat "
              "CPU-bound lines along its foot", [sys.executable, CHECKS, "gil_cores_label"]),
+        Case("harness the Python plots with no run at one worker (WORKERS=2,4): their empty panel of self speedups "
+             "says why, in gnuplot's and matplotlib's title", [sys.executable, CHECKS, "python_no_self"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

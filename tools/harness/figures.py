@@ -35,7 +35,8 @@ import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 from harness.gnuplot import (MOST_WORKER_TICS, NO_BASELINE, amdahl_fit, colour, fitted_title,  # noqa: E402
-                             gil_lines, link_rank, panels_of, plot_groups, python_note, self_line, self_speedup_top)
+                             gil_lines, link_rank, panels_of, plot_groups, python_note, self_line, self_speedup_top,
+                             self_title)
 from harness.machine import usable_cpus  # noqa: E402
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
@@ -354,7 +355,7 @@ def python_panels(study, n, models, kind, usable, note, out):
         left.set_title(("speedup against %s\n(the best serial code; log scale)" % baseline) if baseline != "n/a"
                        else NO_BASELINE.replace(": ", ":\n", 1), fontsize=10)
         left.set_ylabel("speedup (×)")
-        right.set_title("speedup over the same model at one worker", fontsize=10)
+        right.set_title(self_title(chunk).replace(": ", ":\n", 1), fontsize=10)
         right.set_ylabel("speedup (×)")
         for axis in (left, right):
             ideal_line(axis, most)

@@ -368,7 +368,7 @@ def python_plot(data, models, study, n, kind, usable, note, output):
               else "NaN with points pt %d lc rgb '%s' title '%s (P=1)'"
               % (LINK_POINTS[link_rank(model, models)], colour(model), model)
               for index, (model, rows) in enumerate(models.items())]
-    lines += ['set title "speedup over the same model at one worker"',
+    lines += ['set title "%s"' % self_title(models),
               'set ylabel "speedup (times faster than itself at P = 1)"',
               "set yrange [0:%g]" % self_speedup_top(models.values()), "set key outside right top",
               "plot " + ", \\\n     ".join(plots), "unset multiplot"]
@@ -431,6 +431,16 @@ def self_line(rows):
     without a verified run at one worker (WORKERS= without 1, or every run there failed): a line of NaN
     would draw nothing, and its name in the key would name a line that is not there."""
     return sum(1 for r in rows if r.get("speedup_self")) > 1
+
+
+# The title of a panel of self speedups; where no model in it has any to draw (self_line), it says why.
+SELF_TITLE = "speedup over the same model at one worker"
+NO_SELF_TITLE = SELF_TITLE + ": none, no run at one worker to a verified result"
+
+
+def self_title(models):
+    """The self-speedup panel's title for models: SELF_TITLE, or NO_SELF_TITLE where none has a line to draw."""
+    return SELF_TITLE if any(self_line(rows) for rows in models.values()) else NO_SELF_TITLE
 
 
 def unmeasured(summary, kind_of):

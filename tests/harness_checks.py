@@ -1741,8 +1741,9 @@ def check_native_flag():
 
 
 def check_compare():
-    """make compare's tool: what differs between two sweeps' machines, and a verdict per configuration both
-    ran that says faster or slower only beyond both intervals; bad folders refused with status 2."""
+    """make compare's tool: what differs between two sweeps' machines (an uncommitted edit too), and a verdict
+    per configuration both ran that says faster or slower only beyond both intervals; bad folders refused
+    with status 2."""
     tool = ROOT / "tools" / "harness" / "compare.py"
     with tempfile.TemporaryDirectory() as scratch:
         here = results_folder(Path(scratch) / "here", "Intel Xeon", [
@@ -1788,6 +1789,19 @@ def check_compare():
         expect(same.returncode == 0 and "Nothing recorded" in same.stdout
                and "no clear difference in 6, every run failed in both in 1;"
                in same.stdout, "a sweep against itself: %s" % same.stdout[-600:])
+        # the same machine before an edit and after it, uncommitted: the same commit, -dirty after, and the
+        # programs built from the edited code named (meta.json's programs); it said "Nothing recorded"
+        commit = "0123456789abcdef0123456789abcdef01234567"
+        for name, state, digest in (("before", commit, "1111"), ("after", commit + "-dirty", "2222")):
+            shutil.copytree(here, Path(scratch) / name)
+            meta = json.loads((Path(scratch) / name / "meta.json").read_text())
+            meta["machine"]["git_commit"] = state
+            meta["programs"] = {"matmul-serial": "abcd", "matmul-threads": digest}
+            (Path(scratch) / name / "meta.json").write_text(json.dumps(meta))
+        edited = compare(Path(scratch) / "after", Path(scratch) / "before")
+        expect(edited.returncode == 0 and "| commit | 0123456789ab-dirty | 0123456789ab |" in edited.stdout
+               and "| programs built from other code | matmul-threads |" in edited.stdout,
+               "a sweep after an uncommitted edit against one before it: %s" % edited.stdout[:900])
         # make compare passes RESULTS= and WITH= whole to the tool: a space and a quote in them too.
         spaced, other_spaced = Path(scratch) / "my sweep's copy", Path(scratch) / "the other one"
         shutil.copytree(here, spaced)

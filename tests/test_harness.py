@@ -80,7 +80,8 @@ def cases():
         Case("harness runner.py: an MPI run stopped at its time limit gets SIGTERM first, so mpirun ends its "
              "ranks and removes its session folder and shared-memory files; nothing of it left",
              [sys.executable, CHECKS, "runner_mpi"], needs=[program("factorial-mpi")] + needs_mpirun()),
-        Case("harness compare.py (make compare): what differs between two sweeps' machines; faster or slower "
+        Case("harness compare.py (make compare): what differs between two sweeps' machines (an uncommitted edit: "
+             "-dirty, the programs built from other code); faster or slower "
              "only beyond both intervals (the runs' ranges under 6 runs, never on 1 or 2 runs); every run failed "
              "in one said, not 'only in the other'; a folder that is not a sweep refused, exit 2; RESULTS= and "
              "WITH= with a space and a quote", [sys.executable, CHECKS, "compare"]),

@@ -8,7 +8,8 @@ the one it is held against: a reference run (results/reference/<machine>/),
 the same machine before a change, or another machine. Prints, as Markdown:
   - what differs besides the code's speed: CPU, usable cores, virtualization,
     kernel, compiler and build flags, the reference lanes' OpenBLAS core and
-    GMP, the commit, the preset and repeats, the load when each sweep began,
+    GMP, the commit (-dirty too), the programs built from other code (an
+    uncommitted edit), the preset and repeats, the load when each sweep began,
     and how many of its configurations each sweep itself warned were noisy;
   - for every configuration both ran (study, n, model, workers, link): both
     medians, their ratio, a verdict, and both self speedups (over the same
@@ -88,6 +89,24 @@ def reference_core(machine):
     return ", ".join(parts) or "none recorded"
 
 
+def commit_said(machine):
+    """meta.json's git_commit, short: its first 12 digits, and -dirty where the tree had changes (a sweep
+    before an edit and one after it, uncommitted, have the same commit but not the same code)."""
+    commit = said(machine.get("git_commit"))
+    return commit[:12] + ("-dirty" if commit.endswith("-dirty") and len(commit) > 12 + len("-dirty") else "")
+
+
+def programs_differing(meta, other):
+    """A row naming the programs both sweeps ran from other code (meta.json's programs: a digest of each
+    program, and of a Python lane's source), which an edit left uncommitted hides from the commit; none
+    where they agree or a sweep did not record them."""
+    mine, theirs = meta.get("programs"), other.get("programs")
+    if not isinstance(mine, dict) or not isinstance(theirs, dict):
+        return []
+    changed = sorted(name for name in mine if name in theirs and mine[name] != theirs[name])
+    return [("programs built from other code", ", ".join(changed), "the same programs, other code")] if changed else []
+
+
 def noisy_count(summary_rows):
     """How many configurations' runs (3 or more) varied by more than stats.NOISY_CV: the ones make bench
     warned of."""
@@ -100,7 +119,8 @@ def differences(meta, other, summary_rows, other_rows):
     machine, other_machine = meta.get("machine") or {}, other.get("machine") or {}
     rows = [(name, said(machine.get(key)), said(other_machine.get(key))) for key, name in MACHINE_FIELDS]
     rows.append(("reference lanes", reference_core(machine), reference_core(other_machine)))
-    rows.append(("commit", said(machine.get("git_commit"))[:12], said(other_machine.get("git_commit"))[:12]))
+    rows.append(("commit", commit_said(machine), commit_said(other_machine)))
+    rows += programs_differing(meta, other)
     rows += [(name, said(meta.get(key)), said(other.get(key))) for key, name in SWEEP_FIELDS]
     load_said = [("%.2f" % m["load_before"][0]) if m.get("load_before") else "none" for m in (machine, other_machine)]
     rows.append(("load average at the start", load_said[0], load_said[1]))

@@ -599,7 +599,8 @@ def check_many_cores():
 def check_no_one_worker():
     """A sweep with no run at one worker but the serial code's (WORKERS=2,4, as an engineer skips the small
     counts on a big node) has no self speedup: the figures of them (the GIL figure, cpu-vs-io.png) are not
-    drawn, and report.md says why, where they were drawn empty under a key naming five lines not there."""
+    drawn, and report.md says why, where they were drawn empty under a key naming five lines not there.
+    Nor is the GIL figure where its Python lanes failed every run, and report.md says why."""
     from harness import gnuplot
 
     def row(study, model, workers, seconds):
@@ -630,8 +631,15 @@ def check_no_one_worker():
             out = Path(folder) / "cpu-vs-io.png"
             expect(not figures.cpu_versus_io(chosen_sizes, kinds, 2, out) and not out.exists(),
                    "cpu-vs-io.png drawn with no self speedup to draw")
-        # with the runs at one worker, both are drawn, and nothing is said
+        # with the runs at one worker, both are drawn, and nothing is said; with the Python lanes failing
+        # every run (a package missing), the GIL figure is not drawn, and that is said
         runs += [row(study, model, 1, 4.0) for study, model in lanes]
+        failing = [dict(r, exit="1", verified="no") if r["model"].startswith("py-") else r for r in runs]
+        summary.write_summary(Path(folder) / "summary.csv", summary.summarize(failing, chosen))
+        rows = summary.read_summary(Path(folder) / "summary.csv")
+        said = gnuplot.unmeasured(rows, kinds)
+        expect(not gnuplot.gil_lines(rows, kinds) and len(said) == 1 and said[0].startswith("gil.png"),
+               "the Python lanes failing every run: the GIL figure left out without a word: %s" % said)
         summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, chosen))
         rows = summary.read_summary(Path(folder) / "summary.csv")
         expect(len(gnuplot.gil_lines(rows, kinds)) == 5 and not gnuplot.unmeasured(rows, kinds),

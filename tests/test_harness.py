@@ -127,7 +127,8 @@ def cases():
              "(workers 1, 2, 4 on 4 cores: no sliver beside no run, its words off the plot)",
              [sys.executable, CHECKS, "cores_shading"]),
         Case("harness a sweep with no run at one worker (WORKERS=2,4): the GIL figure and cpu-vs-io.png, which have "
-             "no self speedup to draw, are left out and report.md says why, not drawn empty under a key of lines",
+             "no self speedup to draw, are left out and report.md says why, not drawn empty under a key of lines; "
+             "the GIL figure of Python lanes that failed every run too",
              [sys.executable, CHECKS, "no_one_worker"]),
         Case("harness report.png (matplotlib) draws each model's fitted Amdahl curve and its serial fraction in the "
              "key, as gnuplot's speedup plots do", [sys.executable, CHECKS, "amdahl_curves"]),

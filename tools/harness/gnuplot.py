@@ -446,13 +446,16 @@ def self_title(models):
 def unmeasured(summary, kind_of):
     """Why figures of self speedups that this sweep's lanes would draw are missing, each a sentence
     for report.md: the GIL figure (both plotters) and cpu-vs-io.png (matplotlib), where no line of
-    theirs has a self speedup (self_line)."""
+    theirs has a self speedup (self_line): their lanes ran at more than one worker count, but none
+    to a verified result at one worker and another (WORKERS= without 1; every run failed)."""
     groups = plot_groups(summary)
     reasons = []
     gil_models = {(model, study) for model, studies, _ in GIL_LINES if is_python(model) for study in studies}
-    ran = any((series_model(name), study) in gil_models and len(rows) > 1
-              for (study, _), models in groups.items() for name, rows in models.items())
-    if ran and not gil_lines(summary, kind_of):
+    counts = {}  # the worker counts each of the GIL figure's Python lanes ran, verified or not
+    for row in summary:
+        if (row["model"], row["study"]) in gil_models:
+            counts.setdefault((row["model"], row["study"], row["n"]), set()).add(row["workers"])
+    if any(len(workers) > 1 for workers in counts.values()) and not gil_lines(summary, kind_of):
         reasons.append("gil.png (the GIL figure): " + NO_SELF_SPEEDUP % "Python lane")
     largest = {}  # cpu-vs-io.png's lines: the C models of each study at its largest size
     for (study, _), models in sorted(groups.items()):

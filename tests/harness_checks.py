@@ -631,6 +631,12 @@ def check_no_one_worker():
             out = Path(folder) / "cpu-vs-io.png"
             expect(not figures.cpu_versus_io(chosen_sizes, kinds, 2, out) and not out.exists(),
                    "cpu-vs-io.png drawn with no self speedup to draw")
+        # WORKERS=1: one point a lane, no line of self speedups either: not drawn, and said
+        alone = summary.summarize([r for r in runs if r["workers"] == "1"]
+                                  + [row(study, model, 1, 4.0) for study, model in lanes], chosen)
+        summary.write_summary(Path(folder) / "summary.csv", alone)
+        said = gnuplot.unmeasured(summary.read_summary(Path(folder) / "summary.csv"), kinds)
+        expect(len(said) == 2, "WORKERS=1: gil.png and cpu-vs-io.png left out without a word: %s" % said)
         # with the runs at one worker, both are drawn, and nothing is said; with the Python lanes failing
         # every run (a package missing), the GIL figure is not drawn, and that is said
         runs += [row(study, model, 1, 4.0) for study, model in lanes]

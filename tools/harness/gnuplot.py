@@ -446,8 +446,8 @@ def self_title(models):
 def unmeasured(summary, kind_of):
     """Why figures of self speedups that this sweep's lanes would draw are missing, each a sentence
     for report.md: the GIL figure (both plotters) and cpu-vs-io.png (matplotlib), where no line of
-    theirs has a self speedup (self_line): their lanes ran at more than one worker count, but none
-    to a verified result at one worker and another (WORKERS= without 1; every run failed)."""
+    theirs has a self speedup (self_line): their lanes ran, but none to a verified result at one worker
+    and at another (WORKERS= of one count or without 1, MODELS= with no parallel model, every run failed)."""
     groups = plot_groups(summary)
     reasons = []
     gil_models = {(model, study) for model, studies, _ in GIL_LINES if is_python(model) for study in studies}
@@ -455,21 +455,22 @@ def unmeasured(summary, kind_of):
     for row in summary:
         if (row["model"], row["study"]) in gil_models:
             counts.setdefault((row["model"], row["study"], row["n"]), set()).add(row["workers"])
-    if any(len(workers) > 1 for workers in counts.values()) and not gil_lines(summary, kind_of):
+    if counts and not gil_lines(summary, kind_of):
         reasons.append("gil.png (the GIL figure): " + NO_SELF_SPEEDUP % "Python lane")
     largest = {}  # cpu-vs-io.png's lines: the C models of each study at its largest size
     for (study, _), models in sorted(groups.items()):
         c_models = [rows for name, rows in models.items() if not is_python(name)]
         largest[study] = c_models or largest.get(study, [])
     c_lanes = [rows for lanes in largest.values() for rows in lanes]
-    if any(len(rows) > 1 for rows in c_lanes) and not any(self_line(rows) for rows in c_lanes):
+    if c_lanes and not any(self_line(rows) for rows in c_lanes):
         reasons.append("cpu-vs-io.png: " + NO_SELF_SPEEDUP % "C model")
     return reasons
 
 
 # Why a figure of self speedups is not drawn (unmeasured), of a kind of lane.
 NO_SELF_SPEEDUP = ("no %s ran to a verified result both at one worker and at more, so there is no speedup over "
-                   "the same model at one worker to draw (WORKERS= without 1, or every run at one worker failed)")
+                   "the same model at one worker to draw (WORKERS= of one count or without 1, MODELS= with no "
+                   "parallel model, or every run at one worker failed)")
 
 
 def write_gil_data(path, lines):

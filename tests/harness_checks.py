@@ -5,7 +5,8 @@ Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|run
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
        caches|environment|many_cores|cores_shading|quota_peak|no_one_worker|amdahl_curves|
-       log_axis|python_no_baseline|gil_cores_label|python_no_self
+       log_axis|python_no_baseline|gil_cores_label|python_no_self|
+       own_models
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -850,6 +851,33 @@ def check_python_no_self():
     title = drawn[0].axes[1].get_title().replace("\n", " ")
     close(drawn[0])
     expect(title == said, "python-matmul.png's self-speedup panel with no run at one worker: %r" % title)
+
+
+def check_own_models():
+    """Models the colour table does not name (Python lanes of one's own: make turns python/<model>/ into
+    bin/<workload>-py-<model>) get colours of their own, apart from each other and from every named model,
+    in gnuplot's scripts and matplotlib's figures alike: they were all one grey, two lines no reader could
+    tell apart."""
+    from harness import gnuplot
+
+    def row(model, workers):
+        return {"study": "matmul", "workload": "matmul", "model": model, "n": "64", "workers": str(workers),
+                "round": "1", "warmup": "0", "seconds": str(1.0 / workers), "setup": "0", "comm": "0",
+                "compute": "1", "combine": "0", "wall": "1", "user": "1", "sys": "0", "max_rss_kb": "1",
+                "exit": "0", "verified": "yes", "oversubscribed": "no", "figures": ""}
+    runs = [row("serial", 1)] + [row(model, p) for model in ("py-mine", "py-yours", "py-threading") for p in (1, 2)]
+    with tempfile.TemporaryDirectory() as folder:
+        summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, [studies.STUDIES[0]]))
+        rows = summary.read_summary(Path(folder) / "summary.csv")
+    models = gnuplot.plot_groups(rows)[("matmul", 64)]
+    mine, yours = gnuplot.colour("py-mine"), gnuplot.colour("py-yours")
+    named = set(gnuplot.MODEL_COLOURS.values()) | {gnuplot.OTHER_COLOUR}
+    expect(mine != yours and not {mine, yours} & named, "py-mine %s, py-yours %s: not apart from each other and "
+           "from the named models' colours" % (mine, yours))
+    script = gnuplot.python_plot("d.dat", {m: r for m, r in models.items() if m.startswith("py-")}, "matmul", 64,
+                                 "cpu", 2, "", "p.png")
+    expect("lc rgb '%s' title 'py-mine'" % mine in script and "lc rgb '%s' title 'py-yours'" % yours in script,
+           "gnuplot's Python plot does not draw py-mine and py-yours in their colours:\n%s" % script)
 
 
 def check_gil_cores_label():
@@ -1932,7 +1960,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,
           "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis,
           "python_no_baseline": check_python_no_baseline, "gil_cores_label": check_gil_cores_label,
-          "python_no_self": check_python_no_self}
+          "python_no_self": check_python_no_self, "own_models": check_own_models}
 
 
 def main():

@@ -141,6 +141,9 @@ def cases():
              "CPU-bound lines along its foot", [sys.executable, CHECKS, "gil_cores_label"]),
         Case("harness the Python plots with no run at one worker (WORKERS=2,4): their empty panel of self speedups "
              "says why, in gnuplot's and matplotlib's title", [sys.executable, CHECKS, "python_no_self"]),
+        Case("harness models the colour table does not name (a Python lane of one's own, python/<model>/) get "
+             "colours of their own, apart from each other and the named ones, not one grey",
+             [sys.executable, CHECKS, "own_models"]),
         Case("harness make bench and make plot with a gnuplot that cannot draw (no pngcairo) or is not there: "
              "said with gnuplot's words, exit 0, summary and report.md written, no traceback",
              [sys.executable, CHECKS, "gnuplot_fails"], needs=[program("matmul-serial")], timeout=300),

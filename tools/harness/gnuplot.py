@@ -32,6 +32,11 @@ MODEL_COLOURS = {"serial": "#000000", "threads": "#1f77b4", "processes": "#ff7f0
                  "py-futures": "#bcbd22", "py-joblib": "#7b4173", "py-mpi4py": "#ad494a", "py-dask": "#393b79",
                  "py-ipyparallel": "#637939", "py-numba": "#e6550d", "py-asyncio": "#6b6ecf"}
 OTHER_COLOUR = "#7f7f7f"
+# Colours of the models MODEL_COLOURS does not name (a Python lane of one's own: make turns a folder
+# python/<model>/ into bin/<workload>-py-<model>), apart from every named one's and from each other's;
+# plot_groups gives them out, in the order of the names, so that gnuplot and matplotlib agree.
+SPARE_COLOURS = ("#e6ab02", "#1b9e77", "#b15928", "#fb9a99", "#6a3d9a", "#b2df8a", "#fdbf6f", "#a6cee3")
+spare_colours = {}  # model -> its spare colour
 # The most models one panel draws: more, and the lines cannot be told apart.
 MAX_LINES = 7
 PYTHON_PNG_SIZE = "1680,640"
@@ -42,8 +47,10 @@ DUMB_SIZE = "100,28"
 
 
 def colour(model):
-    """The model's colour (a series' on a cluster link: its model's)."""
-    return MODEL_COLOURS.get(series_model(model), OTHER_COLOUR)
+    """The model's colour (a series' on a cluster link: its model's); a model MODEL_COLOURS does not
+    name, its spare colour (plot_groups), where they had all been one grey."""
+    name = series_model(model)
+    return MODEL_COLOURS.get(name) or spare_colours.get(name, OTHER_COLOUR)
 
 
 # A model's lines on different links: this machine alone solid with circles, then each link,
@@ -61,7 +68,8 @@ def link_rank(name, names):
 
 def plot_groups(summary):
     """{(study, n): {series: [rows by workers]}} for the rows with a median; a series is a
-    model, or a model on a cluster's link (summary.series_name)."""
+    model, or a model on a cluster's link (summary.series_name). Gives the models MODEL_COLOURS
+    does not name their spare colours (colour)."""
     groups = {}
     for row in summary:
         if row.get("median") is None:
@@ -71,6 +79,9 @@ def plot_groups(summary):
     for models in groups.values():
         for rows in models.values():
             rows.sort(key=lambda r: r["workers"])
+    unnamed = {series_model(name) for models in groups.values() for name in models} - set(MODEL_COLOURS)
+    for model in sorted(unnamed - set(spare_colours)):   # each its own, the same in both plotters
+        spare_colours[model] = SPARE_COLOURS[len(spare_colours) % len(SPARE_COLOURS)]
     return groups
 
 

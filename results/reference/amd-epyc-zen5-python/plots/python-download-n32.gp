@@ -1,7 +1,7 @@
 set terminal pngcairo size 1680,640 enhanced font ",11"
 set output "python-download-n32.png"
 set multiplot layout 1,2 title "download, n = 32: the Python lanes" font ",13"
-set xlabel "workers (threads, processes, MPI ranks, engines)"
+set xlabel "workers (threads, processes, MPI ranks, engines, log scale)"
 set key top left
 set grid
 set logscale x 2

@@ -1,7 +1,7 @@
 set terminal pngcairo size 960,640 enhanced font ",11"
 set output "speedup-download-n64.png"
 set title "download, n = 64: speedup against download-serial (P=1), the best serial code"
-set xlabel "workers (threads, processes or MPI ranks)"
+set xlabel "workers (threads, processes or MPI ranks, log scale)"
 set ylabel "speedup (times faster than the baseline)"
 set key top left
 set grid
@@ -26,7 +26,7 @@ reset
 set terminal pngcairo size 960,640 enhanced font ",11"
 set output "efficiency-download-n64.png"
 set title "download, n = 64: parallel efficiency (speedup against download-serial (P=1) / workers)"
-set xlabel "workers (threads, processes or MPI ranks)"
+set xlabel "workers (threads, processes or MPI ranks, log scale)"
 set ylabel "efficiency (1 = every worker fully useful)"
 set key bottom left
 set grid

@@ -74,12 +74,20 @@ static enum outcome validate(const struct options *opt)
 /* bytes_needed: A, B, C, the reference kept for the exact check, C's rows
  * once more (the processes model's children multiply into memory of their
  * own before copying into C: matmul_block_apart), and every worker's
- * scratch (at most one worker per row has rows to pack). */
+ * scratch (at most one worker per row has rows to pack). Under MPI, the
+ * host with rank 0 (matmul_prepare's MATMUL_RANK): A, B, C and the
+ * reference on rank 0, B again in every other rank there, and each rank's
+ * rows of A and of C. */
 static double bytes_needed(unsigned long n, unsigned workers)
 {
-    double matrices = n <= EXACT_CHECK_MAX_N ? 5.0 : 4.0;
+    double reference = n <= EXACT_CHECK_MAX_N ? 1.0 : 0.0, matrices = 4.0 + reference;
     struct matmul_blocking blocking = matmul_blocking(matmul_isa_detect());
     size_t most_rows = (n + workers - 1) / workers;
+    int ranks = team_ranks_per_host();
+    if (ranks > 0) {
+        double rows = (double)ranks * (double)most_rows; /* the rows of the ranks there: at most all n */
+        matrices = 3.0 + reference + (double)(ranks - 1) + 2.0 * (rows < (double)n ? rows : (double)n) / (double)n;
+    }
     return matrices * (double)n * (double)n * sizeof(double) +
            (double)workers * (double)matmul_scratch_bytes(&blocking, n, most_rows);
 }

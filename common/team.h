@@ -20,6 +20,11 @@ int team_size(void);
 /* team_hosts: how many hosts the members run on, as member 0 counted them (1 outside MPI). */
 int team_hosts(void);
 
+/* team_ranks_per_host: under MPI, the most ranks of the job that run on one host (each
+ * holds its own copies of the data, and a host's memory must hold them all), the same on
+ * every rank; 0 outside MPI, where the team is this one process. */
+int team_ranks_per_host(void);
+
 /* team_adopt_workers: reconcile -p with the team: under MPI, -p must equal the
  * number of ranks (set to it when not given); elsewhere nothing to do. */
 enum outcome team_adopt_workers(struct options *opt);

@@ -12,6 +12,8 @@
 /* How many hosts the ranks run on: distinct processor names, counted once at start-up
  * (rank 0's count is the one printed, as hosts= in the result line). */
 static int hosts_of_ranks = 1;
+/* The most ranks on one host (team_ranks_per_host), counted once at start-up. */
+static int most_ranks_per_host = 1;
 
 /* describe: MPI's words for an error code, into text. */
 static void describe(int rc, char text[MPI_MAX_ERROR_STRING])
@@ -75,6 +77,21 @@ static void count_hosts(void)
     free(names);
 }
 
+/* count_ranks_per_host: the ranks that share this host (MPI_COMM_TYPE_SHARED: those that can
+ * share memory), the most on any host known to every rank, into most_ranks_per_host, so
+ * that every rank sizes a host's memory alike. Collective: every rank calls it. */
+static void count_ranks_per_host(void)
+{
+    MPI_Comm host;
+    int here = 1;
+    mpi_check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host),
+              "MPI_Comm_split_type(host)");
+    mpi_check(MPI_Comm_size(host, &here), "MPI_Comm_size(host)");
+    mpi_check(MPI_Comm_free(&host), "MPI_Comm_free(host)");
+    mpi_check(MPI_Allreduce(&here, &most_ranks_per_host, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD),
+              "MPI_Allreduce(ranks per host)");
+}
+
 /* keep_tmpdir_usable: /tmp as TMPDIR where TMPDIR names no folder this process can write in (a
  * finished job's scratch folder). Open MPI makes its session folder in TMPDIR, and a process started
  * alone, without mpirun, starts a daemon of its own there: MPI_Init failed ("A call to mkdir was
@@ -97,6 +114,7 @@ enum outcome mpi_start(int *argc, char ***argv)
     }
     mpi_check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     count_hosts();
+    count_ranks_per_host();
     return OUTCOME_OK;
 }
 
@@ -142,6 +160,8 @@ int team_size(void)
 }
 
 int team_hosts(void) { return hosts_of_ranks; }
+
+int team_ranks_per_host(void) { return most_ranks_per_host; }
 
 enum outcome team_adopt_workers(struct options *opt)
 {

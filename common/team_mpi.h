@@ -8,7 +8,8 @@
 
 /* mpi_start: MPI_Init, then make MPI calls return their errors (instead of
  * aborting silently) so that mpi_check can say which call failed, and count the
- * hosts the ranks run on (hosts= in the result line). */
+ * hosts the ranks run on (hosts= in the result line) and the most ranks on one
+ * (team_ranks_per_host). */
 enum outcome mpi_start(int *argc, char ***argv);
 
 /* mpi_finish: MPI_Finalize, last thing before main returns: o, or

@@ -16,6 +16,8 @@ int team_size(void) { return 1; }
 
 int team_hosts(void) { return 1; }
 
+int team_ranks_per_host(void) { return 0; }
+
 enum outcome team_adopt_workers(struct options *opt)
 {
 #ifdef _OPENMP

@@ -137,6 +137,12 @@ def bad_input():
              [UNDER_MEMORY_CGROUP, 1 << 30, serial, "-n", "12000"], 2,
              [stdout_empty, stderr_says("-n 12000: needs about 4.3 GiB of memory, more than the 1.0 GiB")],
              needs=[serial], skip_exit=UNDER_MEMORY_CGROUP_CANNOT),
+        # Every rank holds B and its rows besides rank 0's A, B and C: 6 matrices at 2 ranks, 4 in one process.
+        Case("mpi refuses a size its ranks together cannot hold under a memory cgroup (each holds a copy of B), "
+             "where rank 0 was killed for memory (137)",
+             [UNDER_MEMORY_CGROUP, 1 << 30, MPIRUN, "-np", 2, mpi, "-n", "5000"], 2,
+             [stdout_empty, stderr_says("-n 5000: needs about 1.1 GiB of memory, more than the 1.0 GiB")],
+             needs=[mpi], skip_exit=UNDER_MEMORY_CGROUP_CANNOT, timeout=60),
         Case("serial --help", [serial, "--help"], 0, [stdout_says(r"usage: matmul-serial")], needs=[serial]),
         Case("serial -n17 (value attached)", [serial, "-n17"], 0,
              [result_lines(WORKLOAD, "serial", 17, 1, figures=FIGURES)], needs=[serial]),

@@ -30,7 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (MPIRUN, ROOT, SHARED_BAD_INPUT, Case, Outcome, parse_result_line, program,  # noqa: E402
-                   result_lines, stderr_empty, stderr_lacks, stderr_says, stdout_empty, stdout_says)
+                   result_lines, stderr_empty, stderr_lacks, stderr_says, stdout_empty, stdout_says,
+                   UNDER_MEMORY_CGROUP, UNDER_MEMORY_CGROUP_CANNOT)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
                            kernel_needs, kill_all, kill_group, marked, no_traceback, none_left, one_line,
                            pool_not_started, py, read_all, run_probe, same_figures, schedules_listed, scratch_folder,
@@ -253,6 +254,13 @@ def bad_input():
              needs=[mpi]),
         Case("py factorial mpi4py refuses -p 3 with 2 ranks, said once", [MPIRUN, "-np", 2, mpi, "-p", 3, "-n", 8], 2,
              [stdout_empty, stderr_says("2 MPI ranks"), said_once("-p 3:"), no_traceback], needs=[mpi]),
+        # Every rank holds B and its rows besides rank 0's A, B, C and C in transit: 7 matrices at 2 ranks, 4 alone.
+        Case("py matmul mpi4py refuses a size its ranks together cannot hold under a memory cgroup (each holds a "
+             "copy of B), where rank 0 was killed for memory (137)",
+             [UNDER_MEMORY_CGROUP, 1 << 30, MPIRUN, "-np", 2, py("matmul", "mpi4py"), "-n", 4500], 2,
+             [stdout_empty, stderr_says("-n 4500: needs about 1.4 GiB of memory, more than the 1.0 GiB"),
+              said_once("needs about"), no_traceback],
+             needs=[py("matmul", "mpi4py")], skip_exit=UNDER_MEMORY_CGROUP_CANNOT, timeout=60),
         Case("py download mpi4py under mpirun says a bad flag once", [MPIRUN, "-np", 2, py("download", "mpi4py"),
                                                                        "--frobnicate"], 2,
              [stdout_empty, said_once("'--frobnicate'"), no_traceback], needs=[py("download", "mpi4py")]),

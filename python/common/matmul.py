@@ -76,8 +76,13 @@ MATMUL_FLAGS = (
 
 
 def bytes_needed(options):
-    """A, B, C, the reference kept for the exact check, a copy of C in transit, the interpreter."""
+    """A, B, C, the reference kept for the exact check, a copy of C in transit, the interpreter.
+    An MPI job (options.ranks_here: the ranks its launcher started on this host, python/mpi4py/'s):
+    besides, B again in every rank but 0, and the rows of A and of C of every rank."""
     matrices = 5 if options.n <= EXACT_CHECK_MAX_N else 4
+    ranks = getattr(options, "ranks_here", 0)
+    if ranks:
+        matrices += ranks - 1 + 2
     return matrices * options.n * options.n * 8 + INTERPRETER_BYTES
 
 

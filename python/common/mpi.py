@@ -43,6 +43,8 @@ from . import report, run
 # What a launcher tells each process it starts about its rank (Open MPI, PMIx,
 # MPICH's PMI, Slurm's srun): read before MPI has started, to say things once.
 LAUNCHER_RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID")
+# ... and how many processes it started on this host (Open MPI, MPICH's Hydra).
+LAUNCHER_LOCAL_SIZE_VARIABLES = ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS")
 
 # Seconds a rank other than 0 waits before it leaves with an error found
 # before MPI started. mpirun ends the whole job as soon as one rank has left
@@ -130,6 +132,16 @@ def launcher_rank():
         if value.isdigit():
             return int(value)
     return 0
+
+
+def launcher_ranks_here():
+    """How many ranks the launcher started on this host, before MPI has started (1 when started alone):
+    each holds its own copies, and the host's memory must hold them all."""
+    for name in LAUNCHER_LOCAL_SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
 
 
 def hush(rank, stderr_too):

@@ -308,6 +308,18 @@ def slurm_launches():
     ]
 
 
+# sh -c SAME_JOB_FAMILY MPIRUN PROGRAM: three jobs of PROGRAM at once, each mpirun pid 1 of a pid namespace
+# (unshare; in a user namespace too where not root); "statuses=A B C", or exit 77 where no pid namespace
+# can be made here.
+SAME_JOB_FAMILY = r"""
+ns="unshare --pid --fork"; [ "$(id -u)" = 0 ] || ns="unshare --user --map-root-user --pid --fork"
+$ns true 2>/dev/null || { echo "no pid namespace here"; exit 77; }
+top=$OMPI_MCA_orte_tmpdir_base jobs=
+for job in 1 2 3; do
+    mkdir "$top/$job" && OMPI_MCA_orte_tmpdir_base=$top/$job $ns "$0" -np 2 "$1" -n 64 -r 50 & jobs="$jobs $!"
+done
+statuses=; for job in $jobs; do wait $job; statuses="$statuses $?"; done; echo "statuses=$statuses"
+"""
 # What the cases on Open MPI's own settings need: its mpirun (suite.needs_mpirun: skipped, saying why, without).
 OPEN_MPI = needs_mpirun()
 
@@ -360,6 +372,14 @@ def launcher():
         Case("tools/mpirun keeps the caller's own grace before SIGKILL", [MPIRUN, "--explain", 2], 0,
              [stdout_says(r"(?m)^mpi_environment=((?!sigkill_timeout).)*$")],
              env={"OMPI_MCA_odls_base_sigkill_timeout": "3"}),
+        # Jobs whose mpirun has the same pid (each in a pid namespace of its own: as jobs whose pids are 65536
+        # apart, where pid_max is larger) get the same job family, so Open MPI 4 named their shared-memory files
+        # in /dev/shm alike; each session folder is its own (the same pid names the same folder).
+        Case("tools/mpirun keeps jobs' shared memory apart where Open MPI names it alike: three at once verify, "
+             "where their ranks died with signal 11 (Segmentation fault) or hung",
+             ["sh", "-c", SAME_JOB_FAMILY, MPIRUN, program("matmul-mpi")], 0,
+             [stdout_says(r"(?m)^statuses= 0 0 0$")], needs=[program("matmul-mpi")] + OPEN_MPI,
+             skip_exit=UNDER_MEMORY_CGROUP_CANNOT, timeout=60),
         # Past `ulimit -n`, Open MPI's mpirun neither fails nor says a word: it waits forever (4 ranks at 32 files).
         Case("tools/mpirun -np 4 under a soft ulimit -n of 32 (a login node's 1024 holds some 200 ranks): raised "
              "to fit, the job runs, where mpirun waited forever",

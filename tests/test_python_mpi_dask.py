@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -102,8 +103,9 @@ def setup():
 def literal_folder(way):
     """A folder whose path Python's parser warns on, read as a literal (as Dask reads DASK_* variables):
     "3in" is a number run into a keyword ("<unknown>:1: SyntaxWarning: invalid decimal literal").
-    One for each way a case gives it (LITERAL_WAYS), so that cases side by side keep apart."""
-    return os.path.join(SCRATCH.tmp, "3in-dask-scratch-" + way)
+    One for each way a case gives it (LITERAL_WAYS), so that cases side by side keep apart. (Before
+    setup, as --list makes the cases, a name in the system's temporary folder, as SCRATCH.out_dir gives.)"""
+    return os.path.join(SCRATCH.tmp or tempfile.gettempdir(), "3in-dask-scratch-" + way)
 
 
 def folder_empty(folder):

@@ -360,7 +360,7 @@ def bad_variables():
                           'ln -s "$0/python" "$copy/python" && '
                           'cpu=$(sed -n "s/^Cpus_allowed_list:[[:space:]]*\\([0-9]*\\).*/\\1/p" /proc/self/status) '
                           '&& taskset -c "$cpu" "$1" "$copy/tools/harness/speed_download.py" --files 2 --size 1 '
-                          '--latency 1 --rounds 1 --reps 1; status=$?; rm -rf "$copy"; exit $status',
+                          '--latency 1 --rounds 1 --reps 1 --wide 8; status=$?; rm -rf "$copy"; exit $status',
               ROOT, sys.executable], 0,
              [stdout_says(r"(?m)^speedup of threads at P=32 over P=1 \(1 usable core here\):$")],
              needs=[program("download-" + model) for model in ("serial", "threads", "processes", "openmp", "mpi",

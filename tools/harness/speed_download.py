@@ -2,13 +2,14 @@
 """tools/harness/speed_download.py — download's speed targets, measured side by side in one run.
 
 Usage: tools/harness/speed_download.py [--files N] [--size BYTES] [--latency MS] [--rounds K] [--reps R]
+                                      [--wide P]
        (make bench-download)
 
 Starts bin/fileserver --latency 50 (and a second one with no latency, to
 measure what moving the bytes alone costs), then runs every client in a
 shuffled order each round and prints medians:
   - serial against files × latency (it waits for each file in turn);
-  - the best client at P = 64 against the latency-bound ideal,
+  - the best client at P = 64 (--wide) against the latency-bound ideal,
     ceil(files / P) × latency (target: within 1.25×), and against that ideal
     plus the time the same bytes take with no latency at all;
   - ours against Debian's curl --parallel --parallel-max 64 on the same URL
@@ -31,9 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness import guard, machine, record, runner, stats  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, launch, parse_result_lines  # noqa: E402
 
-WIDE = 64                                  # the P of the speed target
-CONFIGS = [("serial", 1), ("threads", 1), ("threads", 32)] + [
-    (m, WIDE) for m in ("threads", "processes", "openmp", "mpi", "async")]
+WIDE = 64                                  # the P of the speed target (--wide)
+WIDE_MODELS = ("threads", "processes", "openmp", "mpi", "async")
 CURL_LANES = ("async", "threads")           # ours, in the comparison with curl --parallel
 MATMUL_N = 1024
 TARGET_IDEAL, TARGET_CURL = 1.25, 0.6
@@ -88,10 +88,11 @@ def curl_comparison(port, options, scratch):
     url_list.write_text("\n".join(urls) + "\n")
     directory = str(Path(scratch) / "compare")
     lanes = {"curl": ["curl", "--no-progress-meter", "--fail", "--noproxy", "*",  # as ours: never a proxy
-                      "--parallel", "--parallel-max", str(WIDE),
+                      "--parallel", "--parallel-max", str(options.wide),
                       "--output-dir", directory, "--remote-name-all"] + urls}
     for model in CURL_LANES:
-        lanes[model] = client_argv(model, WIDE, ["-i", str(url_list), "-o", directory, "-r", "1", "--warmup", "0"])
+        lanes[model] = client_argv(model, options.wide, ["-i", str(url_list), "-o", directory, "-r", "1",
+                                                         "--warmup", "0"])
     samples = {lane: [] for lane in lanes}
     order = random.Random(options.seed)
     for _ in range(options.rounds * options.reps):
@@ -122,13 +123,22 @@ def main():
     parser.add_argument("--rounds", type=record.whole_number(1), default=5)
     parser.add_argument("--reps", type=record.whole_number(1), default=3)
     parser.add_argument("--seed", type=record.whole_number(0), default=1)
+    parser.add_argument("--wide", type=record.whole_number(1), default=WIDE,
+                        help="the P of the wide lanes and of curl --parallel-max (the targets are stated at %d; "
+                             "fewer ranks and processes start faster)" % WIDE)
     options = parser.parse_args()
     return record.run_recorded("bench-download", lambda: speed_check(options))
 
 
+def lane_configs(wide):
+    """(model, P) of every lane measured: the serial code, threads at 1 and 32, every model at wide."""
+    return [("serial", 1), ("threads", 1), ("threads", 32)] + [(m, wide) for m in WIDE_MODELS]
+
+
 def speed_check(options):
     """The measurements and the figures printed, for the parsed options."""
-    missing = sorted({"download-" + m for m, _ in CONFIGS if not (BIN / ("download-" + m)).exists()}
+    measured = lane_configs(options.wide)
+    missing = sorted({"download-" + m for m, _ in measured if not (BIN / ("download-" + m)).exists()}
                      | ({"fileserver"} if not (BIN / "fileserver").exists() else set()))
     if missing:
         sys.exit("bench_download: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
@@ -146,14 +156,14 @@ def speed_check(options):
         raise
     try:
         order = random.Random(options.seed)
-        samples = {c: [] for c in CONFIGS}
+        samples = {c: [] for c in measured}
         floor = []
         for round_number in range(options.rounds):
-            configs = CONFIGS[:]
-            order.shuffle(configs)
-            for model, workers in configs:
+            shuffled = measured[:]
+            order.shuffle(shuffled)
+            for model, workers in shuffled:
                 samples[(model, workers)] += run_client(model, workers, port, options, scratch + "/runs")
-            floor += run_client("async", WIDE, bare_port, options, scratch + "/runs")
+            floor += run_client("async", options.wide, bare_port, options, scratch + "/runs")
             print("round %d of %d done" % (round_number + 1, options.rounds), file=sys.stderr)
         compared = curl_comparison(port, options, scratch)
         matmul = matmul_speedup(options)
@@ -167,7 +177,7 @@ def speed_check(options):
     print("download: %d files × %d bytes, server latency %d ms; medians of %d rounds (shuffled, seed %d)" % (
         files, options.size, options.latency, options.rounds, options.seed))
     print("%-10s %3s %10s %9s" % ("model", "P", "seconds", "MB/s"))
-    for config in CONFIGS:
+    for config in measured:
         print("%-10s %3d %10.4f %9.1f" % (config[0], config[1], median[config], megabytes / median[config]))
     noisy = stats.noisy_line([("%s P=%d" % config, runs) for config, runs in samples.items()])
     if noisy:
@@ -177,18 +187,19 @@ def speed_check(options):
     print("\nserial: %.3f s, files × latency = %.3f s (%.2f×): it waits for one file at a time" % (
         median[("serial", 1)], serial_bound, median[("serial", 1)] / serial_bound))
 
-    ideal = math.ceil(files / WIDE) * latency
-    best = min((c for c in CONFIGS if c[1] == WIDE), key=lambda c: median[c])
+    wide = options.wide
+    ideal = math.ceil(files / wide) * latency
+    best = min((c for c in measured if c[1] == wide), key=lambda c: median[c])
     moving = statistics.median(floor)
     ratio = median[best] / ideal
     print("best at P=%d: %s, %.4f s; latency-bound ideal ceil(%d/%d) × %d ms = %.3f s: %.2f× (target <= %.2f): %s" % (
-        WIDE, best[0], median[best], files, WIDE, options.latency, ideal, ratio, TARGET_IDEAL,
+        wide, best[0], median[best], files, wide, options.latency, ideal, ratio, TARGET_IDEAL,
         "met" if ratio <= TARGET_IDEAL else "NOT met"))
     print("  the same bytes with no latency take %.4f s here (async, P=%d): ideal + that = %.4f s, %.2f×" % (
-        moving, WIDE, ideal + moving, median[best] / (ideal + moving)))
+        moving, wide, ideal + moving, median[best] / (ideal + moving)))
 
     print("\nwhole process, same %d URLs, P=%d, medians of %d: curl --parallel %.4f s" % (
-        files, WIDE, options.rounds * options.reps, compared["curl"]))
+        files, wide, options.rounds * options.reps, compared["curl"]))
     for lane in CURL_LANES:
         r = compared[lane] / compared["curl"]
         print("  %-8s %.4f s, ratio to curl %.2f (target <= %.1f): %s" % (

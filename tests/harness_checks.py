@@ -97,14 +97,43 @@ def check_stats():
     expect(stats.noisy_line([("steady", [1, 1, 1])]) is None, "a line about noise where there is none")
 
 
+@contextlib.contextmanager
+def kept_figures():
+    """The figures matplotlib draws inside, in a list the check reads afterwards: the harness closes each
+    figure it has saved, and plt.close of a figure is put off until the block ends (a closed figure can
+    still be read); any other close (pyplot's own close("all") as it picks its backend) is done at once."""
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+    drawn, close = [], plt.close
+
+    def keep(figure=None):
+        if isinstance(figure, matplotlib.figure.Figure):
+            drawn.append(figure)
+        else:
+            close(figure)
+    plt.close = keep
+    try:
+        yield drawn
+    finally:
+        plt.close = close
+        for figure in drawn:
+            close(figure)
+
+
+def run_row(model, workers, seconds, study="matmul", workload=None, n=64, exit_code=0, warmup=0, figures=""):
+    """A row of runs.csv as the harness reads it back: a run of model at workers that took seconds, all of
+    it compute, in study (its workload, unless given, the study's first word), verified unless it failed."""
+    return {"study": study, "workload": workload or study.split("-")[0], "model": model, "n": str(n),
+            "workers": str(workers), "round": "1", "warmup": str(warmup), "seconds": str(seconds), "setup": "0",
+            "comm": "0", "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
+            "max_rss_kb": "1", "exit": str(exit_code), "verified": "yes" if exit_code == 0 else "no",
+            "oversubscribed": "no", "figures": figures}
+
+
 def check_summary():
     """Speedup against the best serial code, failed runs kept out of it."""
     def row(model, workers, seconds, exit_code=0, warmup=0):
-        return {"study": "s", "workload": "w", "model": model, "n": "10", "workers": str(workers),
-                "round": "1", "warmup": str(warmup), "seconds": str(seconds), "setup": "0", "comm": "0",
-                "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
-                "max_rss_kb": "1", "exit": str(exit_code), "verified": "yes" if exit_code == 0 else "no",
-                "oversubscribed": "no", "figures": ""}
+        return run_row(model, workers, seconds, study="s", workload="w", n=10, exit_code=exit_code, warmup=warmup)
     runs = [row("serial", 1, 4.0), row("serial", 1, 4.2), row("fast", 1, 2.0), row("fast", 1, 2.0),
             row("threads", 1, 4.0), row("threads", 2, 1.0), row("threads", 2, 1.0), row("threads", 2, 9.0, 1),
             row("threads", 2, 0.001, warmup=1)]
@@ -563,38 +592,27 @@ def check_many_cores():
     and 4 on a node of 64): the x axis spans the workers that ran and its label names the cores, where a
     line at 64 stretched it so that every run was squeezed against its left edge."""
     try:
-        import matplotlib.pyplot as plt
         from harness import figures
     except ImportError:
         return  # no matplotlib here: its figures are not drawn
 
     def row(model, workers, seconds):
-        return {"study": "matmul", "workload": "matmul", "model": model, "n": "64", "workers": str(workers),
-                "round": "1", "warmup": "0", "seconds": str(seconds), "setup": "0", "comm": "0",
-                "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
-                "max_rss_kb": "1", "exit": "0", "verified": "yes", "oversubscribed": "no",
-                "figures": "gflops=%g" % (1 / seconds)}
+        return run_row(model, workers, seconds, figures="gflops=%g" % (1 / seconds))
     runs = [row("serial", 1, 4.0), row("threads", 1, 4.0), row("threads", 2, 2.0), row("threads", 4, 1.0)]
     with tempfile.TemporaryDirectory() as folder:
         summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, [studies.STUDIES[0]]))
         rows = summary.read_summary(Path(folder) / "summary.csv")
         groups = figures.lane_groups(figures.plot_groups(rows), python=False)
         chosen = figures.largest_sizes(groups)
-        drawn = []
-        close = plt.close
-        plt.close = lambda figure: drawn.append(figure)
-        try:
+        with kept_figures() as drawn:
             figures.speedup_panels(chosen, {"matmul": "cpu"}, 64, Path(folder) / "report.png")
             figures.cpu_versus_io(chosen, {"matmul": "cpu"}, 64, Path(folder) / "cpu-vs-io.png")
             figures.matmul_gflops(groups, 64, Path(folder) / "matmul-gflops.png", {}, {})
-        finally:
-            plt.close = close
         for figure in drawn:
             axis = figure.axes[0]
             expect(axis.get_xlim()[1] < 8 and "usable cores: 64" in axis.get_xlabel(),
                    "%s: x axis to %g, labelled %r, for workers 1 to 4 of 64 usable cores"
                    % (axis.get_title(), axis.get_xlim()[1], axis.get_xlabel()))
-            close(figure)
 
 
 def check_no_one_worker():
@@ -605,10 +623,7 @@ def check_no_one_worker():
     from harness import gnuplot
 
     def row(study, model, workers, seconds):
-        return {"study": study, "workload": study.split("-")[0], "model": model, "n": "16", "workers": str(workers),
-                "round": "1", "warmup": "0", "seconds": str(seconds), "setup": "0", "comm": "0",
-                "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
-                "max_rss_kb": "1", "exit": "0", "verified": "yes", "oversubscribed": "no", "figures": ""}
+        return run_row(model, workers, seconds, study=study, n=16)
     chosen = [s for s in studies.STUDIES if s.name in ("factorial-many", "download")]
     kinds = {s.name: s.kind for s in chosen}
     lanes = [("factorial-many", "threads"), ("factorial-many", "py-threading"),
@@ -659,18 +674,13 @@ def check_amdahl_curves():
     as gnuplot's speedup plots do: it drew neither, so a machine without gnuplot (a login node before
     module load gnuplot) had no Amdahl curve to read, and the two plotters told different stories."""
     try:
-        import matplotlib.pyplot as plt
         from harness import figures
     except ImportError:
         return  # no matplotlib here: its figures are not drawn
     from harness import gnuplot
 
-    def row(model, workers, seconds):
-        return {"study": "matmul", "workload": "matmul", "model": model, "n": "64", "workers": str(workers),
-                "round": "1", "warmup": "0", "seconds": str(seconds), "setup": "0", "comm": "0",
-                "compute": str(seconds), "combine": "0", "wall": "1", "user": "1", "sys": "0",
-                "max_rss_kb": "1", "exit": "0", "verified": "yes", "oversubscribed": "no", "figures": ""}
-    runs = [row("serial", 1, 4.0), row("threads", 1, 4.0), row("threads", 2, 2.5), row("threads", 4, 1.75)]
+    runs = [run_row("serial", 1, 4.0), run_row("threads", 1, 4.0), run_row("threads", 2, 2.5),
+            run_row("threads", 4, 1.75)]
     with tempfile.TemporaryDirectory() as folder:
         summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, [studies.STUDIES[0]]))
         rows = summary.read_summary(Path(folder) / "summary.csv")
@@ -681,19 +691,13 @@ def check_amdahl_curves():
                                       "set terminal pngcairo")
         title = "threads (Amdahl fit: serial fraction %.2f)" % fraction
         expect("title '%s'" % title in script, "gnuplot's key lacks %r:\n%s" % (title, script))
-        drawn = []
-        close = plt.close
-        plt.close = lambda figure: drawn.append(figure)
-        try:
+        with kept_figures() as drawn:
             figures.speedup_panels(chosen, {"matmul": "cpu"}, 4, Path(folder) / "report.png")
-        finally:
-            plt.close = close
         axis = drawn[0].axes[0]
         labels = [text.get_text() for text in axis.get_legend().get_texts()]
         want = 1 / (fraction + (1 - fraction) / 4)   # the fit at P = 4 (threads is as fast as serial at one)
         curves = [line for line in axis.get_lines() if line.get_linestyle() == "--" and line.get_label().startswith("_")
                   and abs(line.get_ydata()[-1] - want) < 1e-6]
-        close(drawn[0])
         expect(title in labels and curves, "report.png: key %s, a dashed fitted curve reaching %.3f at P = 4: %s"
                % (labels, want, "drawn" if curves else "none"))
 
@@ -767,23 +771,15 @@ def check_log_axis():
             expect(("log scale" in label) == (kind == "io"), "gnuplot's %s plot of a %s-bound study: x axis %r"
                    % (name, "I/O" if kind == "io" else "CPU", label))
     try:
-        import matplotlib.pyplot as plt
         from harness import figures
     except ImportError:
         return  # no matplotlib here: its figures are not drawn
-    drawn = []
-    close = plt.close
-    plt.close = lambda figure: drawn.append(figure)
-    try:
+    with kept_figures() as drawn:
         with tempfile.TemporaryDirectory() as folder:
             figures.speedup_panels({"download": (16, {"threads": rows})}, {"download": "io"}, 2,
                                    Path(folder) / "report.png")
             figures.python_panels("download", 16, {"py-threading": rows}, "io", 2, "", Path(folder) / "p.png")
-    finally:
-        plt.close = close
     labels = [axis.get_xlabel() for figure in drawn for axis in figure.axes if axis.get_xlabel()]
-    for figure in drawn:
-        close(figure)
     expect(len(labels) == 3 and all("log scale" in label for label in labels),
            "report.png and python-download.png: x axes %s" % labels)
 
@@ -801,21 +797,14 @@ def check_python_no_baseline():
     expect(gnuplot.NO_BASELINE in script and "against n/a" not in script,
            "gnuplot's Python plot with no serial code run does not say so:\n%s" % script)
     try:
-        import matplotlib.pyplot as plt
         from harness import figures
     except ImportError:
         return  # no matplotlib here: its figures are not drawn
-    drawn = []
-    close = plt.close
-    plt.close = lambda figure: drawn.append(figure)
-    try:
+    with kept_figures() as drawn:
         with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a log axis with no point on it
             figures.python_panels("matmul", 64, {"py-threading": rows}, "cpu", 2, "", Path(folder) / "p.png")
-    finally:
-        plt.close = close
     title = drawn[0].axes[0].get_title().replace("\n", " ")
-    close(drawn[0])
     expect(title == gnuplot.NO_BASELINE, "python-matmul.png's left panel: %r" % title)
 
 
@@ -836,20 +825,13 @@ def check_python_no_self():
         expect((said in script) != one, "gnuplot's Python plot, %s run at one worker: %s"
                % ("a" if one else "no", re.findall(r"(?m)^set title .*$", script)))
     try:
-        import matplotlib.pyplot as plt
         from harness import figures
     except ImportError:
         return  # no matplotlib here: its figures are not drawn
-    drawn = []
-    close = plt.close
-    plt.close = lambda figure: drawn.append(figure)
-    try:
+    with kept_figures() as drawn:
         with tempfile.TemporaryDirectory() as folder:
             figures.python_panels("matmul", 64, {"py-threading": rows(False)}, "cpu", 2, "", Path(folder) / "p.png")
-    finally:
-        plt.close = close
     title = drawn[0].axes[1].get_title().replace("\n", " ")
-    close(drawn[0])
     expect(title == said, "python-matmul.png's self-speedup panel with no run at one worker: %r" % title)
 
 
@@ -859,13 +841,8 @@ def check_own_models():
     in gnuplot's scripts and matplotlib's figures alike: they were all one grey, two lines no reader could
     tell apart."""
     from harness import gnuplot
-
-    def row(model, workers):
-        return {"study": "matmul", "workload": "matmul", "model": model, "n": "64", "workers": str(workers),
-                "round": "1", "warmup": "0", "seconds": str(1.0 / workers), "setup": "0", "comm": "0",
-                "compute": "1", "combine": "0", "wall": "1", "user": "1", "sys": "0", "max_rss_kb": "1",
-                "exit": "0", "verified": "yes", "oversubscribed": "no", "figures": ""}
-    runs = [row("serial", 1)] + [row(model, p) for model in ("py-mine", "py-yours", "py-threading") for p in (1, 2)]
+    runs = [run_row("serial", 1, 1.0)] + [run_row(model, p, 1.0 / p)
+                                          for model in ("py-mine", "py-yours", "py-threading") for p in (1, 2)]
     with tempfile.TemporaryDirectory() as folder:
         summary.write_summary(Path(folder) / "summary.csv", summary.summarize(runs, [studies.STUDIES[0]]))
         rows = summary.read_summary(Path(folder) / "summary.csv")

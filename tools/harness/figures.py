@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 from harness.gnuplot import (MOST_WORKER_TICS, NO_BASELINE, amdahl_fit, colour, fitted_title,  # noqa: E402
                              gil_lines, link_rank, panels_of, plot_groups, python_note, self_line, self_speedup_top,
-                             self_title)
+                             self_title, workers_title)
 from harness.machine import usable_cpus  # noqa: E402
 from harness.programs import is_python  # noqa: E402
 from harness.studies import STUDIES  # noqa: E402
@@ -164,7 +164,7 @@ def speedup_panels(chosen, kinds, usable, out):
         baseline = next(iter(models.values()))[0]["baseline"]
         axis.set_title("%s, n = %d\n%s" % (study, n, "speedup against %s" % baseline if baseline != "n/a"
                                              else NO_BASELINE), fontsize=10)
-        axis.set_xlabel("workers" + (" (log scale)" if kinds.get(study) == "io" else "") + cores_said)
+        axis.set_xlabel(workers_title(kinds.get(study)) + cores_said)
         axis.set_ylabel("speedup (×)")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
@@ -360,7 +360,7 @@ def python_panels(study, n, models, kind, usable, note, out):
         for axis in (left, right):
             ideal_line(axis, most)
             worker_axis(axis, kind, [r["workers"] for runs in chunk.values() for r in runs])
-            axis.set_xlabel("workers" + (" (log scale)" if kind == "io" else "") + mark_cores(axis, usable))
+            axis.set_xlabel(workers_title(kind) + mark_cores(axis, usable))
             axis.grid(alpha=0.3)
         right.set_ylim(0, self_speedup_top(runs for runs in chunk.values() if len(runs) > 1))
         # One key for the row, beside it: the panels share their colours, and

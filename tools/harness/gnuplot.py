@@ -134,6 +134,12 @@ def workers_label(kind, said):
     return "%s, log scale" % said if kind == "io" else said
 
 
+def workers_title(kind):
+    """The x axis's label where it does not say what the workers are (matplotlib's panels): "workers",
+    "workers (log scale)" on a log2 axis (workers_label)."""
+    return "workers (log scale)" if kind == "io" else "workers"
+
+
 def cores_mark(usable, dumb, most, label=True, said_at="foot"):
     """Where workers outnumber the usable cores: shaded (and said, with label) in a PNG,
     a vertical line of dots at the usable cores in text. Nothing where no run had more
@@ -462,11 +468,8 @@ def unmeasured(summary, kind_of):
     groups = plot_groups(summary)
     reasons = []
     gil_models = {(model, study) for model, studies, _ in GIL_LINES if is_python(model) for study in studies}
-    counts = {}  # the worker counts each of the GIL figure's Python lanes ran, verified or not
-    for row in summary:
-        if (row["model"], row["study"]) in gil_models:
-            counts.setdefault((row["model"], row["study"], row["n"]), set()).add(row["workers"])
-    if counts and not gil_lines(summary, kind_of):
+    ran = any((row["model"], row["study"]) in gil_models for row in summary)  # verified or not
+    if ran and not gil_lines(summary, kind_of):
         reasons.append("gil.png (the GIL figure): " + NO_SELF_SPEEDUP % "Python lane")
     largest = {}  # cpu-vs-io.png's lines: the C models of each study at its largest size
     for (study, _), models in sorted(groups.items()):

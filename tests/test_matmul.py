@@ -249,6 +249,13 @@ def check_fails():
 ONE_HOST_PML = r"(?m)^mpi_environment=.*\bOMPI_MCA_pml=ob1( |$)"
 
 
+def stdout_is(text):
+    """Check: stdout is text, all of it (said in full where it is not)."""
+    def check(outcome):
+        return None if outcome.stdout == text else "stdout is %r, expected %r" % (outcome.stdout, text)
+    return check
+
+
 def stdout_lacks_pml(outcome):
     """Check: tools/mpirun --explain chose no pml (every mpi_environment= line lacks one)."""
     lines = [line for line in outcome.stdout.splitlines() if line.startswith("mpi_environment=")]
@@ -320,6 +327,34 @@ for job in 1 2 3; do
 done
 statuses=; for job in $jobs; do wait $job; statuses="$statuses $?"; done; echo "statuses=$statuses"
 """
+# bash -c KILLED_LAUNCHER MPIRUN FACTORIAL_MPI MATMUL_MPI: two long jobs (A, B); A's tools/mpirun killed with
+# SIGKILL; then a short job. Each line says what became of A's ranks and shared-memory folder, and of B's.
+KILLED_LAUNCHER = r"""
+marker=$((300000 + $$ % 100000))
+start_job() {  # start_job PROGRAM N: a long job of n = N; job_pid, and its folder once its ranks share memory
+    "$0" -np 2 "$1" --mode many -n "$2" --warmup 0 >/dev/null 2>&1 & job_pid=$!
+    for _ in $(seq 300); do
+        folder=$(for child in $(pgrep -P "$job_pid"); do tr '\0' '\n' <"/proc/$child/environ"; done 2>/dev/null |
+                 sed -n 's/^OMPI_MCA_btl_vader_backing_directory=//p')
+        [ -n "$folder" ] && ls "$folder"/vader_segment.* >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "job n=$2: no shared-memory folder within 30 s"; pkill -f -- "-n $2 "; exit 1
+}
+gone() {  # gone N: whether no process of the job of n = N is left, within 10 s
+    for _ in $(seq 100); do pgrep -f -- "-n $1 " >/dev/null || return 0; sleep 0.1; done; return 1
+}
+start_job "$1" "$marker"; a=$job_pid a_folder=$folder
+start_job "$1" "$((marker + 1))"; b=$job_pid b_folder=$folder
+kill -9 "$a"
+if gone "$marker"; then echo "A: its ranks ended"; else echo "A: its ranks ran on"; pkill -9 -f -- "-n $marker "; fi
+"$0" -np 2 "$2" -n 8 >/dev/null || echo "the short job failed"
+[ -e "$a_folder" ] && echo "A: its folder left" || echo "A: its folder removed"
+[ -e "$b_folder" ] && echo "B: its folder kept" || echo "B: its folder removed while it ran"
+kill -TERM "$b"; wait "$b"
+gone "$((marker + 1))" && echo "B: its ranks ended" || { echo "B: its ranks ran on"; pkill -9 -f -- "-n $((marker + 1)) "; }
+[ -e "$b_folder" ] && echo "B: its folder left" || echo "B: its folder removed"
+"""
 # What the cases on Open MPI's own settings need: its mpirun (suite.needs_mpirun: skipped, saying why, without).
 OPEN_MPI = needs_mpirun()
 
@@ -380,6 +415,12 @@ def launcher():
              ["sh", "-c", SAME_JOB_FAMILY, MPIRUN, program("matmul-mpi")], 0,
              [stdout_says(r"(?m)^statuses= 0 0 0$")], needs=[program("matmul-mpi")] + OPEN_MPI,
              skip_exit=UNDER_MEMORY_CGROUP_CANNOT, timeout=60),
+        Case("tools/mpirun killed with SIGKILL: its job ends (mpirun and the ranks went on running), and the "
+             "next job removes the shared-memory folder it left; a running job's folder is kept",
+             ["bash", "-c", KILLED_LAUNCHER, MPIRUN, program("factorial-mpi"), program("matmul-mpi")], 0,
+             [stdout_is("A: its ranks ended\nA: its folder removed\nB: its folder kept\nB: its ranks ended\n"
+                        "B: its folder removed\n")],
+             needs=[program("factorial-mpi"), program("matmul-mpi")] + OPEN_MPI, timeout=90),
         # Past `ulimit -n`, Open MPI's mpirun neither fails nor says a word: it waits forever (4 ranks at 32 files).
         Case("tools/mpirun -np 4 under a soft ulimit -n of 32 (a login node's 1024 holds some 200 ranks): raised "
              "to fit, the job runs, where mpirun waited forever",

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@
 #define MAX_REPS 100000ULL
 /* Characters of a flag and its value, padded, in a line of --help. */
 #define HELP_WIDTH 20
+/* Room for what a memory refusal begins with ("-n 5000: --mode many with 64 workers"), and for a host's
+ * name (POSIX allows up to 255 bytes; Linux's are at most 64). */
+#define CHECK_MEMORY_WHAT_ROOM 128
+#define HOST_NAME_ROOM 256
 
 #define FIELD(name) offsetof(struct options, name)
 
@@ -300,16 +305,33 @@ static void set_defaults(struct options *opt, const struct workload *workload, c
     opt->verify = 1;
 }
 
+enum outcome cli_check_memory(double needed, const char *what, ...)
+{
+    double have = memory_total();
+    int speaker = team_first(needed > have);
+    if (speaker < 0)
+        return OUTCOME_OK;
+    char said[CHECK_MEMORY_WHAT_ROOM], need_said[REPORT_SIZE_ROOM], have_said[REPORT_SIZE_ROOM];
+    va_list args;
+    va_start(args, what);
+    vsnprintf(said, sizeof said, what, args);
+    va_end(args);
+    report_size(needed, need_said);
+    report_size(have, have_said);
+    if (speaker == 0)
+        return report_usage_error("%s needs about %s of memory, more than the %s this machine has", said, need_said,
+                                  have_said);
+    char host[HOST_NAME_ROOM] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "unknown");
+    return report_usage_error_by(speaker, "%s needs about %s of memory, more than the %s rank %d may use, on host %s",
+                                 said, need_said, have_said, speaker, host);
+}
+
 /* check_memory: refuse a size the machine cannot hold, before any work starts. */
 static enum outcome check_memory(const struct options *opt)
 {
-    double needed = opt->workload->bytes_needed(opt->n, opt->workers);
-    double have = memory_total();
-    if (needed <= have)
-        return OUTCOME_OK;
-    char need_said[REPORT_SIZE_ROOM], have_said[REPORT_SIZE_ROOM];
-    return report_usage_error("-n %lu: needs about %s of memory, more than the %s this machine has", opt->n,
-                              report_size(needed, need_said), report_size(have, have_said));
+    return cli_check_memory(opt->workload->bytes_needed(opt->n, opt->workers), "-n %lu:", opt->n);
 }
 
 enum outcome options_parse(struct options *opt, int argc, char **argv,

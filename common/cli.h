@@ -103,6 +103,13 @@ enum outcome options_parse(struct options *opt, int argc, char **argv,
                            const struct workload *workload, const char *model,
                            enum worker_policy policy);
 
+/* cli_check_memory: OUTCOME_USAGE, said once, where `needed` bytes are more than a
+ * member of the team may use (memory_total: its host's RAM, a cgroup's limit, ulimit -v);
+ * the message begins with what (a printf format and its values, e.g. "-n %lu:"). Under MPI
+ * the hosts may differ, and every rank must reach the same verdict, or the ranks that went
+ * on would wait forever for those that stopped: the first rank short of memory says so. */
+enum outcome cli_check_memory(double needed, const char *what, ...) __attribute__((format(printf, 2, 3)));
+
 /* cli_parse: fill target, a struct of any type whose defaults are already
  * set, from argv by table's flags (their fields are target's). Returns
  * OUTCOME_OK; OUTCOME_HELP when a FLAG_HELP flag was met (*stop names it; the

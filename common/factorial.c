@@ -136,13 +136,8 @@ enum outcome factorial_options(struct options *opt, int argc, char **argv, const
     if (opt->n > MANY_MAX_N)
         return report_usage_error("-n %lu: --mode many computes every k! up to n!; past %lu tasks "
                                   "that is days of work", opt->n, MANY_MAX_N);
-    double needed = many_bytes_needed(opt->n, opt->workers), have = memory_total();
-    char need_said[REPORT_SIZE_ROOM], have_said[REPORT_SIZE_ROOM];
-    if (needed > have)
-        return report_usage_error("-n %lu: --mode many with %u workers needs about %s of memory, "
-                                  "more than the %s this machine has", opt->n, opt->workers,
-                                  report_size(needed, need_said), report_size(have, have_said));
-    return OUTCOME_OK;
+    return cli_check_memory(many_bytes_needed(opt->n, opt->workers), "-n %lu: --mode many with %u workers",
+                            opt->n, opt->workers);
 }
 
 /* cut_ranges: bound[0..parts]: bound[w] is the smallest m whose log2(m!)

@@ -44,16 +44,32 @@ void report_error(const char *format, ...)
     va_end(args);
 }
 
-enum outcome report_usage_error(const char *format, ...)
+/* usage_message: a usage error's lines, said by rank speaker only. */
+static enum outcome usage_message(int speaker, const char *format, va_list args)
 {
-    if (team_rank() == 0) {
-        va_list args;
-        va_start(args, format);
+    if (team_rank() == speaker) {
         print_message(0, format, args);
-        va_end(args);
         fprintf(stderr, "%s: see '%s --help'\n", program, program);
     }
     return OUTCOME_USAGE;
+}
+
+enum outcome report_usage_error(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    enum outcome o = usage_message(0, format, args);
+    va_end(args);
+    return o;
+}
+
+enum outcome report_usage_error_by(int speaker, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    enum outcome o = usage_message(speaker, format, args);
+    va_end(args);
+    return o;
 }
 
 const char *report_size(double bytes, char out[REPORT_SIZE_ROOM])

@@ -28,6 +28,10 @@ void report_error(const char *format, ...) __attribute__((format(printf, 1, 2)))
  * MPI, where every rank reaches the same verdict), and returns OUTCOME_USAGE. */
 enum outcome report_usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* report_usage_error_by: the same, said by rank speaker (under MPI, the first rank that
+ * reached a verdict the others did not: a host short of memory); OUTCOME_USAGE on every rank. */
+enum outcome report_usage_error_by(int speaker, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
 /* The room report_size needs: a figure in TiB of up to 20 digits (any
  * double of bytes a machine could hold, and far more), its unit and its end. */
 #define REPORT_SIZE_ROOM 32

@@ -35,6 +35,11 @@ void team_barrier(void);
 /* team_max: replace each of the count values by its maximum over the team. */
 void team_max(double *values, int count);
 
+/* team_first: the lowest rank among the members for which mine is true, known to every
+ * member, or -1 where it holds for none: the one to speak for a verdict that only some
+ * reached (a host with less memory than the others). Outside MPI, 0 or -1. */
+int team_first(int mine);
+
 /* team_worst: the worst outcome any member reached, known to every member, so
  * that all leave together rather than some waiting forever for the others. */
 enum outcome team_worst(enum outcome mine);

@@ -1,6 +1,7 @@
 /* common/team_mpi.c — the team as every rank of MPI_COMM_WORLD. */
 #include "team_mpi.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,13 @@ void team_max(double *values, int count)
 {
     mpi_check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD),
               "MPI_Allreduce(max)");
+}
+
+int team_first(int mine)
+{
+    int first = mine ? team_rank() : INT_MAX;
+    mpi_check(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "MPI_Allreduce(first)");
+    return first == INT_MAX ? -1 : first;
 }
 
 enum outcome team_worst(enum outcome mine)

@@ -92,6 +92,9 @@ def usable_cores():
 # tests/under_memory_cgroup: a command in a cgroup below one with a memory limit, and the exit
 # status by which it says no such cgroup can be made here.
 UNDER_MEMORY_CGROUP = ROOT / "tests" / "under_memory_cgroup"
+# bash -c RANK_ONE_LIMITED KIB PROGRAM ARGS...: an MPI job's rank runs PROGRAM, under `ulimit -v KIB` where it
+# is rank 1 (Open MPI's OMPI_COMM_WORLD_RANK): as though rank 1's host had less memory than rank 0's.
+RANK_ONE_LIMITED = 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then ulimit -v "$0"; fi; exec "$@"'
 UNDER_MEMORY_CGROUP_CANNOT = 77
 
 
@@ -466,6 +469,14 @@ def stderr_lacks(*fragments):
     def check(outcome):
         said = [fragment for fragment in fragments if fragment in outcome.stderr]
         return "stderr mentions %r" % said[0] if said else None
+    return check
+
+
+def said_once(fragment):
+    """Check: stderr says fragment exactly once (an MPI job's ranks say a usage error once, not per rank)."""
+    def check(outcome):
+        count = outcome.stderr.count(fragment)
+        return None if count == 1 else "stderr says %r %d times, expected once" % (fragment, count)
     return check
 
 

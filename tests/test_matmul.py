@@ -7,10 +7,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from suite import (MOST_THREADS, MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, ROOT, built_with, launch,
-                   needs_mpirun, no_sanitizer_report, parse_result_line, program, result_lines, sanitizer_env,
-                   stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line, UNDER_MEMORY_CGROUP,
-                   UNDER_MEMORY_CGROUP_CANNOT, usable_cores, wrong_warmup_line)
+from suite import (MOST_THREADS, MPI_MORE_THAN_CORES, SHARED_BAD_INPUT, Case, MPIRUN, RANK_ONE_LIMITED, ROOT,
+                   built_with, launch, needs_mpirun, no_sanitizer_report, parse_result_line, program, result_lines,
+                   said_once, sanitizer_env, stderr_lacks, stderr_says, stdout_empty, stdout_says, summary_line,
+                   UNDER_MEMORY_CGROUP, UNDER_MEMORY_CGROUP_CANNOT, usable_cores, wrong_warmup_line)
 
 WORKLOAD = "matmul"
 MODELS = ("serial", "threads", "processes", "openmp", "mpi", "blas")
@@ -143,6 +143,12 @@ def bad_input():
              [UNDER_MEMORY_CGROUP, 1 << 30, MPIRUN, "-np", 2, mpi, "-n", "5000"], 2,
              [stdout_empty, stderr_says("-n 5000: needs about 1.1 GiB of memory, more than the 1.0 GiB")],
              needs=[mpi], skip_exit=UNDER_MEMORY_CGROUP_CANNOT, timeout=60),
+        # Each rank checks the memory its host lets it have, and the ranks agree before any goes on.
+        Case("mpi: a size rank 1 cannot hold (its host with less memory: ulimit -v there) is refused by every rank, "
+             "exit 2, rank 1 saying so once, where the ranks waited for each other forever",
+             [MPIRUN, "-np", 2, "bash", "-c", RANK_ONE_LIMITED, 1500000, mpi, "-n", "6000"], 2,
+             [stdout_empty, stderr_says("-n 6000: needs about", "rank 1 may use, on host"), said_once("needs about")],
+             needs=[mpi] + OPEN_MPI, timeout=60),
         Case("serial --help", [serial, "--help"], 0, [stdout_says(r"usage: matmul-serial")], needs=[serial]),
         Case("serial -n17 (value attached)", [serial, "-n17"], 0,
              [result_lines(WORKLOAD, "serial", 17, 1, figures=FIGURES)], needs=[serial]),

@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite import (MPIRUN, ROOT, SHARED_BAD_INPUT, Case, Outcome, parse_result_line, program,  # noqa: E402
-                   result_lines, stderr_empty, stderr_lacks, stderr_says, stdout_empty, stdout_says,
-                   UNDER_MEMORY_CGROUP, UNDER_MEMORY_CGROUP_CANNOT)
+                   RANK_ONE_LIMITED, result_lines, said_once, stderr_empty, stderr_lacks, stderr_says, stdout_empty,
+                   stdout_says, UNDER_MEMORY_CGROUP, UNDER_MEMORY_CGROUP_CANNOT)
 from python_checks import (CLEANUPS, FILESERVER, Scratch, cpu_seconds_of, describe, expect, finish,  # noqa: E402
                            kernel_needs, kill_all, kill_group, marked, no_traceback, none_left, one_line,
                            pool_not_started, py, read_all, run_probe, same_figures, schedules_listed, scratch_folder,
@@ -125,14 +125,6 @@ def port():
 
 
 # ---- checks ----
-
-def said_once(fragment):
-    """Check: stderr says fragment exactly once (an MPI job's ranks say a usage error once, not per rank)."""
-    def check(outcome):
-        count = outcome.stderr.count(fragment)
-        return None if count == 1 else "stderr says %r %d times, expected once" % (fragment, count)
-    return check
-
 
 # ---- the cases ----
 
@@ -263,6 +255,12 @@ def bad_input():
              [stdout_empty, stderr_says("-n 4500: needs about 1.4 GiB of memory, more than the 1.0 GiB"),
               said_once("needs about"), no_traceback],
              needs=[py("matmul", "mpi4py")], skip_exit=UNDER_MEMORY_CGROUP_CANNOT, timeout=60),
+        # Each rank checks the memory its host lets it have, after MPI has started, so that all agree.
+        Case("py factorial mpi4py: a size rank 1 cannot hold (its host with less memory: ulimit -v there) is refused "
+             "by every rank, exit 2, rank 1 saying so once, where it left alone and unheard",
+             [MPIRUN, "-np", 2, "bash", "-c", RANK_ONE_LIMITED, 1500000, mpi, "-n", 100000000], 2,
+             [stdout_empty, stderr_says("-n 100000000: needs about", "rank 1 may use, on host"),
+              said_once("needs about"), no_traceback], needs=[mpi], timeout=60),
         Case("py download mpi4py under mpirun says a bad flag once", [MPIRUN, "-np", 2, py("download", "mpi4py"),
                                                                        "--frobnicate"], 2,
              [stdout_empty, said_once("'--frobnicate'"), no_traceback], needs=[py("download", "mpi4py")]),

@@ -204,12 +204,32 @@ def parse(argv, workload, model, policy, model_flags=(), defaults=None):
     return options
 
 
-def check_memory(options):
-    """Refuse a size the machine cannot hold, before any work starts."""
-    needed, have = options.workload.bytes_needed(options), memory_total()
-    if needed > have:
-        raise report.UsageError("-n %d: needs about %s of memory, more than the %s this machine has"
-                                % (options.n, report.size_said(needed), report.size_said(have)))
+def check_memory(options, needed=None, what=None):
+    """Refuse a size the machine cannot hold, before any work starts: needed bytes (the
+    workload's bytes_needed), for what the message begins with ("-n 5000:").
+
+    An MPI rank (options.memory_checks, a list, given as a default by python/mpi4py/) only
+    notes the check: its host may have less memory than the others', and a rank that left
+    alone before MPI started could not say why (only rank 0 speaks then). mpi.start makes
+    the checks once the ranks can agree, and the first one short of memory says so
+    (common/cli.c's cli_check_memory)."""
+    needed = options.workload.bytes_needed(options) if needed is None else needed
+    what = "-n %d:" % options.n if what is None else what
+    if getattr(options, "memory_checks", None) is not None:
+        options.memory_checks.append((needed, what))
+    else:
+        refuse_if_short(needed, what)
+
+
+def refuse_if_short(needed, what, rank=0):
+    """UsageError where needed bytes are more than this process may use (memory_total);
+    rank: the MPI rank that says so, named where it is not rank 0."""
+    have = memory_total()
+    if needed <= have:
+        return
+    where = "this machine has" if rank == 0 else "rank %d may use, on host %s" % (rank, os.uname().nodename)
+    raise report.UsageError("%s needs about %s of memory, more than the %s %s" % (
+        what, report.size_said(needed), report.size_said(have), where))
 
 
 def memory_total():

@@ -146,11 +146,7 @@ def check_many_options(options, pool):
                                 "work" % (options.n, MANY_MAX_N))
     needed = options.workers * (MANY_COPIES_PER_WORKER * factorial_bytes(options.n) + WORKER_BYTES) + \
         (options.n + 1) * 8 * 4
-    have = cli.memory_total()
-    if needed > have:
-        raise report.UsageError("-n %d: --mode many with %d workers needs about %s of memory, more than "
-                                "the %s this machine has" % (options.n, options.workers, report.size_said(needed),
-                                                             report.size_said(have)))
+    cli.check_memory(options, needed, "-n %d: --mode many with %d workers" % (options.n, options.workers))
 
 
 def cut_ranges(n, parts):

@@ -38,7 +38,7 @@ import sys
 import time
 import traceback
 
-from . import report, run
+from . import cli, report, run
 
 # What a launcher tells each process it starts about its rank (Open MPI, PMIx,
 # MPICH's PMI, Slurm's srun): read before MPI has started, to say things once.
@@ -134,6 +134,12 @@ def launcher_rank():
     return 0
 
 
+def parse_defaults(**more):
+    """What an MPI program's parse needs besides its own defaults (more): a list where
+    cli.check_memory notes its checks, for start to make once the ranks can agree."""
+    return dict(memory_checks=[], **more)
+
+
 def launcher_ranks_here():
     """How many ranks the launcher started on this host, before MPI has started (1 when started alone):
     each holds its own copies, and the host's memory must hold them all."""
@@ -201,6 +207,10 @@ def start(options):
     # hosts=: the distinct processor names (hosts) among the ranks, as common/team_mpi.c counts them
     names = team.comm.allgather(MPI.Get_processor_name())
     options.model_figures.append(("hosts", str(len(set(names)))))
+    # Noted by cli.check_memory, made now: a rank that fails here meets the others at their first barrier
+    # (the collectives above are behind every rank), where the first short of memory says so.
+    for needed, what in options.memory_checks:
+        cli.refuse_if_short(needed, what, team.rank)
     if team.rank == 0 and isinstance(sys.stdout, report.ClosedStdout):
         # Started with stdout closed: its first result line would fail in the middle of the
         # runs, where only MPI_Abort ends the job. Said now, every rank leaves together.

@@ -58,7 +58,7 @@ def fetch_all(problem):
 def main():
     global MPI
     # ---- parse, then start MPI: -p is the number of ranks ----
-    options = download.parse(sys.argv, MODEL, cli.MANY_WORKERS)
+    options = download.parse(sys.argv, MODEL, cli.MANY_WORKERS, defaults=mpi.parse_defaults())
     MPI = mpi.start(options)
 
     # ---- prepare: the URL list and the output directory, outside the timed region ----

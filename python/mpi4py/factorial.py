@@ -160,7 +160,7 @@ def many_factorials(problem):
 def main():
     global MPI
     # ---- parse, then start MPI: -p is the number of ranks ----
-    options = factorial.parse(sys.argv, MODEL, cli.MANY_WORKERS)
+    options = factorial.parse(sys.argv, MODEL, cli.MANY_WORKERS, defaults=mpi.parse_defaults())
     MPI = mpi.start(options)
 
     # ---- prepare: ranges of equal cost and room for the results, outside the timed region ----

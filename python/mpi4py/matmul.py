@@ -71,7 +71,8 @@ TASK = run.Task(reset, matmul.verify, matmul.corrupt, matmul.figures)
 def main():
     global MPI
     # ---- parse (and load NumPy on the right BLAS core, before MPI starts), then start MPI: -p is the ranks ----
-    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS, defaults={"ranks_here": mpi.launcher_ranks_here()})
+    options = matmul.parse(sys.argv, MODEL, cli.MANY_WORKERS,
+                           defaults=mpi.parse_defaults(ranks_here=mpi.launcher_ranks_here()))
     MPI = mpi.start(options)
 
     # ---- prepare: A and B from the seed on rank 0, outside the timed region ----

@@ -1571,6 +1571,44 @@ def check_caches():
                "no caches in sysfs: %s, where sysconf reports %s" % (found, reported or "none"))
 
 
+# A stand-in for matmul-serial whose runs take ALONE seconds, or TOGETHER where another runs at once: each run
+# counts itself in the count file beside it; cores_together runs one alone, then two at once, so runs 1, 4, 7,
+# ... are alone.
+STAND_IN_TOGETHER = r"""#!/bin/sh
+count_file=$(dirname "$0")/count
+count=$(flock "$count_file" sh -c 'n=$(($(cat "$0" 2>/dev/null || echo 0) + 1)); echo $n >"$0"; echo $n' \
+        "$count_file")
+seconds=TOGETHER; [ $((count % 3)) = 1 ] && seconds=ALONE
+for rep in 0 1 2 3; do echo "workload=matmul model=serial n=512 workers=1 rep=$rep seconds=$seconds"; done
+"""
+
+
+def check_cores_together():
+    """make doctor's and the speed checks' probe of whether the usable cores compute independently: a run
+    alone against one per core at once; slower together past TOGETHER_SLOWER said as the bound it puts on
+    a speedup; no program, one core or a failed run: not measured."""
+    with tempfile.TemporaryDirectory() as folder:
+        bin_dir = Path(folder)
+        stand_in = bin_dir / machine.TOGETHER_PROGRAM
+        for alone, together, expected in (("0.10", "0.104", 1.04), ("0.10", "0.16", 1.6)):
+            (bin_dir / "count").unlink(missing_ok=True)
+            stand_in.write_text(STAND_IN_TOGETHER.replace("ALONE", alone).replace("TOGETHER", together))
+            stand_in.chmod(0o755)
+            ratio = machine.cores_together(2, bin_dir)
+            expect(ratio is not None and abs(ratio - expected) < 1e-6, "%s s alone, %s s together: ratio %s" % (
+                alone, together, ratio))
+        said = machine.cores_together_said(1.04, 2)
+        expect(said.endswith("independent"), "1.04x: %s" % said)
+        said = machine.cores_together_said(1.6, 2)
+        expect("not independent" in said and "can reach about 1.2x at best" in said, "1.6x: %s" % said)
+        stand_in.write_text("#!/bin/sh\nexit 1\n")
+        expect(machine.cores_together(2, bin_dir) is None, "a failed run measured")
+        expect(machine.cores_together(1, bin_dir) is None, "one core measured")
+        stand_in.unlink()
+        expect(machine.cores_together(2, bin_dir) is None and machine.cores_together_said(None, 2) is None,
+               "no program measured")
+
+
 def check_environment():
     """meta.json's environment: every variable that changes how the models run, the suite's own block sizes
     (MATMUL_KC: a sweep's matmul figures under it are another kernel's), Numba's and Dask's among them;
@@ -1932,7 +1970,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
           "no_plotters": check_no_plotters,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
-          "caches": check_caches, "environment": check_environment, "many_cores": check_many_cores,
+          "caches": check_caches, "cores_together": check_cores_together, "environment": check_environment,
+          "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,
           "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis,

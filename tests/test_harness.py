@@ -99,6 +99,9 @@ def cases():
         Case("harness make bench RESULTS=DIR (a space in it): the sweep in DIR, not in results/; make plot "
              "RESULTS=DIR redraws DIR/latest; RESUME=1 RESULTS=DIR goes on with it",
              [sys.executable, CHECKS, "results_dir"], needs=[program("matmul-serial")], timeout=300),
+        Case("harness make doctor's and the speed checks' probe of the cores: one compute-bound run alone against "
+             "one per usable core at once, the bound a slowdown puts on a speedup said; not measured without "
+             "matmul-serial or a second core", [sys.executable, CHECKS, "cores_together"]),
         Case("harness meta.json's caches: sysfs's, or where sysfs lists none (a VM, a container) sysconf's, "
              "as the matmul kernel reads them, not 'unreadable'", [sys.executable, CHECKS, "caches"]),
         Case("harness meta.json's environment records what changes the models' runs: the blocked kernel's "

@@ -47,6 +47,11 @@ def main():
     line("threads per core", cores["threads_per_core"],
          "SMT: %d workers on one core share it" % cores["threads_per_core"] if cores["threads_per_core"] > 1
          else "no SMT")
+    copies = int(machine.usable_cpus(cores))
+    together = machine.cores_together(copies)
+    line("cores together", "%.2fx alone" % together if together else "not measured",
+         machine.cores_together_said(together, copies) or "one usable core, or bin/%s not built (make)"
+         % machine.TOGETHER_PROGRAM)
     line("virtualized", machine.virtualized())
     line("governor", machine.governor(), "want 'performance' for stable clocks")
     line("turbo", machine.turbo())

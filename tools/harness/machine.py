@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import programs
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 UNREADABLE = "unreadable"
 # Environment variables that change how the models run, recorded whole: OpenMP's, Open MPI's and
@@ -71,6 +73,72 @@ def usable_cpus(found):
         return min(float(found["usable_cores"]), float(found["cgroup_cpu_quota"]))
     except (TypeError, ValueError):   # no quota ("max"), or none recorded
         return float(found["usable_cores"])
+
+
+# Whether the usable cores compute independently: matmul-serial at a size whose matrices stay in each core's
+# caches (so only the cores themselves are shared, not the memory), alone, then one copy per usable core at
+# once; a probe of the cores, not a result, so unchecked (the check would only lengthen it).
+TOGETHER_PROGRAM = "matmul-serial"
+TOGETHER_ARGS = ["-n", "512", "--warmup", "2", "-r", "30", "--no-verify"]
+# Slower together than alone by more than this: the cores share something the workers of a model would share.
+TOGETHER_SLOWER = 1.10
+# Times the probe runs (alone, then together), its figure their median: a host's other guests come and go.
+TOGETHER_TRIES = 3
+
+
+def cores_together(copies, bin_dir=ROOT / "bin"):
+    """How much longer a compute-bound run takes when copies of it run at once, one per
+    usable core, than alone: the slowest copy's median time over the lone run's (1.0:
+    independent cores), the median of TOGETHER_TRIES tries. Under a hypervisor two vCPUs can be one core's two hardware
+    threads, or share a host's cores with other guests, for a while or for good; then no
+    parallel lane can reach its speedup, however good its code. None where it cannot be
+    measured (fewer than 2 copies, matmul-serial not built, a run that failed)."""
+    program = bin_dir / TOGETHER_PROGRAM
+    if copies < 2 or not program.exists():
+        return None
+
+    def medians(count):
+        runs = [subprocess.Popen([str(program)] + TOGETHER_ARGS, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 stdin=subprocess.DEVNULL, text=True) for _ in range(count)]
+        found = []
+        for run in runs:
+            out, _ = run.communicate()
+            seconds = [float(pairs["seconds"]) for pairs in programs.parse_result_lines(out, strict=False)
+                       if pairs.get("rep", "0") != "0" and "seconds" in pairs]
+            if run.returncode != 0 or not seconds:
+                return None
+            found.append(sorted(seconds)[len(seconds) // 2])
+        return found
+
+    ratios = []
+    for _ in range(TOGETHER_TRIES):
+        alone, together = medians(1), medians(copies)
+        if not alone or not together:
+            return None
+        ratios.append(max(together) / alone[0])
+    return sorted(ratios)[len(ratios) // 2]
+
+
+def cores_together_said(ratio, copies):
+    """A line on cores_together's ratio for copies at once, or None where it was not measured."""
+    if ratio is None:
+        return None
+    if ratio <= TOGETHER_SLOWER:
+        return "%d compute-bound runs at once, one per usable core, each took %.2fx its time alone: independent" % (
+            copies, ratio)
+    return ("%d compute-bound runs at once, one per usable core, took up to %.2fx their time alone: the cores "
+            "are not independent now (two hardware threads of one core, or a host's cores shared with others); "
+            "while it lasts, a lane at P = %d can reach about %.1fx at best" % (copies, ratio, copies,
+                                                                                 copies / ratio))
+
+
+def say_cores_together(when):
+    """Print whether the usable cores compute independently now (cores_together), headed by when
+    ("before the rounds"): a speed check's figures at P > 1 are bounded by it."""
+    copies = int(usable_cpus(cores()))
+    said = cores_together_said(cores_together(copies), copies)
+    print("cores together, %s: %s" % (when, said or "not measured (one usable core, or bin/%s not built)"
+                                       % TOGETHER_PROGRAM))
 
 
 def mpi_cores(usable):

@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import record, runner, stats  # noqa: E402
+from harness import machine, record, runner, stats  # noqa: E402
 from harness.programs import ROOT, launch, parse_result_lines  # noqa: E402
 
 PARALLEL = ("threads", "processes", "openmp", "mpi")
@@ -178,6 +178,7 @@ def speed_check(options):
     missing = sorted(m for m in needed if not (ROOT / "bin" / ("factorial-" + m)).exists())
     if missing:
         sys.exit("bench_factorial: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
+    machine.say_cores_together("before the rounds")
     order = random.Random(options.seed)
     if "big" in parts:
         print("--mode big n=%d" % options.big_n, file=sys.stderr)
@@ -193,6 +194,7 @@ def speed_check(options):
         tiny = measure(TINY, ["--mode", "many", "-n", options.tiny_n, "--chunk", 1, "--warmup", 1, "-r", 1] + check,
                        rounds, order)
         report_tiny(tiny, options.tiny_n, rounds)
+    machine.say_cores_together("after the rounds")
     return 0
 
 

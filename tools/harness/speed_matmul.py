@@ -85,6 +85,7 @@ def speed_check(options):
     missing = sorted({m for _, m, _, _ in lanes if not (ROOT / "bin" / ("matmul-" + m)).exists()})
     if missing:
         sys.exit("bench_matmul: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
+    machine.say_cores_together("before the rounds")
     limit = machine.peak()
     peak = float(limit["peak_gflops_per_core"]) if limit.get("peak_gflops_per_core", "unknown") != "unknown" else None
     order = random.Random(options.seed)
@@ -152,6 +153,7 @@ def speed_check(options):
     if env_lane.get("blas_core_fits") == "no":
         print("\nnote: the environment holds OpenBLAS to its %s core (%s); the targets above are against "
               "OpenBLAS without that setting" % (env_lane.get("blas_core"), env_lane.get("blas_choice")))
+    machine.say_cores_together("after the rounds")
     return 0
 
 

@@ -41,7 +41,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import guard, record, runner, stats  # noqa: E402
+from harness import guard, machine, record, runner, stats  # noqa: E402
 from harness.programs import BIN, FileServer, FileServerError, is_python, launch, parse_result_lines  # noqa: E402
 from harness.studies import PYTHON_CHUNK, PYTHON_MODEL_WORKLOADS, PYTHON_MODELS  # noqa: E402
 
@@ -280,6 +280,7 @@ def main():
 def speed_check(options):
     """The measurements and the figures printed, for the parsed options."""
     order = random.Random(options.seed)
+    machine.say_cores_together("before the rounds")
     # download's scratch folder; the server and runs started from here on go with this check,
     # and the folder too, even when it is killed with SIGKILL (guard.py).
     guarded = guard.Guard("bench-python-")
@@ -288,6 +289,7 @@ def speed_check(options):
             run_part(key, options, order, Path(guarded.folder))
     finally:
         guarded.end()
+    machine.say_cores_together("after the rounds")
     print("Figures from one machine at one time: on a shared or loaded machine they move; "
           "results/README.md says what each column means.")
     return 0

@@ -50,8 +50,7 @@ def main():
     copies = int(machine.usable_cpus(cores))
     together = machine.cores_together(copies)
     line("cores together", "%.2fx alone" % together if together else "not measured",
-         machine.cores_together_said(together, copies) or "one usable core, or bin/%s not built (make)"
-         % machine.TOGETHER_PROGRAM)
+         machine.cores_together_said(together, copies) or machine.TOGETHER_UNMEASURED)
     line("virtualized", machine.virtualized())
     line("governor", machine.governor(), "want 'performance' for stable clocks")
     line("turbo", machine.turbo())

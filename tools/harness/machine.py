@@ -84,15 +84,18 @@ TOGETHER_ARGS = ["-n", "512", "--warmup", "2", "-r", "30", "--no-verify"]
 TOGETHER_SLOWER = 1.10
 # Times the probe runs (alone, then together), its figure their median: a host's other guests come and go.
 TOGETHER_TRIES = 3
+# Why cores_together measured nothing.
+TOGETHER_UNMEASURED = "one usable core, bin/%s not built, or a run of it failed" % TOGETHER_PROGRAM
 
 
 def cores_together(copies, bin_dir=ROOT / "bin"):
     """How much longer a compute-bound run takes when copies of it run at once, one per
     usable core, than alone: the slowest copy's median time over the lone run's (1.0:
-    independent cores), the median of TOGETHER_TRIES tries. Under a hypervisor two vCPUs can be one core's two hardware
-    threads, or share a host's cores with other guests, for a while or for good; then no
-    parallel lane can reach its speedup, however good its code. None where it cannot be
-    measured (fewer than 2 copies, matmul-serial not built, a run that failed)."""
+    independent cores), the median of TOGETHER_TRIES tries. Under a hypervisor two vCPUs
+    can be one core's two hardware threads, or share a host's cores with other guests,
+    for a while or for good; then no parallel lane can reach its speedup, however good
+    its code. None where it cannot be measured (fewer than 2 copies, matmul-serial not
+    built, a run that failed)."""
     program = bin_dir / TOGETHER_PROGRAM
     if copies < 2 or not program.exists():
         return None
@@ -100,9 +103,9 @@ def cores_together(copies, bin_dir=ROOT / "bin"):
     def medians(count):
         runs = [subprocess.Popen([str(program)] + TOGETHER_ARGS, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                  stdin=subprocess.DEVNULL, text=True) for _ in range(count)]
+        outputs = [run.communicate()[0] for run in runs]  # every run waited for, before any is judged
         found = []
-        for run in runs:
-            out, _ = run.communicate()
+        for run, out in zip(runs, outputs):
             seconds = [float(pairs["seconds"]) for pairs in programs.parse_result_lines(out, strict=False)
                        if pairs.get("rep", "0") != "0" and "seconds" in pairs]
             if run.returncode != 0 or not seconds:
@@ -137,8 +140,7 @@ def say_cores_together(when):
     ("before the rounds"): a speed check's figures at P > 1 are bounded by it."""
     copies = int(usable_cpus(cores()))
     said = cores_together_said(cores_together(copies), copies)
-    print("cores together, %s: %s" % (when, said or "not measured (one usable core, or bin/%s not built)"
-                                       % TOGETHER_PROGRAM))
+    print("cores together, %s: %s" % (when, said or "not measured (%s)" % TOGETHER_UNMEASURED))
 
 
 def mpi_cores(usable):

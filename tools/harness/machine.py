@@ -91,10 +91,11 @@ TOGETHER_UNMEASURED = "one usable core, bin/%s not built, or a run of it failed"
 def cores_together(copies, bin_dir=ROOT / "bin"):
     """How much longer a compute-bound run takes when copies of it run at once, one per
     usable core, than alone: the slowest copy's median time over the lone run's (1.0:
-    independent cores), the median of TOGETHER_TRIES tries. Under a hypervisor two vCPUs
-    can be one core's two hardware threads, or share a host's cores with other guests,
-    for a while or for good; then no parallel lane can reach its speedup, however good
-    its code. None where it cannot be measured (fewer than 2 copies, matmul-serial not
+    independent cores), the median of TOGETHER_TRIES tries. Another program running here
+    takes a core's share (the load average says so too); under a hypervisor two vCPUs
+    can also be one core's two hardware threads, or share a host's cores with other
+    guests, for a while or for good. Then no parallel lane can reach its speedup,
+    however good its code. None where it cannot be measured (fewer than 2 copies, matmul-serial not
     built, a run that failed)."""
     program = bin_dir / TOGETHER_PROGRAM
     if copies < 2 or not program.exists():
@@ -130,7 +131,8 @@ def cores_together_said(ratio, copies):
         return "%d compute-bound runs at once, one per usable core, each took %.2fx its time alone: independent" % (
             copies, ratio)
     return ("%d compute-bound runs at once, one per usable core, took up to %.2fx their time alone: the cores "
-            "are not independent now (two hardware threads of one core, or a host's cores shared with others); "
+            "are not independent now (another program running here, two hardware threads of one core, or a "
+            "host's cores shared with others); "
             "while it lasts, a lane at P = %d can reach about %.1fx at best" % (copies, ratio, copies,
                                                                                  copies / ratio))
 

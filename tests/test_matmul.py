@@ -351,14 +351,15 @@ gone() {  # gone N: whether no process of the job of n = N is left, within 10 s
     for _ in $(seq 100); do pgrep -f -- "-n $1 " >/dev/null || return 0; sleep 0.1; done; return 1
 }
 start_job "$1" "$marker"; a=$job_pid a_folder=$folder
-start_job "$1" "$((marker + 1))"; b=$job_pid b_folder=$folder
+b_marker=$((marker + 1))
+start_job "$1" "$b_marker"; b=$job_pid b_folder=$folder
 kill -9 "$a"
 if gone "$marker"; then echo "A: its ranks ended"; else echo "A: its ranks ran on"; pkill -9 -f -- "-n $marker "; fi
 "$0" -np 2 "$2" -n 8 >/dev/null || echo "the short job failed"
 [ -e "$a_folder" ] && echo "A: its folder left" || echo "A: its folder removed"
 [ -e "$b_folder" ] && echo "B: its folder kept" || echo "B: its folder removed while it ran"
 kill -TERM "$b"; wait "$b"
-gone "$((marker + 1))" && echo "B: its ranks ended" || { echo "B: its ranks ran on"; pkill -9 -f -- "-n $((marker + 1)) "; }
+if gone "$b_marker"; then echo "B: its ranks ended"; else echo "B: its ranks ran on"; pkill -9 -f -- "-n $b_marker "; fi
 [ -e "$b_folder" ] && echo "B: its folder left" || echo "B: its folder removed"
 """
 # What the cases on Open MPI's own settings need: its mpirun (suite.needs_mpirun: skipped, saying why, without).

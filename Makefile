@@ -128,8 +128,9 @@ LESSON_PROGRAMS := $(addprefix $(BIN)/lessons/,$(LESSON_EXAMPLES) \
 PROGRAMS += $(LESSON_PROGRAMS)
 
 # tools/mpirun asks this probe whether Open MPI may copy between processes;
-# make doctor and bench-matmul ask build/peak for a core's peak GFLOP/s.
-PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe) build/peak
+# make doctor and bench-matmul ask build/peak for a core's peak GFLOP/s; make doctor and the
+# speed checks ask build/faults what a page fault costs here.
+PROBE := $(if $(filter yes,$(HAVE_MPI)),build/cma-probe) build/peak build/faults
 # The tests make chosen C library calls fail with this (LD_PRELOAD).
 TEST_HELPERS := build/fail_calls.so
 
@@ -237,7 +238,7 @@ build/cma-probe: tools/cma_probe.c $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
 
-build/peak: tools/peak.c $(BUILD_FLAGS)
+build/peak build/faults: build/%: tools/%.c $(BUILD_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
 

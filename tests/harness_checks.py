@@ -4,8 +4,8 @@
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
-       caches|environment|many_cores|cores_shading|quota_peak|no_one_worker|amdahl_curves|
-       log_axis|python_no_baseline|gil_cores_label|python_no_self|
+       caches|cores_together|page_faults|environment|many_cores|cores_shading|quota_peak|no_one_worker|
+       amdahl_curves|log_axis|python_no_baseline|gil_cores_label|python_no_self|
        own_models
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
@@ -1609,6 +1609,22 @@ def check_cores_together():
                "no program measured")
 
 
+def check_page_faults():
+    """make doctor's and the speed checks' figures for a page fault (build/faults): the three figures, each a
+    positive number of its unit, said with what a MiB written copy-on-write costs; nothing to say where a
+    figure is missing or not a number."""
+    found = machine.page_faults()
+    figures = {key: found.get(key) for key in ("first_touch_us", "copy_on_write_us", "fork_exit_ms")}
+    expect(all(re.fullmatch(r"\d+\.\d\d", value or "") and float(value) > 0 for value in figures.values()),
+           "build/faults's figures: %s (all it printed: %s)" % (figures, found))
+    said = machine.page_faults_said({"first_touch_us": "10.00", "copy_on_write_us": "15.00", "fork_exit_ms": "3.40"})
+    expect(said is not None and said[0] == "10.0 us first touch, 15.0 us copy-on-write"
+           and "first, 3.8 ms a MiB written copy-on-write" in said[1] and "fork + exit + wait 3.4 ms" in said[1],
+           "10 us, 15 us, 3.4 ms said as %s" % (said,))
+    for broken in ({}, {"first_touch_us": "10.00", "copy_on_write_us": "unknown", "fork_exit_ms": "3.40"}):
+        expect(machine.page_faults_said(broken) is None, "%s said as %s" % (broken, machine.page_faults_said(broken)))
+
+
 def check_environment():
     """meta.json's environment: every variable that changes how the models run, the suite's own block sizes
     (MATMUL_KC: a sweep's matmul figures under it are another kernel's), Numba's and Dask's among them;
@@ -1970,7 +1986,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,
           "no_plotters": check_no_plotters,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
-          "caches": check_caches, "cores_together": check_cores_together, "environment": check_environment,
+          "caches": check_caches, "cores_together": check_cores_together, "page_faults": check_page_faults,
+          "environment": check_environment,
           "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,

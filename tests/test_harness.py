@@ -102,6 +102,10 @@ def cases():
         Case("harness make doctor's and the speed checks' probe of the cores: one compute-bound run alone against "
              "one per usable core at once, the bound a slowdown puts on a speedup said; not measured without "
              "matmul-serial or a second core", [sys.executable, CHECKS, "cores_together"]),
+        Case("harness make doctor's and the speed checks' page faults (build/faults): a first touch, a "
+             "copy-on-write and a fork + exit, each a positive figure, and what a MiB of copy-on-write costs; "
+             "nothing said where a figure is missing", [sys.executable, CHECKS, "page_faults"],
+             needs=[ROOT / "build" / "faults"]),
         Case("harness meta.json's caches: sysfs's, or where sysfs lists none (a VM, a container) sysconf's, "
              "as the matmul kernel reads them, not 'unreadable'", [sys.executable, CHECKS, "caches"]),
         Case("harness meta.json's environment records what changes the models' runs: the blocked kernel's "

@@ -145,6 +145,36 @@ def say_cores_together(when):
     print("cores together, %s: %s" % (when, said or "not measured (%s)" % TOGETHER_UNMEASURED))
 
 
+def page_faults():
+    """What a page fault costs here, as build/faults measures it (tools/faults.c): first_touch_us and
+    copy_on_write_us a 4 KiB page, fork_exit_ms; {} where it is not built or failed."""
+    return key_values(command_output([str(ROOT / "build" / "faults")], ""))
+
+
+# Why page_faults_said has nothing to say.
+FAULTS_UNMEASURED = "build/faults not built (make), or it failed"
+# Pages of 4 KiB in a MiB: page_faults_said's price of writing a MiB a process shares copy-on-write.
+PAGES_PER_MIB = 256
+
+
+def page_faults_said(found):
+    """(figures, what they mean) on page_faults()'s figures, or None where they were not measured."""
+    try:
+        first, shared, fork = (float(found[key]) for key in ("first_touch_us", "copy_on_write_us", "fork_exit_ms"))
+    except (KeyError, ValueError):
+        return None
+    return ("%.1f us first touch, %.1f us copy-on-write" % (first, shared),
+            "a 4 KiB page each; a fork()ed child, or a Python pool's parent and workers, pays one for every "
+            "page it writes first, %.1f ms a MiB written copy-on-write here; fork + exit + wait %.1f ms; "
+            "lessons 3 and 10" % (shared * PAGES_PER_MIB / 1000, fork))
+
+
+def say_page_faults():
+    """Print what a page fault costs here (page_faults): the price the fork()ed lanes pay for memory."""
+    said = page_faults_said(page_faults())
+    print("page faults: %s" % ("%s (%s)" % said if said else "not measured (%s)" % FAULTS_UNMEASURED))
+
+
 def mpi_cores(usable):
     """The cores MPI ranks can run on, as tools/mpirun counts them: this node's
     usable cores, or a Slurm job's tasks when it spans several nodes."""
@@ -365,6 +395,7 @@ def describe(environment_build=None):
         "environment": recorded_environment(),
         "reference_lanes": reference_lanes(),
         "peak": peak(),
+        "page_faults": page_faults(),
         "git_commit": git_commit(),
         "python": sys.version.split()[0],
         "python_clock": str(time.get_clock_info("monotonic")),

@@ -179,6 +179,7 @@ def speed_check(options):
     if missing:
         sys.exit("bench_factorial: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
     machine.say_cores_together("before the rounds")
+    machine.say_page_faults()
     order = random.Random(options.seed)
     if "big" in parts:
         print("--mode big n=%d" % options.big_n, file=sys.stderr)

@@ -86,6 +86,7 @@ def speed_check(options):
     if missing:
         sys.exit("bench_matmul: not built: %s (%s)" % (", ".join(missing), record.NOT_BUILT))
     machine.say_cores_together("before the rounds")
+    machine.say_page_faults()
     limit = machine.peak()
     peak = float(limit["peak_gflops_per_core"]) if limit.get("peak_gflops_per_core", "unknown") != "unknown" else None
     order = random.Random(options.seed)

@@ -281,6 +281,7 @@ def speed_check(options):
     """The measurements and the figures printed, for the parsed options."""
     order = random.Random(options.seed)
     machine.say_cores_together("before the rounds")
+    machine.say_page_faults()
     # download's scratch folder; the server and runs started from here on go with this check,
     # and the folder too, even when it is killed with SIGKILL (guard.py).
     guarded = guard.Guard("bench-python-")

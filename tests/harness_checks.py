@@ -6,7 +6,7 @@ Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|run
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
        caches|cores_together|page_faults|environment|many_cores|cores_shading|quota_peak|no_one_worker|
        amdahl_curves|log_axis|python_no_baseline|gil_cores_label|python_no_self|
-       own_models
+       own_models|python_targets
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -833,6 +833,31 @@ def check_python_no_self():
             figures.python_panels("matmul", 64, {"py-threading": rows(False)}, "cpu", 2, "", Path(folder) / "p.png")
     title = drawn[0].axes[1].get_title().replace("\n", " ")
     expect(title == said, "python-matmul.png's self-speedup panel with no run at one worker: %r" % title)
+
+
+def check_python_targets():
+    """make bench-python's verdicts: a target missed with the workers' start and end, but met without them
+    (Pool.map on a machine where starting a pool costs what it misses by) says so beside NOT met; one
+    missed either way is NOT met alone; one met is met."""
+    from harness import speed_python
+    targets = (("map", "py-multiprocessing", ("--api", "map"), 1.6, None),
+               ("apply", "py-multiprocessing", ("--api", "apply"), 0.8, 1.2),
+               ("threading", "py-threading", (), None, 1.2),
+               ("futures", "py-futures", (), 1.6, None))
+    part = speed_python.Part("factorial", "factorial", 3000, 2, [], [], (), targets)
+    timed = {"py-serial": (0.38, 0, 0), "map": (0.27, 0.036, 0.006), "apply": (0.49, 0.04, 0.006),
+             "threading": (0.2, 0.001, 0.001), "futures": (0.2, 0.03, 0.001)}
+    samples = {config: [{"seconds": timed[config[0]][0], "setup": timed[config[0]][1],
+                         "combine": timed[config[0]][2], "comm": 0, "compute": 0}]
+               for config in part.configs() if config[0] in timed}
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        speed_python.report(part, samples, {}, [], 1)
+    said = {label: re.search(r"(?m)^    %s +P=2 .*target [^:]+: (.*)$" % label, out.getvalue())
+            for label in ("map", "apply", "threading", "futures")}
+    left_out = "NOT met (met with the workers' start and end left out: they cost the difference)"
+    for label, wanted in (("map", left_out), ("apply", left_out), ("threading", "NOT met"), ("futures", "met")):
+        expect(said[label] and said[label].group(1) == wanted, "%s's verdict: %s, not %r (all it said:\n%s)" % (
+            label, said[label] and said[label].group(1), wanted, out.getvalue()))
 
 
 def check_own_models():
@@ -1993,7 +2018,8 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,
           "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis,
           "python_no_baseline": check_python_no_baseline, "gil_cores_label": check_gil_cores_label,
-          "python_no_self": check_python_no_self, "own_models": check_own_models}
+          "python_no_self": check_python_no_self, "own_models": check_own_models,
+          "python_targets": check_python_targets}
 
 
 def main():

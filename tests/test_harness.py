@@ -102,6 +102,9 @@ def cases():
         Case("harness make doctor's and the speed checks' probe of the cores: one compute-bound run alone against "
              "one per usable core at once, the bound a slowdown puts on a speedup said; not measured without "
              "matmul-serial or a second core", [sys.executable, CHECKS, "cores_together"]),
+        Case("harness make bench-python's verdicts: a target missed only by the workers' start and end (the "
+             "pool's) says so beside NOT met; one missed either way, NOT met alone",
+             [sys.executable, CHECKS, "python_targets"]),
         Case("harness make doctor's and the speed checks' page faults (build/faults): a first touch, a "
              "copy-on-write and a fork + exit, each a positive figure, and what a MiB of copy-on-write costs; "
              "nothing said where a figure is missing", [sys.executable, CHECKS, "page_faults"],

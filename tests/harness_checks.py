@@ -1637,7 +1637,8 @@ def check_cores_together():
 def check_page_faults():
     """make doctor's and the speed checks' figures for a page fault (build/faults): the three figures, each a
     positive number of its unit, said with what a MiB written copy-on-write costs; nothing to say where a
-    figure is missing or not a number."""
+    figure is missing or not a number. make doctor's memory after a pause (--idle): its two figures, and
+    whether the host takes memory back said from their ratio; a bad --idle, exit 2 and why."""
     found = machine.page_faults()
     figures = {key: found.get(key) for key in ("first_touch_us", "copy_on_write_us", "fork_exit_ms")}
     expect(all(re.fullmatch(r"\d+\.\d\d", value or "") and float(value) > 0 for value in figures.values()),
@@ -1648,6 +1649,22 @@ def check_page_faults():
            "10 us, 15 us, 3.4 ms said as %s" % (said,))
     for broken in ({}, {"first_touch_us": "10.00", "copy_on_write_us": "unknown", "fork_exit_ms": "3.40"}):
         expect(machine.page_faults_said(broken) is None, "%s said as %s" % (broken, machine.page_faults_said(broken)))
+    # make doctor's memory after a pause: both figures measured where asked for, and what their ratio means
+    found = machine.page_faults(1)
+    expect(all(re.fullmatch(r"\d+\.\d{3}", found.get(key, "")) for key in ("fresh_ms_per_mib", "idle_ms_per_mib"))
+           and found.get("idle_seconds") == "1", "build/faults --idle 1 printed %s" % found)
+    taken = machine.idle_memory_said({"fresh_ms_per_mib": "0.060", "idle_ms_per_mib": "0.950", "idle_seconds": "3"})
+    kept = machine.idle_memory_said({"fresh_ms_per_mib": "0.060", "idle_ms_per_mib": "0.070", "idle_seconds": "3"})
+    expect(taken and taken[0] == "0.95 ms a MiB" and "16x the 0.06 ms a MiB" in taken[1]
+           and "the host takes back" in taken[1], "0.95 ms after a pause, 0.06 ms right after a free: %s" % (taken,))
+    expect(kept and kept[1].endswith("nothing taken back"), "0.07 ms after a pause, 0.06 ms right after: %s" % (kept,))
+    expect(machine.idle_memory_said(found | {"idle_ms_per_mib": "-"}) is None
+           and machine.idle_memory_said({}) is None, "memory after a pause said without its figures")
+    for argv, wanted in ((["--idle", "0"], "want whole seconds from 1 to 60"), (["--idle"], "usage: faults"),
+                         (["--idle", "2x"], "want whole seconds"), (["-x"], "usage: faults")):
+        out = subprocess.run([str(ROOT / "build" / "faults")] + argv, capture_output=True, text=True, timeout=60)
+        expect(out.returncode == 2 and wanted in out.stderr and not out.stdout,
+               "build/faults %s: exit %d, %r" % (" ".join(argv), out.returncode, out.stderr + out.stdout))
 
 
 def check_environment():

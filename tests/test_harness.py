@@ -107,7 +107,8 @@ def cases():
              [sys.executable, CHECKS, "python_targets"]),
         Case("harness make doctor's and the speed checks' page faults (build/faults): a first touch, a "
              "copy-on-write and a fork + exit, each a positive figure, and what a MiB of copy-on-write costs; "
-             "nothing said where a figure is missing", [sys.executable, CHECKS, "page_faults"],
+             "nothing said where a figure is missing; memory after a pause (--idle), whether the host takes "
+             "memory back said from it; a bad --idle, exit 2", [sys.executable, CHECKS, "page_faults"],
              needs=[ROOT / "build" / "faults"]),
         Case("harness meta.json's caches: sysfs's, or where sysfs lists none (a VM, a container) sysconf's, "
              "as the matmul kernel reads them, not 'unreadable'", [sys.executable, CHECKS, "caches"]),

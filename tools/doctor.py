@@ -51,8 +51,9 @@ def main():
     together = machine.cores_together(copies)
     line("cores together", "%.2fx alone" % together if together else "not measured",
          machine.cores_together_said(together, copies) or machine.TOGETHER_UNMEASURED)
-    faults = machine.page_faults_said(machine.page_faults())
-    line("page faults", *(faults or ("not measured", machine.FAULTS_UNMEASURED)))
+    found = machine.page_faults(machine.IDLE_SECONDS)
+    line("page faults", *(machine.page_faults_said(found) or ("not measured", machine.FAULTS_UNMEASURED)))
+    line("memory after a pause", *(machine.idle_memory_said(found) or ("not measured", machine.FAULTS_UNMEASURED)))
     line("virtualized", machine.virtualized())
     line("governor", machine.governor(), "want 'performance' for stable clocks")
     line("turbo", machine.turbo())

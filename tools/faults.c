@@ -1,6 +1,6 @@
 /* tools/faults.c — what a page fault costs on this machine: the price a fork()ed process pays for memory.
  *
- * Usage: build/faults        (make builds it; make doctor and the speed checks run it)
+ * Usage: build/faults [--idle SECONDS]   (make builds it; make doctor and the speed checks run it)
  * Prints key=value lines, each figure the median of TRIES tries:
  *
  *   first_touch_us     a first write to a page of fresh memory: the kernel
@@ -15,6 +15,19 @@
  *   fork_exit_ms       fork() of this small process, its child's exit, and
  *                      waitpid(): the least a process costs to start and end.
  *
+ * With --idle SECONDS, two more, each of one try (make doctor asks for them):
+ *
+ *   fresh_ms_per_mib   a first write to fresh memory on 2 MiB pages (as
+ *                      big buffers get them: common/memory.c), right after
+ *                      the same amount was freed: the kernel's zeroing;
+ *   idle_ms_per_mib    the same after SECONDS doing nothing. A host that
+ *                      takes back the memory its guest frees (free page
+ *                      reporting, a balloon) does so within a few seconds,
+ *                      and the next first touch of that memory waits for
+ *                      the host to give it back, page by page: the first
+ *                      run after a pause, and every fork()ed child that
+ *                      touches more than was freed just before it, pay it.
+ *
  * The pages are 4 KiB (MADV_NOHUGEPAGE), one byte written per page, so the
  * time is the fault's, not the copying's. On bare metal a fault is a trip
  * into the kernel; under a hypervisor it can also be a trip out of the
@@ -22,8 +35,10 @@
  * times more: lessons 3 and 10 show what that does to the processes and to
  * Python's pools.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +49,11 @@
 #define PAGE 4096
 /* Tries of each figure; the median is printed, so one try the scheduler interrupts does not count. */
 #define TRIES 5
+/* --idle's memory: 32 huge pages of 2 MiB, on a boundary of their size. */
+#define HUGE_PAGE (2u << 20)
+#define FRESH_BYTES (64u << 20)
+/* The longest --idle there is reason to wait (Linux reports free pages to the host after 2 s). */
+#define IDLE_MOST 60
 
 /* seconds: the monotonic clock. */
 static double seconds(void)
@@ -142,8 +162,67 @@ static double fork_exit(void)
     return (seconds() - start) * 1e3;
 }
 
-int main(void)
+/* fresh_huge: milliseconds per MiB of a first write to FRESH_BYTES of fresh memory advised onto 2 MiB pages,
+ * one byte per 4 KiB (a refused huge page is faulted 4 KiB at a time, and reads so); negative on failure. */
+static double fresh_huge(void)
 {
+    char *mapped = mmap(NULL, FRESH_BYTES + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED) {
+        perror("faults: mmap");
+        return -1;
+    }
+    char *p = (char *)(((unsigned long)mapped + HUGE_PAGE - 1) & ~(unsigned long)(HUGE_PAGE - 1));
+    (void)madvise(p, FRESH_BYTES, MADV_HUGEPAGE); /* advice, as in memory_alloc */
+    double start = seconds();
+    for (size_t i = 0; i < FRESH_BYTES; i += PAGE)
+        ((volatile char *)p)[i] = 1;
+    double took = seconds() - start;
+    munmap(mapped, FRESH_BYTES + HUGE_PAGE);
+    return took * 1e3 / (FRESH_BYTES >> 20);
+}
+
+/* idle_figures: fresh_huge right after the same memory was freed (the second of two tries: the first may
+ * meet idle memory itself), then after idle seconds of sleep; 1 on failure. */
+static int idle_figures(unsigned idle)
+{
+    double fresh = fresh_huge();
+    if (fresh >= 0)
+        fresh = fresh_huge();
+    if (fresh < 0)
+        return 1;
+    for (unsigned left = idle; left > 0;)
+        left = sleep(left); /* a signal's handler may end it early: sleep the rest */
+    double after = fresh_huge();
+    if (after < 0)
+        return 1;
+    printf("fresh_ms_per_mib=%.3f\nidle_ms_per_mib=%.3f\nidle_seconds=%u\n", fresh, after, idle);
+    return 0;
+}
+
+/* idle_seconds: --idle's argument, 1 to IDLE_MOST; 0 after saying why it is not one. */
+static unsigned idle_seconds(const char *text)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value < 1 || value > IDLE_MOST) {
+        fprintf(stderr, "faults: --idle %s: want whole seconds from 1 to %d\n", text, IDLE_MOST);
+        return 0;
+    }
+    return (unsigned)value;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned idle = 0;
+    if (argc == 3 && strcmp(argv[1], "--idle") == 0) {
+        if ((idle = idle_seconds(argv[2])) == 0)
+            return 2;
+    } else if (argc != 1) {
+        fprintf(stderr, "usage: faults [--idle SECONDS]\n");
+        return 2;
+    }
+
     static const struct {
         const char *key;
         double (*measure)(void);
@@ -160,5 +239,5 @@ int main(void)
         printf("%s=%.2f\n", figures[f].key, median(tries, TRIES));
     }
     printf("pages=%d\npage_bytes=%d\ntries=%d\n", PAGES, PAGE, TRIES);
-    return 0;
+    return idle > 0 ? idle_figures(idle) : 0;
 }

@@ -145,10 +145,11 @@ def say_cores_together(when):
     print("cores together, %s: %s" % (when, said or "not measured (%s)" % TOGETHER_UNMEASURED))
 
 
-def page_faults():
+def page_faults(idle=None):
     """What a page fault costs here, as build/faults measures it (tools/faults.c): first_touch_us and
-    copy_on_write_us a 4 KiB page, fork_exit_ms; {} where it is not built or failed."""
-    return key_values(command_output([str(ROOT / "build" / "faults")], ""))
+    copy_on_write_us a 4 KiB page, fork_exit_ms; with idle (seconds), fresh_ms_per_mib and idle_ms_per_mib
+    too (memory on huge pages freed just before, and after idle seconds); {} where it is not built or failed."""
+    return key_values(command_output([str(ROOT / "build" / "faults")] + (["--idle", str(idle)] if idle else []), ""))
 
 
 # Why page_faults_said has nothing to say.
@@ -167,6 +168,31 @@ def page_faults_said(found):
             "a 4 KiB page each; a fork()ed child, or a Python pool's parent and workers, pays one for every "
             "page it writes first, %.1f ms a MiB written copy-on-write here; fork + exit + wait %.1f ms; "
             "lessons 3 and 10" % (shared * PAGES_PER_MIB / 1000, fork))
+
+
+# Seconds make doctor leaves memory idle before it touches it again: Linux reports free pages to a
+# host that asks for them after 2 s.
+IDLE_SECONDS = 3
+# Slower after the pause than right after a free by more than this: the host took the memory back.
+IDLE_SLOWER = 2.0
+
+
+def idle_memory_said(found):
+    """(figure, what it means) on page_faults(idle)'s two figures for memory touched after a pause, or None
+    where they were not measured."""
+    try:
+        fresh, idle = float(found["fresh_ms_per_mib"]), float(found["idle_ms_per_mib"])
+    except (KeyError, ValueError):
+        return None
+    figure = "%.2f ms a MiB" % idle
+    if fresh <= 0 or idle <= IDLE_SLOWER * fresh:
+        return figure, "fresh memory after %s s idle, against %.2f ms a MiB right after a free: nothing taken " \
+                       "back" % (found.get("idle_seconds", IDLE_SECONDS), fresh)
+    return figure, ("fresh memory after %s s idle, %.0fx the %.2f ms a MiB right after a free: the host takes "
+                    "back the memory this machine frees, by free page reporting or a balloon, and gives it back "
+                    "page by page; the first run after a pause, and a fork()ed child touching more than was freed "
+                    "just before it, pay this; lesson 3" % (found.get("idle_seconds", IDLE_SECONDS), idle / fresh,
+                                                            fresh))
 
 
 def say_page_faults():

@@ -452,7 +452,7 @@ def left_running(marker):
 def check_sweep():
     """configurations x (repeats + 1 warm-up) rows, and every output file; a WORKERS= count or a
     SIZES= size past a program's limits said, and left out (the program would refuse it); run as a
-    batch job (PBS's, which changes nothing else), report.md names the job."""
+    batch job (PBS's, which changes nothing else), report.md names the job; it gives meta.json's page faults."""
     with tempfile.TemporaryDirectory() as folder:
         bin_dir = make_bin(folder)
         results = Path(folder) / "results"
@@ -479,7 +479,7 @@ def check_sweep():
             expect(key in meta, "meta.json lacks %s" % key)
         expect(past in meta["warnings"], "meta.json's warnings lack the workers left out: %s" % meta["warnings"])
         for key in ("host", "cpu_model", "usable_cores", "governor", "load_before", "load_after", "git_commit",
-                    "environment", "mpi", "openmp_version"):
+                    "environment", "mpi", "openmp_version", "page_faults"):
             expect(key in meta["machine"], "meta.json's machine lacks %s" % key)
         if shutil.which("gnuplot"):
             pngs = list((latest / "plots").glob("*.png"))
@@ -492,6 +492,9 @@ def check_sweep():
             expect("gnuplot not found" in out.stderr, "no gnuplot here, and make bench did not say so")
         report = (latest / "report.md").read_text()
         expect("Run as batch job PBS_JOBID=4242.pbs-server." in report, "report.md does not name the batch job")
+        faults = machine.page_faults_said(meta["machine"]["page_faults"])
+        expect(not faults or "Page faults: %s (" % faults[0] in report, "report.md does not give meta.json's page "
+               "faults (%s): %s" % (faults, report[:800]))
         # Every count in WORKERS= past the only program's limit: said, as for SIZES=, and nothing runs.
         out = bench(bin_dir, results, ["--models", "threads", "--workers", "2000"])
         expect(out.returncode == 1 and "matmul-threads takes at most 1024 workers, so 2000 left out" in out.stderr

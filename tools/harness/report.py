@@ -1,6 +1,7 @@
 """tools/harness/report.py — report.md: the plots, the warnings and the summary table, in one page."""
 from pathlib import Path
 
+from .machine import page_faults_said
 from .programs import is_python
 from .studies import PYTHON_CHUNK
 from .summary import series_name, write_whole
@@ -64,6 +65,9 @@ def write(results_dir, meta, summary, pngs, dumb_plots, not_drawn=()):
         if gmp:
             said.append("GMP %s" % gmp.get("gmp_version"))
         lines += ["Reference lanes: %s." % ", ".join(said), ""]
+    faults = page_faults_said(machine.get("page_faults") or {})  # none in a sweep from before build/faults
+    if faults:
+        lines += ["Page faults: %s (%s)." % faults, ""]
     if meta.get("warnings"):
         lines += ["## Warnings", ""] + ["- " + w for w in meta["warnings"]] + [""]
     lines += ["## Plots", ""]

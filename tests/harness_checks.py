@@ -4,7 +4,7 @@
 Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|runner_mpi|sweep|unwritable|
        failing|resume|resume_elsewhere|hangup|killed|speed_stopped|broken|interrupt_early|python|cluster|compare|
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
-       caches|cores_together|page_faults|environment|many_cores|cores_shading|quota_peak|no_one_worker|
+       caches|cores_together|page_faults|virtualized|environment|many_cores|cores_shading|quota_peak|no_one_worker|
        amdahl_curves|log_axis|python_no_baseline|gil_cores_label|python_no_self|
        own_models|python_targets
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
@@ -1670,6 +1670,21 @@ def check_page_faults():
                "build/faults %s: exit %d, %r" % (" ".join(argv), out.returncode, out.stderr + out.stdout))
 
 
+def check_virtualized():
+    """meta.json's virtualized: the hypervisor the kernel's log names is read from it, and given where
+    systemd-detect-virt names another (a hypervisor that answers CPUID as bhyve does) or none; the same
+    one named two ways (KVM, kvm) is not given twice."""
+    log = "[    0.000000] DMI not present or invalid.\n[    0.000000] Hypervisor detected: PVM\n[    0.1] x\n"
+    expect(machine.kernel_hypervisor(log) == "PVM", "the log's hypervisor read as %r" % machine.kernel_hypervisor(log))
+    expect(machine.kernel_hypervisor("[    0.0] Linux version 6.1\n") is None, "a hypervisor read from no mention")
+    said = machine.virtualized("NoSuchHypervisor")
+    expect("NoSuchHypervisor" in said and said != "no", "the kernel's hypervisor left out: %r" % said)
+    vm = machine.command_output(["systemd-detect-virt", "--vm"], "")
+    if vm and vm != "none":
+        said = machine.virtualized(vm.upper())
+        expect(said.count(vm.upper()) == 0, "%s named twice: %r" % (vm, said))
+
+
 def check_environment():
     """meta.json's environment: every variable that changes how the models run, the suite's own block sizes
     (MATMUL_KC: a sweep's matmul figures under it are another kernel's), Numba's and Dask's among them;
@@ -2032,7 +2047,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "no_plotters": check_no_plotters,
           "no_baseline": check_no_baseline, "coarse_timer": check_coarse_timer,
           "caches": check_caches, "cores_together": check_cores_together, "page_faults": check_page_faults,
-          "environment": check_environment,
+          "environment": check_environment, "virtualized": check_virtualized,
           "many_cores": check_many_cores,
           "cores_shading": check_cores_shading, "hangup": check_hangup, "killed": check_killed,
           "speed_stopped": check_speed_stopped, "quota_peak": check_quota_peak, "no_one_worker": check_no_one_worker,

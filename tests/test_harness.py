@@ -110,6 +110,8 @@ def cases():
              "nothing said where a figure is missing; memory after a pause (--idle), whether the host takes "
              "memory back said from it; a bad --idle, exit 2", [sys.executable, CHECKS, "page_faults"],
              needs=[ROOT / "build" / "faults"]),
+        Case("harness meta.json's virtualized: the hypervisor the kernel's log names, where systemd-detect-virt "
+             "names another or none", [sys.executable, CHECKS, "virtualized"]),
         Case("harness meta.json's caches: sysfs's, or where sysfs lists none (a VM, a container) sysconf's, "
              "as the matmul kernel reads them, not 'unreadable'", [sys.executable, CHECKS, "caches"]),
         Case("harness meta.json's environment records what changes the models' runs: the blocked kernel's "

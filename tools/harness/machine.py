@@ -260,15 +260,34 @@ def turbo():
     return UNREADABLE
 
 
-def virtualized():
-    """"no", or what runs this: a container (docker, lxc, ...) and/or a virtual machine."""
+def kernel_hypervisor(log=None):
+    """The hypervisor the kernel found at boot ("Hypervisor detected: KVM" in its log), or None where the
+    log does not say or cannot be read (dmesg is often for root only)."""
+    if log is None:
+        log = command_output(["dmesg"], "")
+    for line in log.splitlines():
+        said = line.partition("Hypervisor detected:")[2].strip()
+        if said:
+            return said
+    return None
+
+
+def virtualized(kernel_said=None):
+    """"no", or what runs this: a container (docker, lxc, ...) and/or a virtual machine, as systemd-detect-virt
+    names it; where the kernel's log names another hypervisor (one that answers CPUID as another
+    does), that one too. kernel_said: what kernel_hypervisor found (default: ask it)."""
     found = []
     container = command_output(["systemd-detect-virt", "--container"], "")
     if container and container != "none":
         found.append("container " + container)
     vm = command_output(["systemd-detect-virt", "--vm"], "")
+    kernel = kernel_said if kernel_said is not None else kernel_hypervisor()
     if vm and vm != "none":
         found.append("virtual machine " + vm)
+        if kernel and vm.lower() not in kernel.lower():  # "Xen HVM" is systemd's xen, "Microsoft Hyper-V" microsoft
+            found[-1] += " (so says systemd-detect-virt; the kernel detected %s)" % kernel
+    elif kernel:
+        found.append("virtual machine " + kernel)
     elif " hypervisor" in read("/proc/cpuinfo", ""):
         found.append("virtual machine")
     return ", ".join(found) or "no"

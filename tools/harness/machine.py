@@ -196,9 +196,11 @@ def idle_memory_said(found):
 
 
 def say_page_faults():
-    """Print what a page fault costs here (page_faults): the price the fork()ed lanes pay for memory."""
-    said = page_faults_said(page_faults())
-    print("page faults: %s" % ("%s (%s)" % said if said else "not measured (%s)" % FAULTS_UNMEASURED))
+    """Print what a page fault costs here, and fresh memory after a pause (page_faults with IDLE_SECONDS):
+    the price the fork()ed lanes pay for memory, which their first runs and fresh children pay most."""
+    found = page_faults(IDLE_SECONDS)
+    for name, said in (("page faults", page_faults_said(found)), ("memory after a pause", idle_memory_said(found))):
+        print("%s: %s" % (name, "%s (%s)" % said if said else "not measured (%s)" % FAULTS_UNMEASURED))
 
 
 def mpi_cores(usable):

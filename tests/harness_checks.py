@@ -6,7 +6,7 @@ Usage: tests/harness_checks.py stats|summary|programs|plan|fileserver|runner|run
        record|rebuild|native_flag|results_dir|same_second|git_commit|gnuplot_fails|no_baseline|coarse_timer|
        caches|cores_together|page_faults|virtualized|environment|many_cores|cores_shading|quota_peak|no_one_worker|
        amdahl_curves|log_axis|python_no_baseline|gil_cores_label|python_no_self|
-       own_models|python_targets
+       own_models|python_targets|factorial_rounds
 Exit status 0 when the check holds; otherwise a message on stderr and 1.
 tests/test_harness.py runs each as a case of its own.
 
@@ -861,6 +861,23 @@ def check_python_targets():
     for label, wanted in (("map", left_out), ("apply", left_out), ("threading", "NOT met"), ("futures", "met")):
         expect(said[label] and said[label].group(1) == wanted, "%s's verdict: %s, not %r (all it said:\n%s)" % (
             label, said[label] and said[label].group(1), wanted, out.getvalue()))
+
+
+def check_factorial_rounds():
+    """make bench-factorial's self-speedups at P = 2: the medians' ratio with its verdict, and beside it the
+    lowest and highest ratio of a round's own two runs, so a verdict on a noisy machine shows its spread."""
+    from harness import speed_factorial
+    seconds = {1: (1.9, 1.9, 2.4), 2: (1.0, 1.3, 1.05)}  # P = 1's third round slow, P = 2's second
+    samples = {(m, p, extra): [{"seconds": str(seconds[p][r] if m != "gmp" else 1.87), "compute": "0",
+                                "combine": "0", "comm": "0"} for r in range(3)]
+               for m, p, extra in speed_factorial.BIG}
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        speed_factorial.report_big(samples, 10000000, 3)
+    said = re.findall(r"(?m)^  threads +([\d.]+) +(\S+(?: met)?) +round by round ([\d.]+) to ([\d.]+)$",
+                      out.getvalue())
+    wanted = ("1.81", "met", "1.46", "2.29")  # 1.9 / 1.05; 1.9 / 1.3; 2.4 / 1.05
+    expect(len(said) == len(speed_factorial.KERNELS) and all(line == wanted for line in said),
+           "threads' self-speedups said as %s, not %s each (all it said:\n%s)" % (said, wanted, out.getvalue()))
 
 
 def check_own_models():
@@ -2054,7 +2071,7 @@ CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_prog
           "amdahl_curves": check_amdahl_curves, "log_axis": check_log_axis,
           "python_no_baseline": check_python_no_baseline, "gil_cores_label": check_gil_cores_label,
           "python_no_self": check_python_no_self, "own_models": check_own_models,
-          "python_targets": check_python_targets}
+          "python_targets": check_python_targets, "factorial_rounds": check_factorial_rounds}
 
 
 def main():

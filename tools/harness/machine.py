@@ -152,7 +152,7 @@ def page_faults(idle=None):
     return key_values(command_output([str(ROOT / "build" / "faults")] + (["--idle", str(idle)] if idle else []), ""))
 
 
-# Why page_faults_said has nothing to say.
+# Why page_faults_said and idle_memory_said have nothing to say.
 FAULTS_UNMEASURED = "build/faults not built (make), or it failed"
 # Pages of 4 KiB in a MiB: page_faults_said's price of writing a MiB a process shares copy-on-write.
 PAGES_PER_MIB = 256
@@ -184,15 +184,13 @@ def idle_memory_said(found):
         fresh, idle = float(found["fresh_ms_per_mib"]), float(found["idle_ms_per_mib"])
     except (KeyError, ValueError):
         return None
-    figure = "%.2f ms a MiB" % idle
+    figure, after = "%.2f ms a MiB" % idle, "fresh memory after %s s idle" % found.get("idle_seconds", IDLE_SECONDS)
     if fresh <= 0 or idle <= IDLE_SLOWER * fresh:
-        return figure, "fresh memory after %s s idle, against %.2f ms a MiB right after a free: nothing taken " \
-                       "back" % (found.get("idle_seconds", IDLE_SECONDS), fresh)
-    return figure, ("fresh memory after %s s idle, %.0fx the %.2f ms a MiB right after a free: the host takes "
-                    "back the memory this machine frees, by free page reporting or a balloon, and gives it back "
-                    "page by page; the first run after a pause, and a fork()ed child touching more than was freed "
-                    "just before it, pay this; lesson 3" % (found.get("idle_seconds", IDLE_SECONDS), idle / fresh,
-                                                            fresh))
+        return figure, "%s, against %.2f ms a MiB right after a free: nothing taken back" % (after, fresh)
+    return figure, ("%s, %.0fx the %.2f ms a MiB right after a free: the host takes back the memory this machine "
+                    "frees, by free page reporting or a balloon, and gives it back page by page; the first run "
+                    "after a pause, and a fork()ed child touching more than was freed just before it, pay this; "
+                    "lesson 3" % (after, idle / fresh, fresh))
 
 
 def say_page_faults():

@@ -38,7 +38,7 @@ from harness import clusters, machine, programs, runner, stats, studies, summary
 from harness.content import crc32c, made_up  # noqa: E402
 from python_checks import marked  # noqa: E402
 from harness.studies import Study  # noqa: E402
-from suite import admin_command, command_line  # noqa: E402
+from suite import LEFTOVER_GRACE, admin_command, command_line  # noqa: E402
 
 FAKE = HERE / "fake_program"
 # Seconds within which the runner check's Ctrl-C must take its run down (it needs a moment).
@@ -445,8 +445,25 @@ def check_runner_mpi():
 
 
 def left_running(marker):
-    """Whether a process whose command line holds marker is still running."""
-    return any(marker in command_line(int(entry)) for entry in os.listdir("/proc") if entry.isdigit())
+    """Whether a process whose command line holds marker is still running once LEFTOVER_GRACE has passed,
+    as the suite allows every case's processes: a process just killed can take a moment to end (its
+    memory torn down), and read from /proc then it still looks as it did; a zombie holds nothing."""
+    deadline = time.monotonic() + LEFTOVER_GRACE
+    while True:
+        running = [pid for pid in (int(entry) for entry in os.listdir("/proc") if entry.isdigit())
+                   if marker in command_line(pid) and process_state(pid) not in ("Z", "X", "")]
+        if not running or time.monotonic() > deadline:
+            return bool(running)
+        time.sleep(0.05)
+
+
+def process_state(pid):
+    """A process's state letter from /proc (R, S, Z, ...); "" once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def check_sweep():

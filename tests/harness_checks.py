@@ -1808,6 +1808,11 @@ def check_rebuild():
     with tempfile.TemporaryDirectory() as scratch:
         copy = checkout_copy(Path(scratch))
         config, flags = copy / "build" / "config.mk", copy / "build" / "flags"
+        # What configure finds now: the checkout's build/config.mk may have been written before a package
+        # came or in another environment (without pkg-config's flags for OpenBLAS, say), and then looking
+        # again below would rightly rebuild everything.
+        subprocess.run(["make", "--no-print-directory", "NO_INSTALL=1", "config"], cwd=copy, capture_output=True,
+                       timeout=600, env=env, check=True)
 
         def make(*settings):
             out = subprocess.run(["make", "--no-print-directory", "-j2", "NO_INSTALL=1"] + list(settings) + [REBUILT],

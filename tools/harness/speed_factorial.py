@@ -4,8 +4,9 @@
 Usage: tools/harness/speed_factorial.py [--big-n N] [--many-n N] [--tiny-n N] [--rounds K] [--seed S]
                                         [--only big|many|tiny ...] [--no-verify]   (make bench-factorial)
 
-Runs every configuration below once per round, in a shuffled order each
-round, and prints medians:
+Runs every configuration below once per round, each a process of its own
+(--mode big: two untimed runs in it first, BIG_WARMUP), in a shuffled order
+each round, and prints medians:
   --mode big, n = 10^7: GMP's mpz_fac_ui, and for each kernel (--kernel
     primes, the default; split-tree; tree) the serial model and every
     parallel model at P = 1 and P = 2:
@@ -41,8 +42,17 @@ STATIC_SLOWER_TARGET = 1.2   # "visibly worse": static at least this many times 
 # Tiny runs take microseconds and vary by milliseconds (a sleeping core waking
 # up), so they get this many rounds for each round of the others.
 TINY_ROUNDS_PER_ROUND = 5
+# Untimed runs before --mode big's one timed run in each process: its huge
+# numbers are fresh memory to a new process, and on a virtual machine whose
+# host takes back freed memory the second run at P = 2 still pays for some
+# (a fork()ed child's blocks are new in every run, and two workers ask for
+# more at once than one). On the 2-core AMD EPYC Zen 5 VM, n = 10^7, a fresh
+# process each pair with another program run between: the second run at
+# P = 2 took 1.27-1.30 s (processes) and 1.07-1.13 s (threads), the third
+# 1.01-1.08 s and 0.99-1.03 s; at P = 1 the two were alike (1.9 s).
+BIG_WARMUP = 2
 # What each part runs: (model, P, extra flags); warm-up runs first where the
-# first run of a process pays for fresh memory (--mode big's huge numbers).
+# first runs of a process pay for fresh memory (--mode big's huge numbers).
 BIG = [("gmp", 1, ())] + [(m, p, ("--kernel", k)) for k in KERNELS for m in ("serial",) + PARALLEL
                            for p in ((1,) if m == "serial" else (1, 2))]
 MANY = [("serial", 1, ("--schedule", "dynamic"))] + [
@@ -192,7 +202,7 @@ def speed_check(options):
     order = random.Random(options.seed)
     if "big" in parts:
         print("--mode big n=%d" % options.big_n, file=sys.stderr)
-        big = measure(BIG, ["-n", options.big_n, "--warmup", 1] + check, options.rounds, order)
+        big = measure(BIG, ["-n", options.big_n, "--warmup", BIG_WARMUP] + check, options.rounds, order)
         report_big(big, options.big_n, options.rounds)
     if "many" in parts:
         print("--mode many n=%d" % options.many_n, file=sys.stderr)

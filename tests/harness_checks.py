@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -881,8 +882,9 @@ def check_python_targets():
 
 
 def check_factorial_rounds():
-    """make bench-factorial's self-speedups at P = 2: the medians' ratio with its verdict, and beside it the
-    lowest and highest ratio of a round's own two runs, so a verdict on a noisy machine shows its spread."""
+    """make bench-factorial's self-speedups at P = 2: the median of the ratios of each round's own two runs
+    (made one after the other) with its verdict, and beside it the lowest and highest, so a verdict on a noisy
+    machine shows its spread."""
     from harness import speed_factorial
     seconds = {1: (1.9, 1.9, 2.4), 2: (1.0, 1.3, 1.05)}  # P = 1's third round slow, P = 2's second
     samples = {(m, p, extra): [{"seconds": str(seconds[p][r] if m != "gmp" else 1.87), "compute": "0",
@@ -892,9 +894,29 @@ def check_factorial_rounds():
         speed_factorial.report_big(samples, 10000000, 3)
     said = re.findall(r"(?m)^  threads +([\d.]+) +(\S+(?: met)?) +round by round ([\d.]+) to ([\d.]+)$",
                       out.getvalue())
-    wanted = ("1.81", "met", "1.46", "2.29")  # 1.9 / 1.05; 1.9 / 1.3; 2.4 / 1.05
+    wanted = ("1.90", "met", "1.46", "2.29")  # the median of 1.9 / 1.0, 1.9 / 1.3, 2.4 / 1.05; the lowest; the highest
     expect(len(said) == len(speed_factorial.KERNELS) and all(line == wanted for line in said),
            "threads' self-speedups said as %s, not %s each (all it said:\n%s)" % (said, wanted, out.getvalue()))
+
+    # The rounds themselves: every config once a round, a lane's P = 1 and P = 2 one after the other.
+    ran, real_run = [], speed_factorial.run
+    speed_factorial.run = lambda model, workers, args: ran.append((model, workers, tuple(args[2:]))) or {}
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            speed_factorial.measure(speed_factorial.BIG, ["-n", 10], 3, random.Random(1),
+                                    together=speed_factorial.same_lane)
+    finally:
+        speed_factorial.run = real_run
+    configs = len(speed_factorial.BIG)
+    for number, done in enumerate(ran[r:r + configs] for r in range(0, len(ran), configs)):
+        expect(sorted(done) == sorted(speed_factorial.BIG), "round %d ran %s" % (number + 1, done))
+        def lane(at):
+            model, _, extra = done[at]
+            return model, extra
+        apart = [lane(i) for i in range(configs) if done[i][1] == 2 and
+                 lane(i) not in [lane(j) for j in (i - 1, i + 1) if 0 <= j < configs]]
+        expect(not apart, "round %d ran P = 1 and P = 2 of %s apart: %s" % (number + 1, apart, done))
+    expect(len(ran) == 3 * configs, "3 rounds ran %d configs, not %d" % (len(ran), 3 * configs))
 
 
 def check_own_models():

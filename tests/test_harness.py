@@ -105,8 +105,9 @@ def cases():
         Case("harness make bench-python's verdicts: a target missed only by the workers' start and end (the "
              "pool's) says so beside NOT met; one missed either way, NOT met alone",
              [sys.executable, CHECKS, "python_targets"]),
-        Case("harness make bench-factorial's self-speedups at P = 2: the medians' ratio and its verdict, and "
-             "beside it the lowest and highest ratio round by round", [sys.executable, CHECKS, "factorial_rounds"]),
+        Case("harness make bench-factorial's self-speedups at P = 2: each round runs a lane's P = 1 and P = 2 one "
+             "after the other; the median of the rounds' ratios and its verdict, and beside it the lowest and "
+             "highest", [sys.executable, CHECKS, "factorial_rounds"]),
         Case("harness make doctor's and the speed checks' page faults (build/faults): a first touch, a "
              "copy-on-write and a fork + exit, each a positive figure, and what a MiB of copy-on-write costs; "
              "nothing said where a figure is missing; memory after a pause (--idle), whether the host takes "

@@ -880,6 +880,37 @@ def check_python_targets():
         expect(said[label] and said[label].group(1) == wanted, "%s's verdict: %s, not %r (all it said:\n%s)" % (
             label, said[label] and said[label].group(1), wanted, out.getvalue()))
 
+    # Three rounds: a target's speedup is the median of each round's own ratio (here 1.48, 2.08, 1.49), not
+    # the ratio of the medians (0.52 / 0.25 = 2.08, met), with the lowest and highest below it.
+    rounds = {"py-serial": (0.37, 0.52, 0.52), "map": (0.25, 0.25, 0.35)}
+    samples = {config: [{"seconds": seconds, "setup": 0.03, "combine": 0.005, "comm": 0, "compute": 0}
+                        for seconds in rounds[config[0]]] for config in part.configs() if config[0] in rounds}
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        speed_python.report(part, samples, {}, [], 3)
+    said = re.search(r"(?m)^    map +P=2 +([\d.]+)x .*: (NOT met|met)\b.*\n +round by round ([\d.]+)x to ([\d.]+)x$",
+                     out.getvalue())
+    expect(said and said.groups() == ("1.49", "NOT met", "1.48", "2.08"),
+           "map over three rounds said as %s, not 1.49x NOT met, 1.48x to 2.08x (all it said:\n%s)" % (
+               said and said.groups(), out.getvalue()))
+
+    # The rounds themselves: every config once a round, py-serial and the targets' lanes one after the other.
+    ran, real_run = [], speed_python.run
+    speed_python.run = lambda part, model, workers, extra, server_args: ran.append((model, workers, extra)) or {}
+    configs = part.configs()
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            speed_python.measure(part, configs, 3, random.Random(1), [])
+    finally:
+        speed_python.run = real_run
+    paired = {config[1:] for config in configs if part.paired(config) == "targets"}
+    expect(len(paired) == 1 + len(targets), "py-serial and the targets' lanes: %s" % paired)
+    for number in range(3):
+        done = ran[number * len(configs):(number + 1) * len(configs)]
+        at = [i for i, run in enumerate(done) if run in paired]
+        expect(sorted(done) == sorted(config[1:] for config in configs), "round %d ran %s" % (number + 1, done))
+        expect(len(at) == len(paired) and at[-1] - at[0] == len(paired) - 1,
+               "round %d ran py-serial and the targets' lanes apart: %s" % (number + 1, done))
+
 
 def check_factorial_rounds():
     """make bench-factorial's self-speedups at P = 2: the median of the ratios of each round's own two runs

@@ -102,7 +102,8 @@ def cases():
         Case("harness make doctor's and the speed checks' probe of the cores: one compute-bound run alone against "
              "one per usable core at once, the bound a slowdown puts on a speedup said; not measured without "
              "matmul-serial or a second core", [sys.executable, CHECKS, "cores_together"]),
-        Case("harness make bench-python's verdicts: a target missed only by the workers' start and end (the "
+        Case("harness make bench-python's verdicts: each target's lane runs beside py-serial in every round, its "
+             "speedup the median of the rounds' own ratios; a target missed only by the workers' start and end (the "
              "pool's) says so beside NOT met; one missed either way, NOT met alone",
              [sys.executable, CHECKS, "python_targets"]),
         Case("harness make bench-factorial's self-speedups at P = 2: each round runs a lane's P = 1 and P = 2 one "

@@ -75,21 +75,12 @@ def run(model, workers, args):
 def measure(configs, common, rounds, order, together=None):
     """Every config once per round, shuffled; the result lines per config.
     Configs for which together(config) is the same run one after the other in
-    every round (in a shuffled order among themselves), so that a ratio of
-    theirs compares runs made seconds apart, not minutes: a host shared with
-    others drifts (on the 2-core AMD EPYC Zen 5 VM, threads at P = 2 took
-    1.35-1.46 s a run in one series of six, 0.97-1.05 s in the next)."""
+    every round (stats.round_order), so that a ratio of theirs compares runs
+    made seconds apart."""
     samples = {c: [] for c in configs}
     for round_number in range(rounds):
-        batches = {}
-        for config in configs:
-            batches.setdefault(together(config) if together else config, []).append(config)
-        shuffled = list(batches.values())
-        order.shuffle(shuffled)
-        for batch in shuffled:
-            order.shuffle(batch)
-            for model, workers, extra in batch:
-                samples[(model, workers, extra)].append(run(model, workers, list(common) + list(extra)))
+        for model, workers, extra in stats.round_order(configs, order, together):
+            samples[(model, workers, extra)].append(run(model, workers, list(common) + list(extra)))
         print("  round %d of %d done" % (round_number + 1, rounds), file=sys.stderr)
     return samples
 
@@ -146,7 +137,7 @@ def report_big(samples, n, rounds):
 def round_speedups(one, two):
     """P = 1's time over P = 2's, round by round (each round ran the two one after the other): their
     median is the self-speedup, their lowest and highest how far it could move on this machine now."""
-    return [float(a["seconds"]) / float(b["seconds"]) for a, b in zip(one, two)]
+    return stats.round_ratios([float(a["seconds"]) for a in one], [float(b["seconds"]) for b in two])
 
 
 def report_many(samples, n, rounds):

@@ -7,7 +7,10 @@ Usage: tools/harness/speed_python.py [--rounds K] [--seed S] [--only factorial|d
 Runs every configuration below once per round, each a process of its own
 (`--warmup 1 -r 1`: its start-up is paid every time, as a user pays it), in
 a shuffled order each round, and prints medians, each against py-serial of
-the same workload and n:
+the same workload and n. py-serial and the lanes with a target run one after
+the other in each round, and a target's speedup is the median of the rounds'
+own ratios, with their lowest and highest (the host a VM shares drifts over
+minutes, and a ratio of runs made minutes apart measures the drift):
   factorial --mode many --chunk 50, n = 3000, Python's own integers, at P = 2:
     - py-threading (target <= 1.2x: the GIL lets one thread compute at a time);
     - py-multiprocessing --api map (target >= 1.6x) and --api apply (about 1x:
@@ -86,6 +89,12 @@ class Part:
         found += [(model, model, workers, ()) for model, workers in self.c_lanes]
         return found
 
+    def paired(self, config):
+        """What runs together in each round (stats.round_order): py-serial and the lanes with a target,
+        whose speedups over it are the targets' verdicts; every other lane on its own."""
+        label = config[0]
+        return "targets" if label == "py-serial" or label in {t[0] for t in self.targets} else config
+
 
 # Python lanes whose only kernel is their own: they take no --kernel.
 OWN_KERNEL = ("py-numba",)
@@ -134,12 +143,12 @@ def run(part, model, workers, extra, server_args):
 
 
 def measure(part, configs, rounds, order, server_args):
-    """Every config once per round, shuffled; {config: [result lines]} and {config: why it failed}."""
+    """Every config once per round, shuffled, py-serial and the targets' lanes one after the other
+    (part.paired); {config: [result lines]} and {config: why it failed}. A config that failed once is
+    left out of the rounds after and of the figures, so each one left has a run in every round."""
     samples, failed = {c: [] for c in configs}, {}
     for round_number in range(rounds):
-        shuffled = [c for c in configs if c not in failed]
-        order.shuffle(shuffled)
-        for config in shuffled:
+        for config in stats.round_order([c for c in configs if c not in failed], order, part.paired):
             _, model, workers, extra = config
             result = run(part, model, workers, extra, server_args)
             if isinstance(result, str):
@@ -155,11 +164,21 @@ def median(lines, key):
     return statistics.median(values) if values else None
 
 
-def median_between(lines):
-    """The median of seconds - setup - combine: a run with its workers' start and end left out."""
-    values = [float(line["seconds"]) - float(line["setup"]) - float(line["combine"]) for line in lines
-              if all(key in line for key in ("seconds", "setup", "combine"))]
-    return statistics.median(values) if values else None
+def between(lines):
+    """seconds - setup - combine of each run: the runs with their workers' start and end left out."""
+    return [float(line["seconds"]) - float(line["setup"]) - float(line["combine"]) for line in lines
+            if all(key in line for key in ("seconds", "setup", "combine"))]
+
+
+def speedups(serial_lines, lines, paired):
+    """The speedups over py-serial of a lane's runs, and of the same with their workers' start and end left
+    out ([] where the runs do not say them): where the lane ran together with py-serial in every round
+    (paired), the ratio of each round's two runs; otherwise py-serial's median over each of the lane's."""
+    serial = [float(line["seconds"]) for line in serial_lines]
+    if not paired:
+        serial = [statistics.median(serial)] * len(lines)
+    return (stats.round_ratios(serial, [float(line["seconds"]) for line in lines]),
+            stats.round_ratios(serial, between(lines)) if len(between(lines)) == len(lines) else [])
 
 
 def verdict(value, low, high):
@@ -196,25 +215,31 @@ def report(part, samples, failed, skipped, rounds):
     for (label, _, workers, _), why in failed.items():
         print("  %s P=%d: failed (%s); left out" % (label, workers, why))
 
-    serial = next((t for (label, _, _, _), t in seconds.items() if label == "py-serial"), None)
-    print("\n  speedup over py-serial at the same n (%s)%s:" % (
-        "%.4f s" % serial if serial else "not measured",
-        "; in brackets, with each run's setup and combine\n  (starting and ending the workers) left out, what the "
-        "same lane would do had they cost nothing" if part.between else ""))
+    serial_config = next((c for c in seconds if c[0] == "py-serial"), None)
+    serial = seconds.get(serial_config)
     targets = {label: (low, high) for label, _, _, low, high in part.targets}
-    for config, t in seconds.items():
+    print("\n  speedup over py-serial at the same n (%s).%s%s" % (
+        "its median %.4f s" % serial if serial else "not measured",
+        "\n  A lane with a target ran one after the other with py-serial in each round: its speedup is the median "
+        "of\n  the rounds' own ratios, their lowest and highest below it." if targets and serial else "",
+        "\n  In brackets, each run's setup and combine (starting and ending the workers) left out: what the same "
+        "lane\n  would do had they cost nothing." if part.between else ""))
+    for config, lines in samples.items():
         label, model, workers, _ = config
         if not serial or not is_python(model) or label == "py-serial":
             continue
-        speedup, between = serial / t, median_between(samples[config]) if part.between else None
-        said = "%6.2fx %9s" % (speedup, "(%.2fx)" % (serial / between) if between else "")
+        each, each_between = speedups(samples[serial_config], lines, label in targets)
+        speedup = statistics.median(each)
+        without = statistics.median(each_between) if part.between and each_between else None
+        said = "%6.2fx %9s" % (speedup, "(%.2fx)" % without if without else "")
         if label in targets:
             low, high = targets[label]
             met = verdict(speedup, low, high)
-            if met != "met" and between and verdict(serial / between, low, high) == "met":
+            if met != "met" and without and verdict(without, low, high) == "met":
                 met += " (met with the workers' start and end left out: they cost the difference)"
             print("    %-*s P=%-3d %s   target %s: %s" % (LABEL_WIDTH, label, workers, said, target_said(low, high),
                                                           met))
+            print("    %-*s        round by round %.2fx to %.2fx" % (LABEL_WIDTH, "", min(each), max(each)))
         else:
             print(("    %-*s P=%-3d %s" % (LABEL_WIDTH, label, workers, said)).rstrip())
     for label in targets:

@@ -104,6 +104,30 @@ def coefficient_of_variation(values):
     return math.sqrt(variance) / mean if mean > 0 else 0.0
 
 
+def round_order(configs, order, together=None):
+    """One round's configs in the order to run them: those for which together(config)
+    is the same one after the other (in a shuffled order among themselves), the groups
+    in a shuffled order; without together, every config shuffled on its own. A ratio of
+    two configs run together compares runs made seconds apart, not minutes: the host a
+    VM shares drifts (on the 2-core AMD EPYC Zen 5 VM, py-serial took 0.37 s a run for a
+    minute and 0.52 s the next; threads at P = 2, 0.97-1.05 s in one series, 1.35-1.46 s
+    in another)."""
+    groups = {}
+    for config in configs:
+        groups.setdefault(together(config) if together else config, []).append(config)
+    shuffled = list(groups.values())
+    order.shuffle(shuffled)
+    for group in shuffled:
+        order.shuffle(group)
+    return [config for group in shuffled for config in group]
+
+
+def round_ratios(over, under):
+    """over[r] / under[r] for each round r both ran (two configs run together each round):
+    their median is the ratio to report, their lowest and highest how far it moved."""
+    return [a / b for a, b in zip(over, under)]
+
+
 def karp_flatt(speedup, workers):
     """The experimentally determined serial fraction e = (1/S - 1/P) / (1 - 1/P);
     None at P = 1, where it is undefined. A fraction that grows with P points

@@ -174,11 +174,11 @@ def speedups(serial_lines, lines, paired):
     """The speedups over py-serial of a lane's runs, and of the same with their workers' start and end left
     out ([] where the runs do not say them): where the lane ran together with py-serial in every round
     (paired), the ratio of each round's two runs; otherwise py-serial's median over each of the lane's."""
-    serial = [float(line["seconds"]) for line in serial_lines]
+    serial, without = [float(line["seconds"]) for line in serial_lines], between(lines)
     if not paired:
         serial = [statistics.median(serial)] * len(lines)
     return (stats.round_ratios(serial, [float(line["seconds"]) for line in lines]),
-            stats.round_ratios(serial, between(lines)) if len(between(lines)) == len(lines) else [])
+            stats.round_ratios(serial, without) if len(without) == len(lines) else [])
 
 
 def verdict(value, low, high):

@@ -411,12 +411,17 @@ def check_runner():
     expect(not left_running(marker), "the timed-out run that ignores SIGTERM is still running")
     # Ctrl-C from another process, after delays that sweep over fork(), exec and the wait. A run
     # that sleeps through it ends only at its time limit, which fails the check (bounds generous
-    # for a loaded machine: a Ctrl-C held back waits for the whole run, far longer).
+    # for a loaded machine: a Ctrl-C held back waits for the whole run, far longer). The killer
+    # waits for its stdin to close, inside the try: started bare, its delay could run out while
+    # starting it was still returning (a busy host's delay), and its Ctrl-C hit the check itself.
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # started in the background, the check ignores it
     for attempt in range(40):
         delay = attempt * 0.0005
-        killer = subprocess.Popen(["sh", "-c", "sleep %s; kill -INT %d" % (delay, os.getpid())])
+        killer = subprocess.Popen(["sh", "-c", "read go; sleep %s; kill -INT %d" % (delay, os.getpid())],
+                                  stdin=subprocess.PIPE)
         started = time.monotonic()
         try:
+            killer.stdin.close()
             while time.monotonic() - started < CTRL_C_WITHIN:
                 done = runner.run(["sleep", marker], CTRL_C_WITHIN)
                 expect(not done.timed_out, "a Ctrl-C after %.4f s was held back until the run's time limit" % delay)

@@ -22,6 +22,14 @@ READ_ONLY_CHECKOUT = (["unshare", "--mount"] if os.geteuid() == 0 else
 MISSING_ON_ONE_LINE = "".join(r"(?=[\w .+-]*\b%s\b)" % re.escape(package) for package in (
     "openmpi-bin", "libopenmpi-dev", "libgmp-dev", "libopenblas-dev", "clang", "libclang-rt-14-dev"))
 
+# sh: $out/shims/python3, a script that execs an interpreter (%s: a word of sh that makes the words that run it),
+# as a pyenv shim does.
+SHIM = 'printf \'#!/bin/sh\\nexec %%s "$@"\\n\' %s > "$out/shims/python3" && chmod +x "$out/shims/python3"'
+# sh: modules the shim's PYTHONPATH shows that the interpreter run directly does not: a matplotlib that imports
+# and a numpy that does not. Python with or without matplotlib and numpy answers configure's probe
+# otherwise (matplotlib needs numpy), so configure records the shim, not what it execs.
+OTHER_MODULES = 'touch "$out/modules/matplotlib.py" && echo "raise ImportError" > "$out/modules/numpy.py"'
+
 
 def stderr_matches(pattern):
     """Check: stderr matches a regular expression somewhere."""
@@ -337,21 +345,27 @@ def bad_variables():
              [stderr_lacks("cannot create", "Read-only file system", "Permission denied")],
              needs=[program("matmul-serial"), ROOT / "build" / "flags"] + read_only_unavailable(), timeout=120),
         Case("harness make's configure with a TMPDIR that names no folder (a site's scratch not made yet): its "
-             "probes go to /tmp, as the compilers' and Python's do; it finds what the machine has",
-             ["sh", "-c", 'out=$(TMPDIR= mktemp -d) || exit 1; "$0" "$out/config.mk" && cat "$out/config.mk"; '
-                          'status=$?; rm -rf "$out"; exit $status', ROOT / "tools" / "configure.sh"], 0,
-             [stdout_says(r"(?m)^HAVE_GMP := yes$"), stderr_lacks("mktemp", "configure.XXXXXX")],
+             "probes go to /tmp, as the compilers' and Python's do; it finds what the machine has; python3 on the "
+             "PATH a script that execs an interpreter (a pyenv shim) is recorded as that interpreter",
+             ["sh", "-c", 'out=$(TMPDIR= mktemp -d) || exit 1; mkdir "$out/shims" && ' + SHIM % '"$1"' + ' && '
+                          'PATH=$out/shims:$PATH "$0" "$out/config.mk" && cat "$out/config.mk"; '
+                          'status=$?; rm -rf "$out"; exit $status', ROOT / "tools" / "configure.sh", sys.executable], 0,
+             [stdout_says(r"(?m)^HAVE_GMP := yes$"), stdout_says(r"(?m)^PYTHON := %s$" % re.escape(sys.executable)),
+              stderr_lacks("mktemp", "configure.XXXXXX")],
              env={"TMPDIR": "/nonexistent/scratch", "NO_INSTALL": "1", "CI": None},
              needs=[program("factorial-serial")], timeout=120),
         Case("harness make's configure where Open MPI, GMP, OpenBLAS and clang are missing: each named with its "
              "packages, then every Debian package on a line of its own that runs as pasted (not joined to dnf and "
              "module by '|', a pipeline that installed nothing); config.mk keeps them for later makes' messages",
-             ["sh", "-c", 'out=$(mktemp -d) || exit 1; "$0" "$out/config.mk" && cat "$out/config.mk"; '
-                          'status=$?; rm -rf "$out"; exit $status', ROOT / "tools" / "configure.sh"], 0,
+             ["sh", "-c", 'out=$(mktemp -d) || exit 1; mkdir "$out/shims" "$out/modules" && ' + SHIM % (
+                 '"env PYTHONPATH=$out/modules $1"') + ' && ' + OTHER_MODULES + ' && '
+                          'PATH=$out/shims:$PATH "$0" "$out/config.mk" && cat "$out/config.mk"; '
+                          'status=$?; rm -rf "$out"; exit $status', ROOT / "tools" / "configure.sh", sys.executable], 0,
              [stderr_says("GMP not found", "apt-get install libgmp-dev (Debian)"),
               stderr_matches(r"(?m)^  apt-get install %s[\w .+-]*$" % MISSING_ON_ONE_LINE),
               stderr_lacks("|"),
-              stdout_says(r"(?m)^MISSING_DEBIAN := %s[\w .+-]*$" % MISSING_ON_ONE_LINE)],
+              stdout_says(r"(?m)^MISSING_DEBIAN := %s[\w .+-]*$" % MISSING_ON_ONE_LINE),
+              stdout_says(r"(?m)^PYTHON := /.*/shims/python3$")],
              env={"MPICC": "/nonexistent/mpicc", "GMP_LIBS": "-lno-such-gmp", "BLAS_LIBS": "-lno-such-blas",
                   "FUZZ_CC": "/nonexistent/clang", "NO_INSTALL": "1", "CI": None},
              timeout=120),

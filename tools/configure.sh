@@ -145,6 +145,7 @@ check_python() {
     for candidate in ${PYTHON:-python3 /usr/bin/python3}; do
         if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate"; then
             PYTHON_FOUND=$(command -v "$candidate")
+            [ -n "$PYTHON" ] || { own_path "$PYTHON_FOUND"; PYTHON_FOUND=$OWN_PATH; }
             return 0
         fi
     done
@@ -158,7 +159,8 @@ check_matplotlib() {
     for candidate in $PYTHON python3 /usr/bin/python3 /usr/local/bin/python3 \
                      $(compgen -c python3. 2>/dev/null | sort -u); do
         if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate" matplotlib; then
-            PYTHON_MPL=$(command -v "$candidate")
+            own_path "$(command -v "$candidate")"
+            PYTHON_MPL=$OWN_PATH
             return 0
         fi
     done
@@ -201,16 +203,18 @@ py_module_names() { local row; for row in "${py_modules[@]}"; do printf '%s ' "$
 
 # probe INTERPRETER (a path): its version (3.11), then which of matplotlib and the
 # lane's modules it imports (really imports: a module whose own dependencies are
-# broken counts as missing), in PROBED; empty when it does not run. Asked once per
+# broken counts as missing), in PROBED; empty when it does not run. In PROBED_AT,
+# the path the interpreter gives itself (sys.executable). Asked once per
 # interpreter and round of checks (run_checks empties `probed`): several checks
 # ask the same interpreter, and a pyenv shim in front of python3 costs most of a
 # second a call. (Called in a subshell, $(probe ...), it would forget the answer.)
-declare -A probed=()
+declare -A probed=() probed_at=()
 probe() {
-    PROBED=''
+    PROBED='' PROBED_AT=''
     [ -n "$1" ] || return 0
     if [ -z "${probed[$1]+set}" ]; then
-        probed[$1]=$("$1" - matplotlib $(py_module_names) 2>/dev/null <<'PY'
+        local answer
+        answer=$("$1" - matplotlib $(py_module_names) 2>/dev/null <<'PY'
 import importlib, sys
 found = ["%d.%d" % sys.version_info[:2]]
 for name in sys.argv[1:]:
@@ -219,11 +223,31 @@ for name in sys.argv[1:]:
         found.append(name)
     except Exception:
         pass
+print(sys.executable if "\n" not in (sys.executable or "\n") else "")
 print(" ".join(found))
 PY
 )
+        probed_at[$1]=${answer%%$'\n'*}
+        probed[$1]=${answer#*$'\n'}
     fi
-    PROBED=${probed[$1]}
+    PROBED=${probed[$1]} PROBED_AT=${probed_at[$1]}
+}
+
+# own_path INTERPRETER (a path found, not one the user named): in OWN_PATH, the
+# path the interpreter gives itself where that is another file (python3 on the
+# PATH as a pyenv shim, a script that execs the interpreter) that answers probe
+# the same; else INTERPRETER. The build runs it directly: a pyenv shim costs a
+# third of a second of CPU at every start, the harness starts it for every make
+# bench, and bin/*-py-* for every run (a start-up they would report as theirs).
+own_path() {
+    local answer
+    probe "$1"
+    OWN_PATH=$1 answer=$PROBED
+    if [ -n "$PROBED_AT" ] && [ "$PROBED_AT" != "$1" ] && [ -x "$PROBED_AT" ]; then
+        probe "$PROBED_AT"
+        [ "$PROBED" = "$answer" ] && OWN_PATH=$PROBED_AT
+        probe "$1"
+    fi
 }
 
 # lane_modules ANSWER: the lane's modules in probe's answer, in the table's order.
@@ -246,6 +270,7 @@ check_python_lane() {
         python_at_least 8 "$PROBED" || continue
         found=$(lane_modules "$PROBED")
         if [ "$(wc -w <<<"$found")" -gt "$best_count" ]; then
+            [ -n "$PYTHON_LANE" ] || { own_path "$path"; path=$OWN_PATH; }
             PYTHON_LANE_FOUND=$path PY_PACKAGES=$found best_count=$(wc -w <<<"$found")
         fi
     done
@@ -296,7 +321,7 @@ field() { cut -d'|' -f"$2" <<<"$1"; }
 # recording yes/no per check in $found and the failing rows in $missing.
 declare -A found
 run_checks() {
-    missing=() probed=()
+    missing=() probed=() probed_at=()
     local row check
     for row in "${components[@]}"; do
         check=$(field "$row" 2)

@@ -533,12 +533,15 @@ def check_sweep():
 
 
 def check_failing():
-    """A variant that fails is recorded with its exit code, not dropped, and said with its message."""
+    """A variant that fails is recorded with its exit code, not dropped, and said with its message. A program
+    of a workload WORKLOADS= leaves out is not asked to describe itself (a Python one's answer costs seconds)."""
     with tempfile.TemporaryDirectory() as folder:
-        bin_dir = make_bin(folder, fakes=["matmul-broken"], real=["matmul-serial"])
-        results = Path(folder) / "results"
-        out = bench(bin_dir, results, ["--workers", "1", "--repeats", "2"])
+        bin_dir = make_bin(folder, fakes=["matmul-broken", "download-sleepy"], real=["matmul-serial"])
+        results, asked = Path(folder) / "results", Path(folder) / "asked"
+        out = bench(bin_dir, results, ["--workers", "1", "--repeats", "2"], env=dict(os.environ, FAKE_ASKED=str(asked)))
         expect(out.returncode == 0, "bench failed: %s" % out.stderr[-2000:])
+        expect(asked.read_text().split() == ["matmul-broken"], "WORKLOADS=matmul asked --describe of: %s"
+               % (asked.read_text().split() if asked.exists() else "none (the fake matmul-broken was not asked)"))
         broken = [r for r in runs_of(results) if r["model"] == "broken"]
         expect(len(broken) == 3, "%d rows for the failing variant, expected 3" % len(broken))
         expect(all(r["exit"] == "1" and r["verified"] == "no" for r in broken), "failing rows keep exit 1")

@@ -136,7 +136,8 @@ def cases():
         Case("harness tiny sweep: configurations x repeats rows, summary, meta, PNGs; WORKERS= past the only "
              "program's limit: nothing to run, exit 1; make plot RESULTS= of a path with a space and a quote",
              [sys.executable, CHECKS, "sweep"], needs=needs, timeout=300),
-        Case("harness records a failing variant instead of dropping it",
+        Case("harness records a failing variant instead of dropping it; WORKLOADS=matmul asks no other "
+             "workload's program to describe itself",
              [sys.executable, CHECKS, "failing"], needs=needs, timeout=300),
         Case("harness a serial code that failed every run: the speedups it leaves unmeasured are left out of "
              "the plots (gnuplot and matplotlib), whose titles say why, not drawn flat at 0",

@@ -871,8 +871,12 @@ def main():
             "type, --cpus-per-task, taskset), or start a new sweep without RESUME=1" % (folder, "; ".join(differs)))
         return 2
     models = split_list(options.models)
+    # The workloads WORKLOADS= names, by name or by a study of theirs (factorial-many): only their programs
+    # are asked to describe themselves (a Python one's answer costs its interpreter's start).
+    wanted = split_list(options.workloads)
+    workloads = set(wanted or []) | {study.workload for study in studies.STUDIES if study.name in (wanted or [])}
     programs = studies.discover(options.bin, keep=lambda workload, model: (options.python or not is_python(model))
-                                and (not models or model in models))
+                                and (not models or model in models) and (not wanted or workload in workloads))
     if not programs:
         sys.exit("bench: no programs in %s%s; run make first" % (
             options.bin, "" if not models else " among MODELS=%s" % options.models))

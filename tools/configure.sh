@@ -236,9 +236,10 @@ PY
 # own_path INTERPRETER (a path found, not one the user named): in OWN_PATH, the
 # path the interpreter gives itself where that is another file (python3 on the
 # PATH as a pyenv shim, a script that execs the interpreter) that answers probe
-# the same; else INTERPRETER. The build runs it directly: a pyenv shim costs a
-# third of a second of CPU at every start, the harness starts it for every make
-# bench, and bin/*-py-* for every run (a start-up they would report as theirs).
+# the same; else INTERPRETER. The build runs it directly: a pyenv shim starts a
+# bash and pyenv itself before the interpreter, every time (a third of a second
+# of CPU on one 2-core VM), the harness starts it for every make bench, and
+# bin/*-py-* for every run (a start-up they would report as theirs).
 own_path() {
     local answer
     probe "$1"

@@ -14,7 +14,8 @@ the run's processes (each started with a mark in its environment, which
 every program of the run inherits) is still there GRACE_SECONDS later, and
 nothing is left in its TMPDIR (a folder of this script's). Prints what it
 found; exit status 0 when all of that holds, 1 when not (what is left is
-killed then).
+killed then). A run that did not end is asked where its threads are
+(SIGUSR1) before it is killed, and all it printed is shown.
 """
 import os
 import re
@@ -34,6 +35,8 @@ START_SECONDS = 60
 STOP_SECONDS = 20
 # How long the run's processes may take to be gone after the runner ended (looked at until they are).
 GRACE_SECONDS = 10.0
+# How long a run that did not end has to print where its threads are before it is killed.
+STACKS_SECONDS = 1.0
 # How often the process table is read while waiting.
 POLL_SECONDS = 0.01
 # The variable tests/suite.py marks each case's processes with.
@@ -102,8 +105,11 @@ def stop_run(table, signo, said, mark, env, tmp):
         lines += rest.splitlines(keepends=True)
     except subprocess.TimeoutExpired:
         problems.append("the run did not end within %d s of %s" % (STOP_SECONDS, said))
+        runner.send_signal(signal.SIGUSR1)   # where each of its threads is (run_tests.py), said after its lines
+        time.sleep(STACKS_SECONDS)
         os.killpg(runner.pid, signal.SIGKILL)
-        runner.communicate()
+        rest, _ = runner.communicate()   # all it printed since the first line that was not read, kept
+        lines += rest.splitlines(keepends=True)
     took = time.monotonic() - interrupted
     text = "".join(lines)
     if runner.returncode != 128 + signo:
@@ -129,7 +135,7 @@ def stop_run(table, signo, said, mark, env, tmp):
     for problem in problems:
         print("interrupt_run: %s" % problem, file=sys.stderr)
     if problems:
-        print("interrupt_run: the run said:\n%s" % text[-1500:], file=sys.stderr)
+        print("interrupt_run: the run said:\n%s" % text[-6000:], file=sys.stderr)
     return 1 if problems else 0
 
 

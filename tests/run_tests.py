@@ -24,13 +24,24 @@ A table module defines cases(), returning its Case rows; it may also define
 setup() (run before cases(), e.g. to start a server the cases talk to) and
 teardown() (run after every case has finished, even after failures).
 
+While cases run, Ctrl-C and SIGTERM are noted, not raised: the main thread
+looks for the note between its waits (every LOOK_SECONDS). An exception
+raised wherever the main thread stood could land between a lock's acquire
+and the with-block that would release it (a threading.Condition's
+__enter__, which Python runs: a future's, the pool's queue's), and a case's
+thread would then wait on that lock for ever, and the run with it.
+
 Started with SIGINT ignored (a shell's `make test &` without job control),
 the programs under test would inherit that and could not be interrupted:
 every Ctrl-C case would fail for the way the suite was started. So the
 suite takes SIGINT back first, and the programs start with its default.
+
+A run that seems stuck: `kill -USR1 PID` (the runner's) prints where each of
+its threads is, on its stderr, and the run goes on.
 """
 import argparse
 import concurrent.futures
+import faulthandler
 import importlib
 import os
 import signal
@@ -51,6 +62,10 @@ JOBS_PAST_CORES = 1
 
 # While cases run, a progress line at least this often.
 PROGRESS_SECONDS = 10
+# How often the main thread, waiting for a case, looks whether Ctrl-C or SIGTERM came (seconds).
+LOOK_SECONDS = 0.1
+# The signals that stop a run, and how its last lines name them.
+STOPPING = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
 
 class Progress:
@@ -120,8 +135,8 @@ def load_tables(only=""):
 
 
 class Tally:
-    """What the run came to: counts, each case's seconds, and what cut it short (None, or the
-    KeyboardInterrupt: Ctrl-C's, or SIGTERM's Stopped)."""
+    """What the run came to: counts, each case's seconds, and the signal that cut it short
+    (None, signal.SIGINT: Ctrl-C, or signal.SIGTERM)."""
 
     def __init__(self):
         self.passed = self.failed = self.skipped = 0
@@ -130,17 +145,23 @@ class Tally:
         self.interrupted = None
         self.started = time.monotonic()
 
-    def stopped_by(self):
-        """The signal that cut the run short: its number, and how the last lines name it."""
-        if isinstance(self.interrupted, runner.Stopped):
-            return signal.SIGTERM, "SIGTERM"
-        return signal.SIGINT, "Ctrl-C"
+    def note_stop(self, signum, frame):
+        """Ctrl-C's and SIGTERM's handler while cases run and tables are torn down: the first
+        signal is noted for the main thread to read between its waits, and none is raised (the
+        docstring says why). A second one does not cut the way out short."""
+        if self.interrupted is None:
+            self.interrupted = signum
+
+    def interrupted_by(self, stop):
+        """Note the KeyboardInterrupt that stopped the tables' setup: Ctrl-C's, or SIGTERM's Stopped."""
+        if self.interrupted is None:
+            self.interrupted = signal.SIGTERM if isinstance(stop, runner.Stopped) else signal.SIGINT
 
 
 def run_tables(tables, options, ready, tally):
     """Set up each table (ready: those whose setup ran), then run every case,
-    options.jobs at a time, into tally. Ctrl-C stops the run: no further case
-    starts, and the running ones are killed (stop_running)."""
+    options.jobs at a time, into tally. Ctrl-C (or SIGTERM) stops the run: no
+    further case starts, and the running ones are killed (stop_running)."""
     in_ci = os.environ.get("CI") == "true"
     cases = []
     for table, module in tables:
@@ -158,19 +179,24 @@ def run_tables(tables, options, ready, tally):
     cases.sort(key=lambda table_case: -table_case[1].timeout)
     tally.total = len(cases)
     tally.started = time.monotonic()
+    for signo in STOPPING:   # from here on noted, not raised (the docstring says why); main() keeps them so
+        signal.signal(signo, tally.note_stop)
     print("running %d cases, %d at a time" % (len(cases), options.jobs), flush=True)
     progress = Progress(len(cases), in_ci)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         progress.start()
         try:
-            # Submitted inside the try: a Ctrl-C while they are (the first cases already
-            # running) must cancel the rest too, not leave the pool to run them all.
             futures = []
             for table, case in cases:
+                if tally.interrupted:
+                    break
                 futures.append((table, case, pool.submit(timed_case, case)))
                 futures[-1][2].add_done_callback(progress.count)
             for table, case, future in futures:
-                ok, message, seconds = future.result()
+                outcome = wait_for(future, tally)
+                if outcome is None:
+                    break
+                ok, message, seconds = outcome
                 tally.durations.append((seconds, table, case.name))
                 if ok is None and not in_ci:
                     tally.skipped += 1
@@ -180,17 +206,28 @@ def run_tables(tables, options, ready, tally):
                 else:
                     tally.failed += 1
                     print("FAIL  [%s] %s: %s" % (table, case.name, message), flush=True)
-        except KeyboardInterrupt as e:
-            tally.interrupted = e
-            pool.shutdown(wait=False, cancel_futures=True)
-            stop_running()   # the pool's threads return as their cases' processes die
         finally:
+            if tally.interrupted:
+                pool.shutdown(wait=False, cancel_futures=True)
+                stop_running()   # the pool's threads return as their cases' processes die
             progress.stop()
+
+
+def wait_for(future, tally):
+    """A case's (ok, message, seconds) once it has ended, or None once Ctrl-C or SIGTERM
+    has stopped the run (looked for every LOOK_SECONDS)."""
+    while not tally.interrupted:
+        try:
+            return future.result(timeout=LOOK_SECONDS)
+        except concurrent.futures.TimeoutError:
+            continue
+    return None
 
 
 def main():
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the docstring says why
     signal.signal(signal.SIGTERM, runner.stop_on_sigterm)  # as Ctrl-C, exit status 143
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # where a stuck run's threads are
     parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("--jobs", type=int, default=usable_cores() + JOBS_PAST_CORES)
     parser.add_argument("--table", default="")
@@ -211,8 +248,10 @@ def main():
     try:
         run_tables(tables, options, ready, tally)
     except KeyboardInterrupt as e:   # while the tables were set up
-        tally.interrupted = e
-    finally:   # the tables' servers and clusters go down, whatever happened
+        tally.interrupted_by(e)
+    finally:   # the tables' servers and clusters go down, whatever happened, a second Ctrl-C noted only
+        for signo in STOPPING:
+            signal.signal(signo, tally.note_stop)
         for module in ready:
             if hasattr(module, "teardown"):
                 try:
@@ -226,7 +265,8 @@ def main():
     if tally.skipped:
         print("%d skipped (what they need is not here: a program not built, a command or package not installed)"
               % tally.skipped)
-    signo, name = tally.stopped_by()
+    signo = tally.interrupted
+    name = STOPPING.get(signo)
     if tally.interrupted and not tally.total:
         print("interrupted (%s) while the tables were set up; no case ran" % name)
     elif tally.interrupted:

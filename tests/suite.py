@@ -166,10 +166,13 @@ def run_case(case):
     if missing:
         return None, "not here: " + ", ".join(missing)
     env = dict(os.environ)
-    # Open MPI jobs that start at once share /tmp/ompi.<host>.<uid> and race to
-    # create and remove it (MPI_Init then fails now and then); each case gets
-    # its own session directory instead, removed afterwards.
-    session = tempfile.mkdtemp(prefix="ompi-case-")
+    # Each case has a folder of its own, removed when it ends, and when it is killed: a run
+    # stopped by Ctrl-C or SIGTERM kills its cases, whose own clean-up then never runs. It is
+    # the case's TMPDIR (a lesson's copy of the tree, configure's probes, a check's scratch
+    # folders), and Open MPI's session directory: jobs that start at once share
+    # /tmp/ompi.<host>.<uid> and race to create and remove it (MPI_Init then fails now and then).
+    session = tempfile.mkdtemp(prefix="test-case-")
+    env["TMPDIR"] = session
     env["OMPI_MCA_orte_tmpdir_base"] = session
     env[CASE_MARK] = session
     # Dask's LocalCluster keeps its workers' lock files in /tmp/dask-worker-space (or

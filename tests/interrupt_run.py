@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """tests/interrupt_run.py — Ctrl-C (or SIGTERM) stops a test run at once, and the run leaves nothing behind.
 
-Usage: tests/interrupt_run.py TABLE [--sigterm]
+Usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start]
 
 Starts tests/run_tests.py --table TABLE --jobs 1 in a session of its own, as
 a terminal starts `make test`: the runner and the servers its tables start
 share one process group. Once cases run, it sends that group SIGINT, what
 Ctrl-C sends (with --sigterm: SIGTERM to the runner alone, what kill, Slurm
-and a batch job's time limit send), and expects the runner to end within
+and a batch job's time limit send; with --at-start, as soon as the runner
+says it starts its cases, while it still hands them to its threads), and expects the runner to end within
 STOP_SECONDS with exit status 130 (143), to say it was interrupted and end
 with its "N passed, N failed" line, and to leave no process behind: none of
 the run's processes (each started with a mark in its environment, which
@@ -69,20 +70,24 @@ def wait_until(condition, seconds):
 
 
 def main():
-    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["--sigterm"]):
-        sys.exit("usage: tests/interrupt_run.py TABLE [--sigterm]")
-    signo, said = (signal.SIGTERM, "SIGTERM") if sys.argv[2:] else (signal.SIGINT, "Ctrl-C")
+    flags = sys.argv[2:]
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-") or not set(flags) <= {"--sigterm", "--at-start"} \
+            or len(set(flags)) != len(flags):
+        sys.exit("usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start]")
+    signo, said = (signal.SIGTERM, "SIGTERM") if "--sigterm" in flags else (signal.SIGINT, "Ctrl-C")
     mark = "INTERRUPT_RUN_MARK=%s" % uuid.uuid4().hex
     key, value = mark.split("=")
     tmp = tempfile.mkdtemp(prefix="interrupt-run-")
     try:
-        return stop_run(sys.argv[1], signo, said, mark, dict(os.environ, TMPDIR=tmp, **{key: value}), tmp)
+        return stop_run(sys.argv[1], signo, said, "--at-start" in flags, mark,
+                        dict(os.environ, TMPDIR=tmp, **{key: value}), tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def stop_run(table, signo, said, mark, env, tmp):
-    """Run the table, stop it with signo once a case runs, and look for what is left (see above)."""
+def stop_run(table, signo, said, at_start, mark, env, tmp):
+    """Run the table, stop it with signo once a case runs (at_start: once the runner says it starts
+    them), and look for what is left (see above)."""
     runner = subprocess.Popen([sys.executable, str(HERE / "run_tests.py"), "--table", table, "--jobs", "1"],
                               env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -93,7 +98,7 @@ def stop_run(table, signo, said, mark, env, tmp):
         if line.startswith("running ") or time.monotonic() > deadline:
             break
     # The signal while a case runs (not a fixed wait, which a loaded machine could spend before the first case).
-    if not wait_until(lambda: marked(mark, in_a_case=True), START_SECONDS):
+    if not at_start and not wait_until(lambda: marked(mark, in_a_case=True), START_SECONDS):
         problems.append("no case was running within %d s: %s came before any" % (START_SECONDS, said))
     if signo == signal.SIGINT:
         os.killpg(runner.pid, signo)

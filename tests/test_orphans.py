@@ -88,4 +88,9 @@ def cases():
         Case("orphans: the test run stopped by SIGTERM ends as after Ctrl-C, exit 143, leaving no process or folder",
              [sys.executable, INTERRUPT_RUN, "download", "--sigterm"], 0, [stdout_says(r"left 0 processes")],
              needs=[FILESERVER], timeout=90),
+        # The same the moment the runner says it starts its cases, while its main thread hands them to its
+        # threads: what it has handed out is stopped, and nothing more starts.
+        Case("orphans: the test run stopped by SIGTERM as its cases start ends as ever, leaving no process or folder",
+             [sys.executable, INTERRUPT_RUN, "download", "--sigterm", "--at-start"], 0,
+             [stdout_says(r"left 0 processes")], needs=[FILESERVER], timeout=90),
     ]

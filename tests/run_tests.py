@@ -224,30 +224,32 @@ def wait_for(future, tally):
     return None
 
 
-def main():
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # the docstring says why
-    signal.signal(signal.SIGTERM, runner.stop_on_sigterm)  # as Ctrl-C, exit status 143
-    faulthandler.register(signal.SIGUSR1, all_threads=True)  # where a stuck run's threads are
+def parse_options():
     parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # -OO leaves no docstring
     parser.add_argument("--jobs", type=int, default=usable_cores() + JOBS_PAST_CORES)
     parser.add_argument("--table", default="")
     parser.add_argument("--filter", default="")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--slowest", type=int, default=0)
-    options = parser.parse_args()
+    return parser.parse_args()
 
-    tables = load_tables(options.table)
-    if options.list:
-        for table, module in tables:
-            for case in module.cases():
-                if options.filter in case.name:
-                    print("%-10s %s" % (table, case.name))
-        return 0
 
-    tally, ready = Tally(), []
+def main():
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the docstring says why
+    signal.signal(signal.SIGTERM, runner.stop_on_sigterm)  # as Ctrl-C, exit status 143
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # where a stuck run's threads are
+    tally, ready, options = Tally(), [], None
     try:
+        options = parse_options()
+        tables = load_tables(options.table)
+        if options.list:
+            for table, module in tables:
+                for case in module.cases():
+                    if options.filter in case.name:
+                        print("%-10s %s" % (table, case.name))
+            return 0
         run_tables(tables, options, ready, tally)
-    except KeyboardInterrupt as e:   # while the tables were set up
+    except KeyboardInterrupt as e:   # before any case ran: while the tables were loaded or set up
         tally.interrupted_by(e)
     finally:   # the tables' servers and clusters go down, whatever happened, a second Ctrl-C noted only
         for signo in STOPPING:
@@ -260,7 +262,7 @@ def main():
                     tally.failed += 1
                     print("FAIL  [%s] teardown: %s: %s" % (module.__name__[len("test_"):], type(e).__name__, e),
                           flush=True)
-    if options.slowest and not tally.interrupted:
+    if options and options.slowest and not tally.interrupted:
         print_slowest(tally.durations, options.slowest)
     if tally.skipped:
         print("%d skipped (what they need is not here: a program not built, a command or package not installed)"
@@ -268,7 +270,7 @@ def main():
     signo = tally.interrupted
     name = STOPPING.get(signo)
     if tally.interrupted and not tally.total:
-        print("interrupted (%s) while the tables were set up; no case ran" % name)
+        print("interrupted (%s) while the tables were loaded or set up; no case ran" % name)
     elif tally.interrupted:
         print("interrupted (%s) after %d of %d cases; the rest did not run" % (
             name, tally.passed + tally.failed + tally.skipped, tally.total))

@@ -7,8 +7,9 @@ Starts tests/run_tests.py --table TABLE --jobs 1 in a session of its own, as
 a terminal starts `make test`: the runner and the servers its tables start
 share one process group. Once cases run, it sends that group SIGINT, what
 Ctrl-C sends (with --sigterm: SIGTERM to the runner alone, what kill, Slurm
-and a batch job's time limit send; with --at-start, as soon as the runner
-says it starts its cases, while it still hands them to its threads), and expects the runner to end within
+and a batch job's time limit send; with --at-start: as soon as the runner
+says it starts its cases, while it still hands them to its threads), and
+expects the runner to end within
 STOP_SECONDS with exit status 130 (143), to say it was interrupted and end
 with its "N passed, N failed" line, and to leave no process behind: none of
 the run's processes (each started with a mark in its environment, which

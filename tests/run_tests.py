@@ -153,7 +153,8 @@ class Tally:
             self.interrupted = signum
 
     def interrupted_by(self, stop):
-        """Note the KeyboardInterrupt that stopped the tables' setup: Ctrl-C's, or SIGTERM's Stopped."""
+        """Note the KeyboardInterrupt that came before any case ran (while the options were read, the tables
+        loaded or set up): Ctrl-C's, or SIGTERM's Stopped."""
         if self.interrupted is None:
             self.interrupted = signal.SIGTERM if isinstance(stop, runner.Stopped) else signal.SIGINT
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """tests/interrupt_run.py — Ctrl-C (or SIGTERM) stops a test run at once, and the run leaves nothing behind.
 
-Usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start]
+Usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start | --in-setup]
 
 Starts tests/run_tests.py --table TABLE --jobs 1 in a session of its own, as
 a terminal starts `make test`: the runner and the servers its tables start
 share one process group. Once cases run, it sends that group SIGINT, what
 Ctrl-C sends (with --sigterm: SIGTERM to the runner alone, what kill, Slurm
 and a batch job's time limit send; with --at-start: as soon as the runner
-says it starts its cases, while it still hands them to its threads), and
-expects the runner to end within
+says it starts its cases, while it still hands them to its threads; with
+--in-setup: once the table's setup has made its folder and started a
+process, half-way through it), and expects the runner to end within
 STOP_SECONDS with exit status 130 (143), to say it was interrupted and end
 with its "N passed, N failed" line, and to leave no process behind: none of
 the run's processes (each started with a mark in its environment, which
@@ -41,6 +42,8 @@ GRACE_SECONDS = 10.0
 STACKS_SECONDS = 1.0
 # How often the process table is read while waiting.
 POLL_SECONDS = 0.01
+# The moments the signal can be sent at (the flags that choose them; without one: once a case runs).
+MOMENTS = {"--at-start": "start", "--in-setup": "setup"}
 # The variable tests/suite.py marks each case's processes with.
 CASE_MARK = "TEST_SUITE_CASE"
 
@@ -72,34 +75,41 @@ def wait_until(condition, seconds):
 
 def main():
     flags = sys.argv[2:]
-    if len(sys.argv) < 2 or sys.argv[1].startswith("-") or not set(flags) <= {"--sigterm", "--at-start"} \
-            or len(set(flags)) != len(flags):
-        sys.exit("usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start]")
+    moments = [MOMENTS[flag] for flag in flags if flag in MOMENTS]
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-") or not set(flags) <= {"--sigterm"} | set(MOMENTS) \
+            or len(set(flags)) != len(flags) or len(moments) > 1:
+        sys.exit("usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start | --in-setup]")
     signo, said = (signal.SIGTERM, "SIGTERM") if "--sigterm" in flags else (signal.SIGINT, "Ctrl-C")
     mark = "INTERRUPT_RUN_MARK=%s" % uuid.uuid4().hex
     key, value = mark.split("=")
     tmp = tempfile.mkdtemp(prefix="interrupt-run-")
     try:
-        return stop_run(sys.argv[1], signo, said, "--at-start" in flags, mark,
+        return stop_run(sys.argv[1], signo, said, (moments or ["case"])[0], mark,
                         dict(os.environ, TMPDIR=tmp, **{key: value}), tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def stop_run(table, signo, said, at_start, mark, env, tmp):
-    """Run the table, stop it with signo once a case runs (at_start: once the runner says it starts
-    them), and look for what is left (see above)."""
+def stop_run(table, signo, said, moment, mark, env, tmp):
+    """Run the table, stop it with signo at moment ("case": once a case runs; "start": once the runner
+    says it starts them; "setup": once the table's setup made its folder and started a process), and
+    look for what is left (see above)."""
     runner = subprocess.Popen([sys.executable, str(HERE / "run_tests.py"), "--table", table, "--jobs", "1"],
                               env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines, problems = [], []
     deadline = time.monotonic() + START_SECONDS
-    for line in runner.stdout:   # until it runs cases
-        lines.append(line)
-        if line.startswith("running ") or time.monotonic() > deadline:
-            break
+    if moment == "setup":   # its scratch folder made, then a process of its own (not the runner's own probes)
+        if not wait_until(lambda: os.listdir(tmp) and [pid for pid in marked(mark) if pid != runner.pid],
+                          START_SECONDS):
+            problems.append("the table's setup made nothing and started no process within %d s" % START_SECONDS)
+    else:
+        for line in runner.stdout:   # until it runs cases
+            lines.append(line)
+            if line.startswith("running ") or time.monotonic() > deadline:
+                break
     # The signal while a case runs (not a fixed wait, which a loaded machine could spend before the first case).
-    if not at_start and not wait_until(lambda: marked(mark, in_a_case=True), START_SECONDS):
+    if moment == "case" and not wait_until(lambda: marked(mark, in_a_case=True), START_SECONDS):
         problems.append("no case was running within %d s: %s came before any" % (START_SECONDS, said))
     if signo == signal.SIGINT:
         os.killpg(runner.pid, signo)
@@ -122,6 +132,8 @@ def stop_run(table, signo, said, at_start, mark, env, tmp):
         problems.append("exit status %s, expected %d" % (runner.returncode, 128 + signo))
     if "interrupted (%s)" % said not in text:
         problems.append("the run does not say it was interrupted (%s)" % said)
+    elif moment == "setup" and "interrupted (%s) while the tables were loaded or set up" % said not in text:
+        problems.append("%s came after the table's setup, not during it" % said)
     if not re.search(r"\n\d+ passed, \d+ failed\n$", text):
         problems.append("the run does not end with its 'N passed, N failed' line")
     if "Traceback" in text:

@@ -22,7 +22,8 @@ that ends leaving processes in its group fails, and they are killed.
 
 A table module defines cases(), returning its Case rows; it may also define
 setup() (run before cases(), e.g. to start a server the cases talk to) and
-teardown() (run after every case has finished, even after failures).
+teardown() (run after every case has finished, even after failures, and
+after a setup() that Ctrl-C or SIGTERM cut short: it takes down what is there).
 
 While cases run, Ctrl-C and SIGTERM are noted, not raised: the main thread
 looks for the note between its waits (every LOOK_SECONDS). An exception
@@ -169,6 +170,9 @@ def run_tables(tables, options, ready, tally):
         if hasattr(module, "setup"):
             try:
                 module.setup()
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM half-way: what it started goes down with the rest
+                ready.append(module)
+                raise
             except Exception as e:  # a broken fixture fails its table, not the run
                 tally.failed += 1
                 print("FAIL  [%s] setup: %s" % (table, e), flush=True)

@@ -93,4 +93,9 @@ def cases():
         Case("orphans: the test run stopped by SIGTERM as its cases start ends as ever, leaving no process or folder",
              [sys.executable, INTERRUPT_RUN, "download", "--sigterm", "--at-start"], 0,
              [stdout_says(r"left 0 processes")], needs=[FILESERVER], timeout=90),
+        # The same half-way through a table's setup, its first servers started and its folder made: they go
+        # too (they were left, the table's teardown not run, and a file server's start not stopped).
+        Case("orphans: the test run stopped by SIGTERM while a table's setup starts its servers leaves no "
+             "process or folder", [sys.executable, INTERRUPT_RUN, "download", "--sigterm", "--in-setup"], 0,
+             [stdout_says(r"left 0 processes")], needs=[FILESERVER], timeout=90),
     ]

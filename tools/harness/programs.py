@@ -135,7 +135,11 @@ class FileServer:
                      + (["--bind", bind] if bind else []) + [str(a) for a in args])
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=stderr,
                                         stdin=subprocess.DEVNULL, cwd=cwd, env=env)
-        line = self._first_line(timeout)
+        try:
+            line = self._first_line(timeout)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM while it starts: no caller has it to stop yet
+            self.stop()
+            raise
         match = PORT_LINE.fullmatch(line)
         if not match:
             try:  # a server that cannot start says why on stderr and exits

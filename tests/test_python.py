@@ -76,6 +76,10 @@ def teardown():
 # ---- the cases ----
 
 DEFAULT_SIZES = {"matmul": 67, "factorial": 1000, "download": 12}
+# probe problem-size: a --mode big n whose residues (8 bytes each, 9 pickled) would show, and the most its
+# problem may pickle to (the ranges' bounds and the workers' slots: a few hundred bytes).
+BIG_PROBLEM_N = 10 ** 7
+BIG_PROBLEM_BYTES = 64 * 1024
 
 
 def workload_args(workload, p, n=None):
@@ -456,6 +460,9 @@ def dying():
     cases.append(Case("py common: splitmix64, the made-up files and CRC-32C (crcmod's, and the C clients' "
                       "through ctypes) as C and tools/harness/content.py make them",
                       [lane_python(), THIS, "probe", "units"], 0, needs=needs_package("crcmod", "python3-crcmod")))
+    cases.append(Case("py factorial: a --mode big problem, as a pool sends it to each worker it spawns (pickled), "
+                      "does not grow with n; --mode many's holds a residue per task",
+                      [lane_python(), THIS, "probe", "problem-size"], 0))
     return cases
 
 
@@ -773,6 +780,26 @@ def probe_units(options):
         expect(content.crc32c(want) == test_download.crc32c(want), "CRC-32C of %s differs" % name)
     expect(content.crc32c(b"6789", content.crc32c(b"12345")) == 0xe3069283, "CRC-32C in pieces is not 0xe3069283")
     probe_receive_crc(content)
+
+
+def probe_problem_size(options):
+    """python/common/factorial.py's Problem: --mode big has no tasks, so no room for their residues, which
+    at n = 10^8 took 800 MB and seconds before every run, and which every worker started by spawn or
+    forkserver (a Dask or IPython Parallel engine too) was sent, pickled, inside the timed region."""
+    import pickle
+    sys.path.insert(0, str(ROOT / "python"))
+    from common import cli, factorial
+    big = factorial.prepare(factorial.parse(["factorial-py-multiprocessing", "-n", str(BIG_PROBLEM_N), "-p", "2"],
+                                            "py-multiprocessing", cli.MANY_WORKERS))
+    factorial.reset(big)
+    sent = len(pickle.dumps(big))
+    expect(sent < BIG_PROBLEM_BYTES, "a --mode big problem of n = %d pickles to %d bytes (at most %d expected): "
+           "it carries room for tasks it has none of" % (BIG_PROBLEM_N, sent, BIG_PROBLEM_BYTES))
+    many = factorial.prepare(factorial.parse(["factorial-py-serial", "--mode", "many", "-n", "3000"], "py-serial",
+                                             cli.ONE_WORKER))
+    factorial.reset(many)
+    expect(len(many.residue) == 3001 and set(many.residue[1:]) == {factorial.UNSET_RESIDUE},
+           "--mode many -n 3000: %d residues, not the 3001 poisoned ones its tasks fill" % len(many.residue))
 
 
 def probe_receive_crc(content):

@@ -783,9 +783,9 @@ def probe_units(options):
 
 
 def probe_problem_size(options):
-    """python/common/factorial.py's Problem: --mode big has no tasks, so no room for their residues, which
-    at n = 10^8 took 800 MB and seconds before every run, and which every worker started by spawn or
-    forkserver (a Dask or IPython Parallel engine too) was sent, pickled, inside the timed region."""
+    """python/common/factorial.py's Problem: --mode big has no tasks, so no room for their residues, n + 1
+    slots (800 MB at n = 10^8) made again before every run, which every worker started by spawn or
+    forkserver was sent, pickled, inside the timed region."""
     import pickle
     sys.path.insert(0, str(ROOT / "python"))
     from common import cli, factorial

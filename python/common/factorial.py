@@ -22,7 +22,7 @@ n gives the same digits= and mod61= in C and Python.
 """
 import math
 
-from . import cli, pools, report, run
+from . import cli, report, run
 
 # Limits and defaults (common/factorial.c's).
 MAX_N = 4294967295
@@ -298,7 +298,8 @@ worker_problem = None  # in a pool worker or an engine: the problem, handed over
 
 def start_worker(problem):
     """A pool's initializer: become a worker (pools.py), keep the problem (fork: no copy)."""
-    pools.become_worker(pipes_only=True)
+    from . import pools  # here, not above: py-serial and py-threading never start a pool, and importing
+    pools.become_worker(pipes_only=True)  # multiprocessing and ctypes is much of their start-up
     keep_problem(problem)
 
 

@@ -298,8 +298,10 @@ worker_problem = None  # in a pool worker or an engine: the problem, handed over
 
 def start_worker(problem):
     """A pool's initializer: become a worker (pools.py), keep the problem (fork: no copy)."""
-    from . import pools  # here, not above: py-serial and py-threading never start a pool, and importing
-    pools.become_worker(pipes_only=True)  # multiprocessing and ctypes is much of their start-up
+    # Imported here, not at the top: py-serial and py-threading never start a pool, and importing
+    # multiprocessing and ctypes is much of their start-up.
+    from . import pools
+    pools.become_worker(pipes_only=True)
     keep_problem(problem)
 
 

@@ -53,7 +53,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from suite import run_case, stop_running, usable_cores  # noqa: E402
+from suite import mark_run, run_case, stop_marked_run, stop_running, usable_cores  # noqa: E402
 from harness import runner  # noqa: E402  (suite puts tools/ on the path)
 
 # Cases run at once beyond the usable cores: on 2 cores, the suite's cases kept them busy 79%
@@ -244,6 +244,7 @@ def main():
     signal.signal(signal.SIGTERM, runner.stop_on_sigterm)  # as Ctrl-C, exit status 143
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # where a stuck run's threads are
     tally, ready, options = Tally(), [], None
+    mark_run()
     try:
         options = parse_options()
         tables = load_tables(options.table)
@@ -267,6 +268,8 @@ def main():
                     tally.failed += 1
                     print("FAIL  [%s] teardown: %s: %s" % (module.__name__[len("test_"):], type(e).__name__, e),
                           flush=True)
+        if tally.interrupted:  # and what a setup was starting as the signal came, which no teardown knows of
+            stop_marked_run()
     if options and options.slowest and not tally.interrupted:
         print_slowest(tally.durations, options.slowest)
     if tally.skipped:

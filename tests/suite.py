@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
@@ -57,6 +58,10 @@ DEFAULT_TIMEOUT = 120
 # session of its own (a probe's program, a cluster's daemons) is found by it and killed when the
 # case is killed (a time limit, Ctrl-C), not left running beside the later cases.
 CASE_MARK = "TEST_SUITE_CASE"
+# Every process the run starts carries this one (mark_run), so that a run stopped by Ctrl-C or
+# SIGTERM ends what its tables' setup was starting at that moment (a server half-way through
+# subprocess.Popen, or not yet stored where teardown looks), as it ends its cases'.
+RUN_MARK = "TEST_SUITE_RUN"
 # Seconds a case's processes may take to end after its first process did (Python's resource
 # tracker, an exiting child); any still there then are killed and fail the case.
 LEFTOVER_GRACE = 5.0
@@ -221,8 +226,26 @@ def kill_case(proc, mark):
     """SIGKILL to a case's process group and to every process carrying its mark
     (those it started in sessions of their own), until none is left."""
     kill_group(proc)
+    kill_marked(CASE_MARK, mark)
+
+
+def mark_run():
+    """From now on every process this run starts carries RUN_MARK, its value this run's own."""
+    os.environ[RUN_MARK] = "%d-%s" % (os.getpid(), uuid.uuid4().hex)
+
+
+def stop_marked_run():
+    """SIGKILL to every process the run started that is still there (after an
+    interrupted run's teardown: what a table's setup was starting when the
+    signal came, which no one holds to stop)."""
+    if RUN_MARK in os.environ:
+        kill_marked(RUN_MARK, os.environ[RUN_MARK])
+
+
+def kill_marked(name, value):
+    """SIGKILL to every process whose environment carries name=value, until none is left."""
     for _ in range(10):   # a process not yet killed may fork meanwhile
-        found = [pid for pid, _ in case_processes(mark)]
+        found = [pid for pid, _ in marked_processes(name, value) if pid != os.getpid()]
         if not found:
             return
         for pid in found:
@@ -233,9 +256,14 @@ def kill_case(proc, mark):
 
 
 def case_processes(mark, group=None):
-    """(pid, state) of the processes whose environment carries CASE_MARK=mark (and of
+    """marked_processes of the case whose CASE_MARK is mark."""
+    return marked_processes(CASE_MARK, mark, group)
+
+
+def marked_processes(name, value, group=None):
+    """(pid, state) of the processes whose environment carries name=value (and of
     process group `group`, if given); zombies are not counted, they hold nothing."""
-    needle, found = ("%s=%s" % (CASE_MARK, mark)).encode(), []
+    needle, found = ("%s=%s" % (name, value)).encode(), []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue

@@ -80,6 +80,8 @@ DEFAULT_SIZES = {"matmul": 67, "factorial": 1000, "download": 12}
 # problem may pickle to (the ranges' bounds and the workers' slots: a few hundred bytes).
 BIG_PROBLEM_N = 10 ** 7
 BIG_PROBLEM_BYTES = 64 * 1024
+# probe blas-threads: the OPENBLAS_NUM_THREADS a user set, above any machine's one thread.
+USER_BLAS_THREADS = "4"
 
 
 def workload_args(workload, p, n=None):
@@ -463,6 +465,10 @@ def dying():
     cases.append(Case("py factorial: a --mode big problem, as a pool sends it to each worker it spawns (pickled), "
                       "does not grow with n; --mode many's holds a residue per task",
                       [lane_python(), THIS, "probe", "problem-size"], 0))
+    cases.append(Case("py common: OpenBLAS starts on the one thread every program pins it to, not one per core, "
+                      "whatever OPENBLAS_NUM_THREADS says", [lane_python(), THIS, "probe", "blas-threads"], 0,
+                      env={"OPENBLAS_NUM_THREADS": USER_BLAS_THREADS},
+                      needs=needs_package("threadpoolctl", "python3-threadpoolctl")))
     return cases
 
 
@@ -800,6 +806,19 @@ def probe_problem_size(options):
     factorial.reset(many)
     expect(len(many.residue) == 3001 and set(many.residue[1:]) == {factorial.UNSET_RESIDUE},
            "--mode many -n 3000: %d residues, not the 3001 poisoned ones its tasks fill" % len(many.residue))
+
+
+def probe_blas_threads(options):
+    """python/common, which every program imports first, has OpenBLAS start on one thread: every program
+    pins it to one (blas.choose_core), so the thread per core it starts as NumPy loads would only cost
+    CPU time, in the program and in every worker."""
+    sys.path.insert(0, str(ROOT / "python"))
+    import common  # noqa: F401
+    import numpy  # noqa: F401
+    import threadpoolctl
+    threads = [e["num_threads"] for e in threadpoolctl.threadpool_info() if e.get("internal_api") == "openblas"]
+    expect(threads in ([], [1]), "with OPENBLAS_NUM_THREADS=%s set, OpenBLAS loaded with %s threads, not 1"
+           % (os.environ.get("OPENBLAS_NUM_THREADS"), threads))
 
 
 def probe_receive_crc(content):

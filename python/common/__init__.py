@@ -28,3 +28,11 @@
 A model file (python/<model>/<workload>.py) holds only its decomposition and
 a short main(); `diff -u python/serial/X.py python/<model>/X.py` is the lesson.
 """
+import os
+
+# OpenBLAS starts a thread per core as it loads, and every forked worker that calls it starts its
+# own again, unless OPENBLAS_NUM_THREADS says otherwise. Every program here runs its BLAS on one
+# thread (blas.choose_core pins it, so that the model decides the parallelism; download's NumPy
+# calls no BLAS), so those threads would only cost CPU time as each process starts. Said here,
+# before anything can load NumPy; workers inherit it.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"

@@ -812,9 +812,10 @@ def probe_blas_threads(options):
     """python/common, which every program imports first, has OpenBLAS start on one thread: every program
     pins it to one (blas.choose_core), so the thread per core it starts as NumPy loads would only cost
     CPU time, in the program and in every worker."""
+    import importlib
     sys.path.insert(0, str(ROOT / "python"))
-    import common  # noqa: F401
-    import numpy  # noqa: F401
+    for first in ("common", "numpy"):  # as a program loads them
+        importlib.import_module(first)
     import threadpoolctl
     threads = [e["num_threads"] for e in threadpoolctl.threadpool_info() if e.get("internal_api") == "openblas"]
     expect(threads in ([], [1]), "with OPENBLAS_NUM_THREADS=%s set, OpenBLAS loaded with %s threads, not 1"

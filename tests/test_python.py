@@ -468,7 +468,8 @@ def dying():
     cases.append(Case("py common: OpenBLAS starts on the one thread every program pins it to, not one per core, "
                       "whatever OPENBLAS_NUM_THREADS says", [lane_python(), THIS, "probe", "blas-threads"], 0,
                       env={"OPENBLAS_NUM_THREADS": USER_BLAS_THREADS},
-                      needs=needs_package("threadpoolctl", "python3-threadpoolctl")))
+                      needs=needs_package("numpy", "python3-numpy")
+                      + needs_package("threadpoolctl", "python3-threadpoolctl")))
     return cases
 
 
@@ -819,7 +820,7 @@ def probe_blas_threads(options):
     import threadpoolctl
     threads = [e["num_threads"] for e in threadpoolctl.threadpool_info() if e.get("internal_api") == "openblas"]
     expect(threads in ([], [1]), "with OPENBLAS_NUM_THREADS=%s set, OpenBLAS loaded with %s threads, not 1"
-           % (os.environ.get("OPENBLAS_NUM_THREADS"), threads))
+           % (USER_BLAS_THREADS, threads))
 
 
 def probe_receive_crc(content):

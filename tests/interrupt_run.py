@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/interrupt_run.py — Ctrl-C (or SIGTERM) stops a test run at once, and the run leaves nothing behind.
 
-Usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start | --in-setup]
+Usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start | --in-setup | --in-imports]
 
 Starts tests/run_tests.py --table TABLE --jobs 1 in a session of its own, as
 a terminal starts `make test`: the runner and the servers its tables start
@@ -10,7 +10,8 @@ Ctrl-C sends (with --sigterm: SIGTERM to the runner alone, what kill, Slurm
 and a batch job's time limit send; with --at-start: as soon as the runner
 says it starts its cases, while it still hands them to its threads; with
 --in-setup: once the table's setup has made its folder and started a
-process, half-way through it), and expects the runner to end within
+process, half-way through it; with --in-imports: while the runner still
+loads its own modules, before its main() runs), and expects the runner to end within
 STOP_SECONDS with exit status 130 (143), to say it was interrupted and end
 with its "N passed, N failed" line, and to leave no process behind: none of
 the run's processes (each started with a mark in its environment, which
@@ -43,7 +44,21 @@ STACKS_SECONDS = 1.0
 # How often the process table is read while waiting.
 POLL_SECONDS = 0.01
 # The moments the signal can be sent at (the flags that choose them; without one: once a case runs).
-MOMENTS = {"--at-start": "start", "--in-setup": "setup"}
+MOMENTS = {"--at-start": "start", "--in-setup": "setup", "--in-imports": "imports"}
+# For --in-imports: the runner, started through this, signals itself (argv[1]) as it begins to import
+# tests/suite.py, the first of its own modules: where a signal from outside would land once in a while.
+SIGNAL_IN_IMPORTS = """
+import os, runpy, sys
+signo = int(sys.argv[1])
+class SignalAtSuite:
+    def find_spec(self, name, path=None, target=None):
+        if name == "suite":
+            os.kill(os.getpid(), signo)
+        return None
+sys.meta_path.insert(0, SignalAtSuite())
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 # The variable tests/suite.py marks each case's processes with.
 CASE_MARK = "TEST_SUITE_CASE"
 
@@ -78,7 +93,7 @@ def main():
     moments = [MOMENTS[flag] for flag in flags if flag in MOMENTS]
     if len(sys.argv) < 2 or sys.argv[1].startswith("-") or not set(flags) <= {"--sigterm"} | set(MOMENTS) \
             or len(set(flags)) != len(flags) or len(moments) > 1:
-        sys.exit("usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start | --in-setup]")
+        sys.exit("usage: tests/interrupt_run.py TABLE [--sigterm] [--at-start | --in-setup | --in-imports]")
     signo, said = (signal.SIGTERM, "SIGTERM") if "--sigterm" in flags else (signal.SIGINT, "Ctrl-C")
     mark = "INTERRUPT_RUN_MARK=%s" % uuid.uuid4().hex
     key, value = mark.split("=")
@@ -92,9 +107,10 @@ def main():
 
 def stop_run(table, signo, said, moment, mark, env, tmp):
     """Run the table, stop it with signo at moment ("case": once a case runs; "start": once the runner
-    says it starts them; "setup": once the table's setup made its folder and started a process), and
-    look for what is left (see above)."""
-    runner = subprocess.Popen([sys.executable, str(HERE / "run_tests.py"), "--table", table, "--jobs", "1"],
+    says it starts them; "setup": once the table's setup made its folder and started a process;
+    "imports": as the runner loads its modules, by itself), and look for what is left (see above)."""
+    launch = [sys.executable, "-c", SIGNAL_IN_IMPORTS, str(int(signo))] if moment == "imports" else [sys.executable]
+    runner = subprocess.Popen(launch + [str(HERE / "run_tests.py"), "--table", table, "--jobs", "1"],
                               env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines, problems = [], []
@@ -103,7 +119,7 @@ def stop_run(table, signo, said, moment, mark, env, tmp):
         if not wait_until(lambda: os.listdir(tmp) and [pid for pid in marked(mark) if pid != runner.pid],
                           START_SECONDS):
             problems.append("the table's setup made nothing and started no process within %d s" % START_SECONDS)
-    else:
+    elif moment != "imports":
         for line in runner.stdout:   # until it runs cases
             lines.append(line)
             if line.startswith("running ") or time.monotonic() > deadline:
@@ -111,7 +127,9 @@ def stop_run(table, signo, said, moment, mark, env, tmp):
     # The signal while a case runs (not a fixed wait, which a loaded machine could spend before the first case).
     if moment == "case" and not wait_until(lambda: marked(mark, in_a_case=True), START_SECONDS):
         problems.append("no case was running within %d s: %s came before any" % (START_SECONDS, said))
-    if signo == signal.SIGINT:
+    if moment == "imports":
+        pass   # it signals itself
+    elif signo == signal.SIGINT:
         os.killpg(runner.pid, signo)
     else:
         runner.send_signal(signo)
@@ -134,6 +152,8 @@ def stop_run(table, signo, said, moment, mark, env, tmp):
         problems.append("the run does not say it was interrupted (%s)" % said)
     elif moment == "setup" and "interrupted (%s) while the tables were loaded or set up" % said not in text:
         problems.append("%s came after the table's setup, not during it" % said)
+    elif moment == "imports" and "interrupted (%s) while the runner started; no case ran" % said not in text:
+        problems.append("%s came after the runner loaded its modules, not while it did" % said)
     if not re.search(r"\n\d+ passed, \d+ failed\n$", text):
         problems.append("the run does not end with its 'N passed, N failed' line")
     if "Traceback" in text:

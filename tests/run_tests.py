@@ -40,16 +40,33 @@ suite takes SIGINT back first, and the programs start with its default.
 A run that seems stuck: `kill -USR1 PID` (the runner's) prints where each of
 its threads is, on its stderr, and the run goes on.
 """
-import argparse
-import concurrent.futures
-import faulthandler
-import importlib
-import os
 import signal
 import sys
-import threading
-import time
-from pathlib import Path
+
+# The signals that stop a run, and how its last lines name them.
+STOPPING = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+
+def stopped_starting(signo, frame):
+    """Ctrl-C or SIGTERM while the runner loads its modules (a tenth of a second, before main() takes
+    the signals over): nothing has started yet, so the run ends as an interrupted one does, without
+    Python's traceback from wherever the import stood."""
+    print("interrupted (%s) while the runner started; no case ran" % STOPPING[signo])
+    print("0 passed, 0 failed", flush=True)
+    sys.exit(128 + signo)
+
+
+for signo in STOPPING:
+    signal.signal(signo, stopped_starting)
+
+import argparse  # noqa: E402
+import concurrent.futures  # noqa: E402
+import faulthandler  # noqa: E402
+import importlib  # noqa: E402
+import os  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -65,8 +82,6 @@ JOBS_PAST_CORES = 1
 PROGRESS_SECONDS = 10
 # How often the main thread, waiting for a case, looks whether Ctrl-C or SIGTERM came (seconds).
 LOOK_SECONDS = 0.1
-# The signals that stop a run, and how its last lines name them.
-STOPPING = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
 
 class Progress:

@@ -98,4 +98,11 @@ def cases():
         Case("orphans: the test run stopped by SIGTERM while a table's setup starts its servers leaves no "
              "process or folder", [sys.executable, INTERRUPT_RUN, "download", "--sigterm", "--in-setup"], 0,
              [stdout_says(r"left 0 processes")], needs=[FILESERVER], timeout=90),
+        # And before any of that, while the runner still loads its modules: the same ending, no traceback
+        # (Python's own, from wherever the import stood, came instead of the last line).
+        Case("orphans: the test run interrupted by Ctrl-C as it loads its modules ends as ever, no traceback",
+             [sys.executable, INTERRUPT_RUN, "download", "--in-imports"], 0, [stdout_says(r"exit status 130")]),
+        Case("orphans: the test run stopped by SIGTERM as it loads its modules ends as ever, exit 143",
+             [sys.executable, INTERRUPT_RUN, "download", "--sigterm", "--in-imports"], 0,
+             [stdout_says(r"exit status 143")]),
     ]

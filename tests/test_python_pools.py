@@ -140,6 +140,14 @@ def correctness():
                              checks=[stderr_lacks("ResourceWarning", "Warning:")])
         case.env = {"PYTHONWARNINGS": "default"}
         cases.append(case)
+    # joblib 1.2 imports distutils, which setuptools' stand-in turns into importing setuptools and
+    # pkg_resources, in the program and again in every loky worker (python/common/jobs.py): none of them
+    # does (Python says each import under PYTHONPROFILEIMPORTTIME, which the workers inherit).
+    case = verified_case("factorial", "joblib", "loky", 2, ["--mode", "many"], n=MANY_N, label=" many: neither the "
+                         "program nor its workers import setuptools (joblib 1.2's import of distutils)",
+                         checks=[stderr_lacks("setuptools", "pkg_resources")])
+    case.env = {"PYTHONPROFILEIMPORTTIME": "1"}
+    cases.append(case)
     # A job's pure Python kernel makes its own lists (the pools' is tests/test_python.py's).
     cases.append(verified_case("matmul", "joblib", "threading", 3, ["--kernel", "python"], n=17,
                                label=" --kernel python"))

@@ -339,7 +339,15 @@ def bad_variables():
                                                                                    "python")]
              + [ROOT / "tests" / "run_tests.py"], 0,
              [stdout_says(r"usage: doctor\.py"), stdout_says(r"usage: run_tests\.py"), stderr_lacks("Traceback")],
-             env={"PYTHONOPTIMIZE": "2"})] + [
+             env={"PYTHONOPTIMIZE": "2"}),
+        # python/common sets what the Python lane's programs run with as it loads; the harness loads it too,
+        # and every program it runs (make bench's, each test's) would have been given those settings.
+        Case("harness tools hand what they run the user's environment, not what python/common sets for the Python "
+             "lane as the harness loads it (OPENBLAS_NUM_THREADS, SETUPTOOLS_USE_DISTUTILS)",
+             [sys.executable, "-c", "import os, sys; sys.path.insert(0, %r); import harness; print('threads=%%s "
+              "distutils=%%s' %% (os.environ.get('OPENBLAS_NUM_THREADS'), os.environ.get('SETUPTOOLS_USE_DISTUTILS')))"
+              % str(ROOT / "tools")], 0, [stdout_says(r"^threads=3 distutils=None$")],
+             env={"OPENBLAS_NUM_THREADS": "3", "SETUPTOOLS_USE_DISTUTILS": None})] + [
         Case("harness make in a read-only checkout, built (a workshop's shared one): nothing to do, nothing "
              "written, so make bench RESULTS=DIR runs there",
              READ_ONLY_CHECKOUT + ["make --no-print-directory all"], 0,

@@ -470,6 +470,9 @@ def dying():
                       env={"OPENBLAS_NUM_THREADS": USER_BLAS_THREADS},
                       needs=needs_package("numpy", "python3-numpy")
                       + needs_package("threadpoolctl", "python3-threadpoolctl")))
+    cases.append(Case("py common: distutils (which joblib 1.2 and ipyparallel import) is the standard library's, "
+                      "not setuptools', in a program and in what it starts; its DeprecationWarning not shown",
+                      [lane_python(), THIS, "probe", "stdlib-distutils"], 0, env={"PYTHONWARNINGS": "default"}))
     return cases
 
 
@@ -809,18 +812,50 @@ def probe_problem_size(options):
            "--mode many -n 3000: %d residues, not the 3001 poisoned ones its tasks fill" % len(many.residue))
 
 
+def as_a_program(code):
+    """What code prints, run in a fresh interpreter that loads python/common first, as every program does
+    (this process loaded it long ago, through the harness, which put the environment back)."""
+    import subprocess
+    child = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); import common\n%s"
+                            % (str(ROOT / "python"), code)], capture_output=True, text=True, timeout=120)
+    expect(child.returncode == 0, "a fresh interpreter loading python/common: exit %d: %s"
+           % (child.returncode, child.stderr[-600:]))
+    return child.stdout
+
+
 def probe_blas_threads(options):
     """python/common, which every program imports first, has OpenBLAS start on one thread: every program
     pins it to one (blas.choose_core), so the thread per core it starts as NumPy loads would only cost
     CPU time, in the program and in every worker."""
-    import importlib
-    sys.path.insert(0, str(ROOT / "python"))
-    for first in ("common", "numpy"):  # as a program loads them
-        importlib.import_module(first)
-    import threadpoolctl
-    threads = [e["num_threads"] for e in threadpoolctl.threadpool_info() if e.get("internal_api") == "openblas"]
-    expect(threads in ([], [1]), "with OPENBLAS_NUM_THREADS=%s set, OpenBLAS loaded with %s threads, not 1"
+    threads = as_a_program("import numpy, threadpoolctl\n"
+                           "print([e['num_threads'] for e in threadpoolctl.threadpool_info() "
+                           "if e.get('internal_api') == 'openblas'])").strip()
+    expect(threads in ("[]", "[1]"), "with OPENBLAS_NUM_THREADS=%s set, OpenBLAS loaded with %s threads, not 1"
            % (USER_BLAS_THREADS, threads))
+
+
+def probe_stdlib_distutils(options):
+    """python/common, which every program imports first, has distutils come from the standard library
+    (up to Python 3.11, where it is there): where setuptools stands in for it, importing it (joblib 1.2
+    and ipyparallel do) loads setuptools, 0.15-0.2 s in each process, the program's and every worker's
+    and engine's. Under the case's PYTHONWARNINGS=default, its DeprecationWarning is not shown."""
+    if sys.version_info >= (3, 12):
+        return
+    # The program, then a process it starts (a worker, an engine): where distutils came from, whether
+    # setuptools came with it, what warnings were given.
+    said = as_a_program(
+        "import subprocess, warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    import distutils\n"
+        "print(distutils.__file__, 'setuptools' in sys.modules, len(caught))\n"
+        "child = subprocess.run([sys.executable, '-c', 'import distutils, sys; "
+        "print(distutils.__file__, \"setuptools\" in sys.modules, 0)'], capture_output=True, text=True)\n"
+        "print(child.stdout.strip(), child.stderr.count('Warning'))\n")
+    for who, line in zip(("the program", "a process it started"), said.splitlines()):
+        where, setuptools, warned = line.split()[:3]
+        warned = int(warned) + sum(int(w) for w in line.split()[3:])
+        expect(setuptools == "False" and "setuptools" not in where and warned == 0,
+               "%s: distutils from %s, setuptools loaded: %s, %d warnings" % (who, where, setuptools, warned))
 
 
 def probe_receive_crc(content):

@@ -29,6 +29,8 @@ A model file (python/<model>/<workload>.py) holds only its decomposition and
 a short main(); `diff -u python/serial/X.py python/<model>/X.py` is the lesson.
 """
 import os
+import sys
+import warnings
 
 # OpenBLAS starts a thread per core as it loads, and every forked worker that calls it starts its
 # own again, unless OPENBLAS_NUM_THREADS says otherwise. Every program here runs its BLAS on one
@@ -36,3 +38,30 @@ import os
 # calls no BLAS), so those threads would only cost CPU time as each process starts. Said here,
 # before anything can load NumPy; workers inherit it.
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+# Debian 12's joblib (1.2) imports distutils for a side effect its own code never uses, and
+# ipyparallel imports distutils.version for LooseVersion. Where setuptools stands in for distutils
+# (its distutils-precedence.pth, on unless SETUPTOOLS_USE_DISTUTILS says otherwise), either import
+# loads setuptools and pkg_resources: 0.15-0.2 s of a process's start on a 2-core VM, paid again by
+# every loky worker, resource tracker, IPython Parallel engine and controller, fresh interpreters
+# started inside the timed region (py-joblib's setup= at P = 2 went from 0.55 s to about 0.33 s
+# without it). So, unless the user chose, the programs and what they start take the standard
+# library's distutils (setuptools' own switch; there up to Python 3.11: joblib 1.3 and later import
+# none). Its DeprecationWarning, which PYTHONWARNINGS=default would show, comes of that choice, not of
+# anything the user runs: not shown, here or in those processes (the filters listed last win).
+DISTUTILS_DEPRECATED = "The distutils package is deprecated"
+
+
+def take_stdlib_distutils():
+    if sys.version_info >= (3, 12) or "SETUPTOOLS_USE_DISTUTILS" in os.environ:
+        return
+    os.environ["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
+    shim = sys.modules.get("_distutils_hack")  # put in front of distutils as this interpreter started
+    if shim is not None and hasattr(shim, "remove_shim"):
+        shim.remove_shim()
+    warnings.filterwarnings("ignore", DISTUTILS_DEPRECATED, DeprecationWarning)
+    if os.environ.get("PYTHONWARNINGS"):
+        os.environ["PYTHONWARNINGS"] += ",ignore:%s:DeprecationWarning" % DISTUTILS_DEPRECATED
+
+
+take_stdlib_distutils()

@@ -38,10 +38,7 @@ import concurrent.futures.process
 import ctypes
 import logging
 import os
-import re
 import signal
-import sys
-import warnings
 
 from . import cli, pools, report, run
 
@@ -51,8 +48,6 @@ BACKEND_FLAG = cli.Flag("--backend", "|".join(BACKENDS), "choice", "backend",
                         choices=BACKENDS)
 DEFAULTS = {"backend": "loky"}
 
-# The module of joblib 1.2 that imports distutils (distutils_from_stdlib).
-JOBLIB_DISTUTILS_IMPORT = "joblib.backports"
 # The threads the threading backend's pool (multiprocessing's ThreadPool) runs besides its workers.
 POOL_THREADS = 3
 program_pid = None  # this program's pid, which its forked children check their parent against
@@ -73,7 +68,6 @@ def load(options):
     """joblib, or exit status 2 naming its Debian package. From now on every
     child this process forks dies with it. Its import counts in startup=."""
     global program_pid, libc
-    distutils_from_stdlib()
     joblib = report.require("joblib", "python3-joblib", "the joblib model")
     if options.backend == "loky" and options.workers > 1:
         # loky's resource tracker, started now, before the hook: it must outlive a
@@ -91,31 +85,6 @@ def load(options):
     logging.getLogger("concurrent.futures").addHandler(logging.NullHandler())
     options.startup = run.startup_seconds()
     return joblib
-
-
-def distutils_from_stdlib():
-    """joblib 1.2 (Debian 12's) imports distutils, for a side effect its own code
-    never uses. Where setuptools stands in for distutils (its
-    distutils-precedence.pth, on unless SETUPTOOLS_USE_DISTUTILS says otherwise),
-    that import loads setuptools and pkg_resources: about 0.2 s of a process's
-    start on a 2-core VM, half of importing joblib, paid again by every loky
-    worker and the resource tracker, fresh interpreters started inside the
-    timed region (py-joblib's setup= at P = 2 went from 0.55 s to 0.32 s without
-    it). So, unless the user chose, the program and its workers take the
-    standard library's distutils (setuptools' own switch,
-    SETUPTOOLS_USE_DISTUTILS=stdlib); there up to Python 3.11, and joblib 1.3
-    and later import none. Its DeprecationWarning, shown under
-    PYTHONWARNINGS=default, comes of that choice, not of anything the user runs:
-    not shown, here or in the workers."""
-    if sys.version_info >= (3, 12) or "SETUPTOOLS_USE_DISTUTILS" in os.environ:
-        return
-    os.environ["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"  # the workers start with it
-    shim = sys.modules.get("_distutils_hack")  # and this interpreter put setuptools' in front as it started
-    if shim is not None and hasattr(shim, "remove_shim"):
-        shim.remove_shim()
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module=re.escape(JOBLIB_DISTUTILS_IMPORT) + r"\Z")
-    if os.environ.get("PYTHONWARNINGS"):  # filters listed later take precedence
-        os.environ["PYTHONWARNINGS"] += ",ignore::DeprecationWarning:" + JOBLIB_DISTUTILS_IMPORT
 
 
 def die_with_program():

@@ -836,11 +836,11 @@ def probe_blas_threads(options):
 
 def probe_stdlib_distutils(options):
     """python/common, which every program imports first, has distutils come from the standard library
-    (up to Python 3.11, where it is there): where setuptools stands in for it, importing it (joblib 1.2
+    (where it is there: up to Python 3.11): where setuptools stands in for it, importing it (joblib 1.2
     and ipyparallel do) loads setuptools, 0.15-0.2 s in each process, the program's and every worker's
     and engine's. Under the case's PYTHONWARNINGS=default, its DeprecationWarning is not shown."""
-    if sys.version_info >= (3, 12):
-        return
+    if not (Path(os.__file__).parent / "distutils" / "__init__.py").exists():
+        return  # Python 3.12 or later: there is none
     # The program, then a process it starts (a worker, an engine): where distutils came from, whether
     # setuptools came with it, what warnings were given.
     said = as_a_program(

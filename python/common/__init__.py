@@ -46,14 +46,17 @@ os.environ["OPENBLAS_NUM_THREADS"] = "1"
 # every loky worker, resource tracker, IPython Parallel engine and controller, fresh interpreters
 # started inside the timed region (py-joblib's setup= at P = 2 went from 0.55 s to about 0.33 s
 # without it). So, unless the user chose, the programs and what they start take the standard
-# library's distutils (setuptools' own switch; there up to Python 3.11: joblib 1.3 and later import
-# none). Its DeprecationWarning, which PYTHONWARNINGS=default would show, comes of that choice, not of
-# anything the user runs: not shown, here or in those processes (the filters listed last win).
+# library's distutils (setuptools' own switch) where it is there (up to Python 3.11; joblib 1.3 and
+# later import none). Its DeprecationWarning, which PYTHONWARNINGS=default would show, comes of that
+# choice, not of anything the user runs: not shown, here or in those processes (the filters listed
+# last win).
 DISTUTILS_DEPRECATED = "The distutils package is deprecated"
 
 
 def take_stdlib_distutils():
-    if sys.version_info >= (3, 12) or "SETUPTOOLS_USE_DISTUTILS" in os.environ:
+    """distutils from the standard library, here and in every process started from here (above)."""
+    stdlib_distutils = os.path.join(os.path.dirname(os.__file__), "distutils", "__init__.py")
+    if "SETUPTOOLS_USE_DISTUTILS" in os.environ or not os.path.exists(stdlib_distutils):
         return
     os.environ["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
     shim = sys.modules.get("_distutils_hack")  # put in front of distutils as this interpreter started

@@ -203,21 +203,29 @@ py_module_names() { local row; for row in "${py_modules[@]}"; do printf '%s ' "$
 
 # probe INTERPRETER (a path): its version (3.11), then which of matplotlib and the
 # lane's modules it imports (really imports: a module whose own dependencies are
-# broken counts as missing), in PROBED; empty when it does not run. In PROBED_AT,
+# broken counts as missing), in PROBED; empty when it does not run. It imports them
+# as the lane's programs do, after python/common (which has distutils come from the
+# standard library, not setuptools: joblib and ipyparallel import it). In PROBED_AT,
 # the path the interpreter gives itself (sys.executable). Asked once per
 # interpreter and round of checks (run_checks empties `probed`): several checks
 # ask the same interpreter, and a pyenv shim in front of python3 costs most of a
 # second a call. (Called in a subshell, $(probe ...), it would forget the answer.)
 declare -A probed=() probed_at=()
+python_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/python
 probe() {
     PROBED='' PROBED_AT=''
     [ -n "$1" ] || return 0
     if [ -z "${probed[$1]+set}" ]; then
         local answer
-        answer=$("$1" - matplotlib $(py_module_names) 2>/dev/null <<'PY'
+        answer=$("$1" - "$python_dir" matplotlib $(py_module_names) 2>/dev/null <<'PY'
 import importlib, sys
 found = ["%d.%d" % sys.version_info[:2]]
-for name in sys.argv[1:]:
+sys.path.insert(0, sys.argv[1])
+try:
+    importlib.import_module("common")
+except Exception:
+    pass
+for name in sys.argv[2:]:
     try:
         importlib.import_module(name)
         found.append(name)

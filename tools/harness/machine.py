@@ -464,12 +464,17 @@ PYTHON_LANE_PACKAGES = ("numpy", "threadpoolctl", "requests", "crcmod", "gmpy2",
 # Run by the lane's interpreter: its version, each package's version (None:
 # it does not import), and threadpoolctl's record of the BLAS NumPy loaded,
 # picked as python/common/blas.py picks it, with whether its core is below
-# what the CPU supports. The packages are imported before python/ joins the
-# path, so a folder there (python/numba/) cannot stand in for one.
+# what the CPU supports. The packages are imported as the programs import them,
+# after python/common (its settings: distutils from the standard library), but
+# with python/ off the path, so a folder there (python/numba/) cannot stand in
+# for one.
 PYTHON_LANE_PROBE = r"""
 import importlib, json, platform, sys
 argv = sys.argv[1:]
 python_dir, names = argv[0], argv[1:]
+sys.path.insert(0, python_dir)
+importlib.import_module("common")
+sys.path.remove(python_dir)
 packages = {}
 for name in names:
     try:

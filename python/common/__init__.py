@@ -44,8 +44,8 @@ os.environ["OPENBLAS_NUM_THREADS"] = "1"
 # (its distutils-precedence.pth, on unless SETUPTOOLS_USE_DISTUTILS says otherwise), either import
 # loads setuptools and pkg_resources: 0.15-0.2 s of a process's start on a 2-core VM, paid again by
 # every loky worker, resource tracker, IPython Parallel engine and controller, fresh interpreters
-# started inside the timed region (py-joblib's setup= at P = 2 went from 0.55 s to about 0.33 s
-# without it). So, unless the user chose, the programs and what they start take the standard
+# started inside the timed region (on that VM, py-joblib's setup= at P = 2 went from 0.55 s to
+# about 0.33 s without it). So, unless the user chose, the programs and what they start take the standard
 # library's distutils (setuptools' own switch) where it is there (up to Python 3.11; joblib 1.3 and
 # later import none). Its DeprecationWarning, which PYTHONWARNINGS=default would show, comes of that
 # choice, not of anything the user runs: not shown, here or in those processes (the filters listed

@@ -363,6 +363,15 @@ def bad_variables():
               stderr_lacks("mktemp", "configure.XXXXXX")],
              env={"TMPDIR": "/nonexistent/scratch", "NO_INSTALL": "1", "CI": None},
              needs=[program("factorial-serial")], timeout=120),
+        # The probe loads python/common first, from python/, whose folders python/joblib/, python/numba/, ...
+        # would pass for the packages they are named after were python/ still on the path as it imports them.
+        Case("harness make's configure with an interpreter that has none of the lane's packages (no site-packages): "
+             "it finds none, not python/'s folders of the same names",
+             ["sh", "-c", 'out=$(mktemp -d) || exit 1; printf \'#!/bin/sh\\nexec %s -S "$@"\\n\' "$1" >"$out/bare" && '
+                          'chmod +x "$out/bare" && PYTHON_LANE=$out/bare "$0" "$out/config.mk" && cat "$out/config.mk"; '
+                          'status=$?; rm -rf "$out"; exit $status', ROOT / "tools" / "configure.sh", sys.executable], 0,
+             [stdout_says(r"(?m)^PY_PACKAGES := *$")],
+             env={"NO_INSTALL": "1", "CI": None}, needs=[program("factorial-serial")], timeout=120),
         Case("harness make's configure where Open MPI, GMP, OpenBLAS and clang are missing: each named with its "
              "packages, then every Debian package on a line of its own that runs as pasted (not joined to dnf and "
              "module by '|', a pipeline that installed nothing); config.mk keeps them for later makes' messages",

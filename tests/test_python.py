@@ -472,7 +472,7 @@ def dying():
                       + needs_package("threadpoolctl", "python3-threadpoolctl")))
     cases.append(Case("py common: distutils (which joblib 1.2 and ipyparallel import) is the standard library's, "
                       "not setuptools', in a program and in what it starts; its DeprecationWarning not shown",
-                      [lane_python(), THIS, "probe", "stdlib-distutils"], 0, env={"PYTHONWARNINGS": "default"}))
+                      [lane_python(), THIS, "probe", "stdlib-distutils"], 0))
     return cases
 
 
@@ -812,15 +812,13 @@ def probe_problem_size(options):
            "--mode many -n 3000: %d residues, not the 3001 poisoned ones its tasks fill" % len(many.residue))
 
 
-def as_a_program(code):
+def as_a_program(code, env=None):
     """What code prints, run in a fresh interpreter that loads python/common first, as every program does
     (this process loaded it long ago, through the harness, which put the environment back)."""
-    import subprocess
-    child = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); import common\n%s"
-                            % (str(ROOT / "python"), code)], capture_output=True, text=True, timeout=120)
-    expect(child.returncode == 0, "a fresh interpreter loading python/common: exit %d: %s"
-           % (child.returncode, child.stderr[-600:]))
-    return child.stdout
+    status, stdout, stderr = run_program([sys.executable, "-c", "import sys; sys.path.insert(0, %r); import common\n%s"
+                                          % (str(ROOT / "python"), code)], env)
+    expect(status == 0, "a fresh interpreter loading python/common: exit %s: %s" % (status, stderr[-600:]))
+    return stdout
 
 
 def probe_blas_threads(options):
@@ -838,7 +836,7 @@ def probe_stdlib_distutils(options):
     """python/common, which every program imports first, has distutils come from the standard library
     (where it is there: up to Python 3.11): where setuptools stands in for it, importing it (joblib 1.2
     and ipyparallel do) loads setuptools, 0.15-0.2 s in each process, the program's and every worker's
-    and engine's. Under the case's PYTHONWARNINGS=default, its DeprecationWarning is not shown."""
+    and engine's. Under PYTHONWARNINGS=default, its DeprecationWarning is not shown."""
     if not (Path(os.__file__).parent / "distutils" / "__init__.py").exists():
         return  # Python 3.12 or later: there is none
     # The program, then a process it starts (a worker, an engine): where distutils came from, whether
@@ -850,7 +848,7 @@ def probe_stdlib_distutils(options):
         "print(distutils.__file__, 'setuptools' in sys.modules, len(caught))\n"
         "child = subprocess.run([sys.executable, '-c', 'import distutils, sys; "
         "print(distutils.__file__, \"setuptools\" in sys.modules, 0)'], capture_output=True, text=True)\n"
-        "print(child.stdout.strip(), child.stderr.count('Warning'))\n")
+        "print(child.stdout.strip(), child.stderr.count('Warning'))\n", env=dict(os.environ, PYTHONWARNINGS="default"))
     for who, line in zip(("the program", "a process it started"), said.splitlines()):
         where, setuptools, warned = line.split()[:3]
         warned = int(warned) + sum(int(w) for w in line.split()[3:])

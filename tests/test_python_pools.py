@@ -141,7 +141,7 @@ def correctness():
         case.env = {"PYTHONWARNINGS": "default"}
         cases.append(case)
     # joblib 1.2 imports distutils, which setuptools' stand-in turns into importing setuptools and
-    # pkg_resources, in the program and again in every loky worker (python/common/jobs.py): none of them
+    # pkg_resources, in the program and again in every loky worker (python/common/__init__.py): none of them
     # does (Python says each import under PYTHONPROFILEIMPORTTIME, which the workers inherit).
     case = verified_case("factorial", "joblib", "loky", 2, ["--mode", "many"], n=MANY_N, label=" many: neither the "
                          "program nor its workers import setuptools (joblib 1.2's import of distutils)",

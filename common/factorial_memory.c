@@ -297,8 +297,10 @@ static void medium_free(void *p, size_t bytes)
     pthread_mutex_lock(&medium.lock);
     block->next = medium.free[c];
     medium.free[c] = block;
-    pthread_mutex_unlock(&medium.lock);
+    /* poisoned before the lock is let go: once it is, another thread may take
+     * the block and unpoison it, and a poisoning after that would be on its memory */
     KEPT_POISON(p, (size_t)MEDIUM_BLOCK << c);
+    pthread_mutex_unlock(&medium.lock);
 }
 
 /* gmp_allocate: GMP's allocation function. */

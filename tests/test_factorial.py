@@ -21,6 +21,7 @@ REFERENCE = "gmp"
 SIZES = (0, 1, 2, 20, 1000, 100000)       # n = 0 and 1 are 1; tiny; ranges empty for P > n; large
 MANY_LARGE_N = 3000                       # --mode many: thousands of tasks, costs from 1! to 3000!
 MANY_SIZES = SIZES[:-1] + (MANY_LARGE_N,)
+MEDIUM_N = 1000000                        # n! of 2.3 MB, built of many products of 64 KiB - 2 MiB
 HUGE_N = 3000000                          # n! of 9 MB: GMP's blocks past FACTORIAL_BIG_BLOCK
 WORKERS = (1, 2, 3, 8)                    # P = 1, odd P, P > cores, P > n
 SCHEDULES = ("static", "cyclic", "dynamic")
@@ -347,6 +348,18 @@ def sanitized(flavor):
                           [result_lines(WORKLOAD, model, HUGE_N, 3, reps=3, figures=BIG_FIGURES),
                            no_sanitizer_report],
                           env=sanitizer_env(flavor, model), needs=[exe]))
+    if flavor == "asan":
+        # eight threads on few cores giving back and taking GMP's medium blocks (64 KiB - 2 MiB) at once:
+        # a block given back is poisoned before another thread can take it, never after (a use-after-poison
+        # report in most such runs when it was poisoned once the list's lock was let go)
+        for model in ("threads", "openmp"):
+            exe = program("factorial-" + model, flavor)
+            cases.append(Case("factorial asan %s big n=%d p=8 -r 8 (medium blocks passed between threads)"
+                              % (model, MEDIUM_N),
+                              [exe, "-p", 8, "-n", MEDIUM_N, "-r", 8, "--warmup", 0], 0,
+                              [result_lines(WORKLOAD, model, MEDIUM_N, 8, reps=8, figures=BIG_FIGURES),
+                               no_sanitizer_report],
+                              env=sanitizer_env(flavor, model), needs=[exe]))
     return cases
 
 

@@ -523,14 +523,21 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "WARNING: Thre
 
 
 def sanitizer_report(text):
-    """The marker of the first sanitizer report in text, or None."""
-    return next((marker for marker in SANITIZER_MARKERS if marker in text), None)
+    """The first sanitizer report in text, said in a line (what it found, and its SUMMARY line, which
+    names the source line: a failure's stderr tail is often only the shadow bytes' legend); None if none."""
+    lines = text.splitlines()
+    first = next((line for line in lines if any(marker in line for marker in SANITIZER_MARKERS)), None)
+    if first is None:
+        return None
+    headline = re.sub(r"^==\d+==", "", first.strip())
+    summary = next((line.strip() for line in lines if line.startswith("SUMMARY: ")), None)
+    return headline + (" / " + summary if summary else "")
 
 
 def no_sanitizer_report(outcome):
     """Check: no ASan, UBSan or TSan report on stderr."""
-    marker = sanitizer_report(outcome.stderr)
-    return "sanitizer report: " + marker if marker else None
+    report = sanitizer_report(outcome.stderr)
+    return "sanitizer report: " + report if report else None
 
 
 def command_line(pid):

@@ -325,6 +325,16 @@ def dying_worker():
     return cases
 
 
+def repeated_big_case(model, n, p, flavor, why):
+    """A sanitizer build's --mode big run at P = p, p timed runs in one process (no warm-up):
+    every run verified, no sanitizer report."""
+    exe = program("factorial-" + model, flavor)
+    return Case("factorial %s %s big n=%d p=%d -r %d (%s)" % (flavor, model, n, p, p, why),
+                [exe, "-p", p, "-n", n, "-r", p, "--warmup", 0], 0,
+                [result_lines(WORKLOAD, model, n, p, reps=p, figures=BIG_FIGURES), no_sanitizer_report],
+                env=sanitizer_env(flavor, model), needs=[exe])
+
+
 def sanitized(flavor):
     """A representative subset under ASan+UBSan (every program) or TSan (the threads)."""
     cases = []
@@ -341,25 +351,13 @@ def sanitized(flavor):
         # numbers of megabytes: GMP's big blocks (common/factorial_memory.c), kept for reuse: a block
         # given back and used again is poisoned under ASan; under TSan, threads share the kept list.
         # Three runs: the later runs fork their children from a parent that holds kept blocks.
-        exe = program("factorial-" + model, flavor)
-        cases.append(Case("factorial %s %s big n=%d p=3 -r 3 (huge blocks, kept between runs)"
-                          % (flavor, model, HUGE_N),
-                          [exe, "-p", 3, "-n", HUGE_N, "-r", 3, "--warmup", 0], 0,
-                          [result_lines(WORKLOAD, model, HUGE_N, 3, reps=3, figures=BIG_FIGURES),
-                           no_sanitizer_report],
-                          env=sanitizer_env(flavor, model), needs=[exe]))
+        cases.append(repeated_big_case(model, HUGE_N, 3, flavor, "huge blocks, kept between runs"))
     if flavor == "asan":
         # eight threads on few cores giving back and taking GMP's medium blocks (64 KiB - 2 MiB) at once:
         # a block given back is poisoned before another thread can take it, never after (a use-after-poison
         # report in most such runs when it was poisoned once the list's lock was let go)
         for model in ("threads", "openmp"):
-            exe = program("factorial-" + model, flavor)
-            cases.append(Case("factorial asan %s big n=%d p=8 -r 8 (medium blocks passed between threads)"
-                              % (model, MEDIUM_N),
-                              [exe, "-p", 8, "-n", MEDIUM_N, "-r", 8, "--warmup", 0], 0,
-                              [result_lines(WORKLOAD, model, MEDIUM_N, 8, reps=8, figures=BIG_FIGURES),
-                               no_sanitizer_report],
-                              env=sanitizer_env(flavor, model), needs=[exe]))
+            cases.append(repeated_big_case(model, MEDIUM_N, 8, flavor, "medium blocks passed between threads"))
     return cases
 
 

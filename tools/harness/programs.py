@@ -133,6 +133,7 @@ class FileServer:
             raise FileServerError("%s is not built (run make)" % self.binary)
         self.argv = ([str(a) for a in launcher] + [str(self.binary), "--port", "0"]
                      + (["--bind", bind] if bind else []) + [str(a) for a in args])
+        self._reader = None   # the thread that reads its first line
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=stderr,
                                         stdin=subprocess.DEVNULL, cwd=cwd, env=env)
         try:
@@ -155,10 +156,16 @@ class FileServer:
     def _first_line(self, timeout):
         """The first line on the server's stdout, or "" if none came within timeout seconds."""
         lines = []
-        reader = threading.Thread(target=lambda: lines.append(self.process.stdout.readline().decode(errors="replace")),
-                                  daemon=True)
-        reader.start()
-        reader.join(timeout)
+
+        def read():
+            try:
+                lines.append(self.process.stdout.readline().decode(errors="replace"))
+            except ValueError:  # stop() closed the pipe first (a Ctrl-C or SIGTERM as the server started)
+                pass
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        self._reader.join(timeout)
         return lines[0] if lines else ""
 
     def url(self, path):
@@ -177,6 +184,10 @@ class FileServer:
                 self.process.kill()
                 self.process.wait()
                 killed = True
+        # The reader of the first line meets the end of the pipe now the server is gone; closing the
+        # pipe under it would make it raise (a traceback on stderr from its thread).
+        if self._reader:
+            self._reader.join(EXIT_GRACE)
         self.process.stdout.close()
         return self.process.returncode, killed
 

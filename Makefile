@@ -394,17 +394,18 @@ endif
 # that runs them: PYTHON (the harness, the tests) and PYTHON_LANE (bin/*-py-*). An interpreter
 # that finds none compiles every module it imports, at every start; where PYTHONDONTWRITEBYTECODE
 # is set (container images set it) it never keeps what it compiled, and each of the Python
-# processes of make test (about two thousand) compiled the suite's modules again: the python
-# table took 81-82 CPU seconds so, 69 with the bytecode there (a 2-vCPU AMD EPYC Zen 5 VM).
-# The interpreter still checks each file against its source (its modification time and size),
-# so an edited source is never run from stale bytecode. The files go in __pycache__ folders,
-# which git ignores and make clean removes.
+# processes of make test (about two thousand) compiled the suite's modules again (on a 2-vCPU
+# AMD EPYC Zen 5 VM: make test's cases 525-573 s and about 1050 CPU seconds so, 504-516 s and
+# 983-1008 with the bytecode there). The interpreter still checks each file against its source
+# (its modification time and size), so an edited source is never run from stale bytecode. The
+# files go in __pycache__ folders, which git ignores and make clean removes; where they were
+# removed by other means, the next make compiles them again.
 PY_SOURCES := $(wildcard python/*/*.py tools/*.py tools/*/*.py tests/*.py)
 PY_BYTECODE := build/bytecode
 ifeq ($(FLAVOR),)
 all: $(PY_BYTECODE)
 endif
-$(PY_BYTECODE): $(PY_SOURCES) $(CONFIG)
+$(PY_BYTECODE): $(PY_SOURCES) $(CONFIG) $(if $(wildcard python/common/__pycache__),,FORCE)
 	@mkdir -p $(@D)
 	@for interpreter in $(sort $(PYTHON) $(PYTHON_LANE)); do \
 	  "$$interpreter" -m compileall -q python tools tests >/dev/null || \

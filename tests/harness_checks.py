@@ -2135,12 +2135,62 @@ def check_record():
                    "past ulimit -f %d: status %r, files %s, said %r" % (limit, status, made, stderr.getvalue()))
 
 
+# Run by each interpreter the build compiled the suite's Python sources with: of the files given,
+# those it has no current bytecode for (none in __pycache__, another interpreter version's, or one
+# compiled from an older source), as importlib would judge them.
+STALE_BYTECODE = r"""
+import importlib.util, os, sys
+stale = []
+for source in sys.argv[1:]:
+    try:
+        with open(importlib.util.cache_from_source(source), "rb") as f:
+            head = f.read(16)
+        with open(source, "rb") as f:
+            text = f.read()
+    except OSError:
+        stale.append(source)
+        continue
+    flags, info = int.from_bytes(head[4:8], "little"), os.stat(source)
+    if flags & 1:   # hash-based (compileall under SOURCE_DATE_EPOCH)
+        current = head[8:16] == importlib.util.source_hash(text)
+    else:
+        current = (int.from_bytes(head[8:12], "little") == int(info.st_mtime) & 0xFFFFFFFF
+                   and int.from_bytes(head[12:16], "little") == info.st_size & 0xFFFFFFFF)
+    if head[:4] != importlib.util.MAGIC_NUMBER or not current:
+        stale.append(source)
+print("\n".join(stale))
+"""
+
+
+def check_bytecode():
+    """make compiled the suite's Python sources (the lane's, the harness's, the tests') with each interpreter
+    that runs them, PYTHON and PYTHON_LANE: each has current bytecode for every one of them, so none compiles
+    them again at every start where PYTHONDONTWRITEBYTECODE is set. A source with none is said to have none."""
+    config = (ROOT / "build" / "config.mk").read_text()
+    interpreters = sorted({m.group(2) for m in re.finditer(r"(?m)^(PYTHON|PYTHON_LANE) := (\S+)$", config)})
+    expect(interpreters, "build/config.mk names no PYTHON or PYTHON_LANE")
+    sources = sorted(str(p) for pattern in ("python/*/*.py", "tools/*.py", "tools/*/*.py", "tests/*.py")
+                     for p in ROOT.glob(pattern))
+    with tempfile.TemporaryDirectory() as scratch:
+        never_compiled = Path(scratch) / "never_compiled.py"
+        never_compiled.write_text("print('never compiled')\n")
+        for interpreter in interpreters:
+            out = subprocess.run([interpreter, "-c", STALE_BYTECODE] + sources + [str(never_compiled)],
+                                 capture_output=True, text=True, timeout=120)
+            stale = out.stdout.split()
+            expect(out.returncode == 0, "%s: exit %d: %s" % (interpreter, out.returncode, out.stderr[-400:]))
+            expect(stale == [str(never_compiled)], "%s has no current bytecode for %s" % (
+                interpreter, ", ".join(str(Path(s).relative_to(ROOT)) if s.startswith(str(ROOT)) else s
+                                       for s in stale) or "nothing, not even a file never compiled"))
+
+
 CHECKS = {"stats": check_stats, "summary": check_summary, "programs": check_programs, "plan": check_plan,
           "fileserver": check_fileserver, "runner": check_runner, "runner_mpi": check_runner_mpi,
           "sweep": check_sweep, "failing": check_failing, "resume": check_resume,
           "resume_elsewhere": check_resume_elsewhere,
           "python": check_python, "cluster": check_cluster, "compare": check_compare, "record": check_record,
           "unwritable": check_unwritable, "rebuild": check_rebuild, "native_flag": check_native_flag,
+          "bytecode": check_bytecode,
           "results_dir": check_results_dir,
           "same_second": check_same_second, "git_commit": check_git_commit,
           "broken": check_broken, "interrupt_early": check_interrupt_early, "gnuplot_fails": check_gnuplot_fails,

@@ -101,6 +101,9 @@ def cases():
              "said, and the same make again rebuilds nothing; configure looks again for another CC, an interpreter "
              "it found gone, a package installed while something was missing; meta.json records build/flags",
              [sys.executable, CHECKS, "rebuild"], needs=[ROOT / "build" / "config.mk"], timeout=400),
+        Case("harness make compiled the Python sources (python/, tools/, tests/) with PYTHON and PYTHON_LANE: each "
+             "has current bytecode for every one, and a source never compiled is said to have none",
+             [sys.executable, CHECKS, "bytecode"], needs=[ROOT / "build" / "config.mk"]),
         Case("harness make with the default CFLAGS and a compiler that has no -march=native (gcc on POWER) "
              "builds: configure finds the flag it takes instead (-mcpu=native), or none",
              [sys.executable, CHECKS, "native_flag"], needs=[ROOT / "build" / "config.mk"], timeout=300),

@@ -395,11 +395,11 @@ endif
 # that finds none compiles every module it imports, at every start; where PYTHONDONTWRITEBYTECODE
 # is set (container images set it) it never keeps what it compiled, and each of the Python
 # processes of make test (about two thousand) compiled the suite's modules again (on a 2-vCPU
-# AMD EPYC Zen 5 VM: make test's cases 525-573 s and about 1050 CPU seconds so, 504-516 s and
-# 983-1008 with the bytecode there). The interpreter still checks each file against its source
-# (its modification time and size), so an edited source is never run from stale bytecode. The
-# files go in __pycache__ folders, which git ignores and make clean removes; where they were
-# removed by other means, the next make compiles them again.
+# AMD EPYC Zen 5 VM, the cases' CPU time: about 1050 s so, 983-1008 s with the bytecode there;
+# their wall time moves more than that from run to run). The interpreter still checks each
+# file against its source (its modification time and size), so an edited source is never run
+# from stale bytecode. The files go in __pycache__ folders, which git ignores and make clean
+# removes; where they were removed by other means, the next make compiles them again.
 PY_SOURCES := $(wildcard python/*/*.py tools/*.py tools/*/*.py tests/*.py)
 PY_BYTECODE := build/bytecode
 ifeq ($(FLAVOR),)

@@ -1039,7 +1039,11 @@ def check_no_plotters():
         commands = Path(folder) / "path"
         commands.mkdir()
         for directory in os.environ.get("PATH", "").split(os.pathsep):
-            for command in (Path(directory).iterdir() if directory and Path(directory).is_dir() else ()):
+            try:
+                found = list(Path(directory).iterdir()) if directory else []
+            except OSError:  # a folder gone, or one this user may not read (another user's home)
+                continue
+            for command in found:
                 if command.name != "gnuplot" and not os.path.lexists(commands / command.name):
                     (commands / command.name).symlink_to(command)
         hidden = dict(os.environ, PATH=str(commands), PYTHONPATH=str(HERE / "data" / "hide-packages"))

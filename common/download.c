@@ -34,7 +34,8 @@ static const struct flag download_flags[] = {
     {"-i", "FILE", FLAG_TEXT, OPTION(input_file), 0, 0, 0, NULL,
      "fetch the http(s) URLs listed in FILE, one per line (# comments), instead"},
     {"-o", "DIR", FLAG_TEXT, OPTION(output_dir), 0, 0, 0, NULL,
-     "where the files go, created if missing (default: the current directory)"},
+     "where the files go, created if missing; each run first removes files of the list's names there "
+     "(default: the current directory)"},
     {NULL, NULL, FLAG_SWITCH, 0, 0, 0, 0, 0, NULL, NULL},
 };
 

@@ -40,8 +40,8 @@ DOWNLOAD_FLAGS = (
              1, MAX_SIZE),
     cli.Flag("-i", "FILE", "text", "input_file",
              "fetch the http(s) URLs listed in FILE, one per line (# comments), instead"),
-    cli.Flag("-o", "DIR", "text", "output_dir", "where the files go, created if missing (default: the current "
-             "directory)"),
+    cli.Flag("-o", "DIR", "text", "output_dir", "where the files go, created if missing; each run first removes "
+             "files of the list's names there (default: the current directory)"),
 )
 
 

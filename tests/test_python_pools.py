@@ -53,6 +53,14 @@ START_TIMEOUT = 60
 LONG_TMPDIR = 90
 # The slow server's latency (ms) and the files of a run long enough to be caught in the middle.
 SLOW_LATENCY_MS, LONG_FILES, LONG_SIZE = 300, 40, 4000
+# A sitecustomize for a program's loky workers: all but the first FAST_WORKERS sleep as they start.
+FAST_WORKERS, SLOW_START_SECONDS = 2, 60
+SLOW_START = """import re, time
+with open("/proc/self/cmdline", "rb") as f:
+    worker = re.search(rb"LokyProcess-([0-9]+)", f.read())
+if worker and int(worker.group(1)) > %d:
+    time.sleep(%d)
+""" % (FAST_WORKERS, SLOW_START_SECONDS)
 
 SCRATCH = Scratch("python-pools-tests-", {"plain": ["--latency", 2], "slow": ["--latency", SLOW_LATENCY_MS]})
 setup, teardown, server, out_dir = SCRATCH.setup, SCRATCH.teardown, SCRATCH.address, SCRATCH.out_dir
@@ -284,6 +292,11 @@ def dying():
                           [sys.executable, THIS, "probe", "worker-named", "--model", model, "--kind", kind,
                            "--server", server("plain"), "--args", extra], 0,
                           needs=[py("download", model), FILESERVER], timeout=CASE_TIMEOUT))
+    cases.append(Case("pools factorial joblib loky: more workers than loky's queue of calls holds (2 x cores + 1), "
+                      "all but two asleep as they start (the two do the jobs): exit 0, verified, no worker left "
+                      "(loky's own shutdown, a sentinel each through that queue, gave up after 20 s: exit 1)",
+                      [sys.executable, THIS, "probe", "slow-workers", "--model", "joblib", "--kind", "loky"], 0,
+                      needs=[py("factorial", "joblib")], timeout=CASE_TIMEOUT))
     for model, kind in (("futures", "process"), ("joblib", "loky")):
         cases.append(Case("pools factorial %s %s: a pool that cannot start its workers (ulimit -n 24) is one line, "
                           "exit 1, no worker left" % (model, kind),
@@ -394,6 +407,21 @@ def probe_no_descriptors(options, directory):
     pool_not_started([py("factorial", options.model), "-p", 64, "-n", 2000, flag, options.kind], GONE_TIMEOUT)
 
 
+def probe_slow_workers(options, directory):
+    """More loky workers than loky's reusable executor's queue of calls holds (2 x cores + 1), all but
+    FAST_WORKERS asleep as they start (a sitecustomize on their PYTHONPATH): the run, whose jobs the
+    others do, ends with exit 0 and nothing on stderr, and no worker is left."""
+    Path(directory, "sitecustomize.py").write_text(SLOW_START)
+    workers = min(FAST_WORKERS + 2 * (os.cpu_count() or 1) + 2, 256)  # a sleeper more than the queue holds
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [directory, os.environ.get("PYTHONPATH")])))
+    proc = start([py("factorial", "joblib"), "--mode", "many", "-n", MANY_N, "-p", workers, "--warmup", 0], env=env)
+    code, stdout, stderr = finish(proc, CASE_TIMEOUT)
+    expect(code == 0 and "verified=yes" in stdout and stderr == "",
+           "-p %d, all but %d workers asleep: exit status %d, stdout %r, stderr %r" % (
+               workers, FAST_WORKERS, code, stdout[-300:], stderr[-600:]))
+    all_gone(proc, "a run whose workers were still starting")
+
+
 def probe_worker_named(options, directory):
     """A file the server refuses (404), given up on in a worker: the message carries the program's name."""
     listing = Path(directory, "urls.txt")
@@ -410,7 +438,7 @@ def main():
     parser = argparse.ArgumentParser(description="the probes of tests/test_python_pools.py (run by tests/run_tests.py)")
     parser.add_argument("command", choices=["probe"])
     parser.add_argument("name", choices=["same", "kill-worker", "kill-parent", "interrupt", "no-descriptors",
-                                         "worker-named"])
+                                         "slow-workers", "worker-named"])
     parser.add_argument("--model", choices=sorted(MODELS), default="futures")
     parser.add_argument("--kind", default="")
     parser.add_argument("--server", default="127.0.0.1:0")

@@ -21,9 +21,11 @@ its Parallel calls once pays, as with every other pool model of the suite:
 setup= (until the last worker began its first job) holds starting P
 workers, each a fresh interpreter (loky forks and execs, it does not copy
 the program) that imports joblib, NumPy and the suite's modules, and
-combine= holds ending them. The threading backend starts P threads at each
-Parallel call and ends them at its end. At -p 1 joblib runs the jobs in the
-program itself, with no worker at all (its rule for n_jobs=1).
+combine= holds ending them: killed once their jobs are done, as
+multiprocessing.Pool's with-block terminates its workers (end_loky_workers
+says why not loky's own shutdown). The threading backend starts P threads at
+each Parallel call and ends them at its end. At -p 1 joblib runs the jobs in
+the program itself, with no worker at all (its rule for n_jobs=1).
 
 Dying with the program. A loky worker does not notice its parent's death
 (it would wait for work for up to 300 s), so load registers an at-fork
@@ -118,9 +120,9 @@ def leaving_if_not_exec(fork_exec):
 
 class session:
     """The with-block around one run's Parallel calls. At its end loky's
-    workers end too (killed when the block failed), so the next run starts
-    its own; a worker that died in the middle of the run (joblib raises
-    TerminatedWorkerError, a BrokenProcessPool) becomes a Failure: exit status 1."""
+    workers end too, so the next run starts its own; a worker that died in
+    the middle of the run (joblib raises TerminatedWorkerError, a
+    BrokenProcessPool) becomes a Failure: exit status 1."""
 
     def __init__(self, problem):
         self.backend = problem.options.backend
@@ -130,7 +132,7 @@ class session:
 
     def __exit__(self, exc_type, exc_value, traceback):
         if self.backend == "loky":
-            end_loky_workers(kill=exc_type is not None)
+            end_loky_workers()
         if exc_type is not None and issubclass(exc_type, concurrent.futures.process.BrokenProcessPool):
             said = str(exc_value).strip().splitlines()
             raise report.Failure("a loky worker process died in the middle of the run (%s); joblib failed the "
@@ -138,20 +140,30 @@ class session:
         return False
 
 
-def end_loky_workers(kill):
-    """Shut loky's reusable executor down, its workers joined (or killed first)
-    and joblib's temporary files removed. joblib has no public call for this:
-    loky keeps the executor it reuses in reusable_executor._executor."""
+def end_loky_workers():
+    """Shut loky's reusable executor down, its workers killed and joined, and
+    joblib's temporary files removed: by then the run's jobs are done (or the
+    run failed), as when multiprocessing.Pool's with-block terminates its
+    workers. Not loky's own shutdown, which hands each worker a sentinel
+    through the queue of its calls: the reusable executor sizes that queue
+    by the cores (2 x cores + 1), not by the workers, so with more workers
+    than that the sentinels go in only as fast as the workers take them out,
+    and workers still starting (each a fresh interpreter: P = 64 on 2 cores
+    took seconds) take none. loky gives up after about 20 s of a full queue
+    (joblib 1.2's, Debian 12's) and raises queue.Full in its manager thread,
+    after every result was in (one run of two at P = 64 on the 2-core AMD
+    VM), leaving the workers it did not reach waiting 300 s for work.
+    joblib has no public call for this: loky keeps the executor it reuses
+    in reusable_executor._executor."""
     from joblib.externals.loky import reusable_executor
     executor = reusable_executor._executor
-    if executor is None or (executor._flags.shutdown and not kill):
-        return  # none started (-p 1: no worker), or ended already
-    if kill:
-        kill_started(executor._processes)
+    if executor is None:
+        return  # none started (-p 1: no worker)
+    kill_started(executor._processes)
     if hasattr(executor, "terminate"):  # joblib's MemmappingExecutor: shutdown, then its temporary files
-        executor.terminate(kill_workers=kill)
+        executor.terminate(kill_workers=True)
     else:
-        executor.shutdown(wait=True, kill_workers=kill)
+        executor.shutdown(wait=True, kill_workers=True)
 
 
 def kill_started(processes):

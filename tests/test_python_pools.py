@@ -53,14 +53,9 @@ START_TIMEOUT = 60
 LONG_TMPDIR = 90
 # The slow server's latency (ms) and the files of a run long enough to be caught in the middle.
 SLOW_LATENCY_MS, LONG_FILES, LONG_SIZE = 300, 40, 4000
-# A sitecustomize for a program's loky workers: all but the first FAST_WORKERS sleep as they start.
-FAST_WORKERS, SLOW_START_SECONDS = 2, 60
-SLOW_START = """import re, time
-with open("/proc/self/cmdline", "rb") as f:
-    worker = re.search(rb"LokyProcess-([0-9]+)", f.read())
-if worker and int(worker.group(1)) > %d:
-    time.sleep(%d)
-""" % (FAST_WORKERS, SLOW_START_SECONDS)
+# sitecustomize.py that makes all loky workers but the first two sleep as they start: on PYTHONPATH, a loaded
+# machine's; the two it leaves awake.
+SLOW_WORKERS, FAST_WORKERS = ROOT / "tests" / "data" / "slow-loky-workers", 2
 
 SCRATCH = Scratch("python-pools-tests-", {"plain": ["--latency", 2], "slow": ["--latency", SLOW_LATENCY_MS]})
 setup, teardown, server, out_dir = SCRATCH.setup, SCRATCH.teardown, SCRATCH.address, SCRATCH.out_dir
@@ -409,11 +404,10 @@ def probe_no_descriptors(options, directory):
 
 def probe_slow_workers(options, directory):
     """More loky workers than loky's reusable executor's queue of calls holds (2 x cores + 1), all but
-    FAST_WORKERS asleep as they start (a sitecustomize on their PYTHONPATH): the run, whose jobs the
+    FAST_WORKERS asleep as they start (SLOW_WORKERS on their PYTHONPATH): the run, whose jobs the
     others do, ends with exit 0 and nothing on stderr, and no worker is left."""
-    Path(directory, "sitecustomize.py").write_text(SLOW_START)
     workers = min(FAST_WORKERS + 2 * (os.cpu_count() or 1) + 2, 256)  # a sleeper more than the queue holds
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [directory, os.environ.get("PYTHONPATH")])))
+    env = dict(os.environ, PYTHONPATH=str(SLOW_WORKERS))
     proc = start([py("factorial", "joblib"), "--mode", "many", "-n", MANY_N, "-p", workers, "--warmup", 0], env=env)
     code, stdout, stderr = finish(proc, CASE_TIMEOUT)
     expect(code == 0 and "verified=yes" in stdout and stderr == "",

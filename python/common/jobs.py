@@ -132,7 +132,7 @@ class session:
 
     def __exit__(self, exc_type, exc_value, traceback):
         if self.backend == "loky":
-            end_loky_workers()
+            end_loky_workers(failed=exc_type is not None)
         if exc_type is not None and issubclass(exc_type, concurrent.futures.process.BrokenProcessPool):
             said = str(exc_value).strip().splitlines()
             raise report.Failure("a loky worker process died in the middle of the run (%s); joblib failed the "
@@ -140,26 +140,28 @@ class session:
         return False
 
 
-def end_loky_workers():
+def end_loky_workers(failed):
     """Shut loky's reusable executor down, its workers killed and joined, and
     joblib's temporary files removed: by then the run's jobs are done (or the
-    run failed), as when multiprocessing.Pool's with-block terminates its
-    workers. Not loky's own shutdown, which hands each worker a sentinel
-    through the queue of its calls: the reusable executor sizes that queue
-    by the cores (2 x cores + 1), not by the workers, so with more workers
-    than that the sentinels go in only as fast as the workers take them out,
-    and workers still starting (each a fresh interpreter: P = 64 on 2 cores
-    took seconds) take none. loky gives up after about 20 s of a full queue
-    (joblib 1.2's, Debian 12's) and raises queue.Full in its manager thread,
-    after every result was in (one run of two at P = 64 on the 2-core AMD
-    VM), leaving the workers it did not reach waiting 300 s for work.
-    joblib has no public call for this: loky keeps the executor it reuses
-    in reusable_executor._executor."""
+    run failed: then each worker started is killed first, kill_started), as
+    when multiprocessing.Pool's with-block terminates its workers. Not loky's
+    own shutdown, which hands each worker a sentinel through the queue of its
+    calls: the reusable executor sizes that queue by the cores (twice the
+    cores, plus one), not by the workers, so with more workers than that the
+    sentinels go in only as fast as the workers take them out, and workers
+    still starting (each a fresh interpreter: P = 64 on 2 cores took seconds)
+    take none. loky gives up after about 20 s of a full queue (joblib 1.2's,
+    Debian 12's) and raises queue.Full in its manager thread, after every
+    result was in (one run of two at P = 64 on the 2-core AMD VM), leaving the
+    workers it did not reach waiting 300 s for work. joblib has no public call
+    for this: loky keeps the executor it reuses in
+    reusable_executor._executor."""
     from joblib.externals.loky import reusable_executor
     executor = reusable_executor._executor
     if executor is None:
         return  # none started (-p 1: no worker)
-    kill_started(executor._processes)
+    if failed:
+        kill_started(executor._processes)
     if hasattr(executor, "terminate"):  # joblib's MemmappingExecutor: shutdown, then its temporary files
         executor.terminate(kill_workers=True)
     else:

@@ -85,8 +85,8 @@ def needs_package(module, debian):
 
 
 def kernel_needs(args):
-    """needs= for a Python program's arguments: the package --kernel gmpy2 needs."""
-    return needs_package("gmpy2", "python3-gmpy2") if "gmpy2" in [str(a) for a in args] else []
+    """needs= for a Python program's arguments: the package --kernel gmpy2 (or gmpy2-nogil) needs."""
+    return needs_package("gmpy2", "python3-gmpy2") if any(str(a).startswith("gmpy2") for a in args) else []
 
 
 # ---- a table's fixtures ----

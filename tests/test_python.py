@@ -82,6 +82,11 @@ BIG_PROBLEM_N = 10 ** 7
 BIG_PROBLEM_BYTES = 64 * 1024
 # probe blas-threads: the OPENBLAS_NUM_THREADS a user set, above any machine's one thread.
 USER_BLAS_THREADS = "4"
+# probe gil-release: the bits of the numbers one GMP multiplication squares, long enough (tens of
+# milliseconds) for a thread waiting on the GIL to run while it lasts, where the GIL is let go; and
+# how many multiplications it may take to see that on a machine busy with other tests.
+GIL_PROBE_BITS = 2 ** 24
+GIL_PROBE_TRIES = 3
 
 
 def workload_args(workload, p, n=None):
@@ -134,6 +139,9 @@ def correctness():
         cases.append(verified_case("factorial", model, extra_p, ["--kernel", "gmpy2", "--mode", "many", "--schedule",
                                                                  "static"], n=300, label=" gmpy2 many static",
                                    checks=[figures_are(factorial_figures("many", 300))]))
+        cases.append(verified_case("factorial", model, extra_p, ["--kernel", "gmpy2-nogil"], n=5000,
+                                   label=" gmpy2-nogil", checks=[figures_are(factorial_figures("big", 5000)),
+                                                                 stdout_says("kernel=gmpy2-nogil")]))
     # Each --api besides map (which every case above uses) at least once; pools are slow to start.
     for workload, extra, n, label, api in (
             ("matmul", [], None, "", "imap_unordered"), ("matmul", [], None, "", "apply_async"),
@@ -470,6 +478,9 @@ def dying():
                       env={"OPENBLAS_NUM_THREADS": USER_BLAS_THREADS},
                       needs=needs_package("numpy", "python3-numpy")
                       + needs_package("threadpoolctl", "python3-threadpoolctl")))
+    cases.append(Case("py factorial: gmpy2's multiplication holds the GIL (a thread waiting for it never runs "
+                      "meanwhile) and gmpy2-nogil's lets go of it, in each thread that asked (one)",
+                      [lane_python(), THIS, "probe", "gil-release"], 0, needs=needs_package("gmpy2", "python3-gmpy2")))
     cases.append(Case("py common: distutils (which joblib 1.2 and ipyparallel import) is the standard library's, "
                       "not setuptools', in a program and in what it starts; its DeprecationWarning not shown",
                       [lane_python(), THIS, "probe", "stdlib-distutils"], 0))
@@ -810,6 +821,52 @@ def probe_problem_size(options):
     factorial.reset(many)
     expect(len(many.residue) == 3001 and set(many.residue[1:]) == {factorial.UNSET_RESIDUE},
            "--mode many -n 3000: %d residues, not the 3001 poisoned ones its tasks fill" % len(many.residue))
+
+
+def probe_gil_release(options):
+    """python/common/factorial.py's kernels, each in a thread of its own, squaring a GMP number while
+    another thread counts: gmpy2's multiplication holds the GIL, so the counter stands still while it
+    lasts; gmpy2-nogil's lets go of it, so the counter moves. gmpy2's context, which says which, is
+    the thread's, and a new thread may start with an ended one's (gmpy2 2.1): a thread that asks for
+    gmpy2 after another asked for gmpy2-nogil (factorial.one) still holds the GIL."""
+    import threading
+    sys.path.insert(0, str(ROOT / "python"))
+    from common import factorial
+    counted, stop = [0], threading.Event()
+
+    def count():
+        while not stop.is_set():
+            counted[0] += 1
+
+    def while_squaring(kernel, out):
+        x = (factorial.one(kernel) << GIL_PROBE_BITS) - 1
+        before = counted[0]
+        x = x * x  # no point between these lines where the eval loop lets another thread take the GIL
+        out.append(counted[0] - before)
+
+    def in_a_thread(kernel):
+        out = []
+        thread = threading.Thread(target=while_squaring, args=(kernel, out))
+        thread.start()
+        thread.join()
+        return out[0]
+
+    counter = threading.Thread(target=count, daemon=True)
+    counter.start()
+    try:
+        held = in_a_thread("gmpy2")
+        released = [in_a_thread("gmpy2-nogil") for _ in range(GIL_PROBE_TRIES)]
+        held_after = in_a_thread("gmpy2")
+    finally:
+        stop.set()
+        counter.join()
+    expect(held == 0, "--kernel gmpy2: another thread counted %d times while GMP multiplied: the GIL was let go"
+           % held)
+    expect(max(released) > 0, "--kernel gmpy2-nogil: another thread never ran in %d multiplications of %d bits: "
+           "the GIL was held" % (GIL_PROBE_TRIES, GIL_PROBE_BITS))
+    expect(held_after == 0, "--kernel gmpy2 in a new thread, after another asked for gmpy2-nogil: another thread "
+           "counted %d times while it multiplied (the new thread kept what the other's context said)" % held_after)
+    print("counted while multiplying: gmpy2 %d, gmpy2-nogil %s, gmpy2 again %d" % (held, released, held_after))
 
 
 def as_a_program(code, env=None):

@@ -160,7 +160,8 @@ MPI_EXTRA = {("matmul", 2): ([], 300, " (Freivalds' check)"),
                                 " many cyclic gmpy2")}
 DASK_EXTRA = {("matmul", "processes", 3): (["--kernel", "python"], 2, " --kernel python, a task with no rows"),
               ("factorial", "processes", 2): (["--mode", "many", "--kernel", "gmpy2"], 100, " many gmpy2"),
-              ("factorial", "threads", 3): (["--mode", "many", "--schedule", "static"], 300, " many static")}
+              ("factorial", "threads", 3): (["--mode", "many", "--schedule", "static", "--kernel", "gmpy2-nogil"], 300,
+                                            " many static gmpy2-nogil")}
 
 
 def correctness():

@@ -96,9 +96,10 @@ def verified_case(workload, model, kind, p, extra=(), n=None, label="", reps=1, 
 
 def correctness():
     """Every program × P × kind, verified. Factorial runs --mode many at P = 2
-    and --mode big otherwise (gmpy2's integers at P = 3 with processes: they
-    travel pickled), there with two timed runs for processes (each run starts
-    and ends its own workers). No warm-up run: it would double the cost."""
+    and --mode big otherwise (gmpy2's integers at P = 3: with processes they
+    travel pickled, with threads the GIL let go as they multiply, gmpy2-nogil),
+    there with two timed runs for processes (each run starts and ends its own
+    workers). No warm-up run: it would double the cost."""
     cases = []
     for model, (_, _, kinds, _) in MODELS.items():
         for kind in kinds:
@@ -111,8 +112,9 @@ def correctness():
                     cases.append(verified_case("factorial", model, kind, p, ["--mode", "many"], n=MANY_N, reps=reps,
                                                label=" many", checks=[figures_are(factorial_figures("many", MANY_N))]))
                 else:
-                    gmpy2 = ["--kernel", "gmpy2"] if p == 3 and processes else []
-                    cases.append(verified_case("factorial", model, kind, p, gmpy2, label=" gmpy2" if gmpy2 else "",
+                    gmpy2 = [] if p != 3 else ["--kernel", "gmpy2" if processes else "gmpy2-nogil"]
+                    cases.append(verified_case("factorial", model, kind, p, gmpy2,
+                                               label=" " + gmpy2[1] if gmpy2 else "",
                                                checks=[figures_are(factorial_figures("big", FACTORIAL_N))]))
     # A ProcessPoolExecutor started the other two ways (fork is the default here; the pool's in tests/test_python.py).
     # The forkserver's under a TMPDIR too long to hold its socket (a job's deep scratch folder), where Python 3.11's

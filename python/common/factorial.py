@@ -14,7 +14,10 @@ The two modes of common/factorial.h, in Python:
 
 The kernel, product, is binary splitting over --kernel's integers: Python's
 own (default; every multiplication holds the GIL) or gmpy2's mpz (GMP's
-arithmetic, the fast alternative). The check shares nothing with it: n!
+arithmetic, the fast alternative), which hold the GIL too as gmpy2 comes
+(its context's allow_release_gil, False); gmpy2-nogil sets it in each
+thread that multiplies (one), and GMP multiplies with the GIL let go. The
+check shares nothing with it: n!
 against math.factorial (CPython's own algorithm) or gmpy2.fac (GMP's
 mpz_fac_ui), each task's residue against the 64-bit-style recurrence, the
 checksum against its closed form. Figures are common/factorial.c's: the same
@@ -48,7 +51,9 @@ MODES = ("big", "many")
 SCHEDULES = ("static", "cyclic", "dynamic")
 # What a pool can deal: it gives each chunk to whichever worker is free, so not cyclic (fixed in advance).
 POOL_SCHEDULES = ("static", "dynamic")
-KERNELS = ("python", "gmpy2")
+KERNELS = ("python", "gmpy2", "gmpy2-nogil")
+# The kernels whose integers are gmpy2's mpz (GMP's).
+GMP_KERNELS = ("gmpy2", "gmpy2-nogil")
 
 
 def factorial_flags(pool=False, many_only=False):
@@ -74,8 +79,10 @@ def factorial_flags(pool=False, many_only=False):
         cli.Flag("--schedule", schedule[0], "choice", "schedule", schedule[1], choices=SCHEDULES),
         cli.Flag("--chunk", "K", "count", "chunk", "--mode many, %s: tasks handed out at a time (default 1)"
                  % chunked, 1, MAX_CHUNK),
-        cli.Flag("--kernel", "python|gmpy2", "choice", "kernel",
-                 "python: Python's own integers (default); gmpy2: GMP's, through gmpy2", choices=KERNELS),
+        cli.Flag("--kernel", "|".join(KERNELS), "choice", "kernel",
+                 "python: Python's own integers (default); gmpy2: GMP's, through gmpy2, which holds the GIL as "
+                 "it multiplies (gmpy2's default); gmpy2-nogil: GMP's with the GIL let go in each multiplication "
+                 "(gmpy2's allow_release_gil)", choices=KERNELS),
     )
 
 
@@ -105,7 +112,7 @@ def workload(pool=False, many_only=False):
                         0, MAX_N, DEFAULT_N, MAX_WORKERS, factorial_flags(pool, many_only), bytes_needed)
 
 
-gmpy2 = None  # the gmpy2 module, when --kernel gmpy2 asked for it
+gmpy2 = None  # the gmpy2 module, when --kernel gmpy2 or gmpy2-nogil asked for it
 
 
 def parse(argv, model, policy, model_flags=(), defaults=None, pool=False, many_only=False):
@@ -125,8 +132,8 @@ def parse(argv, model, policy, model_flags=(), defaults=None, pool=False, many_o
                 raise report.UsageError("--%s: only --mode many deals out tasks" % flag)
     else:
         check_many_options(options, pool)
-    if options.kernel == "gmpy2":
-        gmpy2 = report.require("gmpy2", "python3-gmpy2", "--kernel gmpy2")
+    if options.kernel in GMP_KERNELS:
+        gmpy2 = report.require("gmpy2", "python3-gmpy2", "--kernel " + options.kernel)
     options.startup = run.startup_seconds()
     return options
 
@@ -171,14 +178,13 @@ class Problem:
     def __init__(self, options):
         self.options, self.n, self.mode, self.workers = options, options.n, options.mode, options.workers
         self.kernel, self.schedule = options.kernel, options.schedule
-        self.one = gmpy2.mpz(1) if options.kernel == "gmpy2" else 1  # the kernel's integers start here
         self.chunk = -(-self.n // self.workers) if self.schedule == "static" else options.chunk
         self.bound = cut_ranges(self.n, self.workers)
         self.partial = [None] * self.workers
         self.result = self.reference = None
         self.residue = unset_residues(self)
         self.checksum = UNSET_RESIDUE
-        self.n_digits = factorial_digits(self.n, self.one) if self.mode == "many" else 0
+        self.n_digits = factorial_digits(self.n, one(self.kernel)) if self.mode == "many" else 0
         self.spans = []
         self.next_task, self.taken = 1, [0] * self.workers
 
@@ -196,36 +202,48 @@ def prepare(options):
 
 # ---- the kernel ----
 
-def product(first, last, one):
-    """first · (first + 1) · … · last (one when last < first), by binary splitting:
-    the two halves' products are about the same size, the case fast
-    multiplication is made for."""
+def product(first, last, unit):
+    """first · (first + 1) · … · last (unit, the kernel's 1, when last < first), by
+    binary splitting: the two halves' products are about the same size, the case
+    fast multiplication is made for."""
     if last < first:
-        return one
+        return unit
     if last - first < LEAF_FACTORS:
-        x = one
+        x = unit
         for k in range(first, last + 1):
             x *= k
         return x
     middle = first + (last - first) // 2
-    return product(first, middle, one) * product(middle + 1, last, one)
+    return product(first, middle, unit) * product(middle + 1, last, unit)
 
 
 def one(kernel):
-    """The kernel's 1, from which its products start: Python's 1, or gmpy2's mpz(1).
-    In a process that has not loaded gmpy2 (a spawned worker), loads it first."""
+    """The kernel's 1, from which its products start: Python's 1, or gmpy2's mpz(1),
+    made ready in the calling thread, the one about to multiply. In a process that
+    has not loaded gmpy2 (a spawned worker), loads it first. gmpy2's context says
+    whether its multiplications let go of the GIL (gmpy2-nogil) or hold it (gmpy2,
+    gmpy2's default); it is the thread's, and a new thread's may be gmpy2's default
+    or what an ended thread left (gmpy2 2.1 keeps it by the thread's state, which
+    Python reuses), so each thread that multiplies sets it."""
     global gmpy2
-    if kernel != "gmpy2":
+    if kernel not in GMP_KERNELS:
         return 1
     if gmpy2 is None:
-        gmpy2 = report.require("gmpy2", "python3-gmpy2", "--kernel gmpy2")
+        gmpy2 = report.require("gmpy2", "python3-gmpy2", "--kernel " + kernel)
+    gmpy2.get_context().allow_release_gil = kernel == "gmpy2-nogil"
     return gmpy2.mpz(1)
+
+
+def multiply(x, y, kernel):
+    """x · y in the kernel's integers: a step of the tree, in the calling thread made ready first (one)."""
+    one(kernel)
+    return x * y
 
 
 def multiply_range(problem, worker):
     """Worker's partial product: its range of factors, its span stamped."""
     start = run.clock()
-    problem.partial[worker] = product(problem.bound[worker] + 1, problem.bound[worker + 1], problem.one)
+    problem.partial[worker] = product(problem.bound[worker] + 1, problem.bound[worker + 1], one(problem.kernel))
     problem.spans.append(run.Span(worker, start, run.clock()))
 
 
@@ -239,7 +257,7 @@ def tree_steps(workers):
 
 def combine(problem, into, source):
     """One step of the tree: partial[into] *= partial[source], which is then let go."""
-    problem.partial[into] = problem.partial[into] * problem.partial[source]
+    problem.partial[into] = multiply(problem.partial[into], problem.partial[source], problem.kernel)
     problem.partial[source] = None
 
 
@@ -251,9 +269,9 @@ def take_result(problem):
 def tasks(problem, worker, chunk):
     """The chunk's tasks in order: residue[k] = k! mod PRIME, each k! computed whole by the kernel."""
     first, count = chunk
-    start = run.clock()
+    start, unit = run.clock(), one(problem.kernel)
     for k in range(first, first + count):
-        problem.residue[k] = int(product(1, k, problem.one) % PRIME)
+        problem.residue[k] = int(product(1, k, unit) % PRIME)
     problem.spans.append(run.Span(worker, start, run.clock()))
 
 
@@ -309,50 +327,51 @@ def keep_problem(problem):
     """Keep the problem for this process's tasks, and load gmpy2 if its kernel is
     gmpy2's: a pool worker's start, or an IPython Parallel engine's (sent to each once)."""
     global worker_problem, gmpy2
-    if problem.kernel == "gmpy2":
-        gmpy2 = report.require("gmpy2", "python3-gmpy2", "--kernel gmpy2")
+    if problem.kernel in GMP_KERNELS:
+        gmpy2 = report.require("gmpy2", "python3-gmpy2", "--kernel " + problem.kernel)
     worker_problem = problem
 
 
 def range_task(worker):
     """A pool's task: worker's partial product, sent back as (worker, number, span)."""
     problem = worker_problem
-    return range_job(worker, problem.bound[worker] + 1, problem.bound[worker + 1], problem.one)
+    return range_job(worker, problem.bound[worker] + 1, problem.bound[worker + 1], problem.kernel)
 
 
 def pair_items(problem, step):
-    """One round of the tree as pool items: (into, source, partial[into], partial[source]); the numbers travel."""
-    return [(into, into + step, problem.partial[into], problem.partial[into + step])
+    """One round of the tree as pool items: (into, source, partial[into], partial[source], kernel); the numbers
+    travel."""
+    return [(into, into + step, problem.partial[into], problem.partial[into + step], problem.kernel)
             for into in range(0, problem.workers - step, 2 * step)]
 
 
 def pair_task(item):
     """A pool's task: one multiplication of the tree, sent back as (into, source, product)."""
-    into, source, x, y = item
-    return into, source, x * y
+    into, source, x, y, kernel = item
+    return into, source, multiply(x, y, kernel)
 
 
 def chunk_task(chunk):
     """A pool's task: a chunk of --mode many's tasks, sent back as (first, residues, span)."""
-    return chunk_job(chunk, worker_problem.one)
+    return chunk_job(chunk, worker_problem.kernel)
 
 
 # ---- jobs: tasks that carry their data (joblib's Parallel has no initializer) ----
 
-def range_job(worker, first, last, one):
-    """first · … · last in the kernel's integers (one: 1 or gmpy2's mpz(1)), as worker's
-    partial product, sent back as (worker, number, span)."""
+def range_job(worker, first, last, kernel):
+    """first · … · last in the kernel's integers, as worker's partial
+    product, sent back as (worker, number, span)."""
     start = run.clock()
-    number = product(first, last, one)
+    number = product(first, last, one(kernel))
     return worker, number, run.Span(run.worker_id(), start, run.clock())
 
 
-def chunk_job(chunk, one):
+def chunk_job(chunk, kernel):
     """A chunk (first, count) of --mode many's tasks in the kernel's integers,
     sent back as (first, residues, span)."""
     first, count = chunk
-    start = run.clock()
-    residues = [int(product(1, k, one) % PRIME) for k in range(first, first + count)]
+    start, unit = run.clock(), one(kernel)
+    residues = [int(product(1, k, unit) % PRIME) for k in range(first, first + count)]
     return first, residues, run.Span(run.worker_id(), start, run.clock())
 
 
@@ -390,9 +409,9 @@ def reset(problem):
 
 def check_big(problem):
     """n! against the reference, made once by another algorithm: math.factorial, or gmpy2.fac (GMP's mpz_fac_ui)."""
-    method = "gmpy2.fac" if problem.kernel == "gmpy2" else "math.factorial"
+    method = "gmpy2.fac" if problem.kernel in GMP_KERNELS else "math.factorial"
     if problem.reference is None:
-        problem.reference = gmpy2.fac(problem.n) if problem.kernel == "gmpy2" else math.factorial(problem.n)
+        problem.reference = gmpy2.fac(problem.n) if problem.kernel in GMP_KERNELS else math.factorial(problem.n)
     if problem.result is not None and problem.result == problem.reference:
         return True
     got = problem.result if problem.result is not None else 0
@@ -458,9 +477,9 @@ def decimal_digits(x):
     return digits
 
 
-def factorial_digits(n, one):
-    """The decimal digits of n!, from log10(n!) or, where that cannot tell, from n! itself."""
-    return digits_from_log(math.lgamma(n + 1.0) / math.log(10.0)) or decimal_digits(product(1, n, one))
+def factorial_digits(n, unit):
+    """The decimal digits of n!, from log10(n!) or, where that cannot tell, from n! itself (unit: the kernel's 1)."""
+    return digits_from_log(math.lgamma(n + 1.0) / math.log(10.0)) or decimal_digits(product(1, n, unit))
 
 
 def figures(problem, seconds):

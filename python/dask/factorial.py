@@ -17,13 +17,13 @@ Models: python/serial/factorial.py is the baseline; here its loops become a
                      microseconds with threads, far more with distributed):
                      per_task_us= shows it against the work.
         With threads, Python's integers hold the GIL: no speedup, as in
-        python/threading/; processes and distributed have a GIL each.
+        python/threading/ (gmpy2's too; --kernel gmpy2-nogil lets go of it);
+        processes and distributed have a GIL each.
         Siblings: python/multiprocessing/ (a pool); python/mpi4py/ (MPI ranks).
 Shared: python/common/factorial.py (the kernel, the ranges, the check), python/common/schedulers.py
         (--scheduler, the LocalCluster), python/common/run.py (timing, result
         lines), python/common/cli.py (flags).
 """
-import operator
 import sys
 from pathlib import Path
 
@@ -44,8 +44,8 @@ def range_task(first, last, kernel):
 
 def chunk_task(first, count, kernel):
     """A task: the residues k! mod p of a chunk of --mode many's tasks, sent back as (first, residues, span)."""
-    one, start = factorial.one(kernel), run.clock()
-    residues = [int(factorial.product(1, k, one) % factorial.PRIME) for k in range(first, first + count)]
+    unit, start = factorial.one(kernel), run.clock()
+    residues = [int(factorial.product(1, k, unit) % factorial.PRIME) for k in range(first, first + count)]
     return first, residues, run.Span(schedulers.worker(), start, run.clock())
 
 
@@ -58,7 +58,7 @@ def one_factorial(problem):
     partial = [number for number, span in ranges]
     for step in factorial.tree_steps(problem.workers):
         for into in range(0, problem.workers - step, 2 * step):
-            partial[into] = dask.delayed(operator.mul)(partial[into], partial[into + step])
+            partial[into] = dask.delayed(factorial.multiply)(partial[into], partial[into + step], problem.kernel)
     problem.partial[0], *problem.spans = dask.compute(partial[0], *[span for number, span in ranges],
                                                       **session.compute_options)
     factorial.take_result(problem)

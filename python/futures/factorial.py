@@ -13,7 +13,7 @@ Models: python/serial/factorial.py is the baseline; this file hands its work
                      executor gives each to whichever worker is free (so no cyclic).
         --executor process (default: CPU-bound work, the tutorials' rule)
         or thread: the same code on threads, which share one GIL while
-        Python's integers multiply: no speedup (try --kernel gmpy2 too).
+        Python's integers multiply: no speedup (try --kernel gmpy2, then gmpy2-nogil).
         Creating the executor and shutting it down (its with-block) are timed:
         setup= and combine=.
         Siblings: python/multiprocessing/ (the same with a Pool), python/threading/

@@ -13,7 +13,7 @@ Models: python/serial/factorial.py is the baseline; this file turns its loops
         --mode many  one job per chunk that --schedule and --chunk make;
                      joblib batches tiny jobs itself (batch_size="auto").
         --backend loky (default, as joblib's: worker processes) or threading
-        (threads, which share one GIL: no speedup; try --kernel gmpy2 too).
+        (threads, which share one GIL: no speedup; try --kernel gmpy2, then gmpy2-nogil).
         Every run starts loky's workers (the first call) and ends them: both
         timed, setup= and combine= (python/common/jobs.py says why). At -p 1
         joblib runs the jobs in this process, with no worker.
@@ -40,7 +40,7 @@ def one_factorial(problem):
     with jobs.session(problem), joblib.Parallel(n_jobs=problem.workers, backend=problem.options.backend) as parallel:
         factorial.store_ranges(problem, parallel(
             joblib.delayed(factorial.range_job)(worker, problem.bound[worker] + 1, problem.bound[worker + 1],
-                                                problem.one) for worker in range(problem.workers)))
+                                                problem.kernel) for worker in range(problem.workers)))
         for step in factorial.tree_steps(problem.workers):
             factorial.store_pairs(problem, parallel(
                 joblib.delayed(factorial.pair_task)(item) for item in factorial.pair_items(problem, step)))
@@ -53,7 +53,7 @@ def many_factorials(problem):
     start = run.clock()
     with jobs.session(problem):
         factorial.store_residues(problem, joblib.Parallel(n_jobs=problem.workers, backend=problem.options.backend)(
-            joblib.delayed(factorial.chunk_job)(chunk, problem.one) for chunk in factorial.chunks(problem)))
+            joblib.delayed(factorial.chunk_job)(chunk, problem.kernel) for chunk in factorial.chunks(problem)))
     factorial.make_checksum(problem)
     return run.phases_from_spans(start, problem.spans)
 

@@ -12,7 +12,8 @@ Models: python/serial/factorial.py is the baseline; this file turns each of
                      take the same chunk): the lesson on locks.
         Python's integers hold the GIL while they multiply, so the threads take
         turns: on CPU-bound Python code they bring no speedup (the tutorials'
-        claim, measured; try --kernel gmpy2 too).
+        claim, measured). gmpy2's integers hold it too, as gmpy2 comes (--kernel
+        gmpy2); --kernel gmpy2-nogil lets go of it while GMP multiplies.
         Siblings: python/multiprocessing/ (a process pool); threads/factorial.c (pthreads, in C).
 Shared: python/common/factorial.py (the kernel, the ranges, the dealer, the check),
         python/common/run.py (timing, result lines), python/common/cli.py (flags).

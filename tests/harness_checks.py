@@ -867,7 +867,8 @@ def check_python_no_self():
 def check_python_targets():
     """make bench-python's verdicts: a target missed with the workers' start and end, but met without them
     (Pool.map on a machine where starting a pool costs what it misses by) says so beside NOT met; one
-    missed either way is NOT met alone; one met is met."""
+    missed either way is NOT met alone; one met is met. A bare pool's start and end, where measured, are
+    said with the most a pool can reach for them over py-serial's median; where not, why."""
     from harness import speed_python
     targets = (("map", "py-multiprocessing", ("--api", "map"), 1.6, None),
                ("apply", "py-multiprocessing", ("--api", "apply"), 0.8, 1.2),
@@ -880,13 +881,22 @@ def check_python_targets():
                          "combine": timed[config[0]][2], "comm": 0, "compute": 0}]
                for config in part.configs() if config[0] in timed}
     with contextlib.redirect_stdout(io.StringIO()) as out:
-        speed_python.report(part, samples, {}, [], 1)
+        speed_python.report(part, samples, {}, [], 1, bare=(0.036, 0.004))
     said = {label: re.search(r"(?m)^    %s +P=2 .*target [^:]+: (.*)$" % label, out.getvalue())
             for label in ("map", "apply", "threading", "futures")}
     left_out = "NOT met (met with the workers' start and end left out: they cost the difference)"
     for label, wanted in (("map", left_out), ("apply", left_out), ("threading", "NOT met"), ("futures", "met")):
         expect(said[label] and said[label].group(1) == wanted, "%s's verdict: %s, not %r (all it said:\n%s)" % (
             label, said[label] and said[label].group(1), wanted, out.getvalue()))
+    # 0.38 / (0.38 / 2 + 0.036 + 0.004) = 1.65
+    bare = re.search(r"(?m)^  a bare multiprocessing.Pool\(2\) .*: its first results 36.0 ms after it starts, its end "
+                     r"4.0 ms after them .*reaches 1.65x at most here", out.getvalue())
+    expect(bare, "a bare pool's start (36 ms) and end (4 ms), at most 1.65x over py-serial's 0.38 s: not said so "
+           "(all it said:\n%s)" % out.getvalue())
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        speed_python.report(part, samples, {}, [], 1, bare="it could not start")
+    expect("a bare multiprocessing.Pool(2): not measured (it could not start)" in out.getvalue(),
+           "a bare pool that could not be measured: not said why (all it said:\n%s)" % out.getvalue())
 
     # Three rounds: a target's speedup is the median of each round's own ratio (here 1.48, 2.08, 1.49), not
     # the ratio of the medians (0.52 / 0.25 = 2.08, met), with the lowest and highest below it.

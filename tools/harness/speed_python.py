@@ -27,6 +27,9 @@ minutes, and a ratio of runs made minutes apart measures the drift):
   phases left out (what starting and ending the pool, the threads or the
   cluster cost: a target missed only because of them says so; not at
   P = 32, where the first workers download while the last start);
+  under factorial's figures, what a bare multiprocessing.Pool(2) costs here
+  to start and end (nothing of the suite's in it) and so the most a pool at
+  P = 2 can reach over py-serial, whatever its code;
   the C lanes at the same n (the serial code, the reference lane, the
   parallel models at the same P), and the ratio of each Python lane's best
   time to the best C lane's;
@@ -62,7 +65,8 @@ class Part:
     beside the shared ones), the P of its parallel lanes, its configurations
     and targets."""
 
-    def __init__(self, name, workload, n, workers, args, python_args, c_lanes, targets, lanes=(), between=True):
+    def __init__(self, name, workload, n, workers, args, python_args, c_lanes, targets, lanes=(), between=True,
+                 bare_pool=False):
         self.name = name                # "factorial --mode many": the heading
         self.workload = workload        # bin/<workload>-*
         self.n = n
@@ -76,6 +80,9 @@ class Part:
         # worker starts before any has done much (P = 2 here); at P = 32 the first threads download
         # while the last start, and leaving setup out would leave their work out too.
         self.between = between
+        # Whether to measure a bare pool's start and end beside the part (bare_pool below): what its pool
+        # lanes pay whatever their code, and the most they can reach for it.
+        self.bare_pool = bare_pool
 
     def configs(self):
         """(label, model, P, extra flags) of every lane, the targets' first, then the part's own lanes,
@@ -110,7 +117,7 @@ PARTS = {
                        ("py-multiprocessing --api apply", "py-multiprocessing", ("--api", "apply")) + APPLY_BAND),
                       # The pool's workers started the other two ways: what each costs to start and to compute.
                       tuple(("py-multiprocessing --start-method %s" % method, "py-multiprocessing",
-                             ("--start-method", method)) for method in ("forkserver", "spawn"))),
+                             ("--start-method", method)) for method in ("forkserver", "spawn")), bare_pool=True),
     "download": Part("download, 64 files x 256 KiB, latency %d ms" % SERVER_LATENCY_MS, "download", 64, 32,
                      ["--size", "256K"], [], (("threads", 32), ("async", 32)),
                      (("py-threading", "py-threading", (), 15.0, None),), between=False),
@@ -119,6 +126,57 @@ PARTS = {
                     ("mpi", 2)),
                    (("py-threading", "py-threading", (), 1.6, None),)),
 }
+
+
+# A bare pool: multiprocessing.Pool(P) in the lane's interpreter with nothing of the suite's loaded, started,
+# given one task per worker and ended, BARE_POOL_RUNS times after one left out (it pays the imports and fresh
+# memory); it prints the medians of the seconds to the first results and of the seconds to end it after them.
+BARE_POOL_RUNS = 5
+BARE_POOL = """
+import multiprocessing, statistics, sys, time
+workers, runs = int(sys.argv[1]), int(sys.argv[2])
+first, end = [], []
+for _ in range(runs + 1):
+    start = time.perf_counter()
+    with multiprocessing.Pool(workers) as pool:
+        pool.map(abs, range(workers), chunksize=1)
+        done = time.perf_counter()
+    first.append(done - start)
+    end.append(time.perf_counter() - done)
+print(statistics.median(first[1:]), statistics.median(end[1:]))
+"""
+
+
+def bare_pool(workers):
+    """(seconds to a bare pool's first results, seconds to end it then) at P = workers, medians, in the Python
+    lane's interpreter (bin/factorial-py-multiprocessing --describe names it); or a string saying why not."""
+    out = runner.run([exe("factorial", "py-multiprocessing"), "--describe"], RUN_TIMEOUT)
+    interpreter = next((pairs["interpreter"] for pairs in parse_result_lines(out.stdout, strict=False)
+                        if "interpreter" in pairs), None) if out.exit_code == 0 else None
+    if not interpreter:
+        return "bin/factorial-py-multiprocessing --describe named no interpreter"
+    out = runner.run([interpreter, "-c", BARE_POOL, str(workers), str(BARE_POOL_RUNS)], RUN_TIMEOUT)
+    try:
+        first, end = (float(word) for word in out.stdout.split())
+    except ValueError:
+        return "%s could not start one (exit %s): %s" % (interpreter, out.exit_code,
+                                                           (out.stderr.strip().splitlines() or ["no message"])[-1])
+    return first, end
+
+
+def bare_pool_said(bare, workers, serial):
+    """The line on a bare pool's start and end (bare_pool), and the most a pool at P = workers can reach over
+    py-serial's median (serial) for them: py-serial's work split exactly in P, plus the bare pool's costs."""
+    if isinstance(bare, str):
+        return "a bare multiprocessing.Pool(%d): not measured (%s)" % (workers, bare)
+    first, end = bare
+    said = ("a bare multiprocessing.Pool(%d) of this Python, nothing of the suite's in it: its first results %.1f "
+            "ms after it starts, its end %.1f ms after them (medians of %d)" % (workers, first * 1e3, end * 1e3,
+                                                                               BARE_POOL_RUNS))
+    if not serial:
+        return said
+    return said + ("; so a pool at P = %d reaches %.2fx at most here, were py-serial's work split exactly in %d"
+                   % (workers, serial / (serial / workers + first + end), workers))
 
 
 def exe(workload, model):
@@ -193,8 +251,9 @@ def target_said(low, high):
     return ">= %.1fx" % low if low is not None else "<= %.1fx" % high
 
 
-def report(part, samples, failed, skipped, rounds):
-    """The part's tables: every lane, the targets, Python against C, start-up beside compute."""
+def report(part, samples, failed, skipped, rounds, bare=None):
+    """The part's tables: every lane, the targets, Python against C, start-up beside compute; bare: a bare
+    pool's start and end (bare_pool), where the part measured them."""
     seconds = {c: median(s, "seconds") for c, s in samples.items()}
     print("%s, n = %d: medians of %d runs per lane (one process each, %d rounds, shuffled)" % (
         part.name, part.n, rounds, rounds))
@@ -245,6 +304,8 @@ def report(part, samples, failed, skipped, rounds):
     for label in targets:
         if label not in {c[0] for c in seconds}:
             print("    %-*s target not measured (see above)" % (LABEL_WIDTH, label))
+    if bare is not None:
+        print("  " + bare_pool_said(bare, part.workers, serial))
 
     c_times = {c: t for c, t in seconds.items() if not is_python(c[1])}
     if not c_times:
@@ -291,7 +352,8 @@ def run_part(key, options, order, scratch):
     finally:
         if server:
             server.stop()
-    report(part, samples, failed, skipped, options.rounds)
+    bare = bare_pool(part.workers) if part.bare_pool and exe(part.workload, "py-multiprocessing").exists() else None
+    report(part, samples, failed, skipped, options.rounds, bare)
     print()
 
 

@@ -223,8 +223,8 @@ def one(kernel):
     has not loaded gmpy2 (a spawned worker), loads it first. gmpy2's context says
     whether its multiplications let go of the GIL (gmpy2-nogil) or hold it (gmpy2,
     gmpy2's default); it is the thread's, and a new thread's may be gmpy2's default
-    or what an ended thread left (gmpy2 2.1 keeps it by the thread's state, which
-    Python reuses), so each thread that multiplies sets it."""
+    or, as seen with Debian 12's gmpy2 2.1, what a thread that had ended left, so
+    each thread that multiplies sets it."""
     global gmpy2
     if kernel not in GMP_KERNELS:
         return 1

@@ -269,7 +269,7 @@ def take_result(problem):
 def tasks(problem, worker, chunk):
     """The chunk's tasks in order: residue[k] = k! mod PRIME, each k! computed whole by the kernel."""
     first, count = chunk
-    start, unit = run.clock(), one(problem.kernel)
+    unit, start = one(problem.kernel), run.clock()
     for k in range(first, first + count):
         problem.residue[k] = int(product(1, k, unit) % PRIME)
     problem.spans.append(run.Span(worker, start, run.clock()))
@@ -370,7 +370,7 @@ def chunk_job(chunk, kernel):
     """A chunk (first, count) of --mode many's tasks in the kernel's integers,
     sent back as (first, residues, span)."""
     first, count = chunk
-    start, unit = run.clock(), one(kernel)
+    unit, start = one(kernel), run.clock()
     residues = [int(product(1, k, unit) % PRIME) for k in range(first, first + count)]
     return first, residues, run.Span(run.worker_id(), start, run.clock())
 
